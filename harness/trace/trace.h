@@ -29,17 +29,23 @@
  *     FENCE            head(sub=fence kind, len=0), u64 pc
  *     MARK             head(sub=0, len=text length 0..255), u32 id,
  *                      u64 arg, u8 text[len]
- *     END              head(0, 0, 0, 0), u64 number of records before END
+ *     END              head(kind=END, flags=0, sub=0, len=0),
+ *                      u64 number of records before END
  *
  *   A trace ends with exactly one END record and nothing after it; a file
- *   without one was cut short (the tracer died) and is rejected.
+ *   without one was cut short (the tracer died) and is rejected.  Fields
+ *   a kind does not use (sub of stores and marks, len of flushes and
+ *   fences) are zero, so a valid trace has exactly one encoding.
  *
  * Validation on read: magic, version, header size, line size 64,
- * pm_size > 0 and a multiple of the line size, known kinds and sub-kinds,
+ * pm_size > 0 and a multiple of the line size, pm_base line-aligned and
+ * pm_base + pm_size not wrapping, only known cpu_features and flags bits,
+ * reserved bytes zero, known kinds and sub-kinds, unused fields zero,
  * store size 1..64, offset + size <= pm_size, flush offset < pm_size,
- * record flags within TORN_REC_F_*, the END count.  Anything else is
- * TORN_E_FORMAT / TORN_E_VERSION / TORN_E_TRUNCATED with a message that
- * names the record index and byte offset.
+ * record flags within TORN_REC_F_*, the END count.  A bad file is
+ * TORN_E_FORMAT, TORN_E_VERSION (version) or TORN_E_TRUNCATED (cut
+ * short, no END) with a message that names the record index and byte
+ * offset.
  */
 
 #include <stddef.h>
@@ -89,10 +95,12 @@ enum torn_fence_kind {
 #define TORN_CPU_CLFLUSHOPT 0x02
 #define TORN_CPU_CLWB 0x04
 #define TORN_CPU_EADR 0x08 /* NVDIMM declared cpu-cache persistence */
+#define TORN_CPU_ALL 0x0f
 
 /* Header flags. */
 #define TORN_TRACE_F_PC 0x01      /* records carry real PCs (else 0) */
 #define TORN_TRACE_F_FROM_BOOT 0x02 /* armed at boot, not at START */
+#define TORN_TRACE_F_ALL 0x03
 
 /* Well-known marker ids (the guest's magic cpuid passes these). */
 enum torn_mark_id {
@@ -137,7 +145,8 @@ struct torn_record {
 struct torn_trace; /* a validated, loaded trace: header + record array */
 
 /*
- * Load and validate a whole trace file.  On error returns a negative code
+ * Load and validate a whole trace file (read into memory, not mapped).
+ * On error returns a negative code (-errno when the file cannot be read)
  * and fills err (may be NULL); *out is untouched.
  */
 int torn_trace_load(const char *path, struct torn_trace **out,
@@ -147,13 +156,25 @@ int torn_trace_load(const char *path, struct torn_trace **out,
 int torn_trace_load_buf(const void *buf, size_t len, struct torn_trace **out,
 			struct torn_err *err);
 
-/* Parse the text form (see torn_trace_write_text) into a trace. */
+/*
+ * Parse the text form (see torn_trace_write_text) into a trace.  Errors
+ * are TORN_E_FORMAT with a message starting "line N: ".
+ */
 int torn_trace_parse_text(const char *text, struct torn_trace **out,
 			  struct torn_err *err);
 
-/* An empty in-memory trace to append to (tests, synthetic benchmarks). */
+/*
+ * An empty in-memory trace to append to (tests, synthetic benchmarks).
+ * hdr NULL means the defaults of the text form; hdr->version is ignored.
+ * A header that breaks the rules above is TORN_E_RANGE.
+ */
 int torn_trace_new(struct torn_trace **out, const struct torn_trace_header *hdr);
-/* Validate rec against the header and append a copy (data is copied). */
+/*
+ * Validate rec against the header and append a copy (data is copied;
+ * fields the kind does not use are stored as zero).  A bad record is
+ * TORN_E_FORMAT, "record N: <why>".  Appending may move the record
+ * array: get the records again after appending; data pointers stay.
+ */
 int torn_trace_append(struct torn_trace *t, const struct torn_record *rec,
 		      struct torn_err *err);
 
@@ -169,7 +190,12 @@ struct torn_trace_writer; /* buffered; appends are cheap */
 
 int torn_trace_writer_new(struct torn_trace_writer **out, const char *path,
 			  const struct torn_trace_header *hdr);
-/* Appends one record (END is written by _close, never by _append). */
+/*
+ * Appends one record (END is written by _close, never by _append).  No
+ * syscall or allocation unless the 4 MiB buffer is full.  A record that
+ * breaks the rules is TORN_E_RANGE and is not written; an I/O failure is
+ * -errno and sticks: every later call returns it.
+ */
 int torn_trace_writer_append(struct torn_trace_writer *w,
 			     const struct torn_record *rec);
 /* Writes END, flushes and closes; frees w even on error. */
@@ -179,6 +205,11 @@ int torn_trace_writer_flush(struct torn_trace_writer *w);
 
 /* Serialize a whole in-memory trace to a binary file. */
 int torn_trace_save(const struct torn_trace *t, const char *path);
+/*
+ * Serialize a whole trace into a malloc'd buffer (*buf, *len) holding
+ * exactly the bytes torn_trace_save would write; the caller frees it.
+ */
+int torn_trace_encode(const struct torn_trace *t, uint8_t **buf, size_t *len);
 
 /* ---- text form ------------------------------------------------------ */
 

@@ -1,0 +1,757 @@
+/* Trace records in memory: validation, loading, appending, statistics. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "trace_internal.h"
+
+/*
+ * Value and text bytes of appended records live in blocks that never
+ * move, so that record->data stays valid while the record array grows.
+ */
+#define DATA_BLOCK_SIZE (64 * 1024)
+
+struct data_block {
+	struct data_block *next;
+	size_t used;
+	uint8_t bytes[DATA_BLOCK_SIZE];
+};
+
+struct torn_trace {
+	struct torn_trace_header hdr;
+	struct torn_record *recs;
+	size_t count;
+	size_t cap;
+	uint8_t *file;		/* the bytes a loaded trace was decoded from */
+	struct data_block *blocks; /* newest first */
+};
+
+static const char *const record_kind_names[] = {
+	[TORN_REC_STORE] = "store",	[TORN_REC_NT_STORE] = "nt_store",
+	[TORN_REC_FLUSH] = "flush",	[TORN_REC_FENCE] = "fence",
+	[TORN_REC_MARK] = "mark",	[TORN_REC_UNRESOLVED] = "unresolved",
+	[TORN_REC_END] = "end",
+};
+
+static const char *const flush_kind_names[] = {
+	[TORN_FLUSH_CLFLUSH] = "clflush",
+	[TORN_FLUSH_CLFLUSHOPT] = "clflushopt",
+	[TORN_FLUSH_CLWB] = "clwb",
+};
+
+static const char *const fence_kind_names[] = {
+	[TORN_FENCE_SFENCE] = "sfence",
+	[TORN_FENCE_MFENCE] = "mfence",
+	[TORN_FENCE_LOCKED] = "locked",
+	[TORN_FENCE_SERIALIZING] = "serializing",
+	[TORN_FENCE_WBINVD] = "wbinvd",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, int kind)
+{
+	if (kind < 0 || (size_t)kind >= n || !names[kind])
+		return "?";
+	return names[kind];
+}
+
+const char *torn_record_kind_name(int kind)
+{
+	return name_of(record_kind_names, ARRAY_SIZE(record_kind_names), kind);
+}
+
+const char *torn_flush_kind_name(int kind)
+{
+	return name_of(flush_kind_names, ARRAY_SIZE(flush_kind_names), kind);
+}
+
+const char *torn_fence_kind_name(int kind)
+{
+	return name_of(fence_kind_names, ARRAY_SIZE(fence_kind_names), kind);
+}
+
+void trace_default_header(struct torn_trace_header *hdr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = TORN_TRACE_VERSION;
+	hdr->pm_base = 0x100000000ULL;
+	hdr->pm_size = 64ULL << 20;
+	hdr->line_size = TORN_LINE_SIZE;
+	hdr->cpu_features = TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT |
+			    TORN_CPU_CLWB;
+	hdr->flags = 0;
+}
+
+static int why_set(char *why, size_t len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int why_set(char *why, size_t len, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* The version is checked by the reader alone: in memory it is implied. */
+int trace_check_header(const struct torn_trace_header *hdr, char *why,
+		       size_t len)
+{
+	if (hdr->line_size != TORN_LINE_SIZE)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "line size %" PRIu32 " is not %d",
+			       hdr->line_size, TORN_LINE_SIZE);
+	if (hdr->pm_size == 0 || hdr->pm_size % TORN_LINE_SIZE)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "pm size 0x%" PRIx64
+			       " is not a positive multiple of %d",
+			       hdr->pm_size, TORN_LINE_SIZE);
+	if (hdr->pm_base % TORN_LINE_SIZE)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "pm base 0x%" PRIx64 " is not %d-byte aligned",
+			       hdr->pm_base, TORN_LINE_SIZE);
+	if (hdr->pm_base + hdr->pm_size < hdr->pm_base)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "pm base 0x%" PRIx64 " + size 0x%" PRIx64
+			       " wraps around", hdr->pm_base, hdr->pm_size);
+	if (hdr->cpu_features & ~(uint32_t)TORN_CPU_ALL)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "unknown cpu feature bits 0x%" PRIx32,
+			       hdr->cpu_features & ~(uint32_t)TORN_CPU_ALL);
+	if (hdr->flags & ~(uint32_t)TORN_TRACE_F_ALL)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "unknown header flag bits 0x%" PRIx32,
+			       hdr->flags & ~(uint32_t)TORN_TRACE_F_ALL);
+	return 0;
+}
+
+int trace_check_record(const struct torn_trace_header *hdr,
+		       const struct torn_record *rec, char *why, size_t len)
+{
+	const char *kind = torn_record_kind_name(rec->kind);
+
+	if (rec->kind < TORN_REC_STORE || rec->kind >= TORN_REC_END)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "unknown record kind %u", rec->kind);
+	if (rec->flags & ~TORN_REC_F_ALL)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "%s has unknown flag bits 0x%02x", kind,
+			       rec->flags & ~TORN_REC_F_ALL);
+	switch (rec->kind) {
+	case TORN_REC_STORE:
+	case TORN_REC_NT_STORE:
+		if (rec->sub)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s sub-kind %u is not 0", kind,
+				       rec->sub);
+		if (rec->size < 1 || rec->size > TORN_STORE_MAX)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s size %u outside 1..%d", kind,
+				       rec->size, TORN_STORE_MAX);
+		if (rec->offset >= hdr->pm_size ||
+		    hdr->pm_size - rec->offset < rec->size)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s of %u bytes at offset 0x%" PRIx64
+				       " beyond pm size 0x%" PRIx64,
+				       kind, rec->size, rec->offset,
+				       hdr->pm_size);
+		if (!rec->data)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s has no value bytes", kind);
+		return 0;
+	case TORN_REC_FLUSH:
+	case TORN_REC_UNRESOLVED:
+		if (!rec->sub || rec->sub >= ARRAY_SIZE(flush_kind_names))
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s kind %u is not a flush kind", kind,
+				       rec->sub);
+		if (rec->size)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "%s length %u is not 0", kind,
+				       rec->size);
+		if (rec->kind == TORN_REC_FLUSH &&
+		    rec->offset >= hdr->pm_size)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "flush offset 0x%" PRIx64
+				       " beyond pm size 0x%" PRIx64,
+				       rec->offset, hdr->pm_size);
+		return 0;
+	case TORN_REC_FENCE:
+		if (!rec->sub || rec->sub >= ARRAY_SIZE(fence_kind_names))
+			return why_set(why, len, TORN_E_FORMAT,
+				       "fence kind %u is not a fence kind",
+				       rec->sub);
+		if (rec->size)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "fence length %u is not 0", rec->size);
+		return 0;
+	case TORN_REC_MARK:
+		if (rec->sub)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "mark sub-kind %u is not 0", rec->sub);
+		if (rec->size && !rec->data)
+			return why_set(why, len, TORN_E_FORMAT,
+				       "mark has no text bytes");
+		return 0;
+	}
+	return why_set(why, len, TORN_E_FORMAT, "unknown record kind %u",
+		       rec->kind);
+}
+
+/* Keep only the fields that the record's kind stores on disk. */
+static void normalize_record(struct torn_record *dst,
+			     const struct torn_record *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	dst->flags = src->flags;
+	dst->pc = src->pc;
+	switch (src->kind) {
+	case TORN_REC_STORE:
+	case TORN_REC_NT_STORE:
+		dst->size = src->size;
+		dst->offset = src->offset;
+		dst->data = src->data;
+		break;
+	case TORN_REC_FLUSH:
+		dst->sub = src->sub;
+		dst->offset = src->offset;
+		break;
+	case TORN_REC_UNRESOLVED:
+		dst->sub = src->sub;
+		dst->vaddr = src->vaddr;
+		break;
+	case TORN_REC_FENCE:
+		dst->sub = src->sub;
+		break;
+	case TORN_REC_MARK:
+		dst->size = src->size;
+		dst->mark_id = src->mark_id;
+		dst->arg = src->arg;
+		dst->data = src->size ? src->data : NULL;
+		break;
+	}
+}
+
+void trace_encode_header(uint8_t *p, const struct torn_trace_header *hdr)
+{
+	memset(p, 0, TORN_TRACE_HEADER_SIZE);
+	memcpy(p + HDR_MAGIC, TORN_TRACE_MAGIC, sizeof(TORN_TRACE_MAGIC));
+	put_le32(p + HDR_VERSION, TORN_TRACE_VERSION);
+	put_le32(p + HDR_SIZE, TORN_TRACE_HEADER_SIZE);
+	put_le64(p + HDR_PM_BASE, hdr->pm_base);
+	put_le64(p + HDR_PM_SIZE, hdr->pm_size);
+	put_le32(p + HDR_LINE_SIZE, hdr->line_size);
+	put_le32(p + HDR_FEATURES, hdr->cpu_features);
+	put_le32(p + HDR_FLAGS, hdr->flags);
+}
+
+/* ---- in-memory traces ------------------------------------------------ */
+
+static struct torn_trace *trace_alloc(const struct torn_trace_header *hdr)
+{
+	struct torn_trace *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->hdr = *hdr;
+	t->hdr.version = TORN_TRACE_VERSION;
+	return t;
+}
+
+int torn_trace_new(struct torn_trace **out, const struct torn_trace_header *hdr)
+{
+	struct torn_trace_header def;
+	struct torn_trace *t;
+	char why[200];
+	int ret;
+
+	if (!hdr) {
+		trace_default_header(&def);
+		hdr = &def;
+	}
+	ret = trace_check_header(hdr, why, sizeof(why));
+	if (ret)
+		return TORN_E_RANGE;
+	t = trace_alloc(hdr);
+	if (!t)
+		return -ENOMEM;
+	*out = t;
+	return 0;
+}
+
+void torn_trace_free(struct torn_trace *t)
+{
+	struct data_block *b, *next;
+
+	if (!t)
+		return;
+	for (b = t->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(t->file);
+	free(t->recs);
+	free(t);
+}
+
+static int grow_records(struct torn_trace *t, size_t want)
+{
+	struct torn_record *recs;
+	size_t cap;
+
+	if (want <= t->cap)
+		return 0;
+	cap = t->cap ? t->cap : 256;
+	while (cap < want) {
+		if (cap > SIZE_MAX / 2 / sizeof(*recs))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	recs = realloc(t->recs, cap * sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	t->recs = recs;
+	t->cap = cap;
+	return 0;
+}
+
+/* Copy n (at most 255) bytes into stable storage owned by t. */
+static const uint8_t *copy_data(struct torn_trace *t, const uint8_t *src,
+				size_t n)
+{
+	struct data_block *b = t->blocks;
+	uint8_t *dst;
+
+	if (!b || DATA_BLOCK_SIZE - b->used < n) {
+		b = malloc(sizeof(*b));
+		if (!b)
+			return NULL;
+		b->used = 0;
+		b->next = t->blocks;
+		t->blocks = b;
+	}
+	dst = b->bytes + b->used;
+	memcpy(dst, src, n);
+	b->used += n;
+	return dst;
+}
+
+int torn_trace_append(struct torn_trace *t, const struct torn_record *rec,
+		      struct torn_err *err)
+{
+	struct torn_record *dst;
+	char why[200];
+	int ret;
+
+	ret = trace_check_record(&t->hdr, rec, why, sizeof(why));
+	if (ret)
+		return torn_err_set(err, ret, "record %zu: %s", t->count, why);
+	ret = grow_records(t, t->count + 1);
+	if (ret)
+		return torn_err_set(err, ret, "record %zu: out of memory",
+				    t->count);
+	dst = &t->recs[t->count];
+	normalize_record(dst, rec);
+	if (dst->size) {
+		dst->data = copy_data(t, rec->data, dst->size);
+		if (!dst->data)
+			return torn_err_set(err, -ENOMEM,
+					    "record %zu: out of memory",
+					    t->count);
+	}
+	t->count++;
+	return 0;
+}
+
+const struct torn_trace_header *
+torn_trace_get_header(const struct torn_trace *t)
+{
+	return &t->hdr;
+}
+
+size_t torn_trace_get_count(const struct torn_trace *t)
+{
+	return t->count;
+}
+
+const struct torn_record *torn_trace_get_records(const struct torn_trace *t)
+{
+	return t->recs;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static int decode_header(const uint8_t *p, size_t len,
+			 struct torn_trace_header *hdr, struct torn_err *err)
+{
+	uint32_t hsize;
+	char why[200];
+	size_t i;
+	int ret;
+
+	if (len < 8 || memcmp(p + HDR_MAGIC, TORN_TRACE_MAGIC,
+			      sizeof(TORN_TRACE_MAGIC)))
+		return torn_err_set(err, len < 8 && len > 0 &&
+				    !memcmp(p, TORN_TRACE_MAGIC, len) ?
+				    TORN_E_TRUNCATED : TORN_E_FORMAT,
+				    len ? "bad magic, not a torn trace" :
+				    "empty file, not a torn trace");
+	if (len < 12)
+		return torn_err_set(err, TORN_E_TRUNCATED,
+				    "header cut short at byte 0x%zx", len);
+	hdr->version = get_le32(p + HDR_VERSION);
+	if (hdr->version != TORN_TRACE_VERSION)
+		return torn_err_set(err, TORN_E_VERSION,
+				    "trace version %" PRIu32
+				    " is not the supported version %d",
+				    hdr->version, TORN_TRACE_VERSION);
+	if (len < TORN_TRACE_HEADER_SIZE)
+		return torn_err_set(err, TORN_E_TRUNCATED,
+				    "header cut short at byte 0x%zx", len);
+	hsize = get_le32(p + HDR_SIZE);
+	if (hsize != TORN_TRACE_HEADER_SIZE)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "header size %" PRIu32 " is not %d",
+				    hsize, TORN_TRACE_HEADER_SIZE);
+	hdr->pm_base = get_le64(p + HDR_PM_BASE);
+	hdr->pm_size = get_le64(p + HDR_PM_SIZE);
+	hdr->line_size = get_le32(p + HDR_LINE_SIZE);
+	hdr->cpu_features = get_le32(p + HDR_FEATURES);
+	hdr->flags = get_le32(p + HDR_FLAGS);
+	ret = trace_check_header(hdr, why, sizeof(why));
+	if (ret)
+		return torn_err_set(err, ret, "header: %s", why);
+	for (i = HDR_RESERVED; i < TORN_TRACE_HEADER_SIZE; i++)
+		if (p[i])
+			return torn_err_set(err, TORN_E_FORMAT,
+					    "header: reserved byte 0x%zx is "
+					    "not zero", i);
+	return 0;
+}
+
+/*
+ * Decode the record at p[pos..len) into rec; returns its length, or a
+ * negative code with err filled.  idx names the record in messages.
+ * Records at byte offsets: every read checks len first.
+ */
+static long decode_record(const uint8_t *p, size_t len, size_t pos,
+			  size_t idx, const struct torn_trace_header *hdr,
+			  struct torn_record *rec, struct torn_err *err)
+{
+	const uint8_t *r = p + pos;
+	size_t avail = len - pos, need;
+	char why[200];
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	if (avail < REC_HEAD_SIZE)
+		return torn_err_set(err, TORN_E_TRUNCATED,
+				    "record %zu at byte 0x%zx: cut short in "
+				    "its head", idx, pos);
+	rec->kind = r[0];
+	rec->flags = r[1];
+	rec->sub = r[2];
+	rec->size = r[3];
+	switch (rec->kind) {
+	case TORN_REC_STORE:
+	case TORN_REC_NT_STORE:
+		need = REC_STORE_FIXED + rec->size;
+		break;
+	case TORN_REC_FLUSH:
+	case TORN_REC_UNRESOLVED:
+		need = REC_FLUSH_FIXED;
+		break;
+	case TORN_REC_FENCE:
+		need = REC_FENCE_FIXED;
+		break;
+	case TORN_REC_MARK:
+		need = REC_MARK_FIXED + rec->size;
+		break;
+	case TORN_REC_END:
+		if (rec->flags || rec->sub || rec->size)
+			return torn_err_set(err, TORN_E_FORMAT,
+					    "record %zu at byte 0x%zx: end "
+					    "head has non-zero fields",
+					    idx, pos);
+		need = REC_END_SIZE;
+		break;
+	default:
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "record %zu at byte 0x%zx: unknown record "
+				    "kind %u", idx, pos, rec->kind);
+	}
+	/* Check the fixed fields before complaining about a short tail. */
+	if (rec->kind != TORN_REC_END) {
+		rec->data = r; /* any non-NULL value until decoded */
+		if (avail >= need) {
+			switch (rec->kind) {
+			case TORN_REC_STORE:
+			case TORN_REC_NT_STORE:
+				rec->offset = get_le64(r + 4);
+				rec->pc = get_le64(r + 12);
+				rec->data = r + REC_STORE_FIXED;
+				break;
+			case TORN_REC_FLUSH:
+				rec->offset = get_le64(r + 4);
+				rec->pc = get_le64(r + 12);
+				break;
+			case TORN_REC_UNRESOLVED:
+				rec->vaddr = get_le64(r + 4);
+				rec->pc = get_le64(r + 12);
+				break;
+			case TORN_REC_FENCE:
+				rec->pc = get_le64(r + 4);
+				break;
+			case TORN_REC_MARK:
+				rec->mark_id = get_le32(r + 4);
+				rec->arg = get_le64(r + 8);
+				rec->data = rec->size ? r + REC_MARK_FIXED :
+					    NULL;
+				break;
+			}
+		}
+		ret = trace_check_record(hdr, rec, why, sizeof(why));
+		if (avail >= need && !rec->size)
+			rec->data = NULL;
+		if (ret)
+			return torn_err_set(err, ret,
+					    "record %zu at byte 0x%zx: %s",
+					    idx, pos, why);
+	}
+	if (avail < need)
+		return torn_err_set(err, TORN_E_TRUNCATED,
+				    "record %zu at byte 0x%zx: %s of %zu bytes "
+				    "cut short after %zu", idx, pos,
+				    torn_record_kind_name(rec->kind), need,
+				    avail);
+	if (rec->kind == TORN_REC_END)
+		rec->offset = get_le64(r + 4); /* the count, for the caller */
+	return (long)need;
+}
+
+/*
+ * Walk the records of p[0..len) twice: first to validate and count
+ * (recs NULL), then to fill recs.  Returns the count or a negative code.
+ */
+static int walk_records(const uint8_t *p, size_t len,
+			const struct torn_trace_header *hdr,
+			struct torn_record *recs, size_t *count,
+			struct torn_err *err)
+{
+	struct torn_record rec;
+	size_t pos = TORN_TRACE_HEADER_SIZE, idx = 0;
+	long n;
+
+	for (;;) {
+		if (pos == len)
+			return torn_err_set(err, TORN_E_TRUNCATED,
+					    "record %zu at byte 0x%zx: trace "
+					    "ends without an end record, cut "
+					    "short", idx, pos);
+		n = decode_record(p, len, pos, idx, hdr, &rec, err);
+		if (n < 0)
+			return (int)n;
+		if (rec.kind == TORN_REC_END)
+			break;
+		if (recs)
+			recs[idx] = rec;
+		pos += (size_t)n;
+		idx++;
+	}
+	if (rec.offset != idx)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "record %zu at byte 0x%zx: end counts "
+				    "%" PRIu64 " records, the trace has %zu",
+				    idx, pos, rec.offset, idx);
+	pos += REC_END_SIZE;
+	if (pos != len)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "byte 0x%zx: %zu bytes after the end "
+				    "record", pos, len - pos);
+	*count = idx;
+	return 0;
+}
+
+/* Decode bytes already owned by the new trace (taken over, even on error). */
+static int load_owned(uint8_t *file, size_t len, struct torn_trace **out,
+		      struct torn_err *err)
+{
+	struct torn_trace_header hdr;
+	struct torn_trace *t;
+	size_t count = 0;
+	int ret;
+
+	ret = decode_header(file, len, &hdr, err);
+	if (ret)
+		goto out_free_file;
+	ret = walk_records(file, len, &hdr, NULL, &count, err);
+	if (ret)
+		goto out_free_file;
+	t = trace_alloc(&hdr);
+	if (!t) {
+		ret = torn_err_set(err, -ENOMEM, "out of memory");
+		goto out_free_file;
+	}
+	t->file = file;
+	ret = grow_records(t, count ? count : 1);
+	if (ret) {
+		torn_trace_free(t);
+		return torn_err_set(err, ret, "out of memory for %zu records",
+				    count);
+	}
+	ret = walk_records(file, len, &hdr, t->recs, &t->count, err);
+	if (ret) {
+		torn_trace_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+
+out_free_file:
+	free(file);
+	return ret;
+}
+
+int torn_trace_load_buf(const void *buf, size_t len, struct torn_trace **out,
+			struct torn_err *err)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return torn_err_set(err, -ENOMEM, "out of memory for %zu bytes",
+				    len);
+	if (len)
+		memcpy(copy, buf, len);
+	return load_owned(copy, len, out, err);
+}
+
+/* Read a whole file; read(2) rather than mmap so a shrinking file is safe. */
+static int read_file(int fd, uint8_t **bufp, size_t *lenp)
+{
+	struct stat st;
+	size_t cap, len = 0;
+	uint8_t *buf, *nbuf;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > SIZE_MAX / 2) {
+				free(buf);
+				return -EFBIG;
+			}
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			free(buf);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int torn_trace_load(const char *path, struct torn_trace **out,
+		    struct torn_err *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return torn_err_set(err, -errno, "cannot open: %s",
+				    strerror(errno));
+	ret = read_file(fd, &buf, &len);
+	close(fd);
+	if (ret)
+		return torn_err_set(err, ret, "cannot read: %s",
+				    torn_strerror(ret));
+	return load_owned(buf, len, out, err);
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int torn_trace_get_stats(const struct torn_trace *t,
+			 struct torn_trace_stats *st)
+{
+	uint64_t *lines, first, last, l;
+	size_t i, n = 0, distinct = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* A store of up to 64 bytes touches at most two lines. */
+	lines = malloc((t->count ? t->count : 1) * 2 * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	for (i = 0; i < t->count; i++) {
+		const struct torn_record *r = &t->recs[i];
+
+		st->records[r->kind]++;
+		switch (r->kind) {
+		case TORN_REC_STORE:
+		case TORN_REC_NT_STORE:
+			st->bytes_stored += r->size;
+			if (r->flags & TORN_REC_F_KERNEL)
+				st->kernel_stores++;
+			first = r->offset / TORN_LINE_SIZE;
+			last = (r->offset + r->size - 1) / TORN_LINE_SIZE;
+			for (l = first; l <= last; l++)
+				if (!n || lines[n - 1] != l)
+					lines[n++] = l;
+			break;
+		case TORN_REC_FLUSH:
+			st->flushes[r->sub]++;
+			break;
+		case TORN_REC_FENCE:
+			st->fences[r->sub]++;
+			break;
+		}
+	}
+	qsort(lines, n, sizeof(*lines), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (!i || lines[i] != lines[i - 1])
+			distinct++;
+	st->lines_touched = distinct;
+	free(lines);
+	return 0;
+}
