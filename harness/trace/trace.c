@@ -121,7 +121,7 @@ int trace_check_header(const struct torn_trace_header *hdr, char *why,
 		return why_set(why, len, TORN_E_FORMAT,
 			       "pm base 0x%" PRIx64 " is not %d-byte aligned",
 			       hdr->pm_base, TORN_LINE_SIZE);
-	if (hdr->pm_base + hdr->pm_size < hdr->pm_base)
+	if (hdr->pm_size - 1 > UINT64_MAX - hdr->pm_base)
 		return why_set(why, len, TORN_E_FORMAT,
 			       "pm base 0x%" PRIx64 " + size 0x%" PRIx64
 			       " wraps around", hdr->pm_base, hdr->pm_size);
@@ -216,7 +216,7 @@ static void normalize_record(struct torn_record *dst,
 	memset(dst, 0, sizeof(*dst));
 	dst->kind = src->kind;
 	dst->flags = src->flags;
-	dst->pc = src->pc;
+	dst->pc = src->kind == TORN_REC_MARK ? 0 : src->pc; /* not stored */
 	switch (src->kind) {
 	case TORN_REC_STORE:
 	case TORN_REC_NT_STORE:
@@ -575,11 +575,11 @@ static int walk_records(const uint8_t *p, size_t len,
 				    "record %zu at byte 0x%zx: end counts "
 				    "%" PRIu64 " records, the trace has %zu",
 				    idx, pos, rec.offset, idx);
-	pos += REC_END_SIZE;
-	if (pos != len)
+	if (len - pos != REC_END_SIZE)
 		return torn_err_set(err, TORN_E_FORMAT,
-				    "byte 0x%zx: %zu bytes after the end "
-				    "record", pos, len - pos);
+				    "record %zu at byte 0x%zx: %zu byte(s) "
+				    "after the end record", idx, pos,
+				    len - pos - REC_END_SIZE);
 	*count = idx;
 	return 0;
 }

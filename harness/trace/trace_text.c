@@ -201,6 +201,7 @@ struct parser {
 	int ntok;
 	uint8_t text[TORN_MARK_TEXT_MAX]; /* the one quoted string of a line */
 	uint8_t value[TORN_STORE_MAX];
+	char shown[40 * 4 + 1];	/* see show() */
 };
 
 static int perr(struct parser *ps, int code, const char *fmt, ...)
@@ -337,9 +338,30 @@ static bool tok_is(const struct token *t, const char *word)
 	       !memcmp(t->s, word, t->len);
 }
 
-/* Print a token for a message, cut to a sane length. */
-#define TOK_FMT "'%.*s'"
-#define TOK_ARG(t) (int)((t)->len > 40 ? 40 : (t)->len), (t)->s
+/*
+ * A token as a message shows it: at most 40 bytes, anything unprintable
+ * escaped, so that a message stays one line of text.
+ */
+static const char *show(struct parser *ps, const char *s, size_t len)
+{
+	size_t i, n = 0;
+	uint8_t c;
+
+	for (i = 0; i < len && i < 40; i++) {
+		c = (uint8_t)s[i];
+		if (c < 0x20 || c >= 0x7f)
+			n += (size_t)snprintf(ps->shown + n,
+					      sizeof(ps->shown) - n,
+					      "\\x%02x", c);
+		else
+			ps->shown[n++] = (char)c;
+	}
+	ps->shown[n] = '\0';
+	return ps->shown;
+}
+
+#define TOK_FMT "'%s'"
+#define TOK_ARG(t) show(ps, (t)->s, (t)->len)
 
 /* A number in decimal or 0x-hex, the whole of s[0..len). */
 static bool parse_u64(const char *s, size_t len, uint64_t *out)
@@ -412,8 +434,8 @@ static int parse_bits(struct parser *ps, const struct token *val,
 			    !memcmp(names[i].name, p, n))
 				break;
 		if (!names[i].name)
-			return perr(ps, TORN_E_FORMAT, "unknown %s '%.*s'",
-				    key, (int)(n > 40 ? 40 : n), p);
+			return perr(ps, TORN_E_FORMAT, "unknown %s '%s'",
+				    key, show(ps, p, n));
 		*out |= names[i].bit;
 		p += n + (comma ? 1 : 0);
 	}
@@ -507,7 +529,7 @@ bad:
 		    "value " TOK_FMT " is not hex bytes or *XX", TOK_ARG(t));
 }
 
-/* The optional trailing fields: pc=X and kernel. */
+/* The optional trailing fields: pc=X (not for marks) and kernel. */
 static int parse_options(struct parser *ps, int first,
 			 struct torn_record *rec)
 {
@@ -518,7 +540,8 @@ static int parse_options(struct parser *ps, int first,
 	for (i = first; i < ps->ntok; i++) {
 		const struct token *t = &ps->tok[i];
 
-		if (tok_key(t, "pc", &val) && !have_pc) {
+		if (tok_key(t, "pc", &val) && !have_pc &&
+		    rec->kind != TORN_REC_MARK) {
 			ret = tok_u64(ps, &val, "pc", UINT64_MAX, &rec->pc);
 			if (ret)
 				return ret;
