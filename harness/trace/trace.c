@@ -693,13 +693,11 @@ int torn_trace_load(const char *path, struct torn_trace **out,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return torn_err_set(err, -errno, "cannot open: %s",
-				    strerror(errno));
+		return torn_err_set(err, -errno, "%s", strerror(errno));
 	ret = read_file(fd, &buf, &len);
 	close(fd);
 	if (ret)
-		return torn_err_set(err, ret, "cannot read: %s",
-				    torn_strerror(ret));
+		return torn_err_set(err, ret, "%s", torn_strerror(ret));
 	return load_owned(buf, len, out, err);
 }
 

@@ -232,6 +232,9 @@ int torn_trace_encode(const struct torn_trace *t, uint8_t **buf, size_t *len);
  * and \xNN escapes.
  */
 int torn_trace_write_text(const struct torn_trace *t, FILE *f);
+/* The header line alone, with its newline; 0 or -errno. */
+int torn_trace_header_write_text(const struct torn_trace_header *hdr,
+				 FILE *f);
 /* One record in text form, no newline; returns chars written or -errno. */
 int torn_record_write_text(const struct torn_record *rec, FILE *f);
 

@@ -158,20 +158,27 @@ int torn_record_write_text(const struct torn_record *rec, FILE *f)
 	return ret ? ret : (int)l.len;
 }
 
-int torn_trace_write_text(const struct torn_trace *t, FILE *f)
+int torn_trace_header_write_text(const struct torn_trace_header *hdr,
+				 FILE *f)
 {
-	const struct torn_trace_header *hdr = torn_trace_get_header(t);
-	const struct torn_record *recs = torn_trace_get_records(t);
-	size_t i, n = torn_trace_get_count(t);
 	struct line l = { .len = 0 };
-	int ret;
 
 	line_add(&l, "header pm_base=0x%" PRIx64 " pm_size=0x%" PRIx64,
 		 hdr->pm_base, hdr->pm_size);
 	add_bits(&l, "features", feature_names, hdr->cpu_features);
 	add_bits(&l, "flags", flag_names, hdr->flags);
 	line_add(&l, "\n");
-	ret = put_line(&l, f);
+	return put_line(&l, f);
+}
+
+int torn_trace_write_text(const struct torn_trace *t, FILE *f)
+{
+	const struct torn_record *recs = torn_trace_get_records(t);
+	size_t i, n = torn_trace_get_count(t);
+	struct line l = { .len = 0 };
+	int ret;
+
+	ret = torn_trace_header_write_text(torn_trace_get_header(t), f);
 	for (i = 0; !ret && i < n; i++) {
 		l.len = 0;
 		format_record(&l, &recs[i]);

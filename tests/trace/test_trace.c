@@ -470,8 +470,9 @@ static void test_load_errors(void **state)
 
 	assert_int_equal(torn_trace_load(tmp_path("missing.torn"), &t, &err),
 			 -ENOENT);
-	assert_string_equal(err.msg, "cannot open: No such file or directory");
+	assert_string_equal(err.msg, "No such file or directory");
 	assert_int_equal(torn_trace_load(tmpdir, &t, &err), -EISDIR);
+	assert_string_equal(err.msg, "Is a directory");
 	assert_null(t);
 }
 
