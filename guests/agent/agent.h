@@ -1,0 +1,46 @@
+/* Internals of torn-agent shared between its files (and its host tests). */
+#ifndef TORN_AGENT_H
+#define TORN_AGENT_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+struct agent_run_result {
+	int status;	/* waitpid status */
+	int timed_out;	/* killed at the deadline */
+	struct torn_buf out, err;
+};
+
+/*
+ * Run argv with stdout/stderr captured (each capped), killing its whole
+ * process group after timeout_ms (<= 0: no limit).  envp_extra adds
+ * NAME=VALUE strings to the environment.  Returns 0 or -errno.
+ */
+int agent_run(char *const argv[], const char *const envp_extra[],
+	      long timeout_ms, struct agent_run_result *res);
+void agent_run_result_free(struct agent_run_result *res);
+
+/*
+ * The canonical semantic dump of the tree at dir, appended to out: one
+ * line per entry in byte order of paths, no timestamps, no inode numbers:
+ *   d MODE path
+ *   f MODE NLINK SIZE CONTENT-HASH path [= first-path-of-same-inode]
+ *   l target path
+ *   o MODE TYPE path          (fifo, socket, device)
+ * Returns 0, or -errno with err filled.
+ */
+int agent_dump_tree(const char *dir, struct torn_buf *out, char *err,
+		    size_t errlen);
+
+/*
+ * Write a pattern into a new file through a MAP_SYNC mapping, flush it
+ * with the best flush instruction the CPU has, unmap, and read it back.
+ * detail gets what was done or what failed.  Returns 0 when it held.
+ */
+int agent_mapsync_check(const char *path, char *detail, size_t len);
+
+/* Serve requests on fd until poweroff; returns 0 or a negative code. */
+int agent_serve(int fd);
+
+#endif

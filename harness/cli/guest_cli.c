@@ -1,0 +1,198 @@
+/* Shared option parsing and agent helpers for guest-booting subcommands. */
+#include "guest_cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef TORN_AGENT_PATH
+#define TORN_AGENT_PATH "torn-agent"
+#endif
+#ifndef TORN_MARK_PATH
+#define TORN_MARK_PATH ""
+#endif
+
+const char guest_opts_usage[] =
+	"  --fs ext4-dax|xfs-dax|devdax   filesystem kind (default ext4-dax)\n"
+	"  --flush clwb|clflushopt|clflush|eadr|nt   flush mode (default clwb)\n"
+	"  --kernel PATH --modules DIR    a kernel other than Debian's stock one\n"
+	"  --cache DIR                    cache directory (default ~/.cache/torn)\n"
+	"  --boot-timeout S               seconds to wait for the guest (default 300)\n"
+	"  --keep                         keep the work directory\n";
+
+static const char *value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "torn: option %s needs a value\n", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+
+	if (!strcmp(a, "--keep")) {
+		o->keep = 1;
+		return 1;
+	}
+	if (strcmp(a, "--fs") && strcmp(a, "--flush") && strcmp(a, "--kernel") &&
+	    strcmp(a, "--modules") && strcmp(a, "--cache") &&
+	    strcmp(a, "--boot-timeout"))
+		return 0;
+	v = value(argc, argv, i);
+	if (!v)
+		return -1;
+	if (!strcmp(a, "--fs")) {
+		o->fs_kind = torn_fs_kind_parse(v);
+		if (o->fs_kind < 0) {
+			fprintf(stderr, "torn: --fs '%s': expected ext4-dax, xfs-dax or devdax\n",
+				v);
+			return -1;
+		}
+	} else if (!strcmp(a, "--flush")) {
+		o->flush_mode = torn_flush_mode_parse(v);
+		if (o->flush_mode < 0) {
+			fprintf(stderr, "torn: --flush '%s': expected clwb, clflushopt, clflush, eadr or nt\n",
+				v);
+			return -1;
+		}
+	} else if (!strcmp(a, "--kernel")) {
+		o->kernel = v;
+	} else if (!strcmp(a, "--modules")) {
+		o->modules = v;
+	} else if (!strcmp(a, "--cache")) {
+		o->cache_dir = v;
+	} else {
+		char *end;
+		long s = strtol(v, &end, 10);
+
+		if (*end || s <= 0 || s > 86400) {
+			fprintf(stderr, "torn: --boot-timeout '%s': expected seconds 1..86400\n",
+				v);
+			return -1;
+		}
+		o->timeout_s = (int)s;
+	}
+	return 1;
+}
+
+int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
+{
+	struct torn_kit_options ko = { 0 };
+	struct torn_err err = { "" };
+	const char *agent = getenv("TORN_AGENT");
+	const char *mark = getenv("TORN_MARK");
+	int ret;
+
+	ko.kernel = o->kernel;
+	ko.modules = o->modules;
+	ko.cache_dir = o->cache_dir;
+	ko.agent = agent && *agent ? agent : TORN_AGENT_PATH;
+	ko.mark = mark && *mark ? mark : TORN_MARK_PATH;
+	if (!ko.mark[0] || access(ko.mark, R_OK))
+		ko.mark = NULL;
+	ret = torn_kit_ensure(&ko, kit, &err);
+	if (ret) {
+		fprintf(stderr, "torn: cannot build the guest kit: %s\n", err.msg);
+		return ret;
+	}
+	fprintf(stderr, "torn: kit %.16s (kernel %s) %s\n", kit->hash,
+		kit->release, kit->reused ? "up to date, nothing to do" :
+					    "built");
+	return 0;
+}
+
+int guest_workdir(const char *what, char *out, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(out, len, "%s/torn-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+		 what);
+	if (!mkdtemp(out))
+		return -errno;
+	return 0;
+}
+
+void guest_workdir_remove(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char p[4096];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static char *dup_field(const struct torn_proto_msg *m, size_t i, char **slot)
+{
+	free(*slot);
+	*slot = torn_proto_field_dup(m, i);
+	return *slot;
+}
+
+int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
+	      const char **status, const char **out, const char **err_out,
+	      struct torn_err *err)
+{
+	static char *s_status, *s_out, *s_err;
+	const char *req[64];
+	char t[32];
+	struct torn_proto_msg m;
+	size_t n = 0;
+	int ret;
+
+	snprintf(t, sizeof(t), "%d", timeout_ms);
+	req[n++] = "run";
+	req[n++] = t;
+	while (*argv && n < 63)
+		req[n++] = *argv++;
+	ret = torn_vm_call(vm, timeout_ms + 30000, n, req, &m, err);
+	if (ret)
+		return ret;
+	if (m.nfields < 4) {
+		torn_proto_msg_clear(&m);
+		return torn_err_set(err, TORN_E_GUEST,
+				    "agent reply to run has %u fields", m.nfields);
+	}
+	*status = dup_field(&m, 1, &s_status);
+	if (out)
+		*out = dup_field(&m, 2, &s_out);
+	if (err_out)
+		*err_out = dup_field(&m, 3, &s_err);
+	torn_proto_msg_clear(&m);
+	return 0;
+}
+
+int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
+	       const char **detail, struct torn_err *err)
+{
+	static char *s_detail;
+	struct torn_proto_msg m;
+	size_t n = 0;
+	int ret;
+
+	while (args[n])
+		n++;
+	ret = torn_vm_call(vm, timeout_ms, n, args, &m, err);
+	if (ret)
+		return ret;
+	if (detail)
+		*detail = dup_field(&m, 1, &s_detail);
+	torn_proto_msg_clear(&m);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* Options and helpers shared by the subcommands that boot guests. */
+#ifndef TORN_GUEST_CLI_H
+#define TORN_GUEST_CLI_H
+
+#include <stddef.h>
+
+#include "kit.h"
+#include "vm.h"
+
+struct guest_opts {
+	const char *cache_dir;
+	const char *kernel;
+	const char *modules;
+	int fs_kind;
+	int flush_mode;
+	int keep;		/* keep the work directory */
+	int timeout_s;		/* boot timeout */
+};
+
+/*
+ * Consume a kit/guest option at argv[*i] (advancing *i past a value).
+ * Returns 1 when consumed, 0 when not one of ours, -1 on a bad value
+ * (message printed).
+ */
+int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i);
+/* Usage lines for those options. */
+extern const char guest_opts_usage[];
+
+/* Build or reuse the kit; prints one line about it on stderr. */
+int guest_kit(const struct guest_opts *o, struct torn_kit *kit);
+
+/* A fresh work directory under $TMPDIR (short: it holds a socket). */
+int guest_workdir(const char *what, char *out, size_t len);
+/* Remove a work directory and what is in it (one level). */
+void guest_workdir_remove(const char *dir);
+
+/*
+ * Call the agent's "run": fills status ("exit 0"...), out and err (static
+ * copies, valid until the next call).  Returns 0 when the call itself
+ * worked, whatever the program's status.
+ */
+int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
+	      const char **status, const char **out, const char **err_out,
+	      struct torn_err *err);
+
+/* Simple call returning the first field after "ok" (static copy) or NULL. */
+int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
+	       const char **detail, struct torn_err *err);
+
+#endif

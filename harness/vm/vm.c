@@ -1,0 +1,543 @@
+/* QEMU process control: argv, spawn, agent connection, cleanup on every path. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_GUESTS 64
+
+struct torn_vm {
+	pid_t pid;
+	int sock;
+	char *workdir;
+	char *console_path;
+	char release[128];
+	long boot_ms;
+	struct torn_buf frame;
+	int slot;
+};
+
+/* Live QEMU pids, read by the signal handler; -1 is a free slot. */
+static volatile pid_t live_pids[MAX_GUESTS] = { [0 ... MAX_GUESTS - 1] = -1 };
+static volatile sig_atomic_t interrupted;
+
+static const char *const flush_mode_names[] = {
+	[TORN_FLUSH_MODE_CLWB] = "clwb",
+	[TORN_FLUSH_MODE_CLFLUSHOPT] = "clflushopt",
+	[TORN_FLUSH_MODE_CLFLUSH] = "clflush",
+	[TORN_FLUSH_MODE_EADR] = "eadr",
+	[TORN_FLUSH_MODE_NT] = "nt",
+};
+
+int torn_flush_mode_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flush_mode_names) / sizeof(*flush_mode_names);
+	     i++)
+		if (!strcmp(s, flush_mode_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *torn_flush_mode_name(int mode)
+{
+	if (mode < 0 || mode > TORN_FLUSH_MODE_NT)
+		return "?";
+	return flush_mode_names[mode];
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ---- argv ------------------------------------------------------------ */
+
+struct argv_builder {
+	char **v;
+	size_t n, cap;
+	int failed;
+};
+
+static void add(struct argv_builder *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add(struct argv_builder *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (b->failed)
+		return;
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		char **p = realloc(b->v, cap * sizeof(*p));
+
+		if (!p) {
+			b->failed = 1;
+			return;
+		}
+		b->v = p;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		b->failed = 1;
+		s = NULL;
+	}
+	va_end(ap);
+	if (!s)
+		return;
+	b->v[b->n++] = s;
+	b->v[b->n] = NULL;
+}
+
+void torn_vm_argv_free(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* QEMU splits -object/-device options at commas; a path must not have one. */
+static int qemu_safe(const char *s)
+{
+	return s && !strchr(s, ',');
+}
+
+int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
+{
+	struct argv_builder b = { 0 };
+	unsigned int mem = cfg->mem_mb ? cfg->mem_mb : 512;
+	unsigned long long maxmem_mb;
+	const char *cpu = "max,la57=off";
+
+	if (!cfg->kernel || !cfg->initrd || !cfg->pm_path || !cfg->workdir ||
+	    !cfg->pm_size)
+		return TORN_E_USAGE;
+	if (!qemu_safe(cfg->pm_path) || !qemu_safe(cfg->workdir) ||
+	    strchr(cfg->kernel, ',') || strchr(cfg->initrd, ','))
+		return TORN_E_USAGE;
+	if (cfg->pm_size % (2u << 20))
+		return TORN_E_RANGE;
+	switch (cfg->flush_mode) {
+	case TORN_FLUSH_MODE_CLWB:
+	case TORN_FLUSH_MODE_EADR:
+	case TORN_FLUSH_MODE_NT:
+		break;
+	case TORN_FLUSH_MODE_CLFLUSHOPT:
+		cpu = "max,la57=off,clwb=off";
+		break;
+	case TORN_FLUSH_MODE_CLFLUSH:
+		cpu = "max,la57=off,clwb=off,clflushopt=off";
+		break;
+	default:
+		return TORN_E_USAGE;
+	}
+	/* slots/maxmem must cover RAM plus the NVDIMM, rounded up to 1 GiB */
+	maxmem_mb = mem + (cfg->pm_size >> 20);
+	maxmem_mb = (maxmem_mb + 1023) / 1024 * 1024 + 1024;
+
+	add(&b, "%s", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
+	add(&b, "-machine");
+	add(&b, "pc,accel=tcg,nvdimm=on%s",
+	    cfg->flush_mode == TORN_FLUSH_MODE_EADR ?
+		    ",nvdimm-persistence=cpu" : ",nvdimm-persistence=mem-ctrl");
+	add(&b, "-cpu");
+	add(&b, "%s", cpu);
+	add(&b, "-smp");
+	add(&b, "%u", cfg->smp ? cfg->smp : 1);
+	add(&b, "-m");
+	add(&b, "%uM,slots=2,maxmem=%lluM", mem, maxmem_mb);
+	add(&b, "-object");
+	add(&b, "memory-backend-file,id=pm0,share=on,mem-path=%s,size=%llu",
+	    cfg->pm_path, (unsigned long long)cfg->pm_size);
+	add(&b, "-device");
+	add(&b, "nvdimm,id=nv0,memdev=pm0,addr=0x%llx",
+	    (unsigned long long)TORN_VM_PM_ADDR);
+	add(&b, "-kernel");
+	add(&b, "%s", cfg->kernel);
+	add(&b, "-initrd");
+	add(&b, "%s", cfg->initrd);
+	add(&b, "-append");
+	add(&b, "console=ttyS0 nokaslr pti=off no5lvl panic=-1 loglevel=4 "
+	    "rdinit=/init%s%s", cfg->append ? " " : "",
+	    cfg->append ? cfg->append : "");
+	add(&b, "-nodefaults");
+	add(&b, "-no-reboot");
+	add(&b, "-display");
+	add(&b, "none");
+	add(&b, "-monitor");
+	add(&b, "none");
+	add(&b, "-serial");
+	if (cfg->console_stdio)
+		add(&b, "stdio");
+	else
+		add(&b, "file:%s/console.log", cfg->workdir);
+	add(&b, "-device");
+	add(&b, "virtio-serial-pci,id=vser0");
+	add(&b, "-chardev");
+	add(&b, "socket,id=agent,path=%s/agent.sock,server=on,wait=off",
+	    cfg->workdir);
+	add(&b, "-device");
+	add(&b, "virtserialport,bus=vser0.0,chardev=agent,name=torn.agent");
+	if (cfg->plugin) {
+		add(&b, "-plugin");
+		add(&b, "%s", cfg->plugin);
+	}
+	if (b.failed) {
+		torn_vm_argv_free(b.v);
+		return -ENOMEM;
+	}
+	*argv = b.v;
+	return 0;
+}
+
+/* ---- signals --------------------------------------------------------- */
+
+static void kill_all_guests(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_GUESTS; i++)
+		if (live_pids[i] > 0)
+			kill(live_pids[i], SIGKILL);
+}
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+	kill_all_guests();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void torn_vm_install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	atexit(kill_all_guests);
+}
+
+int torn_vm_interrupted(void)
+{
+	return interrupted;
+}
+
+static int claim_slot(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < MAX_GUESTS; i++)
+		if (live_pids[i] == -1) {
+			live_pids[i] = pid;
+			return i;
+		}
+	return -1;
+}
+
+/* ---- process --------------------------------------------------------- */
+
+static pid_t spawn(char **argv, const char *qemu_log, int console_stdio)
+{
+	sigset_t all, old;
+	pid_t parent = getpid(), pid;
+
+	/* no signal may run our handler in the child between fork and exec */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		signal(SIGINT, console_stdio ? SIG_IGN : SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (fd >= 0) {
+			if (!console_stdio)
+				dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0 && !console_stdio)
+			dup2(nul, 0);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+static void release(struct torn_vm *vm)
+{
+	if (vm->slot >= 0)
+		live_pids[vm->slot] = -1;
+	if (vm->sock >= 0)
+		close(vm->sock);
+	torn_buf_free(&vm->frame);
+	free(vm->workdir);
+	free(vm->console_path);
+	free(vm);
+}
+
+void torn_vm_kill(struct torn_vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->pid > 0) {
+		kill(vm->pid, SIGKILL);
+		while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	release(vm);
+}
+
+/* The tail of a file, for error messages; static buffer. */
+static const char *file_tail(const char *path, size_t max)
+{
+	static char buf[4096];
+	FILE *f;
+	long size;
+	size_t n;
+
+	buf[0] = 0;
+	if (max >= sizeof(buf))
+		max = sizeof(buf) - 1;
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET);
+	n = fread(buf, 1, max, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+const char *torn_vm_console_tail(const struct torn_vm *vm, size_t max)
+{
+	return file_tail(vm->console_path, max);
+}
+
+/* Connect to QEMU's agent socket, waiting while QEMU starts up. */
+static int connect_agent(struct torn_vm *vm, long long deadline,
+			 struct torn_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char qemu_log[4096];
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agent.sock",
+		 vm->workdir);
+	snprintf(qemu_log, sizeof(qemu_log), "%s/qemu.log", vm->workdir);
+	for (;;) {
+		int status, fd;
+
+		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
+			vm->pid = -1;
+			return torn_err_set(err, TORN_E_GUEST,
+					    "qemu exited at start: %s",
+					    file_tail(qemu_log, 300));
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return torn_err_set(err, -errno, "socket: %s",
+					    strerror(errno));
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			vm->sock = fd;
+			return 0;
+		}
+		close(fd);
+		if (interrupted)
+			return torn_err_set(err, TORN_E_INTERRUPTED,
+					    "interrupted");
+		if (now_ms() > deadline)
+			return torn_err_set(err, TORN_E_TIMEOUT,
+					    "qemu did not open %s", sa.sun_path);
+		usleep(20000);
+	}
+}
+
+int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
+		  struct torn_err *err)
+{
+	long long t0 = now_ms(), deadline;
+	struct torn_vm *vm;
+	struct torn_proto_msg msg;
+	char qemu_log[4096], sock[4096];
+	char **argv;
+	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms :
+						       300000;
+
+	ret = torn_vm_build_argv(cfg, &argv);
+	if (ret)
+		return torn_err_set(err, ret, "bad guest configuration: %s",
+				    torn_strerror(ret));
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		torn_vm_argv_free(argv);
+		return torn_err_set(err, -ENOMEM, "out of memory");
+	}
+	vm->sock = -1;
+	vm->slot = -1;
+	vm->pid = -1;
+	vm->workdir = strdup(cfg->workdir);
+	if (asprintf(&vm->console_path, "%s/console.log", cfg->workdir) < 0)
+		vm->console_path = NULL;
+	snprintf(qemu_log, sizeof(qemu_log), "%s/qemu.log", cfg->workdir);
+	snprintf(sock, sizeof(sock), "%s/agent.sock", cfg->workdir);
+	unlink(sock);
+	if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		torn_vm_argv_free(argv);
+		release(vm);
+		return torn_err_set(err, TORN_E_RANGE,
+				    "work directory path too long for a socket: %s",
+				    cfg->workdir);
+	}
+	vm->pid = spawn(argv, qemu_log, cfg->console_stdio);
+	torn_vm_argv_free(argv);
+	if (vm->pid < 0) {
+		ret = -errno;
+		release(vm);
+		return torn_err_set(err, ret, "fork: %s", strerror(-ret));
+	}
+	vm->slot = claim_slot(vm->pid);
+	deadline = t0 + timeout;
+	ret = connect_agent(vm, deadline, err);
+	if (ret)
+		goto out_kill;
+	ret = torn_proto_recv(vm->sock, (int)(deadline - now_ms()), &vm->frame,
+			      &msg, err);
+	if (ret) {
+		const char *tail = torn_vm_console_tail(vm, 400);
+
+		if (ret == TORN_E_TIMEOUT)
+			torn_err_set(err, ret,
+				     "guest agent did not answer within %d s; console: %s",
+				     timeout / 1000, tail);
+		else
+			torn_err_set(err, ret == TORN_E_FORMAT ? TORN_E_GUEST : ret,
+				     "no hello from the guest agent (%s); console: %s",
+				     err->msg, tail);
+		ret = ret == TORN_E_FORMAT ? TORN_E_GUEST : ret;
+		goto out_kill;
+	}
+	if (!torn_proto_field_is(&msg, 0, "hello") || msg.nfields < 3) {
+		torn_proto_msg_clear(&msg);
+		ret = torn_err_set(err, TORN_E_GUEST,
+				   "guest agent sent something other than hello");
+		goto out_kill;
+	}
+	snprintf(vm->release, sizeof(vm->release), "%.*s",
+		 (int)(msg.fields[2].len < 127 ? msg.fields[2].len : 127),
+		 (const char *)msg.fields[2].data);
+	torn_proto_msg_clear(&msg);
+	vm->boot_ms = now_ms() - t0;
+	*out = vm;
+	return 0;
+out_kill:
+	torn_vm_kill(vm);
+	return ret;
+}
+
+int torn_vm_call(struct torn_vm *vm, int timeout_ms, size_t nargs,
+		 const char *const *args, struct torn_proto_msg *reply,
+		 struct torn_err *err)
+{
+	struct torn_buf req = { 0 };
+	int ret;
+
+	memset(reply, 0, sizeof(*reply));
+	ret = torn_proto_encode_strv(&req, TORN_PROTO_REQUEST, nargs, args);
+	if (!ret)
+		ret = torn_proto_send(vm->sock, &req);
+	torn_buf_free(&req);
+	if (ret)
+		return torn_err_set(err, ret, "sending '%s' to the agent: %s",
+				    nargs ? args[0] : "", torn_strerror(ret));
+	ret = torn_proto_recv(vm->sock, timeout_ms, &vm->frame, reply, err);
+	if (ret == TORN_E_TIMEOUT)
+		return torn_err_set(err, ret, "agent did not answer '%s' within %d ms",
+				    nargs ? args[0] : "", timeout_ms);
+	if (ret == TORN_E_FORMAT)
+		return TORN_E_GUEST; /* err says what was wrong */
+	if (ret)
+		return torn_err_set(err, ret, "agent connection lost during '%s': %s",
+				    nargs ? args[0] : "", torn_strerror(ret));
+	if (reply->kind == TORN_PROTO_ERROR || !torn_proto_field_is(reply, 0, "ok")) {
+		char *text = torn_proto_field_dup(reply, 0);
+
+		torn_err_set(err, TORN_E_GUEST, "%.400s", text ? text : "?");
+		free(text);
+		torn_proto_msg_clear(reply);
+		return TORN_E_GUEST;
+	}
+	return 0;
+}
+
+const char *torn_vm_get_kernel_release(const struct torn_vm *vm)
+{
+	return vm->release;
+}
+
+long torn_vm_get_boot_ms(const struct torn_vm *vm)
+{
+	return vm->boot_ms;
+}
+
+int torn_vm_stop(struct torn_vm *vm, int timeout_ms)
+{
+	static const char *const off[] = { "poweroff" };
+	struct torn_proto_msg msg;
+	long long deadline = now_ms() + timeout_ms;
+	int status = 0;
+
+	if (!vm)
+		return 0;
+	if (!torn_vm_call(vm, timeout_ms, 1, off, &msg, NULL))
+		torn_proto_msg_clear(&msg);
+	while (vm->pid > 0 && now_ms() < deadline) {
+		pid_t r = waitpid(vm->pid, &status, WNOHANG);
+
+		if (r == vm->pid) {
+			vm->pid = -1;
+			break;
+		}
+		usleep(20000);
+	}
+	if (vm->pid > 0) {
+		torn_vm_kill(vm);
+		return TORN_E_TIMEOUT;
+	}
+	release(vm);
+	return status;
+}
