@@ -139,46 +139,46 @@ int trace_check_header(const struct torn_trace_header *hdr, char *why,
 int trace_check_record(const struct torn_trace_header *hdr,
 		       const struct torn_record *rec, char *why, size_t len)
 {
-	const char *kind = torn_record_kind_name(rec->kind);
-
+/* The writer's hot path runs this: the name is looked up on errors only. */
+#define KIND_NAME torn_record_kind_name(rec->kind)
 	if (rec->kind < TORN_REC_STORE || rec->kind >= TORN_REC_END)
 		return why_set(why, len, TORN_E_FORMAT,
 			       "unknown record kind %u", rec->kind);
 	if (rec->flags & ~TORN_REC_F_ALL)
 		return why_set(why, len, TORN_E_FORMAT,
-			       "%s has unknown flag bits 0x%02x", kind,
+			       "%s has unknown flag bits 0x%02x", KIND_NAME,
 			       rec->flags & ~TORN_REC_F_ALL);
 	switch (rec->kind) {
 	case TORN_REC_STORE:
 	case TORN_REC_NT_STORE:
 		if (rec->sub)
 			return why_set(why, len, TORN_E_FORMAT,
-				       "%s sub-kind %u is not 0", kind,
+				       "%s sub-kind %u is not 0", KIND_NAME,
 				       rec->sub);
 		if (rec->size < 1 || rec->size > TORN_STORE_MAX)
 			return why_set(why, len, TORN_E_FORMAT,
-				       "%s size %u outside 1..%d", kind,
+				       "%s size %u outside 1..%d", KIND_NAME,
 				       rec->size, TORN_STORE_MAX);
 		if (rec->offset >= hdr->pm_size ||
 		    hdr->pm_size - rec->offset < rec->size)
 			return why_set(why, len, TORN_E_FORMAT,
 				       "%s of %u bytes at offset 0x%" PRIx64
 				       " beyond pm size 0x%" PRIx64,
-				       kind, rec->size, rec->offset,
+				       KIND_NAME, rec->size, rec->offset,
 				       hdr->pm_size);
 		if (!rec->data)
 			return why_set(why, len, TORN_E_FORMAT,
-				       "%s has no value bytes", kind);
+				       "%s has no value bytes", KIND_NAME);
 		return 0;
 	case TORN_REC_FLUSH:
 	case TORN_REC_UNRESOLVED:
 		if (!rec->sub || rec->sub >= ARRAY_SIZE(flush_kind_names))
 			return why_set(why, len, TORN_E_FORMAT,
-				       "%s kind %u is not a flush kind", kind,
-				       rec->sub);
+				       "%s kind %u is not a flush kind",
+				       KIND_NAME, rec->sub);
 		if (rec->size)
 			return why_set(why, len, TORN_E_FORMAT,
-				       "%s length %u is not 0", kind,
+				       "%s length %u is not 0", KIND_NAME,
 				       rec->size);
 		if (rec->kind == TORN_REC_FLUSH &&
 		    rec->offset >= hdr->pm_size)
@@ -207,6 +207,7 @@ int trace_check_record(const struct torn_trace_header *hdr,
 	}
 	return why_set(why, len, TORN_E_FORMAT, "unknown record kind %u",
 		       rec->kind);
+#undef KIND_NAME
 }
 
 /* Keep only the fields that the record's kind stores on disk. */

@@ -607,8 +607,9 @@ static void test_append(void **state)
 	for (i = 0; i < ARRAY_SIZE(append_error_cases); i++) {
 		struct torn_err err = { .msg = "" };
 
-		assert_int_equal(torn_trace_append(t, &append_error_cases[i].rec,
-						   &err), TORN_E_FORMAT);
+		assert_int_equal(torn_trace_append(
+					 t, &append_error_cases[i].rec, &err),
+				 TORN_E_FORMAT);
 		assert_string_equal(err.msg, append_error_cases[i].msg);
 	}
 	assert_int_equal(torn_trace_get_count(t), 0);
