@@ -1,0 +1,346 @@
+/* The engines: which combinations of chain prefixes persist at a point. */
+#include <string.h>
+
+#include "states_int.h"
+
+static const struct torn_hash128 zero_hash;
+
+static inline const struct torn_hash128 *
+chain_hash(const struct torn_states *s, uint32_t c, uint32_t p)
+{
+	const struct pt_chain *ch = &s->chains[c];
+
+	return p ? &s->W[s->ce[ch->first + p - 1]].cum : &zero_hash;
+}
+
+/* Chain c keeps its first np writes; the state hash follows. */
+static inline void set_prefix(struct torn_states *s, uint32_t c, uint32_t np)
+{
+	uint32_t old = s->p[c];
+
+	if (old == np)
+		return;
+	torn_hash_add(&s->h_cur, chain_hash(s, c, np));
+	torn_hash_sub(&s->h_cur, chain_hash(s, c, old));
+	if (!old) {
+		s->nzpos[c] = s->n_nz;
+		s->nz[s->n_nz++] = c;
+	} else if (!np) {
+		uint32_t j = s->nzpos[c], last = s->nz[--s->n_nz];
+
+		s->nz[j] = last;
+		s->nzpos[last] = j;
+	}
+	s->p[c] = np;
+}
+
+static void reset_prefixes(struct torn_states *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n_nz; i++)
+		s->p[s->nz[i]] = 0;
+	s->n_nz = 0;
+	s->h_cur = s->h_pers;
+}
+
+/* C(n, k), saturating at UINT64_MAX. */
+static uint64_t binom(uint64_t n, uint64_t k)
+{
+	unsigned __int128 r = 1;
+	uint64_t i;
+
+	if (k > n)
+		return 0;
+	if (k > n - k)
+		k = n - k;
+	for (i = 1; i <= k; i++) {
+		r = r * (n - k + i) / i;
+		if (r > UINT64_MAX)
+			return UINT64_MAX;
+	}
+	return (uint64_t)r;
+}
+
+uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
+		      bool *fallback)
+{
+	uint64_t n = 0, k;
+	uint32_t c;
+
+	*fallback = false;
+	switch (e->kind) {
+	case TORN_ENGINE_PREFIX:
+		return (uint64_t)s->n_W + 1;
+	case TORN_ENGINE_SUBSETS:
+		for (k = 0; k <= e->n && k <= s->n_chains; k++)
+			n = sat_add(n, binom(s->n_chains, k));
+		return n;
+	case TORN_ENGINE_FULL:
+		n = 1;
+		for (c = 0; c < s->n_chains && n <= e->n; c++)
+			n = sat_mul(n, (uint64_t)s->chains[c].len + 1);
+		if (n <= e->n)
+			return n;
+		*fallback = true;
+		return e->n;
+	case TORN_ENGINE_RANDOM:
+		return e->n;
+	case TORN_ENGINE_TORN:
+		for (c = 0; c < s->n_torn; c++)
+			n = sat_add(n, s->torn[c].count);
+		return n;
+	}
+	return 0;
+}
+
+/*
+ * A counter-based generator: the draws of state idx depend on nothing
+ * but (seed, point, idx, chain), so any state can be rebuilt alone.
+ */
+static void random_set(struct torn_states *s, uint64_t seed, uint64_t idx)
+{
+	uint64_t x = torn_mix64a(seed ^ 0x6a09e667f3bcc909ULL);
+	uint32_t c;
+
+	x = torn_mix64b(x ^ s->pt.seq);
+	x = torn_mix64a(x + idx * 0x9e3779b97f4a7c15ULL);
+	for (c = 0; c < s->n_chains; c++) {
+		uint64_t v = torn_mix64b(x + (c + 1ull) * 0xbf58476d1ce4e5b9ULL);
+		uint64_t span = (uint64_t)s->chains[c].len + 1;
+
+		set_prefix(s, c, (uint32_t)(((unsigned __int128)v * span) >> 64));
+	}
+}
+
+static void set_comb(struct torn_states *s, uint32_t full)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->run.comb_size; i++)
+		set_prefix(s, s->comb[i],
+			   full ? s->chains[s->comb[i]].len : 0);
+}
+
+/* The next combination: same size lexicographically, else one larger. */
+static void subsets_next(struct torn_states *s)
+{
+	uint32_t m = s->n_chains, k = s->run.comb_size, i;
+	int64_t j;
+
+	set_comb(s, 0);
+	j = (int64_t)k - 1;
+	while (j >= 0 && s->comb[j] == m - k + (uint32_t)j)
+		j--;
+	if (j < 0) {
+		k++;
+		for (i = 0; i < k; i++)
+			s->comb[i] = i;
+	} else {
+		s->comb[j]++;
+		for (i = (uint32_t)j + 1; i < k; i++)
+			s->comb[i] = s->comb[i - 1] + 1;
+	}
+	s->run.comb_size = k;
+	set_comb(s, 1);
+}
+
+static void subsets_goto(struct torn_states *s, uint64_t idx)
+{
+	uint32_t m = s->n_chains, k, j, x = 0;
+
+	for (k = 0; k <= m; k++) {
+		uint64_t n = binom(m, k);
+
+		if (idx < n)
+			break;
+		idx -= n;
+	}
+	for (j = 0; j < k; j++, x++) {
+		for (;; x++) {
+			uint64_t n = binom(m - x - 1, k - j - 1);
+
+			if (idx < n)
+				break;
+			idx -= n;
+		}
+		s->comb[j] = x;
+	}
+	s->run.comb_size = k;
+	set_comb(s, 1);
+}
+
+static void full_next(struct torn_states *s)
+{
+	uint32_t c;
+
+	for (c = 0; c < s->n_chains; c++) {
+		if (s->p[c] < s->chains[c].len) {
+			set_prefix(s, c, s->p[c] + 1);
+			return;
+		}
+		set_prefix(s, c, 0);
+	}
+}
+
+static void full_goto(struct torn_states *s, uint64_t idx)
+{
+	uint32_t c;
+
+	for (c = 0; c < s->n_chains; c++) {
+		uint64_t span = (uint64_t)s->chains[c].len + 1;
+
+		set_prefix(s, c, (uint32_t)(idx % span));
+		idx /= span;
+	}
+}
+
+static void torn_hash(struct torn_states *s)
+{
+	const struct pt_torn *t = &s->torn[s->run.torn_j];
+	unsigned int b;
+
+	s->h_cur = s->h_pers;
+	for (b = 0; b < t->k; b++)
+		if (s->run.torn_r & (1ull << b))
+			torn_hash_add(&s->h_cur, &t->gh[b]);
+}
+
+void engine_start(struct torn_states *s, unsigned int ei)
+{
+	reset_prefixes(s);
+	memset(&s->run, 0, sizeof(s->run));
+	s->run.started = true;
+	s->run.count = s->pt.engine_states[ei];
+	s->run.fallback = s->pt.full_fallback & (1u << ei);
+}
+
+void engine_step(struct torn_states *s, uint64_t idx)
+{
+	const struct torn_engine *e = &s->o.engines[s->eng_i];
+	uint32_t c;
+
+	switch (e->kind) {
+	case TORN_ENGINE_PREFIX:
+		if (idx) {
+			c = s->W[idx - 1].chain;
+			set_prefix(s, c, s->p[c] + 1);
+		}
+		break;
+	case TORN_ENGINE_SUBSETS:
+		if (idx)
+			subsets_next(s);
+		break;
+	case TORN_ENGINE_FULL:
+		if (s->run.fallback)
+			random_set(s, e->seed, idx);
+		else if (idx)
+			full_next(s);
+		break;
+	case TORN_ENGINE_RANDOM:
+		random_set(s, e->seed, idx);
+		break;
+	case TORN_ENGINE_TORN:
+		if (!idx) {
+			s->run.torn_j = 0;
+			s->run.torn_r = 1;
+		} else if (s->run.torn_r < s->torn[s->run.torn_j].count) {
+			s->run.torn_r++;
+		} else {
+			s->run.torn_j++;
+			s->run.torn_r = 1;
+		}
+		torn_hash(s);
+		break;
+	}
+}
+
+void engine_goto(struct torn_states *s, uint64_t idx)
+{
+	const struct torn_engine *e = &s->o.engines[s->eng_i];
+	uint64_t j, want = idx;
+	uint32_t c;
+
+	reset_prefixes(s);
+	s->run.comb_size = 0;
+	switch (e->kind) {
+	case TORN_ENGINE_PREFIX:
+		for (j = 0; j < idx; j++) {
+			c = s->W[j].chain;
+			set_prefix(s, c, s->p[c] + 1);
+		}
+		break;
+	case TORN_ENGINE_SUBSETS:
+		subsets_goto(s, idx);
+		break;
+	case TORN_ENGINE_FULL:
+		if (s->run.fallback)
+			random_set(s, e->seed, idx);
+		else
+			full_goto(s, idx);
+		break;
+	case TORN_ENGINE_RANDOM:
+		random_set(s, e->seed, idx);
+		break;
+	case TORN_ENGINE_TORN:
+		for (j = 0; j < s->n_torn && idx >= s->torn[j].count; j++)
+			idx -= s->torn[j].count;
+		s->run.torn_j = (uint32_t)j;
+		s->run.torn_r = idx + 1;
+		torn_hash(s);
+		break;
+	}
+	s->run.next = want + 1;
+}
+
+static inline void push(struct torn_states *s, uint64_t offset, uint32_t len,
+			const uint8_t *data)
+{
+	struct torn_delta_ent *d = &s->delta[s->n_delta++];
+
+	d->offset = offset;
+	d->len = len;
+	d->data = data;
+}
+
+/* The current state's delta: one entry per unit it changes. */
+void engine_delta(struct torn_states *s)
+{
+	const struct torn_engine *e = &s->o.engines[s->eng_i];
+	uint32_t i;
+
+	s->n_delta = 0;
+	if (e->kind == TORN_ENGINE_TORN) {
+		const struct pt_torn *t = &s->torn[s->run.torn_j];
+		unsigned int b;
+
+		for (b = 0; b < t->k; b++) {
+			unsigned int o = t->g[b] * TORN_GRANULE_SIZE;
+
+			if (s->run.torn_r & (1ull << b))
+				push(s, (t->line << LINE_SHIFT) + o,
+				     TORN_GRANULE_SIZE, t->full + o);
+		}
+		return;
+	}
+	s->dstamp++;
+	for (i = 0; i < s->n_nz; i++) {
+		const struct pt_chain *ch = &s->chains[s->nz[i]];
+		uint32_t j = s->p[s->nz[i]];
+
+		if (!ch->multi) {
+			const struct pt_elem *w = &s->W[s->ce[ch->first + j - 1]];
+
+			push(s, w->offset, w->len, w->snap);
+			continue;
+		}
+		while (j--) {
+			const struct pt_elem *w = &s->W[s->ce[ch->first + j]];
+
+			if (s->unit_stamp[w->unit] == s->dstamp)
+				continue;
+			s->unit_stamp[w->unit] = s->dstamp;
+			push(s, w->offset, w->len, w->snap);
+		}
+	}
+}

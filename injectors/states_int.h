@@ -1,0 +1,189 @@
+/* What the injectors' files share and their users never see. */
+#ifndef TORN_STATES_INT_H
+#define TORN_STATES_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "states.h"
+
+#define NONE32 UINT32_MAX
+#define LINE_SHIFT 6
+#define GRANULES 8	/* per line */
+
+/*
+ * One in-flight write within one line, and the line's content right after
+ * it: persisted content plus every in-flight write of the line up to and
+ * including this one.  Snapshots stay right when a prefix of the line's
+ * list persists, so they are computed once, at the store.
+ */
+struct frag {
+	uint8_t snap[TORN_LINE_SIZE];
+	struct torn_hash128 hl;	/* H(line == snap) relative to base */
+	uint64_t seq;		/* program order: record index * 2 + part */
+	uint32_t line;		/* index into torn_states.lines */
+	uint32_t next;		/* next in the line's list; free list link */
+	uint32_t gnext, gprev;	/* every in-flight write, program order */
+	uint8_t off, len;	/* bytes of the line written */
+	uint8_t nt;		/* a non-temporal store */
+};
+
+/* A line the trace touched. */
+struct line_state {
+	uint8_t persisted[TORN_LINE_SIZE];
+	struct torn_hash128 hl_pers;	/* H(line == persisted) */
+	uint64_t line;		/* byte offset / 64 */
+	uint64_t changed_stamp;	/* interval it was last queued as changed */
+	uint64_t pt_stamp;	/* crash point whose scratch pt_idx is for */
+	uint32_t head, tail;	/* in-flight writes, program order */
+	uint32_t n_inflight;
+	uint32_t n_flushinit;	/* the first n_flushinit are flush-initiated */
+	uint32_t pt_idx;	/* into torn_states.ptl at crash point pt_stamp */
+	uint8_t queued;		/* in the list of lines to persist at a fence */
+};
+
+/* Scratch for one in-flight line at a crash point. */
+struct pt_line {
+	uint32_t line;		/* line_state index */
+	uint32_t chain, unit;	/* line granularity */
+	uint32_t gchain[GRANULES], gunit[GRANULES];	/* torn granularity */
+	uint8_t cached;		/* eadr: granules a cached write touches */
+};
+
+/* One write of a chain at a crash point (after splitting). */
+struct pt_elem {
+	const uint8_t *snap;	/* its unit's content after it */
+	struct torn_hash128 cum; /* its chain's hash change, prefix to here */
+	uint64_t offset;	/* its unit's byte offset in the image */
+	uint32_t chain, unit;
+	uint32_t len;		/* unit bytes, 64 or 8 */
+};
+
+struct pt_chain {
+	uint32_t first;		/* its elements: ce[first .. first + len) */
+	uint32_t len;
+	uint32_t unit0;		/* unit of its first element */
+	bool multi;		/* elements on several units */
+	struct torn_hash128 cum;	/* scratch while building */
+};
+
+/* An in-flight line the torn engine splits. */
+struct pt_torn {
+	uint64_t line;
+	const uint8_t *full;	/* content with every in-flight write */
+	uint64_t count;		/* 2^k - 2 */
+	uint8_t k;
+	uint8_t g[GRANULES];	/* granules that differ from persisted */
+	struct torn_hash128 gh[GRANULES];	/* their hash changes */
+};
+
+/* One engine's walk over the states of the current point. */
+struct engine_run {
+	bool started;
+	bool fallback;		/* full: random instead */
+	uint64_t count;
+	uint64_t next;		/* the next index to produce */
+	uint32_t comb_size;	/* subsets */
+	uint32_t torn_j;	/* torn: pt_torn entry, subset 1..count */
+	uint64_t torn_r;
+};
+
+struct torn_states {
+	const struct torn_record *recs;
+	size_t n_recs;
+	const uint8_t *base;
+	uint64_t pm_size;
+	struct torn_states_opts o;
+	int model, gran;
+
+	/* replay */
+	size_t pos;		/* next record to replay */
+	bool point_taken;	/* a point was yielded before record pos */
+	uint64_t stores_seen;
+	struct torn_hash128 h_pers;
+
+	struct line_state *lines;
+	uint32_t n_lines, cap_lines;
+	uint32_t *lmap;		/* open addressing: line index -> lines[] */
+	uint64_t lmap_mask;
+
+	struct frag *frags;
+	uint32_t cap_frags, free_frag, n_frags_used;
+	uint32_t ghead, gtail;
+	uint32_t n_inflight;
+
+	uint32_t *queue;	/* lines with flush-initiated writes */
+	uint32_t n_queue, cap_queue;
+
+	uint32_t *changed;	/* lines persisted since the last point */
+	uint32_t n_changed, cap_changed;
+	uint64_t changed_stamp;
+	struct torn_line_ref *changed_refs;
+	uint32_t cap_changed_refs;
+
+	/* the current crash point */
+	bool in_point;
+	uint64_t pt_stamp;
+	struct torn_crash_point pt;
+	struct pt_line *ptl;
+	uint32_t n_ptl, cap_ptl;
+	struct pt_elem *W;
+	uint32_t n_W, cap_W;
+	struct pt_chain *chains;
+	uint32_t n_chains, cap_chains;
+	uint32_t *ce;
+	uint32_t cap_ce;
+	struct torn_hash128 *unit_cur;
+	uint64_t *unit_stamp;	/* delta building: unit already emitted */
+	uint32_t n_units, cap_units, cap_unit_stamp;
+	struct pt_torn *torn;
+	uint32_t n_torn, cap_torn;
+	bool torn_ready;
+
+	/* the state being built */
+	uint32_t *p, *nz, *nzpos, *comb;
+	uint32_t n_nz, cap_p;
+	struct torn_hash128 h_cur;
+	uint64_t dstamp;
+	struct torn_delta_ent *delta;
+	uint32_t n_delta, cap_delta;
+	unsigned int eng_i;
+	struct engine_run run;
+
+	struct torn_states_stats stats;
+	struct torn_err err;	/* why the last _next call failed */
+};
+
+/* model.c: replaying records */
+int model_apply(struct torn_states *s, const struct torn_record *rec,
+		size_t idx, struct torn_err *err);
+void model_free(struct torn_states *s);
+
+/* point.c: the chains of a crash point */
+int point_build(struct torn_states *s, struct torn_err *err);
+int point_torn_prepare(struct torn_states *s);
+
+/* engines.c */
+void engine_start(struct torn_states *s, unsigned int ei);
+void engine_step(struct torn_states *s, uint64_t idx); /* idx = next */
+void engine_goto(struct torn_states *s, uint64_t idx); /* any idx */
+void engine_delta(struct torn_states *s);
+uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
+		      bool *fallback);
+
+/* Grow *arr (elements of size el) to hold at least need; 0 or -ENOMEM. */
+int grow_array(void **arr, uint32_t *cap, uint64_t need, size_t el);
+
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static inline uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
+#endif
