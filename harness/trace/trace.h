@@ -227,9 +227,11 @@ int torn_trace_encode(const struct torn_trace *t, uint8_t **buf, size_t *len);
  *
  * Offsets are in hex with 0x or decimal.  The header line is optional in
  * parsed text (defaults: pm_base 0x100000000, pm_size 64 MiB, all flush
- * features, no flags) and must come first when present.  Values are hex
- * bytes in memory order.  Text in marks is a C-like string with \" \\ \n
- * and \xNN escapes.
+ * features, no flags) and must come first when present; "none" is an
+ * empty list.  Values are hex bytes in memory order.  Text in marks is a
+ * C-like string with \" \\ \n and \xNN escapes.  Marks carry no pc.
+ * The writer's output is canonical (docs/trace-format.md): parsing it
+ * and writing again gives the same text.
  */
 int torn_trace_write_text(const struct torn_trace *t, FILE *f);
 /* The header line alone, with its newline; 0 or -errno. */
