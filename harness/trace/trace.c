@@ -711,17 +711,63 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Up to this many lines (a 64 GiB NVDIMM), count them in a bitmap. */
+#define STATS_BITMAP_LINES (1ULL << 30)
+
+/* Distinct lines stored to: a bitmap (128 KiB per GiB), else a sort. */
+static int count_lines(const struct torn_trace *t, uint64_t *out)
+{
+	uint64_t nlines = t->hdr.pm_size / TORN_LINE_SIZE, first, last, l;
+	uint64_t *set, distinct = 0;
+	size_t i, n = 0, stores = 0;
+	bool bitmap = nlines <= STATS_BITMAP_LINES;
+
+	for (i = 0; i < t->count; i++)
+		if (t->recs[i].kind == TORN_REC_STORE ||
+		    t->recs[i].kind == TORN_REC_NT_STORE)
+			stores++;
+	if (!stores) {
+		*out = 0;
+		return 0;
+	}
+	/* A store of up to 64 bytes touches at most two lines. */
+	set = bitmap ? calloc((nlines + 63) / 64, sizeof(*set)) :
+		       malloc(stores * 2 * sizeof(*set));
+	if (!set)
+		return -ENOMEM;
+	for (i = 0; i < t->count; i++) {
+		const struct torn_record *r = &t->recs[i];
+
+		if (r->kind != TORN_REC_STORE && r->kind != TORN_REC_NT_STORE)
+			continue;
+		first = r->offset / TORN_LINE_SIZE;
+		last = (r->offset + r->size - 1) / TORN_LINE_SIZE;
+		for (l = first; l <= last; l++) {
+			if (!bitmap) {
+				set[n++] = l;
+			} else if (!(set[l / 64] & 1ULL << l % 64)) {
+				set[l / 64] |= 1ULL << l % 64;
+				distinct++;
+			}
+		}
+	}
+	if (!bitmap) {
+		qsort(set, n, sizeof(*set), cmp_u64);
+		for (i = 0; i < n; i++)
+			if (!i || set[i] != set[i - 1])
+				distinct++;
+	}
+	free(set);
+	*out = distinct;
+	return 0;
+}
+
 int torn_trace_get_stats(const struct torn_trace *t,
 			 struct torn_trace_stats *st)
 {
-	uint64_t *lines, first, last, l;
-	size_t i, n = 0, distinct = 0;
+	size_t i;
 
 	memset(st, 0, sizeof(*st));
-	/* A store of up to 64 bytes touches at most two lines. */
-	lines = malloc((t->count ? t->count : 1) * 2 * sizeof(*lines));
-	if (!lines)
-		return -ENOMEM;
 	for (i = 0; i < t->count; i++) {
 		const struct torn_record *r = &t->recs[i];
 
@@ -732,11 +778,6 @@ int torn_trace_get_stats(const struct torn_trace *t,
 			st->bytes_stored += r->size;
 			if (r->flags & TORN_REC_F_KERNEL)
 				st->kernel_stores++;
-			first = r->offset / TORN_LINE_SIZE;
-			last = (r->offset + r->size - 1) / TORN_LINE_SIZE;
-			for (l = first; l <= last; l++)
-				if (!n || lines[n - 1] != l)
-					lines[n++] = l;
 			break;
 		case TORN_REC_FLUSH:
 			st->flushes[r->sub]++;
@@ -746,11 +787,5 @@ int torn_trace_get_stats(const struct torn_trace *t,
 			break;
 		}
 	}
-	qsort(lines, n, sizeof(*lines), cmp_u64);
-	for (i = 0; i < n; i++)
-		if (!i || lines[i] != lines[i - 1])
-			distinct++;
-	st->lines_touched = distinct;
-	free(lines);
-	return 0;
+	return count_lines(t, &st->lines_touched);
 }
