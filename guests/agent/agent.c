@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "proto.h"
+#include "torn_mark.h"
 
 #define AGENT_PORT_NAME "torn.agent"
 #define AGENT_VERSION "1"
@@ -541,6 +542,28 @@ static int cmd_read_file(int fd, char **a, size_t n)
 	return ret;
 }
 
+/* A marker from the agent itself (START and STOP around a workload). */
+static int cmd_mark(int fd, char **a, size_t n)
+{
+	char *end;
+	unsigned long id;
+	unsigned long long arg = 0;
+
+	if (n < 1 || n > 3)
+		return send_error(fd, "usage: mark ID [ARG [TEXT]]");
+	id = strtoul(a[0], &end, 0);
+	if (*end || id == 0 || id > 0xffffffffUL)
+		return send_error(fd, "mark: bad id '%s'", a[0]);
+	if (n > 1) {
+		arg = strtoull(a[1], &end, 0);
+		if (*end)
+			return send_error(fd, "mark: bad argument '%s'", a[1]);
+	}
+	torn_mark((uint32_t)id, arg, n > 2 ? a[2] : NULL,
+		  n > 2 ? strlen(a[2]) : 0);
+	return reply_ok(fd, NULL);
+}
+
 static int cmd_mapsync(int fd, char **a, size_t n)
 {
 	char detail[256];
@@ -595,6 +618,8 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 		cmd_drop_caches(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "read-file"))
 		cmd_read_file(fd, a, n);
+	else if (torn_proto_field_is(msg, 0, "mark"))
+		cmd_mark(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "mapsync-check"))
 		cmd_mapsync(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "poweroff")) {

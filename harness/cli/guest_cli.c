@@ -2,6 +2,7 @@
 #include "guest_cli.h"
 
 #include <dirent.h>
+#include <glib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 
 #ifndef TORN_AGENT_PATH
 #define TORN_AGENT_PATH "torn-agent"
+#endif
+#ifndef TORN_WORKLOAD_BINS
+#define TORN_WORKLOAD_BINS ""
 #endif
 #ifndef TORN_MARK_PATH
 #define TORN_MARK_PATH ""
@@ -89,6 +93,7 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	struct torn_err err = { "" };
 	const char *agent = getenv("TORN_AGENT");
 	const char *mark = getenv("TORN_MARK");
+	char **bins;
 	int ret;
 
 	ko.kernel = o->kernel;
@@ -98,7 +103,12 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	ko.mark = mark && *mark ? mark : TORN_MARK_PATH;
 	if (!ko.mark[0] || access(ko.mark, R_OK))
 		ko.mark = NULL;
+	bins = g_strsplit(TORN_WORKLOAD_BINS, ":", -1);
+	ko.extra_bins = (const char *const *)bins;
+	if (!bins[0] || !bins[0][0])
+		ko.extra_bins = NULL;
 	ret = torn_kit_ensure(&ko, kit, &err);
+	g_strfreev(bins);
 	if (ret) {
 		fprintf(stderr, "torn: cannot build the guest kit: %s\n", err.msg);
 		return ret;

@@ -1,0 +1,55 @@
+/* Self-checks of a traced run: replay equals final image; durable lines flushed. */
+#ifndef TORN_VERIFY_H
+#define TORN_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trace.h"
+
+/*
+ * Check 1 (replay): applying every STORE and NT_STORE of t in order to
+ * base reproduces final byte for byte.  Writes up to max_ranges differing
+ * ranges (offset, length) and returns how many bytes differ (0: equal).
+ * base and final are pm_size bytes.
+ */
+struct verify_range {
+	uint64_t offset;
+	uint64_t length;
+};
+uint64_t verify_replay(const struct torn_trace *t, const uint8_t *base,
+		       const uint8_t *final, struct verify_range *ranges,
+		       size_t max_ranges, size_t *nranges);
+
+/*
+ * Check 2 (durability points): at every DURABLE marker, every line the
+ * workload stored to from user mode, and every non-temporal store, is
+ * persistent under the trace's model: for adr, a cached store must be
+ * followed by a flush of its line and then an ordering point (clflush
+ * persists at once); an NT store by an ordering point.  With eadr
+ * (caches persistent) a cached store needs nothing and an NT store an
+ * ordering point.  Kernel cached stores are not judged here: which of
+ * them a durability call must flush is the filesystem's business, and
+ * the crash-state oracles judge it.
+ *
+ * Each violation is reported through report (may be NULL) and counted.
+ */
+struct verify_violation {
+	size_t marker_index;	/* record index of the DURABLE marker */
+	uint64_t marker_arg;
+	uint64_t line_offset;	/* NVDIMM offset of the line */
+	size_t store_index;	/* the last store to it before the marker */
+	uint64_t store_pc;
+	int nt;			/* the store was non-temporal */
+	int flushed;		/* a flush came after it, but no fence */
+};
+size_t verify_durability(const struct torn_trace *t, int eadr,
+			 void (*report)(const struct verify_violation *v,
+					void *ctx),
+			 void *ctx);
+
+/* Run both checks on run directory dir, printing results on out. */
+int verify_run_dir(const char *dir, int eadr, FILE *out);
+
+#endif
