@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <qemu/qemu-plugin.h>
@@ -28,9 +29,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
  * pointer into an arena that lives until exit (translated blocks are
  * flushed at will, so nothing handed to QEMU is ever freed).
  *
- * The guest runs -smp 1 (install fails otherwise), so callbacks come
- * from one vCPU thread; the lock only orders them against the atexit
- * callback, which runs on the main thread.
+ * The guest runs one vCPU (install fails otherwise; a vCPU hotplugged
+ * later discards the trace), so callbacks come from one vCPU thread;
+ * the lock only orders them against the atexit callback, which runs on
+ * the main thread.
  */
 
 /* ---- configuration ---------------------------------------------------- */
@@ -688,7 +690,22 @@ static void plugin_exit(qemu_plugin_id_t id, void *udata)
 
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 {
-	g_autoptr(GArray) list = qemu_plugin_get_registers();
+	g_autoptr(GArray) list = NULL;
+
+	if (vcpu_index > 0) {
+		/* Hotplugged (-smp 1,maxcpus=N): program order is gone. */
+		g_mutex_lock(&lock);
+		if (writer) {
+			finish_trace_locked("second vcpu");
+			unlink(cfg.out);
+			fprintf(stderr, "torn-tracer: vCPU %u came up; trace '%s' "
+				"removed, traces need one vCPU\n",
+				vcpu_index, cfg.out);
+		}
+		g_mutex_unlock(&lock);
+		return;
+	}
+	list = qemu_plugin_get_registers();
 
 	for (guint i = 0; i < list->len; i++) {
 		qemu_plugin_reg_descriptor *d =
@@ -976,9 +993,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			info->system_emulation ? "" : " user mode");
 		return -1;
 	}
-	if (info->system.max_vcpus > 1) {
+	if (info->system.smp_vcpus != 1) {
 		fprintf(stderr, "torn-tracer: needs one vCPU (-smp 1), got %d\n",
-			info->system.max_vcpus);
+			info->system.smp_vcpus);
 		return -1;
 	}
 	if (!parse_args(argc, argv, why, sizeof(why))) {

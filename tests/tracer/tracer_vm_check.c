@@ -110,6 +110,58 @@ static void replay(const struct torn_trace *t, struct image *im)
 	}
 }
 
+/*
+ * The self-check: the trace of a guest armed from boot, replayed over
+ * the zeroed NVDIMM it started with, must give the backing file QEMU
+ * left, byte for byte (the trace is closed at exit).
+ */
+static int self_check(const char *trace, const char *final)
+{
+	struct torn_err err = { { 0 } };
+	struct torn_trace *t;
+	const struct torn_trace_header *h;
+	struct image im;
+	uint8_t *fin;
+	FILE *f;
+	uint64_t diff = 0, first = 0, nonzero = 0;
+
+	if (torn_trace_load(trace, &t, &err)) {
+		fprintf(stderr, "tracer_vm_check: %s\n", err.msg);
+		return 1;
+	}
+	h = torn_trace_get_header(t);
+	expect(h->flags == (TORN_TRACE_F_PC | TORN_TRACE_F_FROM_BOOT),
+	       "header flags: pc, armed from boot");
+	replay(t, &im);
+	fin = malloc(h->pm_size);
+	f = fopen(final, "rb");
+	if (!fin || !f || fread(fin, 1, h->pm_size, f) != h->pm_size) {
+		fprintf(stderr, "tracer_vm_check: cannot read '%s'\n", final);
+		return 1;
+	}
+	fclose(f);
+	for (uint64_t o = 0; o < h->pm_size; o++) {
+		nonzero += fin[o] != 0;
+		if (im.bytes[o] == fin[o])
+			continue;
+		if (!diff++)
+			first = o;
+	}
+	if (diff)
+		printf("first difference at 0x%" PRIx64 ": trace 0x%02x, file "
+		       "0x%02x (last written by record %ld)\n",
+		       first, im.bytes[first], fin[first], im.last[first]);
+	printf("%" PRIu64 " records replayed, %" PRIu64 " non-zero bytes in "
+	       "the file, %" PRIu64 " bytes differ\n",
+	       (uint64_t)torn_trace_get_count(t), nonzero, diff);
+	expect(nonzero > 0, "the guest wrote to the NVDIMM");
+	expect(diff == 0, "zeroed NVDIMM + every store == final backing file");
+	torn_trace_free(t);
+	printf("%s\n", failures ? "tracer self-check FAILED" :
+	       "tracer self-check passed");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct torn_err err = { { 0 } };
@@ -124,8 +176,11 @@ int main(int argc, char **argv)
 	bool ok;
 	char what[160];
 
+	if (argc == 4 && !strcmp(argv[1], "self-check"))
+		return self_check(argv[2], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n");
+		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n"
+			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n");
 		return 2;
 	}
 	if (torn_trace_load(argv[1], &t, &err)) {

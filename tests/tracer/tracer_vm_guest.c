@@ -2,6 +2,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,13 @@ int main(int argc, char **argv)
 	char path[256], zero[PAGE] = { 0 }, nt64[64];
 	char stack_line[128] __attribute__((aligned(64))) = { 0 };
 	char *sync_map, *plain_map;
+	bool stop = true;
 	int fd, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: tracer-vm-guest DAX-DIR\n");
+	if (argc == 3 && !strcmp(argv[2], "--no-stop")) {
+		stop = false;
+	} else if (argc != 2) {
+		fprintf(stderr, "usage: tracer-vm-guest DAX-DIR [--no-stop]\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/traced", argv[1]);
@@ -114,7 +118,8 @@ int main(int argc, char **argv)
 		die("pwrite nt64");
 	if (fsync(fd))
 		die("fsync");
-	torn_mark_stop();
+	if (stop)
+		torn_mark_stop();
 
 	put64(sync_map + OUTSIDE_OFF, V5);
 	munmap(sync_map, 2 * PAGE);

@@ -1,7 +1,10 @@
 #!/bin/sh
 # The tracer in a real guest: boot Debian's kernel with a throwaway
 # initramfs, make the NVDIMM fsdax, mount ext4 with DAX, run the test
-# program under the plugin, and check the trace it leaves.
+# program under the plugin, and check the trace it leaves.  Twice:
+#  1. arm=start: the program's START..STOP, checked record by record;
+#  2. arm=boot, no STOP (closed at exit): the zeroed NVDIMM plus every
+#     store of the trace must equal the backing file QEMU leaves.
 #
 # usage: tracer_vm_test.sh PLUGIN GUEST CHECKER TORN_MARK WORKDIR
 # Exits 4 (skip) when qemu, a kernel with its modules, busybox, cpio or
@@ -89,7 +92,9 @@ wait_for /dev/pmem0 || fail "no /dev/pmem0"
 $mke2fs -q -F -t ext4 -b 4096 /dev/pmem0 || fail "mke2fs"
 mount -t ext4 -o dax /dev/pmem0 /mnt || fail "mount -o dax"
 grep -q 'dax' /proc/mounts || fail "not mounted with dax"
-/bin/tracer-vm-guest /mnt || fail "tracer-vm-guest failed"
+gargs=
+case " \$(cat /proc/cmdline) " in *" torn_no_stop "*) gargs=--no-stop ;; esac
+/bin/tracer-vm-guest /mnt \$gargs || fail "tracer-vm-guest failed"
 umount /mnt
 echo "tracer-vm-init: finished"
 poweroff -f
@@ -97,29 +102,37 @@ EOF
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
-truncate -s $pm_size "$work/pm.img"
-echo "booting $kernel under the tracer"
-start=$(date +%s)
-status=0
-timeout 900 qemu-system-x86_64 \
-	-machine pc,nvdimm=on -accel tcg -cpu max,la57=off -smp 1 \
-	-m 512M,slots=2,maxmem=2G \
-	-object memory-backend-file,id=pm0,share=on,mem-path="$work/pm.img",size=$pm_size \
-	-device nvdimm,id=nv0,memdev=pm0,addr=$pm_base \
-	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 nokaslr pti=off panic=-1 loglevel=4 rdinit=/init" \
-	-display none -serial file:"$work/console.log" -monitor none \
-	-no-reboot \
-	-d plugin -D "$work/plugin.log" \
-	-plugin "$plugin,out=$work/trace.torn,pm_base=$pm_base,pm_size=$pm_size,stats=$work/stats.json" \
-	</dev/null || status=$?
-echo "qemu exited with $status after $(($(date +%s) - start)) s"
-grep -E "tracer-vm|torn|BUG|Oops|WARNING" "$work/console.log" || true
-cat "$work/plugin.log" 2>/dev/null || true
-cat "$work/stats.json" 2>/dev/null || true
-grep -q "tracer-vm-guest: done" "$work/console.log" || {
-	echo "FAIL: the guest program did not finish"
-	tail -30 "$work/console.log"
-	exit 1
+# boot NAME PLUGIN-ARGS [KERNEL-ARGS]: one guest run in $work/NAME.
+boot() {
+	name=$1 args=$2 extra=${3:-}
+	out=$work/$name
+	mkdir -p "$out"
+	truncate -s $pm_size "$out/pm.img"
+	echo "== $name: booting $kernel under the tracer ($args)"
+	start=$(date +%s)
+	status=0
+	timeout 900 qemu-system-x86_64 \
+		-machine pc,nvdimm=on -accel tcg -cpu max,la57=off -smp 1 \
+		-m 512M,slots=2,maxmem=2G \
+		-object memory-backend-file,id=pm0,share=on,mem-path="$out/pm.img",size=$pm_size \
+		-device nvdimm,id=nv0,memdev=pm0,addr=$pm_base \
+		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+		-append "console=ttyS0 nokaslr pti=off panic=-1 loglevel=4 rdinit=/init $extra" \
+		-display none -serial file:"$out/console.log" -monitor none \
+		-no-reboot -d plugin -D "$out/plugin.log" \
+		-plugin "$plugin,out=$out/trace.torn,pm_base=$pm_base,pm_size=$pm_size,stats=$out/stats.json$args" \
+		</dev/null || status=$?
+	echo "qemu exited with $status after $(($(date +%s) - start)) s"
+	grep -E "tracer-vm|BUG|Oops|WARNING" "$out/console.log" || true
+	cat "$out/plugin.log" "$out/stats.json" 2>/dev/null || true
+	grep -q "tracer-vm-guest: done" "$out/console.log" || {
+		echo "FAIL: the guest program did not finish"
+		tail -30 "$out/console.log"
+		exit 1
+	}
 }
-"$checker" "$work/trace.torn" $pm_base
+
+boot start ""
+"$checker" "$work/start/trace.torn" $pm_base
+boot boot ",arm=boot" torn_no_stop
+"$checker" self-check "$work/boot/trace.torn" "$work/boot/pm.img"
