@@ -188,6 +188,10 @@ const struct torn_record *torn_trace_get_records(const struct torn_trace *t);
 
 struct torn_trace_writer; /* buffered; appends are cheap */
 
+/*
+ * Create (truncate) path and write the header; hdr NULL as for
+ * torn_trace_new.  A bad header is TORN_E_RANGE, an OS failure -errno.
+ */
 int torn_trace_writer_new(struct torn_trace_writer **out, const char *path,
 			  const struct torn_trace_header *hdr);
 /*

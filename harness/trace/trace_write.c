@@ -45,9 +45,14 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 int torn_trace_writer_new(struct torn_trace_writer **out, const char *path,
 			  const struct torn_trace_header *hdr)
 {
+	struct torn_trace_header def;
 	struct torn_trace_writer *w;
 	char why[200];
 
+	if (!hdr) {
+		trace_default_header(&def);
+		hdr = &def;
+	}
 	if (trace_check_header(hdr, why, sizeof(why)))
 		return TORN_E_RANGE;
 	w = malloc(sizeof(*w) + WRITER_BUF_SIZE);
