@@ -162,6 +162,54 @@ static int self_check(const char *trace, const char *final)
 	return failures ? 1 : 0;
 }
 
+/*
+ * With a wrong direct_map= nothing can be translated: every flush must
+ * still be there, as UNRESOLVED with the virtual address it flushed.
+ */
+static int unresolved_check(const char *trace, uint64_t direct_map)
+{
+	struct torn_err err = { { 0 } };
+	struct torn_trace *t;
+	const struct torn_trace_header *h;
+	const struct torn_record *recs;
+	uint64_t user[TORN_FLUSH_CLWB + 1] = { 0 }, kernel = 0, kernel_pm = 0;
+	uint64_t resolved = 0;
+	size_t n;
+
+	if (torn_trace_load(trace, &t, &err)) {
+		fprintf(stderr, "tracer_vm_check: %s\n", err.msg);
+		return 1;
+	}
+	h = torn_trace_get_header(t);
+	recs = torn_trace_get_records(t);
+	n = torn_trace_get_count(t);
+	for (size_t i = 0; i < n; i++) {
+		resolved += recs[i].kind == TORN_REC_FLUSH;
+		if (recs[i].kind != TORN_REC_UNRESOLVED)
+			continue;
+		if (!is_kernel(&recs[i])) {
+			user[recs[i].sub]++;
+			continue;
+		}
+		kernel++;
+		kernel_pm += recs[i].vaddr - direct_map - h->pm_base < h->pm_size;
+	}
+	printf("unresolved: user clflush %" PRIu64 ", clflushopt %" PRIu64
+	       ", clwb %" PRIu64 "; kernel %" PRIu64 " (%" PRIu64
+	       " at direct-map addresses of the NVDIMM)\n",
+	       user[TORN_FLUSH_CLFLUSH], user[TORN_FLUSH_CLFLUSHOPT],
+	       user[TORN_FLUSH_CLWB], kernel, kernel_pm);
+	expect(resolved == 0, "no flush resolved");
+	expect(user[TORN_FLUSH_CLFLUSH] >= 1 && user[TORN_FLUSH_CLFLUSHOPT] >= 1 &&
+	       user[TORN_FLUSH_CLWB] >= 3, "every user flush is kept, unresolved");
+	expect(kernel >= 65 && kernel == kernel_pm,
+	       "kernel flushes kept, with their direct-map addresses");
+	torn_trace_free(t);
+	printf("%s\n", failures ? "tracer unresolved check FAILED" :
+	       "tracer unresolved check passed");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct torn_err err = { { 0 } };
@@ -178,9 +226,12 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "self-check"))
 		return self_check(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "unresolved"))
+		return unresolved_check(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc != 3) {
 		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n"
-			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n");
+			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n"
+			"       tracer_vm_check unresolved TRACE REAL-DIRECT-MAP\n");
 		return 2;
 	}
 	if (torn_trace_load(argv[1], &t, &err)) {

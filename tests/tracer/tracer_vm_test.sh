@@ -4,7 +4,9 @@
 # program under the plugin, and check the trace it leaves.  Twice:
 #  1. arm=start: the program's START..STOP, checked record by record;
 #  2. arm=boot, no STOP (closed at exit): the zeroed NVDIMM plus every
-#     store of the trace must equal the backing file QEMU leaves.
+#     store of the trace must equal the backing file QEMU leaves;
+#  3. a wrong direct_map=: no flush can be translated, and every one
+#     must still be in the trace as UNRESOLVED.
 #
 # usage: tracer_vm_test.sh PLUGIN GUEST CHECKER TORN_MARK WORKDIR
 # Exits 4 (skip) when qemu, a kernel with its modules, busybox, cpio or
@@ -117,7 +119,7 @@ boot() {
 		-object memory-backend-file,id=pm0,share=on,mem-path="$out/pm.img",size=$pm_size \
 		-device nvdimm,id=nv0,memdev=pm0,addr=$pm_base \
 		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 nokaslr pti=off panic=-1 loglevel=4 rdinit=/init $extra" \
+		-append "console=ttyS0 nokaslr pti=off panic=-1 loglevel=4 noreplace-smp rdinit=/init $extra" \
 		-display none -serial file:"$out/console.log" -monitor none \
 		-no-reboot -d plugin -D "$out/plugin.log" \
 		-plugin "$plugin,out=$out/trace.torn,pm_base=$pm_base,pm_size=$pm_size,stats=$out/stats.json$args" \
@@ -136,3 +138,5 @@ boot start ""
 "$checker" "$work/start/trace.torn" $pm_base
 boot boot ",arm=boot" torn_no_stop
 "$checker" self-check "$work/boot/trace.torn" "$work/boot/pm.img"
+boot unresolved ",direct_map=0xffff888800000000"
+"$checker" unresolved "$work/unresolved/trace.torn" 0xffff888000000000
