@@ -11,30 +11,13 @@
 
 #include "cli.h"
 #include "guest_cli.h"
+#include "registry.h"
 #include "trace.h"
 #include "verify.h"
 
 #ifndef TORN_TRACER_PATH
 #define TORN_TRACER_PATH ""
 #endif
-
-/* Built-in workloads until the fsops language exists. */
-struct builtin_workload {
-	const char *name;
-	const char *program;
-	const char *fs_arg;	/* its argument on a DAX filesystem */
-	const char *devdax_arg;	/* on device DAX, or NULL: not supported */
-	const char *summary;
-};
-
-static const struct builtin_workload workloads[] = {
-	{ "files", "torn-wl-files", "/mnt", NULL,
-	  "create, write, fsync, rename, fsync dir, fdatasync" },
-	{ "pmem", "torn-wl-pmem", "/mnt/pmem-log", "/dev/dax0.0",
-	  "records through a MAP_SYNC mapping, pmem_persist (libpmem)" },
-	{ "msync", "torn-wl-msync", "/mnt/msync-file", NULL,
-	  "writes through a plain shared mapping, msync" },
-};
 
 static void trace_usage(FILE *f)
 {
@@ -46,9 +29,13 @@ static void trace_usage(FILE *f)
 		   "and writes DIR/trace.torn, base.img (the NVDIMM at START),\n"
 		   "final.img (at STOP), kallsyms, meta.json, workload.log, console.log.\n\n"
 		   "workloads:\n");
-	for (i = 0; i < sizeof(workloads) / sizeof(*workloads); i++)
-		fprintf(f, "  %-8s %s%s\n", workloads[i].name, workloads[i].summary,
-			workloads[i].devdax_arg ? "" : " (filesystems only)");
+	for (i = 0; i < torn_workloads_count; i++)
+		fprintf(f, "  %-16s %s%s\n", torn_workloads[i].name,
+			torn_workloads[i].summary,
+			torn_workloads[i].flags & TORN_WL_DEVDAX ?
+				(torn_workloads[i].flags & TORN_WL_FS ? "" :
+									" (devdax only)") :
+				" (filesystems only)");
 	fprintf(f, "\noptions:\n%s"
 		   "  --self-check                   run torn verify DIR afterwards\n"
 		   "  --no-pc                        do not record instruction addresses\n",
@@ -121,7 +108,7 @@ static long long now_ms(void)
 }
 
 struct trace_run {
-	const struct builtin_workload *wl;
+	const struct torn_workload *wl;
 	struct guest_opts o;
 	const char *out;
 	int self_check;
@@ -142,12 +129,15 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 					       NULL };
 	static const char *const start[] = { "mark", "1", "0", "START", NULL };
 	static const char *const stop[] = { "mark", "2", "0", "STOP", NULL };
-	const char *wl_argv[3], *status, *out, *errout, *detail;
+	static const char *const expected[] = { "read-file",
+						"/tmp/torn-expected.txt", NULL };
+	const char *wl_argv[8], *status, *out, *errout, *detail;
 	struct torn_err err = { "" };
 	long long t0;
 	char *flags;
 	GString *log;
 	int devdax = tr->o.fs_kind == TORN_FS_DEVDAX;
+	size_t n;
 
 	if (!devdax) {
 		if (guest_call(vm, 120000, mnt, NULL, &err) ||
@@ -177,9 +167,15 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 		fprintf(stderr, "torn: START marker failed: %s\n", err.msg);
 		return TORN_EXIT_INFRA;
 	}
-	wl_argv[0] = tr->wl->program;
-	wl_argv[1] = devdax ? tr->wl->devdax_arg : tr->wl->fs_arg;
-	wl_argv[2] = NULL;
+	n = 0;
+	wl_argv[n++] = "env";
+	if (tr->wl->env)
+		wl_argv[n++] = tr->wl->env;
+	if (tr->o.flush_mode == TORN_FLUSH_MODE_NT)
+		wl_argv[n++] = "PMEM_MOVNT_THRESHOLD=0"; /* libpmem: NT stores */
+	wl_argv[n++] = tr->wl->program;
+	wl_argv[n++] = devdax ? tr->wl->devdax_arg : tr->wl->fs_arg;
+	wl_argv[n] = NULL;
 	t0 = now_ms();
 	if (guest_run(vm, 600000, wl_argv, &status, &out, &errout, &err)) {
 		fprintf(stderr, "torn: workload %s failed to run: %s\n",
@@ -188,8 +184,11 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 	}
 	g_string_append_printf(meta, "  \"workload_ms\": %lld,\n", now_ms() - t0);
 	log = g_string_new(NULL);
-	g_string_append_printf(log, "$ %s %s\nstatus: %s\n--- stdout\n%s--- stderr\n%s",
-			       wl_argv[0], wl_argv[1], status, out, errout);
+	g_string_append(log, "$");
+	for (n = 0; wl_argv[n]; n++)
+		g_string_append_printf(log, " %s", wl_argv[n]);
+	g_string_append_printf(log, "\nstatus: %s\n--- stdout\n%s--- stderr\n%s",
+			       status, out, errout);
 	write_text(tr->out, "workload.log", log->str, log->len);
 	g_string_free(log, TRUE);
 	g_string_append_printf(meta, "  \"workload_status\": \"%s\",\n", status);
@@ -202,6 +201,10 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 			tr->wl->name, status, errout);
 		return TORN_EXIT_INFRA;
 	}
+	/* what the workload promised, for the durability and atomicity oracles */
+	if (!guest_call(vm, 60000, expected, &detail, &err) &&
+	    write_text(tr->out, "expected.txt", detail, strlen(detail)))
+		return TORN_EXIT_INFRA;
 	return TORN_EXIT_OK;
 }
 
@@ -284,10 +287,11 @@ static int do_trace(struct trace_run *tr)
 	meta = g_string_new("{\n");
 	g_string_append_printf(meta, "  \"fs\": \"%s\",\n  \"flush_mode\": \"%s\",\n"
 			       "  \"workload\": \"%s\",\n  \"kit\": \"%s\",\n"
-			       "  \"base_image\": \"%s\",\n",
+			       "  \"base_image\": \"%s\",\n  \"checker\": \"%s\",\n",
 			       torn_fs_kind_name(tr->o.fs_kind),
 			       torn_flush_mode_name(tr->o.flush_mode),
-			       tr->wl->name, kit.hash, base);
+			       tr->wl->name, kit.hash, base,
+			       tr->wl->checker ? tr->wl->checker : "");
 	fprintf(stderr, "torn: tracing %s on %s (flush mode %s)\n", tr->wl->name,
 		torn_fs_kind_name(tr->o.fs_kind),
 		torn_flush_mode_name(tr->o.flush_mode));
@@ -346,7 +350,6 @@ int cmd_trace(int argc, char **argv)
 {
 	struct trace_run tr = { .o.fs_kind = TORN_FS_EXT4_DAX, .pc = 1 };
 	const char *wl = NULL;
-	size_t k;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -382,17 +385,16 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!wl)
 		wl = tr.o.fs_kind == TORN_FS_DEVDAX ? "pmem" : "files";
-	for (k = 0; k < sizeof(workloads) / sizeof(*workloads); k++)
-		if (!strcmp(wl, workloads[k].name))
-			tr.wl = &workloads[k];
+	tr.wl = torn_workload_find(wl);
 	if (!tr.wl) {
-		fprintf(stderr, "torn trace: --workload '%s': expected files, pmem or msync\n",
+		fprintf(stderr, "torn trace: --workload '%s': unknown; 'torn trace --help' lists them\n",
 			wl);
 		return TORN_EXIT_USAGE;
 	}
-	if (tr.o.fs_kind == TORN_FS_DEVDAX && !tr.wl->devdax_arg) {
-		fprintf(stderr, "torn trace: workload %s needs a filesystem; on devdax use pmem\n",
-			wl);
+	if (tr.o.fs_kind == TORN_FS_DEVDAX ? !(tr.wl->flags & TORN_WL_DEVDAX) :
+					     !(tr.wl->flags & TORN_WL_FS)) {
+		fprintf(stderr, "torn trace: workload %s does not run on %s\n", wl,
+			torn_fs_kind_name(tr.o.fs_kind));
 		return TORN_EXIT_USAGE;
 	}
 	torn_vm_install_signal_handlers();

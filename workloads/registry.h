@@ -1,0 +1,44 @@
+/* The workloads torn knows by name: guest programs, their arguments, checkers. */
+#ifndef TORN_WORKLOAD_REGISTRY_H
+#define TORN_WORKLOAD_REGISTRY_H
+
+#include <stddef.h>
+
+/* Workload flags. */
+#define TORN_WL_FS 0x01		/* runs on ext4-dax and xfs-dax */
+#define TORN_WL_DEVDAX 0x02	/* runs on devdax */
+#define TORN_WL_BUGGY 0x04	/* a seeded bug: some mode must be flagged */
+
+/*
+ * One workload.  In the guest torn runs `program ARG` where ARG is fs_arg
+ * on a filesystem (mounted at /mnt) and devdax_arg on device DAX, with
+ * env added to the environment.  The program emits markers
+ * (workloads/include/torn_mark.h) and may write /tmp/torn-expected.txt
+ * (docs/oracles.md).  checker, when set, is the custom oracle run on each
+ * recovered state (`checker TARGET`, see docs/oracles.md).
+ *
+ * buggy_modes lists the flush modes (comma-separated, e.g. "clwb,nt") in
+ * which the checker must find a bug with engines detect_engines; twin
+ * names the correct twin of a seeded bug.
+ */
+struct torn_workload {
+	const char *name;
+	const char *program;
+	const char *fs_arg;
+	const char *devdax_arg;
+	const char *checker;
+	const char *env;		/* "NAME=VALUE" or NULL */
+	unsigned int flags;
+	const char *buggy_modes;
+	const char *detect_engines;	/* e.g. "subsets:2" */
+	const char *twin;
+	const char *summary;
+};
+
+extern const struct torn_workload torn_workloads[];
+extern const size_t torn_workloads_count;
+
+/* The workload named name, or NULL. */
+const struct torn_workload *torn_workload_find(const char *name);
+
+#endif
