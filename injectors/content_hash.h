@@ -17,7 +17,7 @@
  *   - two images (over the same base) with equal content have equal
  *     hashes; distinct images collide with probability about 2^-128 per
  *     pair (a multiset sum hash over a well-mixed element hash), which
- *     is what lets dedup keep 16 bytes per state instead of images.
+ *     is what lets dedup keep a fingerprint per state, not an image.
  * Not a cryptographic hash: traces are not adversarial.
  */
 
@@ -76,9 +76,10 @@ static inline void torn_granule_hash(uint64_t g, uint64_t v,
 				     struct torn_hash128 *out)
 {
 	uint64_t k = g * 0x9e3779b97f4a7c15ULL;
+	uint64_t r = k << 29 | k >> 35;
 
 	out->lo = torn_mix64a(v ^ k ^ 0x243f6a8885a308d3ULL);
-	out->hi = torn_mix64b((v + (k << 29 | k >> 35)) ^ 0x13198a2e03707344ULL);
+	out->hi = torn_mix64b((v + r) ^ 0x13198a2e03707344ULL);
 }
 
 /* A granule's value from its 8 bytes in memory order. */

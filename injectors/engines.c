@@ -3,14 +3,10 @@
 
 #include "states_int.h"
 
-static const struct torn_hash128 zero_hash;
-
 static inline const struct torn_hash128 *
 chain_hash(const struct torn_states *s, uint32_t c, uint32_t p)
 {
-	const struct pt_chain *ch = &s->chains[c];
-
-	return p ? &s->W[s->ce[ch->first + p - 1]].cum : &zero_hash;
+	return &s->chash[s->chains[c].hfirst + p];
 }
 
 /* Chain c keeps its first np writes; the state hash follows. */
@@ -38,10 +34,30 @@ static void reset_prefixes(struct torn_states *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->n_nz; i++)
-		s->p[s->nz[i]] = 0;
+	if (s->nz_stale) {
+		memset(s->p, 0, s->n_chains * sizeof(*s->p));
+		s->nz_stale = false;
+	} else {
+		for (i = 0; i < s->n_nz; i++)
+			s->p[s->nz[i]] = 0;
+	}
 	s->n_nz = 0;
 	s->h_cur = s->h_pers;
+}
+
+/* After p[] was written directly: the list of non-zero chains again. */
+static void rebuild_nz(struct torn_states *s)
+{
+	uint32_t c;
+
+	s->n_nz = 0;
+	for (c = 0; c < s->n_chains; c++) {
+		if (!s->p[c])
+			continue;
+		s->nzpos[c] = s->n_nz;
+		s->nz[s->n_nz++] = c;
+	}
+	s->nz_stale = false;
 }
 
 /* C(n, k), saturating at UINT64_MAX. */
@@ -96,21 +112,37 @@ uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
 
 /*
  * A counter-based generator: the draws of state idx depend on nothing
- * but (seed, point, idx, chain), so any state can be rebuilt alone.
+ * but (seed, point, idx, chain), so any state can be rebuilt alone.  One
+ * 64-bit draw serves two chains, 32 bits each, scaled to 0..len.  p[] is
+ * written directly and the hash summed afresh: no branch per chain.
  */
 static void random_set(struct torn_states *s, uint64_t seed, uint64_t idx)
 {
-	uint64_t x = torn_mix64a(seed ^ 0x6a09e667f3bcc909ULL);
+	uint64_t x = torn_mix64a(seed ^ 0x6a09e667f3bcc909ULL), v = 0;
+	struct torn_hash128 h = s->h_pers;
 	uint32_t c;
 
 	x = torn_mix64b(x ^ s->pt.seq);
 	x = torn_mix64a(x + idx * 0x9e3779b97f4a7c15ULL);
 	for (c = 0; c < s->n_chains; c++) {
-		uint64_t v = torn_mix64b(x + (c + 1ull) * 0xbf58476d1ce4e5b9ULL);
-		uint64_t span = (uint64_t)s->chains[c].len + 1;
+		const struct pt_chain *ch = &s->chains[c];
+		uint64_t r;
+		uint32_t p;
 
-		set_prefix(s, c, (uint32_t)(((unsigned __int128)v * span) >> 64));
+		if (!(c & 1)) {
+			v = torn_mix64b(x + (c / 2 + 1ull) *
+						    0xbf58476d1ce4e5b9ULL);
+			r = v >> 32;
+		} else {
+			r = v & 0xffffffffULL;
+		}
+		p = (uint32_t)((r * ((uint64_t)ch->len + 1)) >> 32);
+		s->p[c] = p;
+		torn_hash_add(&h, &s->chash[ch->hfirst + p]);
 	}
+	s->h_cur = h;
+	s->n_nz = 0;
+	s->nz_stale = true;
 }
 
 static void set_comb(struct torn_states *s, uint32_t full)
@@ -323,20 +355,21 @@ void engine_delta(struct torn_states *s)
 		}
 		return;
 	}
+	if (s->nz_stale)
+		rebuild_nz(s);
 	s->dstamp++;
 	for (i = 0; i < s->n_nz; i++) {
 		const struct pt_chain *ch = &s->chains[s->nz[i]];
 		uint32_t j = s->p[s->nz[i]];
+		const struct pt_elem *w;
 
 		if (!ch->multi) {
-			const struct pt_elem *w = &s->W[s->ce[ch->first + j - 1]];
-
+			w = &s->W[s->ce[ch->first + j - 1]];
 			push(s, w->offset, w->len, w->snap);
 			continue;
 		}
 		while (j--) {
-			const struct pt_elem *w = &s->W[s->ce[ch->first + j]];
-
+			w = &s->W[s->ce[ch->first + j]];
 			if (s->unit_stamp[w->unit] == s->dstamp)
 				continue;
 			s->unit_stamp[w->unit] = s->dstamp;

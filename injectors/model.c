@@ -46,7 +46,7 @@ static uint64_t lmap_slot(uint64_t line)
 static int lmap_grow(struct torn_states *s)
 {
 	uint64_t cap = s->lmap ? (s->lmap_mask + 1) * 2 : 1024;
-	uint32_t *map = malloc(cap * sizeof(*map));
+	struct lmap_slot *map = malloc(cap * sizeof(*map));
 	uint32_t i;
 
 	if (!map)
@@ -55,9 +55,10 @@ static int lmap_grow(struct torn_states *s)
 	for (i = 0; i < s->n_lines; i++) {
 		uint64_t j = lmap_slot(s->lines[i].line) & (cap - 1);
 
-		while (map[j] != NONE32)
+		while (map[j].idx != NONE32)
 			j = (j + 1) & (cap - 1);
-		map[j] = i;
+		map[j].line = s->lines[i].line;
+		map[j].idx = i;
 	}
 	free(s->lmap);
 	s->lmap = map;
@@ -71,10 +72,10 @@ static struct line_state *line_find(struct torn_states *s, uint64_t line)
 
 	if (!s->lmap)
 		return NULL;
-	for (j = lmap_slot(line) & s->lmap_mask; s->lmap[j] != NONE32;
+	for (j = lmap_slot(line) & s->lmap_mask; s->lmap[j].idx != NONE32;
 	     j = (j + 1) & s->lmap_mask)
-		if (s->lines[s->lmap[j]].line == line)
-			return &s->lines[s->lmap[j]];
+		if (s->lmap[j].line == line)
+			return &s->lines[s->lmap[j].idx];
 	return NULL;
 }
 
@@ -105,10 +106,11 @@ static int line_get(struct torn_states *s, uint64_t line, uint32_t *idx)
 		       TORN_LINE_SIZE);
 	l->line = line;
 	l->head = l->tail = NONE32;
-	for (j = lmap_slot(line) & s->lmap_mask; s->lmap[j] != NONE32;
+	for (j = lmap_slot(line) & s->lmap_mask; s->lmap[j].idx != NONE32;
 	     j = (j + 1) & s->lmap_mask)
 		;
-	s->lmap[j] = s->n_lines;
+	s->lmap[j].line = line;
+	s->lmap[j].idx = s->n_lines;
 	*idx = s->n_lines++;
 	s->stats.lines_touched = s->n_lines;
 	return 0;
@@ -332,8 +334,8 @@ static int apply_store(struct torn_states *s, const struct torn_record *rec,
 			n = left;
 		ret = add_write(s, off >> LINE_SHIFT, lo, n, data, nt, seq++);
 		if (ret)
-			return torn_err_set(err, ret, "record %zu: out of memory",
-					    idx);
+			return torn_err_set(err, ret,
+					    "record %zu: out of memory", idx);
 		off += n;
 		data += n;
 		left -= n;

@@ -175,7 +175,10 @@ static int elems_granule(struct torn_states *s, uint32_t *cached_chain)
 	return 0;
 }
 
-/* Lay each chain's elements out contiguously in ce, in program order. */
+/*
+ * Lay each chain's elements out contiguously in ce, in program order,
+ * and its hash change for each prefix 0..len in chash.
+ */
 static int chain_lists(struct torn_states *s)
 {
 	uint32_t c, i, at = 0;
@@ -183,17 +186,24 @@ static int chain_lists(struct torn_states *s)
 
 	ret = grow_array((void **)&s->ce, &s->cap_ce, s->n_W + 1,
 			 sizeof(*s->ce));
+	if (!ret)
+		ret = grow_array((void **)&s->chash, &s->cap_chash,
+				 (uint64_t)s->n_W + s->n_chains + 1,
+				 sizeof(*s->chash));
 	if (ret)
 		return ret;
 	for (c = 0; c < s->n_chains; c++) {
 		s->chains[c].first = at;
+		s->chains[c].hfirst = at + c;
+		s->chash[at + c] = zero_hash;
 		at += s->chains[c].len;
 		s->chains[c].len = 0;
 	}
 	for (i = 0; i < s->n_W; i++) {
 		struct pt_chain *ch = &s->chains[s->W[i].chain];
 
-		s->ce[ch->first + ch->len++] = i;
+		s->ce[ch->first + ch->len] = i;
+		s->chash[ch->hfirst + ++ch->len] = s->W[i].cum;
 	}
 	return 0;
 }
@@ -228,6 +238,7 @@ static int state_scratch(struct torn_states *s)
 	}
 	memset(s->p, 0, need * sizeof(*s->p));
 	s->n_nz = 0;
+	s->nz_stale = false;
 	ret = grow_array((void **)&s->delta, &s->cap_delta,
 			 s->n_units > GRANULES ? s->n_units : GRANULES,
 			 sizeof(*s->delta));

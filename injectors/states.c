@@ -104,6 +104,7 @@ void torn_states_free(struct torn_states *s)
 	free(s->W);
 	free(s->chains);
 	free(s->ce);
+	free(s->chash);
 	free(s->unit_cur);
 	free(s->unit_stamp);
 	free(s->torn);
@@ -268,7 +269,7 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 				ret = torn_state_set_add(s->o.dedup, &s->h_cur);
 				if (ret < 0)
 					return torn_err_set(&s->err, ret,
-							    "dedup set: out of memory");
+						"dedup set: out of memory");
 				if (!ret) {
 					s->stats.duplicates++;
 					continue;

@@ -18,8 +18,8 @@
  * The model replays the trace once, front to back.  Memory holds the
  * lines the trace touched (persisted content), the writes in flight and
  * per-point tables sized by them; it does not grow with the number of
- * states.  The dedup set, when given, holds 16 bytes (plus hash-table
- * slack) per unique state.
+ * states.  The dedup set, when given, holds an 8-byte fingerprint (plus
+ * hash-table slack: 11 to 21 bytes in all) per unique state.
  *
  * A state is named "<point>.<engine>.<index>": point is the record index
  * of its crash point (model.h), engine the engine's canonical name
@@ -49,7 +49,12 @@
 
 /* ---- the dedup set --------------------------------------------------- */
 
-struct torn_state_set; /* a set of 128-bit content hashes */
+/*
+ * A set of content hashes, kept as 63-bit fingerprints: two different
+ * images are taken for one with probability about n^2 / 2^64 over n
+ * unique states (state_set.c).  Not thread-safe; one per run.
+ */
+struct torn_state_set;
 
 int torn_state_set_new(struct torn_state_set **out);
 void torn_state_set_free(struct torn_state_set *set); /* NULL: no-op */
@@ -96,15 +101,15 @@ struct torn_line_ref {
 struct torn_crash_point {
 	uint64_t seq;		/* record index the crash comes before */
 	uint64_t ordinal;	/* how many points came before this one */
-	int kind;		/* kind of record seq, TORN_REC_END at the end */
+	int kind;		/* record seq's kind, or TORN_REC_END */
 	int sub;		/* its flush or fence kind */
-	uint32_t inflight_writes;	/* writes (after splitting) in flight */
+	uint32_t inflight_writes;	/* in flight, after splitting */
 	uint32_t inflight_lines;
 	uint32_t chains;
 	/* States each engine enumerates here, before dedup (saturating). */
 	uint64_t engine_states[TORN_ENGINES_MAX];
 	uint64_t states;	/* their sum (saturating) */
-	unsigned int full_fallback;	/* bit i: engine i fell back to random */
+	unsigned int full_fallback;	/* bit i: engine i went random */
 	struct torn_hash128 persisted_hash;	/* H(persisted image) */
 	/*
 	 * Lines whose persisted content changed since the previous point

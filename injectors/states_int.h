@@ -20,9 +20,9 @@
 struct frag {
 	uint8_t snap[TORN_LINE_SIZE];
 	struct torn_hash128 hl;	/* H(line == snap) relative to base */
-	uint64_t seq;		/* program order: record index * 2 + part */
+	uint64_t seq;		/* program order: record * 2 + part */
 	uint32_t line;		/* index into torn_states.lines */
-	uint32_t next;		/* next in the line's list; free list link */
+	uint32_t next;		/* next of the line's, or free list */
 	uint32_t gnext, gprev;	/* every in-flight write, program order */
 	uint8_t off, len;	/* bytes of the line written */
 	uint8_t nt;		/* a non-temporal store */
@@ -33,21 +33,27 @@ struct line_state {
 	uint8_t persisted[TORN_LINE_SIZE];
 	struct torn_hash128 hl_pers;	/* H(line == persisted) */
 	uint64_t line;		/* byte offset / 64 */
-	uint64_t changed_stamp;	/* interval it was last queued as changed */
+	uint64_t changed_stamp;	/* interval it was last marked changed */
 	uint64_t pt_stamp;	/* crash point whose scratch pt_idx is for */
 	uint32_t head, tail;	/* in-flight writes, program order */
 	uint32_t n_inflight;
-	uint32_t n_flushinit;	/* the first n_flushinit are flush-initiated */
-	uint32_t pt_idx;	/* into torn_states.ptl at crash point pt_stamp */
-	uint8_t queued;		/* in the list of lines to persist at a fence */
+	uint32_t n_flushinit;	/* how many of them are flush-initiated */
+	uint32_t pt_idx;	/* into ptl, at crash point pt_stamp */
+	uint8_t queued;		/* in the list to persist at a fence */
+};
+
+struct lmap_slot {
+	uint64_t line;
+	uint32_t idx;		/* NONE32: empty */
 };
 
 /* Scratch for one in-flight line at a crash point. */
 struct pt_line {
 	uint32_t line;		/* line_state index */
 	uint32_t chain, unit;	/* line granularity */
-	uint32_t gchain[GRANULES], gunit[GRANULES];	/* torn granularity */
-	uint8_t cached;		/* eadr: granules a cached write touches */
+	/* torn granularity */
+	uint32_t gchain[GRANULES], gunit[GRANULES];
+	uint8_t cached;		/* eadr: granules cached writes touch */
 };
 
 /* One write of a chain at a crash point (after splitting). */
@@ -60,8 +66,9 @@ struct pt_elem {
 };
 
 struct pt_chain {
-	uint32_t first;		/* its elements: ce[first .. first + len) */
+	uint32_t first;		/* elements: ce[first .. first + len) */
 	uint32_t len;
+	uint32_t hfirst;	/* chash[hfirst + p]: hash change, prefix p */
 	uint32_t unit0;		/* unit of its first element */
 	bool multi;		/* elements on several units */
 	struct torn_hash128 cum;	/* scratch while building */
@@ -104,7 +111,7 @@ struct torn_states {
 
 	struct line_state *lines;
 	uint32_t n_lines, cap_lines;
-	uint32_t *lmap;		/* open addressing: line index -> lines[] */
+	struct lmap_slot *lmap;	/* line index -> lines[], hashed */
 	uint64_t lmap_mask;
 
 	struct frag *frags;
@@ -133,6 +140,8 @@ struct torn_states {
 	uint32_t n_chains, cap_chains;
 	uint32_t *ce;
 	uint32_t cap_ce;
+	struct torn_hash128 *chash;	/* per chain: 0, then W[].cum */
+	uint32_t cap_chash;
 	struct torn_hash128 *unit_cur;
 	uint64_t *unit_stamp;	/* delta building: unit already emitted */
 	uint32_t n_units, cap_units, cap_unit_stamp;
@@ -143,6 +152,7 @@ struct torn_states {
 	/* the state being built */
 	uint32_t *p, *nz, *nzpos, *comb;
 	uint32_t n_nz, cap_p;
+	bool nz_stale;		/* p[] was set directly: rebuild nz */
 	struct torn_hash128 h_cur;
 	uint64_t dstamp;
 	struct torn_delta_ent *delta;

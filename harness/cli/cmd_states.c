@@ -17,45 +17,50 @@
 static void states_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: torn states DIR [--model adr|eadr] [--granularity line|torn]\n"
-		"                   [--points P] [--engine E ...] [--no-dedup]\n"
-		"                   [--stats] [--list]\n"
+		"usage: torn states DIR [--model adr|eadr]\n"
+		"         [--granularity line|torn] [--points P]\n"
+		"         [--engine E ...] [--no-dedup] [--stats] [--list]\n"
 		"\n"
-		"Enumerate the crash states of the run in DIR (DIR/trace.torn over\n"
-		"DIR/base.img): per crash point the lines and writes in flight and\n"
-		"the states found, then totals.\n"
+		"Enumerate the crash states of the run in DIR (DIR/trace.torn\n"
+		"over DIR/base.img): per crash point the lines and writes in\n"
+		"flight and the states found, then totals.\n"
 		"\n"
-		"  --model M        adr or eadr (default: eadr if the trace says the\n"
-		"                   NVDIMM has CPU-cache persistence, else adr)\n"
-		"  --granularity G  line (a line keeps a prefix of its stores) or\n"
-		"                   torn (each 8-byte granule does); default line\n"
-		"  --points P       crash points, comma-separated: fence (default),\n"
-		"                   flush, store:N, marker, all\n"
-		"  --engine E       prefix, subsets:K, full[:CAP], random:N[:SEED],\n"
-		"                   torn; repeat or comma-separate, up to %d\n"
-		"                   (default: prefix,subsets:1)\n"
-		"  --no-dedup       keep states whose image was already seen\n"
+		"  --model M        adr or eadr (default: eadr if the\n"
+		"                   trace says the NVDIMM has CPU-cache\n"
+		"                   persistence, else adr)\n"
+		"  --granularity G  line (a line keeps a prefix of its\n"
+		"                   stores) or torn (each 8-byte granule\n"
+		"                   does); default line\n"
+		"  --points P       crash points, comma-separated: fence (the\n"
+		"                   default), flush, store:N, marker, all\n"
+		"  --engine E       prefix, subsets:K, full[:CAP],\n"
+		"                   random:N[:SEED], torn; repeat or\n"
+		"                   comma-separate, up to %d (default:\n"
+		"                   prefix,subsets:1)\n"
+		"  --no-dedup       keep states whose image was seen before\n"
 		"  --stats          totals only, with a line per engine\n"
-		"  --list           one line per unique state: id, hash, delta\n"
+		"  --list           a line per unique state: id, hash, delta\n"
 		"  --help           print this help\n"
 		"\n"
-		"Exit status: 0 success, 2 usage, 3 unreadable run directory.\n",
+		"Exit status: 0 success, 2 usage, 3 unreadable run\n"
+		"directory.\n",
 		TORN_ENGINES_MAX);
 }
 
 static void state_image_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: torn state-image DIR STATE-ID -o FILE [--model adr|eadr]\n"
-		"                        [--granularity line|torn]\n"
+		"usage: torn state-image DIR STATE-ID -o FILE\n"
+		"         [--model adr|eadr] [--granularity line|torn]\n"
 		"\n"
-		"Write the image of one crash state of the run in DIR to FILE: the\n"
-		"base image, everything persisted at the state's crash point and\n"
-		"the state's delta.  STATE-ID is POINT.ENGINE.INDEX as 'torn states\n"
-		"--list' prints it; give the same --model and --granularity.\n"
+		"Write the image of one crash state of the run in DIR to\n"
+		"FILE: the base image, everything persisted at the state's\n"
+		"crash point and the state's delta.  STATE-ID is\n"
+		"POINT.ENGINE.INDEX as 'torn states --list' prints it; give\n"
+		"the same --model and --granularity.\n"
 		"\n"
-		"Exit status: 0 success, 2 usage or no such state, 3 unreadable run\n"
-		"directory or unwritable FILE.\n");
+		"Exit status: 0 success, 2 usage or no such state,\n"
+		"3 unreadable run directory or unwritable FILE.\n");
 }
 
 /* A run directory's trace and base image, mapped read-only. */
@@ -253,8 +258,10 @@ static void print_options(const struct torn_states_opts *o, int model)
 		unsigned int bit;
 		const char *name;
 	} pts[] = {
-		{ TORN_POINTS_FENCE, "fence" },	  { TORN_POINTS_FLUSH, "flush" },
-		{ TORN_POINTS_STORE, "store" },	  { TORN_POINTS_MARKER, "marker" },
+		{ TORN_POINTS_FENCE, "fence" },
+		{ TORN_POINTS_FLUSH, "flush" },
+		{ TORN_POINTS_STORE, "store" },
+		{ TORN_POINTS_MARKER, "marker" },
 		{ TORN_POINTS_ALL, "all" },
 	};
 	const char *sep = "";
@@ -343,7 +350,8 @@ int cmd_states(int argc, char **argv)
 				argv[i]);
 			goto usage;
 		} else if (dir) {
-			fprintf(stderr, "torn: states: one DIR only, not '%s'\n",
+			fprintf(stderr,
+				"torn: states: one DIR only, not '%s'\n",
 				argv[i]);
 			goto usage;
 		} else {
