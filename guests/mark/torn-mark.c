@@ -23,7 +23,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: torn-mark ID ARG [TEXT]\n"
-		"  ID    a number, or start, stop, op-begin, op-end, durable, user\n"
+		"  ID    a number, or start, stop, op-begin, op-end, durable,\n"
+		"        user\n"
 		"  ARG   a 64-bit number (decimal or 0x hex)\n"
 		"  TEXT  optional, at most %d bytes\n",
 		TORN_MARK_TEXT_MAX_LEN);
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 		text = argv[3];
 		len = strlen(text);
 		if (len > TORN_MARK_TEXT_MAX_LEN) {
-			fprintf(stderr, "torn-mark: text longer than %d bytes\n",
+			fprintf(stderr,
+				"torn-mark: text longer than %d bytes\n",
 				TORN_MARK_TEXT_MAX_LEN);
 			return 2;
 		}

@@ -1,4 +1,4 @@
-/* The torn tracer: a QEMU TCG plugin recording NVDIMM stores, flushes, fences, markers. */
+/* The tracer: a QEMU plugin recording NVDIMM stores, flushes, fences, marks. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,7 +40,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define DIRECT_MAP_DEFAULT 0xffff888000000000ull /* nokaslr, 4-level */
 #define DIRECT_MAP_SPAN (64ull << 40)		  /* 64 TiB */
 #define PAGE_SIZE_4K 4096ull
-#define FEATURES_DEFAULT (TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT | TORN_CPU_CLWB)
+#define FEATURES_DEFAULT \
+	(TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT | TORN_CPU_CLWB)
 
 enum arm_mode {
 	ARM_START,
@@ -55,6 +56,7 @@ struct tracer_config {
 	enum arm_mode arm;
 	bool pc;
 	bool collapse_fences;
+	bool check_walk;	/* also walk direct-map flushes, count misses */
 	uint32_t features;
 	uint64_t direct_map;
 };
@@ -92,10 +94,13 @@ struct tracer_stats {
 	uint64_t stores_lost;		/* second page not translatable */
 	uint64_t flushes;
 	uint64_t unresolved;
-	uint64_t flushes_outside;	/* resolved, not on the NVDIMM: dropped */
+	uint64_t flushes_outside;	/* resolved off the NVDIMM: dropped */
 	uint64_t via_direct_map;
 	uint64_t page_walks;
 	uint64_t walk_cache_hits;
+	uint64_t walk_checks;		/* check_walk=on: direct map vs walk */
+	uint64_t walk_mismatches;
+	uint64_t walk_large_pages;	/* walks ending at a 1 GiB/2 MiB page */
 	uint64_t fences;
 	uint64_t fences_collapsed;
 	uint64_t marks;
@@ -207,7 +212,7 @@ static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 {
 	static const char *const keys[] = {
 		"out", "pm_base", "pm_size", "arm", "pc", "features",
-		"direct_map", "fences", "stats",
+		"direct_map", "fences", "stats", "check_walk",
 	};
 	const char *eq = strchr(arg, '=');
 	const char *val;
@@ -224,7 +229,8 @@ static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 		if (strlen(keys[k]) == klen && !strncmp(arg, keys[k], klen))
 			break;
 	if (k == G_N_ELEMENTS(keys)) {
-		snprintf(why, whylen, "unknown argument '%.*s'", (int)klen, arg);
+		snprintf(why, whylen, "unknown argument '%.*s'", (int)klen,
+			 arg);
 		return false;
 	}
 	if (*seen & (1u << k)) {
@@ -263,6 +269,11 @@ static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 		cfg.pc = b;
 		return true;
 	}
+	if (!strcmp(keys[k], "check_walk") &&
+	    qemu_plugin_bool_parse("check_walk", val, &b)) {
+		cfg.check_walk = b;
+		return true;
+	}
 	snprintf(why, whylen, "bad value '%s' for %s", val, keys[k]);
 	return false;
 }
@@ -289,15 +300,17 @@ static bool parse_args(int argc, char **argv, char *why, size_t whylen)
 		return false;
 	}
 	if (cfg.pm_base % PAGE_SIZE_4K || !cfg.pm_size ||
-	    cfg.pm_size % TORN_LINE_SIZE || cfg.pm_base + cfg.pm_size < cfg.pm_base) {
+	    cfg.pm_size % TORN_LINE_SIZE ||
+	    cfg.pm_base + cfg.pm_size < cfg.pm_base) {
 		snprintf(why, whylen,
-			 "pm_base 0x%" PRIx64 " must be 4 KiB aligned and pm_size 0x%" PRIx64
-			 " a non-zero multiple of %d",
+			 "pm_base 0x%" PRIx64 " must be 4 KiB aligned and "
+			 "pm_size 0x%" PRIx64 " a non-zero multiple of %d",
 			 cfg.pm_base, cfg.pm_size, TORN_LINE_SIZE);
 		return false;
 	}
 	if (cfg.direct_map % PAGE_SIZE_4K) {
-		snprintf(why, whylen, "direct_map 0x%" PRIx64 " is not page aligned",
+		snprintf(why, whylen,
+			 "direct_map 0x%" PRIx64 " is not page aligned",
 			 cfg.direct_map);
 		return false;
 	}
@@ -340,7 +353,8 @@ static bool read_reg(struct qemu_plugin_register *h, uint64_t *val)
 	if (n >= 8) {
 		*val = get_le64(reg_buf->data);
 	} else {
-		*val = (uint64_t)reg_buf->data[0] | (uint64_t)reg_buf->data[1] << 8 |
+		*val = (uint64_t)reg_buf->data[0] |
+		       (uint64_t)reg_buf->data[1] << 8 |
 		       (uint64_t)reg_buf->data[2] << 16 |
 		       (uint64_t)reg_buf->data[3] << 24;
 	}
@@ -377,8 +391,10 @@ static bool page_walk(uint64_t cr3, uint64_t va, uint64_t *pa)
 		if (!read_pte(table, (va >> shift) & 511, &pte) ||
 		    !(pte & PTE_PRESENT))
 			return false;
-		if (level == 1 || ((level == 2 || level == 3) && (pte & PTE_LARGE))) {
+		if (level == 1 ||
+		    ((level == 2 || level == 3) && (pte & PTE_LARGE))) {
 			*pa = (pte & PTE_FRAME & ~mask) | (va & mask);
+			stats.walk_large_pages += level > 1;
 			return true;
 		}
 		table = pte & PTE_FRAME;
@@ -407,6 +423,17 @@ static bool direct_map_ok(void)
 	return true;
 }
 
+/* check_walk=on: does a page walk agree with the direct-map shortcut? */
+static void check_direct_map(uint64_t va, uint64_t pa)
+{
+	uint64_t cr3, walked;
+
+	stats.walk_checks++;
+	if (!read_reg(regs.cr3, &cr3) || !page_walk(cr3, va, &walked) ||
+	    walked != pa)
+		stats.walk_mismatches++;
+}
+
 /* Virtual to physical for a flush: direct map, else a page walk. */
 static bool translate(uint64_t va, uint64_t *pa)
 {
@@ -415,6 +442,8 @@ static bool translate(uint64_t va, uint64_t *pa)
 	if (va - cfg.direct_map < DIRECT_MAP_SPAN && direct_map_ok()) {
 		*pa = va - cfg.direct_map;
 		stats.via_direct_map++;
+		if (cfg.check_walk)
+			check_direct_map(va, *pa);
 		return true;
 	}
 	if (!read_reg(regs.cr3, &cr3))
@@ -469,7 +498,8 @@ static unsigned int store_bytes(qemu_plugin_meminfo_t info, uint8_t *bytes)
 	if (size > 16)
 		size = 16;
 	for (unsigned int i = 0; i < size; i++)
-		bytes[i] = (uint8_t)(i < 8 ? lo >> (8 * i) : hi >> (8 * (i - 8)));
+		bytes[i] = (uint8_t)(i < 8 ? lo >> (8 * i) :
+				     hi >> (8 * (i - 8)));
 	if (qemu_plugin_mem_is_big_endian(info)) {	/* movbe */
 		for (unsigned int i = 0; i < size / 2; i++) {
 			uint8_t t = bytes[i];
@@ -576,7 +606,8 @@ static void emit_fence(uint8_t kind, uint64_t pc)
 	 * change any crash state; kernels execute millions of them.
 	 * wbinvd persists even unflushed stores, so it always counts.
 	 */
-	if (cfg.collapse_fences && !pm_since_fence && kind != TORN_FENCE_WBINVD) {
+	if (cfg.collapse_fences && !pm_since_fence &&
+	    kind != TORN_FENCE_WBINVD) {
 		stats.fences_collapsed++;
 		goto out_unlock;
 	}
@@ -635,14 +666,19 @@ static void write_stats_file(int close_ret, const char *why)
 		",\"stores_lost\":%" PRIu64 ",\"flushes\":%" PRIu64
 		",\"unresolved\":%" PRIu64 ",\"flushes_outside\":%" PRIu64
 		",\"via_direct_map\":%" PRIu64 ",\"page_walks\":%" PRIu64
-		",\"walk_cache_hits\":%" PRIu64 ",\"fences\":%" PRIu64
+		",\"walk_cache_hits\":%" PRIu64 ",\"walk_checks\":%" PRIu64
+		",\"walk_mismatches\":%" PRIu64
+		",\"walk_large_pages\":%" PRIu64 ",\"fences\":%" PRIu64
 		",\"fences_collapsed\":%" PRIu64 ",\"marks\":%" PRIu64
-		",\"marks_ignored\":%" PRIu64 ",\"mark_text_unreadable\":%" PRIu64
+		",\"marks_ignored\":%" PRIu64
+		",\"mark_text_unreadable\":%" PRIu64
 		",\"append_errors\":%" PRIu64 "}\n",
-		why, close_ret, stats.stores, stats.nt_stores, stats.store_bytes,
+		why, close_ret, stats.stores, stats.nt_stores,
+		stats.store_bytes,
 		stats.stores_clipped, stats.stores_split, stats.stores_lost,
 		stats.flushes, stats.unresolved, stats.flushes_outside,
 		stats.via_direct_map, stats.page_walks, stats.walk_cache_hits,
+		stats.walk_checks, stats.walk_mismatches, stats.walk_large_pages,
 		stats.fences, stats.fences_collapsed, stats.marks,
 		stats.marks_ignored, stats.mark_text_unreadable,
 		stats.append_errors);
@@ -698,7 +734,8 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 		if (writer) {
 			finish_trace_locked("second vcpu");
 			unlink(cfg.out);
-			fprintf(stderr, "torn-tracer: vCPU %u came up; trace '%s' "
+			fprintf(stderr,
+				"torn-tracer: vCPU %u came up; trace '%s' "
 				"removed, traces need one vCPU\n",
 				vcpu_index, cfg.out);
 		}
@@ -755,7 +792,8 @@ static void vcpu_mem_nt(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 	    __builtin_expect((vaddr & 0xfff) <= PAGE_SIZE_4K - 16, 1))
 		return;
 	if (hw)
-		record_store(info, vaddr, pa, (uintptr_t)udata, TORN_REC_NT_STORE);
+		record_store(info, vaddr, pa, (uintptr_t)udata,
+			     TORN_REC_NT_STORE);
 }
 
 /* clflush/clflushopt/clwb, before it executes: which line? */
@@ -791,8 +829,8 @@ static void vcpu_flush(unsigned int vcpu_index, void *udata)
 		g_mutex_unlock(&lock);
 		return;
 	}
-	emit_flush(ii, true, (pa - cfg.pm_base) & ~(uint64_t)(TORN_LINE_SIZE - 1),
-		   va);
+	emit_flush(ii, true,
+		   (pa - cfg.pm_base) & ~(uint64_t)(TORN_LINE_SIZE - 1), va);
 }
 
 static void vcpu_fence(unsigned int vcpu_index, void *udata)
@@ -884,7 +922,8 @@ static void vcpu_cpuid(unsigned int vcpu_index, void *udata)
 }
 
 /* Disarmed: only cpuid, for the START marker. */
-static void vcpu_tb_trans_disarmed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+static void vcpu_tb_trans_disarmed(qemu_plugin_id_t id,
+				   struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
 
@@ -903,7 +942,8 @@ static void vcpu_tb_trans_disarmed(qemu_plugin_id_t id, struct qemu_plugin_tb *t
 }
 
 /* Armed: every store, and exec callbacks on flushes, fences, cpuid. */
-static void vcpu_tb_trans_armed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+static void vcpu_tb_trans_armed(qemu_plugin_id_t id,
+				struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
 
@@ -918,7 +958,8 @@ static void vcpu_tb_trans_armed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (torn_x86_decode(code, len, &d))
 			d.cls = TORN_X86_OTHER;
 		qemu_plugin_register_vcpu_mem_cb(
-			insn, d.cls == TORN_X86_NT_STORE ? vcpu_mem_nt : vcpu_mem,
+			insn,
+			d.cls == TORN_X86_NT_STORE ? vcpu_mem_nt : vcpu_mem,
 			QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_W,
 			(void *)(uintptr_t)pc);
 		switch (d.cls) {
@@ -988,13 +1029,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	int ret;
 
 	if (!info->system_emulation || strcmp(info->target_name, "x86_64")) {
-		fprintf(stderr, "torn-tracer: needs qemu-system-x86_64, not %s%s\n",
+		fprintf(stderr,
+			"torn-tracer: needs qemu-system-x86_64, not %s%s\n",
 			info->target_name,
 			info->system_emulation ? "" : " user mode");
 		return -1;
 	}
 	if (info->system.smp_vcpus != 1) {
-		fprintf(stderr, "torn-tracer: needs one vCPU (-smp 1), got %d\n",
+		fprintf(stderr,
+			"torn-tracer: needs one vCPU (-smp 1), got %d\n",
 			info->system.smp_vcpus);
 		return -1;
 	}

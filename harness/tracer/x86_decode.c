@@ -90,7 +90,7 @@ static bool read_prefixes(struct cursor *c, struct prefixes *p)
 		case 0x2e:
 		case 0x36:
 		case 0x3e:
-			/* Null prefixes in 64-bit mode, but the last one wins. */
+			/* Null prefixes in 64-bit mode; the last one wins. */
 			p->seg = TORN_X86_SEG_NONE;
 			break;
 		case 0x64:

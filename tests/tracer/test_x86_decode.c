@@ -73,7 +73,8 @@ static const struct class_case class_cases[] = {
 	{ "sfence, other rm", B(0x0f, 0xae, 0xff), FENCE, SFENCE },
 	{ "mfence", B(0x0f, 0xae, 0xf0), FENCE, MFENCE },
 	{ "lfence is not a store fence", B(0x0f, 0xae, 0xe8), OTHER, 0 },
-	{ "pcommit (66 0f ae f8) is gone", B(0x66, 0x0f, 0xae, 0xf8), OTHER, 0 },
+	{ "pcommit (66 0f ae f8) is gone", B(0x66, 0x0f, 0xae, 0xf8), OTHER,
+	  0 },
 	{ "umonitor (f3 0f ae /6 reg)", B(0xf3, 0x0f, 0xae, 0xf0), OTHER, 0 },
 	{ "rdfsbase", B(0xf3, 0x48, 0x0f, 0xae, 0xc0), OTHER, 0 },
 	{ "lock add [rax],1", B(0xf0, 0x83, 0x00, 0x01), FENCE, LOCKED },
@@ -119,7 +120,8 @@ static const struct class_case class_cases[] = {
 	{ "maskmovdqu", B(0x66, 0x0f, 0xf7, 0xc1), NT, 0 },
 	{ "movdir64b", B(0x66, 0x0f, 0x38, 0xf8, 0x00), NT, 0 },
 	{ "movdiri", B(0x0f, 0x38, 0xf9, 0x00), NT, 0 },
-	{ "enqcmd is not movdir64b", B(0xf2, 0x0f, 0x38, 0xf8, 0x00), OTHER, 0 },
+	{ "enqcmd is not movdir64b", B(0xf2, 0x0f, 0x38, 0xf8, 0x00), OTHER,
+	  0 },
 	{ "movntdqa is a load", B(0x66, 0x0f, 0x38, 0x2a, 0x00), OTHER, 0 },
 	{ "vmovntdq xmm", B(0xc5, 0xf9, 0xe7, 0x00), NT, 0 },
 	{ "vmovntdq ymm", B(0xc5, 0xfd, 0xe7, 0x00), NT, 0 },
@@ -228,10 +230,11 @@ static const struct addr_case addr_cases[] = {
 	  0x0000000100001040ull },
 	{ "[rax+r12*4] rex.x", B(0x42, 0x0f, 0xae, 0x3c, 0xa0), 0, 12, 4, 0, 0,
 	  false, 0x0000000100001800ull },
-	{ "[rax] sib, index 4 means none", B(0x0f, 0xae, 0x3c, 0x20), 0, NONE, 1,
-	  0, 0, false, 0x0000000100001000ull },
-	{ "[rbp+rsi*8+0x100]", B(0x0f, 0xae, 0xbc, 0xf5, 0x00, 0x01, 0x00, 0x00),
-	  5, 6, 8, 0x100, 0, false, 0x555555554118ull },
+	{ "[rax] sib, index 4 means none", B(0x0f, 0xae, 0x3c, 0x20), 0, NONE,
+	  1, 0, 0, false, 0x0000000100001000ull },
+	{ "[rbp+rsi*8+0x100]",
+	  B(0x0f, 0xae, 0xbc, 0xf5, 0x00, 0x01, 0x00, 0x00), 5, 6, 8, 0x100, 0,
+	  false, 0x555555554118ull },
 	{ "[rdx+rsi*2] scale 2", B(0x66, 0x0f, 0xae, 0x34, 0x72), 2, 6, 2, 0, 0,
 	  false, 0x7ffff7a00006ull },
 	{ "[rsp+8]", B(0x66, 0x0f, 0xae, 0x74, 0x24, 0x08), 4, NONE, 1, 8, 0,
@@ -244,8 +247,8 @@ static const struct addr_case addr_cases[] = {
 	  1, 0x10, 0, false, NEXT_RIP + 0x10 },
 	{ "[rip-0x10]", B(0x0f, 0xae, 0x3d, 0xf0, 0xff, 0xff, 0xff), RIP, NONE,
 	  1, -0x10, 0, false, NEXT_RIP - 0x10 },
-	{ "rex.b keeps rip-relative", B(0x41, 0x0f, 0xae, 0x3d, 0, 0, 0, 0), RIP,
-	  NONE, 1, 0, 0, false, NEXT_RIP },
+	{ "rex.b keeps rip-relative", B(0x41, 0x0f, 0xae, 0x3d, 0, 0, 0, 0),
+	  RIP, NONE, 1, 0, 0, false, NEXT_RIP },
 	{ "[disp32] sib no base", B(0x0f, 0xae, 0x3c, 0x25, 0x78, 0x56, 0x34,
 				   0x12),
 	  NONE, NONE, 1, 0x12345678, 0, false, 0x12345678 },
@@ -291,8 +294,8 @@ static void test_effective_address(void **state)
 		assert_int_equal(d.mem.disp, c->disp);
 		assert_int_equal(d.mem.seg, c->seg);
 		assert_int_equal(d.mem.addr32, c->addr32);
-		assert_int_equal(torn_x86_effective_address(&d.mem, regs, NEXT_RIP,
-							    SEG_BASE),
+		assert_int_equal(torn_x86_effective_address(&d.mem, regs,
+							    NEXT_RIP, SEG_BASE),
 				 c->ea);
 	}
 }

@@ -56,7 +56,8 @@ static long find_flush(const struct torn_record *recs, size_t n, long from,
 	for (size_t i = from < 0 ? 0 : (size_t)from; i < n; i++)
 		if (recs[i].kind == TORN_REC_FLUSH &&
 		    recs[i].offset == (off & ~63ull) &&
-		    (!sub || recs[i].sub == sub) && is_kernel(&recs[i]) == kernel)
+		    (!sub || recs[i].sub == sub) &&
+		    is_kernel(&recs[i]) == kernel)
 			return (long)i;
 	return -1;
 }
@@ -192,7 +193,8 @@ static int unresolved_check(const char *trace, uint64_t direct_map)
 			continue;
 		}
 		kernel++;
-		kernel_pm += recs[i].vaddr - direct_map - h->pm_base < h->pm_size;
+		kernel_pm += recs[i].vaddr - direct_map - h->pm_base <
+			     h->pm_size;
 	}
 	printf("unresolved: user clflush %" PRIu64 ", clflushopt %" PRIu64
 	       ", clwb %" PRIu64 "; kernel %" PRIu64 " (%" PRIu64
@@ -200,8 +202,9 @@ static int unresolved_check(const char *trace, uint64_t direct_map)
 	       user[TORN_FLUSH_CLFLUSH], user[TORN_FLUSH_CLFLUSHOPT],
 	       user[TORN_FLUSH_CLWB], kernel, kernel_pm);
 	expect(resolved == 0, "no flush resolved");
-	expect(user[TORN_FLUSH_CLFLUSH] >= 1 && user[TORN_FLUSH_CLFLUSHOPT] >= 1 &&
-	       user[TORN_FLUSH_CLWB] >= 3, "every user flush is kept, unresolved");
+	expect(user[TORN_FLUSH_CLFLUSH] >= 1 &&
+	       user[TORN_FLUSH_CLFLUSHOPT] >= 1 && user[TORN_FLUSH_CLWB] >= 3,
+	       "every user flush is kept, unresolved");
 	expect(kernel >= 65 && kernel == kernel_pm,
 	       "kernel flushes kept, with their direct-map addresses");
 	torn_trace_free(t);
@@ -231,7 +234,7 @@ int main(int argc, char **argv)
 	if (argc != 3) {
 		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n"
 			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n"
-			"       tracer_vm_check unresolved TRACE REAL-DIRECT-MAP\n");
+			"       tracer_vm_check unresolved TRACE DIRECT-MAP\n");
 		return 2;
 	}
 	if (torn_trace_load(argv[1], &t, &err)) {
@@ -290,7 +293,8 @@ int main(int argc, char **argv)
 
 	i = find_store64(recs, n, TORN_REC_NT_STORE, V3);
 	expect(i >= 0 && !is_kernel(&recs[i]) &&
-	       recs[i].offset == page[0] + NT_OFF, "user movnti is an NT_STORE");
+	       recs[i].offset == page[0] + NT_OFF,
+	       "user movnti is an NT_STORE");
 
 	i = find_store64(recs, n, TORN_REC_STORE, V6);
 	expect(i >= 0 && find_flush(recs, n, i, page[0] + GS_OFF,
@@ -306,7 +310,8 @@ int main(int argc, char **argv)
 
 	ok = false;
 	for (size_t k = 0; k < n; k++)
-		if (recs[k].kind == TORN_REC_MARK && recs[k].mark_id == MARK_ID &&
+		if (recs[k].kind == TORN_REC_MARK &&
+		    recs[k].mark_id == MARK_ID &&
 		    recs[k].arg == MARK_ARG &&
 		    recs[k].size == strlen(MARK_TEXT) &&
 		    !memcmp(recs[k].data, MARK_TEXT, recs[k].size))
@@ -351,6 +356,7 @@ int main(int argc, char **argv)
 	       st.records[TORN_REC_UNRESOLVED], st.records[TORN_REC_FENCE],
 	       st.records[TORN_REC_MARK], st.lines_touched);
 	torn_trace_free(t);
-	printf("%s\n", failures ? "tracer vm check FAILED" : "tracer vm check passed");
+	printf("%s\n", failures ? "tracer vm check FAILED" :
+	       "tracer vm check passed");
 	return failures ? 1 : 0;
 }

@@ -2,7 +2,8 @@
 # The tracer in a real guest: boot Debian's kernel with a throwaway
 # initramfs, make the NVDIMM fsdax, mount ext4 with DAX, run the test
 # program under the plugin, and check the trace it leaves.  Twice:
-#  1. arm=start: the program's START..STOP, checked record by record;
+#  1. arm=start: the program's START..STOP, checked record by record,
+#     with check_walk=on (direct-map flushes page-walked as well);
 #  2. arm=boot, no STOP (closed at exit): the zeroed NVDIMM plus every
 #     store of the trace must equal the backing file QEMU leaves;
 #  3. a wrong direct_map=: no flush can be translated, and every one
@@ -134,8 +135,17 @@ boot() {
 	}
 }
 
-boot start ""
+boot start ",check_walk=on"
 "$checker" "$work/start/trace.torn" $pm_base
+# Every direct-map flush was also page-walked (through 2 MiB/1 GiB pages
+# of the direct map), and the walks agreed.
+grep -q '"walk_mismatches":0,' "$work/start/stats.json" &&
+	! grep -q '"walk_checks":0,' "$work/start/stats.json" &&
+	! grep -q '"walk_large_pages":0,' "$work/start/stats.json" || {
+	echo "FAIL: page walks disagree with the direct map, or never ran"
+	exit 1
+}
+echo "ok: page walks agree with the direct map"
 boot boot ",arm=boot" torn_no_stop
 "$checker" self-check "$work/boot/trace.torn" "$work/boot/pm.img"
 boot unresolved ",direct_map=0xffff888800000000"
