@@ -618,7 +618,16 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 		cmd_drop_caches(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "read-file"))
 		cmd_read_file(fd, a, n);
-	else if (torn_proto_field_is(msg, 0, "mark"))
+	else if (torn_proto_field_is(msg, 0, "usable")) {
+		char why[512];
+
+		if (n != 1)
+			send_error(fd, "usage: usable DIR");
+		else if (agent_usable(a[0], why, sizeof(why)))
+			send_error(fd, "%s", why);
+		else
+			reply_ok(fd, NULL);
+	} else if (torn_proto_field_is(msg, 0, "mark"))
 		cmd_mark(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "mapsync-check"))
 		cmd_mapsync(fd, a, n);

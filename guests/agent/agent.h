@@ -40,6 +40,12 @@ int agent_dump_tree(const char *dir, struct torn_buf *out, char *err,
  */
 int agent_mapsync_check(const char *path, char *detail, size_t len);
 
+/*
+ * The usability oracle: in dir and every directory below it, create a
+ * file, write it, fsync, read back, delete.  Returns 0, or -1 with why.
+ */
+int agent_usable(const char *dir, char *why, size_t len);
+
 /* Serve requests on fd until poweroff; returns 0 or a negative code. */
 int agent_serve(int fd);
 

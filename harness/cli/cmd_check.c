@@ -1,0 +1,968 @@
+/* torn check: recover every unique crash state in a pool of checker guests. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli.h"
+#include "guest_cli.h"
+#include "oracles.h"
+#include "states.h"
+#include "trace.h"
+
+#define PAGE 4096
+
+enum oracle_bit {
+	OR_MOUNT = 1 << 0,
+	OR_FSCK = 1 << 1,
+	OR_DMESG = 1 << 2,
+	OR_DURABILITY = 1 << 3,
+	OR_ATOMICITY = 1 << 4,
+	OR_USABILITY = 1 << 5,
+	OR_CUSTOM = 1 << 6,
+	OR_ALL = (1 << 7) - 1,
+};
+
+static const char *const oracle_names[] = { "mount", "fsck", "dmesg",
+					    "durability", "atomicity",
+					    "usability", "custom" };
+#define N_ORACLES 7
+
+struct job {
+	char id[96];
+	char engine[32];
+	uint64_t point;
+	uint64_t index;
+	char image_hash[40];
+	unsigned int flags;
+};
+
+struct checker;
+
+/* The run being checked: read-only after set-up, but for the locked parts. */
+struct check_run {
+	const char *dir;
+	struct guest_opts o;
+	struct torn_kit kit;
+	unsigned int oracles;
+	int timeout_ms;
+	int fs_kind;
+	char checker_prog[256];
+	struct oracle_expected *expected;
+	struct oracle_marker *markers;
+	size_t nmarkers;
+	uint64_t pm_size;
+	const uint8_t *base;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int verdict_fd;
+	uint64_t done, by_verdict[5];
+	GHashTable *semantic;	/* distinct semantic hashes */
+	int stopping;
+};
+
+struct checker {
+	struct check_run *run;
+	int idx;
+	struct torn_vm *vm;
+	char work[4096];
+	char pm_path[4200];
+	uint8_t *pm;	/* the backing file, shared with QEMU */
+	uint8_t *img;	/* what the backing file must hold for the job */
+	pthread_t thread;
+	int has_job;	/* under run->lock */
+	int quit;
+	struct job job;
+	uint64_t pages_restored;
+	uint64_t boots;
+};
+
+static const char *const verdict_names[] = { "consistent", "inconsistent",
+					     "unrecoverable", "timeout",
+					     "error" };
+enum { V_CONSISTENT, V_INCONSISTENT, V_UNRECOVERABLE, V_TIMEOUT, V_ERROR };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* ---- one checker guest ---------------------------------------------------- */
+
+static int checker_boot(struct checker *c, struct torn_err *err)
+{
+	struct torn_vm_config cfg = { 0 };
+
+	cfg.kernel = c->run->kit.kernel;
+	cfg.initrd = c->run->kit.initrd;
+	cfg.pm_path = c->pm_path;
+	cfg.pm_size = c->run->pm_size;
+	cfg.flush_mode = c->run->o.flush_mode;
+	cfg.workdir = c->work;
+	cfg.boot_timeout_ms = (c->run->o.timeout_s ? c->run->o.timeout_s : 300) *
+			      1000;
+	c->boots++;
+	return torn_vm_start(&cfg, &c->vm, err);
+}
+
+struct oracle_result {
+	int ran;
+	int ok;
+	char detail[600];
+};
+
+struct check_result {
+	int verdict;
+	int infra;	/* the guest failed us: restart and retry */
+	struct oracle_result r[N_ORACLES];
+	char semantic[65];
+	char infra_detail[600];
+	struct oracle_progress progress;
+};
+
+static void set_result(struct check_result *res, int o, int ok,
+		       const char *detail)
+{
+	res->r[o].ran = 1;
+	res->r[o].ok = ok;
+	snprintf(res->r[o].detail, sizeof(res->r[o].detail), "%s",
+		 detail ? detail : "");
+}
+
+/* The guest stopped answering or answered nonsense: not a verdict yet. */
+static int infra(struct check_result *res, const struct torn_err *err)
+{
+	res->infra = 1;
+	snprintf(res->infra_detail, sizeof(res->infra_detail), "%s", err->msg);
+	return -1;
+}
+
+static int is_infra_error(int ret)
+{
+	return ret && ret != TORN_E_GUEST;
+}
+
+/* "ID:ARG ..." of the markers before the crash point. */
+static char *markers_env(const struct check_run *run, uint64_t point)
+{
+	GString *s = g_string_new("TORN_MARKERS=");
+	size_t i;
+
+	for (i = 0; i < run->nmarkers && run->markers[i].record < point; i++)
+		g_string_append_printf(s, "%s%u:%" PRIu64, i ? " " : "",
+				       run->markers[i].id, run->markers[i].arg);
+	return g_string_free(s, FALSE);
+}
+
+static int run_custom(struct checker *c, struct check_result *res,
+		      const char *target)
+{
+	struct check_run *run = c->run;
+	char *env_markers = markers_env(run, c->job.point);
+	char env_state[160], env_durable[64];
+	const char *argv[8], *status, *out, *errout;
+	struct torn_err err = { "" };
+	size_t n = 0;
+	int ret;
+
+	snprintf(env_state, sizeof(env_state), "TORN_STATE=%s", c->job.id);
+	snprintf(env_durable, sizeof(env_durable), "TORN_LAST_DURABLE=%" PRIu64,
+		 res->progress.last_durable);
+	argv[n++] = "env";
+	argv[n++] = env_markers;
+	argv[n++] = env_state;
+	if (res->progress.last_durable)
+		argv[n++] = env_durable;
+	argv[n++] = run->checker_prog;
+	argv[n++] = target;
+	argv[n] = NULL;
+	ret = guest_run(c->vm, run->timeout_ms, argv, &status, &out, &errout,
+			&err);
+	g_free(env_markers);
+	if (ret)
+		return is_infra_error(ret) ? infra(res, &err) :
+					     (set_result(res, 6, 0, err.msg), 0);
+	if (!strcmp(status, "exit 0")) {
+		set_result(res, 6, 1, NULL);
+	} else if (!strcmp(status, "exit 1")) {
+		char d[600];
+
+		snprintf(d, sizeof(d), "%s%s", out, errout);
+		g_strstrip(d);
+		set_result(res, 6, 0, d);
+	} else if (!strcmp(status, "timeout")) {
+		res->verdict = V_TIMEOUT;
+		set_result(res, 6, 0, "checker timed out");
+	} else {
+		char d[600];
+
+		res->verdict = V_ERROR;
+		snprintf(d, sizeof(d), "checker %s: %s", status, errout);
+		set_result(res, 6, 0, d);
+	}
+	return 0;
+}
+
+/* Recover the image now in the backing file and run the oracles on it. */
+static int check_one(struct checker *c, struct check_result *res)
+{
+	struct check_run *run = c->run;
+	const char *fstype = run->fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
+	const char *const dmesg_req[] = { "dmesg", NULL };
+	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt", fstype,
+				    "dax", NULL };
+	const char *const usable_req[] = { "usable", "/mnt", NULL };
+	const char *const umnt[] = { "umount", "/mnt", NULL };
+	const char *const drop_dev[] = { "drop-caches", "/dev/pmem0", NULL };
+	const char *const drop[] = { "drop-caches", NULL };
+	const char *detail;
+	struct torn_err err = { "" };
+	struct torn_proto_msg m;
+	char d[600];
+	int ret, devdax = run->fs_kind == TORN_FS_DEVDAX, mounted = 0;
+
+	memset(res, 0, sizeof(*res));
+	oracle_progress_at(run->markers, run->nmarkers, c->job.point,
+			   &res->progress);
+	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, NULL, &err);
+	if (ret)
+		return infra(res, &err);
+	if (!devdax) {
+		ret = guest_call(c->vm, run->timeout_ms, mnt, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		set_result(res, 0, !ret, ret ? err.msg : NULL);
+		mounted = !ret;
+	}
+	if (mounted) {
+		const char *fields[] = { "dump", "/mnt" };
+		char *dump = NULL;
+
+		ret = torn_vm_call(c->vm, run->timeout_ms, 2, fields, &m, &err);
+		if (ret)
+			return infra(res, &err);
+		if (m.nfields >= 2) {
+			dump = torn_proto_field_dup(&m, 1);
+			g_autofree char *h = g_compute_checksum_for_data(
+				G_CHECKSUM_SHA256, m.fields[1].data,
+				m.fields[1].len);
+			snprintf(res->semantic, sizeof(res->semantic), "%s", h);
+		}
+		torn_proto_msg_clear(&m);
+		if (run->expected && (run->oracles & OR_DURABILITY)) {
+			int bad = oracle_durability(run->expected,
+						    &res->progress,
+						    dump ? dump : "", d,
+						    sizeof(d));
+			set_result(res, 3, !bad, d);
+		}
+		if (run->expected && (run->oracles & OR_ATOMICITY)) {
+			int bad = oracle_atomicity(run->expected,
+						   &res->progress,
+						   dump ? dump : "", d,
+						   sizeof(d));
+			set_result(res, 4, !bad, d);
+		}
+		free(dump);
+	}
+	if (run->checker_prog[0] && (run->oracles & OR_CUSTOM) &&
+	    (mounted || devdax)) {
+		if (run_custom(c, res, devdax ? "/dev/dax0.0" : "/mnt"))
+			return -1;
+	}
+	if (mounted && (run->oracles & OR_USABILITY)) {
+		ret = guest_call(c->vm, run->timeout_ms, usable_req, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		set_result(res, 5, !ret, ret ? err.msg : NULL);
+	}
+	if (mounted) {
+		ret = guest_call(c->vm, run->timeout_ms, umnt, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		if (ret) {
+			snprintf(d, sizeof(d), "umount after recovery: %s", err.msg);
+			set_result(res, 0, 0, d);
+		}
+	}
+	if (!devdax && (run->oracles & OR_FSCK)) {
+		const char *fields[] = { "fsck", fstype, "/dev/pmem0" };
+
+		ret = torn_vm_call(c->vm, run->timeout_ms, 3, fields, &m, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		if (!ret) {
+			char *status = torn_proto_field_dup(&m, 1);
+			char *out = torn_proto_field_dup(&m, 2);
+			int ok = status && !strcmp(status, "exit 0");
+
+			if (!ok) {
+				/* the first lines that say what is wrong */
+				snprintf(d, sizeof(d), "%s: %.500s",
+					 status ? status : "?",
+					 out ? out : "");
+				if (status && !strcmp(status, "timeout"))
+					res->verdict = V_TIMEOUT;
+			}
+			set_result(res, 1, ok, ok ? NULL : d);
+			free(status);
+			free(out);
+			torn_proto_msg_clear(&m);
+		} else {
+			set_result(res, 1, 0, err.msg);
+		}
+	}
+	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, &detail, &err);
+	if (ret)
+		return infra(res, &err);
+	if (run->oracles & OR_DMESG) {
+		int bad = oracle_dmesg(detail ? detail : "", d, sizeof(d));
+
+		set_result(res, 2, !bad, bad ? d : NULL);
+	}
+	ret = guest_call(c->vm, run->timeout_ms, devdax ? drop : drop_dev,
+			 NULL, &err);
+	if (ret)
+		return infra(res, &err);
+
+	if (res->verdict == V_CONSISTENT) {
+		int o;
+
+		if (!devdax && res->r[0].ran && !res->r[0].ok && !mounted)
+			res->verdict = V_UNRECOVERABLE;
+		for (o = 0; o < N_ORACLES && res->verdict == V_CONSISTENT; o++)
+			if (res->r[o].ran && !res->r[o].ok)
+				res->verdict = V_INCONSISTENT;
+	}
+	return 0;
+}
+
+/* ---- verdicts.jsonl ------------------------------------------------------ */
+
+static void record_verdict(struct checker *c, const struct check_result *res,
+			   long long restore_ms, long long check_ms,
+			   int attempts)
+{
+	struct check_run *run = c->run;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char tmp[512];
+	int o, first = 1;
+
+#define PUT(...)                                                        \
+	do {                                                            \
+		snprintf(tmp, sizeof(tmp), __VA_ARGS__);                \
+		oracle_json_raw(&buf, &len, &cap, tmp);                 \
+	} while (0)
+	PUT("{\"state\":\"%s\",\"point\":%" PRIu64 ",\"engine\":\"%s\","
+	    "\"index\":%" PRIu64 ",\"image_hash\":\"%s\",\"semantic_hash\":\"%s\","
+	    "\"verdict\":\"%s\",\"failed\":[",
+	    c->job.id, c->job.point, c->job.engine, c->job.index,
+	    c->job.image_hash, res->semantic, verdict_names[res->verdict]);
+	for (o = 0; o < N_ORACLES; o++)
+		if (res->r[o].ran && !res->r[o].ok) {
+			PUT("%s\"%s\"", first ? "" : ",", oracle_names[o]);
+			first = 0;
+		}
+	PUT("],\"oracles\":{");
+	first = 1;
+	for (o = 0; o < N_ORACLES; o++) {
+		if (!res->r[o].ran)
+			continue;
+		PUT("%s\"%s\":{\"ok\":%s", first ? "" : ",", oracle_names[o],
+		    res->r[o].ok ? "true" : "false");
+		if (res->r[o].detail[0]) {
+			PUT(",\"detail\":");
+			oracle_json_string(&buf, &len, &cap, res->r[o].detail);
+		}
+		PUT("}");
+		first = 0;
+	}
+	PUT("},\"markers\":{\"last_op_begin\":%" PRIu64 ",\"last_op_end\":%" PRIu64
+	    ",\"last_durable\":%" PRIu64 "}",
+	    res->progress.last_begun, res->progress.last_ended,
+	    res->progress.last_durable);
+	if (res->infra_detail[0]) {
+		PUT(",\"error\":");
+		oracle_json_string(&buf, &len, &cap, res->infra_detail);
+	}
+	PUT(",\"ms\":{\"restore\":%lld,\"check\":%lld},\"attempts\":%d,"
+	    "\"checker\":%d}\n",
+	    restore_ms, check_ms, attempts, c->idx);
+#undef PUT
+	pthread_mutex_lock(&run->lock);
+	/* one write() per line with O_APPEND: a dying torn leaves whole lines */
+	if (buf && write(run->verdict_fd, buf, len) != (ssize_t)len)
+		fprintf(stderr, "torn: cannot append to verdicts.jsonl: %s\n",
+			strerror(errno));
+	run->done++;
+	run->by_verdict[res->verdict]++;
+	if (res->semantic[0])
+		g_hash_table_add(run->semantic, g_strdup(res->semantic));
+	pthread_mutex_unlock(&run->lock);
+	free(buf);
+}
+
+/* ---- checker threads ---------------------------------------------------- */
+
+static void *checker_main(void *p)
+{
+	struct checker *c = p;
+	struct check_run *run = c->run;
+
+	for (;;) {
+		struct check_result res;
+		long long t0, t1, t2;
+		int attempt, last_timeout = 0;
+
+		pthread_mutex_lock(&run->lock);
+		while (!c->has_job && !c->quit)
+			pthread_cond_wait(&run->cond, &run->lock);
+		if (!c->has_job && c->quit) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		pthread_mutex_unlock(&run->lock);
+
+		for (attempt = 1; attempt <= 2; attempt++) {
+			struct torn_err err = { "" };
+
+			if (!c->vm && checker_boot(c, &err)) {
+				memset(&res, 0, sizeof(res));
+				res.verdict = V_ERROR;
+				snprintf(res.infra_detail, sizeof(res.infra_detail),
+					 "checker guest did not boot: %s", err.msg);
+				t0 = t1 = t2 = now_ms();
+				continue;
+			}
+			t0 = now_ms();
+			c->pages_restored += check_restore(c->pm, c->img,
+							   run->pm_size);
+			t1 = now_ms();
+			check_one(c, &res);
+			t2 = now_ms();
+			if (!res.infra && res.verdict != V_TIMEOUT)
+				break;
+			last_timeout = res.verdict == V_TIMEOUT ||
+				       strstr(res.infra_detail, "did not answer");
+			if (res.infra) {
+				/* the guest is gone or wedged: a new one */
+				fprintf(stderr,
+					"torn: checker %d: %s; restarting it (state %s, attempt %d)\n",
+					c->idx, res.infra_detail, c->job.id,
+					attempt);
+				torn_vm_kill(c->vm);
+				c->vm = NULL;
+			}
+		}
+		if (res.infra) {
+			char tail[400];
+
+			res.verdict = last_timeout ? V_TIMEOUT : V_ERROR;
+			snprintf(tail, sizeof(tail), "%s",
+				 c->vm ? torn_vm_console_tail(c->vm, 300) : "");
+			if (tail[0])
+				strncat(res.infra_detail, "; console: ",
+					sizeof(res.infra_detail) -
+						strlen(res.infra_detail) - 1);
+			strncat(res.infra_detail, tail,
+				sizeof(res.infra_detail) -
+					strlen(res.infra_detail) - 1);
+		}
+		record_verdict(c, &res, t1 - t0, t2 - t1, attempt > 2 ? 2 : attempt);
+		pthread_mutex_lock(&run->lock);
+		c->has_job = 0;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+	}
+	return NULL;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static uint8_t *map_shared(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int checker_init(struct checker *c, struct check_run *run, int idx,
+			const char *base_path)
+{
+	c->run = run;
+	c->idx = idx;
+	if (guest_workdir("check", c->work, sizeof(c->work)))
+		return -errno;
+	snprintf(c->pm_path, sizeof(c->pm_path), "%s/pm.img", c->work);
+	if (torn_copy_file(base_path, c->pm_path))
+		return -EIO;
+	c->pm = map_shared(c->pm_path, run->pm_size);
+	c->img = malloc(run->pm_size);
+	if (!c->pm || !c->img)
+		return -ENOMEM;
+	memcpy(c->img, run->base, run->pm_size);
+	return 0;
+}
+
+static void checker_fini(struct checker *c)
+{
+	if (c->vm)
+		torn_vm_stop(c->vm, 10000);
+	c->vm = NULL;
+	if (c->pm)
+		munmap(c->pm, c->run->pm_size);
+	free(c->img);
+	if (c->work[0] && !c->run->o.keep)
+		guest_workdir_remove(c->work);
+}
+
+/* State ids already in verdicts.jsonl (for --resume). */
+static GHashTable *load_done(const char *path)
+{
+	GHashTable *done = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
+	gchar *text = NULL;
+	gsize len;
+	char **lines, **l;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return done;
+	lines = g_strsplit(text, "\n", -1);
+	for (l = lines; *l; l++) {
+		const char *p = strstr(*l, "{\"state\":\""), *end;
+
+		/* a line cut short by a dying torn has no closing brace */
+		if (p != *l || !g_str_has_suffix(*l, "}"))
+			continue;
+		p += 10;
+		end = strchr(p, '"');
+		if (end)
+			g_hash_table_add(done, g_strndup(p, end - p));
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return done;
+}
+
+/* Markers of the trace, in record order. */
+static void collect_markers(struct check_run *run, const struct torn_trace *t)
+{
+	const struct torn_record *r = torn_trace_get_records(t);
+	size_t n = torn_trace_get_count(t), i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += r[i].kind == TORN_REC_MARK;
+	run->markers = calloc(k ? k : 1, sizeof(*run->markers));
+	for (i = 0, k = 0; i < n && run->markers; i++)
+		if (r[i].kind == TORN_REC_MARK) {
+			run->markers[k].record = i;
+			run->markers[k].id = r[i].mark_id;
+			run->markers[k].arg = r[i].arg;
+			k++;
+		}
+	run->nmarkers = run->markers ? k : 0;
+}
+
+/* A string value from the flat meta.json torn trace writes. */
+static int meta_get(const char *meta, const char *key, char *out, size_t len)
+{
+	char pat[128];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(meta, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	end = strchr(p, '"');
+	if (!end)
+		return -1;
+	snprintf(out, len, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
+static int parse_oracles(const char *s, unsigned int *mask)
+{
+	char **v = g_strsplit(s, ",", -1), **p;
+	int ret = 0;
+
+	*mask = 0;
+	for (p = v; *p && !ret; p++) {
+		int o, found = 0;
+
+		if (!strcmp(*p, "all")) {
+			*mask = OR_ALL;
+			continue;
+		}
+		for (o = 0; o < N_ORACLES; o++)
+			if (!strcmp(*p, oracle_names[o])) {
+				*mask |= 1u << o;
+				found = 1;
+			}
+		if (!found) {
+			fprintf(stderr, "torn check: --oracles: unknown oracle '%s' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)\n",
+				*p);
+			ret = -1;
+		}
+	}
+	g_strfreev(v);
+	return ret;
+}
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: torn check DIR [-j N] [--resume] [--oracles LIST] [--timeout S]\n"
+		"         [--model M] [--granularity G] [--points P] [--engine E ...]\n"
+		"Recovers every unique crash state of the traced run in DIR in a pool\n"
+		"of long-lived checker guests and appends a verdict per state to\n"
+		"DIR/verdicts.jsonl.\n\n"
+		"  -j N            checker guests (default: number of cores)\n"
+		"  --resume        check only the states not in verdicts.jsonl yet\n"
+		"  --oracles LIST  mount,fsck,dmesg,durability,atomicity,usability,custom\n"
+		"                  (default all)\n"
+		"  --timeout S     seconds for each step in the guest (default 60)\n"
+		"  --model, --granularity, --points, --engine   as for torn states\n"
+		"%s"
+		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure.\n",
+		guest_opts_usage);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_run run = { .oracles = OR_ALL, .timeout_ms = 60000 };
+	struct torn_states_opts so;
+	struct torn_states *states = NULL;
+	struct torn_state_set *seen = NULL;
+	struct torn_trace *trace = NULL;
+	struct torn_err err = { "" };
+	struct checker *checkers = NULL;
+	GHashTable *done = NULL;
+	char path[4200], base_path[4200], fsname[64] = "", flush[64] = "";
+	gchar *meta = NULL, *exp_text = NULL;
+	gsize exp_len;
+	uint8_t *persisted = NULL;
+	int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), resume = 0, i, ret = 0;
+	int user_engines = 0, nbooted = 0;
+	uint64_t skipped = 0, dispatched = 0;
+	long long t_start = now_ms();
+	struct stat st;
+
+	torn_states_opts_init(&so);
+	for (i = 1; i < argc; i++) {
+		int r = guest_opts_parse(&run.o, argc, argv, &i);
+		const char *a = argv[i];
+
+		if (r < 0)
+			return TORN_EXIT_USAGE;
+		if (r)
+			continue;
+		if (!strcmp(a, "--help")) {
+			check_usage(stdout);
+			return TORN_EXIT_OK;
+		} else if (!strcmp(a, "--resume")) {
+			resume = 1;
+		} else if (a[0] != '-' && !run.dir) {
+			run.dir = a;
+		} else if (i + 1 >= argc) {
+			fprintf(stderr, "torn check: unknown option or missing value '%s'\n",
+				a);
+			return TORN_EXIT_USAGE;
+		} else if (!strcmp(a, "-j")) {
+			jobs = atoi(argv[++i]);
+			if (jobs < 1 || jobs > 64) {
+				fprintf(stderr, "torn check: -j '%s': expected 1..64\n",
+					argv[i]);
+				return TORN_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--oracles")) {
+			if (parse_oracles(argv[++i], &run.oracles))
+				return TORN_EXIT_USAGE;
+		} else if (!strcmp(a, "--timeout")) {
+			int s = atoi(argv[++i]);
+
+			if (s < 1 || s > 3600) {
+				fprintf(stderr, "torn check: --timeout '%s': expected seconds 1..3600\n",
+					argv[i]);
+				return TORN_EXIT_USAGE;
+			}
+			run.timeout_ms = s * 1000;
+		} else if (!strcmp(a, "--model")) {
+			if (torn_model_parse(argv[++i], &so.model, &err))
+				goto usage_err;
+		} else if (!strcmp(a, "--granularity")) {
+			if (torn_granularity_parse(argv[++i], &so.granularity, &err))
+				goto usage_err;
+		} else if (!strcmp(a, "--points")) {
+			if (torn_points_parse(argv[++i], &so.points,
+					      &so.store_every, &err))
+				goto usage_err;
+		} else if (!strcmp(a, "--engine")) {
+			char **v = g_strsplit(argv[++i], ",", -1), **p;
+
+			if (!user_engines)
+				so.n_engines = 0;
+			user_engines = 1;
+			for (p = v; *p; p++) {
+				if (so.n_engines >= TORN_ENGINES_MAX) {
+					torn_err_set(&err, TORN_E_USAGE,
+						     "--engine: at most %d engines",
+						     TORN_ENGINES_MAX);
+					g_strfreev(v);
+					goto usage_err;
+				}
+				if (torn_engine_parse(*p, &so.engines[so.n_engines++],
+						      &err)) {
+					g_strfreev(v);
+					goto usage_err;
+				}
+			}
+			g_strfreev(v);
+		} else {
+			fprintf(stderr, "torn check: unknown option '%s'\n", a);
+			check_usage(stderr);
+			return TORN_EXIT_USAGE;
+		}
+	}
+	if (!run.dir) {
+		check_usage(stderr);
+		return TORN_EXIT_USAGE;
+	}
+
+	/* the run directory */
+	snprintf(path, sizeof(path), "%s/trace.torn", run.dir);
+	if (torn_trace_load(path, &trace, &err)) {
+		fprintf(stderr, "torn: cannot read trace '%s': %s\n", path, err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	run.pm_size = torn_trace_get_header(trace)->pm_size;
+	snprintf(base_path, sizeof(base_path), "%s/base.img", run.dir);
+	if (stat(base_path, &st) || (uint64_t)st.st_size != run.pm_size) {
+		fprintf(stderr, "torn: %s is missing or not %" PRIu64 " bytes\n",
+			base_path, run.pm_size);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	{
+		int fd = open(base_path, O_RDONLY | O_CLOEXEC);
+		void *p = fd < 0 ? MAP_FAILED :
+				   mmap(NULL, run.pm_size, PROT_READ,
+					MAP_PRIVATE, fd, 0);
+
+		if (fd >= 0)
+			close(fd);
+		run.base = p == MAP_FAILED ? NULL : p;
+	}
+	snprintf(path, sizeof(path), "%s/meta.json", run.dir);
+	if (!run.base || !g_file_get_contents(path, &meta, NULL, NULL) ||
+	    meta_get(meta, "fs", fsname, sizeof(fsname))) {
+		fprintf(stderr, "torn: %s/meta.json or base.img unreadable (not a torn trace directory?)\n",
+			run.dir);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	run.fs_kind = torn_fs_kind_parse(fsname);
+	if (run.fs_kind < 0) {
+		fprintf(stderr, "torn: meta.json: unknown fs '%s'\n", fsname);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	run.o.fs_kind = run.fs_kind;
+	if (!meta_get(meta, "flush_mode", flush, sizeof(flush)) &&
+	    torn_flush_mode_parse(flush) >= 0)
+		run.o.flush_mode = torn_flush_mode_parse(flush);
+	meta_get(meta, "checker", run.checker_prog, sizeof(run.checker_prog));
+	snprintf(path, sizeof(path), "%s/expected.txt", run.dir);
+	if (g_file_get_contents(path, &exp_text, &exp_len, NULL) &&
+	    oracle_expected_parse(exp_text, exp_len, &run.expected, &err)) {
+		fprintf(stderr, "torn: %s: %s\n", path, err.msg);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	collect_markers(&run, trace);
+
+	/* verdicts so far */
+	snprintf(path, sizeof(path), "%s/verdicts.jsonl", run.dir);
+	done = resume ? load_done(path) :
+			g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	run.verdict_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+					    (resume ? 0 : O_TRUNC), 0644);
+	if (run.verdict_fd < 0) {
+		fprintf(stderr, "torn: cannot open %s: %s\n", path, strerror(errno));
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	run.semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.cond, NULL);
+
+	torn_vm_install_signal_handlers();
+	if (guest_kit(&run.o, &run.kit)) {
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	if (torn_state_set_new(&seen) ||
+	    (so.dedup = seen, torn_states_new(&states, trace, run.base,
+					      run.pm_size, &so, &err))) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	persisted = malloc(run.pm_size);
+	checkers = calloc(jobs, sizeof(*checkers));
+	if (!persisted || !checkers) {
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	memcpy(persisted, run.base, run.pm_size);
+	for (i = 0; i < jobs; i++) {
+		if (checker_init(&checkers[i], &run, i, base_path)) {
+			fprintf(stderr, "torn: cannot set up checker %d\n", i);
+			ret = TORN_EXIT_INFRA;
+			goto out_threads;
+		}
+		pthread_create(&checkers[i].thread, NULL, checker_main,
+			       &checkers[i]);
+		nbooted++;
+	}
+	fprintf(stderr, "torn: checking %s with %d checker guests\n", run.dir,
+		jobs);
+
+	for (;;) {
+		struct torn_crash_point pt;
+		struct torn_crash_state cs;
+		size_t k;
+		int r = torn_states_next_point(states, &pt);
+
+		if (r <= 0) {
+			if (r < 0)
+				fprintf(stderr, "torn: state enumeration failed: %s\n",
+					torn_strerror(r));
+			break;
+		}
+		for (k = 0; k < pt.n_changed; k++)
+			memcpy(persisted + pt.changed[k].line * TORN_LINE_SIZE,
+			       pt.changed[k].data, TORN_LINE_SIZE);
+		while ((r = torn_states_next_state(states, &cs)) == 1) {
+			struct checker *c = NULL;
+			char id[96];
+
+			if (torn_vm_interrupted())
+				goto out_threads;
+			torn_state_id_format(&cs, id, sizeof(id));
+			if (g_hash_table_contains(done, id)) {
+				skipped++;
+				continue;
+			}
+			pthread_mutex_lock(&run.lock);
+			while (!c) {
+				int j;
+
+				for (j = 0; j < jobs && !c; j++)
+					if (!checkers[j].has_job)
+						c = &checkers[j];
+				if (!c)
+					pthread_cond_wait(&run.cond, &run.lock);
+			}
+			pthread_mutex_unlock(&run.lock);
+			/* the checker is idle: its image buffer is ours */
+			check_restore(c->img, persisted, run.pm_size);
+			torn_state_apply(&cs, c->img);
+			memset(&c->job, 0, sizeof(c->job));
+			snprintf(c->job.id, sizeof(c->job.id), "%s", id);
+			torn_engine_format(cs.engine, c->job.engine,
+					   sizeof(c->job.engine));
+			c->job.point = cs.point;
+			c->job.index = cs.index;
+			c->job.flags = cs.flags;
+			snprintf(c->job.image_hash, sizeof(c->job.image_hash),
+				 "%016" PRIx64 "%016" PRIx64, cs.hash.hi,
+				 cs.hash.lo);
+			pthread_mutex_lock(&run.lock);
+			c->has_job = 1;
+			pthread_cond_broadcast(&run.cond);
+			pthread_mutex_unlock(&run.lock);
+			dispatched++;
+			if (dispatched % 50 == 0)
+				fprintf(stderr, "torn: %" PRIu64 " states checked, %.1f/s\n",
+					run.done,
+					run.done * 1000.0 /
+						(double)(now_ms() - t_start + 1));
+		}
+	}
+out_threads:
+	pthread_mutex_lock(&run.lock);
+	for (i = 0; i < nbooted; i++)
+		checkers[i].quit = 1;
+	pthread_cond_broadcast(&run.cond);
+	pthread_mutex_unlock(&run.lock);
+	for (i = 0; i < nbooted; i++)
+		pthread_join(checkers[i].thread, NULL);
+	for (i = 0; checkers && i < jobs; i++)
+		if (checkers[i].run)
+			checker_fini(&checkers[i]);
+	if (!ret) {
+		long long ms = now_ms() - t_start;
+
+		printf("checked %" PRIu64 " states in %.1f s (%.2f states/s)%s\n",
+		       run.done, ms / 1000.0, run.done * 1000.0 / (ms + 1),
+		       skipped ? "" : "");
+		if (skipped)
+			printf("skipped %" PRIu64 " states already in verdicts.jsonl\n",
+			       skipped);
+		for (i = 0; i < 5; i++)
+			if (run.by_verdict[i])
+				printf("  %-14s %" PRIu64 "\n", verdict_names[i],
+				       run.by_verdict[i]);
+		printf("distinct semantic states: %u\n",
+		       g_hash_table_size(run.semantic));
+		ret = run.by_verdict[V_CONSISTENT] == run.done ? TORN_EXIT_OK :
+								 TORN_EXIT_FAIL;
+		if (run.by_verdict[V_ERROR] &&
+		    !run.by_verdict[V_INCONSISTENT] &&
+		    !run.by_verdict[V_UNRECOVERABLE])
+			ret = TORN_EXIT_INFRA;
+	}
+out:
+	if (states)
+		torn_states_free(states);
+	torn_state_set_free(seen);
+	torn_trace_free(trace);
+	oracle_expected_free(run.expected);
+	free(run.markers);
+	free(persisted);
+	free(checkers);
+	g_free(meta);
+	g_free(exp_text);
+	if (done)
+		g_hash_table_destroy(done);
+	if (run.semantic)
+		g_hash_table_destroy(run.semantic);
+	if (run.base)
+		munmap((void *)run.base, run.pm_size);
+	if (run.verdict_fd > 0)
+		close(run.verdict_fd);
+	return ret;
+usage_err:
+	fprintf(stderr, "torn check: %s\n", err.msg);
+	return TORN_EXIT_USAGE;
+}
