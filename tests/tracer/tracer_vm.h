@@ -44,6 +44,17 @@
 #define MARK_ARG 0x42
 #define MARK_TEXT "hello-torn"
 
+/*
+ * The libpmem program (tracer_vm_pmem.c) maps a 3-page file with
+ * pmem_map_file and, between START and STOP, stores PMEM_TAG(i) at line
+ * i of page 0 (i < PMEM_TAGS) and pmem_persist()s them, then
+ * pmem_memcpy_persist()s 4096 bytes PMEM_BYTE(i) to page 1 (libpmem's
+ * non-temporal path; the first 8 bytes are PMEM_TAG(100)).
+ */
+#define PMEM_TAG(i) (0x706d656d74616700ull | (i))
+#define PMEM_TAGS 8
+#define PMEM_BYTE(i) ((unsigned char)((i) * 7 + 3))
+
 static const unsigned char U128_BYTES[16] = {
 	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
 	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,

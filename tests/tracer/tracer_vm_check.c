@@ -213,6 +213,60 @@ static int unresolved_check(const char *trace, uint64_t direct_map)
 	return failures ? 1 : 0;
 }
 
+/* The libpmem program: pmem_persist'ed tags, a pmem_memcpy_persist. */
+static int pmem_check(const char *trace)
+{
+	struct torn_err err = { { 0 } };
+	struct torn_trace *t;
+	const struct torn_record *recs;
+	struct image im;
+	uint64_t page1 = NO_OFFSET;
+	long i, j, last_flush = -1;
+	size_t n;
+	bool ok = true;
+
+	if (torn_trace_load(trace, &t, &err)) {
+		fprintf(stderr, "tracer_vm_check: %s\n", err.msg);
+		return 1;
+	}
+	recs = torn_trace_get_records(t);
+	n = torn_trace_get_count(t);
+	for (int k = 0; k < PMEM_TAGS; k++) {
+		i = find_store64(recs, n, TORN_REC_STORE, PMEM_TAG(k));
+		j = i < 0 ? -1 :
+		    find_flush(recs, n, i, recs[i].offset, 0, false);
+		ok = ok && i >= 0 && !is_kernel(&recs[i]) && j > i;
+		if (j > last_flush)
+			last_flush = j;
+	}
+	expect(ok, "pmem_persist: a user flush of each stored line after it");
+	expect(last_flush > 0 && find_fence(recs, n, last_flush,
+					    TORN_FENCE_SFENCE, false) > 0,
+	       "pmem_persist: user sfence after the flushes");
+
+	for (size_t k = 0; k < n; k++)
+		if (recs[k].kind == TORN_REC_NT_STORE && recs[k].size >= 8 &&
+		    !is_kernel(&recs[k]) &&
+		    get64(recs[k].data) == PMEM_TAG(100))
+			page1 = recs[k].offset;
+	expect(page1 != NO_OFFSET && page1 % 4096 == 0,
+	       "pmem_memcpy_persist: user NT store of the first bytes");
+	if (page1 == NO_OFFSET)
+		return 1;
+	replay(t, &im);
+	ok = true;
+	for (int b = 8; b < 4096; b++)
+		ok = ok && im.bytes[page1 + b] == PMEM_BYTE(b) &&
+		     im.who[page1 + b] == 1 &&
+		     im.kind[page1 + b] == TORN_REC_NT_STORE;
+	expect(ok, "pmem_memcpy_persist: the page, all user NT stores");
+	printf("pmem: page 1 at 0x%" PRIx64 ", %zu records\n", page1, n);
+	torn_trace_free(t);
+	printf("%s\n", failures ? "tracer pmem check FAILED" :
+	       "tracer pmem check passed");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct torn_err err = { { 0 } };
@@ -229,12 +283,15 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "self-check"))
 		return self_check(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "pmem"))
+		return pmem_check(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "unresolved"))
 		return unresolved_check(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc != 3) {
 		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n"
 			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n"
-			"       tracer_vm_check unresolved TRACE DIRECT-MAP\n");
+			"       tracer_vm_check unresolved TRACE DIRECT-MAP\n"
+			"       tracer_vm_check pmem TRACE\n");
 		return 2;
 	}
 	if (torn_trace_load(argv[1], &t, &err)) {

@@ -7,14 +7,16 @@
 #  2. arm=boot, no STOP (closed at exit): the zeroed NVDIMM plus every
 #     store of the trace must equal the backing file QEMU leaves;
 #  3. a wrong direct_map=: no flush can be translated, and every one
-#     must still be in the trace as UNRESOLVED.
+#     must still be in the trace as UNRESOLVED;
+#  4. (when PMEM-PROGRAM is given) libpmem: pmem_persist's flushes and
+#     pmem_memcpy_persist's NT stores.
 #
-# usage: tracer_vm_test.sh PLUGIN GUEST CHECKER TORN_MARK WORKDIR
+# usage: tracer_vm_test.sh PLUGIN GUEST CHECKER TORN_MARK WORKDIR [PMEM-PROGRAM]
 # Exits 4 (skip) when qemu, a kernel with its modules, busybox, cpio or
 # mke2fs is missing.  TORN_KERNEL=/boot/vmlinuz-X picks the kernel.
 set -eu
 
-plugin=$1 guest=$2 checker=$3 torn_mark=$4 work=$5
+plugin=$1 guest=$2 checker=$3 torn_mark=$4 work=$5 pmem=${6:-}
 pm_base=0x100000000
 pm_size=64M
 
@@ -64,10 +66,14 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$guest" "$root/bin/tracer-vm-guest"
 cp "$torn_mark" "$root/bin/torn-mark"
-# mke2fs and the shared libraries it needs, at the same paths.
+# mke2fs (and the libpmem program) with the shared libraries they need,
+# at the same paths.
 cp --parents "$mke2fs" "$root"
-for lib in $(ldd "$mke2fs" | grep -o '/[^ ]*'); do
-	cp --parents -L "$lib" "$root"
+[ -z "$pmem" ] || cp "$pmem" "$root/bin/tracer-vm-pmem"
+for bin in "$mke2fs" $pmem; do
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] || cp --parents -L "$lib" "$root"
+	done
 done
 [ -r /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
 
@@ -95,9 +101,12 @@ wait_for /dev/pmem0 || fail "no /dev/pmem0"
 $mke2fs -q -F -t ext4 -b 4096 /dev/pmem0 || fail "mke2fs"
 mount -t ext4 -o dax /dev/pmem0 /mnt || fail "mount -o dax"
 grep -q 'dax' /proc/mounts || fail "not mounted with dax"
-gargs=
-case " \$(cat /proc/cmdline) " in *" torn_no_stop "*) gargs=--no-stop ;; esac
-/bin/tracer-vm-guest /mnt \$gargs || fail "tracer-vm-guest failed"
+case " \$(cat /proc/cmdline) " in
+*" torn_no_stop "*) /bin/tracer-vm-guest /mnt --no-stop ;;
+*" torn_pmem "*) /bin/tracer-vm-pmem /mnt ;;
+*) /bin/tracer-vm-guest /mnt ;;
+esac || fail "the test program failed"
+echo "tracer-vm-init: program done"
 umount /mnt
 echo "tracer-vm-init: finished"
 poweroff -f
@@ -128,7 +137,7 @@ boot() {
 	echo "qemu exited with $status after $(($(date +%s) - start)) s"
 	grep -E "tracer-vm|BUG|Oops|WARNING" "$out/console.log" || true
 	cat "$out/plugin.log" "$out/stats.json" 2>/dev/null || true
-	grep -q "tracer-vm-guest: done" "$out/console.log" || {
+	grep -q "tracer-vm-init: program done" "$out/console.log" || {
 		echo "FAIL: the guest program did not finish"
 		tail -30 "$out/console.log"
 		exit 1
@@ -150,3 +159,9 @@ boot boot ",arm=boot" torn_no_stop
 "$checker" self-check "$work/boot/trace.torn" "$work/boot/pm.img"
 boot unresolved ",direct_map=0xffff888800000000"
 "$checker" unresolved "$work/unresolved/trace.torn" 0xffff888000000000
+if [ -n "$pmem" ]; then
+	boot pmem "" torn_pmem
+	"$checker" pmem "$work/pmem/trace.torn"
+else
+	echo "no libpmem: the libpmem boot is left out"
+fi
