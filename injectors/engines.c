@@ -3,10 +3,64 @@
 
 #include "states_int.h"
 
+/*
+ * Size the per-state scratch for s->cur (a new point): prefixes and the
+ * list of non-zero chains, combinations, unit stamps, the delta.
+ */
+int engine_scratch(struct torn_states *s)
+{
+	const struct point *pk = s->cur;
+	uint32_t cap, need = pk->n_chains + 1;
+	int ret = 0;
+
+	if (need > s->cap_p) {
+		cap = s->cap_p;
+		ret = grow_array((void **)&s->p, &cap, need, sizeof(*s->p));
+		if (!ret) {
+			cap = s->cap_p;
+			ret = grow_array((void **)&s->nz, &cap, need,
+					 sizeof(*s->nz));
+		}
+		if (!ret) {
+			cap = s->cap_p;
+			ret = grow_array((void **)&s->nzpos, &cap, need,
+					 sizeof(*s->nzpos));
+		}
+		if (!ret) {
+			cap = s->cap_p;
+			ret = grow_array((void **)&s->comb, &cap, need,
+					 sizeof(*s->comb));
+		}
+		if (ret)
+			return ret;
+		s->cap_p = cap;
+	}
+	memset(s->p, 0, need * sizeof(*s->p));
+	s->n_nz = 0;
+	s->nz_stale = false;
+	ret = grow_array((void **)&s->delta, &s->cap_delta,
+			 pk->n_units > GRANULES ? pk->n_units : GRANULES,
+			 sizeof(*s->delta));
+	if (ret)
+		return ret;
+	if (pk->n_units > s->cap_unit_stamp) {
+		cap = s->cap_unit_stamp;
+		ret = grow_array((void **)&s->unit_stamp, &cap, pk->n_units,
+				 sizeof(*s->unit_stamp));
+		if (ret)
+			return ret;
+		/* Zero is below every dstamp (they start at 1). */
+		memset(s->unit_stamp + s->cap_unit_stamp, 0,
+		       (cap - s->cap_unit_stamp) * sizeof(*s->unit_stamp));
+		s->cap_unit_stamp = cap;
+	}
+	return 0;
+}
+
 static inline const struct torn_hash128 *
 chain_hash(const struct torn_states *s, uint32_t c, uint32_t p)
 {
-	return &s->chash[s->chains[c].hfirst + p];
+	return &s->cur->chash[s->cur->chains[c].hfirst + p];
 }
 
 /* Chain c keeps its first np writes; the state hash follows. */
@@ -35,14 +89,14 @@ static void reset_prefixes(struct torn_states *s)
 	uint32_t i;
 
 	if (s->nz_stale) {
-		memset(s->p, 0, s->n_chains * sizeof(*s->p));
+		memset(s->p, 0, s->cur->n_chains * sizeof(*s->p));
 		s->nz_stale = false;
 	} else {
 		for (i = 0; i < s->n_nz; i++)
 			s->p[s->nz[i]] = 0;
 	}
 	s->n_nz = 0;
-	s->h_cur = s->h_pers;
+	s->h_cur = s->cur->h_pers;
 }
 
 /* After p[] was written directly: the list of non-zero chains again. */
@@ -51,7 +105,7 @@ static void rebuild_nz(struct torn_states *s)
 	uint32_t c;
 
 	s->n_nz = 0;
-	for (c = 0; c < s->n_chains; c++) {
+	for (c = 0; c < s->cur->n_chains; c++) {
 		if (!s->p[c])
 			continue;
 		s->nzpos[c] = s->n_nz;
@@ -78,7 +132,7 @@ static uint64_t binom(uint64_t n, uint64_t k)
 	return (uint64_t)r;
 }
 
-uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
+uint64_t engine_count(const struct point *pk, const struct torn_engine *e,
 		      bool *fallback)
 {
 	uint64_t n = 0, k;
@@ -87,15 +141,15 @@ uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
 	*fallback = false;
 	switch (e->kind) {
 	case TORN_ENGINE_PREFIX:
-		return (uint64_t)s->n_W + 1;
+		return (uint64_t)pk->n_W + 1;
 	case TORN_ENGINE_SUBSETS:
-		for (k = 0; k <= e->n && k <= s->n_chains; k++)
-			n = sat_add(n, binom(s->n_chains, k));
+		for (k = 0; k <= e->n && k <= pk->n_chains; k++)
+			n = sat_add(n, binom(pk->n_chains, k));
 		return n;
 	case TORN_ENGINE_FULL:
 		n = 1;
-		for (c = 0; c < s->n_chains && n <= e->n; c++)
-			n = sat_mul(n, (uint64_t)s->chains[c].len + 1);
+		for (c = 0; c < pk->n_chains && n <= e->n; c++)
+			n = sat_mul(n, (uint64_t)pk->chains[c].len + 1);
 		if (n <= e->n)
 			return n;
 		*fallback = true;
@@ -103,8 +157,8 @@ uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
 	case TORN_ENGINE_RANDOM:
 		return e->n;
 	case TORN_ENGINE_TORN:
-		for (c = 0; c < s->n_torn; c++)
-			n = sat_add(n, s->torn[c].count);
+		for (c = 0; c < pk->n_torn; c++)
+			n = sat_add(n, pk->torn[c].count);
 		return n;
 	}
 	return 0;
@@ -119,13 +173,13 @@ uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
 static void random_set(struct torn_states *s, uint64_t seed, uint64_t idx)
 {
 	uint64_t x = torn_mix64a(seed ^ 0x6a09e667f3bcc909ULL), v = 0;
-	struct torn_hash128 h = s->h_pers;
+	struct torn_hash128 h = s->cur->h_pers;
 	uint32_t c;
 
-	x = torn_mix64b(x ^ s->pt.seq);
+	x = torn_mix64b(x ^ s->cur->pt.seq);
 	x = torn_mix64a(x + idx * 0x9e3779b97f4a7c15ULL);
-	for (c = 0; c < s->n_chains; c++) {
-		const struct pt_chain *ch = &s->chains[c];
+	for (c = 0; c < s->cur->n_chains; c++) {
+		const struct pt_chain *ch = &s->cur->chains[c];
 		uint64_t r;
 		uint32_t p;
 
@@ -138,7 +192,7 @@ static void random_set(struct torn_states *s, uint64_t seed, uint64_t idx)
 		}
 		p = (uint32_t)((r * ((uint64_t)ch->len + 1)) >> 32);
 		s->p[c] = p;
-		torn_hash_add(&h, &s->chash[ch->hfirst + p]);
+		torn_hash_add(&h, &s->cur->chash[ch->hfirst + p]);
 	}
 	s->h_cur = h;
 	s->n_nz = 0;
@@ -151,13 +205,13 @@ static void set_comb(struct torn_states *s, uint32_t full)
 
 	for (i = 0; i < s->run.comb_size; i++)
 		set_prefix(s, s->comb[i],
-			   full ? s->chains[s->comb[i]].len : 0);
+			   full ? s->cur->chains[s->comb[i]].len : 0);
 }
 
 /* The next combination: same size lexicographically, else one larger. */
 static void subsets_next(struct torn_states *s)
 {
-	uint32_t m = s->n_chains, k = s->run.comb_size, i;
+	uint32_t m = s->cur->n_chains, k = s->run.comb_size, i;
 	int64_t j;
 
 	set_comb(s, 0);
@@ -179,7 +233,7 @@ static void subsets_next(struct torn_states *s)
 
 static void subsets_goto(struct torn_states *s, uint64_t idx)
 {
-	uint32_t m = s->n_chains, k, j, x = 0;
+	uint32_t m = s->cur->n_chains, k, j, x = 0;
 
 	for (k = 0; k <= m; k++) {
 		uint64_t n = binom(m, k);
@@ -206,8 +260,8 @@ static void full_next(struct torn_states *s)
 {
 	uint32_t c;
 
-	for (c = 0; c < s->n_chains; c++) {
-		if (s->p[c] < s->chains[c].len) {
+	for (c = 0; c < s->cur->n_chains; c++) {
+		if (s->p[c] < s->cur->chains[c].len) {
 			set_prefix(s, c, s->p[c] + 1);
 			return;
 		}
@@ -219,8 +273,8 @@ static void full_goto(struct torn_states *s, uint64_t idx)
 {
 	uint32_t c;
 
-	for (c = 0; c < s->n_chains; c++) {
-		uint64_t span = (uint64_t)s->chains[c].len + 1;
+	for (c = 0; c < s->cur->n_chains; c++) {
+		uint64_t span = (uint64_t)s->cur->chains[c].len + 1;
 
 		set_prefix(s, c, (uint32_t)(idx % span));
 		idx /= span;
@@ -229,10 +283,10 @@ static void full_goto(struct torn_states *s, uint64_t idx)
 
 static void torn_hash(struct torn_states *s)
 {
-	const struct pt_torn *t = &s->torn[s->run.torn_j];
+	const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
 	unsigned int b;
 
-	s->h_cur = s->h_pers;
+	s->h_cur = s->cur->h_pers;
 	for (b = 0; b < t->k; b++)
 		if (s->run.torn_r & (1ull << b))
 			torn_hash_add(&s->h_cur, &t->gh[b]);
@@ -243,8 +297,8 @@ void engine_start(struct torn_states *s, unsigned int ei)
 	reset_prefixes(s);
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.started = true;
-	s->run.count = s->pt.engine_states[ei];
-	s->run.fallback = s->pt.full_fallback & (1u << ei);
+	s->run.count = s->cur->pt.engine_states[ei];
+	s->run.fallback = s->cur->pt.full_fallback & (1u << ei);
 }
 
 void engine_step(struct torn_states *s, uint64_t idx)
@@ -255,7 +309,7 @@ void engine_step(struct torn_states *s, uint64_t idx)
 	switch (e->kind) {
 	case TORN_ENGINE_PREFIX:
 		if (idx) {
-			c = s->W[idx - 1].chain;
+			c = s->cur->W[idx - 1].chain;
 			set_prefix(s, c, s->p[c] + 1);
 		}
 		break;
@@ -276,7 +330,7 @@ void engine_step(struct torn_states *s, uint64_t idx)
 		if (!idx) {
 			s->run.torn_j = 0;
 			s->run.torn_r = 1;
-		} else if (s->run.torn_r < s->torn[s->run.torn_j].count) {
+		} else if (s->run.torn_r < s->cur->torn[s->run.torn_j].count) {
 			s->run.torn_r++;
 		} else {
 			s->run.torn_j++;
@@ -298,7 +352,7 @@ void engine_goto(struct torn_states *s, uint64_t idx)
 	switch (e->kind) {
 	case TORN_ENGINE_PREFIX:
 		for (j = 0; j < idx; j++) {
-			c = s->W[j].chain;
+			c = s->cur->W[j].chain;
 			set_prefix(s, c, s->p[c] + 1);
 		}
 		break;
@@ -315,8 +369,8 @@ void engine_goto(struct torn_states *s, uint64_t idx)
 		random_set(s, e->seed, idx);
 		break;
 	case TORN_ENGINE_TORN:
-		for (j = 0; j < s->n_torn && idx >= s->torn[j].count; j++)
-			idx -= s->torn[j].count;
+		for (j = 0; j < s->cur->n_torn && idx >= s->cur->torn[j].count; j++)
+			idx -= s->cur->torn[j].count;
 		s->run.torn_j = (uint32_t)j;
 		s->run.torn_r = idx + 1;
 		torn_hash(s);
@@ -343,7 +397,7 @@ void engine_delta(struct torn_states *s)
 
 	s->n_delta = 0;
 	if (e->kind == TORN_ENGINE_TORN) {
-		const struct pt_torn *t = &s->torn[s->run.torn_j];
+		const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
 		unsigned int b;
 
 		for (b = 0; b < t->k; b++) {
@@ -359,17 +413,17 @@ void engine_delta(struct torn_states *s)
 		rebuild_nz(s);
 	s->dstamp++;
 	for (i = 0; i < s->n_nz; i++) {
-		const struct pt_chain *ch = &s->chains[s->nz[i]];
+		const struct pt_chain *ch = &s->cur->chains[s->nz[i]];
 		uint32_t j = s->p[s->nz[i]];
 		const struct pt_elem *w;
 
 		if (!ch->multi) {
-			w = &s->W[s->ce[ch->first + j - 1]];
+			w = &s->cur->W[s->cur->ce[ch->first + j - 1]];
 			push(s, w->offset, w->len, w->snap);
 			continue;
 		}
 		while (j--) {
-			w = &s->W[s->ce[ch->first + j]];
+			w = &s->cur->W[s->cur->ce[ch->first + j]];
 			if (s->unit_stamp[w->unit] == s->dstamp)
 				continue;
 			s->unit_stamp[w->unit] = s->dstamp;

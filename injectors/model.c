@@ -33,7 +33,6 @@ void model_free(struct torn_states *s)
 	free(s->frags);
 	free(s->queue);
 	free(s->changed);
-	free(s->changed_refs);
 }
 
 /* ---- lines ----------------------------------------------------------- */
@@ -112,7 +111,6 @@ static int line_get(struct torn_states *s, uint64_t line, uint32_t *idx)
 	s->lmap[j].line = line;
 	s->lmap[j].idx = s->n_lines;
 	*idx = s->n_lines++;
-	s->stats.lines_touched = s->n_lines;
 	return 0;
 }
 
@@ -380,7 +378,7 @@ int model_apply(struct torn_states *s, const struct torn_record *rec,
 			ret = persist_queued(s);
 		break;
 	case TORN_REC_UNRESOLVED:
-		s->stats.unresolved++;
+		s->unresolved++;
 		break;
 	default:
 		break;	/* MARK: not an ordering point (model.h) */

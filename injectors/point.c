@@ -7,45 +7,56 @@
 
 static const struct torn_hash128 zero_hash;
 
-static int new_chain(struct torn_states *s, uint32_t *c)
+void point_free(struct point *pk)
 {
-	int ret = grow_array((void **)&s->chains, &s->cap_chains,
-			     s->n_chains + 1, sizeof(*s->chains));
+	free(pk->changed);
+	free(pk->W);
+	free(pk->chains);
+	free(pk->ce);
+	free(pk->chash);
+	free(pk->torn);
+	free(pk->arena);
+}
+
+static int new_chain(struct point *pk, uint32_t *c)
+{
+	int ret = grow_array((void **)&pk->chains, &pk->cap_chains,
+			     pk->n_chains + 1, sizeof(*pk->chains));
 
 	if (ret)
 		return ret;
-	memset(&s->chains[s->n_chains], 0, sizeof(s->chains[0]));
-	s->chains[s->n_chains].unit0 = NONE32;
-	*c = s->n_chains++;
+	memset(&pk->chains[pk->n_chains], 0, sizeof(pk->chains[0]));
+	pk->chains[pk->n_chains].unit0 = NONE32;
+	*c = pk->n_chains++;
 	return 0;
 }
 
-static int new_unit(struct torn_states *s, uint32_t *u)
+static int new_unit(struct torn_states *s, struct point *pk, uint32_t *u)
 {
 	int ret = grow_array((void **)&s->unit_cur, &s->cap_units,
-			     s->n_units + 1, sizeof(*s->unit_cur));
+			     pk->n_units + 1, sizeof(*s->unit_cur));
 
 	if (ret)
 		return ret;
-	s->unit_cur[s->n_units] = zero_hash;
-	*u = s->n_units++;
+	s->unit_cur[pk->n_units] = zero_hash;
+	*u = pk->n_units++;
 	return 0;
 }
 
 /* Append one element; contrib is its unit's hash change vs persisted. */
-static int emit(struct torn_states *s, uint32_t c, uint32_t u,
-		const uint8_t *snap, uint64_t offset, uint32_t len,
+static int emit(struct torn_states *s, struct point *pk, uint32_t c,
+		uint32_t u, const uint8_t *snap, uint64_t offset, uint32_t len,
 		const struct torn_hash128 *contrib)
 {
-	struct pt_chain *ch = &s->chains[c];
+	struct pt_chain *ch = &pk->chains[c];
 	struct pt_elem *e;
 	int ret;
 
-	ret = grow_array((void **)&s->W, &s->cap_W, s->n_W + 1,
-			 sizeof(*s->W));
+	ret = grow_array((void **)&pk->W, &pk->cap_W, pk->n_W + 1,
+			 sizeof(*pk->W));
 	if (ret)
 		return ret;
-	e = &s->W[s->n_W++];
+	e = &pk->W[pk->n_W++];
 	e->snap = snap;
 	e->offset = offset;
 	e->len = len;
@@ -100,7 +111,8 @@ static int collect_lines(struct torn_states *s)
 	return 0;
 }
 
-static int elems_line(struct torn_states *s, uint32_t *cached_chain)
+static int elems_line(struct torn_states *s, struct point *pk,
+		      uint32_t *cached_chain)
 {
 	bool eadr = s->model == TORN_MODEL_EADR;
 	uint32_t fi;
@@ -114,25 +126,26 @@ static int elems_line(struct torn_states *s, uint32_t *cached_chain)
 		uint32_t *cp = eadr && pl->cached ? cached_chain : &pl->chain;
 
 		if (*cp == NONE32) {
-			ret = new_chain(s, cp);
+			ret = new_chain(pk, cp);
 			if (ret)
 				return ret;
 		}
 		if (pl->unit == NONE32) {
-			ret = new_unit(s, &pl->unit);
+			ret = new_unit(s, pk, &pl->unit);
 			if (ret)
 				return ret;
 		}
 		torn_hash_sub(&contrib, &l->hl_pers);
-		ret = emit(s, *cp, pl->unit, f->snap, l->line << LINE_SHIFT,
-			   TORN_LINE_SIZE, &contrib);
+		ret = emit(s, pk, *cp, pl->unit, f->snap,
+			   l->line << LINE_SHIFT, TORN_LINE_SIZE, &contrib);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int elems_granule(struct torn_states *s, uint32_t *cached_chain)
+static int elems_granule(struct torn_states *s, struct point *pk,
+			 uint32_t *cached_chain)
 {
 	bool eadr = s->model == TORN_MODEL_EADR;
 	uint32_t fi;
@@ -153,19 +166,19 @@ static int elems_granule(struct torn_states *s, uint32_t *cached_chain)
 			if (eadr && (pl->cached & (1u << g)))
 				cp = cached_chain;
 			if (*cp == NONE32) {
-				ret = new_chain(s, cp);
+				ret = new_chain(pk, cp);
 				if (ret)
 					return ret;
 			}
 			if (pl->gunit[g] == NONE32) {
-				ret = new_unit(s, &pl->gunit[g]);
+				ret = new_unit(s, pk, &pl->gunit[g]);
 				if (ret)
 					return ret;
 			}
 			torn_hash_granule_change(&contrib,
 						 l->line * GRANULES + g,
 						 l->persisted + b, f->snap + b);
-			ret = emit(s, *cp, pl->gunit[g], f->snap + b,
+			ret = emit(s, pk, *cp, pl->gunit[g], f->snap + b,
 				   (l->line << LINE_SHIFT) + b,
 				   TORN_GRANULE_SIZE, &contrib);
 			if (ret)
@@ -179,126 +192,42 @@ static int elems_granule(struct torn_states *s, uint32_t *cached_chain)
  * Lay each chain's elements out contiguously in ce, in program order,
  * and its hash change for each prefix 0..len in chash.
  */
-static int chain_lists(struct torn_states *s)
+static int chain_lists(struct point *pk)
 {
 	uint32_t c, i, at = 0;
 	int ret;
 
-	ret = grow_array((void **)&s->ce, &s->cap_ce, s->n_W + 1,
-			 sizeof(*s->ce));
+	ret = grow_array((void **)&pk->ce, &pk->cap_ce, pk->n_W + 1,
+			 sizeof(*pk->ce));
 	if (!ret)
-		ret = grow_array((void **)&s->chash, &s->cap_chash,
-				 (uint64_t)s->n_W + s->n_chains + 1,
-				 sizeof(*s->chash));
+		ret = grow_array((void **)&pk->chash, &pk->cap_chash,
+				 (uint64_t)pk->n_W + pk->n_chains + 1,
+				 sizeof(*pk->chash));
 	if (ret)
 		return ret;
-	for (c = 0; c < s->n_chains; c++) {
-		s->chains[c].first = at;
-		s->chains[c].hfirst = at + c;
-		s->chash[at + c] = zero_hash;
-		at += s->chains[c].len;
-		s->chains[c].len = 0;
+	for (c = 0; c < pk->n_chains; c++) {
+		pk->chains[c].first = at;
+		pk->chains[c].hfirst = at + c;
+		pk->chash[at + c] = zero_hash;
+		at += pk->chains[c].len;
+		pk->chains[c].len = 0;
 	}
-	for (i = 0; i < s->n_W; i++) {
-		struct pt_chain *ch = &s->chains[s->W[i].chain];
+	for (i = 0; i < pk->n_W; i++) {
+		struct pt_chain *ch = &pk->chains[pk->W[i].chain];
 
-		s->ce[ch->first + ch->len] = i;
-		s->chash[ch->hfirst + ++ch->len] = s->W[i].cum;
+		pk->ce[ch->first + ch->len] = i;
+		pk->chash[ch->hfirst + ++ch->len] = pk->W[i].cum;
 	}
-	return 0;
-}
-
-/* Per-state scratch sized for this point. */
-static int state_scratch(struct torn_states *s)
-{
-	uint32_t cap, need = s->n_chains + 1;
-	int ret;
-
-	if (need > s->cap_p) {
-		cap = s->cap_p;
-		ret = grow_array((void **)&s->p, &cap, need, sizeof(*s->p));
-		if (!ret) {
-			cap = s->cap_p;
-			ret = grow_array((void **)&s->nz, &cap, need,
-					 sizeof(*s->nz));
-		}
-		if (!ret) {
-			cap = s->cap_p;
-			ret = grow_array((void **)&s->nzpos, &cap, need,
-					 sizeof(*s->nzpos));
-		}
-		if (!ret) {
-			cap = s->cap_p;
-			ret = grow_array((void **)&s->comb, &cap, need,
-					 sizeof(*s->comb));
-		}
-		if (ret)
-			return ret;
-		s->cap_p = cap;
-	}
-	memset(s->p, 0, need * sizeof(*s->p));
-	s->n_nz = 0;
-	s->nz_stale = false;
-	ret = grow_array((void **)&s->delta, &s->cap_delta,
-			 s->n_units > GRANULES ? s->n_units : GRANULES,
-			 sizeof(*s->delta));
-	return ret;
-}
-
-static int unit_stamps(struct torn_states *s)
-{
-	uint32_t cap;
-
-	if (s->n_units <= s->cap_unit_stamp)
-		return 0;
-	cap = s->cap_unit_stamp;
-	if (grow_array((void **)&s->unit_stamp, &cap, s->n_units,
-		       sizeof(*s->unit_stamp)))
-		return -ENOMEM;
-	/* Zero is below every dstamp (they start at 1). */
-	memset(s->unit_stamp + s->cap_unit_stamp, 0,
-	       (cap - s->cap_unit_stamp) * sizeof(*s->unit_stamp));
-	s->cap_unit_stamp = cap;
-	return 0;
-}
-
-int point_build(struct torn_states *s, struct torn_err *err)
-{
-	uint32_t cached_chain = NONE32;
-	int ret;
-
-	s->pt_stamp++;
-	s->n_W = 0;
-	s->n_chains = 0;
-	s->n_units = 0;
-	s->torn_ready = false;
-	ret = collect_lines(s);
-	if (!ret)
-		ret = s->gran == TORN_GRAN_LINE ?
-			      elems_line(s, &cached_chain) :
-			      elems_granule(s, &cached_chain);
-	if (!ret)
-		ret = chain_lists(s);
-	if (!ret)
-		ret = state_scratch(s);
-	if (!ret)
-		ret = unit_stamps(s);
-	if (ret)
-		return torn_err_set(err, ret,
-				    "crash point before record %zu: out of memory",
-				    s->pos);
 	return 0;
 }
 
 /* The torn engine's lines: in-flight lines differing in >= 2 granules. */
-int point_torn_prepare(struct torn_states *s)
+static int torn_lines(struct torn_states *s, struct point *pk)
 {
 	uint32_t i;
 	int ret;
 
-	if (s->torn_ready)
-		return 0;
-	s->n_torn = 0;
+	pk->n_torn = 0;
 	for (i = 0; i < s->n_ptl; i++) {
 		const struct line_state *l = &s->lines[s->ptl[i].line];
 		const uint8_t *full = s->frags[l->tail].snap;
@@ -313,11 +242,11 @@ int point_torn_prepare(struct torn_states *s)
 				gs[k++] = (uint8_t)g;
 		if (k < 2)
 			continue;
-		ret = grow_array((void **)&s->torn, &s->cap_torn,
-				 s->n_torn + 1, sizeof(*s->torn));
+		ret = grow_array((void **)&pk->torn, &pk->cap_torn,
+				 pk->n_torn + 1, sizeof(*pk->torn));
 		if (ret)
 			return ret;
-		t = &s->torn[s->n_torn++];
+		t = &pk->torn[pk->n_torn++];
 		t->line = l->line;
 		t->full = full;
 		t->k = (uint8_t)k;
@@ -332,6 +261,136 @@ int point_torn_prepare(struct torn_states *s)
 						 l->persisted + b, full + b);
 		}
 	}
-	s->torn_ready = true;
+	return 0;
+}
+
+/* The lines persisted since the previous point, with their content. */
+static int changed_lines(struct torn_states *s, struct point *pk)
+{
+	uint32_t j;
+	int ret;
+
+	ret = grow_array((void **)&pk->changed, &pk->cap_changed,
+			 s->n_changed + 1, sizeof(*pk->changed));
+	if (ret)
+		return ret;
+	for (j = 0; j < s->n_changed; j++) {
+		const struct line_state *l = &s->lines[s->changed[j]];
+
+		pk->changed[j].line = l->line;
+		pk->changed[j].data = l->persisted;
+	}
+	pk->n_changed = s->n_changed;
+	s->n_changed = 0;
+	s->changed_stamp++;
+	return 0;
+}
+
+/*
+ * Copy what pk points at in the model (snapshots, full line contents,
+ * persisted lines) into pk's arena, so that replay may go on.
+ */
+static int point_freeze(struct point *pk)
+{
+	size_t need = ((size_t)pk->n_torn + pk->n_changed) * TORN_LINE_SIZE;
+	uint8_t *at;
+	uint32_t i;
+
+	for (i = 0; i < pk->n_W; i++)
+		need += pk->W[i].len;
+	if (need > pk->cap_arena) {
+		uint8_t *a = realloc(pk->arena, need);
+
+		if (!a)
+			return -ENOMEM;
+		pk->arena = a;
+		pk->cap_arena = need;
+	}
+	at = pk->arena;
+	for (i = 0; i < pk->n_W; i++) {
+		memcpy(at, pk->W[i].snap, pk->W[i].len);
+		pk->W[i].snap = at;
+		at += pk->W[i].len;
+	}
+	for (i = 0; i < pk->n_torn; i++) {
+		memcpy(at, pk->torn[i].full, TORN_LINE_SIZE);
+		pk->torn[i].full = at;
+		at += TORN_LINE_SIZE;
+	}
+	for (i = 0; i < pk->n_changed; i++) {
+		memcpy(at, pk->changed[i].data, TORN_LINE_SIZE);
+		pk->changed[i].data = at;
+		at += TORN_LINE_SIZE;
+	}
+	return 0;
+}
+
+/* What every engine counts at pk, and the rest of the public view. */
+static void point_describe(struct torn_states *s, struct point *pk)
+{
+	struct torn_crash_point *p = &pk->pt;
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	p->seq = s->pos;
+	p->ordinal = s->ordinal;
+	if (s->pos < s->n_recs) {
+		p->kind = s->recs[s->pos].kind;
+		p->sub = s->recs[s->pos].sub;
+	} else {
+		p->kind = TORN_REC_END;
+	}
+	p->inflight_writes = pk->n_W;
+	p->inflight_lines = s->n_ptl;
+	p->chains = pk->n_chains;
+	for (i = 0; i < s->o.n_engines; i++) {
+		bool fallback;
+
+		p->engine_states[i] = engine_count(pk, &s->o.engines[i],
+						   &fallback);
+		p->states = sat_add(p->states, p->engine_states[i]);
+		if (fallback)
+			p->full_fallback |= 1u << i;
+	}
+	p->persisted_hash = s->h_pers;
+	p->n_changed = pk->n_changed;
+	p->changed = pk->changed;
+	p->unresolved = s->unresolved;
+	pk->h_pers = s->h_pers;
+	pk->records = s->pos;
+	pk->unresolved = s->unresolved;
+	pk->lines_touched = s->n_lines;
+}
+
+/* Build the crash point before record s->pos into pk. */
+int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
+{
+	uint32_t cached_chain = NONE32;
+	int ret;
+
+	s->pt_stamp++;
+	pk->n_W = 0;
+	pk->n_chains = 0;
+	pk->n_units = 0;
+	pk->n_torn = 0;
+	ret = collect_lines(s);
+	if (!ret)
+		ret = s->gran == TORN_GRAN_LINE ?
+			      elems_line(s, pk, &cached_chain) :
+			      elems_granule(s, pk, &cached_chain);
+	if (!ret)
+		ret = chain_lists(pk);
+	if (!ret && s->any_torn)
+		ret = torn_lines(s, pk);
+	if (!ret)
+		ret = changed_lines(s, pk);
+	if (!ret && s->threaded)
+		ret = point_freeze(pk);
+	if (ret)
+		return torn_err_set(err, ret,
+				    "crash point before record %zu: out of memory",
+				    s->pos);
+	point_describe(s, pk);
+	s->ordinal++;
 	return 0;
 }

@@ -18,6 +18,7 @@ void torn_states_opts_init(struct torn_states_opts *o)
 	o->engines[1].kind = TORN_ENGINE_SUBSETS;
 	o->engines[1].n = 1;
 	o->only_point = TORN_POINT_ANY;
+	o->threads = 1;
 }
 
 static int check_opts(const struct torn_states_opts *o, struct torn_err *err)
@@ -40,6 +41,9 @@ static int check_opts(const struct torn_states_opts *o, struct torn_err *err)
 	if ((o->points & TORN_POINTS_STORE) && !o->store_every)
 		return torn_err_set(err, TORN_E_USAGE,
 				    "crash points store:N need N >= 1");
+	if (o->threads > 2)
+		return torn_err_set(err, TORN_E_USAGE,
+				    "%u threads: expected 1 or 2", o->threads);
 	if (!o->n_engines || o->n_engines > TORN_ENGINES_MAX)
 		return torn_err_set(err, TORN_E_USAGE,
 				    "%u engines: expected 1..%d", o->n_engines,
@@ -60,12 +64,15 @@ static int check_opts(const struct torn_states_opts *o, struct torn_err *err)
 	return 0;
 }
 
+static void *replay_thread(void *arg);
+
 int torn_states_new(struct torn_states **out, const struct torn_trace *t,
 		    const void *base, size_t size,
 		    const struct torn_states_opts *o, struct torn_err *err)
 {
 	const struct torn_trace_header *hdr = torn_trace_get_header(t);
 	struct torn_states *s;
+	unsigned int i;
 	int ret;
 
 	ret = check_opts(o, err);
@@ -88,26 +95,50 @@ int torn_states_new(struct torn_states **out, const struct torn_trace *t,
 		s->model = hdr->cpu_features & TORN_CPU_EADR ?
 				   TORN_MODEL_EADR : TORN_MODEL_ADR;
 	s->gran = o->granularity;
+	for (i = 0; i < o->n_engines; i++)
+		if (o->engines[i].kind == TORN_ENGINE_TORN)
+			s->any_torn = true;
 	s->free_frag = NONE32;
 	s->ghead = s->gtail = NONE32;
 	s->changed_stamp = 1;
+	if (o->threads > 1 && o->only_point == TORN_POINT_ANY) {
+		s->threaded = true;
+		pthread_mutex_init(&s->mu, NULL);
+		pthread_cond_init(&s->cv, NULL);
+		ret = pthread_create(&s->thread, NULL, replay_thread, s);
+		if (ret) {
+			pthread_cond_destroy(&s->cv);
+			pthread_mutex_destroy(&s->mu);
+			free(s);
+			return torn_err_set(err, -ret,
+					    "cannot start the replay thread");
+		}
+	}
 	*out = s;
 	return 0;
 }
 
 void torn_states_free(struct torn_states *s)
 {
+	unsigned int i;
+
 	if (!s)
 		return;
+	if (s->threaded) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+	}
 	model_free(s);
+	for (i = 0; i < NPOINTS; i++)
+		point_free(&s->pts[i]);
 	free(s->ptl);
-	free(s->W);
-	free(s->chains);
-	free(s->ce);
-	free(s->chash);
 	free(s->unit_cur);
 	free(s->unit_stamp);
-	free(s->torn);
 	free(s->p);
 	free(s->nz);
 	free(s->nzpos);
@@ -154,105 +185,139 @@ static bool is_point(const struct torn_states *s)
 	       s->stores_seen % s->o.store_every == 0;
 }
 
-static int make_point(struct torn_states *s, struct torn_crash_point *pt,
-		      struct torn_err *err)
-{
-	struct torn_crash_point *p = &s->pt;
-	unsigned int i;
-	uint32_t j;
-	int ret;
-
-	ret = point_build(s, err);
-	if (ret)
-		return ret;
-	memset(p, 0, sizeof(*p));
-	p->seq = s->pos;
-	p->ordinal = s->stats.points;
-	if (s->pos < s->n_recs) {
-		p->kind = s->recs[s->pos].kind;
-		p->sub = s->recs[s->pos].sub;
-	} else {
-		p->kind = TORN_REC_END;
-	}
-	p->inflight_writes = s->n_W;
-	p->inflight_lines = s->n_ptl;
-	p->chains = s->n_chains;
-	for (i = 0; i < s->o.n_engines; i++) {
-		bool fallback;
-
-		if (s->o.engines[i].kind == TORN_ENGINE_TORN) {
-			ret = point_torn_prepare(s);
-			if (ret)
-				return torn_err_set(err, ret, "out of memory");
-		}
-		p->engine_states[i] = engine_count(s, &s->o.engines[i],
-						   &fallback);
-		p->states = sat_add(p->states, p->engine_states[i]);
-		if (fallback) {
-			p->full_fallback |= 1u << i;
-			s->stats.fallbacks++;
-		}
-	}
-	p->persisted_hash = s->h_pers;
-	ret = grow_array((void **)&s->changed_refs, &s->cap_changed_refs,
-			 s->n_changed + 1, sizeof(*s->changed_refs));
-	if (ret)
-		return torn_err_set(err, ret, "out of memory");
-	for (j = 0; j < s->n_changed; j++) {
-		const struct line_state *l = &s->lines[s->changed[j]];
-
-		s->changed_refs[j].line = l->line;
-		s->changed_refs[j].data = l->persisted;
-	}
-	p->n_changed = s->n_changed;
-	p->changed = s->changed_refs;
-	s->n_changed = 0;
-	s->changed_stamp++;
-	p->unresolved = s->stats.unresolved;
-
-	s->stats.points++;
-	if (s->n_W > s->stats.max_inflight_writes)
-		s->stats.max_inflight_writes = s->n_W;
-	if (s->n_ptl > s->stats.max_inflight_lines)
-		s->stats.max_inflight_lines = s->n_ptl;
-	s->eng_i = 0;
-	s->run.started = false;
-	*pt = *p;
-	return 0;
-}
-
-int torn_states_next_point(struct torn_states *s, struct torn_crash_point *pt)
+/*
+ * The replay side: replay up to the next crash point and build it into
+ * pk.  1, 0 at the end of the trace, or an error explained in s->rerr.
+ */
+static int replay_next(struct torn_states *s, struct point *pk)
 {
 	int ret;
 
-	s->in_point = false;
 	for (;;) {
 		if (!s->point_taken && is_point(s)) {
-			ret = make_point(s, pt, &s->err);
+			ret = point_build(s, pk, &s->rerr);
 			if (ret)
 				return ret;
 			s->point_taken = true;
-			s->in_point = true;
 			return 1;
 		}
 		if (s->pos >= s->n_recs ||
 		    (s->o.only_point != TORN_POINT_ANY &&
 		     s->pos >= s->o.only_point))
 			return 0;
-		ret = model_apply(s, &s->recs[s->pos], s->pos, &s->err);
+		ret = model_apply(s, &s->recs[s->pos], s->pos, &s->rerr);
 		if (ret)
 			return ret;
 		s->pos++;
-		s->stats.records++;
 		s->point_taken = false;
 	}
+}
+
+/*
+ * With threads, replay runs here, up to NPOINTS - 1 points ahead of the
+ * point the engines work on; the engine side takes points in order, so
+ * the output is the same as without threads.
+ */
+static void *replay_thread(void *arg)
+{
+	struct torn_states *s = arg;
+	struct point *pk;
+	int ret;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop && s->built - s->taken >= NPOINTS)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		pk = &s->pts[s->built % NPOINTS];
+		pthread_mutex_unlock(&s->mu);
+		ret = replay_next(s, pk);
+		pthread_mutex_lock(&s->mu);
+		if (ret == 1) {
+			s->built++;
+		} else {
+			s->done = true;
+			s->done_ret = ret;
+		}
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (ret != 1)
+			return NULL;
+	}
+}
+
+/* The engine side: the next built point, or NULL at the end / error. */
+static struct point *take_point(struct torn_states *s, int *ret)
+{
+	struct point *pk = NULL;
+
+	if (!s->threaded) {
+		*ret = replay_next(s, &s->pts[0]);
+		return *ret == 1 ? &s->pts[0] : NULL;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->cur) {
+		s->taken++;
+		pthread_cond_broadcast(&s->cv);
+	}
+	while (s->built == s->taken && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->built > s->taken) {
+		pk = &s->pts[s->taken % NPOINTS];
+		*ret = 1;
+	} else {
+		*ret = s->done_ret;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return pk;
+}
+
+int torn_states_next_point(struct torn_states *s, struct torn_crash_point *pt)
+{
+	struct point *pk;
+	int ret;
+
+	pk = take_point(s, &ret);
+	s->cur = pk;
+	if (!pk) {
+		if (ret < 0) {
+			s->err = s->rerr;
+			return ret;
+		}
+		/* The replay side is finished: its counters are final. */
+		s->stats.records = s->pos;
+		s->stats.unresolved = s->unresolved;
+		s->stats.lines_touched = s->n_lines;
+		return 0;
+	}
+	ret = engine_scratch(s);
+	if (ret) {
+		s->cur = NULL;
+		return torn_err_set(&s->err, ret, "out of memory");
+	}
+	s->eng_i = 0;
+	s->run.started = false;
+	s->stats.points++;
+	s->stats.fallbacks += (uint64_t)__builtin_popcount(pk->pt.full_fallback);
+	s->stats.records = pk->records;
+	s->stats.unresolved = pk->unresolved;
+	s->stats.lines_touched = pk->lines_touched;
+	if (pk->n_W > s->stats.max_inflight_writes)
+		s->stats.max_inflight_writes = pk->n_W;
+	if (pk->pt.inflight_lines > s->stats.max_inflight_lines)
+		s->stats.max_inflight_lines = pk->pt.inflight_lines;
+	*pt = pk->pt;
+	return 1;
 }
 
 int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 {
 	int ret;
 
-	if (!s->in_point)
+	if (!s->cur)
 		return 0;
 	while (s->eng_i < s->o.n_engines) {
 		struct engine_run *run = &s->run;
@@ -276,12 +341,12 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 				}
 			}
 			engine_delta(s);
-			st->point = s->pt.seq;
+			st->point = s->cur->pt.seq;
 			st->engine_idx = s->eng_i;
 			st->engine = &s->o.engines[s->eng_i];
 			st->index = idx;
 			st->hash = s->h_cur;
-			st->flags = torn_hash_eq(&s->h_cur, &s->h_pers) ?
+			st->flags = torn_hash_eq(&s->h_cur, &s->cur->h_pers) ?
 					    TORN_STATE_F_PERSISTED : 0;
 			st->n_delta = s->n_delta;
 			st->delta = s->delta;

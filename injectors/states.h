@@ -82,11 +82,18 @@ struct torn_states_opts {
 	 * nothing in flight, whatever points says.  TORN_POINT_ANY: off.
 	 */
 	uint64_t only_point;
+	/*
+	 * 1: everything in the caller's thread.  2: the trace is replayed
+	 * and crash points built in a second thread, a few points ahead of
+	 * the engines; the states and their order are the same.  A point
+	 * then costs a copy of its snapshots (64 bytes per write).
+	 */
+	unsigned int threads;
 };
 
 /*
  * Defaults: model from the trace header, line granularity, fence points,
- * engines prefix and subsets:1, no dedup, every point.
+ * engines prefix and subsets:1, no dedup, every point, one thread.
  */
 void torn_states_opts_init(struct torn_states_opts *o);
 

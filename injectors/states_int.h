@@ -2,6 +2,7 @@
 #ifndef TORN_STATES_INT_H
 #define TORN_STATES_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -95,6 +96,36 @@ struct engine_run {
 	uint64_t torn_r;
 };
 
+/*
+ * A crash point: all that the engines read.  Built by the replay side
+ * (point.c); with threads, in a replay thread, and then self-contained:
+ * snapshots and changed lines are copied into its arena, because the
+ * replay goes on and frees or reuses what they pointed at.
+ */
+struct point {
+	struct torn_crash_point pt;	/* the public view */
+	struct torn_hash128 h_pers;	/* H(persisted image) here */
+	struct torn_line_ref *changed;
+	uint32_t n_changed, cap_changed;
+	struct pt_elem *W;	/* every in-flight write, program order */
+	uint32_t n_W, cap_W;
+	struct pt_chain *chains;
+	uint32_t n_chains, cap_chains;
+	uint32_t *ce;
+	uint32_t cap_ce;
+	struct torn_hash128 *chash;	/* per chain: 0, then W[].cum */
+	uint32_t cap_chash;
+	uint32_t n_units;
+	struct pt_torn *torn;
+	uint32_t n_torn, cap_torn;
+	uint8_t *arena;
+	size_t cap_arena;
+	/* replay counters as of this point */
+	uint64_t records, unresolved, lines_touched;
+};
+
+#define NPOINTS 3	/* points a replay thread may build ahead, + 1 */
+
 struct torn_states {
 	const struct torn_record *recs;
 	size_t n_recs;
@@ -102,11 +133,14 @@ struct torn_states {
 	uint64_t pm_size;
 	struct torn_states_opts o;
 	int model, gran;
+	bool any_torn;		/* a torn engine is configured */
 
-	/* replay */
+	/* replay side */
 	size_t pos;		/* next record to replay */
-	bool point_taken;	/* a point was yielded before record pos */
+	bool point_taken;	/* a point was built before record pos */
 	uint64_t stores_seen;
+	uint64_t ordinal;	/* points built */
+	uint64_t unresolved;
 	struct torn_hash128 h_pers;
 
 	struct line_state *lines;
@@ -125,36 +159,36 @@ struct torn_states {
 	uint32_t *changed;	/* lines persisted since the last point */
 	uint32_t n_changed, cap_changed;
 	uint64_t changed_stamp;
-	struct torn_line_ref *changed_refs;
-	uint32_t cap_changed_refs;
 
-	/* the current crash point */
-	bool in_point;
-	uint64_t pt_stamp;
-	struct torn_crash_point pt;
+	uint64_t pt_stamp;	/* scratch for building a point */
 	struct pt_line *ptl;
 	uint32_t n_ptl, cap_ptl;
-	struct pt_elem *W;
-	uint32_t n_W, cap_W;
-	struct pt_chain *chains;
-	uint32_t n_chains, cap_chains;
-	uint32_t *ce;
-	uint32_t cap_ce;
-	struct torn_hash128 *chash;	/* per chain: 0, then W[].cum */
-	uint32_t cap_chash;
 	struct torn_hash128 *unit_cur;
-	uint64_t *unit_stamp;	/* delta building: unit already emitted */
-	uint32_t n_units, cap_units, cap_unit_stamp;
-	struct pt_torn *torn;
-	uint32_t n_torn, cap_torn;
-	bool torn_ready;
+	uint32_t cap_units;
 
-	/* the state being built */
+	struct point pts[NPOINTS];
+	struct torn_err rerr;	/* replay side error */
+
+	/* the replay thread, when o.threads is 2 */
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;	/* any change below */
+	uint64_t built;		/* points published */
+	uint64_t taken;		/* points released by the engine side */
+	bool done;		/* the replay side has finished */
+	int done_ret;		/* 0 or its error */
+	bool stop;		/* torn_states_free wants it gone */
+
+	/* engine side */
+	struct point *cur;	/* the point being enumerated, or NULL */
 	uint32_t *p, *nz, *nzpos, *comb;
 	uint32_t n_nz, cap_p;
 	bool nz_stale;		/* p[] was set directly: rebuild nz */
 	struct torn_hash128 h_cur;
 	uint64_t dstamp;
+	uint64_t *unit_stamp;	/* delta building: unit already emitted */
+	uint32_t cap_unit_stamp;
 	struct torn_delta_ent *delta;
 	uint32_t n_delta, cap_delta;
 	unsigned int eng_i;
@@ -169,16 +203,18 @@ int model_apply(struct torn_states *s, const struct torn_record *rec,
 		size_t idx, struct torn_err *err);
 void model_free(struct torn_states *s);
 
-/* point.c: the chains of a crash point */
-int point_build(struct torn_states *s, struct torn_err *err);
-int point_torn_prepare(struct torn_states *s);
+/* point.c: the chains of a crash point, built into pk */
+int point_build(struct torn_states *s, struct point *pk,
+		struct torn_err *err);
+void point_free(struct point *pk);
 
-/* engines.c */
+/* engines.c, on s->cur */
+int engine_scratch(struct torn_states *s);
 void engine_start(struct torn_states *s, unsigned int ei);
 void engine_step(struct torn_states *s, uint64_t idx); /* idx = next */
 void engine_goto(struct torn_states *s, uint64_t idx); /* any idx */
 void engine_delta(struct torn_states *s);
-uint64_t engine_count(struct torn_states *s, const struct torn_engine *e,
+uint64_t engine_count(const struct point *pk, const struct torn_engine *e,
 		      bool *fallback);
 
 /* Grow *arr (elements of size el) to hold at least need; 0 or -ENOMEM. */

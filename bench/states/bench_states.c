@@ -127,6 +127,7 @@ static int parse_opts(const struct config *c, struct torn_states_opts *o)
 	struct torn_err err;
 
 	torn_states_opts_init(o);
+	o->threads = c->threads;
 	if (torn_granularity_parse(c->gran, &o->granularity, &err) ||
 	    torn_model_parse(c->model, &o->model, &err))
 		goto out_err;
@@ -253,9 +254,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench_states [--points N] [--lines MIN:MAX] [--seed S]\n"
-		"                    [--engines LIST] [--granularity G] [--model M]\n"
-		"                    [--no-dedup]\n"
-		"Without --engines, runs the standard matrix (docs/performance.md).\n");
+		"         [--engines LIST] [--granularity G] [--model M]\n"
+		"         [--threads 1|2] [--no-dedup]\n"
+		"Without --engines: the standard matrix, each engine with\n"
+		"1 and 2 threads (docs/performance.md).\n");
 }
 
 int main(int argc, char **argv)
@@ -301,6 +303,10 @@ int main(int argc, char **argv)
 			c.gran = v;
 		else if (!strcmp(a, "--model"))
 			c.model = v;
+		else if (!strcmp(a, "--threads") &&
+			 sscanf(v, "%u", &c.threads) == 1 && c.threads >= 1 &&
+			 c.threads <= 2)
+			;
 		else
 			goto usage;
 	}
@@ -308,7 +314,9 @@ int main(int argc, char **argv)
 		return run_child(&c) ? 1 : 0;
 	for (k = 0; k < sizeof(matrix) / sizeof(matrix[0]); k++) {
 		c.engines = matrix[k];
-		if (run_child(&c)) {
+		for (c.threads = 1; c.threads <= 2; c.threads++) {
+			if (!run_child(&c))
+				continue;
 			fprintf(stderr, "bench_states: run %s failed\n",
 				matrix[k]);
 			failed = 1;

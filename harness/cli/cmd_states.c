@@ -19,7 +19,8 @@ static void states_usage(FILE *f)
 	fprintf(f,
 		"usage: torn states DIR [--model adr|eadr]\n"
 		"         [--granularity line|torn] [--points P]\n"
-		"         [--engine E ...] [--no-dedup] [--stats] [--list]\n"
+		"         [--engine E ...] [--no-dedup] [--threads 1|2]\n"
+		"         [--stats] [--list]\n"
 		"\n"
 		"Enumerate the crash states of the run in DIR (DIR/trace.torn\n"
 		"over DIR/base.img): per crash point the lines and writes in\n"
@@ -38,6 +39,8 @@ static void states_usage(FILE *f)
 		"                   comma-separate, up to %d (default:\n"
 		"                   prefix,subsets:1)\n"
 		"  --no-dedup       keep states whose image was seen before\n"
+		"  --threads T      2: replay the trace in a second thread\n"
+		"                   (same output); default 1\n"
 		"  --stats          totals only, with a line per engine\n"
 		"  --list           a line per unique state: id, hash, delta\n"
 		"  --help           print this help\n"
@@ -327,6 +330,8 @@ int cmd_states(int argc, char **argv)
 	struct torn_err err = { .msg = "" };
 	struct torn_states *s = NULL;
 	struct run_dir run;
+	const char *v;
+	bool missing;
 	int i, ret, rc = TORN_EXIT_INFRA;
 
 	torn_states_opts_init(&o);
@@ -345,6 +350,14 @@ int cmd_states(int argc, char **argv)
 			list = true;
 		} else if (!strcmp(argv[i], "--no-dedup")) {
 			dedup = false;
+		} else if ((v = opt_value(argc, argv, &i, "--threads",
+					  &missing)) || missing) {
+			if (!v || (strcmp(v, "1") && strcmp(v, "2"))) {
+				fprintf(stderr,
+					"torn: states: --threads: expected 1 or 2\n");
+				goto usage;
+			}
+			o.threads = (unsigned int)(v[0] - '0');
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "torn: states: unknown option '%s'\n",
 				argv[i]);

@@ -493,7 +493,7 @@ static void set_engines(struct torn_states_opts *o, const char *list)
 						   &err), 0);
 }
 
-static void run_case(const struct model_case *c)
+static void run_case(const struct model_case *c, unsigned int threads)
 {
 	static uint8_t persisted[PM], img[PM], want[PM], mat[PM];
 	struct torn_states_opts o;
@@ -508,7 +508,8 @@ static void run_case(const struct model_case *c)
 	char id[96];
 	int ret;
 
-	print_message("case: %s\n", c->name);
+	print_message("case: %s (%u thread%s)\n", c->name, threads,
+		      threads > 1 ? "s" : "");
 	ret = torn_trace_parse_text(c->trace, &t, &err);
 	if (ret)
 		print_error("%s\n", err.msg);
@@ -525,6 +526,7 @@ static void run_case(const struct model_case *c)
 		assert_int_equal(torn_granularity_parse(c->gran,
 							&o.granularity, &err),
 				 0);
+	o.threads = threads;
 	if (!c->no_dedup) {
 		assert_int_equal(torn_state_set_new(&set), 0);
 		o.dedup = set;
@@ -571,8 +573,10 @@ static void test_cases(void **state)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_case(&cases[i]);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_case(&cases[i], 1);
+		run_case(&cases[i], 2);
+	}
 }
 
 /* UNRESOLVED records are counted, never applied. */

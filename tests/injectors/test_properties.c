@@ -514,7 +514,8 @@ static void check_state(const struct naive *nv,
  * naive model; keep ids, hashes and images in r.
  */
 static void enumerate(const struct torn_trace *t, int eadr, int torn,
-		      int dedup, uint64_t seed, struct run *r)
+		      int dedup, uint64_t seed, unsigned int threads,
+		      struct run *r)
 {
 	static uint8_t persisted[NPM], img[NPM], mat[NPM];
 	const struct torn_record *recs = torn_trace_get_records(t);
@@ -533,6 +534,7 @@ static void enumerate(const struct torn_trace *t, int eadr, int torn,
 	o.model = eadr ? TORN_MODEL_EADR : TORN_MODEL_ADR;
 	o.granularity = torn ? TORN_GRAN_TORN : TORN_GRAN_LINE;
 	o.points = TORN_POINTS_ALL;
+	o.threads = threads;
 	set_engines(&o, torn, seed);
 	if (dedup) {
 		assert_int_equal(torn_state_set_new(&set), 0);
@@ -694,11 +696,14 @@ static void check_model(int eadr, int torn)
 		struct run all = { 0 }, uniq = { 0 }, again = { 0 };
 		size_t i;
 
-		enumerate(t, eadr, torn, 0, seed, &all);
-		enumerate(t, eadr, torn, 1, seed, &uniq);
+		enumerate(t, eadr, torn, 0, seed, 1 + seed % 2, &all);
+		enumerate(t, eadr, torn, 1, seed, 1, &uniq);
 		check_dedup(&all, &uniq);
-		/* The same seed gives the same states. */
-		enumerate(t, eadr, torn, 1, seed, &again);
+		/*
+		 * The same seed gives the same states, and so does a replay
+		 * thread.
+		 */
+		enumerate(t, eadr, torn, 1, seed, 2, &again);
 		assert_int_equal(again.n, uniq.n);
 		for (i = 0; i < uniq.n; i++) {
 			assert_string_equal(again.st[i].id, uniq.st[i].id);
@@ -745,8 +750,8 @@ static void test_random_seeds_differ(void **state)
 	struct run a = { 0 }, b = { 0 };
 	size_t i, same = 0;
 
-	enumerate(t, 0, 0, 0, 1, &a);
-	enumerate(t, 0, 0, 0, 2, &b);
+	enumerate(t, 0, 0, 0, 1, 1, &a);
+	enumerate(t, 0, 0, 0, 2, 1, &b);
 	assert_int_equal(a.n, b.n);
 	for (i = 0; i < a.n; i++)
 		same += torn_hash_eq(&a.st[i].hash, &b.st[i].hash);
