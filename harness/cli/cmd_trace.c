@@ -216,6 +216,14 @@ static int do_trace(struct trace_run *tr)
 	struct torn_vm *vm;
 	char base[4096], work[4096], pm[4200], trace[4200], base_out[4200],
 		final_out[4200], plugin[16384], console[4200];
+	/* what each flush mode's -cpu offers, for the trace header */
+	static const char *const features[] = {
+		[TORN_FLUSH_MODE_CLWB] = "clflush+clflushopt+clwb",
+		[TORN_FLUSH_MODE_CLFLUSHOPT] = "clflush+clflushopt",
+		[TORN_FLUSH_MODE_CLFLUSH] = "clflush",
+		[TORN_FLUSH_MODE_EADR] = "clflush+clflushopt+clwb+eadr",
+		[TORN_FLUSH_MODE_NT] = "clflush+clflushopt+clwb",
+	};
 	const char *tracer = getenv("TORN_TRACER");
 	GString *meta;
 	char *sum;
@@ -267,10 +275,10 @@ static int do_trace(struct trace_run *tr)
 	 */
 	snprintf(plugin, sizeof(plugin),
 		 "%s,out=%s,pm_base=0x%llx,pm_size=0x%llx,arm=start,pc=%s,"
-		 "pm_file=%s,base_out=%s,final_out=%s",
+		 "features=%s,pm_file=%s,base_out=%s,final_out=%s,stats=%s/tracer-stats.json",
 		 tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
 		 (unsigned long long)TORN_KIT_PM_SIZE, tr->pc ? "on" : "off",
-		 pm, base_out, final_out);
+		 features[tr->o.flush_mode], pm, base_out, final_out, tr->out);
 	if (strchr(tr->out, ',')) {
 		fprintf(stderr, "torn: --out must not contain a comma (QEMU splits plugin arguments at commas)\n");
 		guest_workdir_remove(work);

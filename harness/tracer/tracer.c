@@ -1,5 +1,6 @@
 /* The tracer: a QEMU plugin recording NVDIMM stores, flushes, fences, marks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,10 @@ struct tracer_config {
 	bool check_walk;	/* also walk direct-map flushes, count misses */
 	uint32_t features;
 	uint64_t direct_map;
+	/* snapshots of the NVDIMM backing file at START and at STOP */
+	const char *pm_file;
+	const char *base_out;
+	const char *final_out;
 };
 
 /* ---- types ------------------------------------------------------------ */
@@ -181,9 +186,10 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
+/* "clflush+clflushopt+clwb[+eadr]": '+', since QEMU splits at commas. */
 static bool parse_features(const char *s, uint32_t *out)
 {
-	g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+	g_auto(GStrv) parts = g_strsplit(s, "+", -1);
 	uint32_t f = 0;
 
 	if (!strcmp(s, "none")) {
@@ -212,7 +218,8 @@ static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 {
 	static const char *const keys[] = {
 		"out", "pm_base", "pm_size", "arm", "pc", "features",
-		"direct_map", "fences", "stats", "check_walk",
+		"direct_map", "fences", "stats", "check_walk", "pm_file",
+		"base_out", "final_out",
 	};
 	const char *eq = strchr(arg, '=');
 	const char *val;
@@ -245,6 +252,18 @@ static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 	}
 	if (!strcmp(keys[k], "stats") && *val) {
 		cfg.stats = val;
+		return true;
+	}
+	if (!strcmp(keys[k], "pm_file") && *val) {
+		cfg.pm_file = val;
+		return true;
+	}
+	if (!strcmp(keys[k], "base_out") && *val) {
+		cfg.base_out = val;
+		return true;
+	}
+	if (!strcmp(keys[k], "final_out") && *val) {
+		cfg.final_out = val;
 		return true;
 	}
 	if (!strcmp(keys[k], "pm_base") && parse_u64(val, &cfg.pm_base))
@@ -306,6 +325,10 @@ static bool parse_args(int argc, char **argv, char *why, size_t whylen)
 			 "pm_base 0x%" PRIx64 " must be 4 KiB aligned and "
 			 "pm_size 0x%" PRIx64 " a non-zero multiple of %d",
 			 cfg.pm_base, cfg.pm_size, TORN_LINE_SIZE);
+		return false;
+	}
+	if ((cfg.base_out || cfg.final_out) && !cfg.pm_file) {
+		snprintf(why, whylen, "base_out= and final_out= need pm_file=");
 		return false;
 	}
 	if (cfg.direct_map % PAGE_SIZE_4K) {
@@ -685,6 +708,48 @@ static void write_stats_file(int close_ret, const char *why)
 	fclose(f);
 }
 
+/*
+ * Copy the NVDIMM backing file to path.  It runs on the only vCPU's
+ * thread, inside the marker's callback, so the guest is stopped and the
+ * copy is the NVDIMM at exactly that instruction: QEMU maps the file
+ * shared, so its page cache is the guest's memory.
+ */
+static void snapshot(const char *path)
+{
+	g_autofree char *tmp = NULL;
+	char buf[1 << 16];
+	int in, out;
+	ssize_t n = 0;
+	uint64_t done = 0;
+	bool ok;
+
+	if (!path)
+		return;
+	tmp = g_strdup_printf("%s.tmp", path);
+	in = open(cfg.pm_file, O_RDONLY | O_CLOEXEC);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (in >= 0 && out >= 0 && done < cfg.pm_size &&
+	       (n = read(in, buf, sizeof(buf))) > 0) {
+		if (n > (ssize_t)(cfg.pm_size - done))
+			n = (ssize_t)(cfg.pm_size - done);
+		if (write(out, buf, n) != n) {
+			n = -1;
+			break;
+		}
+		done += n;
+	}
+	ok = in >= 0 && out >= 0 && n >= 0 && done == cfg.pm_size;
+	if (out >= 0 && close(out))
+		ok = false;
+	if (!ok || rename(tmp, path)) {
+		fprintf(stderr, "torn-tracer: cannot snapshot '%s' to '%s': %s\n",
+			cfg.pm_file, path, strerror(errno));
+		unlink(tmp);
+	}
+	if (in >= 0)
+		close(in);
+}
+
 /* Close the trace (END record) once, at STOP or at exit; lock held. */
 static void finish_trace_locked(const char *why)
 {
@@ -885,6 +950,7 @@ static void on_marker(uint64_t pc)
 			break;
 		}
 		g_atomic_int_set(&state, STATE_ARMED);
+		snapshot(cfg.base_out);
 		walk_cache.valid = false;
 		pm_since_fence = true;
 		reset = true;
@@ -894,6 +960,7 @@ static void on_marker(uint64_t pc)
 		if (append_locked(&rec))
 			stats.marks++;
 		if (rec.mark_id == TORN_MARK_STOP) {
+			snapshot(cfg.final_out);
 			finish_trace_locked("stop");
 			reset = true;
 		}

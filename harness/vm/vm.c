@@ -177,7 +177,8 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 	add(&b, "-initrd");
 	add(&b, "%s", cfg->initrd);
 	add(&b, "-append");
-	add(&b, "console=ttyS0 nokaslr pti=off no5lvl panic=-1 loglevel=4 "
+	add(&b, "console=ttyS0 nokaslr pti=off no5lvl noreplace-smp panic=-1 "
+	    "loglevel=4 "
 	    "rdinit=/init%s%s", cfg->append ? " " : "",
 	    cfg->append ? cfg->append : "");
 	add(&b, "-nodefaults");
