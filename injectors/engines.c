@@ -99,18 +99,23 @@ static void reset_prefixes(struct torn_states *s)
 	s->h_cur = s->cur->h_pers;
 }
 
-/* After p[] was written directly: the list of non-zero chains again. */
+/*
+ * After p[] was written directly: the list of non-zero chains again.
+ * Locals and no branch: the build has -fno-strict-aliasing, and random
+ * prefixes are zero half the time.
+ */
 static void rebuild_nz(struct torn_states *s)
 {
-	uint32_t c;
+	uint32_t c, n = 0, m = s->cur->n_chains;
+	const uint32_t *p = s->p;
+	uint32_t *nz = s->nz, *nzpos = s->nzpos;
 
-	s->n_nz = 0;
-	for (c = 0; c < s->cur->n_chains; c++) {
-		if (!s->p[c])
-			continue;
-		s->nzpos[c] = s->n_nz;
-		s->nz[s->n_nz++] = c;
+	for (c = 0; c < m; c++) {
+		nz[n] = c;
+		nzpos[c] = n;
+		n += p[c] != 0;
 	}
+	s->n_nz = n;
 	s->nz_stale = false;
 }
 
@@ -389,11 +394,48 @@ static inline void push(struct torn_states *s, uint64_t offset, uint32_t len,
 	d->data = data;
 }
 
+/* The delta of the state in p[]: each chain's latest write per unit. */
+static void delta_from_prefixes(struct torn_states *s)
+{
+	const struct point *pk = s->cur;
+	const struct pt_chain *chains = pk->chains;
+	const struct pt_elem *W = pk->W;
+	const uint32_t *ce = pk->ce, *p = s->p, *nz = s->nz;
+	struct torn_delta_ent *d = s->delta;
+	uint64_t *stamp = s->unit_stamp, ds = ++s->dstamp;
+	uint32_t i, n = s->n_nz;
+
+	for (i = 0; i < n; i++) {
+		const struct pt_chain *ch = &chains[nz[i]];
+		uint32_t j = p[nz[i]];
+		const struct pt_elem *w;
+
+		if (!ch->multi) {
+			w = &W[ce[ch->first + j - 1]];
+			d->offset = w->offset;
+			d->len = w->len;
+			d->data = w->snap;
+			d++;
+			continue;
+		}
+		while (j--) {
+			w = &W[ce[ch->first + j]];
+			if (stamp[w->unit] == ds)
+				continue;
+			stamp[w->unit] = ds;
+			d->offset = w->offset;
+			d->len = w->len;
+			d->data = w->snap;
+			d++;
+		}
+	}
+	s->n_delta = (uint32_t)(d - s->delta);
+}
+
 /* The current state's delta: one entry per unit it changes. */
 void engine_delta(struct torn_states *s)
 {
 	const struct torn_engine *e = &s->o.engines[s->eng_i];
-	uint32_t i;
 
 	s->n_delta = 0;
 	if (e->kind == TORN_ENGINE_TORN) {
@@ -411,23 +453,5 @@ void engine_delta(struct torn_states *s)
 	}
 	if (s->nz_stale)
 		rebuild_nz(s);
-	s->dstamp++;
-	for (i = 0; i < s->n_nz; i++) {
-		const struct pt_chain *ch = &s->cur->chains[s->nz[i]];
-		uint32_t j = s->p[s->nz[i]];
-		const struct pt_elem *w;
-
-		if (!ch->multi) {
-			w = &s->cur->W[s->cur->ce[ch->first + j - 1]];
-			push(s, w->offset, w->len, w->snap);
-			continue;
-		}
-		while (j--) {
-			w = &s->cur->W[s->cur->ce[ch->first + j]];
-			if (s->unit_stamp[w->unit] == s->dstamp)
-				continue;
-			s->unit_stamp[w->unit] = s->dstamp;
-			push(s, w->offset, w->len, w->snap);
-		}
-	}
+	delta_from_prefixes(s);
 }
