@@ -16,10 +16,11 @@
  *    "Memory Cache Control" > "Methods of Caching Available" (write-back).
  *  - clwb / clflushopt on L: every store pending on L at that moment is
  *    flush-initiated; it is persistent at the next ordering point.  Later
- *    stores to L are not covered.  SDM vol. 2, "CLWB—Cache Line Write
- *    Back" and "CLFLUSHOPT—Flush Cache Line Optimized": ordered with
- *    older writes to the same line, not with younger ones, and only by
- *    fences, locked instructions (and serializing ones).
+ *    stores to L are not covered.  SDM vol. 2, "CLFLUSHOPT—Flush Cache
+ *    Line Optimized" (ordered with older writes to the line, not with
+ *    younger ones; ordered by fences and locked instructions) and
+ *    "CLWB—Cache Line Write Back" (ordered only by store-fencing
+ *    operations: SFENCE, MFENCE, XCHG, LOCK-prefixed instructions).
  *  - clflush on L: L's in-flight stores are persistent at once.  SDM
  *    vol. 2, "CLFLUSH—Flush Cache Line": ordered with writes, with other
  *    CLFLUSHes and with fences.
