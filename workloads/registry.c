@@ -3,6 +3,14 @@
 
 #include <string.h>
 
+#include "fsops_examples.h"
+
+/* How an fsops example runs in the guest (see fsops_text in registry.h). */
+#define FSOPS(example)                                               \
+	.program = "torn-fsops", .fs_arg = "/mnt",                    \
+	.env = "TORN_FSOPS_FILE=/tmp/workload.fsops",                 \
+	.fsops_text = torn_fsops_example_##example, .flags = TORN_WL_FS
+
 const struct torn_workload torn_workloads[] = {
 	{ .name = "files", .program = "torn-wl-files", .fs_arg = "/mnt",
 	  .flags = TORN_WL_FS,
@@ -13,6 +21,12 @@ const struct torn_workload torn_workloads[] = {
 	{ .name = "msync", .program = "torn-wl-msync", .fs_arg = "/mnt/msync-file",
 	  .flags = TORN_WL_FS,
 	  .summary = "writes through a plain shared mapping, msync" },
+	{ .name = "fsops-default", FSOPS(default),
+	  .summary = "fsops: write, fsync, atomic rename over, link, unlink, fdatasync" },
+	{ .name = "fsops-mmap", FSOPS(mmap),
+	  .summary = "fsops: msync and MAP_SYNC writes beside write(2)" },
+	{ .name = "fsops-dirs", FSOPS(dirs),
+	  .summary = "fsops: nested directories, atomic directory rename, rmdir" },
 };
 
 const size_t torn_workloads_count =

@@ -33,6 +33,12 @@ struct torn_workload {
 	const char *detect_engines;	/* e.g. "subsets:2" */
 	const char *twin;
 	const char *summary;
+	/*
+	 * An fsops workload (docs/workloads.md): its source text, which torn
+	 * writes into the guest as the file that env's TORN_FSOPS_FILE names
+	 * before it runs program (torn-fsops) with fs_arg (the mount point).
+	 */
+	const char *fsops_text;
 };
 
 extern const struct torn_workload torn_workloads[];
