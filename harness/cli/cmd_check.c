@@ -173,7 +173,7 @@ static int run_custom(struct checker *c, struct check_result *res,
 	struct check_run *run = c->run;
 	char *env_markers = markers_env(run, c->job.point);
 	char env_state[160], env_durable[64];
-	const char *argv[8], *status, *out, *errout;
+	const char *argv[16], *status, *out, *errout;
 	struct torn_err err = { "" };
 	size_t n = 0;
 	int ret;
@@ -186,11 +186,19 @@ static int run_custom(struct checker *c, struct check_result *res,
 	argv[n++] = env_state;
 	if (res->progress.last_durable)
 		argv[n++] = env_durable;
-	argv[n++] = run->checker_prog;
-	argv[n++] = target;
-	argv[n] = NULL;
-	ret = guest_run(c->vm, run->timeout_ms, argv, &status, &out, &errout,
-			&err);
+	{
+		/* "PROGRAM [ARGS]": split at spaces, the target goes last */
+		char **words = g_strsplit(run->checker_prog, " ", 8), **w;
+
+		for (w = words; *w && n < 15; w++)
+			if (**w)
+				argv[n++] = *w;
+		argv[n++] = target;
+		argv[n] = NULL;
+		ret = guest_run(c->vm, run->timeout_ms, argv, &status, &out,
+				&errout, &err);
+		g_strfreev(words);
+	}
 	g_free(env_markers);
 	if (ret)
 		return is_infra_error(ret) ? infra(res, &err) :
@@ -491,6 +499,136 @@ static void *checker_main(void *p)
 	return NULL;
 }
 
+static struct checker *wait_free_checker(struct check_run *run,
+					 struct checker *checkers, int jobs)
+{
+	struct checker *c = NULL;
+
+	pthread_mutex_lock(&run->lock);
+	while (!c) {
+		int j;
+
+		for (j = 0; j < jobs && !c; j++)
+			if (!checkers[j].has_job)
+				c = &checkers[j];
+		if (!c)
+			pthread_cond_wait(&run->cond, &run->lock);
+	}
+	pthread_mutex_unlock(&run->lock);
+	return c;
+}
+
+/* c->img holds the state's image: give c the job. */
+static void hand_over(struct check_run *run, struct checker *c, const char *id,
+		      uint64_t point, const struct torn_engine *engine,
+		      uint64_t index, const struct torn_hash128 *hash,
+		      unsigned int flags)
+{
+	memset(&c->job, 0, sizeof(c->job));
+	snprintf(c->job.id, sizeof(c->job.id), "%s", id);
+	torn_engine_format(engine, c->job.engine, sizeof(c->job.engine));
+	c->job.point = point;
+	c->job.index = index;
+	c->job.flags = flags;
+	snprintf(c->job.image_hash, sizeof(c->job.image_hash),
+		 "%016" PRIx64 "%016" PRIx64, hash->hi, hash->lo);
+	pthread_mutex_lock(&run->lock);
+	c->has_job = 1;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void progress(struct check_run *run, uint64_t dispatched,
+		     long long t_start)
+{
+	if (dispatched % 50 == 0)
+		fprintf(stderr, "torn: %" PRIu64 " states checked, %.1f/s\n",
+			run->done,
+			run->done * 1000.0 / (double)(now_ms() - t_start + 1));
+}
+
+/*
+ * Check the unique states in another order (reverse, or shuffled with a
+ * seed), each image built from scratch: slow, but it is how a test shows
+ * that verdicts do not depend on what a checker saw before.
+ */
+static int check_in_order(struct check_run *run, const struct torn_trace *t,
+			  const struct torn_states_opts *so,
+			  struct checker *checkers, int jobs, const char *order,
+			  uint64_t seed, uint64_t limit, uint64_t *dispatched,
+			  uint64_t *skipped, GHashTable *done)
+{
+	struct torn_states_opts o = *so;
+	struct torn_state_set *seen = NULL;
+	struct torn_states *s = NULL;
+	struct torn_crash_point pt;
+	struct torn_crash_state cs;
+	struct torn_err err = { "" };
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	long long t0 = now_ms();
+	guint i;
+
+	if (torn_state_set_new(&seen))
+		return TORN_EXIT_INFRA;
+	o.dedup = seen;
+	if (torn_states_new(&s, t, run->base, run->pm_size, &o, &err)) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
+		torn_state_set_free(seen);
+		return TORN_EXIT_INFRA;
+	}
+	while (torn_states_next_point(s, &pt) == 1)
+		while (torn_states_next_state(s, &cs) == 1) {
+			char id[96];
+
+			torn_state_id_format(&cs, id, sizeof(id));
+			if (g_hash_table_contains(done, id))
+				++*skipped;
+			else
+				g_ptr_array_add(ids, g_strdup(id));
+		}
+	torn_states_free(s);
+	torn_state_set_free(seen);
+	for (i = 0; i + 1 < ids->len; i++) {
+		guint j;
+		gpointer tmp;
+
+		if (!strcmp(order, "reverse")) {
+			j = ids->len - 1 - i;
+			if (j <= i)
+				break;
+		} else {
+			/* xorshift: the same seed, the same order */
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			j = i + (guint)(seed % (ids->len - i));
+		}
+		tmp = ids->pdata[i];
+		ids->pdata[i] = ids->pdata[j];
+		ids->pdata[j] = tmp;
+	}
+	for (i = 0; i < ids->len && i < limit && !torn_vm_interrupted(); i++) {
+		struct checker *c = wait_free_checker(run, checkers, jobs);
+		struct torn_hash128 h;
+		uint64_t point, index;
+		struct torn_engine e;
+
+		if (torn_state_image(t, run->base, run->pm_size, so,
+				     ids->pdata[i], c->img, &h, &err) ||
+		    torn_state_id_parse(ids->pdata[i], &point, &e, &index, &err)) {
+			fprintf(stderr, "torn: state %s: %s\n",
+				(char *)ids->pdata[i], err.msg);
+			g_ptr_array_unref(ids);
+			return TORN_EXIT_INFRA;
+		}
+		hand_over(run, c, ids->pdata[i], point, &e, index, &h, 0);
+		++*dispatched;
+		progress(run, *dispatched, t0);
+	}
+	g_ptr_array_unref(ids);
+	return 0;
+}
+
 /* ---- set-up -------------------------------------------------------------- */
 
 static uint8_t *map_shared(const char *path, uint64_t size)
@@ -641,6 +779,9 @@ static void check_usage(FILE *f)
 		"  --oracles LIST  mount,fsck,dmesg,durability,atomicity,usability,custom\n"
 		"                  (default all)\n"
 		"  --timeout S     seconds for each step in the guest (default 60)\n"
+		"  --checker CMD   the custom oracle's program (default: the workload's)\n"
+		"  --order O       trace (default), reverse, shuffle:SEED\n"
+		"  --limit N       check at most N states\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"%s"
 		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure.\n",
@@ -663,6 +804,8 @@ int cmd_check(int argc, char **argv)
 	uint8_t *persisted = NULL;
 	int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), resume = 0, i, ret = 0;
 	int user_engines = 0, nbooted = 0;
+	const char *checker_override = NULL, *order = NULL;
+	uint64_t seed = 0, limit = UINT64_MAX;
 	uint64_t skipped = 0, dispatched = 0;
 	long long t_start = now_ms();
 	struct stat st;
@@ -692,6 +835,35 @@ int cmd_check(int argc, char **argv)
 			if (jobs < 1 || jobs > 64) {
 				fprintf(stderr, "torn check: -j '%s': expected 1..64\n",
 					argv[i]);
+				return TORN_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--limit")) {
+			char *end;
+
+			limit = strtoull(argv[++i], &end, 10);
+			if (*end || !limit) {
+				fprintf(stderr, "torn check: --limit '%s': expected a positive number\n",
+					argv[i]);
+				return TORN_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--checker")) {
+			checker_override = argv[++i];
+		} else if (!strcmp(a, "--order")) {
+			order = argv[++i];
+			if (!strcmp(order, "trace")) {
+				order = NULL;
+			} else if (!strncmp(order, "shuffle:", 8)) {
+				char *end;
+
+				seed = strtoull(order + 8, &end, 0);
+				if (*end || !seed) {
+					fprintf(stderr, "torn check: --order '%s': the seed must be a non-zero number\n",
+						order);
+					return TORN_EXIT_USAGE;
+				}
+			} else if (strcmp(order, "reverse")) {
+				fprintf(stderr, "torn check: --order '%s': expected trace, reverse or shuffle:SEED\n",
+					order);
 				return TORN_EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--oracles")) {
@@ -791,6 +963,9 @@ int cmd_check(int argc, char **argv)
 	    torn_flush_mode_parse(flush) >= 0)
 		run.o.flush_mode = torn_flush_mode_parse(flush);
 	meta_get(meta, "checker", run.checker_prog, sizeof(run.checker_prog));
+	if (checker_override)
+		snprintf(run.checker_prog, sizeof(run.checker_prog), "%s",
+			 checker_override);
 	snprintf(path, sizeof(path), "%s/expected.txt", run.dir);
 	if (g_file_get_contents(path, &exp_text, &exp_len, NULL) &&
 	    oracle_expected_parse(exp_text, exp_len, &run.expected, &err)) {
@@ -847,6 +1022,11 @@ int cmd_check(int argc, char **argv)
 	fprintf(stderr, "torn: checking %s with %d checker guests\n", run.dir,
 		jobs);
 
+	if (order) {
+		ret = check_in_order(&run, trace, &so, checkers, jobs, order,
+				     seed, limit, &dispatched, &skipped, done);
+		goto out_threads;
+	}
 	for (;;) {
 		struct torn_crash_point pt;
 		struct torn_crash_state cs;
@@ -863,50 +1043,24 @@ int cmd_check(int argc, char **argv)
 			memcpy(persisted + pt.changed[k].line * TORN_LINE_SIZE,
 			       pt.changed[k].data, TORN_LINE_SIZE);
 		while ((r = torn_states_next_state(states, &cs)) == 1) {
-			struct checker *c = NULL;
+			struct checker *c;
 			char id[96];
 
-			if (torn_vm_interrupted())
+			if (torn_vm_interrupted() || dispatched >= limit)
 				goto out_threads;
 			torn_state_id_format(&cs, id, sizeof(id));
 			if (g_hash_table_contains(done, id)) {
 				skipped++;
 				continue;
 			}
-			pthread_mutex_lock(&run.lock);
-			while (!c) {
-				int j;
-
-				for (j = 0; j < jobs && !c; j++)
-					if (!checkers[j].has_job)
-						c = &checkers[j];
-				if (!c)
-					pthread_cond_wait(&run.cond, &run.lock);
-			}
-			pthread_mutex_unlock(&run.lock);
+			c = wait_free_checker(&run, checkers, jobs);
 			/* the checker is idle: its image buffer is ours */
 			check_restore(c->img, persisted, run.pm_size);
 			torn_state_apply(&cs, c->img);
-			memset(&c->job, 0, sizeof(c->job));
-			snprintf(c->job.id, sizeof(c->job.id), "%s", id);
-			torn_engine_format(cs.engine, c->job.engine,
-					   sizeof(c->job.engine));
-			c->job.point = cs.point;
-			c->job.index = cs.index;
-			c->job.flags = cs.flags;
-			snprintf(c->job.image_hash, sizeof(c->job.image_hash),
-				 "%016" PRIx64 "%016" PRIx64, cs.hash.hi,
-				 cs.hash.lo);
-			pthread_mutex_lock(&run.lock);
-			c->has_job = 1;
-			pthread_cond_broadcast(&run.cond);
-			pthread_mutex_unlock(&run.lock);
+			hand_over(&run, c, id, cs.point, cs.engine, cs.index,
+				  &cs.hash, cs.flags);
 			dispatched++;
-			if (dispatched % 50 == 0)
-				fprintf(stderr, "torn: %" PRIu64 " states checked, %.1f/s\n",
-					run.done,
-					run.done * 1000.0 /
-						(double)(now_ms() - t_start + 1));
+			progress(&run, dispatched, t_start);
 		}
 	}
 out_threads:

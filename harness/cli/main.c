@@ -1,4 +1,5 @@
 /* torn: the command line, a table of subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* a guest that dies under us must be an error, not a killed torn */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return TORN_EXIT_USAGE;

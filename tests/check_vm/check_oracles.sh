@@ -1,0 +1,112 @@
+#!/bin/bash
+# vm test: torn check on a real traced run.  Every oracle gets a state that
+# must be flagged beside states that must pass; a hanging, babbling checker
+# ends in `timeout` verdicts while the run completes; verdicts do not depend
+# on the order states are checked in; --resume checks only what is missing.
+torn=$1
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
+ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
+d=$(mktemp -d /tmp/torn-check-test-XXXXXX)
+trap 'rm -rf "$d"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+# a few states spread over the whole trace: one per 1000 stores
+sel=(--points store:1000 --engine random:1:1)
+verdicts() { grep -o '"verdict":"[a-z]*"' "$1/verdicts.jsonl" | cut -d'"' -f4 | sort | uniq -c | tr -s ' ' | tr '\n' ' '; }
+count() { grep -c "$2" "$1/verdicts.jsonl"; }
+
+"$torn" trace --fs ext4-dax --workload files --out "$d/run" >/dev/null 2>"$d/trace.err" ||
+	{ cat "$d/trace.err"; echo "FAIL trace"; exit 1; }
+
+# 1. the correct run: every state consistent
+cp -r "$d/run" "$d/good"
+"$torn" check "$d/good" "${sel[@]}" >"$d/good.out" 2>&1; rc=$?
+n=$(wc -l <"$d/good/verdicts.jsonl")
+if [ $rc -eq 0 ] && [ "$n" -ge 5 ] && [ "$(count "$d/good" '"consistent"')" -eq "$n" ]; then
+	ok "correct run: $n states, $(verdicts "$d/good")"
+else
+	bad "correct run: exit $rc, $(verdicts "$d/good")"; cat "$d/good.out"
+fi
+
+# 2. mount + fsck: the ext4 superblock zeroed in the base image
+cp -r "$d/run" "$d/sb"
+sbmagic=$(LC_ALL=C grep -obUaP '\x53\xef\x01\x00' "$d/sb/base.img" | cut -d: -f1 |
+	while read -r off; do [ $(((off - 0x38 - 1024) % 4096)) -eq 0 ] && { echo $((off - 0x38)); break; }; done)
+if [ -z "$sbmagic" ]; then
+	bad "no ext4 superblock found in base.img"
+else
+	dd if=/dev/zero of="$d/sb/base.img" bs=1 seek="$sbmagic" count=1024 conv=notrunc 2>/dev/null
+	"$torn" check "$d/sb" "${sel[@]}" --limit 3 >/dev/null 2>&1; rc=$?
+	if [ $rc -eq 1 ] && [ "$(count "$d/sb" '"unrecoverable"')" -eq 3 ] &&
+	   grep -q '"fsck":{"ok":false' "$d/sb/verdicts.jsonl"; then
+		ok "zeroed superblock: mount and fsck flag all 3 states ($(verdicts "$d/sb"))"
+	else
+		bad "zeroed superblock: exit $rc, $(verdicts "$d/sb")"
+	fi
+fi
+
+# 3. durability: a promise the workload never kept (a file after its fsync)
+cp -r "$d/run" "$d/dur"
+echo "durable 3 f * * 4096 0000000000000000 ./ghost" >>"$d/dur/expected.txt"
+"$torn" check "$d/dur" "${sel[@]}" >/dev/null 2>&1; rc=$?
+nd=$(count "$d/dur" '"durability":{"ok":false')
+np=$(count "$d/dur" '"durability":{"ok":true')
+if [ $rc -eq 1 ] && [ "$nd" -ge 1 ] && [ "$np" -ge 1 ]; then
+	ok "missing durable file: $nd states flagged (after the fsync), $np passed (before it)"
+else
+	bad "durability: exit $rc, flagged $nd, passed $np"
+fi
+
+# 4. atomicity: an op that claims to be atomic over paths that never change
+cp -r "$d/run" "$d/atom"
+printf 'op 4 1 rename a b\npre 4 f * * 1 0000000000000000 ./x\npost 4 f * * 1 0000000000000000 ./y\n' >>"$d/atom/expected.txt"
+sed -i '/^durable/d' "$d/atom/expected.txt"
+"$torn" check "$d/atom" "${sel[@]}" --oracles atomicity,mount >/dev/null 2>&1; rc=$?
+na=$(count "$d/atom" '"atomicity":{"ok":false')
+if [ $rc -eq 1 ] && [ "$na" -ge 1 ]; then
+	ok "rename caught halfway (neither before nor after): $na states flagged"
+else
+	bad "atomicity: exit $rc, flagged $na"
+fi
+
+# 5. custom: a checker that exits 1 beside one that exits 0
+cp -r "$d/run" "$d/cf"; cp -r "$d/run" "$d/ct"
+"$torn" check "$d/cf" "${sel[@]}" --limit 2 --checker false --oracles custom,mount >/dev/null 2>&1; rcf=$?
+"$torn" check "$d/ct" "${sel[@]}" --limit 2 --checker true --oracles custom,mount >/dev/null 2>&1; rct=$?
+if [ $rcf -eq 1 ] && [ "$(count "$d/cf" '"custom":{"ok":false')" -eq 2 ] &&
+   [ $rct -eq 0 ] && [ "$(count "$d/ct" '"custom":{"ok":true')" -eq 2 ]; then
+	ok "custom checker: exit 1 flagged, exit 0 passed"
+else
+	bad "custom checker: false->$rcf true->$rct"
+fi
+
+# 6. a checker that hangs and babbles: timeout verdicts, the run completes
+cp -r "$d/run" "$d/hang"
+"$torn" check "$d/hang" "${sel[@]}" --limit 2 --timeout 3 --checker "cat /dev/zero" --oracles custom,mount >/dev/null 2>&1; rc=$?
+if [ "$(count "$d/hang" '"timeout"')" -eq 2 ] && [ "$(wc -l <"$d/hang/verdicts.jsonl")" -eq 2 ]; then
+	ok "hanging checker: 2 timeout verdicts, run completed (exit $rc)"
+else
+	bad "hanging checker: exit $rc, $(verdicts "$d/hang")"
+fi
+
+# 7. order independence: the same states, reversed, give the same verdicts
+cp -r "$d/run" "$d/rev"
+"$torn" check "$d/rev" "${sel[@]}" --order reverse -j 1 >/dev/null 2>&1
+key() { grep -o '"state":"[^"]*"\|"semantic_hash":"[^"]*"\|"verdict":"[^"]*"' "$1/verdicts.jsonl" | paste - - - | sort; }
+if [ -n "$(key "$d/good")" ] && [ "$(key "$d/good")" = "$(key "$d/rev")" ]; then
+	ok "reverse order: identical verdicts and semantic hashes"
+else
+	bad "reverse order differs"; diff <(key "$d/good") <(key "$d/rev")
+fi
+
+# 8. resume: a run cut short checks only what is missing
+cp -r "$d/run" "$d/res"
+"$torn" check "$d/res" "${sel[@]}" --limit 2 >/dev/null 2>&1
+"$torn" check "$d/res" "${sel[@]}" --resume >"$d/res.out" 2>&1
+if [ "$(wc -l <"$d/res/verdicts.jsonl")" -eq "$n" ] && grep -q 'skipped 2 states' "$d/res.out"; then
+	ok "resume: 2 kept, the rest checked, $n in all"
+else
+	bad "resume: $(wc -l <"$d/res/verdicts.jsonl") lines"; cat "$d/res.out"
+fi
+exit $fail
