@@ -81,10 +81,10 @@
  *  marker     before each MARK record
  *  all        before every record
  * and always at the end of the trace when something is still in flight.
- * A point with nothing in flight could only give the persisted image, the
- * last state of an earlier point or the base; but a trace that persists
- * with clflush alone and never fences has no fence points at all: give it
- * --points flush or all.  A crash point is named by r (its record index;
+ * A point with nothing in flight has one state, the persisted image,
+ * usually the last prefix state of an earlier point; not when clflush
+ * alone persisted the writes: a trace that never fences has no fence
+ * points at all, give it --points flush or all.  A crash point is named by r (its record index;
  * the record count for the end), so its name does not depend on --points.
  *
  * Engines, each enumerating states by an index 0..count-1 at a point:
