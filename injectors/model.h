@@ -84,8 +84,9 @@
  * A point with nothing in flight has one state, the persisted image,
  * usually the last prefix state of an earlier point; not when clflush
  * alone persisted the writes: a trace that never fences has no fence
- * points at all, give it --points flush or all.  A crash point is named by r (its record index;
- * the record count for the end), so its name does not depend on --points.
+ * points at all, give it --points flush or all.  A crash point is named
+ * by r (its record index; the record count for the end), so its name does
+ * not depend on --points.
  *
  * Engines, each enumerating states by an index 0..count-1 at a point:
  *  prefix       the first k writes in program order persist, k = 0..n
