@@ -30,7 +30,7 @@
 struct live {
 	char dir[256];
 	size_t nops;
-	char **before, **after;	/* agent dumps around each op (1-based) */
+	char **before, **after;	/* agent dumps around op 1.. */
 };
 
 static char *dump(const char *dir)
@@ -73,6 +73,15 @@ static void make_dir(struct live *l)
 	snprintf(l->dir, sizeof(l->dir), "%s/torn-fsops-test-XXXXXX",
 		 base && *base ? base : "/tmp");
 	assert_non_null(mkdtemp(l->dir));
+}
+
+/* Do the durability and atomicity oracles both pass on a dump? */
+static int judge(const struct oracle_expected *e,
+		 const struct oracle_progress *p, const char *d, char *detail,
+		 size_t len)
+{
+	return oracle_durability(e, p, d, detail, len) ||
+	       oracle_atomicity(e, p, d, detail, len);
 }
 
 /*
@@ -119,8 +128,7 @@ static char *run_checked(const char *src, const char *name,
 		p.last_ended = k - 1;
 		p.last_durable = durable;
 		assert_non_null(l.before[k]);
-		if (oracle_durability(e, &p, l.before[k], detail, sizeof(detail)) ||
-		    oracle_atomicity(e, &p, l.before[k], detail, sizeof(detail))) {
+		if (judge(e, &p, l.before[k], detail, sizeof(detail))) {
 			print_error("%s: before op %zu: %s\n%s--- dump\n%s", name,
 				    k, detail, text, l.before[k]);
 			fail();
@@ -131,8 +139,7 @@ static char *run_checked(const char *src, const char *name,
 			durable = k;
 		p.last_durable = durable;
 		assert_non_null(l.after[k]);
-		if (oracle_durability(e, &p, l.after[k], detail, sizeof(detail)) ||
-		    oracle_atomicity(e, &p, l.after[k], detail, sizeof(detail))) {
+		if (judge(e, &p, l.after[k], detail, sizeof(detail))) {
 			print_error("%s: after op %zu: %s\n%s--- dump\n%s", name,
 				    k, detail, text, l.after[k]);
 			fail();
@@ -348,7 +355,8 @@ static void test_rules(void **state)
 		for (j = 0; j < 4 && rules[i].absent[j]; j++)
 			if (has_prefix(nl, rules[i].absent[j])) {
 				print_error("%s: unwanted '%s' in\n%s",
-					    rules[i].what, rules[i].absent[j], t);
+					    rules[i].what, rules[i].absent[j],
+					    t);
 				fail();
 			}
 		free(nl);

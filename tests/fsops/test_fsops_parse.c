@@ -130,7 +130,8 @@ static void test_every_op(void **state)
 		if (c->kind == TORN_FSOPS_CREAT || c->kind == TORN_FSOPS_MKDIR)
 			assert_int_equal(op->mode, c->mode);
 		assert_int_equal(op->flags, c->flags);
-		if (c->kind == TORN_FSOPS_WRITE || c->kind == TORN_FSOPS_PWRITE ||
+		if (c->kind == TORN_FSOPS_WRITE ||
+		    c->kind == TORN_FSOPS_PWRITE ||
 		    c->kind == TORN_FSOPS_APPEND ||
 		    c->kind == TORN_FSOPS_MMAP_WRITE) {
 			assert_int_equal(op->pattern.kind, c->pkind);
@@ -301,9 +302,11 @@ static void test_kind_names(void **state)
 {
 	int k;
 
-	for (k = 0; k < TORN_FSOPS_NKINDS; k++)
-		assert_int_equal(torn_fsops_kind_by_name(torn_fsops_kind_name(k)),
-				 k);
+	for (k = 0; k < TORN_FSOPS_NKINDS; k++) {
+		const char *name = torn_fsops_kind_name(k);
+
+		assert_int_equal(torn_fsops_kind_by_name(name), k);
+	}
 	assert_int_equal(torn_fsops_kind_by_name("frob"), -1);
 	assert_null(torn_fsops_kind_name(TORN_FSOPS_NKINDS));
 }

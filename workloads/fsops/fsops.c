@@ -83,6 +83,8 @@ int torn_fsops_op_is_durability(const struct torn_fsops_op *op)
 		(op->flags & TORN_FSOPS_MAP_SYNC));
 }
 
+#define GOLDEN_GAMMA 0x9e3779b97f4a7c15ull
+
 static uint64_t splitmix64(uint64_t x)
 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -101,9 +103,9 @@ void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p,
 		break;
 	case TORN_FSOPS_RAND:
 		for (i = 0; i < len; i++) {
-			uint64_t pos = start + i, j = pos / 8;
-			uint64_t w = splitmix64(p->value +
-						(j + 1) * 0x9e3779b97f4a7c15ull);
+			uint64_t pos = start + i, j = pos / 8, w;
+
+			w = splitmix64(p->value + (j + 1) * GOLDEN_GAMMA);
 
 			buf[i] = (uint8_t)(w >> (8 * (pos % 8)));
 		}
@@ -421,7 +423,8 @@ static void op_text(const struct torn_fsops_op *op, const char *pattern_text,
 					    (unsigned int)op->pattern.value);
 			else if (op->pattern.kind == TORN_FSOPS_RAND)
 				append_text(buf, len, " rand:%llu",
-					    (unsigned long long)op->pattern.value);
+					    (unsigned long long)
+						    op->pattern.value);
 			else
 				append_text(buf, len, " text:%s", pattern_text);
 			break;

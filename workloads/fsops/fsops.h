@@ -60,7 +60,7 @@ struct torn_fsops_pattern {
 #define TORN_FSOPS_KEEP_SIZE 0x1	/* fallocate: FALLOC_FL_KEEP_SIZE */
 #define TORN_FSOPS_PUNCH_HOLE 0x2	/* fallocate: PUNCH_HOLE | KEEP_SIZE */
 #define TORN_FSOPS_ZERO_RANGE 0x4	/* fallocate: FALLOC_FL_ZERO_RANGE */
-#define TORN_FSOPS_MAP_SYNC 0x8		/* mmap-write: MAP_SYNC, then flush */
+#define TORN_FSOPS_MAP_SYNC 0x8		/* mmap-write: MAP_SYNC, flush */
 
 /* Bounds the parser enforces. */
 #define TORN_FSOPS_MAX_LENGTH (64ull << 20)	/* bytes one op writes */
@@ -77,9 +77,9 @@ struct torn_fsops_pattern {
 struct torn_fsops_op {
 	enum torn_fsops_kind kind;
 	unsigned int line;	/* 1-based line in the source */
-	int atomic;		/* declared atomic: before or after, never a mix */
-	const char *path;	/* what the op acts on; rename/link: the source;
-				   symlink: the new link */
+	int atomic;		/* declared atomic: all before or all after */
+	/* what the op acts on (rename, link: the source; symlink: the link) */
+	const char *path;
 	const char *path2;	/* rename/link: the destination */
 	const char *target;	/* symlink: the target, stored as written */
 	uint64_t offset;	/* write, pwrite, fallocate, mmap-write */

@@ -1,4 +1,4 @@
-/* The fsops executor: runs ops between markers and records what they promise. */
+/* The fsops executor: runs ops between markers, records their promises. */
 #include "fsops_exec.h"
 
 #include <errno.h>
@@ -553,12 +553,14 @@ static int do_op(struct exec *x, const struct torn_fsops_op *op,
 		fd = open_file(x, op->path, O_WRONLY);
 		if (fd < 0)
 			return fd;
-		return close_file(x, fd, ftruncate(fd, op->length) ? -errno : 0);
+		if (ftruncate(fd, op->length))
+			ret = -errno;
+		return close_file(x, fd, ret);
 	case TORN_FSOPS_FALLOCATE:
 		return do_fallocate(x, op);
 	case TORN_FSOPS_RENAME:
-		return renameat(x->root, op->path, x->root, op->path2) ? -errno :
-									 0;
+		ret = renameat(x->root, op->path, x->root, op->path2);
+		return ret ? -errno : 0;
 	case TORN_FSOPS_LINK:
 		return linkat(x->root, op->path, x->root, op->path2, 0) ?
 			       -errno : 0;
@@ -836,10 +838,10 @@ static int content_carry(struct exec *x, const struct fsx_entry *e,
 	if (!ir)
 		return -ENOMEM;
 	if (ir->content_valid) {
-		fsx_line(&ir->content, e->path, ir->content_stars | FSX_STAR_NLINK,
-			 was, sizeof(was));
-		fsx_line(e, NULL, ir->content_stars | FSX_STAR_NLINK, now,
-			 sizeof(now));
+		unsigned int open = ir->content_stars | FSX_STAR_NLINK;
+
+		fsx_line(&ir->content, e->path, open, was, sizeof(was));
+		fsx_line(e, NULL, open, now, sizeof(now));
 		if (strcmp(was, now))
 			return op_fail(x, TORN_E_MISMATCH,
 				       "internal: durable content '%s' is now '%s'",
@@ -855,7 +857,8 @@ static int content_carry(struct exec *x, const struct fsx_entry *e,
 	return fsx_entry_copy(&ir->content, e);
 }
 
-static int promise(struct exec *x, const struct fsx_entry *e, unsigned int stars)
+static int promise(struct exec *x, const struct fsx_entry *e,
+		   unsigned int stars)
 {
 	struct path_rec *r;
 	char line[LINE_MAX_LEN];
@@ -871,7 +874,7 @@ static int promise(struct exec *x, const struct fsx_entry *e, unsigned int stars
 	if (r->valid && !r->absent) {
 		char was[LINE_MAX_LEN];
 
-		/* a promise still valid must still hold: else touched() erred */
+		/* a promise still valid still holds, or touched() erred */
 		fsx_line(&r->p, e->path, r->stars, was, sizeof(was));
 		fsx_line(e, NULL, r->stars, line, sizeof(line));
 		if (strcmp(was, line))
@@ -961,7 +964,8 @@ static int promise_sync(struct exec *x)
 	for (i = 0; i < x->next.n && !ret; i++)
 		ret = promise(x, &x->next.e[i], 0);
 	for (i = 0; i < x->nrecs && !ret; i++)
-		if (x->recs[i].seen && !fsx_tree_find(&x->next, x->recs[i].path))
+		if (x->recs[i].seen &&
+		    !fsx_tree_find(&x->next, x->recs[i].path))
 			ret = promise_absent(x, x->recs[i].path);
 	return ret;
 }
@@ -1077,13 +1081,14 @@ static int run_op(struct exec *x, size_t n, const struct torn_fsops_op *op)
 	dump_path(op->path2, x->p2, sizeof(x->p2));
 	hook(x, 0);
 	b = fsx_tree_find(&x->cur, x->p1);
-	if ((op->kind == TORN_FSOPS_FSYNC || op->kind == TORN_FSOPS_FDATASYNC) &&
-	    b && b->type == 'l')
+	if ((op->kind == TORN_FSOPS_FSYNC ||
+	     op->kind == TORN_FSOPS_FDATASYNC) && b && b->type == 'l')
 		return op_fail(x, TORN_E_USAGE,
 			       "%s is a symbolic link; name what it points to",
 			       x->p1);
 	if (op->kind == TORN_FSOPS_WRITE || op->kind == TORN_FSOPS_PWRITE ||
-	    op->kind == TORN_FSOPS_APPEND || op->kind == TORN_FSOPS_MMAP_WRITE) {
+	    op->kind == TORN_FSOPS_APPEND ||
+	    op->kind == TORN_FSOPS_MMAP_WRITE) {
 		data = malloc(op->length);
 		if (!data)
 			return op_fail(x, -ENOMEM, "out of memory");

@@ -1,4 +1,4 @@
-/* ACE-style bounded workloads: each op (or pair of ops), then each persistence op. */
+/* ACE-style bounded workloads: each op or pair of ops, then persistence. */
 #include "fsops.h"
 
 #include <errno.h>
@@ -79,7 +79,8 @@ struct node {
 struct model {
 	struct node n[MODEL_MAX];
 	int nn, next_ino;
-	char dirty[MODEL_MAX * 2][MODEL_PATH];	/* touched since the sync */
+	/* paths touched since the setup's sync */
+	char dirty[MODEL_MAX * 2][MODEL_PATH];
 	int ndirty;
 	int mapped[MODEL_MAX];	/* inodes with a mapping */
 	int nmapped;
@@ -210,8 +211,9 @@ static int apply(struct model *m, const struct torn_fsops_op *op, int *clean)
 		if (s || !parent_is_dir(m, op->path))
 			return -1;
 		c = touch(m, op->path);
-		add(m, op->path, op->kind == TORN_FSOPS_CREAT ? 'f' :
-				 op->kind == TORN_FSOPS_MKDIR ? 'd' : 'l', 0, 0);
+		add(m, op->path,
+		    op->kind == TORN_FSOPS_CREAT ? 'f' :
+		    op->kind == TORN_FSOPS_MKDIR ? 'd' : 'l', 0, 0);
 		break;
 	case TORN_FSOPS_WRITE:
 	case TORN_FSOPS_PWRITE:
@@ -449,7 +451,8 @@ static int seq2_persists(struct model *m, const struct torn_fsops_op *op1,
 			persist_name("fsync", dir, name, sizeof(name));
 			add_persist(p, &np, name, "fsync", dir);
 		}
-		if (np == before)	/* the same as the first: sync instead */
+		/* the same as the first: sync instead */
+		if (np == before)
 			add_persist(p, &np, "sync", "sync", NULL);
 	}
 	return np;

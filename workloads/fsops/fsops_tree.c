@@ -13,10 +13,12 @@
 /* O_NOATIME needs ownership or CAP_FOWNER; without either, do without. */
 static int open_quiet(int dirfd, const char *name, int flags)
 {
-	int fd = openat(dirfd, name, flags | O_NOATIME | O_CLOEXEC | O_NOFOLLOW);
+	int fd;
 
+	flags |= O_CLOEXEC | O_NOFOLLOW;
+	fd = openat(dirfd, name, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dirfd, name, flags);
 	return fd;
 }
 
