@@ -12,6 +12,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "run", cmd_run, "trace, enumerate crash states, check them: the whole job" },
 	{ "kit", cmd_kit, "build (or reuse) the guest kit and base PM images" },
 	{ "smoke", cmd_smoke, "boot a guest and check the DAX stack on an NVDIMM" },
 	{ "agent-call", cmd_agent_call, "boot a guest and send the agent one command" },
