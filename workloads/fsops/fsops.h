@@ -77,7 +77,7 @@ struct torn_fsops_pattern {
 struct torn_fsops_op {
 	enum torn_fsops_kind kind;
 	unsigned int line;	/* 1-based line in the source */
-	int atomic;		/* declared atomic: all before or all after */
+	int atomic;		/* declared atomic: all before or after */
 	/* what the op acts on (rename, link: the source; symlink: the link) */
 	const char *path;
 	const char *path2;	/* rename/link: the destination */
@@ -87,7 +87,7 @@ struct torn_fsops_op {
 	unsigned int mode;	/* creat, mkdir */
 	unsigned int flags;	/* TORN_FSOPS_KEEP_SIZE ... */
 	struct torn_fsops_pattern pattern;
-	const char *text;	/* canonical text, e.g. "atomic rename foo bar" */
+	const char *text;	/* canonical, e.g. "atomic rename foo bar" */
 };
 
 /* A parsed workload: ops[0] is operation 1 (the marker numbering). */
