@@ -69,6 +69,7 @@ struct check_run {
 	uint64_t done, by_verdict[5];
 	GHashTable *semantic;	/* distinct semantic hashes */
 	int stopping;
+	int boot_per_state;	/* benchmark baseline: a fresh guest per state */
 };
 
 struct checker {
@@ -491,6 +492,10 @@ static void *checker_main(void *p)
 					strlen(res.infra_detail) - 1);
 		}
 		record_verdict(c, &res, t1 - t0, t2 - t1, attempt > 2 ? 2 : attempt);
+		if (run->boot_per_state && c->vm) {
+			torn_vm_kill(c->vm);
+			c->vm = NULL;
+		}
 		pthread_mutex_lock(&run->lock);
 		c->has_job = 0;
 		pthread_cond_broadcast(&run->cond);
@@ -782,6 +787,7 @@ static void check_usage(FILE *f)
 		"  --checker CMD   the custom oracle's program (default: the workload's)\n"
 		"  --order O       trace (default), reverse, shuffle:SEED\n"
 		"  --limit N       check at most N states\n"
+		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"%s"
 		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure.\n",
@@ -822,6 +828,8 @@ int cmd_check(int argc, char **argv)
 		if (!strcmp(a, "--help")) {
 			check_usage(stdout);
 			return TORN_EXIT_OK;
+		} else if (!strcmp(a, "--boot-per-state")) {
+			run.boot_per_state = 1;
 		} else if (!strcmp(a, "--resume")) {
 			resume = 1;
 		} else if (a[0] != '-' && !run.dir) {

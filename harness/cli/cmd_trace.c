@@ -38,7 +38,9 @@ static void trace_usage(FILE *f)
 				" (filesystems only)");
 	fprintf(f, "\noptions:\n%s"
 		   "  --self-check                   run torn verify DIR afterwards\n"
-		   "  --no-pc                        do not record instruction addresses\n",
+		   "  --no-pc                        do not record instruction addresses\n"
+		   "  --untraced                     run the same session without the tracer\n"
+		   "                                 (the benchmark's baseline; writes meta.json only)\n",
 		guest_opts_usage);
 }
 
@@ -113,6 +115,7 @@ struct trace_run {
 	const char *out;
 	int self_check;
 	int pc;
+	int untraced;	/* benchmark baseline: no plugin at all */
 };
 
 /* Everything with a guest up: mount, kallsyms, START, workload, STOP. */
@@ -231,7 +234,7 @@ static int do_trace(struct trace_run *tr)
 
 	if (!tracer || !*tracer)
 		tracer = TORN_TRACER_PATH;
-	if (!*tracer || access(tracer, R_OK)) {
+	if (!tr->untraced && (!*tracer || access(tracer, R_OK))) {
 		fprintf(stderr, "torn: the tracer plugin was not built (no qemu-plugin.h? run scripts/setup)\n");
 		return TORN_EXIT_INFRA;
 	}
@@ -290,7 +293,7 @@ static int do_trace(struct trace_run *tr)
 	cfg.pm_size = TORN_KIT_PM_SIZE;
 	cfg.flush_mode = tr->o.flush_mode;
 	cfg.workdir = work;
-	cfg.plugin = plugin;
+	cfg.plugin = tr->untraced ? NULL : plugin;
 	cfg.boot_timeout_ms = (tr->o.timeout_s ? tr->o.timeout_s : 300) * 1000;
 	meta = g_string_new("{\n");
 	g_string_append_printf(meta, "  \"fs\": \"%s\",\n  \"flush_mode\": \"%s\",\n"
@@ -320,6 +323,13 @@ static int do_trace(struct trace_run *tr)
 		goto out;
 	}
 	torn_vm_stop(vm, 30000);
+	if (tr->untraced) {
+		g_string_append(meta, "  \"untraced\": true\n}\n");
+		write_text(tr->out, "meta.json", meta->str, meta->len);
+		printf("ran %s on %s untraced into %s\n", tr->wl->name,
+		       torn_fs_kind_name(tr->o.fs_kind), tr->out);
+		goto out;
+	}
 	if (access(final_out, R_OK) || access(base_out, R_OK)) {
 		fprintf(stderr, "torn: the tracer wrote no base.img/final.img snapshot\n");
 		ret = TORN_EXIT_INFRA;
@@ -372,6 +382,8 @@ int cmd_trace(int argc, char **argv)
 			return TORN_EXIT_OK;
 		} else if (!strcmp(argv[i], "--self-check")) {
 			tr.self_check = 1;
+		} else if (!strcmp(argv[i], "--untraced")) {
+			tr.untraced = 1;
 		} else if (!strcmp(argv[i], "--no-pc")) {
 			tr.pc = 0;
 		} else if ((!strcmp(argv[i], "--workload") ||
