@@ -23,5 +23,6 @@ int cmd_states(int argc, char **argv);
 int cmd_state_image(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_workloads(int argc, char **argv);
 
 #endif

@@ -17,7 +17,7 @@
 /* Built-in default: what `torn run` with no arguments does. */
 #define RUN_DEFAULT_FS "ext4-dax"
 #define RUN_DEFAULT_FLUSH "clwb"
-#define RUN_DEFAULT_WORKLOAD "files"
+#define RUN_DEFAULT_WORKLOAD "fsops-default"
 #define RUN_DEFAULT_ENGINE "prefix,subsets:1"
 #define RUN_DEFAULT_POINTS "fence"
 

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "guest_cli.h"
+#include "fsops.h"
 #include "registry.h"
 #include "trace.h"
 #include "verify.h"
@@ -166,6 +167,16 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 		has_flag(flags, "clwb") ? " clwb" : "");
 	g_free(flags);
 
+	if (tr->wl->fsops_text) {
+		const char *const put[] = { "write-file", "/tmp/workload.fsops",
+					    tr->wl->fsops_text, NULL };
+
+		if (guest_call(vm, 60000, put, NULL, &err)) {
+			fprintf(stderr, "torn: cannot copy the fsops workload into the guest: %s\n",
+				err.msg);
+			return TORN_EXIT_INFRA;
+		}
+	}
 	if (guest_call(vm, 60000, start, NULL, &err)) {
 		fprintf(stderr, "torn: START marker failed: %s\n", err.msg);
 		return TORN_EXIT_INFRA;
@@ -404,8 +415,36 @@ int cmd_trace(int argc, char **argv)
 		return TORN_EXIT_USAGE;
 	}
 	if (!wl)
-		wl = tr.o.fs_kind == TORN_FS_DEVDAX ? "pmem" : "files";
-	tr.wl = torn_workload_find(wl);
+		wl = tr.o.fs_kind == TORN_FS_DEVDAX ? "pmem" : "fsops-default";
+	if (!strncmp(wl, "fsops:", 6)) {
+		/* a user's own fsops file: parse it here, run it like the examples */
+		static struct torn_workload user;
+		struct torn_fsops *w = NULL;
+		struct torn_err err = { "" };
+		gchar *text = NULL;
+		gsize len;
+		GError *ge = NULL;
+
+		if (!g_file_get_contents(wl + 6, &text, &len, &ge)) {
+			fprintf(stderr, "torn trace: --workload: cannot read '%s': %s\n",
+				wl + 6, ge->message);
+			g_error_free(ge);
+			return TORN_EXIT_USAGE;
+		}
+		if (torn_fsops_parse(text, len, wl + 6, &w, &err)) {
+			fprintf(stderr, "torn trace: %s\n", err.msg);
+			g_free(text);
+			return TORN_EXIT_USAGE;
+		}
+		torn_fsops_free(w);
+		user = *torn_workload_find("fsops-default");
+		user.name = wl;
+		user.fsops_text = text; /* lives until exit */
+		user.summary = "a user's fsops file";
+		tr.wl = &user;
+	} else {
+		tr.wl = torn_workload_find(wl);
+	}
 	if (!tr.wl) {
 		fprintf(stderr, "torn trace: --workload '%s': unknown; 'torn trace --help' lists them\n",
 			wl);
