@@ -1,0 +1,43 @@
+/* torn-pm-pmlog-check TARGET: the custom oracle of pmlog and its seeded bugs. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "pm_util.h"
+#include "pmlog_fmt.h"
+
+int main(int argc, char **argv)
+{
+	static uint8_t img[PMLOG_SIZE];
+	struct pm_markers mk;
+	char path[4096], why[512] = "";
+	enum pm_load r;
+	size_t got;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s TARGET  (a mount point, a device-dax device or the log file)\n",
+			argv[0]);
+		return PM_ERROR;
+	}
+	if (pm_markers_from_env(&mk)) {
+		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
+			argv[0]);
+		return PM_ERROR;
+	}
+	if (pm_target_path(argv[1], PMLOG_FILE, path, sizeof(path))) {
+		fprintf(stderr, "%s: target path too long\n", argv[0]);
+		return PM_ERROR;
+	}
+	r = pm_load(path, img, sizeof(img), &got, why, sizeof(why));
+	if (r != PM_LOAD_OK) {
+		if (!mk.last_durable)
+			return PM_CONSISTENT; /* nothing was promised yet */
+		printf("%" PRIu64 " appends acknowledged, but %s\n",
+		       mk.last_durable, why);
+		return PM_INCONSISTENT;
+	}
+	if (pmlog_verify(img, got, mk.last_durable, why, sizeof(why))) {
+		printf("%s\n", why);
+		return PM_INCONSISTENT;
+	}
+	return PM_CONSISTENT;
+}
