@@ -48,9 +48,85 @@ const char *pm_flush_name(enum pm_flush_insn f)
 	return "?";
 }
 
+FILE *pm_rec;
+static const uint8_t *rec_base;
+static size_t rec_len;
+
+void pm_rec_start(struct pm_map *m)
+{
+	const char *path = getenv("TORN_PM_RECORD");
+	const char *flush = getenv("TORN_PM_FLUSH");
+
+	if (!m->host || !path || !*path)
+		return;
+	if (flush && !strcmp(flush, "clflush"))
+		m->flush = PM_CLFLUSH;
+	else if (flush && !strcmp(flush, "clflushopt"))
+		m->flush = PM_CLFLUSHOPT;
+	pm_rec = fopen(path, "w");
+	if (!pm_rec) {
+		fprintf(stderr, "TORN_PM_RECORD %s: %s\n", path, strerror(errno));
+		return;
+	}
+	fprintf(pm_rec, "# %s\n", pm_flush_name(m->flush));
+	rec_base = m->base;
+	rec_len = m->len;
+}
+
+void pm_rec_stop(void)
+{
+	if (pm_rec)
+		fclose(pm_rec);
+	pm_rec = NULL;
+}
+
+/* p's offset in the recorded mapping, or -1 (outside: not recorded). */
+static long long rec_off(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)rec_base;
+
+	if (a < b || a + n > b + rec_len)
+		return -1;
+	return (long long)(a - b);
+}
+
+void pm_rec_store(const void *p, size_t n)
+{
+	long long off = rec_off(p, n);
+	size_t i;
+
+	if (off < 0)
+		return;
+	fprintf(pm_rec, "store 0x%llx %zu ", off, n);
+	for (i = 0; i < n; i++)
+		fprintf(pm_rec, "%02x", ((const uint8_t *)p)[i]);
+	fputc('\n', pm_rec);
+}
+
+void pm_rec_flush(enum pm_flush_insn f, const void *p)
+{
+	long long off = rec_off(p, 1);
+
+	if (off >= 0)
+		fprintf(pm_rec, "flush %s 0x%llx\n", pm_flush_name(f), off);
+}
+
+void pm_rec_fence(void)
+{
+	fprintf(pm_rec, "fence sfence\n");
+}
+
+void pm_rec_mark(uint32_t id, uint64_t arg)
+{
+	fprintf(pm_rec, "mark %u %llu\n", id, (unsigned long long)arg);
+}
+
 void pm_flush_line(const struct pm_map *m, const void *p)
 {
 	volatile char *line = (volatile char *)((uintptr_t)p & ~(uintptr_t)63);
+
+	if (__builtin_expect(pm_rec != NULL, 0))
+		pm_rec_flush(m->flush, (const void *)line);
 
 	switch (m->flush) {
 	case PM_CLWB:
@@ -160,6 +236,7 @@ int pm_map_open(struct pm_map *m, const char *path, size_t len, int host,
 		goto fail;
 	}
 	m->base = p;
+	pm_rec_start(m);
 	return 0;
 fail:
 	close(m->fd);
@@ -171,6 +248,7 @@ int pm_map_close(struct pm_map *m)
 {
 	int ret = 0;
 
+	pm_rec_stop();
 	if (m->base && m->host && msync(m->base, m->map_len, MS_SYNC))
 		ret = -1;
 	if (m->base)
@@ -185,16 +263,22 @@ int pm_map_close(struct pm_map *m)
 void pm_op_begin(uint64_t i, const char *what)
 {
 	torn_mark(TORN_MARK_ID_OP_BEGIN, i, what, strlen(what));
+	if (pm_rec)
+		pm_rec_mark(TORN_MARK_ID_OP_BEGIN, i);
 }
 
 void pm_op_end(uint64_t i)
 {
 	torn_mark(TORN_MARK_ID_OP_END, i, NULL, 0);
+	if (pm_rec)
+		pm_rec_mark(TORN_MARK_ID_OP_END, i);
 }
 
 void pm_durable(uint64_t i, const char *what)
 {
 	torn_mark(TORN_MARK_ID_DURABLE, i, what, strlen(what));
+	if (pm_rec)
+		pm_rec_mark(TORN_MARK_ID_DURABLE, i);
 }
 
 int pm_parse_args(int argc, char **argv, const char *def_target,
@@ -253,9 +337,11 @@ static int parse_u64(const char *s, const char *end, uint64_t *v)
 	if (s == end)
 		return -1;
 	for (; s < end; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (*s < '0' || *s > '9' || x > (UINT64_MAX - d) / 10)
 			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
+		x = x * 10 + d;
 	}
 	*v = x;
 	return 0;

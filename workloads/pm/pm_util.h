@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "torn_mark.h"
 
@@ -69,10 +70,30 @@ int pm_map_open(struct pm_map *m, const char *path, size_t len, int host,
 /* Unmap (host mode: msync the whole file first) and close. */
 int pm_map_close(struct pm_map *m);
 
+/*
+ * Recording, for the host unit tests only (tests/pm): in host mode with
+ * TORN_PM_RECORD=FILE in the environment, a workload writes what it
+ * stores, flushes, fences and marks to FILE as records of torn's trace
+ * text form (harness/trace/trace.h, no header line), offsets relative to
+ * the start of its mapping; TORN_PM_FLUSH=clwb|clflushopt|clflush picks
+ * the flush instruction.  The tests replay these traces through the
+ * injectors and judge every crash state with the checker's own logic.
+ * In a guest pm_rec is NULL and costs one load and branch per store.
+ */
+extern FILE *pm_rec;
+void pm_rec_start(struct pm_map *m);
+void pm_rec_stop(void);
+void pm_rec_store(const void *p, size_t n);
+void pm_rec_flush(enum pm_flush_insn f, const void *p);
+void pm_rec_fence(void);
+void pm_rec_mark(uint32_t id, uint64_t arg);
+
 /* Stores that the compiler keeps as they are, in program order. */
 static inline void pm_store64(void *p, uint64_t v)
 {
 	*(volatile uint64_t *)p = v;
+	if (__builtin_expect(pm_rec != NULL, 0))
+		pm_rec_store(p, 8);
 }
 
 /* One 16-byte store (movdqa): p must be 16-byte aligned. */
@@ -83,6 +104,8 @@ static inline void pm_store128(void *p, uint64_t lo, uint64_t hi)
 
 	__asm__ __volatile__("movdqa %1, %0" : "=m"(*(v2di *)p) : "x"(v)
 			     : "memory");
+	if (__builtin_expect(pm_rec != NULL, 0))
+		pm_rec_store(p, 16);
 }
 
 /* Write back the line holding p (clwb / clflushopt / clflush). */
@@ -93,6 +116,8 @@ void pm_flush_range(const struct pm_map *m, const void *p, size_t len);
 static inline void pm_fence(void)
 {
 	__asm__ __volatile__("sfence" ::: "memory");
+	if (__builtin_expect(pm_rec != NULL, 0))
+		pm_rec_fence();
 }
 
 /* pm_flush_range, then pm_fence. */
