@@ -53,8 +53,8 @@ static inline const char *pm_path(char *buf, size_t len, const char *name)
  * NULL-terminated, may be NULL); its stdout into out (may be NULL).
  * Returns the exit status, or 128 + signal.
  */
-static inline int pm_run(const char *const *argv, const char *const *env, char *out,
-		  size_t outlen)
+static inline int pm_run(const char *const *argv, const char *const *env,
+			 char *out, size_t outlen)
 {
 	int fds[2], status;
 	size_t got = 0;

@@ -1,4 +1,4 @@
-/* pmemobj-kv's checker: passes the pool the workload leaves, fails damaged maps. */
+/* pmemobj-kv's checker: passes the workload's pool, fails damaged maps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,7 +201,8 @@ static void test_checker_program(void **state)
 	char out[1024];
 	const char *on_dir[] = { KV_CHECK_BIN, pm_dir, NULL };
 	const char *done[] = {
-		"TORN_MARKERS=3:1 4:1 5:1 3:2 4:2 5:2 3:3 4:3 5:3 3:4 4:4 5:4 3:5 4:5 5:5 3:6 4:6 5:6",
+		"TORN_MARKERS=3:1 4:1 5:1 3:2 4:2 5:2 3:3 4:3 5:3 "
+		"3:4 4:4 5:4 3:5 4:5 5:5 3:6 4:6 5:6",
 		NULL };
 	const char *early[] = { "TORN_MARKERS=3:1 4:1 5:1 3:2", NULL };
 

@@ -1,4 +1,4 @@
-/* mmap-msync's checker: passes the file the workload leaves, fails lost or torn writes. */
+/* mmap-msync's checker: passes the workload's file, fails lost writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

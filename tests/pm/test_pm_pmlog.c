@@ -1,4 +1,4 @@
-/* pmlog's checker: passes the logs the workloads leave, fails hand-made crash images. */
+/* pmlog's checker: passes the workloads' logs, fails hand-made crashes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

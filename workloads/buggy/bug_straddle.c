@@ -1,4 +1,4 @@
-/* torn-bug-straddle: pmlog whose flush loop misses a straddling record's last line. */
+/* torn-bug-straddle: pmlog whose flush loop misses a record's last line. */
 #include "pmlog.h"
 
 /*

@@ -10,7 +10,8 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s TARGET  (a mount point, a device-dax device or the pool file)\n",
+		fprintf(stderr,
+			"usage: %s TARGET (mount point, device-dax or pool file)\n",
 			argv[0]);
 		return PM_ERROR;
 	}

@@ -1,4 +1,4 @@
-/* pmemobj-kv: a libpmemobj transactional hash map, its model and its checker. */
+/* pmemobj-kv: a libpmemobj transactional hash map, its model, its checker. */
 #include "kv_fmt.h"
 
 #include <errno.h>
@@ -138,14 +138,17 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 
 	*n = 0;
 	if (pmemobj_root_size(pop) < sizeof(struct kv_root)) {
-		snprintf(why, whylen, "the root object is missing (%zu bytes)",
+		snprintf(why, whylen,
+			 "the root object is missing (%zu bytes)",
 			 pmemobj_root_size(pop));
 		return PM_INCONSISTENT;
 	}
 	root = pmemobj_root(pop, sizeof(struct kv_root));
 	r = pmemobj_direct(root);
 	if (!r || r->magic != KV_ROOT_MAGIC || r->nbuckets != KV_BUCKETS) {
-		snprintf(why, whylen, "the root object is not set up (magic %#" PRIx64 ", %" PRIu64 " buckets)",
+		snprintf(why, whylen,
+			 "the root object is not set up (magic %#" PRIx64
+			 ", %" PRIu64 " buckets)",
 			 r ? r->magic : 0, r ? r->nbuckets : 0);
 		return PM_INCONSISTENT;
 	}
@@ -154,13 +157,15 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 		if (pmemobj_type_num(o) != KV_TYPE_ENTRY)
 			continue;
 		if (n_alloc == KV_MAX_ENTRIES) {
-			snprintf(why, whylen, "more than %u entry objects are allocated",
+			snprintf(why, whylen,
+				 "more than %u entry objects are allocated",
 				 KV_MAX_ENTRIES);
 			return PM_INCONSISTENT;
 		}
 		if (pmemobj_alloc_usable_size(o) < sizeof(struct kv_entry)) {
-			snprintf(why, whylen, "entry object at %#" PRIx64 " has only %zu bytes",
-				 o.off, pmemobj_alloc_usable_size(o));
+			snprintf(why, whylen, "entry object at %#" PRIx64
+				 " has only %zu bytes", o.off,
+				 pmemobj_alloc_usable_size(o));
 			return PM_INCONSISTENT;
 		}
 		oids[n_alloc++] = o;
@@ -171,26 +176,29 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 			const struct kv_entry *e;
 
 			if (k < 0) {
-				snprintf(why, whylen, "bucket %" PRIu64 " links offset %#" PRIx64 ", not an allocated entry",
-					 b, o.off);
+				snprintf(why, whylen, "bucket %" PRIu64
+					 " links offset %#" PRIx64
+					 ", not an allocated entry", b, o.off);
 				return PM_INCONSISTENT;
 			}
 			if (seen[k]) {
-				snprintf(why, whylen, "entry at %#" PRIx64 " is linked twice (a cycle?)",
-					 o.off);
+				snprintf(why, whylen, "entry at %#" PRIx64
+					 " is linked twice (a cycle?)", o.off);
 				return PM_INCONSISTENT;
 			}
 			seen[k] = 1;
 			e = pmemobj_direct(o);
 			if (e->key % KV_BUCKETS != b || e->vlen > KV_VAL_MAX) {
-				snprintf(why, whylen, "entry at %#" PRIx64 " (key %" PRIu64 ", value length %" PRIu64 ") does not belong in bucket %" PRIu64,
-					 o.off, e->key, e->vlen, b);
+				snprintf(why, whylen, "entry at %#" PRIx64
+					 " (key %" PRIu64 ", value length %"
+					 PRIu64 ") does not belong in bucket %"
+					 PRIu64, o.off, e->key, e->vlen, b);
 				return PM_INCONSISTENT;
 			}
 			for (i = 0; i < count; i++)
 				if (pairs[i].key == e->key) {
-					snprintf(why, whylen, "key %" PRIu64 " is in the map twice",
-						 e->key);
+					snprintf(why, whylen, "key %" PRIu64
+						 " is in the map twice", e->key);
 					return PM_INCONSISTENT;
 				}
 			pairs[count].key = e->key;
@@ -204,13 +212,15 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 		if (!seen[i]) {
 			const struct kv_entry *e = pmemobj_direct(oids[i]);
 
-			snprintf(why, whylen, "entry object at %#" PRIx64 " (key %" PRIu64 ") is allocated but not linked: a leak",
+			snprintf(why, whylen, "entry object at %#" PRIx64
+				 " (key %" PRIu64
+				 ") is allocated but not linked: a leak",
 				 oids[i].off, e->key);
 			return PM_INCONSISTENT;
 		}
 	if (r->count != count) {
-		snprintf(why, whylen, "the root counts %" PRIu64 " entries, the buckets hold %zu",
-			 r->count, count);
+		snprintf(why, whylen, "the root counts %" PRIu64
+			 " entries, the buckets hold %zu", r->count, count);
 		return PM_INCONSISTENT;
 	}
 	qsort(pairs, count, sizeof(pairs[0]), pair_cmp);
@@ -265,14 +275,14 @@ static int check_pool(const char *path, const struct pm_markers *mk,
 	if (hi < lo)
 		hi = lo;
 	if (lo > KV_PUTS || hi > KV_PUTS) {
-		snprintf(why, whylen, "markers name put %" PRIu64 ", the workload makes %u",
-			 hi, KV_PUTS);
+		snprintf(why, whylen, "markers name put %" PRIu64
+			 ", the workload makes %u", hi, KV_PUTS);
 		return PM_ERROR;
 	}
 	pop = pmemobj_open(path, KV_LAYOUT);
 	if (!pop) {
-		snprintf(why, whylen, "pmemobj_open after put %" PRIu64 " began: %s",
-			 mk->last_begin, pmemobj_errormsg());
+		snprintf(why, whylen, "pmemobj_open after put %" PRIu64
+			 " began: %s", mk->last_begin, pmemobj_errormsg());
 		return PM_INCONSISTENT;
 	}
 	ret = kv_walk(pop, got, &n, why, whylen);
@@ -288,7 +298,9 @@ static int check_pool(const char *path, const struct pm_markers *mk,
 		describe(got, n, have, sizeof(have));
 		nw = kv_model((unsigned int)lo, want);
 		describe(want, nw, at, sizeof(at));
-		snprintf(why, whylen, "map {%s} is no state from put %" PRIu64 " (acknowledged) to put %" PRIu64 " (begun); after put %" PRIu64 " it is {%s}",
+		snprintf(why, whylen, "map {%s} is no state from put %" PRIu64
+			 " (acknowledged) to put %" PRIu64
+			 " (begun); after put %" PRIu64 " it is {%s}",
 			 have, lo, hi, lo, at);
 		return PM_INCONSISTENT;
 	}
@@ -354,7 +366,8 @@ int kv_check(const char *path, const struct pm_markers *mk, char *why,
 			return PM_ERROR;
 		}
 	if (WIFSIGNALED(status)) {
-		snprintf(why, whylen, "opening and walking the recovered pool died of signal %d (%s)",
+		snprintf(why, whylen,
+			 "opening and walking the recovered pool died of signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 		return PM_INCONSISTENT;
 	}

@@ -1,4 +1,4 @@
-/* pmemobj-kv: a libpmemobj transactional hash map, its model and its checker. */
+/* pmemobj-kv: a libpmemobj transactional hash map, its model, its checker. */
 #ifndef TORN_KV_FMT_H
 #define TORN_KV_FMT_H
 

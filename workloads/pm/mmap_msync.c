@@ -1,4 +1,4 @@
-/* torn-pm-mmap-msync: writes through a plain shared mapping, each acknowledged after msync. */
+/* torn-pm-mmap-msync: writes through a shared mapping, acked after msync. */
 #include "mmsync.h"
 
 int main(int argc, char **argv)

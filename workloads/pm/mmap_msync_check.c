@@ -1,4 +1,4 @@
-/* torn-pm-mmap-msync-check TARGET: the custom oracle of mmap-msync and bug-mmap-nomsync. */
+/* torn-pm-mmap-msync-check TARGET: oracle of mmap-msync and bug-nomsync. */
 #include <inttypes.h>
 #include <stdio.h>
 

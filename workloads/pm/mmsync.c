@@ -1,4 +1,4 @@
-/* mmap-msync: records written through a plain shared mapping, made durable by msync. */
+/* mmap-msync: records through a shared mapping, made durable by msync. */
 #include "mmsync.h"
 
 #include <errno.h>

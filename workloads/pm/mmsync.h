@@ -1,4 +1,4 @@
-/* mmap-msync: records written through a plain shared mapping, made durable by msync. */
+/* mmap-msync: records through a shared mapping, made durable by msync. */
 #ifndef TORN_MMSYNC_H
 #define TORN_MMSYNC_H
 

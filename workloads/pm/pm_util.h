@@ -1,4 +1,4 @@
-/* What the PM workloads and their checkers share: mapping, flushing, markers. */
+/* What the PM workloads and checkers share: mapping, flushing, markers. */
 #ifndef TORN_PM_UTIL_H
 #define TORN_PM_UTIL_H
 

@@ -1,4 +1,4 @@
-/* torn-pm-pmlog-check TARGET: the custom oracle of pmlog and its seeded bugs. */
+/* torn-pm-pmlog-check TARGET: the custom oracle of pmlog and its bugs. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -14,7 +14,8 @@ int main(int argc, char **argv)
 	size_t got;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s TARGET  (a mount point, a device-dax device or the log file)\n",
+		fprintf(stderr,
+			"usage: %s TARGET (mount point, device-dax or log file)\n",
 			argv[0]);
 		return PM_ERROR;
 	}

@@ -1,4 +1,4 @@
-/* pmlog: the on-media format of the append-only record log, and its verifier. */
+/* pmlog: the on-media format of the append-only log, and its verifier. */
 #ifndef TORN_PMLOG_FMT_H
 #define TORN_PMLOG_FMT_H
 

@@ -109,7 +109,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!is_pmem && !l.host) {
-		fprintf(stderr, "%s: %s is not persistent memory (no MAP_SYNC); --host for a plain file\n",
+		fprintf(stderr,
+			"%s: %s is not pmem (no MAP_SYNC); --host for a plain file\n",
 			argv[0], target);
 		pmem_unmap(l.base, mapped);
 		return 1;
