@@ -70,6 +70,7 @@ struct check_run {
 	GHashTable *semantic;	/* distinct semantic hashes */
 	int stopping;
 	int boot_per_state;	/* benchmark baseline: a fresh guest per state */
+	long long t_start;	/* now_ms() when checking began */
 };
 
 struct checker {
@@ -408,9 +409,9 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 		PUT(",\"error\":");
 		oracle_json_string(&buf, &len, &cap, res->infra_detail);
 	}
-	PUT(",\"ms\":{\"restore\":%lld,\"check\":%lld},\"attempts\":%d,"
-	    "\"checker\":%d}\n",
-	    restore_ms, check_ms, attempts, c->idx);
+	PUT(",\"ms\":{\"restore\":%lld,\"check\":%lld},\"at_ms\":%lld,"
+	    "\"attempts\":%d,\"checker\":%d}\n",
+	    restore_ms, check_ms, now_ms() - run->t_start, attempts, c->idx);
 #undef PUT
 	pthread_mutex_lock(&run->lock);
 	/* one write() per line with O_APPEND: a dying torn leaves whole lines */
@@ -815,6 +816,8 @@ int cmd_check(int argc, char **argv)
 	uint64_t skipped = 0, dispatched = 0;
 	long long t_start = now_ms();
 	struct stat st;
+
+	run.t_start = t_start;
 
 	torn_states_opts_init(&so);
 	for (i = 1; i < argc; i++) {
