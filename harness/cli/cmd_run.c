@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "guest_cli.h"
 #include "registry.h"
+#include "verify.h"
 
 /* Built-in default: what `torn run` with no arguments does. */
 #define RUN_DEFAULT_FS "ext4-dax"
@@ -276,18 +277,21 @@ int cmd_run(int argc, char **argv)
 	OPT(tv, "--kernel", s.kernel);
 	OPT(tv, "--modules", s.modules);
 	OPT(tv, "--cache", s.cache);
-	g_ptr_array_add(tv, "--self-check");
 	g_ptr_array_add(tv, NULL);
 	fprintf(stderr, "torn run: %s on %s, flush %s, engines %s, points %s -> %s\n",
 		s.workload, s.fs, s.flush, s.engine, s.points, s.out);
 	ret = cmd_trace(tv->len - 1, (char **)tv->pdata);
 	g_ptr_array_unref(tv);
-	if (ret == TORN_EXIT_FAIL) {
-		fprintf(stderr, "torn run: the tracer's self-check failed: the trace cannot be trusted\n");
-		ret = TORN_EXIT_INFRA;
-	}
 	if (ret)
 		goto out;
+	ret = verify_run_dir(s.out, !strcmp(s.flush, "eadr"), stdout);
+	if (ret < 0 || (ret & (VERIFY_REPLAY | VERIFY_UNRESOLVED))) {
+		fprintf(stderr, "torn run: the tracer's self-check failed: the trace cannot be trusted\n");
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	if (ret & VERIFY_DURABILITY)
+		fprintf(stderr, "torn run: warning: the workload acknowledged data that was not flushed and fenced; checking the crash states\n");
 
 	/* states and checking */
 	cv = g_ptr_array_new();

@@ -218,7 +218,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 	struct report_ctx rc = { .out = out };
 	size_t nranges, i, viol, durable = 0;
 	uint64_t diff;
-	int ok = 1, ret;
+	int failed = 0, ret;
 
 	snprintf(path, sizeof(path), "%s/trace.torn", dir);
 	ret = torn_trace_load(path, &t, &err);
@@ -242,7 +242,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 			(unsigned long long)st.bytes_stored,
 			(unsigned long long)st.lines_touched);
 	} else {
-		ok = 0;
+		failed |= VERIFY_REPLAY;
 		fprintf(out, "FAIL replay: %llu bytes differ from final.img; first ranges:\n",
 			(unsigned long long)diff);
 		for (i = 0; i < nranges; i++)
@@ -251,7 +251,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 				(unsigned long long)ranges[i].length);
 	}
 	if (st.records[TORN_REC_UNRESOLVED]) {
-		ok = 0;
+		failed |= VERIFY_UNRESOLVED;
 		fprintf(out, "FAIL flushes: %llu flushes could not be translated to a physical line\n",
 			(unsigned long long)st.records[TORN_REC_UNRESOLVED]);
 	} else {
@@ -265,7 +265,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 	rc.recs = torn_trace_get_records(t);
 	viol = verify_durability(t, eadr, print_violation, &rc);
 	if (viol) {
-		ok = 0;
+		failed |= VERIFY_DURABILITY;
 		fprintf(out, "FAIL durability points: %zu lines not persistent at %zu markers (first 20 above)\n",
 			viol, durable);
 	} else {
@@ -275,7 +275,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 	munmap((void *)base, h->pm_size);
 	munmap((void *)final, h->pm_size);
 	torn_trace_free(t);
-	return ok ? 0 : 1;
+	return failed;
 out_fail:
 	if (base)
 		munmap((void *)base, h->pm_size);

@@ -49,7 +49,17 @@ size_t verify_durability(const struct torn_trace *t, int eadr,
 					void *ctx),
 			 void *ctx);
 
-/* Run both checks on run directory dir, printing results on out. */
+#define VERIFY_REPLAY 0x1	/* base + stores != final: the tracer missed writes */
+#define VERIFY_UNRESOLVED 0x2	/* flushes the tracer could not place */
+#define VERIFY_DURABILITY 0x4	/* acknowledged data not flushed and fenced */
+
+/*
+ * Run the checks on run directory dir, printing results on out.  Returns
+ * -1 when the directory cannot be read, else the VERIFY_* bits of the
+ * checks that failed (0: all held).  The first two judge the tracer; the
+ * third judges the workload and the kernel under it, so a seeded bug
+ * fails it by design.
+ */
 int verify_run_dir(const char *dir, int eadr, FILE *out);
 
 #endif
