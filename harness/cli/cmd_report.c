@@ -1,0 +1,118 @@
+/* torn report: summarize a checked run; JUnit XML and HTML for CI and people. */
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+
+/* Also in cli.h once the command is wired in; repeated here until then. */
+int cmd_report(int argc, char **argv);
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: torn report DIR [--junit FILE] [--html FILE] [--no-enumerate]\n"
+		"Summarizes the checked run in DIR on stdout: states by verdict, per\n"
+		"oracle, per crash point, unique images and semantic states, dedup\n"
+		"ratios, time per stage, and the failing states with their replay\n"
+		"commands.\n\n"
+		"  --junit FILE     also write JUnit XML (one testcase per oracle)\n"
+		"  --html FILE      also write one self-contained HTML page\n"
+		"  --no-enumerate   do not enumerate the crash states again (no\n"
+		"                   generated/unique figures; faster on huge runs)\n\n"
+		"Exit status: 0 every state consistent, 1 a state was not, 2 usage,\n"
+		"3 no verdicts.jsonl, an output not written, or only timeouts/errors.\n");
+}
+
+/* Render into path through a temporary file, so a reader never sees half. */
+static int write_output(const struct torn_report *r, const char *path,
+			int (*render)(const struct torn_report *, FILE *))
+{
+	char *tmp = g_strdup_printf("%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "we");
+	int ret;
+
+	if (!f) {
+		fprintf(stderr, "torn report: cannot write %s: %s\n", tmp,
+			strerror(errno));
+		g_free(tmp);
+		return -1;
+	}
+	ret = render(r, f);
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		fprintf(stderr, "torn report: cannot write %s: %s\n", path,
+			strerror(-ret));
+		unlink(tmp);
+	}
+	g_free(tmp);
+	return ret ? -1 : 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct torn_report_opts o = { .enumerate = true };
+	struct torn_err err = { "" };
+	struct torn_report *r;
+	const char *dir = NULL, *junit = NULL, *html = NULL;
+	int i, ret;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help")) {
+			report_usage(stdout);
+			return TORN_EXIT_OK;
+		} else if (!strcmp(a, "--no-enumerate")) {
+			o.enumerate = false;
+		} else if ((!strcmp(a, "--junit") || !strcmp(a, "--html")) &&
+			   i + 1 < argc) {
+			if (!strcmp(a, "--junit"))
+				junit = argv[++i];
+			else
+				html = argv[++i];
+		} else if (a[0] != '-' && !dir) {
+			dir = a;
+		} else {
+			fprintf(stderr, "torn report: unknown option, missing value or second directory '%s'\n",
+				a);
+			report_usage(stderr);
+			return TORN_EXIT_USAGE;
+		}
+	}
+	if (!dir) {
+		report_usage(stderr);
+		return TORN_EXIT_USAGE;
+	}
+	ret = torn_report_load(dir, &o, &r, &err);
+	if (ret) {
+		fprintf(stderr, "torn report: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	for (k = 0; k < r->n_notes; k++)
+		fprintf(stderr, "torn report: %s\n", r->notes[k]);
+	ret = TORN_EXIT_OK;
+	if (torn_report_write_text(r, stdout))
+		ret = TORN_EXIT_INFRA;
+	if (junit && write_output(r, junit, torn_report_write_junit))
+		ret = TORN_EXIT_INFRA;
+	if (html && write_output(r, html, torn_report_write_html))
+		ret = TORN_EXIT_INFRA;
+	if (!ret && r->failing) {
+		/* as torn check: timeouts and errors alone are infrastructure */
+		ret = r->by_verdict[TORN_V_INCONSISTENT] ||
+				      r->by_verdict[TORN_V_UNRECOVERABLE] ?
+			      TORN_EXIT_FAIL :
+			      TORN_EXIT_INFRA;
+	}
+	torn_report_free(r);
+	return ret;
+}

@@ -1,0 +1,185 @@
+/* Escaping run data for terminals, XML and HTML; small shared helpers. */
+#include <glib.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "trace.h"
+
+size_t report_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t n, i;
+
+	if (!len)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+void report_put_term(FILE *f, const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, shown = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = report_utf8_seq(p + i, len - i, &cp);
+
+		if (max && shown >= max) {
+			fputs("...", f);
+			return;
+		}
+		if (!n || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp < 0xa0)) {
+			/* C0, DEL, C1 controls and stray bytes */
+			if (!n)
+				n = 1;
+			while (n--)
+				fprintf(f, "\\x%02x", p[i++]);
+		} else {
+			fwrite(p + i, 1, n, f);
+			i += n;
+		}
+		shown++;
+	}
+}
+
+void report_put_xml(FILE *f, const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, shown = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = report_utf8_seq(p + i, len - i, &cp);
+
+		if (max && shown >= max) {
+			fputs("...", f);
+			return;
+		}
+		shown++;
+		if (!n) {
+			fputs("\xef\xbf\xbd", f); /* U+FFFD */
+			i++;
+			continue;
+		}
+		i += n;
+		switch (cp) {
+		case '&': fputs("&amp;", f); continue;
+		case '<': fputs("&lt;", f); continue;
+		case '>': fputs("&gt;", f); continue;
+		case '"': fputs("&quot;", f); continue;
+		case '\'': fputs("&#39;", f); continue;
+		case '\t': case '\n': case '\r':
+			fprintf(f, "&#%u;", cp);
+			continue;
+		}
+		if (cp < 0x20 || cp == 0x7f || cp == 0xfffe || cp == 0xffff)
+			fprintf(f, "\\x%02x", cp < 0x100 ? cp : cp & 0xff);
+		else
+			fwrite(p + i - n, 1, n, f);
+	}
+}
+
+void report_put_xmls(FILE *f, const char *s)
+{
+	report_put_xml(f, s, strlen(s), 0);
+}
+
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && !strchr("%+,-./:=@_", *s))
+			return false;
+	return true;
+}
+
+char *report_replay_command(const char *dir, const char *id)
+{
+	GString *s = g_string_new("torn replay ");
+	const char *p;
+
+	if (shell_safe(dir)) {
+		g_string_append(s, dir);
+	} else {
+		g_string_append_c(s, '\'');
+		for (p = dir; *p; p++)
+			if (*p == '\'')
+				g_string_append(s, "'\\''");
+			else
+				g_string_append_c(s, *p);
+		g_string_append_c(s, '\'');
+	}
+	/* the loader keeps only canonical ids: digits, engine, digits */
+	g_string_append_printf(s, " %s", id);
+	return g_string_free(s, FALSE);
+}
+
+void report_point_kind(const struct torn_report_point *p, char *buf,
+		       size_t size)
+{
+	switch (p->kind) {
+	case TORN_REC_FENCE:
+		snprintf(buf, size, "fence %s", torn_fence_kind_name(p->sub));
+		break;
+	case TORN_REC_FLUSH:
+		snprintf(buf, size, "flush %s", torn_flush_kind_name(p->sub));
+		break;
+	case TORN_REC_UNRESOLVED:
+		snprintf(buf, size, "unresolved %s",
+			 torn_flush_kind_name(p->sub));
+		break;
+	case TORN_REC_END:
+		snprintf(buf, size, "end of trace");
+		break;
+	case 0:
+		snprintf(buf, size, "?");
+		break;
+	default:
+		snprintf(buf, size, "%s", torn_record_kind_name(p->kind));
+		break;
+	}
+}
+
+const char *report_mark_name(uint32_t id)
+{
+	switch (id) {
+	case TORN_MARK_START: return "START";
+	case TORN_MARK_STOP: return "STOP";
+	case TORN_MARK_OP_BEGIN: return "OP_BEGIN";
+	case TORN_MARK_OP_END: return "OP_END";
+	case TORN_MARK_DURABLE: return "DURABLE";
+	}
+	return NULL;
+}

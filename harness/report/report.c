@@ -1,0 +1,1450 @@
+/* torn report: read a run directory into a summary (report.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "report.h"
+#include "report_int.h"
+#include "states.h"
+#include "trace.h"
+
+/* A line longer than this is not a verdict (check writes a few KB). */
+#define VERDICT_LINE_MAX (16u << 20)
+
+static const char *const verdict_names[TORN_V_COUNT] = {
+	"consistent", "inconsistent", "unrecoverable", "timeout", "error",
+};
+
+const char *torn_verdict_name(int verdict)
+{
+	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict] :
+							"?";
+}
+
+/* What the loader keeps of every verdict, for dedup figures and matching. */
+struct vstate {
+	uint64_t point;
+	struct torn_hash128 hash;
+	bool has_hash;
+	uint8_t match;		/* 0 not seen, 1 matched, 2 other hash */
+};
+
+struct loader {
+	struct torn_report *r;
+	const struct torn_report_opts *o;
+	struct torn_trace *trace;
+	GHashTable *ids;	/* state id -> index into vstates + 1 */
+	GArray *vstates;
+	GHashTable *point_idx;	/* seq -> index into points + 1 */
+	GArray *points;
+	GHashTable *semantic;	/* distinct semantic hashes */
+	GHashTable *checkers;
+	GArray *failures;
+	bool noted_oracles, noted_engines;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void note(struct torn_report *r, const char *fmt, ...)
+{
+	char **notes = realloc(r->notes, (r->n_notes + 1) * sizeof(*notes));
+	va_list ap;
+
+	if (!notes)
+		return;
+	r->notes = notes;
+	va_start(ap, fmt);
+	r->notes[r->n_notes] = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r->n_notes++;
+}
+
+static void copy_str(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static char *path_in(const struct torn_report *r, const char *name)
+{
+	return g_strdup_printf("%s/%s", r->dir, name);
+}
+
+/* ---- meta.json ------------------------------------------------------- */
+
+static void meta_string(const struct torn_json *m, const char *key, char *dst,
+			size_t size)
+{
+	size_t len;
+	const char *s = torn_json_get_member_string(m, key, &len);
+
+	if (s)
+		copy_str(dst, size, s, len);
+}
+
+static int64_t meta_ms(const struct torn_json *m, const char *key)
+{
+	int64_t v;
+
+	if (torn_json_get_int64(torn_json_get(m, key), &v) || v < 0)
+		return -1;
+	return v;
+}
+
+static void load_meta(struct torn_report *r)
+{
+	char *path = path_in(r, "meta.json");
+	struct torn_err err = { "" };
+	struct torn_json *m = NULL;
+	gchar *text = NULL;
+	gsize len;
+	GError *e = NULL;
+
+	if (!g_file_get_contents(path, &text, &len, &e)) {
+		note(r, "%s: %s; fs, flush mode, workload and trace times unknown",
+		     path, e->message);
+		g_error_free(e);
+		goto out;
+	}
+	if (torn_json_parse(text, len, &m, &err) ||
+	    torn_json_get_type(m) != TORN_JSON_OBJECT) {
+		note(r, "%s: not a JSON object (%s); run facts unknown", path,
+		     err.msg[0] ? err.msg : "another type");
+		goto out;
+	}
+	meta_string(m, "fs", r->fs, sizeof(r->fs));
+	meta_string(m, "flush_mode", r->flush_mode, sizeof(r->flush_mode));
+	meta_string(m, "workload", r->workload, sizeof(r->workload));
+	meta_string(m, "kernel", r->kernel, sizeof(r->kernel));
+	r->boot_ms = meta_ms(m, "boot_ms");
+	r->workload_ms = meta_ms(m, "workload_ms");
+out:
+	torn_json_free(m);
+	g_free(text);
+	g_free(path);
+}
+
+/* ---- tracer-stats.json: what the tracer itself says went wrong ------- */
+
+static void load_tracer_stats(struct torn_report *r)
+{
+	static const char *const bad[] = { "error", "stores_lost",
+					   "stores_clipped", "unresolved",
+					   "flushes_outside", "append_errors",
+					   "walk_mismatches" };
+	char *path = path_in(r, "tracer-stats.json");
+	struct torn_json *m = NULL;
+	gchar *text = NULL;
+	gsize len;
+	size_t i;
+
+	/* optional: older runs and hand-made fixtures have none */
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		goto out;
+	if (torn_json_parse(text, len, &m, NULL)) {
+		note(r, "%s: not valid JSON; ignored", path);
+		goto out;
+	}
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		uint64_t v;
+
+		if (!torn_json_get_member_uint64(m, bad[i], &v) && v)
+			note(r, "tracer: %s = %" PRIu64 " (tracer-stats.json)",
+			     bad[i], v);
+	}
+out:
+	torn_json_free(m);
+	g_free(text);
+	g_free(path);
+}
+
+/* ---- trace.torn ------------------------------------------------------- */
+
+/*
+ * The report's own replay for the timeline: which lines hold stores that
+ * are not yet persistent, record by record, in O(1) per record.  adr: a
+ * store is in flight until flushed (clwb/clflushopt, or a non-temporal
+ * store) and fenced, or clflushed; eadr: until the next fence.  This is
+ * a picture of the trace, not the model: the engines' exact figures at
+ * crash points come from the injectors (struct torn_report_point).
+ */
+struct line_state {
+	uint32_t pending;	/* stores not flush-initiated */
+	uint32_t initiated;	/* flush-initiated, waiting for a fence */
+	bool listed_init;
+	bool listed_any;
+};
+
+struct inflight {
+	bool eadr;
+	GHashTable *index;	/* line + 1 -> index into lines + 1 */
+	GArray *lines;		/* struct line_state */
+	GArray *line_nos;	/* line number of each entry */
+	GArray *init_list;	/* entries with initiated > 0 (may repeat) */
+	GArray *any_list;	/* entries that were in flight (may repeat) */
+	uint32_t count;		/* lines in flight now */
+};
+
+static void inflight_init(struct inflight *in, bool eadr)
+{
+	in->eadr = eadr;
+	in->index = g_hash_table_new(g_direct_hash, g_direct_equal);
+	in->lines = g_array_new(FALSE, TRUE, sizeof(struct line_state));
+	in->line_nos = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	in->init_list = g_array_new(FALSE, FALSE, sizeof(guint));
+	in->any_list = g_array_new(FALSE, FALSE, sizeof(guint));
+	in->count = 0;
+}
+
+static void inflight_fini(struct inflight *in)
+{
+	g_hash_table_destroy(in->index);
+	g_array_free(in->lines, TRUE);
+	g_array_free(in->line_nos, TRUE);
+	g_array_free(in->init_list, TRUE);
+	g_array_free(in->any_list, TRUE);
+}
+
+static struct line_state *line_get(struct inflight *in, uint64_t line,
+				   guint *idx)
+{
+	gpointer v = g_hash_table_lookup(in->index,
+					 GSIZE_TO_POINTER((gsize)line + 1));
+	guint i;
+
+	if (v) {
+		i = GPOINTER_TO_UINT(v) - 1;
+	} else {
+		struct line_state zero = { 0 };
+
+		i = in->lines->len;
+		g_array_append_val(in->lines, zero);
+		g_array_append_val(in->line_nos, line);
+		g_hash_table_insert(in->index, GSIZE_TO_POINTER((gsize)line + 1),
+				    GUINT_TO_POINTER(i + 1));
+	}
+	*idx = i;
+	return &g_array_index(in->lines, struct line_state, i);
+}
+
+static void line_update(struct inflight *in, struct line_state *l, guint idx,
+			uint32_t was)
+{
+	uint32_t now = l->pending + l->initiated;
+
+	if (!was && now) {
+		in->count++;
+		if (!l->listed_any) {
+			l->listed_any = true;
+			g_array_append_val(in->any_list, idx);
+		}
+	} else if (was && !now) {
+		in->count--;
+	}
+}
+
+static void inflight_store(struct inflight *in, uint64_t offset, uint32_t size,
+			   bool nt)
+{
+	uint64_t line, last = (offset + size - 1) / TORN_LINE_SIZE;
+
+	for (line = offset / TORN_LINE_SIZE; line <= last; line++) {
+		guint idx;
+		struct line_state *l = line_get(in, line, &idx);
+		uint32_t was = l->pending + l->initiated;
+
+		if (nt && !in->eadr) {
+			/* a non-temporal store takes the line's stores along */
+			l->initiated += l->pending + 1;
+			l->pending = 0;
+			if (!l->listed_init) {
+				l->listed_init = true;
+				g_array_append_val(in->init_list, idx);
+			}
+		} else {
+			l->pending++;
+		}
+		line_update(in, l, idx, was);
+	}
+}
+
+static void inflight_flush(struct inflight *in, uint64_t offset, int kind)
+{
+	guint idx;
+	struct line_state *l;
+	uint32_t was;
+
+	if (in->eadr)
+		return;
+	l = line_get(in, offset / TORN_LINE_SIZE, &idx);
+	was = l->pending + l->initiated;
+	if (kind == TORN_FLUSH_CLFLUSH) {
+		l->pending = l->initiated = 0;
+	} else if (l->pending) {
+		l->initiated += l->pending;
+		l->pending = 0;
+		if (!l->listed_init) {
+			l->listed_init = true;
+			g_array_append_val(in->init_list, idx);
+		}
+	}
+	line_update(in, l, idx, was);
+}
+
+static void inflight_fence(struct inflight *in, int kind)
+{
+	bool all = in->eadr || kind == TORN_FENCE_WBINVD;
+	GArray *list = all ? in->any_list : in->init_list;
+	guint i;
+
+	for (i = 0; i < list->len; i++) {
+		guint idx = g_array_index(list, guint, i);
+		struct line_state *l = &g_array_index(in->lines,
+						      struct line_state, idx);
+		uint32_t was = l->pending + l->initiated;
+
+		l->initiated = 0;
+		l->listed_init = false;
+		if (all) {
+			l->pending = 0;
+			l->listed_any = false;
+		}
+		line_update(in, l, idx, was);
+	}
+	g_array_set_size(list, 0);
+	if (all)
+		g_array_set_size(in->init_list, 0); /* all cleared above */
+}
+
+static size_t bucket_of(const struct torn_report *r, uint64_t rec)
+{
+	uint64_t n = r->records ? r->records : 1;
+
+	if (rec >= n)
+		return r->n_buckets - 1;
+	return (size_t)((unsigned __int128)rec * r->n_buckets / n);
+}
+
+static void load_trace(struct loader *ld)
+{
+	struct torn_report *r = ld->r;
+	char *path = path_in(r, "trace.torn");
+	struct torn_err err = { "" };
+	const struct torn_record *recs;
+	struct torn_trace_stats st = { 0 };
+	struct inflight in;
+	size_t i, nb, k;
+	int ret;
+
+	ret = torn_trace_load(path, &ld->trace, &err);
+	if (ret) {
+		note(r, "%s: %s; no timeline, no crash point kinds, no dedup figures",
+		     path, ret == -ENOENT ? "missing" : err.msg);
+		g_free(path);
+		return;
+	}
+	g_free(path);
+	r->has_trace = true;
+	r->eadr = torn_trace_get_header(ld->trace)->cpu_features &
+		  TORN_CPU_EADR;
+	r->records = torn_trace_get_count(ld->trace);
+	recs = torn_trace_get_records(ld->trace);
+	if (!torn_trace_get_stats(ld->trace, &st)) {
+		for (k = 0; k < G_N_ELEMENTS(r->by_kind) && k <= TORN_REC_END; k++)
+			r->by_kind[k] = st.records[k];
+		r->lines_touched = st.lines_touched;
+	}
+	if (st.records[TORN_REC_UNRESOLVED])
+		note(r, "trace: %" PRIu64 " flushes the tracer could not translate (unresolved): their lines stay in flight",
+		     st.records[TORN_REC_UNRESOLVED]);
+	r->marks = calloc(st.records[TORN_REC_MARK] + 1, sizeof(*r->marks));
+	nb = ld->o->timeline_buckets ? ld->o->timeline_buckets :
+				       TORN_REPORT_BUCKETS;
+	if (nb > r->records)
+		nb = r->records ? r->records : 1;
+	r->buckets = calloc(nb, sizeof(*r->buckets));
+	if (!r->marks || !r->buckets) {
+		note(r, "out of memory for the timeline");
+		return;
+	}
+	r->n_buckets = nb;
+	for (k = 0; k < nb; k++)
+		r->buckets[k].first = UINT64_MAX;
+	inflight_init(&in, r->eadr);
+	for (i = 0; i < r->records; i++) {
+		const struct torn_record *rec = &recs[i];
+		struct torn_report_bucket *b = &r->buckets[bucket_of(r, i)];
+
+		if (b->first == UINT64_MAX)
+			b->first = i;
+		b->end = i + 1;
+		switch (rec->kind) {
+		case TORN_REC_STORE:
+		case TORN_REC_NT_STORE:
+			if (rec->kind == TORN_REC_STORE)
+				b->stores++;
+			else
+				b->nt_stores++;
+			b->kernel_stores += !!(rec->flags & TORN_REC_F_KERNEL);
+			inflight_store(&in, rec->offset, rec->size,
+				       rec->kind == TORN_REC_NT_STORE);
+			break;
+		case TORN_REC_FLUSH:
+			b->flushes++;
+			inflight_flush(&in, rec->offset, rec->sub);
+			break;
+		case TORN_REC_UNRESOLVED:
+			b->unresolved++;
+			break;
+		case TORN_REC_FENCE:
+			b->fences++;
+			inflight_fence(&in, rec->sub);
+			break;
+		case TORN_REC_MARK: {
+			struct torn_report_mark *m = &r->marks[r->n_marks++];
+
+			b->marks++;
+			m->record = i;
+			m->id = rec->mark_id;
+			m->arg = rec->arg;
+			copy_str(m->text, sizeof(m->text),
+				 (const char *)rec->data, rec->size);
+			break;
+		}
+		}
+		if (in.count > b->max_inflight_lines)
+			b->max_inflight_lines = in.count;
+	}
+	/* an empty trace still has its end */
+	if (r->buckets[nb - 1].first == UINT64_MAX)
+		r->buckets[nb - 1].first = r->buckets[nb - 1].end = r->records;
+	inflight_fini(&in);
+}
+
+/* The last marker before record seq, or -1. */
+static long last_mark_before(const struct torn_report *r, uint64_t seq)
+{
+	size_t lo = 0, hi = r->n_marks;
+
+	/* first mark at or after seq */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->marks[mid].record < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
+/* ---- verdicts.jsonl --------------------------------------------------- */
+
+static struct torn_report_point *point_get(struct loader *ld, uint64_t seq)
+{
+	gpointer key = GSIZE_TO_POINTER((gsize)seq + 1);
+	guint i = GPOINTER_TO_UINT(g_hash_table_lookup(ld->point_idx, key));
+
+	if (!i) {
+		struct torn_report_point p = { .seq = seq, .last_mark = -1 };
+
+		g_array_append_val(ld->points, p);
+		i = ld->points->len;
+		g_hash_table_insert(ld->point_idx, key, GUINT_TO_POINTER(i));
+	}
+	return &g_array_index(ld->points, struct torn_report_point, i - 1);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (hex_value(s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* check writes image_hash as hi then lo, 16 hex digits each */
+static bool parse_image_hash(const char *s, size_t len,
+			     struct torn_hash128 *h)
+{
+	size_t i;
+
+	if (len != 32 || !is_hex(s, len))
+		return false;
+	h->hi = h->lo = 0;
+	for (i = 0; i < 16; i++) {
+		h->hi = h->hi << 4 | (uint64_t)hex_value(s[i]);
+		h->lo = h->lo << 4 | (uint64_t)hex_value(s[16 + i]);
+	}
+	return true;
+}
+
+static bool name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!s || !len || len >= TORN_REPORT_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static struct torn_report_oracle *oracle_get(struct loader *ld,
+					     const char *name)
+{
+	struct torn_report *r = ld->r;
+	size_t i;
+
+	for (i = 0; i < r->n_oracles; i++)
+		if (!strcmp(r->oracles[i].name, name))
+			return &r->oracles[i];
+	if (r->n_oracles == TORN_REPORT_ORACLES_MAX) {
+		if (!ld->noted_oracles)
+			note(r, "verdicts.jsonl names more than %d oracles; the others are not counted",
+			     TORN_REPORT_ORACLES_MAX);
+		ld->noted_oracles = true;
+		return NULL;
+	}
+	snprintf(r->oracles[r->n_oracles].name, TORN_REPORT_NAME_MAX, "%s",
+		 name);
+	return &r->oracles[r->n_oracles++];
+}
+
+static struct torn_report_engine *engine_get(struct loader *ld,
+					     const char *name)
+{
+	struct torn_report *r = ld->r;
+	size_t i;
+
+	for (i = 0; i < r->n_engines; i++)
+		if (!strcmp(r->engines[i].name, name))
+			return &r->engines[i];
+	if (r->n_engines == G_N_ELEMENTS(r->engines)) {
+		if (!ld->noted_engines)
+			note(r, "verdicts.jsonl names more than %zu engines; the others are not counted",
+			     G_N_ELEMENTS(r->engines));
+		ld->noted_engines = true;
+		return NULL;
+	}
+	snprintf(r->engines[r->n_engines].name, TORN_REPORT_NAME_MAX, "%s",
+		 name);
+	return &r->engines[r->n_engines++];
+}
+
+static void failure_free(struct torn_report_failure *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_results; i++)
+		free(f->results[i].detail);
+	free(f->results);
+	free(f->failed);
+	free(f->error);
+}
+
+static char *dup_capped(const char *s, size_t len, size_t *out_len)
+{
+	char *d;
+
+	if (len > TORN_REPORT_DETAIL_MAX)
+		len = TORN_REPORT_DETAIL_MAX;
+	d = malloc(len + 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	if (out_len)
+		*out_len = len;
+	return d;
+}
+
+static int64_t marker_field(const struct torn_json *m, const char *key)
+{
+	uint64_t v;
+
+	if (torn_json_get_member_uint64(m, key, &v) || v > INT64_MAX)
+		return -1;
+	return (int64_t)v;
+}
+
+/*
+ * Check one parsed verdict and fill a failure record with it (used only
+ * when the verdict is not consistent).  false: the line is malformed.
+ */
+static bool verdict_parse(const struct torn_json *v,
+			  struct torn_report_failure *f,
+			  struct torn_engine *engine, uint64_t *restore_ms,
+			  uint64_t *check_ms, uint64_t *checker)
+{
+	const struct torn_json *failed, *oracles, *markers, *ms;
+	struct torn_err err = { "" };
+	const char *s;
+	size_t len, i;
+	uint64_t u;
+	char canon[128], eng[TORN_REPORT_NAME_MAX];
+
+	if (torn_json_get_type(v) != TORN_JSON_OBJECT)
+		return false;
+	s = torn_json_get_member_string(v, "state", &len);
+	if (!s || !len || len >= sizeof(f->id) || strlen(s) != len ||
+	    torn_state_id_parse(s, &f->point, engine, &f->index, &err))
+		return false;
+	torn_engine_format(engine, eng, sizeof(eng));
+	snprintf(canon, sizeof(canon), "%" PRIu64 ".%s.%" PRIu64, f->point,
+		 eng, f->index);
+	if (strcmp(canon, s))
+		return false;	/* only canonical ids can be replayed */
+	memcpy(f->id, s, len + 1);
+	snprintf(f->engine, sizeof(f->engine), "%s", eng);
+	/* the fields that repeat the id must agree with it */
+	if ((torn_json_get(v, "point") &&
+	     (torn_json_get_member_uint64(v, "point", &u) || u != f->point)) ||
+	    (torn_json_get(v, "index") &&
+	     (torn_json_get_member_uint64(v, "index", &u) || u != f->index)))
+		return false;
+	if (torn_json_get(v, "engine")) {
+		s = torn_json_get_member_string(v, "engine", &len);
+		if (!s || strcmp(s, eng))
+			return false;
+	}
+	s = torn_json_get_member_string(v, "verdict", &len);
+	if (!s)
+		return false;
+	for (f->verdict = 0; f->verdict < TORN_V_COUNT; f->verdict++)
+		if (!strcmp(s, verdict_names[f->verdict]))
+			break;
+	if (f->verdict == TORN_V_COUNT)
+		return false;
+	if (torn_json_get(v, "image_hash")) {
+		s = torn_json_get_member_string(v, "image_hash", &len);
+		if (!s || len >= sizeof(f->image_hash) || !is_hex(s, len))
+			return false;
+		memcpy(f->image_hash, s, len + 1);
+	}
+	if (torn_json_get(v, "semantic_hash")) {
+		s = torn_json_get_member_string(v, "semantic_hash", &len);
+		if (!s || len >= sizeof(f->semantic_hash) || !is_hex(s, len))
+			return false;
+		memcpy(f->semantic_hash, s, len + 1);
+	}
+	failed = torn_json_get(v, "failed");
+	if (failed) {
+		if (torn_json_get_type(failed) != TORN_JSON_ARRAY ||
+		    torn_json_get_count(failed) > TORN_REPORT_ORACLES_MAX)
+			return false;
+		for (i = 0; i < torn_json_get_count(failed); i++) {
+			s = torn_json_get_string(torn_json_get_at(failed, i),
+						 &len);
+			if (!name_ok(s, len))
+				return false;
+		}
+	}
+	oracles = torn_json_get(v, "oracles");
+	if (oracles) {
+		if (torn_json_get_type(oracles) != TORN_JSON_OBJECT ||
+		    torn_json_get_count(oracles) > TORN_REPORT_ORACLES_MAX)
+			return false;
+		for (i = 0; i < torn_json_get_count(oracles); i++) {
+			const struct torn_json *o = torn_json_get_at(oracles, i);
+			const char *name = torn_json_get_key_at(oracles, i);
+			bool ok;
+
+			if (!name_ok(name, strlen(name)) ||
+			    torn_json_get_bool(torn_json_get(o, "ok"), &ok) ||
+			    (torn_json_get(o, "detail") &&
+			     !torn_json_get_member_string(o, "detail", NULL)))
+				return false;
+		}
+	}
+	markers = torn_json_get(v, "markers");
+	f->last_op_begin = f->last_op_end = f->last_durable = -1;
+	if (markers) {
+		if (torn_json_get_type(markers) != TORN_JSON_OBJECT)
+			return false;
+		f->last_op_begin = marker_field(markers, "last_op_begin");
+		f->last_op_end = marker_field(markers, "last_op_end");
+		f->last_durable = marker_field(markers, "last_durable");
+	}
+	ms = torn_json_get(v, "ms");
+	*restore_ms = *check_ms = 0;
+	if (ms) {
+		if (torn_json_get_type(ms) != TORN_JSON_OBJECT)
+			return false;
+		if (torn_json_get(ms, "restore") &&
+		    torn_json_get_member_uint64(ms, "restore", restore_ms))
+			return false;
+		if (torn_json_get(ms, "check") &&
+		    torn_json_get_member_uint64(ms, "check", check_ms))
+			return false;
+	}
+	f->attempts = 1;
+	if (torn_json_get(v, "attempts") &&
+	    torn_json_get_member_uint64(v, "attempts", &f->attempts))
+		return false;
+	*checker = UINT64_MAX;
+	if (torn_json_get(v, "checker") &&
+	    torn_json_get_member_uint64(v, "checker", checker))
+		return false;
+	if (torn_json_get(v, "error") &&
+	    !torn_json_get_member_string(v, "error", NULL))
+		return false;
+	return true;
+}
+
+/* The failure record's owned parts, for a state that is not consistent. */
+static int failure_fill(const struct torn_json *v, struct torn_report_failure *f)
+{
+	const struct torn_json *failed = torn_json_get(v, "failed");
+	const struct torn_json *oracles = torn_json_get(v, "oracles");
+	const char *s;
+	size_t i, n, len;
+
+	n = torn_json_get_count(failed);
+	f->failed = calloc(n ? n : 1, sizeof(*f->failed));
+	n = torn_json_get_count(oracles);
+	f->results = calloc(n ? n : 1, sizeof(*f->results));
+	if (!f->failed || !f->results)
+		return -ENOMEM;
+	for (i = 0; i < torn_json_get_count(failed); i++) {
+		s = torn_json_get_string(torn_json_get_at(failed, i), &len);
+		copy_str(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX, s, len);
+	}
+	for (i = 0; i < n; i++) {
+		const struct torn_json *o = torn_json_get_at(oracles, i);
+		struct torn_report_result *res = &f->results[f->n_results++];
+
+		snprintf(res->name, sizeof(res->name), "%s",
+			 torn_json_get_key_at(oracles, i));
+		torn_json_get_bool(torn_json_get(o, "ok"), &res->ok);
+		s = torn_json_get_member_string(o, "detail", &len);
+		if (s) {
+			res->detail = dup_capped(s, len, &res->detail_len);
+			if (!res->detail)
+				return -ENOMEM;
+		}
+	}
+	s = torn_json_get_member_string(v, "error", &len);
+	if (s) {
+		f->error = dup_capped(s, len, &f->error_len);
+		if (!f->error)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void add_verdict(struct loader *ld, const struct torn_json *v,
+			uint64_t line_no)
+{
+	struct torn_report *r = ld->r;
+	struct torn_report_failure f = { .line = line_no };
+	struct torn_report_engine *eng;
+	struct torn_report_point *pt;
+	struct torn_engine engine;
+	struct vstate vs = { 0 };
+	const struct torn_json *oracles;
+	uint64_t restore_ms, check_ms, checker;
+	size_t i;
+
+	if (!verdict_parse(v, &f, &engine, &restore_ms, &check_ms, &checker)) {
+		r->bad_lines++;
+		return;
+	}
+	if (g_hash_table_contains(ld->ids, f.id)) {
+		r->duplicates++;
+		return;
+	}
+	vs.point = f.point;
+	vs.has_hash = parse_image_hash(f.image_hash, strlen(f.image_hash),
+				       &vs.hash);
+	g_array_append_val(ld->vstates, vs);
+	g_hash_table_insert(ld->ids, g_strdup(f.id),
+			    GUINT_TO_POINTER(ld->vstates->len));
+	r->states++;
+	r->by_verdict[f.verdict]++;
+	r->restore_ms += restore_ms;
+	r->check_ms += check_ms;
+	r->retried += f.attempts > 1;
+	if (checker != UINT64_MAX)
+		g_hash_table_add(ld->checkers, GSIZE_TO_POINTER(checker + 1));
+	if (f.semantic_hash[0] &&
+	    !g_hash_table_contains(ld->semantic, f.semantic_hash))
+		g_hash_table_add(ld->semantic, g_strdup(f.semantic_hash));
+	oracles = torn_json_get(v, "oracles");
+	for (i = 0; i < torn_json_get_count(oracles); i++) {
+		struct torn_report_oracle *o =
+			oracle_get(ld, torn_json_get_key_at(oracles, i));
+		bool ok = true;
+
+		if (!o)
+			continue;
+		torn_json_get_bool(torn_json_get(torn_json_get_at(oracles, i),
+						 "ok"), &ok);
+		o->ran++;
+		o->failed += !ok;
+	}
+	eng = engine_get(ld, f.engine);
+	pt = point_get(ld, f.point);
+	pt->checked++;
+	pt->by_verdict[f.verdict]++;
+	if (eng)
+		eng->checked++;
+	if (f.verdict == TORN_V_CONSISTENT)
+		return;
+	r->failing++;
+	pt->failing++;
+	if (eng)
+		eng->failing++;
+	if (failure_fill(v, &f)) {
+		note(r, "out of memory keeping failing state %s", f.id);
+		failure_free(&f);
+		return;
+	}
+	g_array_append_val(ld->failures, f);
+}
+
+/* One line of verdicts.jsonl (without its newline). */
+static void verdict_line(struct loader *ld, const char *line, size_t len,
+			 uint64_t line_no)
+{
+	static const char start[] = "{\"state\":";
+	struct torn_json *v = NULL;
+	size_t i;
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+		       line[len - 1] == '\t'))
+		len--;
+	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	if (i == len)
+		return;
+	ld->r->lines++;
+	if (len > VERDICT_LINE_MAX) {
+		ld->r->bad_lines++;
+		return;
+	}
+	if (!torn_json_parse(line, len, &v, NULL)) {
+		add_verdict(ld, v, line_no);
+		torn_json_free(v);
+		return;
+	}
+	/*
+	 * A run killed mid-write leaves a line without its newline, and
+	 * check --resume appends the next verdict right after it: the cut
+	 * record is lost, the whole one after it is not.
+	 */
+	ld->r->bad_lines++;
+	for (i = len; i-- > 1;)
+		if (len - i >= sizeof(start) - 1 &&
+		    !memcmp(line + i, start, sizeof(start) - 1))
+			break;
+	if (i > 0 && !torn_json_parse(line + i, len - i, &v, NULL)) {
+		add_verdict(ld, v, line_no);
+		torn_json_free(v);
+	}
+}
+
+static int load_verdicts(struct loader *ld, struct torn_err *err)
+{
+	struct torn_report *r = ld->r;
+	char *path = path_in(r, "verdicts.jsonl");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t line_no = 0;
+	struct statx stx;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+
+		torn_err_set(err, e == ENOENT ? TORN_E_NOTFOUND : -e,
+			     "%s: %s", path,
+			     e == ENOENT ? "missing (no torn check of this run yet?)" :
+					   strerror(e));
+		g_free(path);
+		return e == ENOENT ? TORN_E_NOTFOUND : -e;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)n;
+
+		line_no++;
+		if (len && line[len - 1] == '\n')
+			len--;
+		verdict_line(ld, line, len, line_no);
+	}
+	free(line);
+	if (ferror(f))
+		note(r, "%s: read error after line %" PRIu64, path, line_no);
+	fclose(f);
+	/* how long checking took, from the file itself (includes boots) */
+	r->check_wall_ms = -1;
+	if (!statx(AT_FDCWD, path, 0, STATX_BTIME | STATX_MTIME, &stx) &&
+	    (stx.stx_mask & STATX_BTIME) && r->states) {
+		int64_t b = stx.stx_btime.tv_sec * 1000LL +
+			    stx.stx_btime.tv_nsec / 1000000;
+		int64_t m = stx.stx_mtime.tv_sec * 1000LL +
+			    stx.stx_mtime.tv_nsec / 1000000;
+
+		if (m >= b)
+			r->check_wall_ms = m - b;
+	}
+	if (r->bad_lines)
+		note(r, "%s: %" PRIu64 " corrupt or cut-short line(s) skipped",
+		     path, r->bad_lines);
+	if (r->duplicates)
+		note(r, "%s: %" PRIu64 " verdict(s) for a state already there; the first kept",
+		     path, r->duplicates);
+	g_free(path);
+	return 0;
+}
+
+/* ---- the enumeration, again ------------------------------------------ */
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static bool rec_is_store(const struct torn_record *rec)
+{
+	return rec->kind == TORN_REC_STORE || rec->kind == TORN_REC_NT_STORE;
+}
+
+/*
+ * The check does not record its --points: take the kinds of the records
+ * its verdicts' points sit before (points are sorted by seq here).
+ */
+static void infer_points(struct loader *ld, unsigned int *points,
+			 uint64_t *store_every)
+{
+	struct torn_report *r = ld->r;
+	const struct torn_record *recs = torn_trace_get_records(ld->trace);
+	uint64_t stores = 0, pos = 0, g = 0;
+	size_t i;
+
+	*points = 0;
+	for (i = 0; i < r->n_points; i++) {
+		uint64_t seq = r->points[i].seq;
+
+		if (!r->points[i].checked)
+			continue;
+		for (; pos < seq && pos < r->records; pos++)
+			stores += rec_is_store(&recs[pos]);
+		if (seq >= r->records)
+			continue;	/* the end is always a point */
+		switch (recs[seq].kind) {
+		case TORN_REC_FENCE:
+			*points |= TORN_POINTS_FENCE;
+			continue;
+		case TORN_REC_FLUSH:
+		case TORN_REC_UNRESOLVED:
+			*points |= TORN_POINTS_FLUSH;
+			continue;
+		case TORN_REC_MARK:
+			*points |= TORN_POINTS_MARKER;
+			continue;
+		}
+		if (seq > 0 && rec_is_store(&recs[seq - 1])) {
+			*points |= TORN_POINTS_STORE;
+			g = gcd64(g, stores);
+		} else {
+			*points |= TORN_POINTS_ALL;
+		}
+	}
+	if (!*points)
+		*points = TORN_POINTS_FENCE;
+	*store_every = g ? g : 1;
+}
+
+static void points_text(unsigned int points, uint64_t every, char *buf,
+			size_t size)
+{
+	GString *s = g_string_new(NULL);
+
+	if (points & TORN_POINTS_ALL)
+		g_string_append(s, "all");
+	if (points & TORN_POINTS_FENCE)
+		g_string_append(s, s->len ? ",fence" : "fence");
+	if (points & TORN_POINTS_FLUSH)
+		g_string_append(s, s->len ? ",flush" : "flush");
+	if (points & TORN_POINTS_MARKER)
+		g_string_append(s, s->len ? ",marker" : "marker");
+	if (points & TORN_POINTS_STORE)
+		g_string_append_printf(s, "%sstore:%" PRIu64, s->len ? "," : "",
+				       every);
+	snprintf(buf, size, "%s", s->str);
+	g_string_free(s, TRUE);
+}
+
+struct enum_result {
+	uint64_t points, generated, unique, matched, mismatched, missing;
+	uint64_t engine_generated[TORN_ENGINES_MAX];
+	uint64_t engine_unique[TORN_ENGINES_MAX];
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One pass of the enumerator with o; per-point figures go into the
+ * points when fill is set.  Every state is yielded (no dedup in the
+ * enumerator), so whatever order the check's engines were in, the
+ * unique count and the matching of ids are the same.
+ */
+static int enumerate_once(struct loader *ld, const void *base,
+			  const struct torn_states_opts *o, bool fill,
+			  struct enum_result *res, struct torn_err *err)
+{
+	struct torn_state_set *seen = NULL;
+	struct torn_states *s = NULL;
+	struct torn_crash_point pt;
+	struct torn_crash_state cs;
+	char eng_names[TORN_ENGINES_MAX][TORN_REPORT_NAME_MAX];
+	unsigned int e;
+	guint i;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < ld->vstates->len; i++)
+		g_array_index(ld->vstates, struct vstate, i).match = 0;
+	for (e = 0; e < o->n_engines; e++)
+		torn_engine_format(&o->engines[e], eng_names[e],
+				   sizeof(eng_names[e]));
+	ret = torn_state_set_new(&seen);
+	if (!ret)
+		ret = torn_states_new(&s, ld->trace, base,
+				      torn_trace_get_header(ld->trace)->pm_size,
+				      o, err);
+	while (!ret && (ret = torn_states_next_point(s, &pt)) == 1) {
+		struct torn_report_point *p = NULL;
+		bool checked;
+		uint64_t unique = 0;
+		guint pi = GPOINTER_TO_UINT(g_hash_table_lookup(
+			ld->point_idx, GSIZE_TO_POINTER((gsize)pt.seq + 1)));
+
+		ret = 0;
+		res->points++;
+		checked = pi && g_array_index(ld->points,
+					      struct torn_report_point,
+					      pi - 1).checked;
+		if (fill)
+			p = point_get(ld, pt.seq);
+		while ((ret = torn_states_next_state(s, &cs)) == 1) {
+			res->generated++;
+			res->engine_generated[cs.engine_idx]++;
+			ret = torn_state_set_add(seen, &cs.hash);
+			if (ret < 0)
+				break;
+			if (ret == 1) {
+				unique++;
+				res->engine_unique[cs.engine_idx]++;
+			}
+			ret = 0;
+			if (checked) {
+				char id[128];
+				guint vi;
+
+				snprintf(id, sizeof(id),
+					 "%" PRIu64 ".%s.%" PRIu64, cs.point,
+					 eng_names[cs.engine_idx], cs.index);
+				vi = GPOINTER_TO_UINT(
+					g_hash_table_lookup(ld->ids, id));
+				if (vi) {
+					struct vstate *vs = &g_array_index(
+						ld->vstates, struct vstate,
+						vi - 1);
+
+					vs->match = vs->has_hash &&
+							    torn_hash_eq(&vs->hash,
+									 &cs.hash) ?
+							    1 : 2;
+				}
+			}
+		}
+		if (ret < 0)
+			break;
+		res->unique += unique;
+		if (p) {
+			p->enumerated = true;
+			p->generated = pt.states;
+			p->unique = unique;
+			p->inflight_writes = pt.inflight_writes;
+			p->inflight_lines = pt.inflight_lines;
+		}
+	}
+	if (ret < 0 && s && !err->msg[0])
+		torn_err_set(err, ret, "%s", torn_states_get_error(s)[0] ?
+					     torn_states_get_error(s) :
+					     torn_strerror(ret));
+	for (i = 0; i < ld->vstates->len; i++) {
+		uint8_t m = g_array_index(ld->vstates, struct vstate, i).match;
+
+		res->matched += m == 1;
+		res->mismatched += m == 2;
+		res->missing += m == 0;
+	}
+	torn_states_free(s);
+	torn_state_set_free(seen);
+	return ret < 0 ? ret : 0;
+}
+
+static void *map_base(struct torn_report *r, size_t size)
+{
+	char *path = path_in(r, "base.img");
+	struct stat st;
+	void *p = MAP_FAILED;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		note(r, "%s: %s; no dedup figures", path,
+		     errno == ENOENT ? "missing" : strerror(errno));
+	} else if (fstat(fd, &st) || (uint64_t)st.st_size != size) {
+		note(r, "%s: not the trace's %zu bytes; no dedup figures", path,
+		     size);
+	} else {
+		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			note(r, "%s: cannot map: %s; no dedup figures", path,
+			     strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	g_free(path);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void enumerate(struct loader *ld)
+{
+	struct torn_report *r = ld->r;
+	struct torn_states_opts o;
+	struct enum_result res, res2;
+	struct torn_err err = { "" };
+	size_t size, i;
+	void *base;
+	long long t0;
+	char pts[64];
+	int ret;
+
+	if (!ld->o->enumerate)
+		return;
+	r->enum_status = TORN_REPORT_ENUM_SKIPPED;
+	if (!ld->trace)
+		return;
+	if (!r->n_engines) {
+		note(r, "no verdicts name an engine; no dedup figures");
+		return;
+	}
+	if (ld->noted_engines)
+		return;
+	torn_states_opts_init(&o);
+	o.n_engines = 0;
+	for (i = 0; i < r->n_engines; i++)
+		if (torn_engine_parse(r->engines[i].name,
+				      &o.engines[o.n_engines++], &err)) {
+			note(r, "engine '%s': %s; no dedup figures",
+			     r->engines[i].name, err.msg);
+			return;
+		}
+	infer_points(ld, &o.points, &o.store_every);
+	size = torn_trace_get_header(ld->trace)->pm_size;
+	base = map_base(r, size);
+	if (!base)
+		return;
+	t0 = mono_ms();
+	ret = enumerate_once(ld, base, &o, true, &res, &err);
+	r->enum_ms = (uint64_t)(mono_ms() - t0);
+	if (!ret && (res.mismatched || res.missing)) {
+		/* not the defaults: perhaps the check ran --granularity torn */
+		struct torn_states_opts o2 = o;
+
+		o2.granularity = TORN_GRAN_TORN;
+		if (!enumerate_once(ld, base, &o2, false, &res2, &err) &&
+		    res2.mismatched + res2.missing <
+			    res.mismatched + res.missing) {
+			o = o2;
+			for (i = 0; i < ld->points->len; i++)
+				g_array_index(ld->points,
+					      struct torn_report_point,
+					      i).enumerated = false;
+			t0 = mono_ms();
+			ret = enumerate_once(ld, base, &o, true, &res, &err);
+			r->enum_ms = (uint64_t)(mono_ms() - t0);
+		}
+	}
+	munmap(base, size);
+	if (ret) {
+		r->enum_status = TORN_REPORT_ENUM_FAILED;
+		note(r, "enumerating the crash states again failed: %s", err.msg);
+		return;
+	}
+	r->enum_status = TORN_REPORT_ENUM_DONE;
+	points_text(o.points, o.store_every, pts, sizeof(pts));
+	snprintf(r->enum_options, sizeof(r->enum_options),
+		 "model %s, granularity %s, points %s",
+		 torn_model_name(o.model ? o.model :
+				 r->eadr ? TORN_MODEL_EADR : TORN_MODEL_ADR),
+		 torn_granularity_name(o.granularity), pts);
+	r->enum_points = res.points;
+	r->enum_generated = res.generated;
+	r->enum_unique = res.unique;
+	r->enum_matched = res.matched;
+	r->enum_mismatched = res.mismatched;
+	r->enum_missing = res.missing;
+	for (i = 0; i < r->n_engines; i++) {
+		r->engines[i].generated = res.engine_generated[i];
+		r->engines[i].unique = res.engine_unique[i];
+	}
+	if (res.mismatched || res.missing)
+		note(r, "%" PRIu64 " verdict(s) do not match the states enumerated again with %s (%" PRIu64 " with another image, %" PRIu64 " not found): the check's options are not recorded in the run directory, and these are not them",
+		     res.mismatched + res.missing, r->enum_options,
+		     res.mismatched, res.missing);
+}
+
+/* ---- the whole run ---------------------------------------------------- */
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct torn_report_point *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	const struct torn_hash128 *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void count_images(struct loader *ld)
+{
+	struct torn_hash128 *h = malloc((ld->vstates->len + 1) * sizeof(*h));
+	size_t n = 0, i, distinct = 0;
+
+	if (!h)
+		return;
+	for (i = 0; i < ld->vstates->len; i++) {
+		const struct vstate *vs = &g_array_index(ld->vstates,
+							 struct vstate, i);
+
+		if (vs->has_hash)
+			h[n++] = vs->hash;
+	}
+	qsort(h, n, sizeof(*h), cmp_hash);
+	for (i = 0; i < n; i++)
+		distinct += !i || cmp_hash(&h[i - 1], &h[i]);
+	ld->r->unique_images = distinct;
+	free(h);
+}
+
+/* Sort the points and re-index them (after anything that adds points). */
+static void sort_points(struct loader *ld)
+{
+	guint i;
+
+	qsort(ld->points->data, ld->points->len,
+	      sizeof(struct torn_report_point), cmp_point);
+	g_hash_table_remove_all(ld->point_idx);
+	for (i = 0; i < ld->points->len; i++)
+		g_hash_table_insert(ld->point_idx,
+				    GSIZE_TO_POINTER((gsize)g_array_index(
+					    ld->points, struct torn_report_point,
+					    i).seq + 1),
+				    GUINT_TO_POINTER(i + 1));
+	ld->r->points = (struct torn_report_point *)(void *)ld->points->data;
+	ld->r->n_points = ld->points->len;
+}
+
+static void finish_points(struct loader *ld)
+{
+	struct torn_report *r = ld->r;
+	const struct torn_record *recs = ld->trace ?
+						 torn_trace_get_records(ld->trace) :
+						 NULL;
+	size_t i;
+
+	for (i = 0; i < r->n_points; i++) {
+		struct torn_report_point *p = &r->points[i];
+
+		if (recs) {
+			if (p->seq < r->records) {
+				p->kind = recs[p->seq].kind;
+				p->sub = recs[p->seq].sub;
+			} else {
+				p->kind = TORN_REC_END;
+			}
+			p->last_mark = last_mark_before(r, p->seq);
+			if (p->seq > r->records)
+				note(r, "verdicts name crash point %" PRIu64 ", past the trace's %" PRIu64 " records",
+				     p->seq, r->records);
+		}
+		if (r->n_buckets) {
+			struct torn_report_bucket *b =
+				&r->buckets[bucket_of(r, p->seq)];
+
+			b->crash_points++;
+			if (!p->checked)
+				continue;
+			b->points++;
+			b->failing_points += p->failing > 0;
+			b->failing_states += p->failing;
+		}
+	}
+}
+
+int torn_report_load(const char *dir, const struct torn_report_opts *o,
+		     struct torn_report **out, struct torn_err *err)
+{
+	static const struct torn_report_opts defaults = { .enumerate = true };
+	struct loader ld = { .o = o ? o : &defaults };
+	struct torn_report *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r)
+		return torn_err_set(err, -ENOMEM, "out of memory");
+	ld.r = r;
+	r->dir = g_strdup(dir);
+	r->boot_ms = r->workload_ms = r->check_wall_ms = -1;
+	ld.ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ld.vstates = g_array_new(FALSE, FALSE, sizeof(struct vstate));
+	ld.point_idx = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ld.points = g_array_new(FALSE, TRUE, sizeof(struct torn_report_point));
+	ld.semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	ld.checkers = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ld.failures = g_array_new(FALSE, TRUE,
+				  sizeof(struct torn_report_failure));
+
+	ret = load_verdicts(&ld, err);
+	if (ret)
+		goto out;
+	load_meta(r);
+	load_trace(&ld);
+	load_tracer_stats(r);
+	r->unique_semantic = g_hash_table_size(ld.semantic);
+	r->checkers = g_hash_table_size(ld.checkers);
+	count_images(&ld);
+	sort_points(&ld);
+	enumerate(&ld);
+	sort_points(&ld);
+	finish_points(&ld);
+	r->n_failures = ld.failures->len;
+	r->failures = (struct torn_report_failure *)(void *)
+		g_array_free(ld.failures, FALSE);
+	ld.failures = NULL;
+	r->points = (struct torn_report_point *)(void *)
+		g_array_free(ld.points, FALSE);
+	ld.points = NULL;
+out:
+	if (ld.failures) {
+		guint i;
+
+		for (i = 0; i < ld.failures->len; i++)
+			failure_free(&g_array_index(ld.failures,
+						    struct torn_report_failure,
+						    i));
+		g_array_free(ld.failures, TRUE);
+	}
+	if (ld.points)
+		g_array_free(ld.points, TRUE);
+	g_hash_table_destroy(ld.ids);
+	g_array_free(ld.vstates, TRUE);
+	g_hash_table_destroy(ld.point_idx);
+	g_hash_table_destroy(ld.semantic);
+	g_hash_table_destroy(ld.checkers);
+	torn_trace_free(ld.trace);
+	if (ret) {
+		r->points = NULL;
+		r->n_points = 0;
+		torn_report_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void torn_report_free(struct torn_report *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n_failures; i++)
+		failure_free(&r->failures[i]);
+	g_free(r->failures);
+	g_free(r->points);
+	free(r->marks);
+	free(r->buckets);
+	for (i = 0; i < r->n_notes; i++)
+		g_free(r->notes[i]);
+	free(r->notes);
+	g_free(r->dir);
+	free(r);
+}
+
+const struct torn_report_point *
+torn_report_find_point(const struct torn_report *r, uint64_t seq)
+{
+	size_t lo = 0, hi = r->n_points;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->points[mid].seq < seq)
+			lo = mid + 1;
+		else if (r->points[mid].seq > seq)
+			hi = mid;
+		else
+			return &r->points[mid];
+	}
+	return NULL;
+}
+
+const char *torn_report_op_text(const struct torn_report *r, uint64_t op)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_marks; i++)
+		if (r->marks[i].id == TORN_MARK_OP_BEGIN && r->marks[i].arg == op)
+			return r->marks[i].text;
+	return NULL;
+}

@@ -1,0 +1,236 @@
+/* torn report: a run directory summed up, and rendered as text, JUnit, HTML. */
+#ifndef TORN_REPORT_H
+#define TORN_REPORT_H
+
+/*
+ * torn_report_load() reads a run directory (docs/oracles.md,
+ * harness/cli/cmd_trace.c say what it holds) into a struct torn_report;
+ * the renderers write it out.  Nothing here prints or exits: what went
+ * wrong with a file that the report can do without (a missing trace, a
+ * corrupt verdict line) is counted or noted in r->notes, one line each,
+ * for the command to print.
+ *
+ * Everything in the run directory is untrusted: verdict details come
+ * from guests, and a run killed mid-write leaves a cut-short line.  The
+ * loader bounds-checks every field (json.h); the renderers escape every
+ * string they print for where it goes (terminal, XML, HTML) and replace
+ * bytes that are not UTF-8.
+ *
+ * struct torn_report is plain data, read-only for callers: it is the
+ * summary the renderers and tests look at, so it is not opaque.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "torn_err.h"
+
+enum torn_verdict {
+	TORN_V_CONSISTENT,
+	TORN_V_INCONSISTENT,
+	TORN_V_UNRECOVERABLE,
+	TORN_V_TIMEOUT,
+	TORN_V_ERROR,
+	TORN_V_COUNT,
+};
+
+/* "consistent", ...; "?" outside the enum. */
+const char *torn_verdict_name(int verdict);
+
+/* Longest oracle name, engine name and detail the loader keeps. */
+#define TORN_REPORT_NAME_MAX 64
+#define TORN_REPORT_DETAIL_MAX 4096
+/* Distinct oracle names kept; verdict lines naming more are malformed. */
+#define TORN_REPORT_ORACLES_MAX 32
+
+struct torn_report_opts {
+	unsigned int timeline_buckets;	/* 0: TORN_REPORT_BUCKETS */
+	/*
+	 * Enumerate the crash states again (injectors) to count states
+	 * generated and unique, and to match each verdict's id and image
+	 * hash against the enumeration.  Needs trace.torn and base.img.
+	 */
+	bool enumerate;
+};
+
+#define TORN_REPORT_BUCKETS 600
+
+/* One oracle over the run: in how many verdicts it ran, and failed. */
+struct torn_report_oracle {
+	char name[TORN_REPORT_NAME_MAX];
+	uint64_t ran;
+	uint64_t failed;
+};
+
+/* One engine (state ids' middle field), in order of first appearance. */
+struct torn_report_engine {
+	char name[TORN_REPORT_NAME_MAX];
+	uint64_t checked;	/* verdicts */
+	uint64_t failing;	/* of them, not consistent */
+	uint64_t generated;	/* enumeration: before dedup */
+	uint64_t unique;	/* enumeration: first with its image */
+};
+
+/*
+ * A crash point: one with verdicts, or one the enumeration visited.
+ * seq is the record index the crash comes before (the record count for
+ * the end of the trace).
+ */
+struct torn_report_point {
+	uint64_t seq;
+	int kind;		/* record kind at seq, TORN_REC_END; 0: no trace */
+	int sub;		/* its flush or fence kind */
+	uint64_t checked;	/* verdicts at this point */
+	uint64_t by_verdict[TORN_V_COUNT];
+	uint64_t failing;	/* checked and not consistent */
+	bool enumerated;	/* the figures below are known */
+	uint64_t generated;
+	uint64_t unique;
+	uint32_t inflight_writes;
+	uint32_t inflight_lines;
+	/* the last marker before seq, index into r->marks; -1: none */
+	long last_mark;
+};
+
+/* One oracle's result in a failing state. */
+struct torn_report_result {
+	char name[TORN_REPORT_NAME_MAX];
+	bool ok;
+	char *detail;		/* NULL: none; NUL-terminated, may be cut */
+	size_t detail_len;
+};
+
+/* A state whose verdict is not consistent, with everything it said. */
+struct torn_report_failure {
+	char id[128];
+	uint64_t point;
+	char engine[TORN_REPORT_NAME_MAX];
+	uint64_t index;
+	int verdict;
+	char image_hash[65];
+	char semantic_hash[65];
+	size_t n_failed;
+	char (*failed)[TORN_REPORT_NAME_MAX];
+	size_t n_results;
+	struct torn_report_result *results;
+	/* the verdict's markers object; -1: absent */
+	int64_t last_op_begin, last_op_end, last_durable;
+	char *error;		/* the checker's own failure, or NULL */
+	size_t error_len;	/* it may hold NULs */
+	uint64_t attempts;
+	uint64_t line;		/* in verdicts.jsonl, from 1 */
+};
+
+/* A marker of the trace. */
+struct torn_report_mark {
+	uint64_t record;
+	uint32_t id;
+	uint64_t arg;
+	char text[256];		/* NUL-terminated (raw bytes of the trace) */
+};
+
+/* A slice of the trace for the timeline: records [first, end). */
+struct torn_report_bucket {
+	uint64_t first, end;
+	uint32_t stores, nt_stores, kernel_stores;
+	uint32_t flushes, unresolved, fences, marks;
+	uint32_t max_inflight_lines;	/* report's own replay (report.c) */
+	uint32_t crash_points;		/* crash points, checked or not */
+	uint32_t points;		/* crash points with verdicts */
+	uint32_t failing_points;	/* of them, with a failing state */
+	uint64_t failing_states;
+};
+
+enum torn_report_enum_status {
+	TORN_REPORT_ENUM_OFF,		/* not asked for */
+	TORN_REPORT_ENUM_SKIPPED,	/* a prerequisite is missing (notes) */
+	TORN_REPORT_ENUM_DONE,
+	TORN_REPORT_ENUM_FAILED,	/* notes say why */
+};
+
+struct torn_report {
+	char *dir;
+
+	/* meta.json; empty strings and -1 when absent */
+	char fs[64], flush_mode[64], workload[128], kernel[128];
+	int64_t boot_ms, workload_ms;
+
+	/* trace.torn; has_trace false when it could not be read */
+	bool has_trace;
+	bool eadr;		/* the header says flush-on-fail */
+	uint64_t records;	/* END excluded */
+	uint64_t by_kind[8];	/* records by enum torn_record_kind */
+	uint64_t lines_touched;
+	size_t n_marks;
+	struct torn_report_mark *marks;
+
+	/* verdicts.jsonl */
+	uint64_t lines;		/* non-empty lines */
+	uint64_t states;	/* verdicts read (distinct state ids) */
+	uint64_t bad_lines;	/* corrupt or cut short: skipped */
+	uint64_t duplicates;	/* a state id seen again: the first kept */
+	uint64_t by_verdict[TORN_V_COUNT];
+	uint64_t failing;	/* states not consistent */
+	uint64_t unique_images;		/* distinct image_hash */
+	uint64_t unique_semantic;	/* distinct non-empty semantic_hash */
+	uint64_t restore_ms, check_ms;	/* summed over verdicts */
+	uint64_t checkers;	/* distinct "checker" numbers */
+	uint64_t retried;	/* verdicts with attempts > 1 */
+	int64_t check_wall_ms;	/* verdicts.jsonl created to last written; -1 */
+
+	size_t n_oracles;
+	struct torn_report_oracle oracles[TORN_REPORT_ORACLES_MAX];
+	size_t n_engines;
+	struct torn_report_engine engines[8];
+
+	size_t n_points;	/* sorted by seq */
+	struct torn_report_point *points;
+	size_t n_failures;	/* in verdicts.jsonl order */
+	struct torn_report_failure *failures;
+
+	/* the enumeration again, with the check's engines */
+	int enum_status;
+	char enum_options[160];	/* "model adr, granularity line, points fence" */
+	uint64_t enum_points;	/* crash points (selected ones) */
+	uint64_t enum_generated;
+	uint64_t enum_unique;
+	uint64_t enum_matched;	/* verdicts whose id and image hash it gave */
+	uint64_t enum_mismatched;	/* id found, other image hash */
+	uint64_t enum_missing;	/* id never enumerated as unique */
+	uint64_t enum_ms;
+
+	size_t n_buckets;
+	struct torn_report_bucket *buckets;
+
+	size_t n_notes;
+	char **notes;
+};
+
+/*
+ * Read run directory dir.  Only a missing or unreadable verdicts.jsonl
+ * is an error (TORN_E_NOTFOUND, -errno); everything else that is
+ * missing or bad becomes a note.  o NULL: defaults with enumerate on.
+ */
+int torn_report_load(const char *dir, const struct torn_report_opts *o,
+		     struct torn_report **out, struct torn_err *err);
+void torn_report_free(struct torn_report *r); /* NULL is a no-op */
+
+/* The point seq, or NULL. */
+const struct torn_report_point *
+torn_report_find_point(const struct torn_report *r, uint64_t seq);
+
+/* The text of the OP_BEGIN marker of operation op, or NULL. */
+const char *torn_report_op_text(const struct torn_report *r, uint64_t op);
+
+/*
+ * Renderers: 0 or -errno (a write error).  The text summary is for a
+ * terminal: control bytes in run data are shown as \xNN.
+ */
+int torn_report_write_text(const struct torn_report *r, FILE *f);
+/* JUnit XML: one testcase per oracle, failing states with replay commands. */
+int torn_report_write_junit(const struct torn_report *r, FILE *f);
+/* One self-contained HTML page: timeline, points, failing states. */
+int torn_report_write_html(const struct torn_report *r, FILE *f);
+
+#endif

@@ -1,0 +1,553 @@
+/* torn report --html: one self-contained page with an inline SVG timeline. */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "trace.h"
+
+/* Rows and states a page holds at most: it must open in a browser. */
+#define HTML_POINTS_MAX 2000
+#define HTML_FAILURES_MAX 2000
+#define HTML_DETAIL_MAX 4000
+
+/* The timeline's geometry, in SVG user units. */
+#define TL_LEFT 150
+#define TL_WIDTH 1000
+#define TL_LANE 44
+#define TL_GAP 8
+#define TL_TOP 10
+
+static void esc(FILE *f, const char *s)
+{
+	report_put_xmls(f, s);
+}
+
+static void put_style(FILE *f)
+{
+	fputs("<style>\n"
+	      "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1300px}\n"
+	      "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
+	      "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}\n"
+	      "td.l,th.l{text-align:left}td.k{white-space:nowrap}tr.fail td{background:#fdecea}\n"
+	      ".cards{display:flex;flex-wrap:wrap;gap:10px}\n"
+	      ".card{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:110px}\n"
+	      ".card b{display:block;font-size:1.5em}.card.bad b{color:#c62828}\n"
+	      ".notes li{color:#8a5300}\n"
+	      ".state{border:1px solid #e0b4b4;border-radius:6px;padding:6px 12px;margin:10px 0}\n"
+	      ".state h3{margin:2px 0;font-size:1.05em}\n"
+	      "pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:4px 8px;margin:2px 0}\n"
+	      "code{background:#f0f0f0;padding:1px 4px}\n"
+	      "svg text{font:11px sans-serif;fill:#444}\n"
+	      "</style>\n", f);
+}
+
+static void put_card(FILE *f, const char *id, const char *label, uint64_t n,
+		     bool bad)
+{
+	fprintf(f, "<div class=\"card%s\" id=\"%s\"><b>%" PRIu64 "</b>%s</div>\n",
+		bad && n ? " bad" : "", id, n, label);
+}
+
+/* ---- timeline ---------------------------------------------------------- */
+
+static double bucket_x(const struct torn_report *r, size_t b)
+{
+	return TL_LEFT + (double)b * TL_WIDTH / (double)r->n_buckets;
+}
+
+typedef uint32_t (*lane_value)(const struct torn_report_bucket *b);
+
+static uint32_t v_stores(const struct torn_report_bucket *b)
+{
+	return b->stores + b->nt_stores;
+}
+
+static uint32_t v_nt(const struct torn_report_bucket *b)
+{
+	return b->nt_stores;
+}
+
+static uint32_t v_flushes(const struct torn_report_bucket *b)
+{
+	return b->flushes + b->unresolved;
+}
+
+static uint32_t v_fences(const struct torn_report_bucket *b)
+{
+	return b->fences;
+}
+
+static uint32_t v_inflight(const struct torn_report_bucket *b)
+{
+	return b->max_inflight_lines;
+}
+
+static uint32_t v_marks(const struct torn_report_bucket *b)
+{
+	return b->marks;
+}
+
+/* Bars of one lane as one path, heights scaled to max. */
+static void put_bars(FILE *f, const struct torn_report *r, lane_value value,
+		     uint32_t max, double y0, const char *cls)
+{
+	double w = (double)TL_WIDTH / (double)r->n_buckets;
+	size_t b;
+
+	if (!max)
+		return;
+	fprintf(f, "<path class=\"%s\" d=\"", cls);
+	for (b = 0; b < r->n_buckets; b++) {
+		uint32_t v = value(&r->buckets[b]);
+		double h;
+
+		if (!v)
+			continue;
+		h = (double)v * (TL_LANE - 4) / (double)max;
+		if (h < 1)
+			h = 1;
+		fprintf(f, "M%.1f %.1fh%.2fv%.1fh%.2fz", bucket_x(r, b),
+			y0 + TL_LANE, w, -h, -w);
+	}
+	fputs("\"/>\n", f);
+}
+
+static uint32_t lane_max(const struct torn_report *r, lane_value value)
+{
+	uint32_t m = 0;
+	size_t b;
+
+	for (b = 0; b < r->n_buckets; b++)
+		if (value(&r->buckets[b]) > m)
+			m = value(&r->buckets[b]);
+	return m;
+}
+
+static void put_lane_label(FILE *f, double y, const char *name, uint32_t max,
+			   const char *unit)
+{
+	fprintf(f, "<text x=\"4\" y=\"%.0f\">%s</text>", y + TL_LANE / 2.0,
+		name);
+	fprintf(f, "<text x=\"4\" y=\"%.0f\">max %" PRIu32 " %s</text>\n",
+		y + TL_LANE / 2.0 + 13, max, unit);
+	fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#ddd\"/>\n",
+		TL_LEFT, TL_LEFT + TL_WIDTH, y + TL_LANE, y + TL_LANE);
+}
+
+/* The first failing crash point at or after seq, or NULL. */
+static const struct torn_report_point *
+failing_point_in(const struct torn_report *r, uint64_t first, uint64_t end)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_points; i++)
+		if (r->points[i].seq >= first && r->points[i].seq <= end &&
+		    r->points[i].failing)
+			return &r->points[i];
+	return NULL;
+}
+
+static void put_timeline(FILE *f, const struct torn_report *r)
+{
+	static const struct {
+		const char *name, *cls, *unit;
+		lane_value value;
+	} lanes[] = {
+		{ "stores", "st", "/slice", v_stores },
+		{ "flushes", "fl", "/slice", v_flushes },
+		{ "fences", "fe", "/slice", v_fences },
+		{ "lines in flight", "in", "lines", v_inflight },
+		{ "markers", "mk", "/slice", v_marks },
+	};
+	size_t nl = G_N_ELEMENTS(lanes), l, b, m = 0;
+	double y, height = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 24;
+	double w;
+
+	fprintf(f, "<h2>Trace timeline</h2>\n<p>%" PRIu64 " records in %zu slices of about %" PRIu64
+		   " records each, in program order. Crash points with a failing state are red; "
+		   "hover a slice for its figures, click a red mark for its crash point.</p>\n",
+		r->records, r->n_buckets,
+		r->n_buckets ? (r->records + r->n_buckets - 1) / r->n_buckets : 0);
+	fprintf(f, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
+		   "viewBox=\"0 0 %d %.0f\" width=\"100%%\" data-records=\"%" PRIu64
+		   "\" data-slices=\"%zu\" role=\"img\" aria-label=\"trace timeline\">\n",
+		TL_LEFT + TL_WIDTH + 10, height, r->records, r->n_buckets);
+	fputs("<style>.st{fill:#1565c0}.nt{fill:#7b1fa2}.fl{fill:#ef6c00}"
+	      ".fe{fill:#2e7d32}.in{fill:#90a4ae}.mk{fill:#222}"
+	      ".cp-enum{fill:#cfd8dc}.cp{fill:#757575}.cp-fail{fill:#d32f2f}.hov{fill:transparent}"
+	      ".hov:hover{fill:rgba(0,0,0,.08)}</style>\n", f);
+	for (l = 0; l < nl; l++) {
+		uint32_t max = lane_max(r, lanes[l].value);
+
+		y = TL_TOP + l * (TL_LANE + TL_GAP);
+		put_lane_label(f, y, lanes[l].name, max, lanes[l].unit);
+		put_bars(f, r, lanes[l].value, max, y, lanes[l].cls);
+		if (lanes[l].value == v_stores)	/* non-temporal share */
+			put_bars(f, r, v_nt, max, y, "nt");
+	}
+	/* crash points: grey where checked, red where a state failed */
+	y = TL_TOP + nl * (TL_LANE + TL_GAP);
+	fprintf(f, "<text x=\"4\" y=\"%.0f\">crash points</text>\n",
+		y + TL_LANE / 2.0);
+	fprintf(f, "<text x=\"4\" y=\"%.0f\">short: unchecked</text>\n",
+		y + TL_LANE / 2.0 + 13);
+	w = (double)TL_WIDTH / (double)r->n_buckets;
+	/* short and pale: enumerated, no verdict; tall: checked */
+	fputs("<path class=\"cp-enum\" d=\"", f);
+	for (b = 0; b < r->n_buckets; b++)
+		if (r->buckets[b].crash_points && !r->buckets[b].points)
+			fprintf(f, "M%.1f %.1fh%.2fv%dh%.2fz", bucket_x(r, b),
+				y + TL_LANE - 12.0, w < 1 ? 1 : w, 12,
+				w < 1 ? -1 : -w);
+	fputs("\"/>\n", f);
+	fputs("<path class=\"cp\" d=\"", f);
+	for (b = 0; b < r->n_buckets; b++)
+		if (r->buckets[b].points && !r->buckets[b].failing_points)
+			fprintf(f, "M%.1f %.1fh%.2fv%dh%.2fz", bucket_x(r, b),
+				y + 8, w < 1 ? 1 : w, TL_LANE - 8,
+				w < 1 ? -1 : -w);
+	fputs("\"/>\n", f);
+	for (b = 0; b < r->n_buckets; b++) {
+		const struct torn_report_bucket *k = &r->buckets[b];
+		const struct torn_report_point *p;
+
+		if (!k->failing_points)
+			continue;
+		p = failing_point_in(r, k->first, b + 1 == r->n_buckets ?
+							  UINT64_MAX :
+							  k->end - 1);
+		fprintf(f, "<a href=\"#p%" PRIu64 "\"><rect class=\"cp-fail\" x=\"%.1f\" y=\"%.1f\" "
+			   "width=\"%.2f\" height=\"%d\"><title>%" PRIu32
+			   " crash point(s) with %" PRIu64 " failing state(s) in records %" PRIu64
+			   "..%" PRIu64 "</title></rect></a>\n",
+			p ? p->seq : k->first, bucket_x(r, b), y,
+			w < 2 ? 2 : w, TL_LANE, k->failing_points,
+			k->failing_states, k->first, k->end);
+	}
+	/* a hover rectangle per slice with its figures */
+	for (b = 0; b < r->n_buckets; b++) {
+		const struct torn_report_bucket *k = &r->buckets[b];
+
+		fprintf(f, "<rect class=\"hov\" x=\"%.1f\" y=\"%d\" width=\"%.2f\" height=\"%.0f\">"
+			   "<title>records %" PRIu64 "..%" PRIu64 ": %" PRIu32
+			   " stores (%" PRIu32 " non-temporal), %" PRIu32
+			   " flushes, %" PRIu32 " fences, up to %" PRIu32
+			   " lines in flight",
+			bucket_x(r, b), TL_TOP, w,
+			nl * (double)(TL_LANE + TL_GAP), k->first,
+			k->end ? k->end - 1 : 0, k->stores + k->nt_stores,
+			k->nt_stores, k->flushes + k->unresolved, k->fences,
+			k->max_inflight_lines);
+		if (k->crash_points)
+			fprintf(f, ", %" PRIu32 " crash points (%" PRIu32
+				   " checked)", k->crash_points, k->points);
+		/* the first marker text of the slice */
+		while (m < r->n_marks && r->marks[m].record < k->first)
+			m++;
+		if (m < r->n_marks && r->marks[m].record < k->end) {
+			const struct torn_report_mark *mk = &r->marks[m];
+			const char *name = report_mark_name(mk->id);
+
+			fprintf(f, "; marker %s %" PRIu64 " ", name ? name : "",
+				mk->arg);
+			report_put_xml(f, mk->text, strlen(mk->text), 80);
+		}
+		fputs("</title></rect>\n", f);
+	}
+	/* record axis */
+	y = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 12;
+	for (l = 0; l <= 4; l++)
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"%s\">%" PRIu64 "</text>\n",
+			TL_LEFT + l * TL_WIDTH / 4.0, y,
+			l == 0 ? "start" : l == 4 ? "end" : "middle",
+			r->records * l / 4);
+	fputs("</svg>\n<p><small>Colours: <span style=\"color:#1565c0\">stores</span>, "
+	      "<span style=\"color:#7b1fa2\">non-temporal stores</span>, "
+	      "<span style=\"color:#ef6c00\">flushes</span>, "
+	      "<span style=\"color:#2e7d32\">fences</span>, "
+	      "<span style=\"color:#90a4ae\">lines holding stores not yet persistent</span> "
+	      "(the report's own replay: stores are in flight until flushed and fenced, "
+	      "or until a fence on eADR).</small></p>\n", f);
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static void put_mark_cell(FILE *f, const struct torn_report *r, long idx)
+{
+	const struct torn_report_mark *m;
+	const char *name;
+
+	if (idx < 0) {
+		fputs("-", f);
+		return;
+	}
+	m = &r->marks[idx];
+	name = report_mark_name(m->id);
+	if (name)
+		fprintf(f, "%s %" PRIu64, name, m->arg);
+	else
+		fprintf(f, "mark %" PRIu32 " %" PRIu64, m->id, m->arg);
+	if (m->text[0]) {
+		fputs(" <q>", f);
+		report_put_xml(f, m->text, strlen(m->text), 80);
+		fputs("</q>", f);
+	}
+}
+
+static void put_points(FILE *f, const struct torn_report *r)
+{
+	size_t i, others, omitted = 0, failing = 0;
+	char kind[48];
+	int v;
+
+	for (i = 0; i < r->n_points; i++)
+		failing += r->points[i].failing > 0;
+	fprintf(f, "<h2>States per crash point</h2>\n<p>%zu crash points, %zu with failing states.</p>\n",
+		r->n_points, failing);
+	fputs("<table id=\"points\"><tr><th>record</th><th class=\"l\">kind</th>"
+	      "<th>lines in flight</th><th>generated</th><th>unique</th><th>checked</th>", f);
+	for (v = 0; v < TORN_V_COUNT; v++)
+		fprintf(f, "<th>%s</th>", torn_verdict_name(v));
+	fputs("<th class=\"l\">last marker before</th></tr>\n", f);
+	/* every failing point; the others while there is room */
+	others = failing < HTML_POINTS_MAX ? HTML_POINTS_MAX - failing : 0;
+	for (i = 0; i < r->n_points; i++) {
+		const struct torn_report_point *p = &r->points[i];
+
+		if (!p->failing && !others) {
+			omitted++;
+			continue;
+		}
+		if (!p->failing)
+			others--;
+		report_point_kind(p, kind, sizeof(kind));
+		fprintf(f, "<tr id=\"p%" PRIu64 "\"%s><td>%" PRIu64
+			   "</td><td class=\"l k\">%s</td>",
+			p->seq, p->failing ? " class=\"fail\"" : "", p->seq,
+			kind);
+		if (p->enumerated)
+			fprintf(f, "<td>%" PRIu32 "</td><td>%" PRIu64
+				   "</td><td>%" PRIu64 "</td>",
+				p->inflight_lines, p->generated, p->unique);
+		else
+			fputs("<td>-</td><td>-</td><td>-</td>", f);
+		fprintf(f, "<td>%" PRIu64 "</td>", p->checked);
+		for (v = 0; v < TORN_V_COUNT; v++)
+			fprintf(f, "<td>%" PRIu64 "</td>", p->by_verdict[v]);
+		fputs("<td class=\"l\">", f);
+		put_mark_cell(f, r, p->last_mark);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	if (omitted)
+		fprintf(f, "<p>%zu crash points without failing states are not listed.</p>\n",
+			omitted);
+}
+
+static void put_progress(FILE *f, const struct torn_report *r,
+			 const char *what, int64_t op)
+{
+	const char *text;
+
+	fprintf(f, "<li>%s: ", what);
+	if (op <= 0) {
+		fputs(op < 0 ? "unknown" : "none", f);
+	} else {
+		fprintf(f, "op %" PRId64, op);
+		text = torn_report_op_text(r, (uint64_t)op);
+		if (text && *text) {
+			fputs(" <q>", f);
+			report_put_xml(f, text, strlen(text), 200);
+			fputs("</q>", f);
+		}
+	}
+	fputs("</li>\n", f);
+}
+
+static void put_failure(FILE *f, const struct torn_report *r,
+			const struct torn_report_failure *s)
+{
+	const struct torn_report_point *p = torn_report_find_point(r, s->point);
+	char kind[48] = "?", *replay;
+	size_t k;
+
+	if (p)
+		report_point_kind(p, kind, sizeof(kind));
+	/* ids, engines and hashes were checked by the loader; escaped anyway */
+	fputs("<section class=\"state\" id=\"s-", f);
+	esc(f, s->id);
+	fprintf(f, "\" data-verdict=\"%s\">\n<h3><code class=\"state-id\">",
+		torn_verdict_name(s->verdict));
+	esc(f, s->id);
+	fprintf(f, "</code> %s</h3>\n", torn_verdict_name(s->verdict));
+	fprintf(f, "<p>Crash before record <a href=\"#p%" PRIu64 "\">%" PRIu64
+		   "</a> (%s), engine <code>",
+		s->point, s->point, kind);
+	esc(f, s->engine);
+	fprintf(f, "</code> state %" PRIu64 ". Image <code>", s->index);
+	esc(f, s->image_hash[0] ? s->image_hash : "?");
+	fputs("</code>", f);
+	if (s->attempts > 1)
+		fprintf(f, ", checked %" PRIu64 " times", s->attempts);
+	fputs(".</p>\n<p>Markers completed before the crash:</p><ul>\n", f);
+	put_progress(f, r, "last operation begun", s->last_op_begin);
+	put_progress(f, r, "last operation ended", s->last_op_end);
+	put_progress(f, r, "last operation durable", s->last_durable);
+	fputs("</ul>\n", f);
+	if (s->n_failed) {
+		fputs("<p>Failed oracles: ", f);
+		for (k = 0; k < s->n_failed; k++) {
+			fputs(k ? ", " : "", f);
+			fputs("<b>", f);
+			esc(f, s->failed[k]);
+			fputs("</b>", f);
+		}
+		fputs("</p>\n", f);
+	}
+	for (k = 0; k < s->n_results; k++) {
+		const struct torn_report_result *res = &s->results[k];
+
+		if (res->ok && !res->detail)
+			continue;
+		fputs("<div class=\"oracle\"><b>", f);
+		esc(f, res->name);
+		fprintf(f, "</b> %s", res->ok ? "passed" : "failed");
+		if (res->detail) {
+			fputs("<pre class=\"detail\">", f);
+			report_put_xml(f, res->detail, res->detail_len,
+				       HTML_DETAIL_MAX);
+			fputs("</pre>", f);
+		}
+		fputs("</div>\n", f);
+	}
+	if (s->error) {
+		fputs("<div class=\"oracle\"><b>checker</b><pre class=\"detail\">", f);
+		report_put_xml(f, s->error, s->error_len, HTML_DETAIL_MAX);
+		fputs("</pre></div>\n", f);
+	}
+	replay = report_replay_command(r->dir, s->id);
+	fputs("<p>Replay: <code class=\"replay\">", f);
+	esc(f, replay);
+	fputs("</code></p>\n</section>\n", f);
+	g_free(replay);
+}
+
+static void put_times(FILE *f, const struct torn_report *r)
+{
+	fputs("<h2>Time</h2>\n<table id=\"times\">\n", f);
+	if (r->boot_ms >= 0)
+		fprintf(f, "<tr><td class=\"l\">trace: guest boot</td><td>%.1f s</td></tr>\n",
+			r->boot_ms / 1000.0);
+	if (r->workload_ms >= 0)
+		fprintf(f, "<tr><td class=\"l\">trace: workload</td><td>%.1f s</td></tr>\n",
+			r->workload_ms / 1000.0);
+	if (r->enum_status == TORN_REPORT_ENUM_DONE)
+		fprintf(f, "<tr><td class=\"l\">states: enumeration (measured by torn report)</td><td>%.2f s</td></tr>\n",
+			r->enum_ms / 1000.0);
+	fprintf(f, "<tr><td class=\"l\">check: image restores, summed over %" PRIu64
+		   " checker guest(s)</td><td>%.1f s</td></tr>\n",
+		r->checkers, r->restore_ms / 1000.0);
+	fprintf(f, "<tr><td class=\"l\">check: recovery and oracles, summed</td><td>%.1f s</td></tr>\n",
+		r->check_ms / 1000.0);
+	if (r->check_wall_ms >= 0)
+		fprintf(f, "<tr><td class=\"l\">check: wall clock (verdicts.jsonl created to last written)</td><td>%.1f s</td></tr>\n",
+			r->check_wall_ms / 1000.0);
+	fputs("</table>\n", f);
+}
+
+int torn_report_write_html(const struct torn_report *r, FILE *f)
+{
+	size_t i;
+	int v;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'; img-src data:\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>torn report: ", f);
+	esc(f, r->fs[0] ? r->fs : "?");
+	fputs("/", f);
+	esc(f, r->flush_mode[0] ? r->flush_mode : "?");
+	fputs("/", f);
+	esc(f, r->workload[0] ? r->workload : "?");
+	fputs("</title>\n", f);
+	put_style(f);
+	fputs("</head><body>\n<h1>torn report: ", f);
+	esc(f, r->workload[0] ? r->workload : "?");
+	fputs(" on ", f);
+	esc(f, r->fs[0] ? r->fs : "?");
+	fputs(", flush ", f);
+	esc(f, r->flush_mode[0] ? r->flush_mode : "?");
+	fputs("</h1>\n<p>Run directory <code id=\"run-dir\">", f);
+	esc(f, r->dir);
+	fputs("</code>", f);
+	if (r->kernel[0]) {
+		fputs(", guest kernel ", f);
+		esc(f, r->kernel);
+	}
+	fputs(".</p>\n<div class=\"cards\" id=\"counts\">\n", f);
+	put_card(f, "count-states", "states checked", r->states, false);
+	for (v = 0; v < TORN_V_COUNT; v++) {
+		char id[48];
+
+		snprintf(id, sizeof(id), "count-%s", torn_verdict_name(v));
+		put_card(f, id, torn_verdict_name(v), r->by_verdict[v],
+			 v != TORN_V_CONSISTENT);
+	}
+	put_card(f, "count-images", "unique images checked", r->unique_images,
+		 false);
+	put_card(f, "count-semantic", "unique semantic states",
+		 r->unique_semantic, false);
+	if (r->enum_status == TORN_REPORT_ENUM_DONE) {
+		put_card(f, "count-generated", "crash states generated",
+			 r->enum_generated, false);
+		put_card(f, "count-unique", "unique crash states",
+			 r->enum_unique, false);
+	}
+	fputs("</div>\n", f);
+	if (r->enum_status == TORN_REPORT_ENUM_DONE)
+		fprintf(f, "<p>Crash states enumerated again with %s: %" PRIu64
+			   " generated, %" PRIu64 " unique (%.1fx); %" PRIu64
+			   " of %" PRIu64 " verdicts match the enumeration.</p>\n",
+			r->enum_options, r->enum_generated, r->enum_unique,
+			r->enum_unique ? (double)r->enum_generated /
+						 (double)r->enum_unique :
+					 0.0,
+			r->enum_matched, r->states);
+	if (r->n_notes) {
+		fputs("<ul class=\"notes\" id=\"notes\">\n", f);
+		for (i = 0; i < r->n_notes; i++) {
+			fputs("<li>", f);
+			esc(f, r->notes[i]);
+			fputs("</li>\n", f);
+		}
+		fputs("</ul>\n", f);
+	}
+	if (r->n_buckets)
+		put_timeline(f, r);
+	fputs("<h2>Oracles</h2>\n<table id=\"oracles\"><tr><th class=\"l\">oracle</th>"
+	      "<th>ran</th><th>failed</th></tr>\n", f);
+	for (i = 0; i < r->n_oracles; i++) {
+		fprintf(f, "<tr%s><td class=\"l\">",
+			r->oracles[i].failed ? " class=\"fail\"" : "");
+		esc(f, r->oracles[i].name);
+		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
+			r->oracles[i].ran, r->oracles[i].failed);
+	}
+	fputs("</table>\n", f);
+	put_points(f, r);
+	fprintf(f, "<h2 id=\"failures\">Failing states (%zu)</h2>\n",
+		r->n_failures);
+	if (!r->n_failures)
+		fputs("<p id=\"no-failures\">Every state checked was consistent.</p>\n", f);
+	for (i = 0; i < r->n_failures && i < HTML_FAILURES_MAX; i++)
+		put_failure(f, r, &r->failures[i]);
+	if (r->n_failures > HTML_FAILURES_MAX)
+		fprintf(f, "<p>%zu more failing states are in verdicts.jsonl.</p>\n",
+			r->n_failures - HTML_FAILURES_MAX);
+	put_times(f, r);
+	fputs("</body></html>\n", f);
+	fflush(f);
+	return ferror(f) ? -EIO : 0;
+}

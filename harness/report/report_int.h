@@ -1,0 +1,52 @@
+/* Shared by the report's loader and renderers: escaping, small helpers. */
+#ifndef TORN_REPORT_INT_H
+#define TORN_REPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most len bytes), its
+ * code point in *cp; 0 when s does not start one (overlong forms,
+ * surrogates and code points past U+10FFFF are not well-formed).
+ */
+size_t report_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
+
+/*
+ * s[0..len) for a terminal: well-formed UTF-8 but control characters;
+ * control bytes and bytes that are not UTF-8 as \xNN, so nothing a guest
+ * wrote can move the cursor or change colours.  A backslash stays as it
+ * is: replay commands must stay copyable.
+ * At most max output characters (0: no limit), then "...".
+ */
+void report_put_term(FILE *f, const char *s, size_t len, size_t max);
+
+/*
+ * s[0..len) as XML/HTML character data or attribute value: & < > " '
+ * as references; control characters XML 1.0 cannot hold (all below
+ * 0x20 but tab, newline, carriage return; U+FFFE, U+FFFF) as the text
+ * \xNN; bytes that are not UTF-8 as U+FFFD.  At most max characters of
+ * s (0: no limit), then "...".
+ */
+void report_put_xml(FILE *f, const char *s, size_t len, size_t max);
+
+/* report_put_xml of a NUL-terminated string. */
+void report_put_xmls(FILE *f, const char *s);
+
+/*
+ * The replay command of a state, "torn replay DIR ID", DIR in single
+ * quotes unless it is all safe characters; malloc'd.
+ */
+char *report_replay_command(const char *dir, const char *id);
+
+/* "fence sfence", "flush clwb", "end of trace", "store"... for a point. */
+void report_point_kind(const struct torn_report_point *p, char *buf,
+		       size_t size);
+
+/* Name of well-known marker ids ("OP_BEGIN"), or NULL. */
+const char *report_mark_name(uint32_t id);
+
+#endif

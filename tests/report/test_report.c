@@ -1,0 +1,444 @@
+/* torn report: summary counts, JUnit well-formedness, escaping, bad files. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "report.h"
+#include "trace.h"
+
+struct ctx {
+	char *tmp;
+	char *ok, *bad;
+	struct fixture_expect ok_exp, bad_exp;
+	struct torn_report *ok_r, *bad_r;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	struct torn_err err = { "" };
+
+	c->tmp = g_dir_make_tmp("torn-report-test-XXXXXX", NULL);
+	if (!c->tmp)
+		return -1;
+	c->ok = g_build_filename(c->tmp, "ok", NULL);
+	c->bad = g_build_filename(c->tmp, "bad run's <dir>", NULL);
+	if (fixture_make(c->ok, false, &c->ok_exp) ||
+	    fixture_make(c->bad, true, &c->bad_exp))
+		return -1;
+	if (torn_report_load(c->ok, NULL, &c->ok_r, &err) ||
+	    torn_report_load(c->bad, NULL, &c->bad_r, &err)) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		return -1;
+	}
+	*state = c;
+	return 0;
+}
+
+static int rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (d) {
+		while ((name = g_dir_read_name(d))) {
+			char *p = g_build_filename(path, name, NULL);
+
+			rm_rf(p);
+			g_free(p);
+		}
+		g_dir_close(d);
+		return g_rmdir(path);
+	}
+	return g_unlink(path);
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	torn_report_free(c->ok_r);
+	torn_report_free(c->bad_r);
+	if (!getenv("TORN_KEEP"))
+		rm_rf(c->tmp);
+	g_free(c->tmp);
+	g_free(c->ok);
+	g_free(c->bad);
+	free(c);
+	return 0;
+}
+
+/* A renderer's whole output as a string (NUL-terminated, *len bytes). */
+static char *render(const struct torn_report *r,
+		    int (*fn)(const struct torn_report *, FILE *), size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	assert_int_equal(fn(r, f), 0);
+	fclose(f);
+	if (len)
+		*len = size;
+	return buf;
+}
+
+static void check_counts(const struct torn_report *r,
+			 const struct fixture_expect *e)
+{
+	uint64_t failing_points = 0, checked_points = 0;
+	size_t i, o;
+	int v;
+
+	assert_true(r->has_trace);
+	assert_int_equal(r->records, e->records);
+	assert_int_equal(r->lines, e->lines);
+	assert_int_equal(r->states, e->states);
+	assert_int_equal(r->bad_lines, e->bad_lines);
+	assert_int_equal(r->duplicates, e->duplicates);
+	for (v = 0; v < TORN_V_COUNT; v++) {
+		print_message("verdict %s\n", torn_verdict_name(v));
+		assert_int_equal(r->by_verdict[v], e->by_verdict[v]);
+	}
+	assert_int_equal(r->failing, e->states - e->by_verdict[TORN_V_CONSISTENT]);
+	assert_int_equal(r->n_failures, r->failing);
+	assert_int_equal(r->unique_images, e->unique_images);
+	assert_int_equal(r->unique_semantic, e->unique_semantic);
+	assert_int_equal(r->restore_ms, e->restore_ms);
+	assert_int_equal(r->check_ms, e->check_ms);
+	assert_int_equal(r->checkers, e->states > 1 ? 2 : 1);
+	assert_int_equal(r->boot_ms, 1234);
+	assert_int_equal(r->workload_ms, 56);
+	assert_string_equal(r->fs, "ext4-dax");
+	assert_string_equal(r->flush_mode, "clwb");
+	/* the enumeration again gives what the fixture's check saw */
+	assert_int_equal(r->enum_status, TORN_REPORT_ENUM_DONE);
+	assert_int_equal(r->enum_generated, e->generated);
+	assert_int_equal(r->enum_unique, e->unique);
+	assert_int_equal(r->enum_matched, e->states);
+	assert_int_equal(r->enum_mismatched, 0);
+	assert_int_equal(r->enum_missing, 0);
+	assert_non_null(strstr(r->enum_options, "points fence"));
+	assert_int_equal(r->n_engines, 2);
+	assert_string_equal(r->engines[0].name, "prefix");
+	assert_string_equal(r->engines[1].name, "subsets:1");
+	for (i = 0; i < r->n_points; i++) {
+		checked_points += r->points[i].checked > 0;
+		failing_points += r->points[i].failing > 0;
+		if (i)
+			assert_true(r->points[i - 1].seq < r->points[i].seq);
+	}
+	assert_int_equal(checked_points, e->points_checked);
+	assert_int_equal(failing_points, e->failing_points);
+	for (o = 0; o < 7; o++) {
+		uint64_t failed = 0;
+
+		for (i = 0; i < r->n_oracles; i++)
+			if (!strcmp(r->oracles[i].name, fixture_oracles[o]))
+				failed = r->oracles[i].failed;
+		print_message("oracle %s\n", fixture_oracles[o]);
+		assert_int_equal(failed, e->oracle_failed[o]);
+	}
+}
+
+static void test_counts_ok(void **state)
+{
+	struct ctx *c = *state;
+
+	check_counts(c->ok_r, &c->ok_exp);
+	assert_int_equal(c->ok_r->n_failures, 0);
+	assert_int_equal(c->ok_r->n_notes, 0);
+	/* three points: two fences and the end of the trace */
+	assert_int_equal(c->ok_r->n_points, 3);
+	assert_int_equal(c->ok_r->points[2].kind, TORN_REC_END);
+	assert_int_equal(c->ok_r->points[0].kind, TORN_REC_FENCE);
+}
+
+static void test_counts_bad(void **state)
+{
+	struct ctx *c = *state;
+	const struct torn_report *r = c->bad_r;
+	const struct torn_report_failure *f = NULL;
+	size_t i;
+
+	check_counts(r, &c->bad_exp);
+	assert_true(r->by_verdict[TORN_V_INCONSISTENT] >= 2);
+	assert_int_equal(r->by_verdict[TORN_V_UNRECOVERABLE], 1);
+	assert_int_equal(r->by_verdict[TORN_V_TIMEOUT], 1);
+	assert_int_equal(r->by_verdict[TORN_V_ERROR], 1);
+	assert_int_equal(r->retried, 1);
+	/* the corrupt lines are counted and noted, once */
+	assert_true(c->bad_exp.bad_lines >= 10);
+	assert_true(r->n_notes >= 2);
+	for (i = 0; i < r->n_failures; i++)
+		if (!strcmp(r->failures[i].id, c->bad_exp.failing_id))
+			f = &r->failures[i];
+	assert_non_null(f);
+	assert_int_equal(f->verdict, TORN_V_INCONSISTENT);
+	assert_int_equal(f->n_failed, 1);
+	assert_string_equal(f->failed[0], "durability");
+	assert_int_equal(f->last_op_begin, 2);
+	assert_int_equal(f->last_op_end, 1);
+	assert_int_equal(f->last_durable, 0);
+	assert_string_equal(torn_report_op_text(r, 2),
+			    "write ./a <b>&amp;</b> \x1b[31mred");
+	assert_null(torn_report_op_text(r, 9));
+	assert_non_null(torn_report_find_point(r, f->point));
+	assert_null(torn_report_find_point(r, 999999));
+}
+
+/* The terminal summary: figures, and no control byte from the run. */
+static void test_text(void **state)
+{
+	struct ctx *c = *state;
+	size_t len, i;
+	char *out = render(c->bad_r, torn_report_write_text, &len);
+	char want[300], *quoted;
+
+	for (i = 0; i < len; i++)
+		assert_true(out[i] == '\n' ||
+			    ((unsigned char)out[i] >= 0x20 && out[i] != 0x7f));
+	assert_true(g_utf8_validate(out, (gssize)len, NULL));
+	assert_non_null(strstr(out, "\\x1b[2J"));	/* shown, not sent */
+	assert_non_null(strstr(out, "\\xff\\xfe"));
+	snprintf(want, sizeof(want), "states checked: %" PRIu64 "\n",
+		 c->bad_exp.states);
+	assert_non_null(strstr(out, want));
+	quoted = g_strjoinv("'\\''", g_strsplit(c->bad, "'", -1));
+	snprintf(want, sizeof(want), "replay: torn replay '%s' %s\n", quoted,
+		 c->bad_exp.failing_id);
+	assert_non_null(strstr(out, want));
+	g_free(quoted);
+	snprintf(want, sizeof(want), "crash states generated   %" PRIu64 "\n",
+		 c->bad_exp.generated);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "boot 1.2 s, workload 56 ms"));
+	free(out);
+	out = render(c->ok_r, torn_report_write_text, NULL);
+	assert_non_null(strstr(out, "failing states: none\n"));
+	free(out);
+}
+
+/* Run a program (argv) with a file; its exit status, or -1. */
+static int run_tool(char **argv)
+{
+	int status;
+	GError *e = NULL;
+
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+			  G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+			  &status, &e)) {
+		g_error_free(e);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_junit(void **state)
+{
+	struct ctx *c = *state;
+	char *path = g_build_filename(c->tmp, "junit.xml", NULL);
+	char *argv[] = { "xmllint", "--noout", path, NULL };
+	size_t len;
+	char *out = render(c->bad_r, torn_report_write_junit, &len);
+	char want[200];
+	int ret;
+
+	assert_true(g_utf8_validate(out, (gssize)len, NULL));
+	assert_null(strstr(out, FIXTURE_HOSTILE_SCRIPT));
+	assert_null(strstr(out, "\x1b"));
+	assert_non_null(strstr(out, "&lt;script&gt;"));
+	assert_non_null(strstr(out, "<testsuite name=\"ext4-dax/clwb/fixture-bad\""));
+	assert_non_null(strstr(out, "name=\"durability\">\n      <failure"));
+	assert_non_null(strstr(out, "name=\"fsck\"/>"));
+	assert_non_null(strstr(out, "name=\"checking\">\n      <error"));
+	/* the directory's quote, < and > are escaped too */
+	snprintf(want, sizeof(want), "&#39;\\&#39;&#39;s &lt;dir&gt;&#39; %s\n",
+		 c->bad_exp.unrecoverable_id);
+	assert_non_null(strstr(out, want));
+	assert_true(g_file_set_contents(path, out, (gssize)len, NULL));
+	ret = run_tool(argv);
+	if (ret == -1)
+		print_message("xmllint not found: well-formedness not checked\n");
+	else
+		assert_int_equal(ret, 0);
+	free(out);
+	out = render(c->ok_r, torn_report_write_junit, &len);
+	assert_non_null(strstr(out, "failures=\"0\" errors=\"0\""));
+	assert_null(strstr(out, "<failure"));
+	assert_true(g_file_set_contents(path, out, (gssize)len, NULL));
+	if (ret != -1)
+		assert_int_equal(run_tool(argv), 0);
+	free(out);
+	g_free(path);
+}
+
+static void test_html(void **state)
+{
+	struct ctx *c = *state;
+	size_t len, i;
+	char *out = render(c->bad_r, torn_report_write_html, &len);
+	char want[200];
+
+	assert_true(g_utf8_validate(out, (gssize)len, NULL));
+	for (i = 0; i < len; i++)
+		assert_true(out[i] == '\n' || (unsigned char)out[i] >= 0x20);
+	/* nothing from the run directory becomes markup */
+	assert_null(strstr(out, FIXTURE_HOSTILE_SCRIPT));
+	assert_null(strstr(out, "<img"));
+	assert_null(strstr(out, "<b>&amp;</b>"));
+	assert_null(strstr(out, "<i>x</i>"));
+	assert_non_null(strstr(out, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(out, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	assert_non_null(strstr(out, "\\x1b[2J"));
+	assert_non_null(strstr(out, "\xef\xbf\xbd"));	/* for \xff */
+	assert_non_null(strstr(out, "bad run&#39;s &lt;dir&gt;"));
+	/* self-contained: no external resources */
+	assert_null(strstr(out, " src=\""));
+	assert_null(strstr(out, "href=\"http"));
+	assert_null(strstr(out, "url("));
+	assert_non_null(strstr(out, "Content-Security-Policy"));
+	assert_non_null(strstr(out, "<svg id=\"timeline\""));
+	assert_non_null(strstr(out, "class=\"cp-fail\""));
+	snprintf(want, sizeof(want), "id=\"s-%s\"", c->bad_exp.failing_id);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), "<b>%" PRIu64 "</b>inconsistent",
+		 c->bad_exp.by_verdict[TORN_V_INCONSISTENT]);
+	assert_non_null(strstr(out, want));
+	free(out);
+	out = render(c->ok_r, torn_report_write_html, &len);
+	assert_non_null(strstr(out, "id=\"no-failures\""));
+	assert_null(strstr(out, "class=\"cp-fail\""));
+	free(out);
+}
+
+/* Missing files: one error for verdicts.jsonl, notes for the rest. */
+static void test_missing_files(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "sparse", NULL);
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+	struct torn_report_opts o = { .enumerate = true };
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	char *out;
+
+	g_mkdir(dir, 0755);
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), TORN_E_NOTFOUND);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "verdicts.jsonl: missing"));
+	/* an empty verdicts.jsonl, nothing else */
+	assert_true(g_file_set_contents(p, "", 0, NULL));
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(r->states, 0);
+	assert_false(r->has_trace);
+	assert_int_equal(r->n_notes, 2);	/* meta.json, trace.torn */
+	assert_non_null(strstr(r->notes[0], "meta.json"));
+	assert_non_null(strstr(r->notes[1], "trace.torn: missing"));
+	out = render(r, torn_report_write_text, NULL);
+	assert_non_null(strstr(out, "states checked: 0"));
+	free(out);
+	out = render(r, torn_report_write_html, NULL);
+	assert_null(strstr(out, "<svg"));
+	free(out);
+	out = render(r, torn_report_write_junit, NULL);
+	assert_non_null(strstr(out, "name=\"?/?/?\""));
+	free(out);
+	torn_report_free(r);
+	/* a trace that is not one */
+	g_free(p);
+	p = g_build_filename(dir, "trace.torn", NULL);
+	assert_true(g_file_set_contents(p, "TORNTRC", 7, NULL));
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_false(r->has_trace);
+	assert_non_null(strstr(r->notes[1], "trace.torn"));
+	torn_report_free(r);
+	g_free(p);
+	g_free(dir);
+}
+
+/* Without base.img, or asked not to: counts stay, dedup figures go. */
+static void test_no_enumeration(void **state)
+{
+	struct ctx *c = *state;
+	struct torn_report_opts o = { .enumerate = false };
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	char *base = g_build_filename(c->ok, "base.img", NULL);
+	char *moved = g_build_filename(c->tmp, "base.img.away", NULL);
+
+	assert_int_equal(torn_report_load(c->ok, &o, &r, &err), 0);
+	assert_int_equal(r->enum_status, TORN_REPORT_ENUM_OFF);
+	assert_int_equal(r->states, c->ok_exp.states);
+	torn_report_free(r);
+	assert_int_equal(g_rename(base, moved), 0);
+	o.enumerate = true;
+	assert_int_equal(torn_report_load(c->ok, &o, &r, &err), 0);
+	assert_int_equal(r->enum_status, TORN_REPORT_ENUM_SKIPPED);
+	assert_int_equal(r->n_notes, 1);
+	assert_non_null(strstr(r->notes[0], "base.img: missing"));
+	torn_report_free(r);
+	assert_int_equal(g_rename(moved, base), 0);
+	g_free(base);
+	g_free(moved);
+}
+
+/* Verdicts from other enumeration options are said not to match. */
+static void test_mismatch(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "mismatch", NULL);
+	char *src = g_build_filename(c->ok, "verdicts.jsonl", NULL);
+	char *dst, *text, *p;
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	struct fixture_expect e;
+
+	assert_int_equal(fixture_make(dir, false, &e), 0);
+	/* the first verdict's image hash changed */
+	dst = g_build_filename(dir, "verdicts.jsonl", NULL);
+	assert_true(g_file_get_contents(dst, &text, NULL, NULL));
+	p = strstr(text, "\"image_hash\":\"");
+	assert_non_null(p);
+	p[14] = p[14] == '0' ? '1' : '0';
+	assert_true(g_file_set_contents(dst, text, -1, NULL));
+	assert_int_equal(torn_report_load(dir, NULL, &r, &err), 0);
+	assert_int_equal(r->enum_mismatched, 1);
+	assert_int_equal(r->enum_matched, e.states - 1);
+	assert_int_equal(r->n_notes, 1);
+	assert_non_null(strstr(r->notes[0], "do not match"));
+	torn_report_free(r);
+	g_free(text);
+	g_free(src);
+	g_free(dst);
+	g_free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_ok),
+		cmocka_unit_test(test_counts_bad),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_junit),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_no_enumeration),
+		cmocka_unit_test(test_mismatch),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
