@@ -634,6 +634,10 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 	else if (torn_proto_field_is(msg, 0, "poweroff")) {
 		reply_ok(fd, NULL);
 		ret = 1;
+	} else if (torn_proto_field_is(msg, 0, "exit")) {
+		/* hand the console to init's shell (torn replay --shell) */
+		reply_ok(fd, NULL);
+		ret = 2;
 	} else {
 		char *name = torn_proto_field_dup(msg, 0);
 
@@ -680,11 +684,11 @@ int agent_serve(int fd)
 		}
 		ret = handle(fd, &msg);
 		torn_proto_msg_clear(&msg);
-		if (ret)
-			break;
+		if (ret) {
+			torn_buf_free(&frame);
+			return ret == 2 ? 1 : 0;
+		}
 	}
-	torn_buf_free(&frame);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -716,7 +720,8 @@ int main(int argc, char **argv)
 	}
 	torn_buf_free(&hello);
 	logmsg("serving on %s", port);
-	agent_serve(fd);
+	if (agent_serve(fd) == 1)
+		return 0; /* "exit": init goes on (a shell with torn.shell) */
 	if (init_mode) {
 		sync();
 		reboot(RB_POWER_OFF);

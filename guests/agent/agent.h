@@ -46,7 +46,10 @@ int agent_mapsync_check(const char *path, char *detail, size_t len);
  */
 int agent_usable(const char *dir, char *why, size_t len);
 
-/* Serve requests on fd until poweroff; returns 0 or a negative code. */
+/*
+ * Serve requests on fd until poweroff (returns 0) or exit (returns 1);
+ * a negative code when the port fails.
+ */
 int agent_serve(int fd);
 
 #endif

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "check_internal.h"
 #include "cli.h"
 #include "guest_cli.h"
 #include "oracles.h"
@@ -21,78 +21,13 @@
 
 #define PAGE 4096
 
-enum oracle_bit {
-	OR_MOUNT = 1 << 0,
-	OR_FSCK = 1 << 1,
-	OR_DMESG = 1 << 2,
-	OR_DURABILITY = 1 << 3,
-	OR_ATOMICITY = 1 << 4,
-	OR_USABILITY = 1 << 5,
-	OR_CUSTOM = 1 << 6,
-	OR_ALL = (1 << 7) - 1,
-};
+const char *const oracle_names[] = { "mount", "fsck", "dmesg",
+				     "durability", "atomicity",
+				     "usability", "custom" };
 
-static const char *const oracle_names[] = { "mount", "fsck", "dmesg",
-					    "durability", "atomicity",
-					    "usability", "custom" };
-#define N_ORACLES 7
-
-struct job {
-	char id[96];
-	char engine[32];
-	uint64_t point;
-	uint64_t index;
-	char image_hash[40];
-	unsigned int flags;
-};
-
-struct checker;
-
-/* The run being checked: read-only after set-up, but for the locked parts. */
-struct check_run {
-	const char *dir;
-	struct guest_opts o;
-	struct torn_kit kit;
-	unsigned int oracles;
-	int timeout_ms;
-	int fs_kind;
-	char checker_prog[256];
-	struct oracle_expected *expected;
-	struct oracle_marker *markers;
-	size_t nmarkers;
-	uint64_t pm_size;
-	const uint8_t *base;
-
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int verdict_fd;
-	uint64_t done, by_verdict[5];
-	GHashTable *semantic;	/* distinct semantic hashes */
-	int stopping;
-	int boot_per_state;	/* benchmark baseline: a fresh guest per state */
-	long long t_start;	/* now_ms() when checking began */
-};
-
-struct checker {
-	struct check_run *run;
-	int idx;
-	struct torn_vm *vm;
-	char work[4096];
-	char pm_path[4200];
-	uint8_t *pm;	/* the backing file, shared with QEMU */
-	uint8_t *img;	/* what the backing file must hold for the job */
-	pthread_t thread;
-	int has_job;	/* under run->lock */
-	int quit;
-	struct job job;
-	uint64_t pages_restored;
-	uint64_t boots;
-};
-
-static const char *const verdict_names[] = { "consistent", "inconsistent",
+const char *const verdict_names[] = { "consistent", "inconsistent",
 					     "unrecoverable", "timeout",
 					     "error" };
-enum { V_CONSISTENT, V_INCONSISTENT, V_UNRECOVERABLE, V_TIMEOUT, V_ERROR };
 
 static long long now_ms(void)
 {
@@ -104,7 +39,7 @@ static long long now_ms(void)
 
 /* ---- one checker guest ---------------------------------------------------- */
 
-static int checker_boot(struct checker *c, struct torn_err *err)
+int checker_boot(struct checker *c, struct torn_err *err)
 {
 	struct torn_vm_config cfg = { 0 };
 
@@ -119,21 +54,6 @@ static int checker_boot(struct checker *c, struct torn_err *err)
 	c->boots++;
 	return torn_vm_start(&cfg, &c->vm, err);
 }
-
-struct oracle_result {
-	int ran;
-	int ok;
-	char detail[600];
-};
-
-struct check_result {
-	int verdict;
-	int infra;	/* the guest failed us: restart and retry */
-	struct oracle_result r[N_ORACLES];
-	char semantic[65];
-	char infra_detail[600];
-	struct oracle_progress progress;
-};
 
 static void set_result(struct check_result *res, int o, int ok,
 		       const char *detail)
@@ -202,6 +122,9 @@ static int run_custom(struct checker *c, struct check_result *res,
 		g_strfreev(words);
 	}
 	g_free(env_markers);
+	if (!ret && run->verbose)
+		fprintf(run->verbose, "== custom checker %s: %s\n--- stdout\n%s--- stderr\n%s",
+			run->checker_prog, status, out, errout);
 	if (ret)
 		return is_infra_error(ret) ? infra(res, &err) :
 					     (set_result(res, 6, 0, err.msg), 0);
@@ -227,7 +150,7 @@ static int run_custom(struct checker *c, struct check_result *res,
 }
 
 /* Recover the image now in the backing file and run the oracles on it. */
-static int check_one(struct checker *c, struct check_result *res)
+int check_one(struct checker *c, struct check_result *res)
 {
 	struct check_run *run = c->run;
 	const char *fstype = run->fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
@@ -256,6 +179,9 @@ static int check_one(struct checker *c, struct check_result *res)
 			return infra(res, &err);
 		set_result(res, 0, !ret, ret ? err.msg : NULL);
 		mounted = !ret;
+		if (run->verbose)
+			fprintf(run->verbose, "== mount -o dax /dev/pmem0 /mnt (%s): %s\n",
+				fstype, ret ? err.msg : "ok");
 	}
 	if (mounted) {
 		const char *fields[] = { "dump", "/mnt" };
@@ -266,6 +192,9 @@ static int check_one(struct checker *c, struct check_result *res)
 			return infra(res, &err);
 		if (m.nfields >= 2) {
 			dump = torn_proto_field_dup(&m, 1);
+			if (run->verbose)
+				fprintf(run->verbose, "== recovered tree (semantic dump)\n%s",
+					dump ? dump : "");
 			g_autofree char *h = g_compute_checksum_for_data(
 				G_CHECKSUM_SHA256, m.fields[1].data,
 				m.fields[1].len);
@@ -278,6 +207,9 @@ static int check_one(struct checker *c, struct check_result *res)
 						    dump ? dump : "", d,
 						    sizeof(d));
 			set_result(res, 3, !bad, d);
+			if (run->verbose)
+				fprintf(run->verbose, "== durability (last durable op %" PRIu64 "): %s\n",
+					res->progress.last_durable, bad ? d : "ok");
 		}
 		if (run->expected && (run->oracles & OR_ATOMICITY)) {
 			int bad = oracle_atomicity(run->expected,
@@ -285,6 +217,9 @@ static int check_one(struct checker *c, struct check_result *res)
 						   dump ? dump : "", d,
 						   sizeof(d));
 			set_result(res, 4, !bad, d);
+			if (run->verbose)
+				fprintf(run->verbose, "== atomicity (last op begun %" PRIu64 "): %s\n",
+					res->progress.last_begun, bad ? d : "ok");
 		}
 		free(dump);
 	}
@@ -298,6 +233,8 @@ static int check_one(struct checker *c, struct check_result *res)
 		if (is_infra_error(ret))
 			return infra(res, &err);
 		set_result(res, 5, !ret, ret ? err.msg : NULL);
+		if (run->verbose)
+			fprintf(run->verbose, "== usability: %s\n", ret ? err.msg : "ok");
 	}
 	if (mounted) {
 		ret = guest_call(c->vm, run->timeout_ms, umnt, NULL, &err);
@@ -319,6 +256,10 @@ static int check_one(struct checker *c, struct check_result *res)
 			char *out = torn_proto_field_dup(&m, 2);
 			int ok = status && !strcmp(status, "exit 0");
 
+			if (run->verbose)
+				fprintf(run->verbose, "== fsck %s /dev/pmem0: %s\n%s",
+					fstype, status ? status : "?",
+					out ? out : "");
 			if (!ok) {
 				/* the first lines that say what is wrong */
 				snprintf(d, sizeof(d), "%s: %.500s",
@@ -338,6 +279,9 @@ static int check_one(struct checker *c, struct check_result *res)
 	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, &detail, &err);
 	if (ret)
 		return infra(res, &err);
+	if (run->verbose)
+		fprintf(run->verbose, "== kernel log during recovery\n%s",
+			detail ? detail : "");
 	if (run->oracles & OR_DMESG) {
 		int bad = oracle_dmesg(detail ? detail : "", d, sizeof(d));
 
@@ -649,7 +593,7 @@ static uint8_t *map_shared(const char *path, uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int checker_init(struct checker *c, struct check_run *run, int idx,
+int checker_init(struct checker *c, struct check_run *run, int idx,
 			const char *base_path)
 {
 	c->run = run;
@@ -667,7 +611,7 @@ static int checker_init(struct checker *c, struct check_run *run, int idx,
 	return 0;
 }
 
-static void checker_fini(struct checker *c)
+void checker_fini(struct checker *c)
 {
 	if (c->vm)
 		torn_vm_stop(c->vm, 10000);
@@ -708,7 +652,7 @@ static GHashTable *load_done(const char *path)
 }
 
 /* Markers of the trace, in record order. */
-static void collect_markers(struct check_run *run, const struct torn_trace *t)
+void collect_markers(struct check_run *run, const struct torn_trace *t)
 {
 	const struct torn_record *r = torn_trace_get_records(t);
 	size_t n = torn_trace_get_count(t), i, k = 0;
@@ -727,7 +671,7 @@ static void collect_markers(struct check_run *run, const struct torn_trace *t)
 }
 
 /* A string value from the flat meta.json torn trace writes. */
-static int meta_get(const char *meta, const char *key, char *out, size_t len)
+int meta_get(const char *meta, const char *key, char *out, size_t len)
 {
 	char pat[128];
 	const char *p, *end;
@@ -1012,6 +956,19 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
 		ret = TORN_EXIT_INFRA;
 		goto out;
+	}
+	{
+		/* what torn replay needs to rebuild a state exactly */
+		char *opts = g_strdup_printf(
+			"{\"model\": \"%s\", \"granularity\": \"%s\"}\n",
+			torn_model_name(torn_states_get_model(states)),
+			torn_granularity_name(so.granularity));
+		char *p = g_strdup_printf("%s/check.json", run.dir);
+
+		if (!g_file_set_contents(p, opts, -1, NULL))
+			fprintf(stderr, "torn: cannot write %s\n", p);
+		g_free(p);
+		g_free(opts);
 	}
 	persisted = malloc(run.pm_size);
 	checkers = calloc(jobs, sizeof(*checkers));

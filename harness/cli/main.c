@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "trace-dump", cmd_trace_dump, "print a trace in text form, or its statistics" },
 	{ "states", cmd_states, "enumerate the crash states of a traced run" },
 	{ "state-image", cmd_state_image, "write the image of one crash state" },
+	{ "replay", cmd_replay, "rebuild one crash state: re-check, explain, minimize, shell" },
 	{ "workloads", cmd_workloads, "generate ACE-style fsops workloads, check workload files" },
 	{ "check", cmd_check, "recover and judge every crash state in checker guests" },
 };

@@ -542,3 +542,16 @@ int torn_vm_stop(struct torn_vm *vm, int timeout_ms)
 	release(vm);
 	return status;
 }
+
+int torn_vm_wait(struct torn_vm *vm)
+{
+	int status = 0;
+
+	if (!vm)
+		return 0;
+	while (vm->pid > 0 && waitpid(vm->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	vm->pid = -1;
+	release(vm);
+	return status;
+}

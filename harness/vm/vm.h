@@ -77,6 +77,8 @@ const char *torn_vm_console_tail(const struct torn_vm *vm, size_t max);
  * or a negative code.
  */
 int torn_vm_stop(struct torn_vm *vm, int timeout_ms);
+/* Wait, however long it takes, for QEMU to exit by itself; frees vm. */
+int torn_vm_wait(struct torn_vm *vm);
 /* Kill QEMU at once and free vm. */
 void torn_vm_kill(struct torn_vm *vm);
 
