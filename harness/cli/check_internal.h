@@ -63,6 +63,7 @@ struct check_run {
 	int stopping;
 	int boot_per_state;	/* benchmark baseline: a fresh guest per state */
 	FILE *verbose;		/* torn replay: every step's full output */
+	uint64_t total;		/* unique states to check, for progress */
 	long long t_start;	/* now_ms() when checking began */
 };
 

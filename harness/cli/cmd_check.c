@@ -488,13 +488,64 @@ static void hand_over(struct check_run *run, struct checker *c, const char *id,
 	pthread_mutex_unlock(&run->lock);
 }
 
+/* Unique states not checked yet, by a quick enumeration (millions a second). */
+static uint64_t count_states(struct check_run *run, const struct torn_trace *t,
+			     const struct torn_states_opts *so, GHashTable *done)
+{
+	struct torn_states_opts o = *so;
+	struct torn_state_set *seen = NULL;
+	struct torn_states *s = NULL;
+	struct torn_crash_point pt;
+	struct torn_crash_state cs;
+	uint64_t n = 0;
+
+	if (torn_state_set_new(&seen))
+		return 0;
+	o.dedup = seen;
+	if (!torn_states_new(&s, t, run->base, run->pm_size, &o, NULL)) {
+		while (torn_states_next_point(s, &pt) == 1)
+			while (torn_states_next_state(s, &cs) == 1) {
+				char id[96];
+
+				torn_state_id_format(&cs, id, sizeof(id));
+				n += !g_hash_table_contains(done, id);
+			}
+		torn_states_free(s);
+	}
+	torn_state_set_free(seen);
+	return n;
+}
+
+/*
+ * Progress on stderr: a line redrawn in place on a terminal, a plain line
+ * every 10 seconds otherwise or when CI is set.
+ */
 static void progress(struct check_run *run, uint64_t dispatched,
 		     long long t_start)
 {
-	if (dispatched % 50 == 0)
-		fprintf(stderr, "torn: %" PRIu64 " states checked, %.1f/s\n",
-			run->done,
-			run->done * 1000.0 / (double)(now_ms() - t_start + 1));
+	static long long last;
+	static int tty = -1;
+	long long now = now_ms();
+	double rate;
+	uint64_t done;
+
+	if (tty < 0)
+		tty = isatty(2) && !getenv("CI");
+	if (now - last < (tty ? 500 : 10000))
+		return;
+	last = now;
+	pthread_mutex_lock(&run->lock);
+	done = run->done;
+	pthread_mutex_unlock(&run->lock);
+	rate = done * 1000.0 / (double)(now - t_start + 1);
+	if (run->total && rate > 0)
+		fprintf(stderr, "%storn: checked %" PRIu64 "/%" PRIu64 " states, %.1f/s, %.0f s left%s",
+			tty ? "\r" : "", done, run->total, rate,
+			(run->total - done) / rate, tty ? "  " : "\n");
+	else
+		fprintf(stderr, "%storn: checked %" PRIu64 " states, %.1f/s%s",
+			tty ? "\r" : "", done, rate, tty ? "  " : "\n");
+	(void)dispatched;
 }
 
 /*
@@ -987,6 +1038,8 @@ int cmd_check(int argc, char **argv)
 			       &checkers[i]);
 		nbooted++;
 	}
+	run.total = MIN(count_states(&run, trace, &so, done), limit);
+	fprintf(stderr, "torn: %" PRIu64 " unique states to check\n", run.total);
 	fprintf(stderr, "torn: checking %s with %d checker guests\n", run.dir,
 		jobs);
 
@@ -1042,6 +1095,8 @@ out_threads:
 	for (i = 0; checkers && i < jobs; i++)
 		if (checkers[i].run)
 			checker_fini(&checkers[i]);
+	if (run.total && isatty(2) && !getenv("CI"))
+		fputc('\n', stderr);
 	if (!ret) {
 		long long ms = now_ms() - t_start;
 
