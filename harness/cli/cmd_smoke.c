@@ -5,13 +5,16 @@
 
 #include "cli.h"
 #include "guest_cli.h"
+#include "trace.h"
 
 static void smoke_usage(FILE *f)
 {
 	fprintf(f, "usage: torn smoke [--fs ext4-dax|xfs-dax|devdax] [options]\n"
 		   "Boots the kit on a copy of the base image and checks, one line\n"
 		   "each: the namespace mode, a DAX mount showing dax=always, and a\n"
-		   "file written through MAP_SYNC, flushed, unmapped and read back.\n\n%s",
+		   "file written through MAP_SYNC, flushed, unmapped and read back.\n"
+		   "--flushes also traces libpmem and msync and counts the flush\n"
+		   "instructions the guest really used.\n\n%s",
 		guest_opts_usage);
 }
 
@@ -96,6 +99,69 @@ static int smoke_checks(struct torn_vm *vm, int fs_kind)
 	return ok;
 }
 
+/*
+ * Which flush instructions the guest kernel and libpmem really use in this
+ * flush mode: trace the libpmem workload (and msync on a filesystem) and
+ * count the flushes, fences and NT stores by kind and privilege.
+ */
+static int show_flushes(const struct guest_opts *o)
+{
+	const char *wls[] = { "pmem", "msync" };
+	size_t w, nwl = o->fs_kind == TORN_FS_DEVDAX ? 1 : 2;
+	char tmp[4096];
+	int ok = 1;
+
+	if (guest_workdir("smoke-flushes", tmp, sizeof(tmp)))
+		return 0;
+	for (w = 0; w < nwl; w++) {
+		char out[4200], path[4300];
+		const char *argv[] = { "trace", "--fs", torn_fs_kind_name(o->fs_kind),
+				       "--flush", torn_flush_mode_name(o->flush_mode),
+				       "--workload", wls[w], "--out", out, NULL };
+		struct torn_trace *t = NULL;
+		struct torn_err err = { "" };
+		uint64_t flush[2][4] = { { 0 } }, nt[2] = { 0 }, fences[2] = { 0 };
+		const struct torn_record *r;
+		size_t i, n;
+
+		snprintf(out, sizeof(out), "%s/%s", tmp, wls[w]);
+		if (cmd_trace(9, (char **)argv)) {
+			ok &= report(0, "flush instructions", "tracing failed");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/trace.torn", out);
+		if (torn_trace_load(path, &t, &err)) {
+			ok &= report(0, "flush instructions", err.msg);
+			continue;
+		}
+		r = torn_trace_get_records(t);
+		n = torn_trace_get_count(t);
+		for (i = 0; i < n; i++) {
+			int k = !!(r[i].flags & TORN_REC_F_KERNEL);
+
+			if (r[i].kind == TORN_REC_FLUSH && r[i].sub <= 3)
+				flush[k][r[i].sub]++;
+			else if (r[i].kind == TORN_REC_NT_STORE)
+				nt[k]++;
+			else if (r[i].kind == TORN_REC_FENCE)
+				fences[k]++;
+		}
+		for (i = 0; i < 2; i++)
+			printf("%-4s %s workload, %s: clwb %llu, clflushopt %llu, clflush %llu, "
+			       "NT stores %llu, fences %llu\n", "", wls[w],
+			       i ? "kernel" : "user",
+			       (unsigned long long)flush[i][TORN_FLUSH_CLWB],
+			       (unsigned long long)flush[i][TORN_FLUSH_CLFLUSHOPT],
+			       (unsigned long long)flush[i][TORN_FLUSH_CLFLUSH],
+			       (unsigned long long)nt[i],
+			       (unsigned long long)fences[i]);
+		torn_trace_free(t);
+		guest_workdir_remove(out);
+	}
+	guest_workdir_remove(tmp);
+	return ok;
+}
+
 int cmd_smoke(int argc, char **argv)
 {
 	struct guest_opts o = { .fs_kind = TORN_FS_EXT4_DAX };
@@ -104,7 +170,7 @@ int cmd_smoke(int argc, char **argv)
 	struct torn_kit kit;
 	struct torn_vm *vm;
 	char base[4096], work[4096], pm[4200];
-	int i, reused, ok, ret;
+	int i, reused, ok, ret, flushes = 0;
 
 	for (i = 1; i < argc; i++) {
 		int r = guest_opts_parse(&o, argc, argv, &i);
@@ -116,6 +182,10 @@ int cmd_smoke(int argc, char **argv)
 		if (!strcmp(argv[i], "--help")) {
 			smoke_usage(stdout);
 			return TORN_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--flushes")) {
+			flushes = 1;
+			continue;
 		}
 		fprintf(stderr, "torn smoke: unknown option '%s'\n", argv[i]);
 		smoke_usage(stderr);
@@ -168,6 +238,12 @@ int cmd_smoke(int argc, char **argv)
 		fprintf(stderr, "torn: work directory kept: %s\n", work);
 	else
 		guest_workdir_remove(work);
+	if (flushes) {
+		printf("flush instructions used in flush mode %s:\n",
+		       torn_flush_mode_name(o.flush_mode));
+		fflush(stdout);
+		ok &= show_flushes(&o);
+	}
 	printf("smoke %s\n", ok ? "passed" : "FAILED");
 	return ok ? TORN_EXIT_OK : TORN_EXIT_FAIL;
 }
