@@ -1,5 +1,4 @@
 /* The smoke test's MAP_SYNC check: write, flush, unmap, read back. */
-#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "torn_flush.h"
 
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
@@ -20,47 +20,10 @@
 
 #define CHECK_SIZE 8192
 
-enum flush_insn { FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT, FLUSH_CLWB };
-
-static enum flush_insn best_flush(void)
-{
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-		if (b & (1u << 24))
-			return FLUSH_CLWB;
-		if (b & (1u << 23))
-			return FLUSH_CLFLUSHOPT;
-	}
-	return FLUSH_CLFLUSH;
-}
-
-static void flush_range(enum flush_insn how, volatile char *p, size_t len)
-{
-	size_t off;
-
-	for (off = 0; off < len; off += 64) {
-		volatile char *line = p + off;
-
-		switch (how) {
-		case FLUSH_CLWB:
-			asm volatile("clwb %0" : "+m"(*line));
-			break;
-		case FLUSH_CLFLUSHOPT:
-			asm volatile("clflushopt %0" : "+m"(*line));
-			break;
-		default:
-			asm volatile("clflush %0" : "+m"(*line));
-		}
-	}
-	asm volatile("sfence" ::: "memory");
-}
-
 /* Map, fill, flush, unmap; then read back through a fresh view. */
 int agent_mapsync_check(const char *path, char *detail, size_t len)
 {
-	static const char *names[] = { "clflush", "clflushopt", "clwb" };
-	enum flush_insn how = best_flush();
+	enum torn_flush_insn how = torn_flush_best();
 	const char *mapping = "MAP_SYNC";
 	struct stat st;
 	size_t size = CHECK_SIZE, i;
@@ -94,7 +57,7 @@ int agent_mapsync_check(const char *path, char *detail, size_t len)
 	}
 	for (i = 0; i < size; i++)
 		p[i] = (char)(i * 7 + 3);
-	flush_range(how, p, size);
+	torn_flush_range(how, p, size);
 	munmap(p, size);
 	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
@@ -112,7 +75,7 @@ int agent_mapsync_check(const char *path, char *detail, size_t len)
 	close(fd);
 	snprintf(detail, len, "%zu bytes written through a %s mapping, "
 		 "flushed with %s, read back intact", size, mapping,
-		 names[how]);
+		 torn_flush_insn_name(how));
 	return 0;
 out_fail:
 	close(fd);

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #endif
 
 #include "fsops_tree.h"
+#include "torn_flush.h"
 #include "torn_mark.h"
 
 #ifndef MAP_SHARED_VALIDATE
@@ -104,7 +104,6 @@ struct mapping {
 	size_t len;
 };
 
-enum flush_insn { FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT, FLUSH_CLWB };
 
 struct exec {
 	const struct torn_fsops *w;
@@ -118,7 +117,7 @@ struct exec {
 	size_t ninodes, capinodes;
 	struct mapping *maps;
 	size_t nmaps, capmaps;
-	enum flush_insn flush;
+	enum torn_flush_insn flush;
 	long page;
 	/* the op being run */
 	size_t n;
@@ -280,49 +279,6 @@ static int op_fail(struct exec *x, int code, const char *fmt, ...)
 
 /* ---- doing an op ----------------------------------------------------- */
 
-static enum flush_insn best_flush(void)
-{
-#if defined(__x86_64__)
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-		if (b & (1u << 24))
-			return FLUSH_CLWB;
-		if (b & (1u << 23))
-			return FLUSH_CLFLUSHOPT;
-	}
-#endif
-	return FLUSH_CLFLUSH;
-}
-
-/* Write back the cache lines of [p, p + len), then sfence. */
-static void flush_range(enum flush_insn how, char *p, size_t len)
-{
-#if defined(__x86_64__)
-	uintptr_t line = (uintptr_t)p & ~(uintptr_t)63;
-	uintptr_t end = (uintptr_t)p + len;
-
-	for (; line < end; line += 64) {
-		volatile char *l = (volatile char *)line;
-
-		switch (how) {
-		case FLUSH_CLWB:
-			asm volatile("clwb %0" : "+m"(*l));
-			break;
-		case FLUSH_CLFLUSHOPT:
-			asm volatile("clflushopt %0" : "+m"(*l));
-			break;
-		default:
-			asm volatile("clflush %0" : "+m"(*l));
-		}
-	}
-	asm volatile("sfence" ::: "memory");
-#else
-	(void)how;
-	(void)p;
-	(void)len;
-#endif
-}
 
 static int write_all(int fd, const uint8_t *data, size_t len, int at,
 		     uint64_t off)
@@ -469,7 +425,7 @@ static int do_mmap_write(struct exec *x, const struct torn_fsops_op *op,
 	}
 	memcpy(p + (op->offset - moff), data, op->length);
 	if (map_sync) {
-		flush_range(x->flush, p + (op->offset - moff), op->length);
+		torn_flush_range(x->flush, p + (op->offset - moff), op->length);
 		if (emulated)
 			msync(p, mlen, MS_SYNC);
 	}
@@ -1169,7 +1125,7 @@ int torn_fsops_exec(const struct torn_fsops *w, const char *mnt,
 	size_t i;
 	int ret;
 
-	x.flush = best_flush();
+	x.flush = torn_flush_best();
 	x.page = sysconf(_SC_PAGESIZE);
 	x.root = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x.root < 0) {

@@ -1,5 +1,6 @@
 /* What the PM workloads and checkers share: mapping, flushing, markers. */
 #include "pm_util.h"
+#include "torn_flush.h"
 
 #include <cpuid.h>
 #include <errno.h>
@@ -24,28 +25,12 @@
 
 enum pm_flush_insn pm_best_flush(void)
 {
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-		if (b & (1u << 24))
-			return PM_CLWB;
-		if (b & (1u << 23))
-			return PM_CLFLUSHOPT;
-	}
-	return PM_CLFLUSH;
+	return (enum pm_flush_insn)torn_flush_best();
 }
 
 const char *pm_flush_name(enum pm_flush_insn f)
 {
-	switch (f) {
-	case PM_CLWB:
-		return "clwb";
-	case PM_CLFLUSHOPT:
-		return "clflushopt";
-	case PM_CLFLUSH:
-		return "clflush";
-	}
-	return "?";
+	return torn_flush_insn_name((enum torn_flush_insn)f);
 }
 
 FILE *pm_rec;
@@ -128,17 +113,7 @@ void pm_flush_line(const struct pm_map *m, const void *p)
 	if (__builtin_expect(pm_rec != NULL, 0))
 		pm_rec_flush(m->flush, (const void *)line);
 
-	switch (m->flush) {
-	case PM_CLWB:
-		__asm__ __volatile__("clwb %0" : "+m"(*line) : : "memory");
-		break;
-	case PM_CLFLUSHOPT:
-		__asm__ __volatile__("clflushopt %0" : "+m"(*line) : : "memory");
-		break;
-	case PM_CLFLUSH:
-		__asm__ __volatile__("clflush %0" : "+m"(*line) : : "memory");
-		break;
-	}
+	torn_flush_line((enum torn_flush_insn)m->flush, (const void *)line);
 }
 
 void pm_flush_range(const struct pm_map *m, const void *p, size_t len)

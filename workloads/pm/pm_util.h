@@ -37,6 +37,7 @@
 #define PM_INCONSISTENT 1
 #define PM_ERROR 2
 
+/* The same values as enum torn_flush_insn (torn_flush.h). */
 enum pm_flush_insn { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB };
 
 struct pm_map {
