@@ -32,6 +32,7 @@ const char *torn_verdict_name(int verdict)
 
 /* What the loader keeps of every verdict, for dedup figures and matching. */
 struct vstate {
+	const char *id;		/* the key in loader.ids */
 	uint64_t point;
 	struct torn_hash128 hash;
 	bool has_hash;
@@ -47,7 +48,7 @@ struct loader {
 	GHashTable *point_idx;	/* seq -> index into points + 1 */
 	GArray *points;
 	GHashTable *semantic;	/* distinct semantic hashes */
-	GHashTable *checkers;
+	GHashTable *checkers;	/* checker + 1 -> its restore + check ms */
 	GArray *failures;
 	bool noted_oracles, noted_engines;
 };
@@ -71,7 +72,8 @@ static void copy_str(char *dst, size_t size, const char *src, size_t len)
 {
 	if (len >= size)
 		len = size - 1;
-	memcpy(dst, src, len);
+	if (len)
+		memcpy(dst, src, len);
 	dst[len] = '\0';
 }
 
@@ -778,19 +780,30 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 		r->duplicates++;
 		return;
 	}
+	vs.id = g_strdup(f.id);
 	vs.point = f.point;
 	vs.has_hash = parse_image_hash(f.image_hash, strlen(f.image_hash),
 				       &vs.hash);
 	g_array_append_val(ld->vstates, vs);
-	g_hash_table_insert(ld->ids, g_strdup(f.id),
+	g_hash_table_insert(ld->ids, (gpointer)vs.id,
 			    GUINT_TO_POINTER(ld->vstates->len));
 	r->states++;
 	r->by_verdict[f.verdict]++;
 	r->restore_ms += restore_ms;
 	r->check_ms += check_ms;
 	r->retried += f.attempts > 1;
-	if (checker != UINT64_MAX)
-		g_hash_table_add(ld->checkers, GSIZE_TO_POINTER(checker + 1));
+	if (checker != UINT64_MAX) {
+		gpointer key = GSIZE_TO_POINTER((gsize)checker + 1);
+		uint64_t *busy = g_hash_table_lookup(ld->checkers, key);
+
+		if (!busy) {
+			busy = g_new0(uint64_t, 1);
+			g_hash_table_insert(ld->checkers, key, busy);
+		}
+		*busy += restore_ms + check_ms;
+		if (*busy > r->check_busy_ms)
+			r->check_busy_ms = *busy;
+	}
 	if (f.semantic_hash[0] &&
 	    !g_hash_table_contains(ld->semantic, f.semantic_hash))
 		g_hash_table_add(ld->semantic, g_strdup(f.semantic_hash));
@@ -911,7 +924,8 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 		int64_t m = stx.stx_mtime.tv_sec * 1000LL +
 			    stx.stx_mtime.tv_nsec / 1000000;
 
-		if (m >= b)
+		/* a copied file has new times: they must cover the work */
+		if (m >= b && (uint64_t)(m - b) >= r->check_busy_ms)
 			r->check_wall_ms = m - b;
 	}
 	if (r->bad_lines)
@@ -1010,6 +1024,7 @@ static void points_text(unsigned int points, uint64_t every, char *buf,
 
 struct enum_result {
 	uint64_t points, generated, unique, matched, mismatched, missing;
+	bool partial;
 	uint64_t engine_generated[TORN_ENGINES_MAX];
 	uint64_t engine_unique[TORN_ENGINES_MAX];
 };
@@ -1032,6 +1047,9 @@ static int enumerate_once(struct loader *ld, const void *base,
 			  const struct torn_states_opts *o, bool fill,
 			  struct enum_result *res, struct torn_err *err)
 {
+	long long deadline = mono_ms() +
+			     (ld->o->enum_budget_ms ? ld->o->enum_budget_ms :
+						      TORN_REPORT_ENUM_BUDGET_MS);
 	struct torn_state_set *seen = NULL;
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
@@ -1067,7 +1085,11 @@ static int enumerate_once(struct loader *ld, const void *base,
 		if (fill)
 			p = point_get(ld, pt.seq);
 		while ((ret = torn_states_next_state(s, &cs)) == 1) {
-			res->generated++;
+			if (!(++res->generated & 4095) &&
+			    mono_ms() > deadline) {
+				res->partial = true;
+				break;
+			}
 			res->engine_generated[cs.engine_idx]++;
 			ret = torn_state_set_add(seen, &cs.hash);
 			if (ret < 0)
@@ -1101,6 +1123,10 @@ static int enumerate_once(struct loader *ld, const void *base,
 		if (ret < 0)
 			break;
 		res->unique += unique;
+		if (res->partial) {
+			ret = 0;
+			break;
+		}
 		if (p) {
 			p->enumerated = true;
 			p->generated = pt.states;
@@ -1123,6 +1149,59 @@ static int enumerate_once(struct loader *ld, const void *base,
 	torn_states_free(s);
 	torn_state_set_free(seen);
 	return ret < 0 ? ret : 0;
+}
+
+/*
+ * How many of a few verdicts (spread over the file) the enumerator with
+ * o gives with their image hash: one crash point each (only_point), so
+ * trying options costs little next to a whole pass.
+ */
+static unsigned int sample_matches(struct loader *ld, const void *base,
+				   const struct torn_states_opts *o,
+				   unsigned int *tried)
+{
+	unsigned int k, matched = 0;
+	guint n = ld->vstates->len;
+
+	*tried = 0;
+	for (k = 0; k < 4 && k < n; k++) {
+		const struct vstate *vs = &g_array_index(
+			ld->vstates, struct vstate, (guint)((uint64_t)n * k / 4));
+		struct torn_states_opts one = *o;
+		struct torn_states *s = NULL;
+		struct torn_crash_point pt;
+		struct torn_crash_state cs;
+		struct torn_engine e;
+		uint64_t point, index;
+		unsigned int i;
+
+		if (!vs->has_hash || vs->point > ld->r->records ||
+		    torn_state_id_parse(vs->id, &point, &e, &index, NULL))
+			continue;
+		for (i = 0; i < o->n_engines; i++)
+			if (o->engines[i].kind == e.kind &&
+			    o->engines[i].n == e.n &&
+			    o->engines[i].seed == e.seed)
+				break;
+		if (i == o->n_engines)
+			continue;
+		one.only_point = vs->point;
+		one.dedup = NULL;
+		++*tried;
+		if (torn_states_new(&s, ld->trace, base,
+				    torn_trace_get_header(ld->trace)->pm_size,
+				    &one, NULL))
+			continue;
+		if (torn_states_next_point(s, &pt) == 1)
+			while (torn_states_next_state(s, &cs) == 1)
+				if (cs.engine_idx == i && cs.index == index) {
+					matched += torn_hash_eq(&cs.hash,
+								&vs->hash);
+					break;
+				}
+		torn_states_free(s);
+	}
+	return matched;
 }
 
 static void *map_base(struct torn_report *r, size_t size)
@@ -1154,7 +1233,7 @@ static void enumerate(struct loader *ld)
 {
 	struct torn_report *r = ld->r;
 	struct torn_states_opts o;
-	struct enum_result res, res2;
+	struct enum_result res;
 	struct torn_err err = { "" };
 	size_t size, i;
 	void *base;
@@ -1187,27 +1266,25 @@ static void enumerate(struct loader *ld)
 	base = map_base(r, size);
 	if (!base)
 		return;
+	/*
+	 * The check's --granularity is not recorded either: when a sample of
+	 * verdicts does not match line granularity, try torn.
+	 */
+	{
+		struct torn_states_opts o2 = o;
+		unsigned int tried, tried2, m, m2;
+
+		m = sample_matches(ld, base, &o, &tried);
+		if (m < tried) {
+			o2.granularity = TORN_GRAN_TORN;
+			m2 = sample_matches(ld, base, &o2, &tried2);
+			if (m2 > m)
+				o = o2;
+		}
+	}
 	t0 = mono_ms();
 	ret = enumerate_once(ld, base, &o, true, &res, &err);
 	r->enum_ms = (uint64_t)(mono_ms() - t0);
-	if (!ret && (res.mismatched || res.missing)) {
-		/* not the defaults: perhaps the check ran --granularity torn */
-		struct torn_states_opts o2 = o;
-
-		o2.granularity = TORN_GRAN_TORN;
-		if (!enumerate_once(ld, base, &o2, false, &res2, &err) &&
-		    res2.mismatched + res2.missing <
-			    res.mismatched + res.missing) {
-			o = o2;
-			for (i = 0; i < ld->points->len; i++)
-				g_array_index(ld->points,
-					      struct torn_report_point,
-					      i).enumerated = false;
-			t0 = mono_ms();
-			ret = enumerate_once(ld, base, &o, true, &res, &err);
-			r->enum_ms = (uint64_t)(mono_ms() - t0);
-		}
-	}
 	munmap(base, size);
 	if (ret) {
 		r->enum_status = TORN_REPORT_ENUM_FAILED;
@@ -1227,11 +1304,15 @@ static void enumerate(struct loader *ld)
 	r->enum_matched = res.matched;
 	r->enum_mismatched = res.mismatched;
 	r->enum_missing = res.missing;
+	r->enum_partial = res.partial;
+	if (res.partial)
+		note(r, "enumerating the crash states again stopped after %.0f s, at %" PRIu64 " states: the dedup figures are partial (torn report --no-enumerate skips them)",
+		     r->enum_ms / 1000.0, res.generated);
 	for (i = 0; i < r->n_engines; i++) {
 		r->engines[i].generated = res.engine_generated[i];
 		r->engines[i].unique = res.engine_unique[i];
 	}
-	if (res.mismatched || res.missing)
+	if ((res.mismatched || res.missing) && !res.partial)
 		note(r, "%" PRIu64 " verdict(s) do not match the states enumerated again with %s (%" PRIu64 " with another image, %" PRIu64 " not found): the check's options are not recorded in the run directory, and these are not them",
 		     res.mismatched + res.missing, r->enum_options,
 		     res.mismatched, res.missing);
@@ -1269,7 +1350,8 @@ static void count_images(struct loader *ld)
 		if (vs->has_hash)
 			h[n++] = vs->hash;
 	}
-	qsort(h, n, sizeof(*h), cmp_hash);
+	if (n)
+		qsort(h, n, sizeof(*h), cmp_hash);
 	for (i = 0; i < n; i++)
 		distinct += !i || cmp_hash(&h[i - 1], &h[i]);
 	ld->r->unique_images = distinct;
@@ -1281,8 +1363,9 @@ static void sort_points(struct loader *ld)
 {
 	guint i;
 
-	qsort(ld->points->data, ld->points->len,
-	      sizeof(struct torn_report_point), cmp_point);
+	if (ld->points->len)
+		qsort(ld->points->data, ld->points->len,
+		      sizeof(struct torn_report_point), cmp_point);
 	g_hash_table_remove_all(ld->point_idx);
 	for (i = 0; i < ld->points->len; i++)
 		g_hash_table_insert(ld->point_idx,
@@ -1350,7 +1433,8 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	ld.points = g_array_new(FALSE, TRUE, sizeof(struct torn_report_point));
 	ld.semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
-	ld.checkers = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ld.checkers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					    g_free);
 	ld.failures = g_array_new(FALSE, TRUE,
 				  sizeof(struct torn_report_failure));
 

@@ -52,7 +52,14 @@ struct torn_report_opts {
 	 * hash against the enumeration.  Needs trace.torn and base.img.
 	 */
 	bool enumerate;
+	/*
+	 * Stop enumerating after this long (0: TORN_REPORT_ENUM_BUDGET_MS);
+	 * the figures are then partial, and r->enum_partial says so.
+	 */
+	unsigned int enum_budget_ms;
 };
+
+#define TORN_REPORT_ENUM_BUDGET_MS 120000
 
 #define TORN_REPORT_BUCKETS 600
 
@@ -177,7 +184,12 @@ struct torn_report {
 	uint64_t restore_ms, check_ms;	/* summed over verdicts */
 	uint64_t checkers;	/* distinct "checker" numbers */
 	uint64_t retried;	/* verdicts with attempts > 1 */
-	int64_t check_wall_ms;	/* verdicts.jsonl created to last written; -1 */
+	uint64_t check_busy_ms;	/* the busiest checker's restore + check */
+	/*
+	 * verdicts.jsonl created to last written, or -1: unknown, or less
+	 * than check_busy_ms (the file was copied, the times say nothing)
+	 */
+	int64_t check_wall_ms;
 
 	size_t n_oracles;
 	struct torn_report_oracle oracles[TORN_REPORT_ORACLES_MAX];
@@ -199,6 +211,7 @@ struct torn_report {
 	uint64_t enum_mismatched;	/* id found, other image hash */
 	uint64_t enum_missing;	/* id never enumerated as unique */
 	uint64_t enum_ms;
+	bool enum_partial;	/* stopped by the budget */
 
 	size_t n_buckets;
 	struct torn_report_bucket *buckets;

@@ -8,8 +8,8 @@
 #include "trace.h"
 
 /* Rows and states a page holds at most: it must open in a browser. */
-#define HTML_POINTS_MAX 2000
-#define HTML_FAILURES_MAX 2000
+#define HTML_POINTS_MAX 1000
+#define HTML_FAILURES_MAX 500
 #define HTML_DETAIL_MAX 4000
 
 /* The timeline's geometry, in SVG user units. */
@@ -507,10 +507,12 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	}
 	fputs("</div>\n", f);
 	if (r->enum_status == TORN_REPORT_ENUM_DONE)
-		fprintf(f, "<p>Crash states enumerated again with %s: %" PRIu64
+		fprintf(f, "<p>Crash states enumerated again with %s%s: %" PRIu64
 			   " generated, %" PRIu64 " unique (%.1fx); %" PRIu64
 			   " of %" PRIu64 " verdicts match the enumeration.</p>\n",
-			r->enum_options, r->enum_generated, r->enum_unique,
+			r->enum_options,
+			r->enum_partial ? " (partial: the time budget ran out)" : "",
+			r->enum_generated, r->enum_unique,
 			r->enum_unique ? (double)r->enum_generated /
 						 (double)r->enum_unique :
 					 0.0,
@@ -544,7 +546,7 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	for (i = 0; i < r->n_failures && i < HTML_FAILURES_MAX; i++)
 		put_failure(f, r, &r->failures[i]);
 	if (r->n_failures > HTML_FAILURES_MAX)
-		fprintf(f, "<p>%zu more failing states are in verdicts.jsonl.</p>\n",
+		fprintf(f, "<p>%zu more failing states are in verdicts.jsonl and in torn report --junit.</p>\n",
 			r->n_failures - HTML_FAILURES_MAX);
 	put_times(f, r);
 	fputs("</body></html>\n", f);

@@ -147,8 +147,10 @@ static void put_dedup(FILE *f, const struct torn_report *r)
 	fputc('\n', f);
 	if (r->enum_status == TORN_REPORT_ENUM_DONE) {
 		fprintf(f, "  enumerated with          %s\n", r->enum_options);
-		fprintf(f, "  crash states generated   %" PRIu64 "\n",
-			r->enum_generated);
+		fprintf(f, "  crash states generated   %" PRIu64 "%s\n",
+			r->enum_generated,
+			r->enum_partial ? " (partial: the time budget ran out)" :
+					  "");
 		fprintf(f, "  unique states            %" PRIu64,
 			r->enum_unique);
 		put_ratio(f, r->enum_generated, r->enum_unique);

@@ -164,6 +164,12 @@ struct fixture_state {
 
 int fixture_make(const char *dir, bool failing, struct fixture_expect *exp)
 {
+	return fixture_make_gran(dir, failing, TORN_GRAN_LINE, exp);
+}
+
+int fixture_make_gran(const char *dir, bool failing, int granularity,
+		      struct fixture_expect *exp)
+{
 	struct torn_trace *t = NULL;
 	struct torn_err err = { "" };
 	struct torn_states_opts o;
@@ -212,6 +218,7 @@ int fixture_make(const char *dir, bool failing, struct fixture_expect *exp)
 
 	/* the unique states, as torn check enumerates them */
 	torn_states_opts_init(&o);
+	o.granularity = granularity;
 	if (torn_state_set_new(&seen))
 		goto out;
 	o.dedup = seen;

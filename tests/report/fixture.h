@@ -39,6 +39,9 @@ extern const char *const fixture_oracles[7];
  * verdict (a resumed check), a duplicate and a blank line.  0 or -1.
  */
 int fixture_make(const char *dir, bool failing, struct fixture_expect *exp);
+/* The same, with the states of another granularity (enum torn_granularity). */
+int fixture_make_gran(const char *dir, bool failing, int granularity,
+		      struct fixture_expect *exp);
 
 /* The hostile strings the failing fixture puts in details. */
 #define FIXTURE_HOSTILE_SCRIPT "<script>alert(1)</script>"

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "model.h"
 #include "report.h"
 #include "trace.h"
 
@@ -206,7 +207,7 @@ static void test_text(void **state)
 	struct ctx *c = *state;
 	size_t len, i;
 	char *out = render(c->bad_r, torn_report_write_text, &len);
-	char want[300], *quoted;
+	char want[300], *quoted, **parts;
 
 	for (i = 0; i < len; i++)
 		assert_true(out[i] == '\n' ||
@@ -217,7 +218,9 @@ static void test_text(void **state)
 	snprintf(want, sizeof(want), "states checked: %" PRIu64 "\n",
 		 c->bad_exp.states);
 	assert_non_null(strstr(out, want));
-	quoted = g_strjoinv("'\\''", g_strsplit(c->bad, "'", -1));
+	parts = g_strsplit(c->bad, "'", -1);
+	quoted = g_strjoinv("'\\''", parts);
+	g_strfreev(parts);
 	snprintf(want, sizeof(want), "replay: torn replay '%s' %s\n", quoted,
 		 c->bad_exp.failing_id);
 	assert_non_null(strstr(out, want));
@@ -427,6 +430,93 @@ static void test_mismatch(void **state)
 	g_free(dir);
 }
 
+/* A check that ran --granularity torn: the report finds it out. */
+static void test_torn_granularity(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "torn-gran", NULL);
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	struct fixture_expect e;
+
+	assert_int_equal(fixture_make_gran(dir, false, TORN_GRAN_TORN, &e), 0);
+	assert_int_equal(torn_report_load(dir, NULL, &r, &err), 0);
+	assert_non_null(strstr(r->enum_options, "granularity torn"));
+	assert_int_equal(r->enum_matched, e.states);
+	assert_int_equal(r->enum_generated, e.generated);
+	assert_int_equal(r->enum_unique, e.unique);
+	assert_int_equal(r->n_notes, 0);
+	torn_report_free(r);
+	g_free(dir);
+}
+
+/* A huge enumeration stops at the time budget and says so. */
+static void test_budget(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "budget", NULL);
+	char *path = g_build_filename(dir, "trace.torn", NULL);
+	struct torn_trace_header h = { .pm_base = 0x100000000ULL,
+				       .pm_size = 8 << 20, .line_size = 64,
+				       .cpu_features = TORN_CPU_CLFLUSH |
+						       TORN_CPU_CLFLUSHOPT |
+						       TORN_CPU_CLWB };
+	struct torn_report_opts o = { .enumerate = true, .enum_budget_ms = 1 };
+	static const uint8_t val[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const char verdict[] =
+		"{\"state\":\"2000.prefix.1\",\"verdict\":\"consistent\"}\n";
+	struct torn_trace_writer *w;
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	int g, k;
+
+	g_mkdir(dir, 0755);
+	assert_int_equal(torn_trace_writer_new(&w, path, &h), 0);
+	/* 100 fences with 1000 lines in flight: 100,100 prefix states */
+	for (g = 0; g < 100; g++) {
+		struct torn_record fence = { .kind = TORN_REC_FENCE,
+					     .sub = TORN_FENCE_SFENCE };
+
+		for (k = 0; k < 1000; k++) {
+			struct torn_record st = { .kind = TORN_REC_STORE,
+						  .size = 8, .data = val,
+						  .offset = (uint64_t)k * 64 };
+
+			assert_int_equal(torn_trace_writer_append(w, &st), 0);
+		}
+		for (k = 0; k < 1000; k++) {
+			struct torn_record fl = { .kind = TORN_REC_FLUSH,
+						  .sub = TORN_FLUSH_CLWB,
+						  .offset = (uint64_t)k * 64 };
+
+			assert_int_equal(torn_trace_writer_append(w, &fl), 0);
+		}
+		assert_int_equal(torn_trace_writer_append(w, &fence), 0);
+	}
+	assert_int_equal(torn_trace_writer_close(w), 0);
+	g_free(path);
+	path = g_build_filename(dir, "base.img", NULL);
+	assert_true(g_file_set_contents(path, "", 0, NULL));
+	assert_int_equal(truncate(path, 8 << 20), 0);
+	g_free(path);
+	path = g_build_filename(dir, "verdicts.jsonl", NULL);
+	assert_true(g_file_set_contents(path, verdict, -1, NULL));
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(r->enum_status, TORN_REPORT_ENUM_DONE);
+	assert_true(r->enum_partial);
+	assert_true(r->enum_generated < 100100);
+	assert_non_null(strstr(r->notes[r->n_notes - 1], "stopped after"));
+	torn_report_free(r);
+	/* with the default budget it finishes */
+	o.enum_budget_ms = 0;
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_false(r->enum_partial);
+	assert_int_equal(r->enum_generated, 100 * 1001);
+	torn_report_free(r);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +528,8 @@ int main(void)
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_no_enumeration),
 		cmocka_unit_test(test_mismatch),
+		cmocka_unit_test(test_torn_granularity),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
