@@ -1,4 +1,5 @@
-/* torn report: summarize a checked run; JUnit XML and HTML for CI and people. */
+/* torn report: summarize a checked run; JUnit XML and HTML for CI and people.
+ */
 #include <errno.h>
 #include <glib.h>
 #include <stdio.h>
@@ -15,17 +16,26 @@ int cmd_report(int argc, char **argv);
 static void report_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: torn report DIR [--junit FILE] [--html FILE] [--no-enumerate]\n"
-		"Summarizes the checked run in DIR on stdout: states by verdict, per\n"
-		"oracle, per crash point, unique images and semantic states, dedup\n"
-		"ratios, time per stage, and the failing states with their replay\n"
+		"usage: torn report DIR [--junit FILE] [--html FILE] "
+		"[--no-enumerate]\n"
+		"Summarizes the checked run in DIR on stdout: states by "
+		"verdict, per\n"
+		"oracle, per crash point, unique images and semantic states, "
+		"dedup\n"
+		"ratios, time per stage, and the failing states with their "
+		"replay\n"
 		"commands.\n\n"
-		"  --junit FILE     also write JUnit XML (one testcase per oracle)\n"
+		"  --junit FILE     also write JUnit XML (one testcase per "
+		"oracle)\n"
 		"  --html FILE      also write one self-contained HTML page\n"
-		"  --no-enumerate   do not enumerate the crash states again (no\n"
-		"                   generated/unique figures; faster on huge runs)\n\n"
-		"Exit status: 0 every state consistent, 1 a state was not, 2 usage,\n"
-		"3 no verdicts.jsonl, an output not written, or only timeouts/errors.\n");
+		"  --no-enumerate   do not enumerate the crash states again "
+		"(no\n"
+		"                   generated/unique figures; faster on huge "
+		"runs)\n\n"
+		"Exit status: 0 every state consistent, 1 a state was not, 2 "
+		"usage,\n"
+		"3 no verdicts.jsonl, an output not written, or only "
+		"timeouts/errors.\n");
 }
 
 /* Render into path through a temporary file, so a reader never sees half. */
@@ -82,7 +92,9 @@ int cmd_report(int argc, char **argv)
 		} else if (a[0] != '-' && !dir) {
 			dir = a;
 		} else {
-			fprintf(stderr, "torn report: unknown option, missing value or second directory '%s'\n",
+			fprintf(stderr,
+				"torn report: unknown option, missing value or "
+				"second directory '%s'\n",
 				a);
 			report_usage(stderr);
 			return TORN_EXIT_USAGE;
@@ -107,11 +119,12 @@ int cmd_report(int argc, char **argv)
 	if (html && write_output(r, html, torn_report_write_html))
 		ret = TORN_EXIT_INFRA;
 	if (!ret && r->failing) {
-		/* as torn check: timeouts and errors alone are infrastructure */
+		/* as torn check: timeouts and errors alone are infrastructure
+		 */
 		ret = r->by_verdict[TORN_V_INCONSISTENT] ||
-				      r->by_verdict[TORN_V_UNRECOVERABLE] ?
-			      TORN_EXIT_FAIL :
-			      TORN_EXIT_INFRA;
+				      r->by_verdict[TORN_V_UNRECOVERABLE]
+			      ? TORN_EXIT_FAIL
+			      : TORN_EXIT_INFRA;
 	}
 	torn_report_free(r);
 	return ret;

@@ -94,12 +94,24 @@ void report_put_xml(FILE *f, const char *s, size_t len, size_t max)
 		}
 		i += n;
 		switch (cp) {
-		case '&': fputs("&amp;", f); continue;
-		case '<': fputs("&lt;", f); continue;
-		case '>': fputs("&gt;", f); continue;
-		case '"': fputs("&quot;", f); continue;
-		case '\'': fputs("&#39;", f); continue;
-		case '\t': case '\n': case '\r':
+		case '&':
+			fputs("&amp;", f);
+			continue;
+		case '<':
+			fputs("&lt;", f);
+			continue;
+		case '>':
+			fputs("&gt;", f);
+			continue;
+		case '"':
+			fputs("&quot;", f);
+			continue;
+		case '\'':
+			fputs("&#39;", f);
+			continue;
+		case '\t':
+		case '\n':
+		case '\r':
 			fprintf(f, "&#%u;", cp);
 			continue;
 		}
@@ -175,11 +187,16 @@ void report_point_kind(const struct torn_report_point *p, char *buf,
 const char *report_mark_name(uint32_t id)
 {
 	switch (id) {
-	case TORN_MARK_START: return "START";
-	case TORN_MARK_STOP: return "STOP";
-	case TORN_MARK_OP_BEGIN: return "OP_BEGIN";
-	case TORN_MARK_OP_END: return "OP_END";
-	case TORN_MARK_DURABLE: return "DURABLE";
+	case TORN_MARK_START:
+		return "START";
+	case TORN_MARK_STOP:
+		return "STOP";
+	case TORN_MARK_OP_BEGIN:
+		return "OP_BEGIN";
+	case TORN_MARK_OP_END:
+		return "OP_END";
+	case TORN_MARK_DURABLE:
+		return "DURABLE";
 	}
 	return NULL;
 }

@@ -9,16 +9,16 @@
 struct torn_json {
 	int type;
 	bool boolean;
-	bool is_int;		/* fits int64 */
-	bool is_uint;		/* fits uint64, non-negative */
+	bool is_int; /* fits int64 */
+	bool is_uint; /* fits uint64, non-negative */
 	int64_t i64;
 	uint64_t u64;
 	double num;
-	char *str;		/* STRING: decoded, NUL-terminated */
+	char *str; /* STRING: decoded, NUL-terminated */
 	size_t len;
-	size_t n, cap;		/* ARRAY, OBJECT */
+	size_t n, cap; /* ARRAY, OBJECT */
 	struct torn_json **items;
-	char **keys;		/* OBJECT */
+	char **keys; /* OBJECT */
 	size_t *key_lens;
 };
 
@@ -162,14 +162,30 @@ static int parse_string(struct parser *ps, char **out, size_t *len)
 		}
 		ps->p++;
 		switch (*ps->p) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '/':
+			*o++ = '/';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u':
 			if (q - ps->p < 5 || hex4(ps->p + 1, &cp)) {
 				free(buf);
@@ -191,7 +207,8 @@ static int parse_string(struct parser *ps, char **out, size_t *len)
 			break;
 		default:
 			free(buf);
-			return fail(ps, TORN_E_FORMAT, "unknown escape in a string");
+			return fail(ps, TORN_E_FORMAT,
+				    "unknown escape in a string");
 		}
 		ps->p++;
 	}
@@ -221,8 +238,8 @@ static int parse_number(struct parser *ps, struct torn_json *v)
 	}
 	if (!is_digit(ps, p)) {
 		ps->p = p;
-		return p >= ps->end ? cut_short(ps, "a number") :
-				      fail(ps, TORN_E_FORMAT,
+		return p >= ps->end ? cut_short(ps, "a number")
+				    : fail(ps, TORN_E_FORMAT,
 					   "a number needs a digit here");
 	}
 	if (*p == '0' && is_digit(ps, p + 1)) {
@@ -243,8 +260,8 @@ static int parse_number(struct parser *ps, struct torn_json *v)
 		p++;
 		if (!is_digit(ps, p)) {
 			ps->p = p;
-			return p >= ps->end ? cut_short(ps, "a number") :
-					      fail(ps, TORN_E_FORMAT,
+			return p >= ps->end ? cut_short(ps, "a number")
+					    : fail(ps, TORN_E_FORMAT,
 						   "a digit must follow '.'");
 		}
 		while (is_digit(ps, p))
@@ -257,9 +274,10 @@ static int parse_number(struct parser *ps, struct torn_json *v)
 			p++;
 		if (!is_digit(ps, p)) {
 			ps->p = p;
-			return p >= ps->end ? cut_short(ps, "a number") :
-					      fail(ps, TORN_E_FORMAT,
-						   "a digit must follow the exponent");
+			return p >= ps->end ? cut_short(ps, "a number")
+					    : fail(ps, TORN_E_FORMAT,
+						   "a digit must follow the "
+						   "exponent");
 		}
 		while (is_digit(ps, p))
 			p++;
@@ -281,8 +299,8 @@ static int parse_number(struct parser *ps, struct torn_json *v)
 			}
 		} else if (u <= (uint64_t)INT64_MAX + 1) {
 			v->is_int = true;
-			v->i64 = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
-								-(int64_t)u;
+			v->i64 = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+							      : -(int64_t)u;
 			if (u == 0) {
 				v->is_uint = true; /* -0 */
 				v->u64 = 0;
@@ -315,8 +333,8 @@ static int push(struct torn_json *v, struct torn_json *item, char *key,
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 4;
-		struct torn_json **items = realloc(v->items,
-						   cap * sizeof(*items));
+		struct torn_json **items =
+			realloc(v->items, cap * sizeof(*items));
 
 		if (!items)
 			return -ENOMEM;
@@ -406,8 +424,8 @@ static int parse_container(struct parser *ps, int depth, struct torn_json *v)
 		}
 		if (*ps->p != ',')
 			return fail(ps, TORN_E_FORMAT,
-				    object ? "expected ',' or '}'" :
-					     "expected ',' or ']'");
+				    object ? "expected ',' or '}'"
+					   : "expected ',' or ']'");
 		ps->p++;
 	}
 }
@@ -423,11 +441,22 @@ static int parse_value(struct parser *ps, int depth, struct torn_json **out)
 	if (depth >= TORN_JSON_DEPTH_MAX)
 		return fail(ps, TORN_E_FORMAT, "nested too deeply");
 	switch (*ps->p) {
-	case '{': type = TORN_JSON_OBJECT; break;
-	case '[': type = TORN_JSON_ARRAY; break;
-	case '"': type = TORN_JSON_STRING; break;
-	case 't': case 'f': type = TORN_JSON_BOOL; break;
-	case 'n': type = TORN_JSON_NULL; break;
+	case '{':
+		type = TORN_JSON_OBJECT;
+		break;
+	case '[':
+		type = TORN_JSON_ARRAY;
+		break;
+	case '"':
+		type = TORN_JSON_STRING;
+		break;
+	case 't':
+	case 'f':
+		type = TORN_JSON_BOOL;
+		break;
+	case 'n':
+		type = TORN_JSON_NULL;
+		break;
 	default:
 		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) {
 			type = TORN_JSON_NUMBER;
@@ -512,8 +541,9 @@ const struct torn_json *torn_json_get(const struct torn_json *v,
 
 size_t torn_json_get_count(const struct torn_json *v)
 {
-	return v && (v->type == TORN_JSON_ARRAY ||
-		     v->type == TORN_JSON_OBJECT) ? v->n : 0;
+	return v && (v->type == TORN_JSON_ARRAY || v->type == TORN_JSON_OBJECT)
+		       ? v->n
+		       : 0;
 }
 
 const struct torn_json *torn_json_get_at(const struct torn_json *v, size_t i)

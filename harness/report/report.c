@@ -26,35 +26,38 @@ static const char *const verdict_names[TORN_V_COUNT] = {
 
 const char *torn_verdict_name(int verdict)
 {
-	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict] :
-							"?";
+	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict]
+						      : "?";
 }
 
 /* What the loader keeps of every verdict, for dedup figures and matching. */
 struct vstate {
-	const char *id;		/* the key in loader.ids */
+	const char *id; /* the key in loader.ids */
 	uint64_t point;
 	struct torn_hash128 hash;
 	bool has_hash;
-	uint8_t match;		/* 0 not seen, 1 matched, 2 other hash */
+	uint8_t match; /* 0 not seen, 1 matched, 2 other hash */
 };
 
 struct loader {
 	struct torn_report *r;
 	const struct torn_report_opts *o;
 	struct torn_trace *trace;
-	GHashTable *ids;	/* state id -> index into vstates + 1 */
+	GHashTable *ids; /* state id -> index into vstates + 1 */
 	GArray *vstates;
-	GHashTable *point_idx;	/* seq -> index into points + 1 */
+	GHashTable *point_idx; /* seq -> index into points + 1 */
 	GArray *points;
-	GHashTable *semantic;	/* distinct semantic hashes */
-	GHashTable *checkers;	/* checker + 1 -> its restore + check ms */
+	GHashTable *semantic; /* distinct semantic hashes */
+	GHashTable *checkers; /* checker + 1 -> its restore + check ms */
 	GArray *failures;
 	bool noted_oracles, noted_engines;
+	uint64_t max_at_ms; /* verdicts' "at_ms": since the check began */
+	/* check.json: the model and granularity torn check used; 0: unknown */
+	int check_model, check_granularity;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void note(struct torn_report *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void note(struct torn_report *r,
+						       const char *fmt, ...)
 {
 	char **notes = realloc(r->notes, (r->n_notes + 1) * sizeof(*notes));
 	va_list ap;
@@ -113,7 +116,8 @@ static void load_meta(struct torn_report *r)
 	GError *e = NULL;
 
 	if (!g_file_get_contents(path, &text, &len, &e)) {
-		note(r, "%s: %s; fs, flush mode, workload and trace times unknown",
+		note(r,
+		     "%s: %s; fs, flush mode, workload and trace times unknown",
 		     path, e->message);
 		g_error_free(e);
 		goto out;
@@ -140,8 +144,8 @@ out:
 
 static void load_tracer_stats(struct torn_report *r)
 {
-	static const char *const bad[] = { "error", "stores_lost",
-					   "stores_clipped", "unresolved",
+	static const char *const bad[] = { "error",	      "stores_lost",
+					   "stores_clipped",  "unresolved",
 					   "flushes_outside", "append_errors",
 					   "walk_mismatches" };
 	char *path = path_in(r, "tracer-stats.json");
@@ -170,6 +174,37 @@ out:
 	g_free(path);
 }
 
+/* ---- check.json: the enumeration options torn check used ------------ */
+
+static void load_check_options(struct loader *ld)
+{
+	struct torn_report *r = ld->r;
+	char *path = path_in(r, "check.json");
+	struct torn_json *m = NULL;
+	const char *s;
+	gchar *text = NULL;
+	gsize len;
+
+	/* optional: checks before it was written have none */
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		goto out;
+	if (torn_json_parse(text, len, &m, NULL) ||
+	    torn_json_get_type(m) != TORN_JSON_OBJECT) {
+		note(r, "%s: not a JSON object; ignored", path);
+		goto out;
+	}
+	s = torn_json_get_member_string(m, "model", NULL);
+	if (s && torn_model_parse(s, &ld->check_model, NULL))
+		note(r, "%s: unknown model; ignored", path);
+	s = torn_json_get_member_string(m, "granularity", NULL);
+	if (s && torn_granularity_parse(s, &ld->check_granularity, NULL))
+		note(r, "%s: unknown granularity; ignored", path);
+out:
+	torn_json_free(m);
+	g_free(text);
+	g_free(path);
+}
+
 /* ---- trace.torn ------------------------------------------------------- */
 
 /*
@@ -181,20 +216,20 @@ out:
  * crash points come from the injectors (struct torn_report_point).
  */
 struct line_state {
-	uint32_t pending;	/* stores not flush-initiated */
-	uint32_t initiated;	/* flush-initiated, waiting for a fence */
+	uint32_t pending; /* stores not flush-initiated */
+	uint32_t initiated; /* flush-initiated, waiting for a fence */
 	bool listed_init;
 	bool listed_any;
 };
 
 struct inflight {
 	bool eadr;
-	GHashTable *index;	/* line + 1 -> index into lines + 1 */
-	GArray *lines;		/* struct line_state */
-	GArray *line_nos;	/* line number of each entry */
-	GArray *init_list;	/* entries with initiated > 0 (may repeat) */
-	GArray *any_list;	/* entries that were in flight (may repeat) */
-	uint32_t count;		/* lines in flight now */
+	GHashTable *index; /* line + 1 -> index into lines + 1 */
+	GArray *lines; /* struct line_state */
+	GArray *line_nos; /* line number of each entry */
+	GArray *init_list; /* entries with initiated > 0 (may repeat) */
+	GArray *any_list; /* entries that were in flight (may repeat) */
+	uint32_t count; /* lines in flight now */
 };
 
 static void inflight_init(struct inflight *in, bool eadr)
@@ -232,7 +267,8 @@ static struct line_state *line_get(struct inflight *in, uint64_t line,
 		i = in->lines->len;
 		g_array_append_val(in->lines, zero);
 		g_array_append_val(in->line_nos, line);
-		g_hash_table_insert(in->index, GSIZE_TO_POINTER((gsize)line + 1),
+		g_hash_table_insert(in->index,
+				    GSIZE_TO_POINTER((gsize)line + 1),
 				    GUINT_TO_POINTER(i + 1));
 	}
 	*idx = i;
@@ -311,8 +347,8 @@ static void inflight_fence(struct inflight *in, int kind)
 
 	for (i = 0; i < list->len; i++) {
 		guint idx = g_array_index(list, guint, i);
-		struct line_state *l = &g_array_index(in->lines,
-						      struct line_state, idx);
+		struct line_state *l =
+			&g_array_index(in->lines, struct line_state, idx);
 		uint32_t was = l->pending + l->initiated;
 
 		l->initiated = 0;
@@ -350,28 +386,34 @@ static void load_trace(struct loader *ld)
 
 	ret = torn_trace_load(path, &ld->trace, &err);
 	if (ret) {
-		note(r, "%s: %s; no timeline, no crash point kinds, no dedup figures",
+		note(r,
+		     "%s: %s; no timeline, no crash point kinds, no dedup "
+		     "figures",
 		     path, ret == -ENOENT ? "missing" : err.msg);
 		g_free(path);
 		return;
 	}
 	g_free(path);
 	r->has_trace = true;
-	r->eadr = torn_trace_get_header(ld->trace)->cpu_features &
-		  TORN_CPU_EADR;
+	r->eadr =
+		torn_trace_get_header(ld->trace)->cpu_features & TORN_CPU_EADR;
 	r->records = torn_trace_get_count(ld->trace);
 	recs = torn_trace_get_records(ld->trace);
 	if (!torn_trace_get_stats(ld->trace, &st)) {
-		for (k = 0; k < G_N_ELEMENTS(r->by_kind) && k <= TORN_REC_END; k++)
+		for (k = 0; k < G_N_ELEMENTS(r->by_kind) && k <= TORN_REC_END;
+		     k++)
 			r->by_kind[k] = st.records[k];
 		r->lines_touched = st.lines_touched;
 	}
 	if (st.records[TORN_REC_UNRESOLVED])
-		note(r, "trace: %" PRIu64 " flushes the tracer could not translate (unresolved): their lines stay in flight",
+		note(r,
+		     "trace: %" PRIu64
+		     " flushes the tracer could not translate (unresolved): "
+		     "their lines stay in flight",
 		     st.records[TORN_REC_UNRESOLVED]);
 	r->marks = calloc(st.records[TORN_REC_MARK] + 1, sizeof(*r->marks));
-	nb = ld->o->timeline_buckets ? ld->o->timeline_buckets :
-				       TORN_REPORT_BUCKETS;
+	nb = ld->o->timeline_buckets ? ld->o->timeline_buckets
+				     : TORN_REPORT_BUCKETS;
 	if (nb > r->records)
 		nb = r->records ? r->records : 1;
 	r->buckets = calloc(nb, sizeof(*r->buckets));
@@ -489,8 +531,7 @@ static bool is_hex(const char *s, size_t len)
 }
 
 /* check writes image_hash as hi then lo, 16 hex digits each */
-static bool parse_image_hash(const char *s, size_t len,
-			     struct torn_hash128 *h)
+static bool parse_image_hash(const char *s, size_t len, struct torn_hash128 *h)
 {
 	size_t i;
 
@@ -527,7 +568,9 @@ static struct torn_report_oracle *oracle_get(struct loader *ld,
 			return &r->oracles[i];
 	if (r->n_oracles == TORN_REPORT_ORACLES_MAX) {
 		if (!ld->noted_oracles)
-			note(r, "verdicts.jsonl names more than %d oracles; the others are not counted",
+			note(r,
+			     "verdicts.jsonl names more than %d oracles; the "
+			     "others are not counted",
 			     TORN_REPORT_ORACLES_MAX);
 		ld->noted_oracles = true;
 		return NULL;
@@ -548,7 +591,9 @@ static struct torn_report_engine *engine_get(struct loader *ld,
 			return &r->engines[i];
 	if (r->n_engines == G_N_ELEMENTS(r->engines)) {
 		if (!ld->noted_engines)
-			note(r, "verdicts.jsonl names more than %zu engines; the others are not counted",
+			note(r,
+			     "verdicts.jsonl names more than %zu engines; the "
+			     "others are not counted",
 			     G_N_ELEMENTS(r->engines));
 		ld->noted_engines = true;
 		return NULL;
@@ -617,10 +662,10 @@ static bool verdict_parse(const struct torn_json *v,
 	    torn_state_id_parse(s, &f->point, engine, &f->index, &err))
 		return false;
 	torn_engine_format(engine, eng, sizeof(eng));
-	snprintf(canon, sizeof(canon), "%" PRIu64 ".%s.%" PRIu64, f->point,
-		 eng, f->index);
+	snprintf(canon, sizeof(canon), "%" PRIu64 ".%s.%" PRIu64, f->point, eng,
+		 f->index);
 	if (strcmp(canon, s))
-		return false;	/* only canonical ids can be replayed */
+		return false; /* only canonical ids can be replayed */
 	memcpy(f->id, s, len + 1);
 	snprintf(f->engine, sizeof(f->engine), "%s", eng);
 	/* the fields that repeat the id must agree with it */
@@ -672,7 +717,8 @@ static bool verdict_parse(const struct torn_json *v,
 		    torn_json_get_count(oracles) > TORN_REPORT_ORACLES_MAX)
 			return false;
 		for (i = 0; i < torn_json_get_count(oracles); i++) {
-			const struct torn_json *o = torn_json_get_at(oracles, i);
+			const struct torn_json *o =
+				torn_json_get_at(oracles, i);
 			const char *name = torn_json_get_key_at(oracles, i);
 			bool ok;
 
@@ -719,7 +765,8 @@ static bool verdict_parse(const struct torn_json *v,
 }
 
 /* The failure record's owned parts, for a state that is not consistent. */
-static int failure_fill(const struct torn_json *v, struct torn_report_failure *f)
+static int failure_fill(const struct torn_json *v,
+			struct torn_report_failure *f)
 {
 	const struct torn_json *failed = torn_json_get(v, "failed");
 	const struct torn_json *oracles = torn_json_get(v, "oracles");
@@ -734,7 +781,8 @@ static int failure_fill(const struct torn_json *v, struct torn_report_failure *f
 		return -ENOMEM;
 	for (i = 0; i < torn_json_get_count(failed); i++) {
 		s = torn_json_get_string(torn_json_get_at(failed, i), &len);
-		copy_str(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX, s, len);
+		copy_str(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX, s,
+			 len);
 	}
 	for (i = 0; i < n; i++) {
 		const struct torn_json *o = torn_json_get_at(oracles, i);
@@ -769,7 +817,7 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	struct torn_engine engine;
 	struct vstate vs = { 0 };
 	const struct torn_json *oracles;
-	uint64_t restore_ms, check_ms, checker;
+	uint64_t restore_ms, check_ms, checker, at_ms;
 	size_t i;
 
 	if (!verdict_parse(v, &f, &engine, &restore_ms, &check_ms, &checker)) {
@@ -782,8 +830,8 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	}
 	vs.id = g_strdup(f.id);
 	vs.point = f.point;
-	vs.has_hash = parse_image_hash(f.image_hash, strlen(f.image_hash),
-				       &vs.hash);
+	vs.has_hash =
+		parse_image_hash(f.image_hash, strlen(f.image_hash), &vs.hash);
 	g_array_append_val(ld->vstates, vs);
 	g_hash_table_insert(ld->ids, (gpointer)vs.id,
 			    GUINT_TO_POINTER(ld->vstates->len));
@@ -792,6 +840,9 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	r->restore_ms += restore_ms;
 	r->check_ms += check_ms;
 	r->retried += f.attempts > 1;
+	if (!torn_json_get_member_uint64(v, "at_ms", &at_ms) &&
+	    at_ms > ld->max_at_ms)
+		ld->max_at_ms = at_ms;
 	if (checker != UINT64_MAX) {
 		gpointer key = GSIZE_TO_POINTER((gsize)checker + 1);
 		uint64_t *busy = g_hash_table_lookup(ld->checkers, key);
@@ -815,8 +866,8 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 
 		if (!o)
 			continue;
-		torn_json_get_bool(torn_json_get(torn_json_get_at(oracles, i),
-						 "ok"), &ok);
+		torn_json_get_bool(
+			torn_json_get(torn_json_get_at(oracles, i), "ok"), &ok);
 		o->ran++;
 		o->failed += !ok;
 	}
@@ -896,10 +947,10 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 	if (!f) {
 		int e = errno;
 
-		torn_err_set(err, e == ENOENT ? TORN_E_NOTFOUND : -e,
-			     "%s: %s", path,
-			     e == ENOENT ? "missing (no torn check of this run yet?)" :
-					   strerror(e));
+		torn_err_set(
+			err, e == ENOENT ? TORN_E_NOTFOUND : -e, "%s: %s", path,
+			e == ENOENT ? "missing (no torn check of this run yet?)"
+				    : strerror(e));
 		g_free(path);
 		return e == ENOENT ? TORN_E_NOTFOUND : -e;
 	}
@@ -917,8 +968,12 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 	fclose(f);
 	/* how long checking took, from the file itself (includes boots) */
 	r->check_wall_ms = -1;
-	if (!statx(AT_FDCWD, path, 0, STATX_BTIME | STATX_MTIME, &stx) &&
-	    (stx.stx_mask & STATX_BTIME) && r->states) {
+	if (ld->max_at_ms) {
+		/* check records when each verdict came, since it began */
+		r->check_wall_ms = (int64_t)ld->max_at_ms;
+		r->check_wall_from_verdicts = true;
+	} else if (!statx(AT_FDCWD, path, 0, STATX_BTIME | STATX_MTIME, &stx) &&
+		   (stx.stx_mask & STATX_BTIME) && r->states) {
 		int64_t b = stx.stx_btime.tv_sec * 1000LL +
 			    stx.stx_btime.tv_nsec / 1000000;
 		int64_t m = stx.stx_mtime.tv_sec * 1000LL +
@@ -932,7 +987,9 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 		note(r, "%s: %" PRIu64 " corrupt or cut-short line(s) skipped",
 		     path, r->bad_lines);
 	if (r->duplicates)
-		note(r, "%s: %" PRIu64 " verdict(s) for a state already there; the first kept",
+		note(r,
+		     "%s: %" PRIu64
+		     " verdict(s) for a state already there; the first kept",
 		     path, r->duplicates);
 	g_free(path);
 	return 0;
@@ -977,7 +1034,7 @@ static void infer_points(struct loader *ld, unsigned int *points,
 		for (; pos < seq && pos < r->records; pos++)
 			stores += rec_is_store(&recs[pos]);
 		if (seq >= r->records)
-			continue;	/* the end is always a point */
+			continue; /* the end is always a point */
 		switch (recs[seq].kind) {
 		case TORN_REC_FENCE:
 			*points |= TORN_POINTS_FENCE;
@@ -1047,9 +1104,9 @@ static int enumerate_once(struct loader *ld, const void *base,
 			  const struct torn_states_opts *o, bool fill,
 			  struct enum_result *res, struct torn_err *err)
 {
-	long long deadline = mono_ms() +
-			     (ld->o->enum_budget_ms ? ld->o->enum_budget_ms :
-						      TORN_REPORT_ENUM_BUDGET_MS);
+	long long deadline = mono_ms() + (ld->o->enum_budget_ms
+						  ? ld->o->enum_budget_ms
+						  : TORN_REPORT_ENUM_BUDGET_MS);
 	struct torn_state_set *seen = NULL;
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
@@ -1080,8 +1137,8 @@ static int enumerate_once(struct loader *ld, const void *base,
 		ret = 0;
 		res->points++;
 		checked = pi && g_array_index(ld->points,
-					      struct torn_report_point,
-					      pi - 1).checked;
+					      struct torn_report_point, pi - 1)
+					.checked;
 		if (fill)
 			p = point_get(ld, pt.seq);
 		while ((ret = torn_states_next_state(s, &cs)) == 1) {
@@ -1113,10 +1170,12 @@ static int enumerate_once(struct loader *ld, const void *base,
 						ld->vstates, struct vstate,
 						vi - 1);
 
-					vs->match = vs->has_hash &&
-							    torn_hash_eq(&vs->hash,
-									 &cs.hash) ?
-							    1 : 2;
+					vs->match =
+						vs->has_hash && torn_hash_eq(
+									&vs->hash,
+									&cs.hash)
+							? 1
+							: 2;
 				}
 			}
 		}
@@ -1136,9 +1195,10 @@ static int enumerate_once(struct loader *ld, const void *base,
 		}
 	}
 	if (ret < 0 && s && !err->msg[0])
-		torn_err_set(err, ret, "%s", torn_states_get_error(s)[0] ?
-					     torn_states_get_error(s) :
-					     torn_strerror(ret));
+		torn_err_set(err, ret, "%s",
+			     torn_states_get_error(s)[0]
+				     ? torn_states_get_error(s)
+				     : torn_strerror(ret));
 	for (i = 0; i < ld->vstates->len; i++) {
 		uint8_t m = g_array_index(ld->vstates, struct vstate, i).match;
 
@@ -1165,8 +1225,9 @@ static unsigned int sample_matches(struct loader *ld, const void *base,
 
 	*tried = 0;
 	for (k = 0; k < 4 && k < n; k++) {
-		const struct vstate *vs = &g_array_index(
-			ld->vstates, struct vstate, (guint)((uint64_t)n * k / 4));
+		const struct vstate *vs =
+			&g_array_index(ld->vstates, struct vstate,
+				       (guint)((uint64_t)n * k / 4));
 		struct torn_states_opts one = *o;
 		struct torn_states *s = NULL;
 		struct torn_crash_point pt;
@@ -1267,10 +1328,15 @@ static void enumerate(struct loader *ld)
 	if (!base)
 		return;
 	/*
-	 * The check's --granularity is not recorded either: when a sample of
-	 * verdicts does not match line granularity, try torn.
+	 * check.json says which model and granularity the check used; runs
+	 * from before it was written do not: then when a sample of verdicts
+	 * does not match line granularity, try torn.
 	 */
-	{
+	if (ld->check_model)
+		o.model = ld->check_model;
+	if (ld->check_granularity) {
+		o.granularity = ld->check_granularity;
+	} else {
 		struct torn_states_opts o2 = o;
 		unsigned int tried, tried2, m, m2;
 
@@ -1288,15 +1354,17 @@ static void enumerate(struct loader *ld)
 	munmap(base, size);
 	if (ret) {
 		r->enum_status = TORN_REPORT_ENUM_FAILED;
-		note(r, "enumerating the crash states again failed: %s", err.msg);
+		note(r, "enumerating the crash states again failed: %s",
+		     err.msg);
 		return;
 	}
 	r->enum_status = TORN_REPORT_ENUM_DONE;
 	points_text(o.points, o.store_every, pts, sizeof(pts));
 	snprintf(r->enum_options, sizeof(r->enum_options),
 		 "model %s, granularity %s, points %s",
-		 torn_model_name(o.model ? o.model :
-				 r->eadr ? TORN_MODEL_EADR : TORN_MODEL_ADR),
+		 torn_model_name(o.model   ? o.model
+				 : r->eadr ? TORN_MODEL_EADR
+					   : TORN_MODEL_ADR),
 		 torn_granularity_name(o.granularity), pts);
 	r->enum_points = res.points;
 	r->enum_generated = res.generated;
@@ -1306,14 +1374,22 @@ static void enumerate(struct loader *ld)
 	r->enum_missing = res.missing;
 	r->enum_partial = res.partial;
 	if (res.partial)
-		note(r, "enumerating the crash states again stopped after %.0f s, at %" PRIu64 " states: the dedup figures are partial (torn report --no-enumerate skips them)",
+		note(r,
+		     "enumerating the crash states again stopped after %.0f s, "
+		     "at %" PRIu64 " states: the dedup figures are partial "
+				   "(torn report --no-enumerate skips them)",
 		     r->enum_ms / 1000.0, res.generated);
 	for (i = 0; i < r->n_engines; i++) {
 		r->engines[i].generated = res.engine_generated[i];
 		r->engines[i].unique = res.engine_unique[i];
 	}
 	if ((res.mismatched || res.missing) && !res.partial)
-		note(r, "%" PRIu64 " verdict(s) do not match the states enumerated again with %s (%" PRIu64 " with another image, %" PRIu64 " not found): the check's options are not recorded in the run directory, and these are not them",
+		note(r,
+		     "%" PRIu64 " verdict(s) do not match the states "
+				"enumerated again with %s (%" PRIu64
+		     " with another image, %" PRIu64
+		     " not found): the check's options are not recorded in the "
+		     "run directory, and these are not them",
 		     res.mismatched + res.missing, r->enum_options,
 		     res.mismatched, res.missing);
 }
@@ -1344,8 +1420,8 @@ static void count_images(struct loader *ld)
 	if (!h)
 		return;
 	for (i = 0; i < ld->vstates->len; i++) {
-		const struct vstate *vs = &g_array_index(ld->vstates,
-							 struct vstate, i);
+		const struct vstate *vs =
+			&g_array_index(ld->vstates, struct vstate, i);
 
 		if (vs->has_hash)
 			h[n++] = vs->hash;
@@ -1368,11 +1444,14 @@ static void sort_points(struct loader *ld)
 		      sizeof(struct torn_report_point), cmp_point);
 	g_hash_table_remove_all(ld->point_idx);
 	for (i = 0; i < ld->points->len; i++)
-		g_hash_table_insert(ld->point_idx,
-				    GSIZE_TO_POINTER((gsize)g_array_index(
-					    ld->points, struct torn_report_point,
-					    i).seq + 1),
-				    GUINT_TO_POINTER(i + 1));
+		g_hash_table_insert(
+			ld->point_idx,
+			GSIZE_TO_POINTER(
+				(gsize)g_array_index(
+					ld->points, struct torn_report_point, i)
+					.seq +
+				1),
+			GUINT_TO_POINTER(i + 1));
 	ld->r->points = (struct torn_report_point *)(void *)ld->points->data;
 	ld->r->n_points = ld->points->len;
 }
@@ -1380,9 +1459,8 @@ static void sort_points(struct loader *ld)
 static void finish_points(struct loader *ld)
 {
 	struct torn_report *r = ld->r;
-	const struct torn_record *recs = ld->trace ?
-						 torn_trace_get_records(ld->trace) :
-						 NULL;
+	const struct torn_record *recs =
+		ld->trace ? torn_trace_get_records(ld->trace) : NULL;
 	size_t i;
 
 	for (i = 0; i < r->n_points; i++) {
@@ -1397,7 +1475,9 @@ static void finish_points(struct loader *ld)
 			}
 			p->last_mark = last_mark_before(r, p->seq);
 			if (p->seq > r->records)
-				note(r, "verdicts name crash point %" PRIu64 ", past the trace's %" PRIu64 " records",
+				note(r,
+				     "verdicts name crash point %" PRIu64
+				     ", past the trace's %" PRIu64 " records",
 				     p->seq, r->records);
 		}
 		if (r->n_buckets) {
@@ -1431,17 +1511,18 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	ld.vstates = g_array_new(FALSE, FALSE, sizeof(struct vstate));
 	ld.point_idx = g_hash_table_new(g_direct_hash, g_direct_equal);
 	ld.points = g_array_new(FALSE, TRUE, sizeof(struct torn_report_point));
-	ld.semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    NULL);
+	ld.semantic =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ld.checkers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					    g_free);
-	ld.failures = g_array_new(FALSE, TRUE,
-				  sizeof(struct torn_report_failure));
+	ld.failures =
+		g_array_new(FALSE, TRUE, sizeof(struct torn_report_failure));
 
 	ret = load_verdicts(&ld, err);
 	if (ret)
 		goto out;
 	load_meta(r);
+	load_check_options(&ld);
 	load_trace(&ld);
 	load_tracer_stats(r);
 	r->unique_semantic = g_hash_table_size(ld.semantic);
@@ -1452,20 +1533,19 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	sort_points(&ld);
 	finish_points(&ld);
 	r->n_failures = ld.failures->len;
-	r->failures = (struct torn_report_failure *)(void *)
-		g_array_free(ld.failures, FALSE);
+	r->failures = (struct torn_report_failure *)(void *)g_array_free(
+		ld.failures, FALSE);
 	ld.failures = NULL;
-	r->points = (struct torn_report_point *)(void *)
-		g_array_free(ld.points, FALSE);
+	r->points = (struct torn_report_point *)(void *)g_array_free(ld.points,
+								     FALSE);
 	ld.points = NULL;
 out:
 	if (ld.failures) {
 		guint i;
 
 		for (i = 0; i < ld.failures->len; i++)
-			failure_free(&g_array_index(ld.failures,
-						    struct torn_report_failure,
-						    i));
+			failure_free(&g_array_index(
+				ld.failures, struct torn_report_failure, i));
 		g_array_free(ld.failures, TRUE);
 	}
 	if (ld.points)
@@ -1528,7 +1608,8 @@ const char *torn_report_op_text(const struct torn_report *r, uint64_t op)
 	size_t i;
 
 	for (i = 0; i < r->n_marks; i++)
-		if (r->marks[i].id == TORN_MARK_OP_BEGIN && r->marks[i].arg == op)
+		if (r->marks[i].id == TORN_MARK_OP_BEGIN &&
+		    r->marks[i].arg == op)
 			return r->marks[i].text;
 	return NULL;
 }

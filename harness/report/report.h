@@ -45,7 +45,7 @@ const char *torn_verdict_name(int verdict);
 #define TORN_REPORT_ORACLES_MAX 32
 
 struct torn_report_opts {
-	unsigned int timeline_buckets;	/* 0: TORN_REPORT_BUCKETS */
+	unsigned int timeline_buckets; /* 0: TORN_REPORT_BUCKETS */
 	/*
 	 * Enumerate the crash states again (injectors) to count states
 	 * generated and unique, and to match each verdict's id and image
@@ -73,10 +73,10 @@ struct torn_report_oracle {
 /* One engine (state ids' middle field), in order of first appearance. */
 struct torn_report_engine {
 	char name[TORN_REPORT_NAME_MAX];
-	uint64_t checked;	/* verdicts */
-	uint64_t failing;	/* of them, not consistent */
-	uint64_t generated;	/* enumeration: before dedup */
-	uint64_t unique;	/* enumeration: first with its image */
+	uint64_t checked; /* verdicts */
+	uint64_t failing; /* of them, not consistent */
+	uint64_t generated; /* enumeration: before dedup */
+	uint64_t unique; /* enumeration: first with its image */
 };
 
 /*
@@ -86,12 +86,12 @@ struct torn_report_engine {
  */
 struct torn_report_point {
 	uint64_t seq;
-	int kind;		/* record kind at seq, TORN_REC_END; 0: no trace */
-	int sub;		/* its flush or fence kind */
-	uint64_t checked;	/* verdicts at this point */
+	int kind; /* record kind at seq, TORN_REC_END; 0: no trace */
+	int sub; /* its flush or fence kind */
+	uint64_t checked; /* verdicts at this point */
 	uint64_t by_verdict[TORN_V_COUNT];
-	uint64_t failing;	/* checked and not consistent */
-	bool enumerated;	/* the figures below are known */
+	uint64_t failing; /* checked and not consistent */
+	bool enumerated; /* the figures below are known */
 	uint64_t generated;
 	uint64_t unique;
 	uint32_t inflight_writes;
@@ -104,7 +104,7 @@ struct torn_report_point {
 struct torn_report_result {
 	char name[TORN_REPORT_NAME_MAX];
 	bool ok;
-	char *detail;		/* NULL: none; NUL-terminated, may be cut */
+	char *detail; /* NULL: none; NUL-terminated, may be cut */
 	size_t detail_len;
 };
 
@@ -123,10 +123,10 @@ struct torn_report_failure {
 	struct torn_report_result *results;
 	/* the verdict's markers object; -1: absent */
 	int64_t last_op_begin, last_op_end, last_durable;
-	char *error;		/* the checker's own failure, or NULL */
-	size_t error_len;	/* it may hold NULs */
+	char *error; /* the checker's own failure, or NULL */
+	size_t error_len; /* it may hold NULs */
 	uint64_t attempts;
-	uint64_t line;		/* in verdicts.jsonl, from 1 */
+	uint64_t line; /* in verdicts.jsonl, from 1 */
 };
 
 /* A marker of the trace. */
@@ -134,7 +134,7 @@ struct torn_report_mark {
 	uint64_t record;
 	uint32_t id;
 	uint64_t arg;
-	char text[256];		/* NUL-terminated (raw bytes of the trace) */
+	char text[256]; /* NUL-terminated (raw bytes of the trace) */
 };
 
 /* A slice of the trace for the timeline: records [first, end). */
@@ -142,18 +142,18 @@ struct torn_report_bucket {
 	uint64_t first, end;
 	uint32_t stores, nt_stores, kernel_stores;
 	uint32_t flushes, unresolved, fences, marks;
-	uint32_t max_inflight_lines;	/* report's own replay (report.c) */
-	uint32_t crash_points;		/* crash points, checked or not */
-	uint32_t points;		/* crash points with verdicts */
-	uint32_t failing_points;	/* of them, with a failing state */
+	uint32_t max_inflight_lines; /* report's own replay (report.c) */
+	uint32_t crash_points; /* crash points, checked or not */
+	uint32_t points; /* crash points with verdicts */
+	uint32_t failing_points; /* of them, with a failing state */
 	uint64_t failing_states;
 };
 
 enum torn_report_enum_status {
-	TORN_REPORT_ENUM_OFF,		/* not asked for */
-	TORN_REPORT_ENUM_SKIPPED,	/* a prerequisite is missing (notes) */
+	TORN_REPORT_ENUM_OFF, /* not asked for */
+	TORN_REPORT_ENUM_SKIPPED, /* a prerequisite is missing (notes) */
 	TORN_REPORT_ENUM_DONE,
-	TORN_REPORT_ENUM_FAILED,	/* notes say why */
+	TORN_REPORT_ENUM_FAILED, /* notes say why */
 };
 
 struct torn_report {
@@ -165,53 +165,55 @@ struct torn_report {
 
 	/* trace.torn; has_trace false when it could not be read */
 	bool has_trace;
-	bool eadr;		/* the header says flush-on-fail */
-	uint64_t records;	/* END excluded */
-	uint64_t by_kind[8];	/* records by enum torn_record_kind */
+	bool eadr; /* the header says flush-on-fail */
+	uint64_t records; /* END excluded */
+	uint64_t by_kind[8]; /* records by enum torn_record_kind */
 	uint64_t lines_touched;
 	size_t n_marks;
 	struct torn_report_mark *marks;
 
 	/* verdicts.jsonl */
-	uint64_t lines;		/* non-empty lines */
-	uint64_t states;	/* verdicts read (distinct state ids) */
-	uint64_t bad_lines;	/* corrupt or cut short: skipped */
-	uint64_t duplicates;	/* a state id seen again: the first kept */
+	uint64_t lines; /* non-empty lines */
+	uint64_t states; /* verdicts read (distinct state ids) */
+	uint64_t bad_lines; /* corrupt or cut short: skipped */
+	uint64_t duplicates; /* a state id seen again: the first kept */
 	uint64_t by_verdict[TORN_V_COUNT];
-	uint64_t failing;	/* states not consistent */
-	uint64_t unique_images;		/* distinct image_hash */
-	uint64_t unique_semantic;	/* distinct non-empty semantic_hash */
-	uint64_t restore_ms, check_ms;	/* summed over verdicts */
-	uint64_t checkers;	/* distinct "checker" numbers */
-	uint64_t retried;	/* verdicts with attempts > 1 */
-	uint64_t check_busy_ms;	/* the busiest checker's restore + check */
+	uint64_t failing; /* states not consistent */
+	uint64_t unique_images; /* distinct image_hash */
+	uint64_t unique_semantic; /* distinct non-empty semantic_hash */
+	uint64_t restore_ms, check_ms; /* summed over verdicts */
+	uint64_t checkers; /* distinct "checker" numbers */
+	uint64_t retried; /* verdicts with attempts > 1 */
+	uint64_t check_busy_ms; /* the busiest checker's restore + check */
 	/*
 	 * verdicts.jsonl created to last written, or -1: unknown, or less
 	 * than check_busy_ms (the file was copied, the times say nothing)
 	 */
 	int64_t check_wall_ms;
+	bool check_wall_from_verdicts; /* from their "at_ms", not file times */
 
 	size_t n_oracles;
 	struct torn_report_oracle oracles[TORN_REPORT_ORACLES_MAX];
 	size_t n_engines;
 	struct torn_report_engine engines[8];
 
-	size_t n_points;	/* sorted by seq */
+	size_t n_points; /* sorted by seq */
 	struct torn_report_point *points;
-	size_t n_failures;	/* in verdicts.jsonl order */
+	size_t n_failures; /* in verdicts.jsonl order */
 	struct torn_report_failure *failures;
 
 	/* the enumeration again, with the check's engines */
 	int enum_status;
-	char enum_options[160];	/* "model adr, granularity line, points fence" */
-	uint64_t enum_points;	/* crash points (selected ones) */
+	char enum_options[160]; /* "model adr, granularity line, points fence"
+				 */
+	uint64_t enum_points; /* crash points (selected ones) */
 	uint64_t enum_generated;
 	uint64_t enum_unique;
-	uint64_t enum_matched;	/* verdicts whose id and image hash it gave */
-	uint64_t enum_mismatched;	/* id found, other image hash */
-	uint64_t enum_missing;	/* id never enumerated as unique */
+	uint64_t enum_matched; /* verdicts whose id and image hash it gave */
+	uint64_t enum_mismatched; /* id found, other image hash */
+	uint64_t enum_missing; /* id never enumerated as unique */
 	uint64_t enum_ms;
-	bool enum_partial;	/* stopped by the budget */
+	bool enum_partial; /* stopped by the budget */
 
 	size_t n_buckets;
 	struct torn_report_bucket *buckets;

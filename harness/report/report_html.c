@@ -27,26 +27,36 @@ static void esc(FILE *f, const char *s)
 static void put_style(FILE *f)
 {
 	fputs("<style>\n"
-	      "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1300px}\n"
-	      "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}\n"
-	      "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}\n"
-	      "td.l,th.l{text-align:left}td.k{white-space:nowrap}tr.fail td{background:#fdecea}\n"
+	      "body{font:14px/1.4 "
+	      "system-ui,sans-serif;margin:1.5em;color:#222;max-width:1300px}\n"
+	      "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-"
+	      "bottom:1px solid #ccc}\n"
+	      "table{border-collapse:collapse}td,th{padding:2px "
+	      "8px;border-bottom:1px solid #eee;text-align:right}\n"
+	      "td.l,th.l{text-align:left}td.k{white-space:nowrap}tr.fail "
+	      "td{background:#fdecea}\n"
 	      ".cards{display:flex;flex-wrap:wrap;gap:10px}\n"
-	      ".card{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:110px}\n"
-	      ".card b{display:block;font-size:1.5em}.card.bad b{color:#c62828}\n"
+	      ".card{border:1px solid #ddd;border-radius:6px;padding:6px "
+	      "12px;min-width:110px}\n"
+	      ".card b{display:block;font-size:1.5em}.card.bad "
+	      "b{color:#c62828}\n"
 	      ".notes li{color:#8a5300}\n"
-	      ".state{border:1px solid #e0b4b4;border-radius:6px;padding:6px 12px;margin:10px 0}\n"
+	      ".state{border:1px solid #e0b4b4;border-radius:6px;padding:6px "
+	      "12px;margin:10px 0}\n"
 	      ".state h3{margin:2px 0;font-size:1.05em}\n"
-	      "pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:4px 8px;margin:2px 0}\n"
+	      "pre{white-space:pre-wrap;word-break:break-all;background:#"
+	      "f6f6f6;padding:4px 8px;margin:2px 0}\n"
 	      "code{background:#f0f0f0;padding:1px 4px}\n"
 	      "svg text{font:11px sans-serif;fill:#444}\n"
-	      "</style>\n", f);
+	      "</style>\n",
+	      f);
 }
 
 static void put_card(FILE *f, const char *id, const char *label, uint64_t n,
 		     bool bad)
 {
-	fprintf(f, "<div class=\"card%s\" id=\"%s\"><b>%" PRIu64 "</b>%s</div>\n",
+	fprintf(f,
+		"<div class=\"card%s\" id=\"%s\"><b>%" PRIu64 "</b>%s</div>\n",
 		bad && n ? " bad" : "", id, n, label);
 }
 
@@ -132,7 +142,9 @@ static void put_lane_label(FILE *f, double y, const char *name, uint32_t max,
 		name);
 	fprintf(f, "<text x=\"4\" y=\"%.0f\">max %" PRIu32 " %s</text>\n",
 		y + TL_LANE / 2.0 + 13, max, unit);
-	fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#ddd\"/>\n",
+	fprintf(f,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%.0f\" y2=\"%.0f\" "
+		"stroke=\"#ddd\"/>\n",
 		TL_LEFT, TL_LEFT + TL_WIDTH, y + TL_LANE, y + TL_LANE);
 }
 
@@ -165,26 +177,35 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 	double y, height = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 24;
 	double w;
 
-	fprintf(f, "<h2>Trace timeline</h2>\n<p>%" PRIu64 " records in %zu slices of about %" PRIu64
-		   " records each, in program order. Crash points with a failing state are red; "
-		   "hover a slice for its figures, click a red mark for its crash point.</p>\n",
+	fprintf(f,
+		"<h2>Trace timeline</h2>\n<p>%" PRIu64
+		" records in %zu slices of about %" PRIu64
+		" records each, in program order. Crash points with a failing "
+		"state are red; "
+		"hover a slice for its figures, click a red mark for its crash "
+		"point.</p>\n",
 		r->records, r->n_buckets,
-		r->n_buckets ? (r->records + r->n_buckets - 1) / r->n_buckets : 0);
-	fprintf(f, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
-		   "viewBox=\"0 0 %d %.0f\" width=\"100%%\" data-records=\"%" PRIu64
-		   "\" data-slices=\"%zu\" role=\"img\" aria-label=\"trace timeline\">\n",
+		r->n_buckets ? (r->records + r->n_buckets - 1) / r->n_buckets
+			     : 0);
+	fprintf(f,
+		"<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %d %.0f\" width=\"100%%\" "
+		"data-records=\"%" PRIu64 "\" data-slices=\"%zu\" role=\"img\" "
+					  "aria-label=\"trace timeline\">\n",
 		TL_LEFT + TL_WIDTH + 10, height, r->records, r->n_buckets);
 	fputs("<style>.st{fill:#1565c0}.nt{fill:#7b1fa2}.fl{fill:#ef6c00}"
 	      ".fe{fill:#2e7d32}.in{fill:#90a4ae}.mk{fill:#222}"
-	      ".cp-enum{fill:#cfd8dc}.cp{fill:#757575}.cp-fail{fill:#d32f2f}.hov{fill:transparent}"
-	      ".hov:hover{fill:rgba(0,0,0,.08)}</style>\n", f);
+	      ".cp-enum{fill:#cfd8dc}.cp{fill:#757575}.cp-fail{fill:#d32f2f}."
+	      "hov{fill:transparent}"
+	      ".hov:hover{fill:rgba(0,0,0,.08)}</style>\n",
+	      f);
 	for (l = 0; l < nl; l++) {
 		uint32_t max = lane_max(r, lanes[l].value);
 
 		y = TL_TOP + l * (TL_LANE + TL_GAP);
 		put_lane_label(f, y, lanes[l].name, max, lanes[l].unit);
 		put_bars(f, r, lanes[l].value, max, y, lanes[l].cls);
-		if (lanes[l].value == v_stores)	/* non-temporal share */
+		if (lanes[l].value == v_stores) /* non-temporal share */
 			put_bars(f, r, v_nt, max, y, "nt");
 	}
 	/* crash points: grey where checked, red where a state failed */
@@ -215,34 +236,41 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 
 		if (!k->failing_points)
 			continue;
-		p = failing_point_in(r, k->first, b + 1 == r->n_buckets ?
-							  UINT64_MAX :
-							  k->end - 1);
-		fprintf(f, "<a href=\"#p%" PRIu64 "\"><rect class=\"cp-fail\" x=\"%.1f\" y=\"%.1f\" "
-			   "width=\"%.2f\" height=\"%d\"><title>%" PRIu32
-			   " crash point(s) with %" PRIu64 " failing state(s) in records %" PRIu64
-			   "..%" PRIu64 "</title></rect></a>\n",
-			p ? p->seq : k->first, bucket_x(r, b), y,
-			w < 2 ? 2 : w, TL_LANE, k->failing_points,
-			k->failing_states, k->first, k->end);
+		p = failing_point_in(r, k->first,
+				     b + 1 == r->n_buckets ? UINT64_MAX
+							   : k->end - 1);
+		fprintf(f,
+			"<a href=\"#p%" PRIu64
+			"\"><rect class=\"cp-fail\" x=\"%.1f\" y=\"%.1f\" "
+			"width=\"%.2f\" height=\"%d\"><title>%" PRIu32
+			" crash point(s) with %" PRIu64
+			" failing state(s) in records %" PRIu64 "..%" PRIu64
+			"</title></rect></a>\n",
+			p ? p->seq : k->first, bucket_x(r, b), y, w < 2 ? 2 : w,
+			TL_LANE, k->failing_points, k->failing_states, k->first,
+			k->end);
 	}
 	/* a hover rectangle per slice with its figures */
 	for (b = 0; b < r->n_buckets; b++) {
 		const struct torn_report_bucket *k = &r->buckets[b];
 
-		fprintf(f, "<rect class=\"hov\" x=\"%.1f\" y=\"%d\" width=\"%.2f\" height=\"%.0f\">"
-			   "<title>records %" PRIu64 "..%" PRIu64 ": %" PRIu32
-			   " stores (%" PRIu32 " non-temporal), %" PRIu32
-			   " flushes, %" PRIu32 " fences, up to %" PRIu32
-			   " lines in flight",
+		fprintf(f,
+			"<rect class=\"hov\" x=\"%.1f\" y=\"%d\" "
+			"width=\"%.2f\" height=\"%.0f\">"
+			"<title>records %" PRIu64 "..%" PRIu64 ": %" PRIu32
+			" stores (%" PRIu32 " non-temporal), %" PRIu32
+			" flushes, %" PRIu32 " fences, up to %" PRIu32
+			" lines in flight",
 			bucket_x(r, b), TL_TOP, w,
 			nl * (double)(TL_LANE + TL_GAP), k->first,
 			k->end ? k->end - 1 : 0, k->stores + k->nt_stores,
 			k->nt_stores, k->flushes + k->unresolved, k->fences,
 			k->max_inflight_lines);
 		if (k->crash_points)
-			fprintf(f, ", %" PRIu32 " crash points (%" PRIu32
-				   " checked)", k->crash_points, k->points);
+			fprintf(f,
+				", %" PRIu32 " crash points (%" PRIu32
+				" checked)",
+				k->crash_points, k->points);
 		/* the first marker text of the slice */
 		while (m < r->n_marks && r->marks[m].record < k->first)
 			m++;
@@ -259,17 +287,25 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 	/* record axis */
 	y = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 12;
 	for (l = 0; l <= 4; l++)
-		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"%s\">%" PRIu64 "</text>\n",
+		fprintf(f,
+			"<text x=\"%.0f\" y=\"%.0f\" "
+			"text-anchor=\"%s\">%" PRIu64 "</text>\n",
 			TL_LEFT + l * TL_WIDTH / 4.0, y,
-			l == 0 ? "start" : l == 4 ? "end" : "middle",
+			l == 0	 ? "start"
+			: l == 4 ? "end"
+				 : "middle",
 			r->records * l / 4);
-	fputs("</svg>\n<p><small>Colours: <span style=\"color:#1565c0\">stores</span>, "
+	fputs("</svg>\n<p><small>Colours: <span "
+	      "style=\"color:#1565c0\">stores</span>, "
 	      "<span style=\"color:#7b1fa2\">non-temporal stores</span>, "
 	      "<span style=\"color:#ef6c00\">flushes</span>, "
 	      "<span style=\"color:#2e7d32\">fences</span>, "
-	      "<span style=\"color:#90a4ae\">lines holding stores not yet persistent</span> "
-	      "(the report's own replay: stores are in flight until flushed and fenced, "
-	      "or until a fence on eADR).</small></p>\n", f);
+	      "<span style=\"color:#90a4ae\">lines holding stores not yet "
+	      "persistent</span> "
+	      "(the report's own replay: stores are in flight until flushed "
+	      "and fenced, "
+	      "or until a fence on eADR).</small></p>\n",
+	      f);
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -304,10 +340,15 @@ static void put_points(FILE *f, const struct torn_report *r)
 
 	for (i = 0; i < r->n_points; i++)
 		failing += r->points[i].failing > 0;
-	fprintf(f, "<h2>States per crash point</h2>\n<p>%zu crash points, %zu with failing states.</p>\n",
+	fprintf(f,
+		"<h2>States per crash point</h2>\n<p>%zu crash points, %zu "
+		"with failing states.</p>\n",
 		r->n_points, failing);
-	fputs("<table id=\"points\"><tr><th>record</th><th class=\"l\">kind</th>"
-	      "<th>lines in flight</th><th>generated</th><th>unique</th><th>checked</th>", f);
+	fputs("<table id=\"points\"><tr><th>record</th><th "
+	      "class=\"l\">kind</th>"
+	      "<th>lines in "
+	      "flight</th><th>generated</th><th>unique</th><th>checked</th>",
+	      f);
 	for (v = 0; v < TORN_V_COUNT; v++)
 		fprintf(f, "<th>%s</th>", torn_verdict_name(v));
 	fputs("<th class=\"l\">last marker before</th></tr>\n", f);
@@ -323,13 +364,15 @@ static void put_points(FILE *f, const struct torn_report *r)
 		if (!p->failing)
 			others--;
 		report_point_kind(p, kind, sizeof(kind));
-		fprintf(f, "<tr id=\"p%" PRIu64 "\"%s><td>%" PRIu64
-			   "</td><td class=\"l k\">%s</td>",
+		fprintf(f,
+			"<tr id=\"p%" PRIu64 "\"%s><td>%" PRIu64
+			"</td><td class=\"l k\">%s</td>",
 			p->seq, p->failing ? " class=\"fail\"" : "", p->seq,
 			kind);
 		if (p->enumerated)
-			fprintf(f, "<td>%" PRIu32 "</td><td>%" PRIu64
-				   "</td><td>%" PRIu64 "</td>",
+			fprintf(f,
+				"<td>%" PRIu32 "</td><td>%" PRIu64
+				"</td><td>%" PRIu64 "</td>",
 				p->inflight_lines, p->generated, p->unique);
 		else
 			fputs("<td>-</td><td>-</td><td>-</td>", f);
@@ -342,12 +385,14 @@ static void put_points(FILE *f, const struct torn_report *r)
 	}
 	fputs("</table>\n", f);
 	if (omitted)
-		fprintf(f, "<p>%zu crash points without failing states are not listed.</p>\n",
+		fprintf(f,
+			"<p>%zu crash points without failing states are not "
+			"listed.</p>\n",
 			omitted);
 }
 
-static void put_progress(FILE *f, const struct torn_report *r,
-			 const char *what, int64_t op)
+static void put_progress(FILE *f, const struct torn_report *r, const char *what,
+			 int64_t op)
 {
 	const char *text;
 
@@ -382,8 +427,9 @@ static void put_failure(FILE *f, const struct torn_report *r,
 		torn_verdict_name(s->verdict));
 	esc(f, s->id);
 	fprintf(f, "</code> %s</h3>\n", torn_verdict_name(s->verdict));
-	fprintf(f, "<p>Crash before record <a href=\"#p%" PRIu64 "\">%" PRIu64
-		   "</a> (%s), engine <code>",
+	fprintf(f,
+		"<p>Crash before record <a href=\"#p%" PRIu64 "\">%" PRIu64
+		"</a> (%s), engine <code>",
 		s->point, s->point, kind);
 	esc(f, s->engine);
 	fprintf(f, "</code> state %" PRIu64 ". Image <code>", s->index);
@@ -423,7 +469,9 @@ static void put_failure(FILE *f, const struct torn_report *r,
 		fputs("</div>\n", f);
 	}
 	if (s->error) {
-		fputs("<div class=\"oracle\"><b>checker</b><pre class=\"detail\">", f);
+		fputs("<div class=\"oracle\"><b>checker</b><pre "
+		      "class=\"detail\">",
+		      f);
 		report_put_xml(f, s->error, s->error_len, HTML_DETAIL_MAX);
 		fputs("</pre></div>\n", f);
 	}
@@ -438,21 +486,35 @@ static void put_times(FILE *f, const struct torn_report *r)
 {
 	fputs("<h2>Time</h2>\n<table id=\"times\">\n", f);
 	if (r->boot_ms >= 0)
-		fprintf(f, "<tr><td class=\"l\">trace: guest boot</td><td>%.1f s</td></tr>\n",
+		fprintf(f,
+			"<tr><td class=\"l\">trace: guest boot</td><td>%.1f "
+			"s</td></tr>\n",
 			r->boot_ms / 1000.0);
 	if (r->workload_ms >= 0)
-		fprintf(f, "<tr><td class=\"l\">trace: workload</td><td>%.1f s</td></tr>\n",
+		fprintf(f,
+			"<tr><td class=\"l\">trace: workload</td><td>%.1f "
+			"s</td></tr>\n",
 			r->workload_ms / 1000.0);
 	if (r->enum_status == TORN_REPORT_ENUM_DONE)
-		fprintf(f, "<tr><td class=\"l\">states: enumeration (measured by torn report)</td><td>%.2f s</td></tr>\n",
+		fprintf(f,
+			"<tr><td class=\"l\">states: enumeration (measured by "
+			"torn report)</td><td>%.2f s</td></tr>\n",
 			r->enum_ms / 1000.0);
-	fprintf(f, "<tr><td class=\"l\">check: image restores, summed over %" PRIu64
-		   " checker guest(s)</td><td>%.1f s</td></tr>\n",
+	fprintf(f,
+		"<tr><td class=\"l\">check: image restores, summed over "
+		"%" PRIu64 " checker guest(s)</td><td>%.1f s</td></tr>\n",
 		r->checkers, r->restore_ms / 1000.0);
-	fprintf(f, "<tr><td class=\"l\">check: recovery and oracles, summed</td><td>%.1f s</td></tr>\n",
+	fprintf(f,
+		"<tr><td class=\"l\">check: recovery and oracles, "
+		"summed</td><td>%.1f s</td></tr>\n",
 		r->check_ms / 1000.0);
 	if (r->check_wall_ms >= 0)
-		fprintf(f, "<tr><td class=\"l\">check: wall clock (verdicts.jsonl created to last written)</td><td>%.1f s</td></tr>\n",
+		fprintf(f,
+			"<tr><td class=\"l\">check: wall clock "
+			"(%s)</td><td>%.1f s</td></tr>\n",
+			r->check_wall_from_verdicts
+				? "check start to last verdict"
+				: "verdicts.jsonl created to last written",
 			r->check_wall_ms / 1000.0);
 	fputs("</table>\n", f);
 }
@@ -462,10 +524,14 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	size_t i;
 	int v;
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+	      "charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" "
+	      "content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; img-src data:\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>torn report: ", f);
+	      "<meta name=\"viewport\" "
+	      "content=\"width=device-width\">\n<title>torn report: ",
+	      f);
 	esc(f, r->fs[0] ? r->fs : "?");
 	fputs("/", f);
 	esc(f, r->flush_mode[0] ? r->flush_mode : "?");
@@ -507,15 +573,17 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	}
 	fputs("</div>\n", f);
 	if (r->enum_status == TORN_REPORT_ENUM_DONE)
-		fprintf(f, "<p>Crash states enumerated again with %s%s: %" PRIu64
-			   " generated, %" PRIu64 " unique (%.1fx); %" PRIu64
-			   " of %" PRIu64 " verdicts match the enumeration.</p>\n",
+		fprintf(f,
+			"<p>Crash states enumerated again with %s%s: %" PRIu64
+			" generated, %" PRIu64 " unique (%.1fx); %" PRIu64
+			" of %" PRIu64 " verdicts match the enumeration.</p>\n",
 			r->enum_options,
-			r->enum_partial ? " (partial: the time budget ran out)" : "",
+			r->enum_partial ? " (partial: the time budget ran out)"
+					: "",
 			r->enum_generated, r->enum_unique,
 			r->enum_unique ? (double)r->enum_generated /
-						 (double)r->enum_unique :
-					 0.0,
+						 (double)r->enum_unique
+				       : 0.0,
 			r->enum_matched, r->states);
 	if (r->n_notes) {
 		fputs("<ul class=\"notes\" id=\"notes\">\n", f);
@@ -528,13 +596,16 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	}
 	if (r->n_buckets)
 		put_timeline(f, r);
-	fputs("<h2>Oracles</h2>\n<table id=\"oracles\"><tr><th class=\"l\">oracle</th>"
-	      "<th>ran</th><th>failed</th></tr>\n", f);
+	fputs("<h2>Oracles</h2>\n<table id=\"oracles\"><tr><th "
+	      "class=\"l\">oracle</th>"
+	      "<th>ran</th><th>failed</th></tr>\n",
+	      f);
 	for (i = 0; i < r->n_oracles; i++) {
 		fprintf(f, "<tr%s><td class=\"l\">",
 			r->oracles[i].failed ? " class=\"fail\"" : "");
 		esc(f, r->oracles[i].name);
-		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
+		fprintf(f,
+			"</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
 			r->oracles[i].ran, r->oracles[i].failed);
 	}
 	fputs("</table>\n", f);
@@ -542,11 +613,15 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	fprintf(f, "<h2 id=\"failures\">Failing states (%zu)</h2>\n",
 		r->n_failures);
 	if (!r->n_failures)
-		fputs("<p id=\"no-failures\">Every state checked was consistent.</p>\n", f);
+		fputs("<p id=\"no-failures\">Every state checked was "
+		      "consistent.</p>\n",
+		      f);
 	for (i = 0; i < r->n_failures && i < HTML_FAILURES_MAX; i++)
 		put_failure(f, r, &r->failures[i]);
 	if (r->n_failures > HTML_FAILURES_MAX)
-		fprintf(f, "<p>%zu more failing states are in verdicts.jsonl and in torn report --junit.</p>\n",
+		fprintf(f,
+			"<p>%zu more failing states are in verdicts.jsonl and "
+			"in torn report --junit.</p>\n",
 			r->n_failures - HTML_FAILURES_MAX);
 	put_times(f, r);
 	fputs("</body></html>\n", f);

@@ -39,16 +39,17 @@ result_of(const struct torn_report_failure *s, const char *oracle)
 static void put_state(FILE *f, const struct torn_report *r,
 		      const struct torn_report_failure *s, const char *oracle)
 {
-	const struct torn_report_result *res = oracle ? result_of(s, oracle) :
-							NULL;
+	const struct torn_report_result *res =
+		oracle ? result_of(s, oracle) : NULL;
 	char *replay = report_replay_command(r->dir, s->id);
 
 	report_put_xmls(f, s->id);
-	fprintf(f, " %s, crash before record %" PRIu64, torn_verdict_name(s->verdict),
-		s->point);
+	fprintf(f, " %s, crash before record %" PRIu64,
+		torn_verdict_name(s->verdict), s->point);
 	if (s->last_op_begin >= 0)
-		fprintf(f, ", last op begun %" PRId64 ", ended %" PRId64
-			   ", durable %" PRId64,
+		fprintf(f,
+			", last op begun %" PRId64 ", ended %" PRId64
+			", durable %" PRId64,
 			s->last_op_begin, s->last_op_end, s->last_durable);
 	fputc('\n', f);
 	if (res && res->detail) {
@@ -85,8 +86,9 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 		fputs("\"/>\n", f);
 		return;
 	}
-	fprintf(f, "\">\n      <failure type=\"%s\" message=\"%" PRIu64
-		   " of %" PRIu64 " states failed ",
+	fprintf(f,
+		"\">\n      <failure type=\"%s\" message=\"%" PRIu64
+		" of %" PRIu64 " states failed ",
 		"inconsistent", n, o->ran);
 	report_put_xmls(f, o->name);
 	fputs("\">", f);
@@ -94,7 +96,9 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 		if (!failed_oracle(&r->failures[i], o->name))
 			continue;
 		if (listed++ == JUNIT_STATES_MAX) {
-			fprintf(f, "... and %" PRIu64 " more (torn report --html lists all)\n",
+			fprintf(f,
+				"... and %" PRIu64
+				" more (torn report --html lists all)\n",
 				n - JUNIT_STATES_MAX);
 			break;
 		}
@@ -107,7 +111,8 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 static void put_checking_case(FILE *f, const struct torn_report *r,
 			      const char *suite)
 {
-	uint64_t n = r->by_verdict[TORN_V_TIMEOUT] + r->by_verdict[TORN_V_ERROR];
+	uint64_t n =
+		r->by_verdict[TORN_V_TIMEOUT] + r->by_verdict[TORN_V_ERROR];
 	size_t i, listed = 0;
 
 	fputs("    <testcase classname=\"", f);
@@ -117,8 +122,9 @@ static void put_checking_case(FILE *f, const struct torn_report *r,
 		fputs("/>\n", f);
 		return;
 	}
-	fprintf(f, ">\n      <error type=\"%s\" message=\"%" PRIu64
-		   " timeout(s), %" PRIu64 " error(s) of %" PRIu64 " states\">",
+	fprintf(f,
+		">\n      <error type=\"%s\" message=\"%" PRIu64
+		" timeout(s), %" PRIu64 " error(s) of %" PRIu64 " states\">",
 		r->by_verdict[TORN_V_TIMEOUT] ? "timeout" : "error",
 		r->by_verdict[TORN_V_TIMEOUT], r->by_verdict[TORN_V_ERROR],
 		r->states);
@@ -155,23 +161,28 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 
 	for (i = 0; i < r->n_oracles; i++)
 		for (k = 0; k < r->n_failures; k++)
-			if (failed_oracle(&r->failures[k], r->oracles[i].name)) {
+			if (failed_oracle(&r->failures[k],
+					  r->oracles[i].name)) {
 				failures++;
 				break;
 			}
-	errors = r->by_verdict[TORN_V_TIMEOUT] + r->by_verdict[TORN_V_ERROR] ?
-			 1 : 0;
+	errors = r->by_verdict[TORN_V_TIMEOUT] + r->by_verdict[TORN_V_ERROR]
+			 ? 1
+			 : 0;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"torn\" tests=\"%" PRIu64
-		   "\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64
-		   "\" time=\"%.3f\">\n",
+	fprintf(f,
+		"<testsuites name=\"torn\" tests=\"%" PRIu64
+		"\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64
+		"\" time=\"%.3f\">\n",
 		tests, failures, errors,
 		(r->restore_ms + r->check_ms) / 1000.0);
 	fputs("  <testsuite name=\"", f);
 	report_put_xmls(f, suite);
-	fprintf(f, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64
-		   "\" errors=\"%" PRIu64 "\" skipped=\"0\" time=\"%.3f\">\n",
-		tests, failures, errors, (r->restore_ms + r->check_ms) / 1000.0);
+	fprintf(f,
+		"\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64
+		"\" errors=\"%" PRIu64 "\" skipped=\"0\" time=\"%.3f\">\n",
+		tests, failures, errors,
+		(r->restore_ms + r->check_ms) / 1000.0);
 	fputs("    <properties>\n", f);
 	put_property(f, "run", r->dir);
 	put_property(f, "fs", r->fs);

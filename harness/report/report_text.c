@@ -9,7 +9,7 @@
 
 /* Rows of the crash point table and failing states shown on a terminal. */
 #define TEXT_POINTS_MAX 24
-#define TEXT_FAILURES_MAX 20
+#define TEXT_FAILURES_MAX 10
 #define TEXT_DETAIL_MAX 300
 
 static void put_s(FILE *f, const char *s, size_t max)
@@ -37,8 +37,7 @@ static void put_secs(FILE *f, uint64_t ms)
 }
 
 /* The marker before a crash point, in a few words. */
-static void put_mark(FILE *f, const struct torn_report *r, long idx,
-		     size_t max)
+static void put_mark(FILE *f, const struct torn_report *r, long idx, size_t max)
 {
 	const struct torn_report_mark *m;
 
@@ -125,7 +124,10 @@ static void put_points(FILE *f, const struct torn_report *r)
 		}
 	}
 	if (rest)
-		fprintf(f, "  ... %zu more point(s), %zu with failing states, %" PRIu64 " states checked there (--html shows every point)\n",
+		fprintf(f,
+			"  ... %zu more point(s), %zu with failing states, "
+			"%" PRIu64
+			" states checked there (--html shows every point)\n",
 			rest, rest_failing, rest_checked);
 }
 
@@ -149,8 +151,8 @@ static void put_dedup(FILE *f, const struct torn_report *r)
 		fprintf(f, "  enumerated with          %s\n", r->enum_options);
 		fprintf(f, "  crash states generated   %" PRIu64 "%s\n",
 			r->enum_generated,
-			r->enum_partial ? " (partial: the time budget ran out)" :
-					  "");
+			r->enum_partial ? " (partial: the time budget ran out)"
+					: "");
 		fprintf(f, "  unique states            %" PRIu64,
 			r->enum_unique);
 		put_ratio(f, r->enum_generated, r->enum_unique);
@@ -158,22 +160,31 @@ static void put_dedup(FILE *f, const struct torn_report *r)
 		for (i = 0; i < r->n_engines && r->n_engines > 1; i++) {
 			fputs("    ", f);
 			put_padded(f, r->engines[i].name, 21);
-			fprintf(f, "%" PRIu64 " generated, %" PRIu64
-				   " unique in this order\n",
+			fprintf(f,
+				"%" PRIu64 " generated, %" PRIu64
+				" unique in this order\n",
 				r->engines[i].generated, r->engines[i].unique);
 		}
-		fprintf(f, "  verdicts matched         %" PRIu64 " of %" PRIu64
-			   " (state id and image hash as enumerated)\n",
+		fprintf(f,
+			"  verdicts matched         %" PRIu64 " of %" PRIu64
+			" (state id and image hash as enumerated)\n",
 			r->enum_matched, r->states);
 	} else {
 		fprintf(f, "  crash states generated   unknown (%s)\n",
-			r->enum_status == TORN_REPORT_ENUM_OFF ?
-				"--no-enumerate" :
-				"not enumerated again, see above");
+			r->enum_status == TORN_REPORT_ENUM_OFF
+				? "--no-enumerate"
+				: "not enumerated again, see above");
 	}
-	fprintf(f, "  unique images checked    %" PRIu64 " of %" PRIu64
-		   " states\n",
+	fprintf(f,
+		"  unique images checked    %" PRIu64 " of %" PRIu64
+		" states\n",
 		r->unique_images, r->states);
+	if (!r->unique_semantic && r->states) {
+		fputs("  unique semantic states   none recorded (no filesystem "
+		      "dumps: devdax?)\n",
+		      f);
+		return;
+	}
 	fprintf(f, "  unique semantic states   %" PRIu64, r->unique_semantic);
 	put_ratio(f, r->states, r->unique_semantic);
 	fputc('\n', f);
@@ -210,11 +221,16 @@ static void put_times(FILE *f, const struct torn_report *r)
 	if (r->check_wall_ms >= 0) {
 		fputs("           ", f);
 		put_secs(f, (uint64_t)r->check_wall_ms);
-		fputs(" wall clock, verdicts.jsonl created to last written\n",
+		fputs(r->check_wall_from_verdicts
+			      ? " wall clock, check start to last verdict\n"
+			      : " wall clock, verdicts.jsonl created to last "
+				"written\n",
 		      f);
 	}
 	if (r->retried)
-		fprintf(f, "           %" PRIu64 " state(s) checked twice (a checker was restarted)\n",
+		fprintf(f,
+			"           %" PRIu64
+			" state(s) checked twice (a checker was restarted)\n",
 			r->retried);
 }
 
@@ -224,8 +240,7 @@ static void put_progress(FILE *f, const struct torn_report *r,
 {
 	const char *text;
 
-	if (s->last_op_begin < 0 && s->last_op_end < 0 &&
-	    s->last_durable < 0) {
+	if (s->last_op_begin < 0 && s->last_op_end < 0 && s->last_durable < 0) {
 		fputs("unknown", f);
 		return;
 	}
@@ -285,8 +300,7 @@ static void put_failures(FILE *f, const struct torn_report *r)
 			put_s(f, res->name, 0);
 			fputs(": ", f);
 			if (res->detail)
-				report_put_term(f, res->detail,
-						res->detail_len,
+				report_put_term(f, res->detail, res->detail_len,
 						TEXT_DETAIL_MAX);
 			else
 				fputs("failed", f);
@@ -330,7 +344,8 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 	if (r->has_trace) {
 		fprintf(f, "trace    %" PRIu64 " records:", r->records);
 		for (i = 0; i < G_N_ELEMENTS(kinds); i++)
-			if (r->by_kind[kinds[i]] || kinds[i] != TORN_REC_UNRESOLVED)
+			if (r->by_kind[kinds[i]] ||
+			    kinds[i] != TORN_REC_UNRESOLVED)
 				fprintf(f, "%s %" PRIu64 " %s", i ? "," : "",
 					r->by_kind[kinds[i]],
 					torn_record_kind_name(kinds[i]));
@@ -342,7 +357,10 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 		fprintf(f, "  %-15s %8" PRIu64 "\n", torn_verdict_name(v),
 			r->by_verdict[v]);
 	if (r->bad_lines || r->duplicates)
-		fprintf(f, "  (%" PRIu64 " line(s) of verdicts.jsonl skipped: corrupt or cut short; %" PRIu64 " duplicate(s))\n",
+		fprintf(f,
+			"  (%" PRIu64 " line(s) of verdicts.jsonl skipped: "
+				      "corrupt or cut short; %" PRIu64
+			" duplicate(s))\n",
 			r->bad_lines, r->duplicates);
 
 	fprintf(f, "\n  %-15s %8s %8s\n", "oracle", "ran", "failed");

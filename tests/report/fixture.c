@@ -11,13 +11,14 @@
 #include "states.h"
 #include "trace.h"
 
-const char *const fixture_oracles[7] = { "mount", "fsck", "dmesg",
-					 "durability", "atomicity",
-					 "usability", "custom" };
+const char *const fixture_oracles[7] = { "mount",      "fsck",	    "dmesg",
+					 "durability", "atomicity", "usability",
+					 "custom" };
 
 /* Three crash points: two fences and the end of the trace. */
 static const char fixture_trace[] =
-	"header pm_base=0x100000000 pm_size=0x10000 features=clflush,clflushopt,clwb flags=pc\n"
+	"header pm_base=0x100000000 pm_size=0x10000 "
+	"features=clflush,clflushopt,clwb flags=pc\n"
 	"mark 1 0 \"START\"\n"
 	"mark 3 1 \"creat ./a\"\n"
 	"store 0x1000 8 0101010101010101 pc=0xffffffff81000010 kernel\n"
@@ -49,8 +50,14 @@ static int write_file(const char *dir, const char *name, const void *data,
 	return ok ? 0 : -1;
 }
 
-enum kind { K_OK, K_DURABILITY, K_ATOMICITY, K_UNRECOVERABLE, K_TIMEOUT,
-	    K_ERROR };
+enum kind {
+	K_OK,
+	K_DURABILITY,
+	K_ATOMICITY,
+	K_UNRECOVERABLE,
+	K_TIMEOUT,
+	K_ERROR
+};
 
 /* JSON string body of s: what check's oracle_json_string writes. */
 static void json_str(GString *g, const char *s, size_t len)
@@ -73,37 +80,45 @@ static void json_str(GString *g, const char *s, size_t len)
 
 /* Append one verdict as torn check writes it; returns its semantic hash. */
 static const char *verdict_line(GString *g, const char *id, uint64_t point,
-			 const char *engine, uint64_t index,
-			 const struct torn_hash128 *h, enum kind kind,
-			 uint64_t k, struct fixture_expect *exp)
+				const char *engine, uint64_t index,
+				const struct torn_hash128 *h, enum kind kind,
+				uint64_t k, struct fixture_expect *exp)
 {
-	static const char *const verdicts[] = { "consistent", "inconsistent",
+	static const char *const verdicts[] = { "consistent",	"inconsistent",
 						"inconsistent", "unrecoverable",
-						"timeout", "error" };
+						"timeout",	"error" };
 	/* markup, an escape sequence, a NUL, bytes that are not UTF-8 */
-	static const char durability[] =
-		"./a: expected f 0644 1 4096 9a3f, found absent "
-		FIXTURE_HOSTILE_SCRIPT " \x1b[2J\x1b]0;pwned\x07 ]]> &amp;";
-	static const char atomicity[] = "op 2: neither before nor after "
-					FIXTURE_HOSTILE_ATTR " \xff\xfe\xc0\xaf end";
+	static const char durability[] = "./a: expected f 0644 1 4096 9a3f, "
+					 "found absent " FIXTURE_HOSTILE_SCRIPT
+					 " \x1b[2J\x1b]0;pwned\x07 ]]> &amp;";
+	static const char atomicity[] =
+		"op 2: neither before nor after " FIXTURE_HOSTILE_ATTR
+		" \xff\xfe\xc0\xaf end";
 	static const char mount[] = "mount: wrong fs type \x01\x7f\x9b[1m";
 	const char *semantic;
 	int o, v;
 
-	v = kind == K_OK ? TORN_V_CONSISTENT :
-	    kind == K_UNRECOVERABLE ? TORN_V_UNRECOVERABLE :
-	    kind == K_TIMEOUT ? TORN_V_TIMEOUT :
-	    kind == K_ERROR ? TORN_V_ERROR : TORN_V_INCONSISTENT;
-	semantic = kind == K_OK ? (k % 2 ? "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" :
-					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") :
-		   kind == K_TIMEOUT || kind == K_ERROR ? "" :
-		   "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
-	g_string_append_printf(g, "{\"state\":\"%s\",\"point\":%" PRIu64
-			       ",\"engine\":\"%s\",\"index\":%" PRIu64
-			       ",\"image_hash\":\"%016" PRIx64 "%016" PRIx64
-			       "\",\"semantic_hash\":\"%s\",\"verdict\":\"%s\",\"failed\":[",
-			       id, point, engine, index, h->hi, h->lo, semantic,
-			       verdicts[kind]);
+	v = kind == K_OK	      ? TORN_V_CONSISTENT
+	    : kind == K_UNRECOVERABLE ? TORN_V_UNRECOVERABLE
+	    : kind == K_TIMEOUT	      ? TORN_V_TIMEOUT
+	    : kind == K_ERROR	      ? TORN_V_ERROR
+				      : TORN_V_INCONSISTENT;
+	semantic = kind == K_OK ? (k % 2 ? "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+					   "bbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+					 : "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+		   : kind == K_TIMEOUT || kind == K_ERROR
+			   ? ""
+			   : "ccccccccccccccccccccccccccccccccccccccccccccccccc"
+			     "ccccccccccccccc";
+	g_string_append_printf(
+		g,
+		"{\"state\":\"%s\",\"point\":%" PRIu64
+		",\"engine\":\"%s\",\"index\":%" PRIu64
+		",\"image_hash\":\"%016" PRIx64 "%016" PRIx64
+		"\",\"semantic_hash\":\"%s\",\"verdict\":\"%s\",\"failed\":[",
+		id, point, engine, index, h->hi, h->lo, semantic,
+		verdicts[kind]);
 	if (kind == K_DURABILITY)
 		g_string_append(g, "\"durability\"");
 	else if (kind == K_ATOMICITY)
@@ -121,8 +136,8 @@ static const char *verdict_line(GString *g, const char *id, uint64_t point,
 			bool bad = (o == 3 && kind != K_OK) ||
 				   (o == 4 && kind == K_ATOMICITY);
 
-			g_string_append_printf(g, "%s\"%s\":{\"ok\":%s", o ? "," : "",
-					       fixture_oracles[o],
+			g_string_append_printf(g, "%s\"%s\":{\"ok\":%s",
+					       o ? "," : "", fixture_oracles[o],
 					       bad ? "false" : "true");
 			if (bad && o == 3) {
 				g_string_append(g, ",\"detail\":");
@@ -135,17 +150,22 @@ static const char *verdict_line(GString *g, const char *id, uint64_t point,
 			exp->oracle_failed[o] += bad;
 		}
 	}
-	g_string_append_printf(g, "},\"markers\":{\"last_op_begin\":%d,\"last_op_end\":%d,\"last_durable\":%d}",
+	g_string_append_printf(g,
+			       "},\"markers\":{\"last_op_begin\":%d,\"last_op_"
+			       "end\":%d,\"last_durable\":%d}",
 			       point < 10 ? 1 : 2, point < 10 ? 0 : 1,
 			       point < 20 ? 0 : 2);
 	if (kind == K_TIMEOUT)
-		g_string_append(g, ",\"error\":\"the checker did not answer within 60 s, twice\"");
+		g_string_append(g, ",\"error\":\"the checker did not answer "
+				   "within 60 s, twice\"");
 	if (kind == K_ERROR)
-		g_string_append(g, ",\"error\":\"guest sent a malformed reply: \\u0000\\u001b[0m<i>x</i>\"");
-	g_string_append_printf(g, ",\"ms\":{\"restore\":%" PRIu64 ",\"check\":%" PRIu64
-			       "},\"attempts\":%d,\"checker\":%" PRIu64 "}\n",
-			       10 + k % 3, 100 + k, kind == K_TIMEOUT ? 2 : 1,
-			       k % 2);
+		g_string_append(g, ",\"error\":\"guest sent a malformed reply: "
+				   "\\u0000\\u001b[0m<i>x</i>\"");
+	g_string_append_printf(
+		g,
+		",\"ms\":{\"restore\":%" PRIu64 ",\"check\":%" PRIu64
+		"},\"attempts\":%d,\"checker\":%" PRIu64 "}\n",
+		10 + k % 3, 100 + k, kind == K_TIMEOUT ? 2 : 1, k % 2);
 	exp->restore_ms += 10 + k % 3;
 	exp->check_ms += 100 + k;
 	exp->states++;
@@ -159,7 +179,7 @@ struct fixture_state {
 	uint64_t point, index;
 	char engine[32];
 	struct torn_hash128 hash;
-	unsigned int nth;	/* among the unique states of its point */
+	unsigned int nth; /* among the unique states of its point */
 };
 
 int fixture_make(const char *dir, bool failing, struct fixture_expect *exp)
@@ -202,14 +222,16 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 	exp->records = torn_trace_get_count(t);
 	pm_size = torn_trace_get_header(t)->pm_size;
 	base = g_malloc0(pm_size);
-	memset(base + 0x8000, 0x5a, 4096);	/* not all zeros */
+	memset(base + 0x8000, 0x5a, 4096); /* not all zeros */
 	if (write_file(dir, "base.img", base, pm_size))
 		goto out;
-	meta = g_strdup_printf("{\n  \"fs\": \"ext4-dax\",\n  \"flush_mode\": \"clwb\",\n"
-			       "  \"workload\": \"fixture-%s\",\n  \"kernel\": \"6.1.0-test\",\n"
-			       "  \"boot_ms\": 1234,\n  \"workload_ms\": 56,\n"
-			       "  \"pm_base\": 4294967296,\n  \"pm_size\": %" PRIu64 "\n}\n",
-			       failing ? "bad" : "ok", pm_size);
+	meta = g_strdup_printf(
+		"{\n  \"fs\": \"ext4-dax\",\n  \"flush_mode\": \"clwb\",\n"
+		"  \"workload\": \"fixture-%s\",\n  \"kernel\": "
+		"\"6.1.0-test\",\n"
+		"  \"boot_ms\": 1234,\n  \"workload_ms\": 56,\n"
+		"  \"pm_base\": 4294967296,\n  \"pm_size\": %" PRIu64 "\n}\n",
+		failing ? "bad" : "ok", pm_size);
 	ret = write_file(dir, "meta.json", meta, strlen(meta));
 	g_free(meta);
 	if (ret)
@@ -252,9 +274,8 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 
 	first_point = g_array_index(states, struct fixture_state, 0).point;
 	for (i = 0; i < states->len; i++) {
-		struct fixture_state *fs = &g_array_index(states,
-							  struct fixture_state,
-							  i);
+		struct fixture_state *fs =
+			&g_array_index(states, struct fixture_state, i);
 		enum kind kind = K_OK;
 		const char *sh;
 
@@ -266,11 +287,12 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 		else if (i + 2 == states->len)
 			kind = K_ERROR;
 		else if (fs->nth >= 1 && fs->nth <= 3)
-			kind = fs->nth == 1 ? K_DURABILITY :
-			       fs->nth == 2 ? K_ATOMICITY : K_UNRECOVERABLE;
+			kind = fs->nth == 1   ? K_DURABILITY
+			       : fs->nth == 2 ? K_ATOMICITY
+					      : K_UNRECOVERABLE;
 		if (kind == K_DURABILITY && !exp->failing_id[0])
-			snprintf(exp->failing_id, sizeof(exp->failing_id),
-				 "%s", fs->id);
+			snprintf(exp->failing_id, sizeof(exp->failing_id), "%s",
+				 fs->id);
 		if (kind == K_UNRECOVERABLE && !exp->unrecoverable_id[0])
 			snprintf(exp->unrecoverable_id,
 				 sizeof(exp->unrecoverable_id), "%s", fs->id);
@@ -279,8 +301,11 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 			exp->failing_points++;
 		}
 		if (failing && i == 1) {
-			/* a verdict cut short by a killed check, then resumed */
-			g_string_append(v, "{\"state\":\"1.prefix.0\",\"point\":1,\"eng");
+			/* a verdict cut short by a killed check, then resumed
+			 */
+			g_string_append(
+				v,
+				"{\"state\":\"1.prefix.0\",\"point\":1,\"eng");
 			exp->bad_lines++;
 		}
 		sh = verdict_line(v, fs->id, fs->point, fs->engine, fs->index,
@@ -290,14 +315,23 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 		if (failing && i == 2) {
 			static const char *const junk[] = {
 				"not json at all",
-				"{\"state\":\"../../etc.prefix.0\",\"verdict\":\"consistent\"}",
-				"{\"state\":\"0.prefix.0\",\"verdict\":\"fine\"}",
-				"{\"state\":\"0.prefix.00\",\"verdict\":\"consistent\"}",
-				"{\"state\":\"0.prefix.0\",\"verdict\":\"consistent\",\"ms\":{\"check\":1e999}}",
-				"{\"state\":\"0.prefix.0\",\"verdict\":\"consistent\",\"failed\":\"mount\"}",
-				"{\"state\":\"0.prefix.0\",\"point\":7,\"verdict\":\"consistent\"}",
-				"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-				"{\"state\":\"0.prefix.0\",\"verdict\":\"consistent\"",
+				"{\"state\":\"../../"
+				"etc.prefix.0\",\"verdict\":\"consistent\"}",
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"fine\"}",
+				"{\"state\":\"0.prefix.00\",\"verdict\":"
+				"\"consistent\"}",
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"consistent\",\"ms\":{\"check\":1e999}}",
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"consistent\",\"failed\":\"mount\"}",
+				"{\"state\":\"0.prefix.0\",\"point\":7,"
+				"\"verdict\":\"consistent\"}",
+				"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+				"[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+				"]]]]]]]]]]]]]]]",
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"consistent\"",
 			};
 			size_t j;
 

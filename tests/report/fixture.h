@@ -10,20 +10,20 @@
 /* What a fixture's report must say; filled by fixture_make. */
 struct fixture_expect {
 	uint64_t records;
-	uint64_t lines;		/* non-empty lines of verdicts.jsonl */
+	uint64_t lines; /* non-empty lines of verdicts.jsonl */
 	uint64_t states;
 	uint64_t by_verdict[TORN_V_COUNT];
 	uint64_t bad_lines;
 	uint64_t duplicates;
 	uint64_t unique_images;
 	uint64_t unique_semantic;
-	uint64_t points_checked;	/* points with verdicts */
+	uint64_t points_checked; /* points with verdicts */
 	uint64_t failing_points;
-	uint64_t generated, unique;	/* enumeration, before/after dedup */
-	uint64_t oracle_failed[7];	/* mount fsck dmesg durability ... */
+	uint64_t generated, unique; /* enumeration, before/after dedup */
+	uint64_t oracle_failed[7]; /* mount fsck dmesg durability ... */
 	uint64_t restore_ms, check_ms;
-	char failing_id[64];		/* one inconsistent state */
-	char unrecoverable_id[64];	/* one unrecoverable state */
+	char failing_id[64]; /* one inconsistent state */
+	char unrecoverable_id[64]; /* one unrecoverable state */
 };
 
 /* The oracles the fixture's verdicts name, in check's order. */

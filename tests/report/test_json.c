@@ -13,10 +13,10 @@
 
 struct parse_case {
 	const char *text;
-	size_t len;		/* 0: strlen(text) */
-	int ret;		/* 0, TORN_E_FORMAT or TORN_E_TRUNCATED */
-	int type;		/* of the root when ret is 0 */
-	const char *msg;	/* a piece of the error message */
+	size_t len; /* 0: strlen(text) */
+	int ret; /* 0, TORN_E_FORMAT or TORN_E_TRUNCATED */
+	int type; /* of the root when ret is 0 */
+	const char *msg; /* a piece of the error message */
 };
 
 #define L(s) s, sizeof(s) - 1
@@ -33,7 +33,8 @@ static const struct parse_case parse_cases[] = {
 	{ "[]", 0, 0, TORN_JSON_ARRAY, NULL },
 	{ "[1, [2, [3]], {}]", 0, 0, TORN_JSON_ARRAY, NULL },
 	{ "{}", 0, 0, TORN_JSON_OBJECT, NULL },
-	{ "\t{\"a\" : 1 ,\r\n \"b\":[true,null]}\n", 0, 0, TORN_JSON_OBJECT, NULL },
+	{ "\t{\"a\" : 1 ,\r\n \"b\":[true,null]}\n", 0, 0, TORN_JSON_OBJECT,
+	  NULL },
 	/* malformed */
 	{ "", 0, TORN_E_TRUNCATED, 0, "byte 0: input ends inside a value" },
 	{ "   ", 0, TORN_E_TRUNCATED, 0, "inside a value" },
@@ -112,12 +113,13 @@ static const struct string_case string_cases[] = {
 	{ "\"plain\"", L("plain") },
 	{ "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", L("\"\\/\b\f\n\r\t") },
 	{ "\"\\u0041\\u00e9\\u20ac\"", L("A\xc3\xa9\xe2\x82\xac") },
-	{ "\"\\ud83d\\ude00\"", L("\xf0\x9f\x98\x80") },	/* a pair */
-	{ "\"\\ud800x\"", L("\xef\xbf\xbdx") },	/* lone high surrogate */
-	{ "\"\\udc00\"", L("\xef\xbf\xbd") },	/* lone low surrogate */
-	{ "\"\\ud800\\u0041\"", L("\xef\xbf\xbd" "A") },
-	{ "\"a\\u0000b\"", L("a\0b") },	/* NUL kept, with the length */
-	{ "\"\xff\xfe raw\"", L("\xff\xfe raw") },	/* raw bytes pass */
+	{ "\"\\ud83d\\ude00\"", L("\xf0\x9f\x98\x80") }, /* a pair */
+	{ "\"\\ud800x\"", L("\xef\xbf\xbdx") }, /* lone high surrogate */
+	{ "\"\\udc00\"", L("\xef\xbf\xbd") }, /* lone low surrogate */
+	{ "\"\\ud800\\u0041\"", L("\xef\xbf\xbd"
+				  "A") },
+	{ "\"a\\u0000b\"", L("a\0b") }, /* NUL kept, with the length */
+	{ "\"\xff\xfe raw\"", L("\xff\xfe raw") }, /* raw bytes pass */
 	{ "\"<script>\"", L("<script>") },
 };
 
@@ -132,8 +134,8 @@ static void test_strings(void **state)
 		size_t len;
 
 		print_message("string %zu: %s\n", i, c->text);
-		assert_int_equal(torn_json_parse(c->text, strlen(c->text), &v,
-						 NULL), 0);
+		assert_int_equal(
+			torn_json_parse(c->text, strlen(c->text), &v, NULL), 0);
 		s = torn_json_get_string(v, &len);
 		assert_non_null(s);
 		assert_int_equal(len, c->want_len);
@@ -156,7 +158,8 @@ static const struct number_case number_cases[] = {
 	{ "0", 1, 0, 1, 0, 0 },
 	{ "42", 1, 42, 1, 42, 42 },
 	{ "-7", 0, 0, 1, -7, -7 },
-	{ "9223372036854775807", 1, INT64_MAX, 1, INT64_MAX, 9223372036854775807.0 },
+	{ "9223372036854775807", 1, INT64_MAX, 1, INT64_MAX,
+	  9223372036854775807.0 },
 	{ "9223372036854775808", 1, 9223372036854775808ULL, 0, 0,
 	  9223372036854775808.0 },
 	{ "18446744073709551615", 1, UINT64_MAX, 0, 0, 18446744073709551615.0 },
@@ -179,12 +182,14 @@ static void test_numbers(void **state)
 		double d;
 
 		print_message("number %s\n", c->text);
-		assert_int_equal(torn_json_parse(c->text, strlen(c->text), &v,
-						 NULL), 0);
-		assert_int_equal(torn_json_get_uint64(v, &u), c->is_uint ? 0 : -1);
+		assert_int_equal(
+			torn_json_parse(c->text, strlen(c->text), &v, NULL), 0);
+		assert_int_equal(torn_json_get_uint64(v, &u),
+				 c->is_uint ? 0 : -1);
 		if (c->is_uint)
 			assert_true(u == c->u);
-		assert_int_equal(torn_json_get_int64(v, &i), c->is_int ? 0 : -1);
+		assert_int_equal(torn_json_get_int64(v, &i),
+				 c->is_int ? 0 : -1);
 		if (c->is_int)
 			assert_true(i == c->i);
 		assert_int_equal(torn_json_get_double(v, &d), 0);
@@ -206,7 +211,8 @@ static void test_depth(void **state)
 		memset(text, '[', levels);
 		memset(text + levels, ']', levels);
 		assert_int_equal(torn_json_parse(text, 2 * levels, &v, &err),
-				 levels > TORN_JSON_DEPTH_MAX ? TORN_E_FORMAT : 0);
+				 levels > TORN_JSON_DEPTH_MAX ? TORN_E_FORMAT
+							      : 0);
 		if (levels > TORN_JSON_DEPTH_MAX)
 			assert_non_null(strstr(err.msg, "nested too deeply"));
 		torn_json_free(v);
@@ -218,12 +224,17 @@ static void test_depth(void **state)
 static void test_verdict_object(void **state)
 {
 	static const char line[] =
-		"{\"state\":\"412.subsets:2.3\",\"point\":412,\"engine\":\"subsets:2\","
-		"\"index\":3,\"verdict\":\"inconsistent\",\"failed\":[\"durability\"],"
-		"\"oracles\":{\"mount\":{\"ok\":true},\"durability\":{\"ok\":false,"
+		"{\"state\":\"412.subsets:2.3\",\"point\":412,\"engine\":"
+		"\"subsets:2\","
+		"\"index\":3,\"verdict\":\"inconsistent\",\"failed\":["
+		"\"durability\"],"
+		"\"oracles\":{\"mount\":{\"ok\":true},\"durability\":{\"ok\":"
+		"false,"
 		"\"detail\":\"./a: expected f, found absent\"}},"
-		"\"markers\":{\"last_op_begin\":3,\"last_op_end\":2,\"last_durable\":1},"
-		"\"ms\":{\"restore\":4,\"check\":380},\"attempts\":1,\"checker\":0,"
+		"\"markers\":{\"last_op_begin\":3,\"last_op_end\":2,\"last_"
+		"durable\":1},"
+		"\"ms\":{\"restore\":4,\"check\":380},\"attempts\":1,"
+		"\"checker\":0,"
 		"\"state\":\"dup\"}";
 	const struct torn_json *o, *failed;
 	struct torn_json *v = NULL;
@@ -244,15 +255,18 @@ static void test_verdict_object(void **state)
 	assert_int_equal(torn_json_get_member_uint64(v, "state", &u), -1);
 	failed = torn_json_get(v, "failed");
 	assert_int_equal(torn_json_get_count(failed), 1);
-	assert_string_equal(torn_json_get_string(torn_json_get_at(failed, 0),
-						 NULL), "durability");
+	assert_string_equal(
+		torn_json_get_string(torn_json_get_at(failed, 0), NULL),
+		"durability");
 	assert_null(torn_json_get_at(failed, 1));
 	assert_null(torn_json_get_key_at(failed, 0));
 	o = torn_json_get(v, "oracles");
 	assert_int_equal(torn_json_get_count(o), 2);
 	assert_string_equal(torn_json_get_key_at(o, 1), "durability");
-	assert_int_equal(torn_json_get_bool(torn_json_get(torn_json_get_at(o, 1),
-							  "ok"), &b), 0);
+	assert_int_equal(
+		torn_json_get_bool(torn_json_get(torn_json_get_at(o, 1), "ok"),
+				   &b),
+		0);
 	assert_false(b);
 	assert_int_equal(torn_json_get_bool(torn_json_get(v, "point"), &b), -1);
 	assert_int_equal(torn_json_get_count(v), 12);
@@ -271,7 +285,8 @@ static void test_verdict_object(void **state)
 static void test_mutations(void **state)
 {
 	static const char line[] =
-		"{\"state\":\"1.prefix.0\",\"a\":[1,-2.5e3,true,null,\"\\u00e9\\ud83d\\ude00\"],"
+		"{\"state\":\"1.prefix.0\",\"a\":[1,-2.5e3,true,null,"
+		"\"\\u00e9\\ud83d\\ude00\"],"
 		"\"o\":{\"k\":{\"ok\":false,\"detail\":\"x\\n\\\"y\\\"\"}}}";
 	static const char bytes[] = "{}[]\",:\\0-eE.+tfnu \x01\x80\xff";
 	size_t n = strlen(line), i, j, ok = 0;
@@ -287,7 +302,7 @@ static void test_mutations(void **state)
 		}
 		free(copy);
 	}
-	assert_int_equal(ok, 1);	/* only the whole line */
+	assert_int_equal(ok, 1); /* only the whole line */
 	for (i = 0; i < n; i++)
 		for (j = 0; j < sizeof(bytes) - 1; j++) {
 			char copy[sizeof(line)];

@@ -114,7 +114,8 @@ static void check_counts(const struct torn_report *r,
 		print_message("verdict %s\n", torn_verdict_name(v));
 		assert_int_equal(r->by_verdict[v], e->by_verdict[v]);
 	}
-	assert_int_equal(r->failing, e->states - e->by_verdict[TORN_V_CONSISTENT]);
+	assert_int_equal(r->failing,
+			 e->states - e->by_verdict[TORN_V_CONSISTENT]);
 	assert_int_equal(r->n_failures, r->failing);
 	assert_int_equal(r->unique_images, e->unique_images);
 	assert_int_equal(r->unique_semantic, e->unique_semantic);
@@ -213,7 +214,7 @@ static void test_text(void **state)
 		assert_true(out[i] == '\n' ||
 			    ((unsigned char)out[i] >= 0x20 && out[i] != 0x7f));
 	assert_true(g_utf8_validate(out, (gssize)len, NULL));
-	assert_non_null(strstr(out, "\\x1b[2J"));	/* shown, not sent */
+	assert_non_null(strstr(out, "\\x1b[2J")); /* shown, not sent */
 	assert_non_null(strstr(out, "\\xff\\xfe"));
 	snprintf(want, sizeof(want), "states checked: %" PRIu64 "\n",
 		 c->bad_exp.states);
@@ -241,9 +242,9 @@ static int run_tool(char **argv)
 	int status;
 	GError *e = NULL;
 
-	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
-			  G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-			  &status, &e)) {
+	if (!g_spawn_sync(NULL, argv, NULL,
+			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+			  NULL, NULL, NULL, NULL, &status, &e)) {
 		g_error_free(e);
 		return -1;
 	}
@@ -264,7 +265,8 @@ static void test_junit(void **state)
 	assert_null(strstr(out, FIXTURE_HOSTILE_SCRIPT));
 	assert_null(strstr(out, "\x1b"));
 	assert_non_null(strstr(out, "&lt;script&gt;"));
-	assert_non_null(strstr(out, "<testsuite name=\"ext4-dax/clwb/fixture-bad\""));
+	assert_non_null(
+		strstr(out, "<testsuite name=\"ext4-dax/clwb/fixture-bad\""));
 	assert_non_null(strstr(out, "name=\"durability\">\n      <failure"));
 	assert_non_null(strstr(out, "name=\"fsck\"/>"));
 	assert_non_null(strstr(out, "name=\"checking\">\n      <error"));
@@ -275,7 +277,8 @@ static void test_junit(void **state)
 	assert_true(g_file_set_contents(path, out, (gssize)len, NULL));
 	ret = run_tool(argv);
 	if (ret == -1)
-		print_message("xmllint not found: well-formedness not checked\n");
+		print_message(
+			"xmllint not found: well-formedness not checked\n");
 	else
 		assert_int_equal(ret, 0);
 	free(out);
@@ -305,9 +308,10 @@ static void test_html(void **state)
 	assert_null(strstr(out, "<b>&amp;</b>"));
 	assert_null(strstr(out, "<i>x</i>"));
 	assert_non_null(strstr(out, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-	assert_non_null(strstr(out, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	assert_non_null(
+		strstr(out, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
 	assert_non_null(strstr(out, "\\x1b[2J"));
-	assert_non_null(strstr(out, "\xef\xbf\xbd"));	/* for \xff */
+	assert_non_null(strstr(out, "\xef\xbf\xbd")); /* for \xff */
 	assert_non_null(strstr(out, "bad run&#39;s &lt;dir&gt;"));
 	/* self-contained: no external resources */
 	assert_null(strstr(out, " src=\""));
@@ -348,7 +352,7 @@ static void test_missing_files(void **state)
 	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
 	assert_int_equal(r->states, 0);
 	assert_false(r->has_trace);
-	assert_int_equal(r->n_notes, 2);	/* meta.json, trace.torn */
+	assert_int_equal(r->n_notes, 2); /* meta.json, trace.torn */
 	assert_non_null(strstr(r->notes[0], "meta.json"));
 	assert_non_null(strstr(r->notes[1], "trace.torn: missing"));
 	out = render(r, torn_report_write_text, NULL);
@@ -457,7 +461,8 @@ static void test_budget(void **state)
 	char *dir = g_build_filename(c->tmp, "budget", NULL);
 	char *path = g_build_filename(dir, "trace.torn", NULL);
 	struct torn_trace_header h = { .pm_base = 0x100000000ULL,
-				       .pm_size = 8 << 20, .line_size = 64,
+				       .pm_size = 8 << 20,
+				       .line_size = 64,
 				       .cpu_features = TORN_CPU_CLFLUSH |
 						       TORN_CPU_CLFLUSHOPT |
 						       TORN_CPU_CLWB };
@@ -479,7 +484,8 @@ static void test_budget(void **state)
 
 		for (k = 0; k < 1000; k++) {
 			struct torn_record st = { .kind = TORN_REC_STORE,
-						  .size = 8, .data = val,
+						  .size = 8,
+						  .data = val,
 						  .offset = (uint64_t)k * 64 };
 
 			assert_int_equal(torn_trace_writer_append(w, &st), 0);
