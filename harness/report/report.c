@@ -1094,6 +1094,23 @@ static long long mono_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Mark the verdict of state cs, if there is one, matched or not. */
+static void match_verdict(struct loader *ld, const struct torn_crash_state *cs,
+			  const char *engine)
+{
+	struct vstate *vs;
+	char id[128];
+	guint vi;
+
+	snprintf(id, sizeof(id), "%" PRIu64 ".%s.%" PRIu64, cs->point, engine,
+		 cs->index);
+	vi = GPOINTER_TO_UINT(g_hash_table_lookup(ld->ids, id));
+	if (!vi)
+		return;
+	vs = &g_array_index(ld->vstates, struct vstate, vi - 1);
+	vs->match = vs->has_hash && torn_hash_eq(&vs->hash, &cs->hash) ? 1 : 2;
+}
+
 /*
  * One pass of the enumerator with o; per-point figures go into the
  * points when fill is set.  Every state is yielded (no dedup in the
@@ -1156,28 +1173,9 @@ static int enumerate_once(struct loader *ld, const void *base,
 				res->engine_unique[cs.engine_idx]++;
 			}
 			ret = 0;
-			if (checked) {
-				char id[128];
-				guint vi;
-
-				snprintf(id, sizeof(id),
-					 "%" PRIu64 ".%s.%" PRIu64, cs.point,
-					 eng_names[cs.engine_idx], cs.index);
-				vi = GPOINTER_TO_UINT(
-					g_hash_table_lookup(ld->ids, id));
-				if (vi) {
-					struct vstate *vs = &g_array_index(
-						ld->vstates, struct vstate,
-						vi - 1);
-
-					vs->match =
-						vs->has_hash && torn_hash_eq(
-									&vs->hash,
-									&cs.hash)
-							? 1
-							: 2;
-				}
-			}
+			if (checked)
+				match_verdict(ld, &cs,
+					      eng_names[cs.engine_idx]);
 		}
 		if (ret < 0)
 			break;
@@ -1377,7 +1375,7 @@ static void enumerate(struct loader *ld)
 		note(r,
 		     "enumerating the crash states again stopped after %.0f s, "
 		     "at %" PRIu64 " states: the dedup figures are partial "
-				   "(torn report --no-enumerate skips them)",
+		     "(torn report --no-enumerate skips them)",
 		     r->enum_ms / 1000.0, res.generated);
 	for (i = 0; i < r->n_engines; i++) {
 		r->engines[i].generated = res.engine_generated[i];
@@ -1386,7 +1384,7 @@ static void enumerate(struct loader *ld)
 	if ((res.mismatched || res.missing) && !res.partial)
 		note(r,
 		     "%" PRIu64 " verdict(s) do not match the states "
-				"enumerated again with %s (%" PRIu64
+		     "enumerated again with %s (%" PRIu64
 		     " with another image, %" PRIu64
 		     " not found): the check's options are not recorded in the "
 		     "run directory, and these are not them",

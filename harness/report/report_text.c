@@ -156,6 +156,11 @@ static void put_dedup(FILE *f, const struct torn_report *r)
 		fprintf(f, "  unique states            %" PRIu64,
 			r->enum_unique);
 		put_ratio(f, r->enum_generated, r->enum_unique);
+		if (r->enum_matched < r->enum_unique && !r->enum_partial)
+			fprintf(f,
+				", %" PRIu64
+				" not checked (--limit, or the check stopped)",
+				r->enum_unique - r->enum_matched);
 		fputc('\n', f);
 		for (i = 0; i < r->n_engines && r->n_engines > 1; i++) {
 			fputs("    ", f);
@@ -359,8 +364,7 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 	if (r->bad_lines || r->duplicates)
 		fprintf(f,
 			"  (%" PRIu64 " line(s) of verdicts.jsonl skipped: "
-				      "corrupt or cut short; %" PRIu64
-			" duplicate(s))\n",
+			"corrupt or cut short; %" PRIu64 " duplicate(s))\n",
 			r->bad_lines, r->duplicates);
 
 	fprintf(f, "\n  %-15s %8s %8s\n", "oracle", "ran", "failed");
