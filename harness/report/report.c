@@ -1386,8 +1386,9 @@ static void enumerate(struct loader *ld)
 		     "%" PRIu64 " verdict(s) do not match the states "
 		     "enumerated again with %s (%" PRIu64
 		     " with another image, %" PRIu64
-		     " not found): the check's options are not recorded in the "
-		     "run directory, and these are not them",
+		     " not found): the check used other options (its --points "
+		     "are inferred from the verdicts), or the run directory "
+		     "changed since",
 		     res.mismatched + res.missing, r->enum_options,
 		     res.mismatched, res.missing);
 }
