@@ -808,6 +808,7 @@ int cmd_check(int argc, char **argv)
 	int user_engines = 0, nbooted = 0;
 	const char *checker_override = NULL, *order = NULL;
 	uint64_t seed = 0, limit = UINT64_MAX;
+	const char *points_arg = NULL;
 	uint64_t skipped = 0, dispatched = 0;
 	long long t_start = now_ms();
 	struct stat st;
@@ -891,6 +892,7 @@ int cmd_check(int argc, char **argv)
 			if (torn_granularity_parse(argv[++i], &so.granularity, &err))
 				goto usage_err;
 		} else if (!strcmp(a, "--points")) {
+			points_arg = argv[i + 1];
 			if (torn_points_parse(argv[++i], &so.points,
 					      &so.store_every, &err))
 				goto usage_err;
@@ -1011,9 +1013,10 @@ int cmd_check(int argc, char **argv)
 	{
 		/* what torn replay needs to rebuild a state exactly */
 		char *opts = g_strdup_printf(
-			"{\"model\": \"%s\", \"granularity\": \"%s\"}\n",
+			"{\"model\": \"%s\", \"granularity\": \"%s\", \"points\": \"%s\"}\n",
 			torn_model_name(torn_states_get_model(states)),
-			torn_granularity_name(so.granularity));
+			torn_granularity_name(so.granularity),
+			points_arg ? points_arg : "fence");
 		char *p = g_strdup_printf("%s/check.json", run.dir);
 
 		if (!g_file_set_contents(p, opts, -1, NULL))

@@ -10,8 +10,6 @@
 #include "cli.h"
 #include "report.h"
 
-/* Also in cli.h once the command is wired in; repeated here until then. */
-int cmd_report(int argc, char **argv);
 
 static void report_usage(FILE *f)
 {

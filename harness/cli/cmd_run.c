@@ -312,7 +312,7 @@ int cmd_run(int argc, char **argv)
 	g_ptr_array_add(cv, NULL);
 	ret = cmd_check(cv->len - 1, (char **)cv->pdata);
 	g_ptr_array_unref(cv);
-	printf("run directory: %s\n", s.out);
+	printf("run directory: %s (torn report %s for the details)\n", s.out, s.out);
 	printf("verdict: %s\n", ret == TORN_EXIT_OK ? "all crash states consistent" :
 				ret == TORN_EXIT_FAIL ? "INCONSISTENT crash states found (see verdicts.jsonl)" :
 				"infrastructure failure");

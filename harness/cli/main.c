@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{ "states", cmd_states, "enumerate the crash states of a traced run" },
 	{ "state-image", cmd_state_image, "write the image of one crash state" },
 	{ "replay", cmd_replay, "rebuild one crash state: re-check, explain, minimize, shell" },
+	{ "report", cmd_report, "summarize a checked run: terminal, JUnit XML, HTML" },
 	{ "workloads", cmd_workloads, "generate ACE-style fsops workloads, check workload files" },
 	{ "check", cmd_check, "recover and judge every crash state in checker guests" },
 };
