@@ -312,8 +312,9 @@ static int add_data(struct entries *es, const char *path, unsigned int mode,
 }
 
 /*
- * Add a host file at its real path in the guest, and a link at the path
- * it was asked for when that differs (e.g. /sbin/mkfs.ext4 -> mke2fs).
+ * Add a host file: at `as` when given, else at its real path in the guest
+ * with a link at the path it was asked for when that differs (e.g.
+ * /sbin/mkfs.ext4 -> mke2fs).
  */
 static int add_host_file(struct entries *es, const char *host, const char *as,
 			 struct torn_err *err)
@@ -328,7 +329,12 @@ static int add_host_file(struct entries *es, const char *host, const char *as,
 	if (!realpath(host, real) || stat(real, &st))
 		return torn_err_set(err, -errno, "cannot include %s: %s", host,
 				    strerror(errno));
-	greal = guest_path(real);
+	/*
+	 * A file given a place (as) goes there: torn's own programs live in
+	 * the build tree, which may be under /tmp, and the guest mounts a
+	 * tmpfs over /tmp.
+	 */
+	greal = guest_path(as ? as : real);
 	gp = guest_path(as ? as : host);
 	if (!g_hash_table_lookup(es->by_path, greal)) {
 		struct entry *e;
