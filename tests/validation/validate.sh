@@ -1,8 +1,9 @@
 #!/bin/bash
 # Validation suite: runs each row of rows.txt with `torn run` and checks the
-# verdict: `caught` rows must exit 1 (an inconsistent state found), `clean`
-# rows must exit 0, or 1 with every flagged state matching a known kernel
-# finding.  TORN_VALIDATION=full runs every
+# verdict.  A `caught` row (a seeded bug) must exit 1 with at least one
+# flagged state that no known kernel finding explains (findings.txt,
+# docs/findings.md).  A `clean` row must exit 0, or 1 with every flagged
+# state matching a known kernel finding.  TORN_VALIDATION=full runs every
 # row; otherwise only the rows tagged ci.  Prints a line per row, the
 # detection rate and the false-positive count, and closes with
 # "N passed, N failed".
