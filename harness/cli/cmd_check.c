@@ -488,31 +488,71 @@ static void hand_over(struct check_run *run, struct checker *c, const char *id,
 	pthread_mutex_unlock(&run->lock);
 }
 
+/* Markers before record point (run->markers is in record order). */
+static size_t markers_before(const struct check_run *run, uint64_t point)
+{
+	size_t lo = 0, hi = run->nmarkers;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (run->markers[mid].record < point)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Dedup for checking: a state is new unless a state with the same image
+ * AND the same markers before its crash point was seen.  The injectors'
+ * dedup by image alone is not enough here: the oracles judge an image
+ * against what the workload had acknowledged by the crash point, so an
+ * image that was fine before a durability marker may be a lost write
+ * after it.  Returns 1 for a new state (now remembered), 0 otherwise.
+ */
+static int check_state_is_new(const struct check_run *run, GHashTable *seen,
+			      const struct torn_crash_state *cs)
+{
+	char *key = g_strdup_printf("%016" PRIx64 "%016" PRIx64 "/%zu",
+				    cs->hash.hi, cs->hash.lo,
+				    markers_before(run, cs->point));
+
+	if (g_hash_table_contains(seen, key)) {
+		g_free(key);
+		return 0;
+	}
+	g_hash_table_add(seen, key);
+	return 1;
+}
+
 /* Unique states not checked yet, by a quick enumeration (millions a second). */
 static uint64_t count_states(struct check_run *run, const struct torn_trace *t,
 			     const struct torn_states_opts *so, GHashTable *done)
 {
 	struct torn_states_opts o = *so;
-	struct torn_state_set *seen = NULL;
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
 	uint64_t n = 0;
 
-	if (torn_state_set_new(&seen))
-		return 0;
-	o.dedup = seen;
+	o.dedup = NULL;
 	if (!torn_states_new(&s, t, run->base, run->pm_size, &o, NULL)) {
 		while (torn_states_next_point(s, &pt) == 1)
 			while (torn_states_next_state(s, &cs) == 1) {
 				char id[96];
 
+				if (!check_state_is_new(run, seen, &cs))
+					continue;
 				torn_state_id_format(&cs, id, sizeof(id));
 				n += !g_hash_table_contains(done, id);
 			}
 		torn_states_free(s);
 	}
-	torn_state_set_free(seen);
+	g_hash_table_destroy(seen);
 	return n;
 }
 
@@ -560,7 +600,8 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 			  uint64_t *skipped, GHashTable *done)
 {
 	struct torn_states_opts o = *so;
-	struct torn_state_set *seen = NULL;
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
@@ -569,18 +610,18 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 	long long t0 = now_ms();
 	guint i;
 
-	if (torn_state_set_new(&seen))
-		return TORN_EXIT_INFRA;
-	o.dedup = seen;
+	o.dedup = NULL;
 	if (torn_states_new(&s, t, run->base, run->pm_size, &o, &err)) {
 		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
-		torn_state_set_free(seen);
+		g_hash_table_destroy(seen);
 		return TORN_EXIT_INFRA;
 	}
 	while (torn_states_next_point(s, &pt) == 1)
 		while (torn_states_next_state(s, &cs) == 1) {
 			char id[96];
 
+			if (!check_state_is_new(run, seen, &cs))
+				continue;
 			torn_state_id_format(&cs, id, sizeof(id));
 			if (g_hash_table_contains(done, id))
 				++*skipped;
@@ -588,7 +629,7 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 				g_ptr_array_add(ids, g_strdup(id));
 		}
 	torn_states_free(s);
-	torn_state_set_free(seen);
+	g_hash_table_destroy(seen);
 	for (i = 0; i + 1 < ids->len; i++) {
 		guint j;
 		gpointer tmp;
@@ -809,6 +850,7 @@ int cmd_check(int argc, char **argv)
 	const char *checker_override = NULL, *order = NULL;
 	uint64_t seed = 0, limit = UINT64_MAX;
 	const char *points_arg = NULL;
+	GHashTable *seen_ctx = NULL;
 	uint64_t skipped = 0, dispatched = 0;
 	long long t_start = now_ms();
 	struct stat st;
@@ -1003,8 +1045,9 @@ int cmd_check(int argc, char **argv)
 		ret = TORN_EXIT_INFRA;
 		goto out;
 	}
+	seen_ctx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (torn_state_set_new(&seen) ||
-	    (so.dedup = seen, torn_states_new(&states, trace, run.base,
+	    (so.dedup = NULL, torn_states_new(&states, trace, run.base,
 					      run.pm_size, &so, &err))) {
 		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
 		ret = TORN_EXIT_INFRA;
@@ -1072,6 +1115,8 @@ int cmd_check(int argc, char **argv)
 
 			if (torn_vm_interrupted() || dispatched >= limit)
 				goto out_threads;
+			if (!check_state_is_new(&run, seen_ctx, &cs))
+				continue;
 			torn_state_id_format(&cs, id, sizeof(id));
 			if (g_hash_table_contains(done, id)) {
 				skipped++;
@@ -1135,6 +1180,8 @@ out:
 	g_free(exp_text);
 	if (done)
 		g_hash_table_destroy(done);
+	if (seen_ctx)
+		g_hash_table_destroy(seen_ctx);
 	if (run.semantic)
 		g_hash_table_destroy(run.semantic);
 	if (run.base)
