@@ -836,7 +836,6 @@ int cmd_check(int argc, char **argv)
 	struct check_run run = { .oracles = OR_ALL, .timeout_ms = 60000 };
 	struct torn_states_opts so;
 	struct torn_states *states = NULL;
-	struct torn_state_set *seen = NULL;
 	struct torn_trace *trace = NULL;
 	struct torn_err err = { "" };
 	struct checker *checkers = NULL;
@@ -1046,9 +1045,8 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	seen_ctx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (torn_state_set_new(&seen) ||
-	    (so.dedup = NULL, torn_states_new(&states, trace, run.base,
-					      run.pm_size, &so, &err))) {
+	so.dedup = NULL; /* checking dedups by image and markers itself */
+	if (torn_states_new(&states, trace, run.base, run.pm_size, &so, &err)) {
 		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
 		ret = TORN_EXIT_INFRA;
 		goto out;
@@ -1170,7 +1168,6 @@ out_threads:
 out:
 	if (states)
 		torn_states_free(states);
-	torn_state_set_free(seen);
 	torn_trace_free(trace);
 	oracle_expected_free(run.expected);
 	free(run.markers);

@@ -167,6 +167,23 @@ static void set(char **p, const char *v)
 	*p = g_strdup(v);
 }
 
+/* Append "flag val" to an argument vector when val is set. */
+static void opt(GPtrArray *vec, const char *flag, const char *val)
+{
+	if (val) {
+		g_ptr_array_add(vec, (gpointer)flag);
+		g_ptr_array_add(vec, (gpointer)val);
+	}
+}
+
+/* The guest options both torn trace and torn check take. */
+static void add_guest_options(GPtrArray *vec, const struct run_settings *s)
+{
+	opt(vec, "--kernel", s->kernel);
+	opt(vec, "--modules", s->modules);
+	opt(vec, "--cache", s->cache);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_settings s = { 0 };
@@ -260,23 +277,14 @@ int cmd_run(int argc, char **argv)
 		mkdir("torn-runs", 0755);
 	}
 
-	/* trace, with the tracer's self-check */
+	/* trace, then the tracer's self-check */
 	tv = g_ptr_array_new();
 	g_ptr_array_add(tv, "trace");
-#define OPT(vec, flag, val)                                             \
-	do {                                                            \
-		if (val) {                                              \
-			g_ptr_array_add(vec, flag);                     \
-			g_ptr_array_add(vec, val);                      \
-		}                                                       \
-	} while (0)
-	OPT(tv, "--fs", s.fs);
-	OPT(tv, "--flush", s.flush);
-	OPT(tv, "--workload", s.workload);
-	OPT(tv, "--out", s.out);
-	OPT(tv, "--kernel", s.kernel);
-	OPT(tv, "--modules", s.modules);
-	OPT(tv, "--cache", s.cache);
+	opt(tv, "--fs", s.fs);
+	opt(tv, "--flush", s.flush);
+	opt(tv, "--workload", s.workload);
+	opt(tv, "--out", s.out);
+	add_guest_options(tv, &s);
 	g_ptr_array_add(tv, NULL);
 	fprintf(stderr, "torn run: %s on %s, flush %s, engines %s, points %s -> %s\n",
 		s.workload, s.fs, s.flush, s.engine, s.points, s.out);
@@ -297,18 +305,15 @@ int cmd_run(int argc, char **argv)
 	cv = g_ptr_array_new();
 	g_ptr_array_add(cv, "check");
 	g_ptr_array_add(cv, s.out);
-	OPT(cv, "--engine", s.engine);
-	OPT(cv, "--points", s.points);
-	OPT(cv, "--model", s.model);
-	OPT(cv, "--granularity", s.granularity);
-	OPT(cv, "--oracles", s.oracles);
-	OPT(cv, "--timeout", s.timeout);
-	OPT(cv, "-j", s.jobs);
-	OPT(cv, "--limit", s.limit);
-	OPT(cv, "--kernel", s.kernel);
-	OPT(cv, "--modules", s.modules);
-	OPT(cv, "--cache", s.cache);
-#undef OPT
+	opt(cv, "--engine", s.engine);
+	opt(cv, "--points", s.points);
+	opt(cv, "--model", s.model);
+	opt(cv, "--granularity", s.granularity);
+	opt(cv, "--oracles", s.oracles);
+	opt(cv, "--timeout", s.timeout);
+	opt(cv, "-j", s.jobs);
+	opt(cv, "--limit", s.limit);
+	add_guest_options(cv, &s);
 	g_ptr_array_add(cv, NULL);
 	ret = cmd_check(cv->len - 1, (char **)cv->pdata);
 	g_ptr_array_unref(cv);
