@@ -52,6 +52,7 @@ struct check_run {
 	struct oracle_expected *expected;
 	struct oracle_marker *markers;
 	size_t nmarkers;
+	uint64_t from_record;	/* --from-op: crash points before it skipped */
 	uint64_t pm_size;
 	const uint8_t *base;
 

@@ -515,7 +515,11 @@ static size_t markers_before(const struct check_run *run, uint64_t point)
 static int check_state_is_new(const struct check_run *run, GHashTable *seen,
 			      const struct torn_crash_state *cs)
 {
-	char *key = g_strdup_printf("%016" PRIx64 "%016" PRIx64 "/%zu",
+	char *key;
+
+	if (cs->point < run->from_record)
+		return 0; /* before --from-op */
+	key = g_strdup_printf("%016" PRIx64 "%016" PRIx64 "/%zu",
 				    cs->hash.hi, cs->hash.lo,
 				    markers_before(run, cs->point));
 
@@ -762,6 +766,34 @@ void collect_markers(struct check_run *run, const struct torn_trace *t)
 	run->nmarkers = run->markers ? k : 0;
 }
 
+/*
+ * The record of op `op`'s begin marker, for --from-op; an error naming the
+ * ops the trace has when it has no such op.
+ */
+static int find_op_begin(const struct check_run *run, uint64_t op,
+			 uint64_t *record)
+{
+	uint64_t last = 0;
+	size_t i;
+
+	for (i = 0; i < run->nmarkers; i++) {
+		if (run->markers[i].id != TORN_MARK_OP_BEGIN)
+			continue;
+		if (run->markers[i].arg == op) {
+			*record = run->markers[i].record;
+			return 0;
+		}
+		last = MAX(last, run->markers[i].arg);
+	}
+	if (last)
+		fprintf(stderr, "torn check: --from-op %" PRIu64 ": the trace has ops 1..%" PRIu64 "\n",
+			op, last);
+	else
+		fprintf(stderr, "torn check: --from-op %" PRIu64 ": the trace has no op markers\n",
+			op);
+	return -1;
+}
+
 /* A string value from the flat meta.json torn trace writes. */
 int meta_get(const char *meta, const char *key, char *out, size_t len)
 {
@@ -824,6 +856,8 @@ static void check_usage(FILE *f)
 		"  --checker CMD   the custom oracle's program (default: the workload's)\n"
 		"  --order O       trace (default), reverse, shuffle:SEED\n"
 		"  --limit N       check at most N states\n"
+		"  --from-op N     only crash points from op N's begin marker on (e.g.\n"
+		"                  skip a workload's set-up; ops are numbered from 1)\n"
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"%s"
@@ -847,7 +881,7 @@ int cmd_check(int argc, char **argv)
 	int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), resume = 0, i, ret = 0;
 	int user_engines = 0, nbooted = 0;
 	const char *checker_override = NULL, *order = NULL;
-	uint64_t seed = 0, limit = UINT64_MAX;
+	uint64_t seed = 0, limit = UINT64_MAX, from_op = 0;
 	const char *points_arg = NULL;
 	GHashTable *seen_ctx = NULL;
 	uint64_t skipped = 0, dispatched = 0;
@@ -891,6 +925,15 @@ int cmd_check(int argc, char **argv)
 			limit = strtoull(argv[++i], &end, 10);
 			if (*end || !limit) {
 				fprintf(stderr, "torn check: --limit '%s': expected a positive number\n",
+					argv[i]);
+				return TORN_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--from-op")) {
+			char *end;
+
+			from_op = strtoull(argv[++i], &end, 10);
+			if (*end || !from_op) {
+				fprintf(stderr, "torn check: --from-op '%s': expected an op number (1 or more)\n",
 					argv[i]);
 				return TORN_EXIT_USAGE;
 			}
@@ -1023,6 +1066,10 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	collect_markers(&run, trace);
+	if (from_op && find_op_begin(&run, from_op, &run.from_record)) {
+		ret = TORN_EXIT_USAGE;
+		goto out;
+	}
 
 	/* verdicts so far */
 	snprintf(path, sizeof(path), "%s/verdicts.jsonl", run.dir);

@@ -2,7 +2,8 @@
 # vm test: torn check on a real traced run.  Every oracle gets a state that
 # must be flagged beside states that must pass; a hanging, babbling checker
 # ends in `timeout` verdicts while the run completes; verdicts do not depend
-# on the order states are checked in; --resume checks only what is missing.
+# on the order states are checked in; --resume checks only what is missing;
+# --from-op checks exactly the states from that op on.
 torn=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
@@ -108,5 +109,22 @@ if [ "$(wc -l <"$d/res/verdicts.jsonl")" -eq "$n" ] && grep -q 'skipped 2 states
 	ok "resume: 2 kept, the rest checked, $n in all"
 else
 	bad "resume: $(wc -l <"$d/res/verdicts.jsonl") lines"; cat "$d/res.out"
+fi
+
+# 9. --from-op: exactly the states of the correct run from op 3's begin on
+cp -r "$d/run" "$d/from"
+"$torn" check "$d/from" "${sel[@]}" --from-op 3 >"$d/from.out" 2>&1
+late() { grep -E '"last_op_begin":([3-9]|[1-9][0-9])' "$1/verdicts.jsonl" | grep -o '"state":"[^"]*"' | sort; }
+nf=$(wc -l <"$d/from/verdicts.jsonl")
+if [ "$nf" -gt 0 ] && [ "$nf" -lt "$n" ] && [ "$(late "$d/good")" = "$(grep -o '"state":"[^"]*"' "$d/from/verdicts.jsonl" | sort)" ]; then
+	ok "--from-op 3: $nf of $n states, the same as the full run's from op 3 on"
+else
+	bad "--from-op 3: $nf states"; cat "$d/from.out"
+fi
+"$torn" check "$d/from" --from-op 99 >"$d/from99.out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q 'the trace has ops 1\.\.' "$d/from99.out" && [ "$(wc -l <"$d/from/verdicts.jsonl")" -eq "$nf" ]; then
+	ok "--from-op 99: usage error ($(cat "$d/from99.out")), verdicts kept"
+else
+	bad "--from-op 99: exit $rc"; cat "$d/from99.out"
 fi
 exit $fail
