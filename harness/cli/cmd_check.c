@@ -840,6 +840,21 @@ static int parse_oracles(const char *s, unsigned int *mask)
 	return ret;
 }
 
+/* A positive decimal count for option opt; a usage error otherwise. */
+static int parse_positive(const char *opt, const char *arg, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || !*out || arg[0] == '-') {
+		fprintf(stderr, "torn check: %s '%s': expected a positive number\n",
+			opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
 static void check_usage(FILE *f)
 {
 	fprintf(f,
@@ -919,24 +934,10 @@ int cmd_check(int argc, char **argv)
 					argv[i]);
 				return TORN_EXIT_USAGE;
 			}
-		} else if (!strcmp(a, "--limit")) {
-			char *end;
-
-			limit = strtoull(argv[++i], &end, 10);
-			if (*end || !limit) {
-				fprintf(stderr, "torn check: --limit '%s': expected a positive number\n",
-					argv[i]);
+		} else if (!strcmp(a, "--limit") || !strcmp(a, "--from-op")) {
+			if (parse_positive(a, argv[++i],
+					   a[2] == 'l' ? &limit : &from_op))
 				return TORN_EXIT_USAGE;
-			}
-		} else if (!strcmp(a, "--from-op")) {
-			char *end;
-
-			from_op = strtoull(argv[++i], &end, 10);
-			if (*end || !from_op) {
-				fprintf(stderr, "torn check: --from-op '%s': expected an op number (1 or more)\n",
-					argv[i]);
-				return TORN_EXIT_USAGE;
-			}
 		} else if (!strcmp(a, "--checker")) {
 			checker_override = argv[++i];
 		} else if (!strcmp(a, "--order")) {
