@@ -9,21 +9,9 @@ int main(int argc, char **argv)
 	char path[4096], why[600];
 	int r;
 
-	if (argc != 2) {
-		fprintf(stderr,
-			"usage: %s TARGET (mount point, device-dax or pool file)\n",
-			argv[0]);
+	if (pm_checker_start(argc, argv, "mount point, device-dax or pool file",
+			     KV_FILE, &mk, path, sizeof(path)))
 		return PM_ERROR;
-	}
-	if (pm_markers_from_env(&mk)) {
-		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
-			argv[0]);
-		return PM_ERROR;
-	}
-	if (pm_target_path(argv[1], KV_FILE, path, sizeof(path))) {
-		fprintf(stderr, "%s: target path too long\n", argv[0]);
-		return PM_ERROR;
-	}
 	r = kv_check(path, &mk, why, sizeof(why));
 	if (r == PM_INCONSISTENT)
 		printf("%s\n", why);

@@ -13,20 +13,9 @@ int main(int argc, char **argv)
 	enum pm_load r;
 	size_t got;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s TARGET  (a mount point or the file)\n",
-			argv[0]);
+	if (pm_checker_start(argc, argv, "a mount point or the file", MMS_FILE,
+			     &mk, path, sizeof(path)))
 		return PM_ERROR;
-	}
-	if (pm_markers_from_env(&mk)) {
-		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
-			argv[0]);
-		return PM_ERROR;
-	}
-	if (pm_target_path(argv[1], MMS_FILE, path, sizeof(path))) {
-		fprintf(stderr, "%s: target path too long\n", argv[0]);
-		return PM_ERROR;
-	}
 	r = pm_load(path, img, sizeof(img), &got, why, sizeof(why));
 	if (r != PM_LOAD_OK && r != PM_LOAD_SHORT) {
 		if (!mk.last_durable)

@@ -380,6 +380,26 @@ int pm_target_path(const char *target, const char *name, char *out,
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+int pm_checker_start(int argc, char **argv, const char *usage,
+		     const char *name, struct pm_markers *mk, char *path,
+		     size_t pathlen)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s TARGET (%s)\n", argv[0], usage);
+		return -1;
+	}
+	if (pm_markers_from_env(mk)) {
+		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
+			argv[0]);
+		return -1;
+	}
+	if (pm_target_path(argv[1], name, path, pathlen)) {
+		fprintf(stderr, "%s: target path too long\n", argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
 static sigjmp_buf bus_jmp;
 
 static void on_sigbus(int sig)

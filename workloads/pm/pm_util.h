@@ -180,6 +180,16 @@ int pm_markers_from_env(struct pm_markers *mk);
 int pm_target_path(const char *target, const char *name, char *out,
 		   size_t outlen);
 
+/*
+ * A checker's start: argv must be "PROG TARGET" (usage names what TARGET
+ * may be), the markers come from the environment, and path gets the data
+ * file (pm_target_path with name).  0, or -1 after a message on stderr
+ * (the checker then exits PM_ERROR).
+ */
+int pm_checker_start(int argc, char **argv, const char *usage,
+		     const char *name, struct pm_markers *mk, char *path,
+		     size_t pathlen);
+
 enum pm_load {
 	PM_LOAD_OK = 0,
 	PM_LOAD_MISSING,	/* no such file */

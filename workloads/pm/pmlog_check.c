@@ -13,21 +13,9 @@ int main(int argc, char **argv)
 	enum pm_load r;
 	size_t got;
 
-	if (argc != 2) {
-		fprintf(stderr,
-			"usage: %s TARGET (mount point, device-dax or log file)\n",
-			argv[0]);
+	if (pm_checker_start(argc, argv, "mount point, device-dax or log file",
+			     PMLOG_FILE, &mk, path, sizeof(path)))
 		return PM_ERROR;
-	}
-	if (pm_markers_from_env(&mk)) {
-		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
-			argv[0]);
-		return PM_ERROR;
-	}
-	if (pm_target_path(argv[1], PMLOG_FILE, path, sizeof(path))) {
-		fprintf(stderr, "%s: target path too long\n", argv[0]);
-		return PM_ERROR;
-	}
 	r = pm_load(path, img, sizeof(img), &got, why, sizeof(why));
 	if (r != PM_LOAD_OK) {
 		if (!mk.last_durable)
