@@ -1,5 +1,4 @@
 /* The canonical semantic dump of a directory tree (no timestamps). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "torn_dir.h"
 
 struct inode_seen {
 	dev_t dev;
@@ -52,11 +52,6 @@ static int hash_file(int dirfd, const char *name, uint64_t *h)
 	}
 	close(fd);
 	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void emit(struct dump_ctx *c, const char *fmt, ...)
@@ -101,36 +96,12 @@ static const char *first_link(struct dump_ctx *c, const struct stat *st,
 
 static int dump_dir(struct dump_ctx *c, int dirfd, const char *rel)
 {
-	DIR *d;
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	int ret = 0, fd = dup(dirfd);
+	char **names;
+	size_t n, i;
+	int ret = torn_dir_names(dirfd, &names, &n);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (n == cap) {
-			char **p;
-
-			cap = cap ? 2 * cap : 32;
-			p = realloc(names, cap * sizeof(*p));
-			if (!p) {
-				ret = -ENOMEM;
-				goto out_names;
-			}
-			names = p;
-		}
-		names[n++] = strdup(e->d_name);
-	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (ret)
+		return ret;
 	for (i = 0; i < n && !ret; i++) {
 		char path[4096];
 		struct stat st;
@@ -185,11 +156,7 @@ static int dump_dir(struct dump_ctx *c, int dirfd, const char *rel)
 			     st.st_mode & S_IFMT, path);
 		}
 	}
-out_names:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	torn_dir_names_free(names, n);
 	return ret;
 }
 

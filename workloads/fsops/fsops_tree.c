@@ -1,7 +1,7 @@
 /* Snapshots of the tree under test, printed as the agent's dump prints it. */
 #include "fsops_tree.h"
+#include "torn_dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -212,49 +212,14 @@ static int read_entry(struct reader *r, int dirfd, const char *name,
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int read_dir(struct reader *r, int dirfd, const char *rel)
 {
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	struct dirent *d;
-	int ret = 0, fd = dup(dirfd);
-	DIR *dir;
+	char **names;
+	size_t n, i;
+	int ret = torn_dir_names(dirfd, &names, &n);
 
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		ret = -errno;
-		close(fd);
+	if (ret)
 		return ret;
-	}
-	while ((d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		if (n == cap) {
-			char **p;
-
-			cap = cap ? 2 * cap : 32;
-			p = realloc(names, cap * sizeof(*p));
-			if (!p) {
-				ret = -ENOMEM;
-				goto out_names;
-			}
-			names = p;
-		}
-		names[n] = strdup(d->d_name);
-		if (!names[n]) {
-			ret = -ENOMEM;
-			goto out_names;
-		}
-		n++;
-	}
-	qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n && !ret; i++) {
 		char path[4200];
 		int is_dir, sub;
@@ -273,11 +238,7 @@ static int read_dir(struct reader *r, int dirfd, const char *rel)
 		ret = read_dir(r, sub, path);
 		close(sub);
 	}
-out_names:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(dir);
+	torn_dir_names_free(names, n);
 	return ret;
 }
 
