@@ -212,88 +212,91 @@ static bool parse_features(const char *s, uint32_t *out)
 	return true;
 }
 
+/* The plugin's arguments: each key, how its value is read, where it goes. */
+enum arg_kind {
+	ARG_PATH,	/* a non-empty string */
+	ARG_U64,	/* a number, as parse_u64 reads it */
+	ARG_BOOL,	/* as qemu_plugin_bool_parse reads it */
+	ARG_FEATURES,	/* flush features joined with '+' */
+	ARG_ARM,	/* start or boot */
+	ARG_FENCES,	/* collapse or all */
+};
+
+static const struct arg_spec {
+	const char *key;
+	enum arg_kind kind;
+	void *dst;
+} arg_specs[] = {
+	{ "out", ARG_PATH, &cfg.out },
+	{ "pm_base", ARG_U64, &cfg.pm_base },
+	{ "pm_size", ARG_U64, &cfg.pm_size },
+	{ "arm", ARG_ARM, &cfg.arm },
+	{ "pc", ARG_BOOL, &cfg.pc },
+	{ "features", ARG_FEATURES, &cfg.features },
+	{ "direct_map", ARG_U64, &cfg.direct_map },
+	{ "fences", ARG_FENCES, &cfg.collapse_fences },
+	{ "stats", ARG_PATH, &cfg.stats },
+	{ "check_walk", ARG_BOOL, &cfg.check_walk },
+	{ "pm_file", ARG_PATH, &cfg.pm_file },
+	{ "base_out", ARG_PATH, &cfg.base_out },
+	{ "final_out", ARG_PATH, &cfg.final_out },
+};
+
+/* Store val as spec says; false when the value is not one it accepts. */
+static bool arg_store(const struct arg_spec *spec, const char *val)
+{
+	switch (spec->kind) {
+	case ARG_PATH:
+		*(const char **)spec->dst = val;
+		return *val;
+	case ARG_U64:
+		return parse_u64(val, spec->dst);
+	case ARG_BOOL:
+		return qemu_plugin_bool_parse(spec->key, val, spec->dst);
+	case ARG_FEATURES:
+		return parse_features(val, spec->dst);
+	case ARG_ARM:
+		*(enum arm_mode *)spec->dst = !strcmp(val, "boot") ? ARM_BOOT :
+								     ARM_START;
+		return !strcmp(val, "start") || !strcmp(val, "boot");
+	case ARG_FENCES:
+		*(bool *)spec->dst = !strcmp(val, "collapse");
+		return !strcmp(val, "collapse") || !strcmp(val, "all");
+	}
+	return false;
+}
+
 /* One key=value; fills why and returns false on a bad one. */
 static bool parse_arg(const char *arg, unsigned int *seen, char *why,
 		      size_t whylen)
 {
-	static const char *const keys[] = {
-		"out", "pm_base", "pm_size", "arm", "pc", "features",
-		"direct_map", "fences", "stats", "check_walk", "pm_file",
-		"base_out", "final_out",
-	};
 	const char *eq = strchr(arg, '=');
-	const char *val;
 	size_t klen, k;
-	bool b;
 
 	if (!eq) {
 		snprintf(why, whylen, "argument '%s' is not key=value", arg);
 		return false;
 	}
 	klen = (size_t)(eq - arg);
-	val = eq + 1;
-	for (k = 0; k < G_N_ELEMENTS(keys); k++)
-		if (strlen(keys[k]) == klen && !strncmp(arg, keys[k], klen))
+	for (k = 0; k < G_N_ELEMENTS(arg_specs); k++)
+		if (strlen(arg_specs[k].key) == klen &&
+		    !strncmp(arg, arg_specs[k].key, klen))
 			break;
-	if (k == G_N_ELEMENTS(keys)) {
+	if (k == G_N_ELEMENTS(arg_specs)) {
 		snprintf(why, whylen, "unknown argument '%.*s'", (int)klen,
 			 arg);
 		return false;
 	}
 	if (*seen & (1u << k)) {
-		snprintf(why, whylen, "argument '%s' given twice", keys[k]);
+		snprintf(why, whylen, "argument '%s' given twice",
+			 arg_specs[k].key);
 		return false;
 	}
 	*seen |= 1u << k;
-
-	if (!strcmp(keys[k], "out") && *val) {
-		cfg.out = val;
+	if (arg_store(&arg_specs[k], eq + 1))
 		return true;
-	}
-	if (!strcmp(keys[k], "stats") && *val) {
-		cfg.stats = val;
-		return true;
-	}
-	if (!strcmp(keys[k], "pm_file") && *val) {
-		cfg.pm_file = val;
-		return true;
-	}
-	if (!strcmp(keys[k], "base_out") && *val) {
-		cfg.base_out = val;
-		return true;
-	}
-	if (!strcmp(keys[k], "final_out") && *val) {
-		cfg.final_out = val;
-		return true;
-	}
-	if (!strcmp(keys[k], "pm_base") && parse_u64(val, &cfg.pm_base))
-		return true;
-	if (!strcmp(keys[k], "pm_size") && parse_u64(val, &cfg.pm_size))
-		return true;
-	if (!strcmp(keys[k], "direct_map") && parse_u64(val, &cfg.direct_map))
-		return true;
-	if (!strcmp(keys[k], "features") && parse_features(val, &cfg.features))
-		return true;
-	if (!strcmp(keys[k], "arm") &&
-	    (!strcmp(val, "start") || !strcmp(val, "boot"))) {
-		cfg.arm = !strcmp(val, "boot") ? ARM_BOOT : ARM_START;
-		return true;
-	}
-	if (!strcmp(keys[k], "fences") &&
-	    (!strcmp(val, "collapse") || !strcmp(val, "all"))) {
-		cfg.collapse_fences = !strcmp(val, "collapse");
-		return true;
-	}
-	if (!strcmp(keys[k], "pc") && qemu_plugin_bool_parse("pc", val, &b)) {
-		cfg.pc = b;
-		return true;
-	}
-	if (!strcmp(keys[k], "check_walk") &&
-	    qemu_plugin_bool_parse("check_walk", val, &b)) {
-		cfg.check_walk = b;
-		return true;
-	}
-	snprintf(why, whylen, "bad value '%s' for %s", val, keys[k]);
+	snprintf(why, whylen, "bad value '%s' for %s", eq + 1,
+		 arg_specs[k].key);
 	return false;
 }
 
