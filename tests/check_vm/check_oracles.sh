@@ -3,7 +3,8 @@
 # must be flagged beside states that must pass; a hanging, babbling checker
 # ends in `timeout` verdicts while the run completes; verdicts do not depend
 # on the order states are checked in; --resume checks only what is missing;
-# --from-op checks exactly the states from that op on.
+# --from-op checks exactly the states from that op on; a corrupt directory
+# block is flagged by the dmesg and usability oracles.
 torn=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
@@ -126,5 +127,27 @@ if [ $rc -eq 2 ] && grep -q 'the trace has ops 1\.\.' "$d/from99.out" && [ "$(wc
 	ok "--from-op 99: usage error ($(cat "$d/from99.out")), verdicts kept"
 else
 	bad "--from-op 99: exit $rc"; cat "$d/from99.out"
+fi
+
+# 10. dmesg + usability: lost+found's directory block fails its checksum.
+# The mount works, but reading the directory logs "EXT4-fs error" and no
+# file can be created in it; the states of the correct run passed both.
+cp -r "$d/run" "$d/lf"
+dd if="$d/lf/base.img" of="$d/lf.fs" bs=1M skip=2 2>/dev/null
+blk=$(debugfs -R "bmap /lost+found 0" "$d/lf.fs" 2>/dev/null)
+if ! [ "${blk:-0}" -gt 0 ] 2>/dev/null; then
+	bad "no lost+found block found with debugfs"
+else
+	printf 'torn' | dd of="$d/lf/base.img" bs=1 seek=$((2097152 + blk * 4096 + 64)) conv=notrunc 2>/dev/null
+	"$torn" check "$d/lf" "${sel[@]}" --limit 2 >/dev/null 2>&1; rc=$?
+	nm=$(count "$d/lf" '"dmesg":{"ok":false,"detail":"[^"]*EXT4-fs error')
+	nu=$(count "$d/lf" '"usability":{"ok":false')
+	ng=$(grep -c '"dmesg":{"ok":true}.*"usability":{"ok":true}\|"usability":{"ok":true}.*"dmesg":{"ok":true}' "$d/good/verdicts.jsonl")
+	if [ $rc -eq 1 ] && [ "$nm" -eq 2 ] && [ "$nu" -eq 2 ] && [ "$ng" -eq "$n" ]; then
+		ok "corrupt lost+found: dmesg and usability flag both states; all $n of the correct run passed them"
+	else
+		bad "corrupt lost+found: exit $rc, dmesg flagged $nm, usability flagged $nu, correct run passed both in $ng of $n"
+		head -2 "$d/lf/verdicts.jsonl" | cut -c1-600
+	fi
 fi
 exit $fail
