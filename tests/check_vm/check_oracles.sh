@@ -4,7 +4,8 @@
 # ends in `timeout` verdicts while the run completes; verdicts do not depend
 # on the order states are checked in; --resume checks only what is missing;
 # --from-op checks exactly the states from that op on; a corrupt directory
-# block is flagged by the dmesg and usability oracles.
+# block is flagged by the dmesg and usability oracles; a guest that dies
+# mid-check is restarted and the state recorded as an error.
 torn=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
@@ -149,5 +150,16 @@ else
 		bad "corrupt lost+found: exit $rc, dmesg flagged $nm, usability flagged $nu, correct run passed both in $ng of $n"
 		head -2 "$d/lf/verdicts.jsonl" | cut -c1-600
 	fi
+fi
+
+# 11. a checker guest that dies mid-check: restarted, the state retried
+# once, then recorded as an error; the run completes (exit 3: errors only)
+cp -r "$d/run" "$d/die"
+"$torn" check "$d/die" "${sel[@]}" --limit 1 -j 1 --checker "poweroff -f" --oracles custom,mount >"$d/die.out" 2>&1; rc=$?
+if [ $rc -eq 3 ] && [ "$(count "$d/die" '"verdict":"error".*"attempts":2')" -eq 1 ] &&
+   [ "$(grep -c 'restarting it' "$d/die.out")" -eq 2 ]; then
+	ok "guest dies in the checker: restarted twice, 1 error verdict after 2 attempts, exit 3"
+else
+	bad "guest dies in the checker: exit $rc, $(verdicts "$d/die")"; tail -5 "$d/die.out"
 fi
 exit $fail
