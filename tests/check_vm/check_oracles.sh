@@ -5,7 +5,8 @@
 # on the order states are checked in; --resume checks only what is missing;
 # --from-op checks exactly the states from that op on; a corrupt directory
 # block is flagged by the dmesg and usability oracles; a guest that dies
-# mid-check is restarted and the state recorded as an error.
+# mid-check is restarted and the state recorded as an error; SIGINT
+# leaves no guest behind and no half-written verdict.
 torn=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
@@ -161,5 +162,24 @@ if [ $rc -eq 3 ] && [ "$(count "$d/die" '"verdict":"error".*"attempts":2')" -eq 
 	ok "guest dies in the checker: restarted twice, 1 error verdict after 2 attempts, exit 3"
 else
 	bad "guest dies in the checker: exit $rc, $(verdicts "$d/die")"; tail -5 "$d/die.out"
+fi
+
+# 12. SIGINT in the middle of a check: the guests go with torn, every
+# verdict line written so far is whole
+cp -r "$d/run" "$d/intr"
+"$torn" check "$d/intr" "${sel[@]}" -j 1 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do [ -s "$d/intr/verdicts.jsonl" ] && break; sleep 1; done
+guests=$(pgrep -P $pid -f qemu-system)
+kill -INT $pid; wait $pid; rc=$?
+# gone: no such process, or a zombie waiting for init to reap it
+alive() { for g in $guests; do ps -o stat= -p "$g" 2>/dev/null | grep -qv Z && echo "$g"; done; }
+for _ in $(seq 1 10); do left=$(alive); [ -z "$left" ] && break; sleep 1; done
+lines=$(wc -l <"$d/intr/verdicts.jsonl")
+whole=$(grep -c '^{"state":".*}$' "$d/intr/verdicts.jsonl")
+if [ $rc -eq 130 ] && [ -n "$guests" ] && [ -z "$left" ] && [ "$lines" -ge 1 ] && [ "$whole" -eq "$lines" ]; then
+	ok "SIGINT: exit 130, guests $(echo $guests) gone, $lines whole verdict lines kept"
+else
+	bad "SIGINT: exit $rc, guests '$guests', left '$left', $whole of $lines lines whole"
 fi
 exit $fail
