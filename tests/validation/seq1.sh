@@ -9,14 +9,22 @@
 # workload run there; the other workloads are checked from their first op
 # under test on (torn check --from-op).  STATES limits the states checked
 # per workload (a shuffled sample); "all" checks every one.
+# EVERY "auto" (the ctest validation_seq1) is every workload with the
+# set-up checked once when TORN_VALIDATION=full, and otherwise (CI) every
+# 17th workload from its first op under test on, the set-up not checked.
 # Prints a line per workload and closes with "N passed, N failed".
-# usage: seq1.sh TORN [EVERY-KTH-WORKLOAD] [STATES|all] [FS...]
+# usage: seq1.sh TORN [EVERY-KTH-WORKLOAD|auto] [STATES|all] [FS...]
 here=$(cd "$(dirname "$0")" && pwd)
-torn=${1:?usage: seq1.sh TORN [EVERY] [STATES|all] [FS...]}
+torn=${1:?usage: seq1.sh TORN [EVERY|auto] [STATES|all] [FS...]}
 every=${2:-1}
 states=${3:-all}
 shift 3 2>/dev/null || shift $#
 fss=("$@")
+setup=once
+if [ "$every" = auto ]; then
+	every=1
+	[ "${TORN_VALIDATION:-}" = full ] || { every=17; setup=skip; }
+fi
 [ ${#fss[@]} -gt 0 ] || fss=(ext4-dax xfs-dax)
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 d=$(mktemp -d /tmp/torn-seq1-XXXXXX)
@@ -36,7 +44,7 @@ for w in "$d"/wl/*.fsops; do
 		name=$(basename "$w" .fsops)
 		run="$d/$name-$fs"
 		from=(--from-op "$first") what="from op $first"
-		if [ -z "${setup_done[$fs]:-}" ]; then
+		if [ $setup = once ] && [ -z "${setup_done[$fs]:-}" ]; then
 			from=() what="set-up included"
 		fi
 		if ! "$torn" trace --fs "$fs" --workload "fsops:$w" --out "$run" >"$run.log" 2>&1; then
