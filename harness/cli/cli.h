@@ -15,7 +15,6 @@
 
 int cmd_kit(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
-int cmd_agent_call(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_trace_dump(int argc, char **argv);

@@ -15,7 +15,6 @@ static const struct subcommand subcommands[] = {
 	{ "run", cmd_run, "trace, enumerate crash states, check them: the whole job" },
 	{ "kit", cmd_kit, "build (or reuse) the guest kit and base PM images" },
 	{ "smoke", cmd_smoke, "boot a guest and check the DAX stack on an NVDIMM" },
-	{ "agent-call", cmd_agent_call, "boot a guest and send the agent one command" },
 	{ "trace", cmd_trace, "trace a workload on an NVDIMM into a run directory" },
 	{ "verify", cmd_verify, "self-check a traced run: base + trace == final" },
 	{ "trace-dump", cmd_trace_dump, "print a trace in text form, or its statistics" },
