@@ -13,6 +13,15 @@
 #define TORN_EXIT_USAGE 2
 #define TORN_EXIT_INFRA 3
 
+#include <stdint.h>
+
+/*
+ * A whole decimal number in min..max for option opt of command cmd ("torn
+ * check"); 0, or -1 after a one-line usage error on stderr.
+ */
+int cli_parse_count(const char *cmd, const char *opt, const char *arg,
+		    uint64_t min, uint64_t max, uint64_t *out);
+
 int cmd_kit(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

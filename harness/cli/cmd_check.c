@@ -840,21 +840,6 @@ static int parse_oracles(const char *s, unsigned int *mask)
 	return ret;
 }
 
-/* A positive decimal count for option opt; a usage error otherwise. */
-static int parse_positive(const char *opt, const char *arg, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || !*out || arg[0] == '-') {
-		fprintf(stderr, "torn check: %s '%s': expected a positive number\n",
-			opt, arg);
-		return -1;
-	}
-	return 0;
-}
-
 static void check_usage(FILE *f)
 {
 	fprintf(f,
@@ -928,15 +913,15 @@ int cmd_check(int argc, char **argv)
 				a);
 			return TORN_EXIT_USAGE;
 		} else if (!strcmp(a, "-j")) {
-			jobs = atoi(argv[++i]);
-			if (jobs < 1 || jobs > 64) {
-				fprintf(stderr, "torn check: -j '%s': expected 1..64\n",
-					argv[i]);
+			uint64_t j;
+
+			if (cli_parse_count("torn check", a, argv[++i], 1, 64, &j))
 				return TORN_EXIT_USAGE;
-			}
+			jobs = (int)j;
 		} else if (!strcmp(a, "--limit") || !strcmp(a, "--from-op")) {
-			if (parse_positive(a, argv[++i],
-					   a[2] == 'l' ? &limit : &from_op))
+			if (cli_parse_count("torn check", a, argv[++i], 1,
+					    UINT64_MAX,
+					    a[2] == 'l' ? &limit : &from_op))
 				return TORN_EXIT_USAGE;
 		} else if (!strcmp(a, "--checker")) {
 			checker_override = argv[++i];
@@ -962,14 +947,12 @@ int cmd_check(int argc, char **argv)
 			if (parse_oracles(argv[++i], &run.oracles))
 				return TORN_EXIT_USAGE;
 		} else if (!strcmp(a, "--timeout")) {
-			int s = atoi(argv[++i]);
+			uint64_t s;
 
-			if (s < 1 || s > 3600) {
-				fprintf(stderr, "torn check: --timeout '%s': expected seconds 1..3600\n",
-					argv[i]);
+			if (cli_parse_count("torn check", a, argv[++i], 1, 3600,
+					    &s))
 				return TORN_EXIT_USAGE;
-			}
-			run.timeout_ms = s * 1000;
+			run.timeout_ms = (int)s * 1000;
 		} else if (!strcmp(a, "--model")) {
 			if (torn_model_parse(argv[++i], &so.model, &err))
 				goto usage_err;

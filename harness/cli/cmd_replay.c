@@ -834,12 +834,12 @@ int cmd_replay(int argc, char **argv)
 		} else if (!strcmp(a, "--image")) {
 			image = argv[++i];
 		} else if (!strcmp(a, "--timeout")) {
-			timeout_ms = atoi(argv[++i]) * 1000;
-			if (timeout_ms <= 0) {
-				fprintf(stderr, "torn replay: --timeout '%s': expected seconds\n",
-					argv[i]);
+			uint64_t s;
+
+			if (cli_parse_count("torn replay", a, argv[++i], 1,
+					    3600, &s))
 				return TORN_EXIT_USAGE;
-			}
+			timeout_ms = (int)s * 1000;
 		} else if (!strcmp(a, "--model")) {
 			model_set = 1;
 			if (torn_model_parse(argv[++i], &r.so.model, &err))

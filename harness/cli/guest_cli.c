@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <glib.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +75,35 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	} else if (!strcmp(a, "--cache")) {
 		o->cache_dir = v;
 	} else {
-		char *end;
-		long s = strtol(v, &end, 10);
+		uint64_t s;
 
-		if (*end || s <= 0 || s > 86400) {
-			fprintf(stderr, "torn: --boot-timeout '%s': expected seconds 1..86400\n",
-				v);
+		if (cli_parse_count("torn", a, v, 1, 86400, &s))
 			return -1;
-		}
 		o->timeout_s = (int)s;
 	}
 	return 1;
+}
+
+int cli_parse_count(const char *cmd, const char *opt, const char *arg,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
+	    v > max) {
+		if (max == UINT64_MAX)
+			fprintf(stderr, "%s: %s '%s': expected a number from %" PRIu64 "\n",
+				cmd, opt, arg, min);
+		else
+			fprintf(stderr, "%s: %s '%s': expected %" PRIu64 "..%" PRIu64 "\n",
+				cmd, opt, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
