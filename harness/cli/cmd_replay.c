@@ -729,6 +729,9 @@ static void replay_usage(FILE *f)
 		"  --shell        a shell in a guest on the recovered image (console here)\n"
 		"  --image FILE   write the crash image to FILE\n"
 		"  --no-check     do not boot a guest (with --explain or --image)\n"
+		"  --timeout S    seconds for each step in the guest (default 60)\n"
+		"  --model M, --granularity G   the crash model and tear granularity\n"
+		"                 (default: what torn check recorded in DIR/check.json)\n"
 		"%s",
 		guest_opts_usage);
 }
