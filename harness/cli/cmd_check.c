@@ -1085,10 +1085,10 @@ int cmd_check(int argc, char **argv)
 	{
 		/* what torn replay needs to rebuild a state exactly */
 		char *opts = g_strdup_printf(
-			"{\"model\": \"%s\", \"granularity\": \"%s\", \"points\": \"%s\"}\n",
+			"{\"model\": \"%s\", \"granularity\": \"%s\", \"points\": \"%s\", \"from_op\": %" PRIu64 "}\n",
 			torn_model_name(torn_states_get_model(states)),
 			torn_granularity_name(so.granularity),
-			points_arg ? points_arg : "fence");
+			points_arg ? points_arg : "fence", from_op);
 		char *p = g_strdup_printf("%s/check.json", run.dir);
 
 		if (!g_file_set_contents(p, opts, -1, NULL))

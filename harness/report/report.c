@@ -54,6 +54,9 @@ struct loader {
 	uint64_t max_at_ms; /* verdicts' "at_ms": since the check began */
 	/* check.json: the model and granularity torn check used; 0: unknown */
 	int check_model, check_granularity;
+	unsigned int check_points; /* its --points; 0: not recorded */
+	uint64_t check_from_op;	   /* its --from-op; 0: none */
+	uint64_t check_store_every;
 };
 
 __attribute__((format(printf, 2, 3))) static void note(struct torn_report *r,
@@ -199,6 +202,14 @@ static void load_check_options(struct loader *ld)
 	s = torn_json_get_member_string(m, "granularity", NULL);
 	if (s && torn_granularity_parse(s, &ld->check_granularity, NULL))
 		note(r, "%s: unknown granularity; ignored", path);
+	torn_json_get_member_uint64(m, "from_op", &ld->check_from_op);
+	s = torn_json_get_member_string(m, "points", NULL);
+	ld->check_store_every = 1;
+	if (s && torn_points_parse(s, &ld->check_points,
+				   &ld->check_store_every, NULL)) {
+		ld->check_points = 0;
+		note(r, "%s: unknown points; ignored", path);
+	}
 out:
 	torn_json_free(m);
 	g_free(text);
@@ -1014,8 +1025,9 @@ static bool rec_is_store(const struct torn_record *rec)
 }
 
 /*
- * The check does not record its --points: take the kinds of the records
- * its verdicts' points sit before (points are sorted by seq here).
+ * For checks that did not record their --points in check.json: take the
+ * kinds of the records its verdicts' points sit before (points are sorted
+ * by seq here).
  */
 static void infer_points(struct loader *ld, unsigned int *points,
 			 uint64_t *store_every)
@@ -1297,7 +1309,7 @@ static void enumerate(struct loader *ld)
 	size_t size, i;
 	void *base;
 	long long t0;
-	char pts[64];
+	char pts[64], from[48] = "";
 	int ret;
 
 	if (!ld->o->enumerate)
@@ -1320,7 +1332,12 @@ static void enumerate(struct loader *ld)
 			     r->engines[i].name, err.msg);
 			return;
 		}
-	infer_points(ld, &o.points, &o.store_every);
+	if (ld->check_points) {
+		o.points = ld->check_points;
+		o.store_every = ld->check_store_every;
+	} else {
+		infer_points(ld, &o.points, &o.store_every);
+	}
 	size = torn_trace_get_header(ld->trace)->pm_size;
 	base = map_base(r, size);
 	if (!base)
@@ -1358,12 +1375,15 @@ static void enumerate(struct loader *ld)
 	}
 	r->enum_status = TORN_REPORT_ENUM_DONE;
 	points_text(o.points, o.store_every, pts, sizeof(pts));
+	if (ld->check_from_op)
+		snprintf(from, sizeof(from), ", checked from op %" PRIu64,
+			 ld->check_from_op);
 	snprintf(r->enum_options, sizeof(r->enum_options),
-		 "model %s, granularity %s, points %s",
+		 "model %s, granularity %s, points %s%s",
 		 torn_model_name(o.model   ? o.model
 				 : r->eadr ? TORN_MODEL_EADR
 					   : TORN_MODEL_ADR),
-		 torn_granularity_name(o.granularity), pts);
+		 torn_granularity_name(o.granularity), pts, from);
 	r->enum_points = res.points;
 	r->enum_generated = res.generated;
 	r->enum_unique = res.unique;

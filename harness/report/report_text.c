@@ -159,7 +159,7 @@ static void put_dedup(FILE *f, const struct torn_report *r)
 		if (r->enum_matched < r->enum_unique && !r->enum_partial)
 			fprintf(f,
 				", %" PRIu64
-				" not checked (--limit, or the check stopped)",
+				" not checked (--from-op, --limit, or the check stopped)",
 				r->enum_unique - r->enum_matched);
 		fputc('\n', f);
 		for (i = 0; i < r->n_engines && r->n_engines > 1; i++) {
