@@ -12,6 +12,8 @@
 # EVERY "auto" (the ctest validation_seq1) is every workload with the
 # set-up checked once when TORN_VALIDATION=full, and otherwise (CI) every
 # 17th workload from its first op under test on, the set-up not checked.
+# SEQ1_SETUP=skip never checks the set-up; SEQ1_FIRST=N starts at the Nth
+# workload (to continue a run that was stopped).
 # Prints a line per workload and closes with "N passed, N failed".
 # usage: seq1.sh TORN [EVERY-KTH-WORKLOAD|auto] [STATES|all] [FS...]
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +22,8 @@ every=${2:-1}
 states=${3:-all}
 shift 3 2>/dev/null || shift $#
 fss=("$@")
-setup=once
+setup=${SEQ1_SETUP:-once}
+first_wl=${SEQ1_FIRST:-1}
 if [ "$every" = auto ]; then
 	every=1
 	[ "${TORN_VALIDATION:-}" = full ] || { every=17; setup=skip; }
@@ -37,7 +40,7 @@ declare -A setup_done
 t0=$(date +%s)
 for w in "$d"/wl/*.fsops; do
 	i=$((i + 1))
-	[ $(((i - 1) % every)) -eq 0 ] || continue
+	[ $(((i - 1) % every)) -eq 0 ] && [ $i -ge "$first_wl" ] || continue
 	# ops are numbered from 1 over the file: the first op after "# under test"
 	first=$(awk '/^# under test/ {print n + 1; exit} /^[^#]/ && NF {n++}' "$w")
 	for fs in "${fss[@]}"; do
