@@ -17,7 +17,8 @@
 
 /*
  * A whole decimal number in min..max for option opt of command cmd ("torn
- * check"); 0, or -1 after a one-line usage error on stderr.
+ * check"); 0, or -1 after a one-line usage error on stderr (none when cmd
+ * is NULL).
  */
 int cli_parse_count(const char *cmd, const char *opt, const char *arg,
 		    uint64_t min, uint64_t max, uint64_t *out);

@@ -1,5 +1,6 @@
 /* torn run: trace, crash states, check and summary in one command. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <glib.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 struct run_settings {
 	char *fs, *flush, *workload, *engine, *points, *model, *granularity;
 	char *out, *oracles, *timeout, *jobs, *kernel, *modules, *cache,
-		*limit;
+		*limit, *from_op, *boot_timeout;
 };
 
 /* A spec key, where it goes, and the option it becomes. */
@@ -40,6 +41,8 @@ static const struct spec_key spec_keys[] = {
 	KEY(fs), KEY(flush), KEY(workload), KEY(engine), KEY(points),
 	KEY(model), KEY(granularity), KEY(out), KEY(oracles), KEY(timeout),
 	KEY(jobs), KEY(kernel), KEY(modules), KEY(cache), KEY(limit),
+	{ "from-op", offsetof(struct run_settings, from_op) },
+	{ "boot-timeout", offsetof(struct run_settings, boot_timeout) },
 };
 #undef KEY
 
@@ -154,7 +157,7 @@ static void run_usage(FILE *f)
 		"  [run]\n  fs = xfs-dax\n  engine = prefix,subsets:2\n"
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
-		"cache limit.\n\n"
+		"cache limit from-op boot-timeout.\n\n"
 		"Exit status: 0 all consistent, 1 an inconsistency found, 2 usage,\n"
 		"3 infrastructure.\n",
 		RUN_DEFAULT_FS, RUN_DEFAULT_FLUSH, RUN_DEFAULT_WORKLOAD,
@@ -182,6 +185,45 @@ static void add_guest_options(GPtrArray *vec, const struct run_settings *s)
 	opt(vec, "--kernel", s->kernel);
 	opt(vec, "--modules", s->modules);
 	opt(vec, "--cache", s->cache);
+	opt(vec, "--boot-timeout", s->boot_timeout);
+}
+
+/* The numeric settings, checked before the trace rather than after it. */
+static int check_numbers(struct run_settings *s, const char *spec,
+			 const char *text)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+		uint64_t min, max;
+	} nums[] = {
+		{ "timeout", offsetof(struct run_settings, timeout), 1, 3600 },
+		{ "jobs", offsetof(struct run_settings, jobs), 1, 64 },
+		{ "limit", offsetof(struct run_settings, limit), 1, UINT64_MAX },
+		{ "from-op", offsetof(struct run_settings, from_op), 1, UINT64_MAX },
+		{ "boot-timeout", offsetof(struct run_settings, boot_timeout), 1,
+		  86400 },
+	};
+	size_t k;
+
+	for (k = 0; k < G_N_ELEMENTS(nums); k++) {
+		const char *val = *(char **)((char *)s + nums[k].offset);
+		char why[96];
+		uint64_t v;
+
+		if (!val || !cli_parse_count(NULL, NULL, val, nums[k].min,
+					     nums[k].max, &v))
+			continue;
+		if (nums[k].max == UINT64_MAX)
+			snprintf(why, sizeof(why), "'%s': expected a number from %" PRIu64,
+				 val, nums[k].min);
+		else
+			snprintf(why, sizeof(why), "'%s': expected %" PRIu64 "..%" PRIu64,
+				 val, nums[k].min, nums[k].max);
+		blame(spec, text, nums[k].key, why);
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -262,6 +304,8 @@ int cmd_run(int argc, char **argv)
 		      "unknown workload; 'torn trace --help' lists them");
 		goto out;
 	}
+	if (check_numbers(&s, spec, text))
+		goto out;
 	if (!s.out) {
 		char stamp[64];
 		time_t now = time(NULL);
@@ -313,6 +357,7 @@ int cmd_run(int argc, char **argv)
 	opt(cv, "--timeout", s.timeout);
 	opt(cv, "-j", s.jobs);
 	opt(cv, "--limit", s.limit);
+	opt(cv, "--from-op", s.from_op);
 	add_guest_options(cv, &s);
 	g_ptr_array_add(cv, NULL);
 	ret = cmd_check(cv->len - 1, (char **)cv->pdata);

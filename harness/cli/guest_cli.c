@@ -94,6 +94,8 @@ int cli_parse_count(const char *cmd, const char *opt, const char *arg,
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
 	    v > max) {
+		if (!cmd)
+			return -1;
 		if (max == UINT64_MAX)
 			fprintf(stderr, "%s: %s '%s': expected a number from %" PRIu64 "\n",
 				cmd, opt, arg, min);
