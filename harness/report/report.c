@@ -1141,6 +1141,8 @@ static int enumerate_once(struct loader *ld, const void *base,
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
 	char eng_names[TORN_ENGINES_MAX][TORN_REPORT_NAME_MAX];
+	const struct torn_record *recs = torn_trace_get_records(ld->trace);
+	uint64_t pos = 0, nmarks = 0;
 	unsigned int e;
 	guint i;
 	int ret;
@@ -1170,14 +1172,21 @@ static int enumerate_once(struct loader *ld, const void *base,
 					.checked;
 		if (fill)
 			p = point_get(ld, pt.seq);
+		/* unique as torn check counts them: image and markers before */
+		for (; pos < pt.seq && pos < ld->r->records; pos++)
+			nmarks += recs[pos].kind == TORN_REC_MARK;
 		while ((ret = torn_states_next_state(s, &cs)) == 1) {
+			struct torn_hash128 key = cs.hash;
+
 			if (!(++res->generated & 4095) &&
 			    mono_ms() > deadline) {
 				res->partial = true;
 				break;
 			}
 			res->engine_generated[cs.engine_idx]++;
-			ret = torn_state_set_add(seen, &cs.hash);
+			key.hi ^= nmarks * 0x9e3779b97f4a7c15ull;
+			key.lo ^= nmarks * 0xc2b2ae3d27d4eb4full;
+			ret = torn_state_set_add(seen, &key);
 			if (ret < 0)
 				break;
 			if (ret == 1) {

@@ -193,7 +193,9 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 	struct torn_trace *t = NULL;
 	struct torn_err err = { "" };
 	struct torn_states_opts o;
-	struct torn_state_set *seen = NULL;
+	struct torn_state_set *seen = NULL, *images = NULL;
+	const struct torn_record *recs;
+	uint64_t pos = 0, nmarks = 0;
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
@@ -220,6 +222,7 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 		goto out;
 	ret = -1;
 	exp->records = torn_trace_get_count(t);
+	recs = torn_trace_get_records(t);
 	pm_size = torn_trace_get_header(t)->pm_size;
 	base = g_malloc0(pm_size);
 	memset(base + 0x8000, 0x5a, 4096); /* not all zeros */
@@ -238,20 +241,32 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 		goto out;
 	ret = -1;
 
-	/* the unique states, as torn check enumerates them */
+	/*
+	 * The unique states, as torn check enumerates them: a state is new
+	 * unless one with the same image and the same markers before its
+	 * crash point came earlier.
+	 */
 	torn_states_opts_init(&o);
 	o.granularity = granularity;
-	if (torn_state_set_new(&seen))
+	if (torn_state_set_new(&seen) || torn_state_set_new(&images))
 		goto out;
-	o.dedup = seen;
 	if (torn_states_new(&s, t, base, pm_size, &o, &err))
 		goto out;
 	while (torn_states_next_point(s, &pt) == 1) {
+		for (; pos < pt.seq && pos < exp->records; pos++)
+			nmarks += recs[pos].kind == TORN_REC_MARK;
 		while (torn_states_next_state(s, &cs) == 1) {
 			struct fixture_state fs = { .point = cs.point,
 						    .index = cs.index,
 						    .hash = cs.hash };
+			struct torn_hash128 key = cs.hash;
 
+			key.hi ^= nmarks * 0x9e3779b97f4a7c15ull;
+			key.lo ^= nmarks * 0xc2b2ae3d27d4eb4full;
+			if (torn_state_set_add(seen, &key) != 1)
+				continue;
+			exp->unique_images +=
+				torn_state_set_add(images, &cs.hash) == 1;
 			if (cs.point != last_point) {
 				last_point = cs.point;
 				nth = 0;
@@ -266,8 +281,7 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 	}
 	torn_states_get_stats(s, &st);
 	exp->generated = st.states;
-	exp->unique = st.unique;
-	exp->unique_images = st.unique;
+	exp->unique = states->len;
 	exp->points_checked = points;
 	if (!states->len)
 		goto out;
@@ -362,6 +376,7 @@ out:
 		fprintf(stderr, "fixture: %s\n", err.msg);
 	torn_states_free(s);
 	torn_state_set_free(seen);
+	torn_state_set_free(images);
 	torn_trace_free(t);
 	g_free(base);
 	g_array_free(states, TRUE);
