@@ -293,10 +293,12 @@ static int do_trace(struct trace_run *tr)
 		 tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
 		 (unsigned long long)TORN_KIT_PM_SIZE, tr->pc ? "on" : "off",
 		 features[tr->o.flush_mode], pm, base_out, final_out, tr->out);
-	if (strchr(tr->out, ',')) {
-		fprintf(stderr, "torn: --out must not contain a comma (QEMU splits plugin arguments at commas)\n");
+	if (strchr(work, ',') || strchr(tracer, ',')) {
+		/* --out was checked; these come from TMPDIR and the build */
+		fprintf(stderr, "torn: %s contains a comma (QEMU splits plugin arguments at commas)\n",
+			strchr(work, ',') ? work : tracer);
 		guest_workdir_remove(work);
-		return TORN_EXIT_USAGE;
+		return TORN_EXIT_INFRA;
 	}
 	cfg.kernel = kit.kernel;
 	cfg.initrd = kit.initrd;
@@ -412,6 +414,11 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!tr.out) {
 		fprintf(stderr, "torn trace: --out DIR is required\n");
+		return TORN_EXIT_USAGE;
+	}
+	if (strchr(tr.out, ',')) {
+		fprintf(stderr, "torn trace: --out '%s' must not contain a comma (QEMU splits plugin arguments at commas)\n",
+			tr.out);
 		return TORN_EXIT_USAGE;
 	}
 	if (!wl)
