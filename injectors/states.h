@@ -64,6 +64,20 @@ int torn_state_set_add(struct torn_state_set *set,
 size_t torn_state_set_count(const struct torn_state_set *set);
 size_t torn_state_set_bytes(const struct torn_state_set *set);
 
+/*
+ * The key torn check dedups crash states by: the image hash together with
+ * the number of markers before the crash point.  The same image before and
+ * after a durability marker is two states to judge (docs/oracles.md); torn
+ * report counts unique states with the same key.
+ */
+static inline struct torn_hash128
+torn_state_context_key(struct torn_hash128 h, uint64_t markers_before)
+{
+	h.hi ^= torn_mix64a(markers_before + 1);
+	h.lo ^= torn_mix64b(markers_before + 1);
+	return h;
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 #define TORN_POINT_ANY UINT64_MAX

@@ -506,29 +506,24 @@ static size_t markers_before(const struct check_run *run, uint64_t point)
 
 /*
  * Dedup for checking: a state is new unless a state with the same image
- * AND the same markers before its crash point was seen.  The injectors'
- * dedup by image alone is not enough here: the oracles judge an image
- * against what the workload had acknowledged by the crash point, so an
- * image that was fine before a durability marker may be a lost write
- * after it.  Returns 1 for a new state (now remembered), 0 otherwise.
+ * AND the same markers before its crash point was seen
+ * (torn_state_context_key).  The injectors' dedup by image alone is not
+ * enough here: the oracles judge an image against what the workload had
+ * acknowledged by the crash point, so an image that was fine before a
+ * durability marker may be a lost write after it.  Returns 1 for a new
+ * state (now remembered; also when the set cannot grow, so that nothing
+ * goes unchecked), 0 otherwise.
  */
-static int check_state_is_new(const struct check_run *run, GHashTable *seen,
+static int check_state_is_new(const struct check_run *run,
+			      struct torn_state_set *seen,
 			      const struct torn_crash_state *cs)
 {
-	char *key;
+	struct torn_hash128 key;
 
 	if (cs->point < run->from_record)
 		return 0; /* before --from-op */
-	key = g_strdup_printf("%016" PRIx64 "%016" PRIx64 "/%zu",
-				    cs->hash.hi, cs->hash.lo,
-				    markers_before(run, cs->point));
-
-	if (g_hash_table_contains(seen, key)) {
-		g_free(key);
-		return 0;
-	}
-	g_hash_table_add(seen, key);
-	return 1;
+	key = torn_state_context_key(cs->hash, markers_before(run, cs->point));
+	return torn_state_set_add(seen, &key) != 0;
 }
 
 /* Unique states not checked yet, by a quick enumeration (millions a second). */
@@ -536,15 +531,15 @@ static uint64_t count_states(struct check_run *run, const struct torn_trace *t,
 			     const struct torn_states_opts *so, GHashTable *done)
 {
 	struct torn_states_opts o = *so;
-	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
-						 g_free, NULL);
+	struct torn_state_set *seen = NULL;
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
 	uint64_t n = 0;
 
 	o.dedup = NULL;
-	if (!torn_states_new(&s, t, run->base, run->pm_size, &o, NULL)) {
+	if (!torn_state_set_new(&seen) &&
+	    !torn_states_new(&s, t, run->base, run->pm_size, &o, NULL)) {
 		while (torn_states_next_point(s, &pt) == 1)
 			while (torn_states_next_state(s, &cs) == 1) {
 				char id[96];
@@ -556,7 +551,7 @@ static uint64_t count_states(struct check_run *run, const struct torn_trace *t,
 			}
 		torn_states_free(s);
 	}
-	g_hash_table_destroy(seen);
+	torn_state_set_free(seen);
 	return n;
 }
 
@@ -604,8 +599,7 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 			  uint64_t *skipped, GHashTable *done)
 {
 	struct torn_states_opts o = *so;
-	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
-						 g_free, NULL);
+	struct torn_state_set *seen = NULL;
 	struct torn_states *s = NULL;
 	struct torn_crash_point pt;
 	struct torn_crash_state cs;
@@ -615,9 +609,12 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 	guint i;
 
 	o.dedup = NULL;
-	if (torn_states_new(&s, t, run->base, run->pm_size, &o, &err)) {
-		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
-		g_hash_table_destroy(seen);
+	if (torn_state_set_new(&seen) ||
+	    torn_states_new(&s, t, run->base, run->pm_size, &o, &err)) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n",
+			err.msg[0] ? err.msg : "out of memory");
+		torn_state_set_free(seen);
+		g_ptr_array_unref(ids);
 		return TORN_EXIT_INFRA;
 	}
 	while (torn_states_next_point(s, &pt) == 1)
@@ -633,7 +630,7 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 				g_ptr_array_add(ids, g_strdup(id));
 		}
 	torn_states_free(s);
-	g_hash_table_destroy(seen);
+	torn_state_set_free(seen);
 	for (i = 0; i + 1 < ids->len; i++) {
 		guint j;
 		gpointer tmp;
@@ -883,7 +880,7 @@ int cmd_check(int argc, char **argv)
 	const char *checker_override = NULL, *order = NULL;
 	uint64_t seed = 0, limit = UINT64_MAX, from_op = 0;
 	const char *points_arg = NULL;
-	GHashTable *seen_ctx = NULL;
+	struct torn_state_set *seen_ctx = NULL;
 	uint64_t skipped = 0, dispatched = 0;
 	long long t_start = now_ms();
 	struct stat st;
@@ -1075,10 +1072,11 @@ int cmd_check(int argc, char **argv)
 		ret = TORN_EXIT_INFRA;
 		goto out;
 	}
-	seen_ctx = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	so.dedup = NULL; /* checking dedups by image and markers itself */
-	if (torn_states_new(&states, trace, run.base, run.pm_size, &so, &err)) {
-		fprintf(stderr, "torn: cannot enumerate states: %s\n", err.msg);
+	if (torn_state_set_new(&seen_ctx) ||
+	    torn_states_new(&states, trace, run.base, run.pm_size, &so, &err)) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n",
+			err.msg[0] ? err.msg : "out of memory");
 		ret = TORN_EXIT_INFRA;
 		goto out;
 	}
@@ -1208,8 +1206,7 @@ out:
 	g_free(exp_text);
 	if (done)
 		g_hash_table_destroy(done);
-	if (seen_ctx)
-		g_hash_table_destroy(seen_ctx);
+	torn_state_set_free(seen_ctx);
 	if (run.semantic)
 		g_hash_table_destroy(run.semantic);
 	if (run.base)

@@ -1176,7 +1176,8 @@ static int enumerate_once(struct loader *ld, const void *base,
 		for (; pos < pt.seq && pos < ld->r->records; pos++)
 			nmarks += recs[pos].kind == TORN_REC_MARK;
 		while ((ret = torn_states_next_state(s, &cs)) == 1) {
-			struct torn_hash128 key = cs.hash;
+			struct torn_hash128 key =
+				torn_state_context_key(cs.hash, nmarks);
 
 			if (!(++res->generated & 4095) &&
 			    mono_ms() > deadline) {
@@ -1184,8 +1185,6 @@ static int enumerate_once(struct loader *ld, const void *base,
 				break;
 			}
 			res->engine_generated[cs.engine_idx]++;
-			key.hi ^= nmarks * 0x9e3779b97f4a7c15ull;
-			key.lo ^= nmarks * 0xc2b2ae3d27d4eb4full;
 			ret = torn_state_set_add(seen, &key);
 			if (ret < 0)
 				break;

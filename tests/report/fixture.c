@@ -259,10 +259,9 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 			struct fixture_state fs = { .point = cs.point,
 						    .index = cs.index,
 						    .hash = cs.hash };
-			struct torn_hash128 key = cs.hash;
+			struct torn_hash128 key =
+				torn_state_context_key(cs.hash, nmarks);
 
-			key.hi ^= nmarks * 0x9e3779b97f4a7c15ull;
-			key.lo ^= nmarks * 0xc2b2ae3d27d4eb4full;
 			if (torn_state_set_add(seen, &key) != 1)
 				continue;
 			exp->unique_images +=
