@@ -12,9 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#endif
-
 #include "fsops_tree.h"
 #include "torn_flush.h"
 #include "torn_mark.h"
@@ -103,7 +100,6 @@ struct mapping {
 	char *addr;
 	size_t len;
 };
-
 
 struct exec {
 	const struct torn_fsops *w;
@@ -278,7 +274,6 @@ static int op_fail(struct exec *x, int code, const char *fmt, ...)
 }
 
 /* ---- doing an op ----------------------------------------------------- */
-
 
 static int write_all(int fd, const uint8_t *data, size_t len, int at,
 		     uint64_t off)

@@ -1,8 +1,6 @@
 /* What the PM workloads and checkers share: mapping, flushing, markers. */
 #include "pm_util.h"
-#include "torn_flush.h"
 
-#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

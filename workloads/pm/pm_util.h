@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "torn_flush.h"
 #include "torn_mark.h"
 
 #define PM_LINE 64
@@ -37,8 +38,12 @@
 #define PM_INCONSISTENT 1
 #define PM_ERROR 2
 
-/* The same values as enum torn_flush_insn (torn_flush.h). */
-enum pm_flush_insn { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB };
+/* enum torn_flush_insn's values (torn_flush.h), which pm_util.c casts to. */
+enum pm_flush_insn {
+	PM_CLFLUSH = TORN_FLUSH_INSN_CLFLUSH,
+	PM_CLFLUSHOPT = TORN_FLUSH_INSN_CLFLUSHOPT,
+	PM_CLWB = TORN_FLUSH_INSN_CLWB,
+};
 
 struct pm_map {
 	uint8_t *base;		/* the workload's bytes */
