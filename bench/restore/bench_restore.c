@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "restore.h"
 
 #define SIZE (64u << 20)
 

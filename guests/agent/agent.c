@@ -25,6 +25,7 @@
 #include "agent.h"
 #include "proto.h"
 #include "torn_mark.h"
+#include "torn_time.h"
 
 #define AGENT_PORT_NAME "torn.agent"
 #define AGENT_VERSION "1"
@@ -182,14 +183,6 @@ static int send_error(int fd, const char *fmt, ...)
 
 /* ---- run a program ---------------------------------------------------- */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void drain(int fd, struct torn_buf *b, int *open_flag)
 {
 	char tmp[65536];
@@ -213,7 +206,7 @@ int agent_run(char *const argv[], const char *const envp_extra[],
 	      long timeout_ms, struct agent_run_result *res)
 {
 	int out[2], err[2], status = 0, out_open = 1, err_open = 1;
-	long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+	long long deadline = timeout_ms > 0 ? torn_now_ms() + timeout_ms : -1;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -246,7 +239,7 @@ int agent_run(char *const argv[], const char *const envp_extra[],
 		int wait_ms = -1;
 
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - torn_now_ms();
 
 			if (left <= 0) {
 				res->timed_out = 1;

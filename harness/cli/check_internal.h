@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <glib.h>
 
-#include "check.h"
-#include "guest_cli.h"
+#include "restore.h"
+#include "guest.h"
 #include "oracles.h"
 #include "trace.h"
 

@@ -4,24 +4,13 @@
 
 /*
  * A subcommand gets argv with argv[0] = its own name.  It prints results
- * on stdout, diagnostics on stderr, and returns the process exit code:
- * 0 success, 1 a check failed (inconsistency, mismatch), 2 usage,
- * 3 infrastructure (a guest, a file, a tool failed).
+ * on stdout, diagnostics on stderr, and returns the process exit code
+ * (torn_exit.h).
  */
-#define TORN_EXIT_OK 0
-#define TORN_EXIT_FAIL 1
-#define TORN_EXIT_USAGE 2
-#define TORN_EXIT_INFRA 3
-
 #include <stdint.h>
 
-/*
- * A whole decimal number in min..max for option opt of command cmd ("torn
- * check"); 0, or -1 after a one-line usage error on stderr (none when cmd
- * is NULL).
- */
-int cli_parse_count(const char *cmd, const char *opt, const char *arg,
-		    uint64_t min, uint64_t max, uint64_t *out);
+#include "torn_exit.h"
+#include "torn_parse.h"
 
 int cmd_kit(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);

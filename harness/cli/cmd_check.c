@@ -14,10 +14,11 @@
 
 #include "check_internal.h"
 #include "cli.h"
-#include "guest_cli.h"
+#include "guest.h"
 #include "oracles.h"
 #include "states.h"
 #include "trace.h"
+#include "torn_time.h"
 
 #define PAGE 4096
 
@@ -28,14 +29,6 @@ const char *const oracle_names[] = { "mount", "fsck", "dmesg",
 const char *const verdict_names[] = { "consistent", "inconsistent",
 					     "unrecoverable", "timeout",
 					     "error" };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* ---- one checker guest ---------------------------------------------------- */
 
@@ -355,7 +348,7 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	}
 	PUT(",\"ms\":{\"restore\":%lld,\"check\":%lld},\"at_ms\":%lld,"
 	    "\"attempts\":%d,\"checker\":%d}\n",
-	    restore_ms, check_ms, now_ms() - run->t_start, attempts, c->idx);
+	    restore_ms, check_ms, torn_now_ms() - run->t_start, attempts, c->idx);
 #undef PUT
 	pthread_mutex_lock(&run->lock);
 	/* one write() per line with O_APPEND: a dying torn leaves whole lines */
@@ -399,15 +392,15 @@ static void *checker_main(void *p)
 				res.verdict = V_ERROR;
 				snprintf(res.infra_detail, sizeof(res.infra_detail),
 					 "checker guest did not boot: %s", err.msg);
-				t0 = t1 = t2 = now_ms();
+				t0 = t1 = t2 = torn_now_ms();
 				continue;
 			}
-			t0 = now_ms();
+			t0 = torn_now_ms();
 			c->pages_restored += check_restore(c->pm, c->img,
 							   run->pm_size);
-			t1 = now_ms();
+			t1 = torn_now_ms();
 			check_one(c, &res);
-			t2 = now_ms();
+			t2 = torn_now_ms();
 			if (!res.infra && res.verdict != V_TIMEOUT)
 				break;
 			last_timeout = res.verdict == V_TIMEOUT ||
@@ -564,7 +557,7 @@ static void progress(struct check_run *run, uint64_t dispatched,
 {
 	static long long last;
 	static int tty = -1;
-	long long now = now_ms();
+	long long now = torn_now_ms();
 	double rate;
 	uint64_t done;
 
@@ -605,7 +598,7 @@ static int check_in_order(struct check_run *run, const struct torn_trace *t,
 	struct torn_crash_state cs;
 	struct torn_err err = { "" };
 	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-	long long t0 = now_ms();
+	long long t0 = torn_now_ms();
 	guint i;
 
 	o.dedup = NULL;
@@ -882,7 +875,7 @@ int cmd_check(int argc, char **argv)
 	const char *points_arg = NULL;
 	struct torn_state_set *seen_ctx = NULL;
 	uint64_t skipped = 0, dispatched = 0;
-	long long t_start = now_ms();
+	long long t_start = torn_now_ms();
 	struct stat st;
 
 	run.t_start = t_start;
@@ -912,11 +905,11 @@ int cmd_check(int argc, char **argv)
 		} else if (!strcmp(a, "-j")) {
 			uint64_t j;
 
-			if (cli_parse_count("torn check", a, argv[++i], 1, 64, &j))
+			if (torn_parse_count("torn check", a, argv[++i], 1, 64, &j))
 				return TORN_EXIT_USAGE;
 			jobs = (int)j;
 		} else if (!strcmp(a, "--limit") || !strcmp(a, "--from-op")) {
-			if (cli_parse_count("torn check", a, argv[++i], 1,
+			if (torn_parse_count("torn check", a, argv[++i], 1,
 					    UINT64_MAX,
 					    a[2] == 'l' ? &limit : &from_op))
 				return TORN_EXIT_USAGE;
@@ -946,7 +939,7 @@ int cmd_check(int argc, char **argv)
 		} else if (!strcmp(a, "--timeout")) {
 			uint64_t s;
 
-			if (cli_parse_count("torn check", a, argv[++i], 1, 3600,
+			if (torn_parse_count("torn check", a, argv[++i], 1, 3600,
 					    &s))
 				return TORN_EXIT_USAGE;
 			run.timeout_ms = (int)s * 1000;
@@ -1173,7 +1166,7 @@ out_threads:
 	if (run.total && isatty(2) && !getenv("CI"))
 		fputc('\n', stderr);
 	if (!ret) {
-		long long ms = now_ms() - t_start;
+		long long ms = torn_now_ms() - t_start;
 
 		printf("checked %" PRIu64 " states in %.1f s (%.2f states/s)%s\n",
 		       run.done, ms / 1000.0, run.done * 1000.0 / (ms + 1),

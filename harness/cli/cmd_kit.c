@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "guest_cli.h"
+#include "guest.h"
 
 static void kit_usage(FILE *f)
 {

@@ -839,7 +839,7 @@ int cmd_replay(int argc, char **argv)
 		} else if (!strcmp(a, "--timeout")) {
 			uint64_t s;
 
-			if (cli_parse_count("torn replay", a, argv[++i], 1,
+			if (torn_parse_count("torn replay", a, argv[++i], 1,
 					    3600, &s))
 				return TORN_EXIT_USAGE;
 			timeout_ms = (int)s * 1000;

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "restore.h"
 #include "cli.h"
-#include "guest_cli.h"
+#include "guest.h"
 #include "registry.h"
 #include "verify.h"
 
@@ -211,7 +211,7 @@ static int check_numbers(struct run_settings *s, const char *spec,
 		char why[96];
 		uint64_t v;
 
-		if (!val || !cli_parse_count(NULL, NULL, val, nums[k].min,
+		if (!val || !torn_parse_count(NULL, NULL, val, nums[k].min,
 					     nums[k].max, &v))
 			continue;
 		if (nums[k].max == UINT64_MAX)

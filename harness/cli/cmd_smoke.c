@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "guest_cli.h"
+#include "guest.h"
 #include "trace.h"
 
 static void smoke_usage(FILE *f)

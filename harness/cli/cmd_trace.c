@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "guest_cli.h"
+#include "guest.h"
 #include "fsops.h"
 #include "registry.h"
 #include "trace.h"
 #include "verify.h"
+#include "torn_time.h"
 
 #ifndef TORN_TRACER_PATH
 #define TORN_TRACER_PATH ""
@@ -102,14 +103,6 @@ static int has_flag(const char *flags, const char *f)
 	return found;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 struct trace_run {
 	const struct torn_workload *wl;
 	struct guest_opts o;
@@ -190,13 +183,13 @@ static int traced_session(struct torn_vm *vm, const struct trace_run *tr,
 	wl_argv[n++] = tr->wl->program;
 	wl_argv[n++] = devdax ? tr->wl->devdax_arg : tr->wl->fs_arg;
 	wl_argv[n] = NULL;
-	t0 = now_ms();
+	t0 = torn_now_ms();
 	if (guest_run(vm, 600000, wl_argv, &status, &out, &errout, &err)) {
 		fprintf(stderr, "torn: workload %s failed to run: %s\n",
 			tr->wl->name, err.msg);
 		return TORN_EXIT_INFRA;
 	}
-	g_string_append_printf(meta, "  \"workload_ms\": %lld,\n", now_ms() - t0);
+	g_string_append_printf(meta, "  \"workload_ms\": %lld,\n", torn_now_ms() - t0);
 	log = g_string_new(NULL);
 	g_string_append(log, "$");
 	for (n = 0; wl_argv[n]; n++)

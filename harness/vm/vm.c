@@ -1,5 +1,6 @@
 /* QEMU process control: argv, spawn, agent connection, cleanup on every path. */
 #include "vm.h"
+#include "torn_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,14 +58,6 @@ const char *torn_flush_mode_name(int mode)
 	if (mode < 0 || mode > TORN_FLUSH_MODE_NT)
 		return "?";
 	return flush_mode_names[mode];
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /* ---- argv ------------------------------------------------------------ */
@@ -381,7 +374,7 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 		if (interrupted)
 			return torn_err_set(err, TORN_E_INTERRUPTED,
 					    "interrupted");
-		if (now_ms() > deadline)
+		if (torn_now_ms() > deadline)
 			return torn_err_set(err, TORN_E_TIMEOUT,
 					    "qemu did not open %s", sa.sun_path);
 		usleep(20000);
@@ -391,7 +384,7 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 		  struct torn_err *err)
 {
-	long long t0 = now_ms(), deadline;
+	long long t0 = torn_now_ms(), deadline;
 	struct torn_vm *vm;
 	struct torn_proto_msg msg;
 	char qemu_log[4096], sock[4096];
@@ -436,7 +429,7 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	ret = connect_agent(vm, deadline, err);
 	if (ret)
 		goto out_kill;
-	ret = torn_proto_recv(vm->sock, (int)(deadline - now_ms()), &vm->frame,
+	ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()), &vm->frame,
 			      &msg, err);
 	if (ret) {
 		const char *tail = torn_vm_console_tail(vm, 400);
@@ -462,7 +455,7 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 		 (int)(msg.fields[2].len < 127 ? msg.fields[2].len : 127),
 		 (const char *)msg.fields[2].data);
 	torn_proto_msg_clear(&msg);
-	vm->boot_ms = now_ms() - t0;
+	vm->boot_ms = torn_now_ms() - t0;
 	*out = vm;
 	return 0;
 out_kill:
@@ -519,14 +512,14 @@ int torn_vm_stop(struct torn_vm *vm, int timeout_ms)
 {
 	static const char *const off[] = { "poweroff" };
 	struct torn_proto_msg msg;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = torn_now_ms() + timeout_ms;
 	int status = 0;
 
 	if (!vm)
 		return 0;
 	if (!torn_vm_call(vm, timeout_ms, 1, off, &msg, NULL))
 		torn_proto_msg_clear(&msg);
-	while (vm->pid > 0 && now_ms() < deadline) {
+	while (vm->pid > 0 && torn_now_ms() < deadline) {
 		pid_t r = waitpid(vm->pid, &status, WNOHANG);
 
 		if (r == vm->pid) {

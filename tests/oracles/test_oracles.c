@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "check.h"
+#include "restore.h"
 #include "oracles.h"
 #include "trace.h"
 

@@ -1,5 +1,5 @@
 /* Shared option parsing and agent helpers for guest-booting subcommands. */
-#include "guest_cli.h"
+#include "guest.h"
 
 #include <dirent.h>
 #include <glib.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "torn_parse.h"
 
 #ifndef TORN_AGENT_PATH
 #define TORN_AGENT_PATH "torn-agent"
@@ -77,35 +77,11 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	} else {
 		uint64_t s;
 
-		if (cli_parse_count("torn", a, v, 1, 86400, &s))
+		if (torn_parse_count("torn", a, v, 1, 86400, &s))
 			return -1;
 		o->timeout_s = (int)s;
 	}
 	return 1;
-}
-
-int cli_parse_count(const char *cmd, const char *opt, const char *arg,
-		    uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
-	    v > max) {
-		if (!cmd)
-			return -1;
-		if (max == UINT64_MAX)
-			fprintf(stderr, "%s: %s '%s': expected a number from %" PRIu64 "\n",
-				cmd, opt, arg, min);
-		else
-			fprintf(stderr, "%s: %s '%s': expected %" PRIu64 "..%" PRIu64 "\n",
-				cmd, opt, arg, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
@@ -180,7 +156,8 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 	      const char **status, const char **out, const char **err_out,
 	      struct torn_err *err)
 {
-	static char *s_status, *s_out, *s_err;
+	/* per thread: checker threads call the agent at the same time */
+	static __thread char *s_status, *s_out, *s_err;
 	const char *req[64];
 	char t[32];
 	struct torn_proto_msg m;
@@ -212,7 +189,7 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 	       const char **detail, struct torn_err *err)
 {
-	static char *s_detail;
+	static __thread char *s_detail;
 	struct torn_proto_msg m;
 	size_t n = 0;
 	int ret;

@@ -1,7 +1,7 @@
 /* Restoring a checker's NVDIMM backing file between crash states. */
 #include <string.h>
 
-#include "check.h"
+#include "restore.h"
 
 #define PAGE 4096
 

@@ -1,19 +1,12 @@
 /* Sending and receiving agent protocol frames over a file descriptor. */
 #include "proto.h"
+#include "torn_time.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 int torn_proto_send(int fd, const struct torn_buf *b)
 {
@@ -55,7 +48,7 @@ static int read_full(int fd, struct torn_buf *b, size_t n, long long deadline)
 
 		if (deadline >= 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
-			long long left = deadline - now_ms();
+			long long left = deadline - torn_now_ms();
 			int r;
 
 			if (left <= 0)
@@ -88,7 +81,7 @@ static int read_full(int fd, struct torn_buf *b, size_t n, long long deadline)
 int torn_proto_recv(int fd, int timeout_ms, struct torn_buf *frame,
 		    struct torn_proto_msg *msg, struct torn_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : torn_now_ms() + timeout_ms;
 	long size;
 	int ret;
 

@@ -1,0 +1,14 @@
+/* The process exit codes every torn command and stage library uses. */
+#ifndef TORN_EXIT_H
+#define TORN_EXIT_H
+
+/*
+ * 0 success, 1 a check failed (inconsistency, mismatch), 2 usage,
+ * 3 infrastructure (a guest, a file, a tool failed).
+ */
+#define TORN_EXIT_OK 0
+#define TORN_EXIT_FAIL 1
+#define TORN_EXIT_USAGE 2
+#define TORN_EXIT_INFRA 3
+
+#endif
