@@ -1,0 +1,42 @@
+/* The check stage: recover and judge every unique crash state of a run. */
+#ifndef TORN_CHECK_H
+#define TORN_CHECK_H
+
+/*
+ * torn_check_run() is what `torn check` and `torn run` call: it loads the
+ * run directory (rundir.h), enumerates the crash states (states.h),
+ * dedups them by image and markers before the point
+ * (torn_state_context_key), hands each new one to a pool of long-lived
+ * checker guests, judges it with the oracles (verdict.h) and appends one
+ * verdict line per state to verdicts.jsonl.  Progress goes to stderr,
+ * the summary to stdout.  It returns a TORN_EXIT_* code (torn_exit.h).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest.h"
+#include "states.h"
+
+struct torn_check_opts {
+	const char *dir;		/* the run directory */
+	struct guest_opts guest;	/* kit, cache, boot timeout, keep */
+	unsigned int oracles;		/* TORN_O_BIT()s; default TORN_O_ALL */
+	int timeout_ms;			/* each step in the guest; default 60 s */
+	int jobs;			/* checker guests; default: cores */
+	bool resume;			/* skip the states verdicts.jsonl has */
+	const char *checker;		/* custom checker; NULL: meta.json's */
+	const char *order;		/* NULL/"trace", "reverse", "shuffle:SEED" */
+	uint64_t limit;			/* at most this many; default UINT64_MAX */
+	uint64_t from_op;		/* only points from op N's begin; 0 */
+	bool boot_per_state;		/* a fresh guest per state (baseline) */
+	struct torn_states_opts states;	/* model, granularity, points, engines */
+	const char *points_text;	/* --points as given, for check.json */
+};
+
+/* The defaults above (torn_states_opts_init for states). */
+void torn_check_opts_init(struct torn_check_opts *o);
+
+int torn_check_run(const struct torn_check_opts *o);
+
+#endif
