@@ -13,9 +13,9 @@
  * its buffer, or a line cut short is an error with a one-line message
  * naming the file (and line), never a crash or a silent default.
  *
- * It sits just above oracles/ because verdict lines speak the oracles'
- * vocabulary (verdict.h): verdict and oracle names are parsed into the
- * enums here, and an unknown name makes a line unreadable.
+ * Verdict lines speak the vocabulary of torn_verdict.h: verdict and
+ * oracle names are parsed into its enums here, and an unknown name makes
+ * a line unreadable.
  */
 
 #include <stdbool.h>
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "torn_err.h"
-#include "verdict.h"
+#include "torn_verdict.h"
 
 #define TORN_RUN_META "meta.json"
 #define TORN_RUN_CHECK "check.json"
