@@ -78,6 +78,11 @@ static struct line_state *line_find(struct torn_states *s, uint64_t line)
 	return NULL;
 }
 
+struct line_state *model_line(struct torn_states *s, uint64_t line)
+{
+	return line_find(s, line);
+}
+
 /* The line's state, created from the base image on first touch. */
 static int line_get(struct torn_states *s, uint64_t line, uint32_t *idx)
 {
@@ -204,10 +209,12 @@ static int add_write(struct torn_states *s, uint64_t line, unsigned int off,
 	f->len = (uint8_t)len;
 	f->nt = nt;
 	f->next = NONE32;
-	if (l->n_inflight)
+	if (l->n_inflight) {
 		s->frags[l->tail].next = fi;
-	else
+	} else {
 		l->head = fi;
+		s->n_inflight_lines++;
+	}
 	l->tail = fi;
 	l->n_inflight++;
 	f->gnext = NONE32;
@@ -266,8 +273,10 @@ static int persist_prefix(struct torn_states *s, uint32_t li, uint32_t k)
 	}
 	l->n_inflight -= k;
 	l->n_flushinit = l->n_flushinit > k ? l->n_flushinit - k : 0;
-	if (!l->n_inflight)
+	if (!l->n_inflight) {
 		l->head = l->tail = NONE32;
+		s->n_inflight_lines--;
+	}
 	s->n_inflight -= k;
 	return mark_changed(s, li);
 }

@@ -152,6 +152,7 @@ struct torn_states {
 	uint32_t cap_frags, free_frag, n_frags_used;
 	uint32_t ghead, gtail;
 	uint32_t n_inflight;
+	uint32_t n_inflight_lines;	/* lines with n_inflight > 0 */
 
 	uint32_t *queue;	/* lines with flush-initiated writes */
 	uint32_t n_queue, cap_queue;
@@ -202,6 +203,8 @@ struct torn_states {
 int model_apply(struct torn_states *s, const struct torn_record *rec,
 		size_t idx, struct torn_err *err);
 void model_free(struct torn_states *s);
+/* A line's state (line: byte offset / 64); NULL if never touched. */
+struct line_state *model_line(struct torn_states *s, uint64_t line);
 
 /* point.c: the chains of a crash point, built into pk */
 int point_build(struct torn_states *s, struct point *pk,

@@ -49,16 +49,21 @@ int torn_stepper_model(const struct torn_stepper *st);
 /*
  * Apply the next record.  1, 0 when every record was applied, or a
  * negative error (a store outside the NVDIMM: TORN_E_FORMAT; -ENOMEM);
- * torn_stepper_error() says why.
+ * torn_stepper_error() says why.  An error sticks: every later step
+ * returns it.
  */
 int torn_stepper_step(struct torn_stepper *st);
-/* Step until records 0..pos-1 are applied (pos <= record count). */
+/*
+ * Step until records 0..pos-1 are applied (pos <= record count).  0, or
+ * an error of torn_stepper_step; a pos behind the stepper (it does not
+ * go back) or past the end is TORN_E_USAGE.
+ */
 int torn_stepper_advance_to(struct torn_stepper *st, size_t pos);
 /* The next record to apply: records 0..pos-1 are applied. */
 size_t torn_stepper_pos(const struct torn_stepper *st);
 const char *torn_stepper_error(const struct torn_stepper *st);
 
-/* Lines with at least one write in flight, and the writes. */
+/* Lines with at least one write in flight, and the writes; O(1). */
 uint32_t torn_stepper_inflight_lines(const struct torn_stepper *st);
 uint32_t torn_stepper_inflight_writes(const struct torn_stepper *st);
 
@@ -87,6 +92,15 @@ int torn_stepper_foreach_inflight(const struct torn_stepper *st,
 				  int (*fn)(const struct torn_inflight_write *w,
 					    void *ctx),
 				  void *ctx);
+
+/*
+ * The same for the writes in flight on the line holding byte offset
+ * alone, in program order, in time proportional to them (a line the
+ * trace never touched, or one outside the NVDIMM, has none).
+ */
+int torn_stepper_foreach_line_inflight(
+	const struct torn_stepper *st, uint64_t offset,
+	int (*fn)(const struct torn_inflight_write *w, void *ctx), void *ctx);
 
 /*
  * The persisted image now: base with every persisted write applied
