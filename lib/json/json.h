@@ -1,4 +1,4 @@
-/* A small, bounds-checked JSON reader for verdict lines and meta.json. */
+/* A small JSON library: a bounds-checked reader and a writer, for the run directory. */
 #ifndef TORN_JSON_H
 #define TORN_JSON_H
 
@@ -85,5 +85,64 @@ const char *torn_json_get_member_string(const struct torn_json *obj,
 					const char *key, size_t *len);
 int torn_json_get_member_uint64(const struct torn_json *obj, const char *key,
 				uint64_t *out);
+
+/* ---- writing ------------------------------------------------------------ */
+
+/*
+ * A writer builds one JSON value into a growable buffer (malloc), value
+ * by value: begin/end an object or an array, a key before each member
+ * of an object, and the scalars.  Errors are sticky: after the first
+ * (-ENOMEM, or TORN_E_USAGE for a misuse such as a value without its
+ * key, a key outside an object, an end that does not match, nesting
+ * deeper than TORN_JSON_DEPTH_MAX or a second top-level value) every
+ * call does nothing and returns it, and torn_json_writer_take() fails
+ * with it.  Every call returns that sticky error, 0 while there is none.
+ *
+ * Strings are taken with their length and may hold any bytes: '"' and
+ * '\' are escaped, newline and tab as \n and \t, the other control
+ * characters (below 0x20) as \u00XX; every other byte, DEL and bytes
+ * that are not UTF-8 included, is passed through as it is (the reader
+ * above gives the same bytes back).  Numbers are integers only.
+ *
+ * Compact output has no whitespace at all ({"a":1,"b":[true]}), for one
+ * line of a .jsonl file.  TORN_JSON_PRETTY writes one member or element
+ * per line, indented by two spaces a level, as "key": value, and ends
+ * with a newline: for files people read and scripts grep.
+ */
+struct torn_json_writer;
+
+enum torn_json_writer_flag {
+	TORN_JSON_PRETTY = 1 << 0,
+};
+
+/* A new, empty writer (flags: TORN_JSON_*); 0 or -ENOMEM. */
+int torn_json_writer_new(struct torn_json_writer **out, unsigned int flags);
+void torn_json_writer_free(struct torn_json_writer *w); /* NULL: no-op */
+
+int torn_json_write_begin_object(struct torn_json_writer *w);
+int torn_json_write_end_object(struct torn_json_writer *w);
+int torn_json_write_begin_array(struct torn_json_writer *w);
+int torn_json_write_end_array(struct torn_json_writer *w);
+/* The key of the next member of the object being written. */
+int torn_json_write_key(struct torn_json_writer *w, const char *key);
+/* s[0..len) as a string (s may be NULL when len is 0). */
+int torn_json_write_string(struct torn_json_writer *w, const char *s,
+			   size_t len);
+/* A NUL-terminated string. */
+int torn_json_write_str(struct torn_json_writer *w, const char *s);
+int torn_json_write_uint64(struct torn_json_writer *w, uint64_t v);
+int torn_json_write_int64(struct torn_json_writer *w, int64_t v);
+int torn_json_write_bool(struct torn_json_writer *w, bool v);
+int torn_json_write_null(struct torn_json_writer *w);
+
+/*
+ * The finished text: 0 with *out (malloc'd, NUL-terminated, free()) and
+ * *len (when not NULL).  The sticky error, or TORN_E_USAGE when no value
+ * is complete (nothing written, or an object or array still open), with
+ * *out NULL.  Either way the writer is empty again, error cleared, and
+ * may write another value.
+ */
+int torn_json_writer_take(struct torn_json_writer *w, char **out,
+			  size_t *len);
 
 #endif

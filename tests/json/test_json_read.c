@@ -1,4 +1,4 @@
-/* The report's JSON reader: valid documents, malformed and hostile input. */
+/* The JSON reader (lib/json): valid documents, malformed and hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
