@@ -12,7 +12,7 @@
  */
 struct torn_stepper {
 	struct torn_states *s;
-	int ret;		/* a sticky step error, else 0 */
+	int ret; /* a sticky step error, else 0 */
 	struct torn_err err;
 	/*
 	 * Scratch for torn_stepper_foreach_inflight, one slot per touched
@@ -96,9 +96,10 @@ int torn_stepper_advance_to(struct torn_stepper *st, size_t pos)
 	int ret;
 
 	if (pos < s->pos || pos > s->n_recs)
-		return torn_err_set(&st->err, TORN_E_USAGE,
-				    "cannot step to record %zu: the stepper is at %zu of %zu",
-				    pos, s->pos, s->n_recs);
+		return torn_err_set(
+			&st->err, TORN_E_USAGE,
+			"cannot step to record %zu: the stepper is at %zu of %zu",
+			pos, s->pos, s->n_recs);
 	while (s->pos < pos) {
 		ret = torn_stepper_step(st);
 		if (ret < 0)
@@ -130,7 +131,7 @@ uint32_t torn_stepper_inflight_writes(const struct torn_stepper *st)
 static void write_of(const struct torn_states *s, const struct frag *f,
 		     bool flush_initiated, struct torn_inflight_write *w)
 {
-	w->record = (size_t)(f->seq / 2);	/* seq = record * 2 + part */
+	w->record = (size_t)(f->seq / 2); /* seq = record * 2 + part */
 	w->offset = (s->lines[f->line].line << LINE_SHIFT) + f->off;
 	w->len = f->len;
 	w->nt = f->nt;
@@ -220,6 +221,5 @@ void torn_stepper_full_image(const struct torn_stepper *st, void *out)
 	for (i = 0; i < s->n_lines; i++)
 		if (s->lines[i].n_inflight)
 			memcpy(img + (s->lines[i].line << LINE_SHIFT),
-			       s->frags[s->lines[i].tail].snap,
-			       TORN_LINE_SIZE);
+			       s->frags[s->lines[i].tail].snap, TORN_LINE_SIZE);
 }

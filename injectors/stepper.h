@@ -1,4 +1,5 @@
-/* The persistency model stepped record by record, for tools that look inside it. */
+/* The persistency model stepped record by record, for tools that look inside
+ * it. */
 #ifndef TORN_STEPPER_H
 #define TORN_STEPPER_H
 
@@ -72,10 +73,10 @@ uint32_t torn_stepper_inflight_writes(const struct torn_stepper *st);
  * crosses a line is two writes), in program order.
  */
 struct torn_inflight_write {
-	size_t record;		/* the STORE / NT_STORE record it came from */
-	uint64_t offset;	/* NVDIMM byte offset of its first byte */
-	uint32_t len;		/* bytes, within one line */
-	bool nt;		/* a non-temporal store */
+	size_t record; /* the STORE / NT_STORE record it came from */
+	uint64_t offset; /* NVDIMM byte offset of its first byte */
+	uint32_t len; /* bytes, within one line */
+	bool nt; /* a non-temporal store */
 	/*
 	 * adr: a flush (or the NT store itself) has initiated it: it is
 	 * persistent at the next ordering point.  eadr: never set (every

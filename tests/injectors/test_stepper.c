@@ -23,8 +23,8 @@
 struct want_write {
 	size_t record;
 	uint64_t offset;
-	uint32_t len;	/* 0 ends the list */
-	bool nt, fi;	/* fi: flush_initiated */
+	uint32_t len; /* 0 ends the list */
+	bool nt, fi; /* fi: flush_initiated */
 };
 
 /*
@@ -34,8 +34,8 @@ struct want_write {
  */
 struct want_at {
 	size_t pos;
-	const char *persisted;	/* NULL ends the list */
-	struct want_write w[MAXW];	/* in flight, program order */
+	const char *persisted; /* NULL ends the list */
+	struct want_write w[MAXW]; /* in flight, program order */
 };
 
 struct stepper_case {
@@ -55,25 +55,28 @@ static const struct stepper_case cases[] = {
 	 */
 	{ "clwb + sfence, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "flush clwb 0x0\n"
-	  "fence sfence\n",
+	      "store 0x40 8 *bb\n"
+	      "flush clwb 0x0\n"
+	      "fence sfence\n",
 	  TORN_MODEL_ADR,
 	  { { 0, "", { { 0 } } },
-	    { 2, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x40, 8, CACHED, false } } },
-	    { 3, "", { { 0, 0x0, 8, CACHED, true },
-		       { 1, 0x40, 8, CACHED, false } } },
+	    { 2,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false }, { 1, 0x40, 8, CACHED, false } } },
+	    { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, true }, { 1, 0x40, 8, CACHED, false } } },
 	    { 4, "0", { { 1, 0x40, 8, CACHED, false } } } } },
 	/* eadr: the flush changes nothing, the sfence persists both. */
 	{ "clwb + sfence, eadr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "flush clwb 0x0\n"
-	  "fence sfence\n",
+	      "store 0x40 8 *bb\n"
+	      "flush clwb 0x0\n"
+	      "fence sfence\n",
 	  TORN_MODEL_EADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x40, 8, CACHED, false } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false }, { 1, 0x40, 8, CACHED, false } } },
 	    { 4, "0 1", { { 0 } } } } },
 	/*
 	 * clflush persists its line's writes at once, without a fence;
@@ -81,26 +84,30 @@ static const struct stepper_case cases[] = {
 	 */
 	{ "clflush, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x8 8 *bb\n"
-	  "store 0x40 8 *cc\n"
-	  "flush clflush 0x0\n"
-	  "fence sfence\n",
+	      "store 0x8 8 *bb\n"
+	      "store 0x40 8 *cc\n"
+	      "flush clflush 0x0\n"
+	      "fence sfence\n",
 	  TORN_MODEL_ADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x8, 8, CACHED, false },
-		       { 2, 0x40, 8, CACHED, false } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false },
+		{ 1, 0x8, 8, CACHED, false },
+		{ 2, 0x40, 8, CACHED, false } } },
 	    { 4, "0 1", { { 2, 0x40, 8, CACHED, false } } },
 	    { 5, "0 1", { { 2, 0x40, 8, CACHED, false } } } } },
 	{ "clflush, eadr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x8 8 *bb\n"
-	  "store 0x40 8 *cc\n"
-	  "flush clflush 0x0\n"
-	  "fence sfence\n",
+	      "store 0x8 8 *bb\n"
+	      "store 0x40 8 *cc\n"
+	      "flush clflush 0x0\n"
+	      "fence sfence\n",
 	  TORN_MODEL_EADR,
-	  { { 4, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x8, 8, CACHED, false },
-		       { 2, 0x40, 8, CACHED, false } } },
+	  { { 4,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false },
+		{ 1, 0x8, 8, CACHED, false },
+		{ 2, 0x40, 8, CACHED, false } } },
 	    { 5, "0 1 2", { { 0 } } } } },
 	/*
 	 * clflushopt covers A, not B stored after it; a marker is no
@@ -109,80 +116,86 @@ static const struct stepper_case cases[] = {
 	 */
 	{ "clflushopt without a fence, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "flush clflushopt 0x0\n"
-	  "store 0x8 8 *bb\n"
-	  "mark 5 1\n"
-	  "fence mfence\n",
+	      "flush clflushopt 0x0\n"
+	      "store 0x8 8 *bb\n"
+	      "mark 5 1\n"
+	      "fence mfence\n",
 	  TORN_MODEL_ADR,
 	  { { 2, "", { { 0, 0x0, 8, CACHED, true } } },
-	    { 4, "", { { 0, 0x0, 8, CACHED, true },
-		       { 2, 0x8, 8, CACHED, false } } },
+	    { 4,
+	      "",
+	      { { 0, 0x0, 8, CACHED, true }, { 2, 0x8, 8, CACHED, false } } },
 	    { 5, "0", { { 2, 0x8, 8, CACHED, false } } } } },
 	{ "clflushopt without a fence, eadr",
 	  HDR "store 0x0 8 *aa\n"
-	  "flush clflushopt 0x0\n"
-	  "store 0x8 8 *bb\n"
-	  "mark 5 1\n"
-	  "fence mfence\n",
+	      "flush clflushopt 0x0\n"
+	      "store 0x8 8 *bb\n"
+	      "mark 5 1\n"
+	      "fence mfence\n",
 	  TORN_MODEL_EADR,
-	  { { 4, "", { { 0, 0x0, 8, CACHED, false },
-		       { 2, 0x8, 8, CACHED, false } } },
+	  { { 4,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false }, { 2, 0x8, 8, CACHED, false } } },
 	    { 5, "0 2", { { 0 } } } } },
 	/* An NT store is flush-initiated at once (adr) and fenced. */
 	{ "NT store, adr",
 	  HDR "nt_store 0x0 8 *aa\n"
-	  "fence sfence\n",
+	      "fence sfence\n",
 	  TORN_MODEL_ADR,
-	  { { 1, "", { { 0, 0x0, 8, NT, true } } },
-	    { 2, "0", { { 0 } } } } },
+	  { { 1, "", { { 0, 0x0, 8, NT, true } } }, { 2, "0", { { 0 } } } } },
 	{ "NT store, eadr",
 	  HDR "nt_store 0x0 8 *aa\n"
-	  "fence sfence\n",
+	      "fence sfence\n",
 	  TORN_MODEL_EADR,
-	  { { 1, "", { { 0, 0x0, 8, NT, false } } },
-	    { 2, "0", { { 0 } } } } },
+	  { { 1, "", { { 0, 0x0, 8, NT, false } } }, { 2, "0", { { 0 } } } } },
 	/*
 	 * An NT store to a cached line evicts it: A is flush-initiated
 	 * with C; B on another line is not.
 	 */
 	{ "NT store over a cached line, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "nt_store 0x8 8 *cc\n"
-	  "fence sfence\n",
+	      "store 0x40 8 *bb\n"
+	      "nt_store 0x8 8 *cc\n"
+	      "fence sfence\n",
 	  TORN_MODEL_ADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, true },
-		       { 1, 0x40, 8, CACHED, false },
-		       { 2, 0x8, 8, NT, true } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, true },
+		{ 1, 0x40, 8, CACHED, false },
+		{ 2, 0x8, 8, NT, true } } },
 	    { 4, "0 2", { { 1, 0x40, 8, CACHED, false } } } } },
 	{ "NT store over a cached line, eadr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "nt_store 0x8 8 *cc\n"
-	  "fence sfence\n",
+	      "store 0x40 8 *bb\n"
+	      "nt_store 0x8 8 *cc\n"
+	      "fence sfence\n",
 	  TORN_MODEL_EADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x40, 8, CACHED, false },
-		       { 2, 0x8, 8, NT, false } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false },
+		{ 1, 0x40, 8, CACHED, false },
+		{ 2, 0x8, 8, NT, false } } },
 	    { 4, "0 1 2", { { 0 } } } } },
 	/* wbinvd persists flushed and unflushed writes alike. */
 	{ "wbinvd, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "flush clwb 0x0\n"
-	  "fence wbinvd\n",
+	      "store 0x40 8 *bb\n"
+	      "flush clwb 0x0\n"
+	      "fence wbinvd\n",
 	  TORN_MODEL_ADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, true },
-		       { 1, 0x40, 8, CACHED, false } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, true }, { 1, 0x40, 8, CACHED, false } } },
 	    { 4, "0 1", { { 0 } } } } },
 	{ "wbinvd, eadr",
 	  HDR "store 0x0 8 *aa\n"
-	  "store 0x40 8 *bb\n"
-	  "flush clwb 0x0\n"
-	  "fence wbinvd\n",
+	      "store 0x40 8 *bb\n"
+	      "flush clwb 0x0\n"
+	      "fence wbinvd\n",
 	  TORN_MODEL_EADR,
-	  { { 3, "", { { 0, 0x0, 8, CACHED, false },
-		       { 1, 0x40, 8, CACHED, false } } },
+	  { { 3,
+	      "",
+	      { { 0, 0x0, 8, CACHED, false }, { 1, 0x40, 8, CACHED, false } } },
 	    { 4, "0 1", { { 0 } } } } },
 	/*
 	 * A store crossing a line is two writes: flushing one line
@@ -190,25 +203,30 @@ static const struct stepper_case cases[] = {
 	 */
 	{ "a store crossing a line, adr",
 	  HDR "store 0x3c 8 0102030405060708\n"
-	  "flush clwb 0x0\n"
-	  "fence sfence\n"
-	  "flush clwb 0x40\n"
-	  "fence sfence\n",
+	      "flush clwb 0x0\n"
+	      "fence sfence\n"
+	      "flush clwb 0x40\n"
+	      "fence sfence\n",
 	  TORN_MODEL_ADR,
-	  { { 1, "", { { 0, 0x3c, 4, CACHED, false },
-		       { 0, 0x40, 4, CACHED, false } } },
-	    { 2, "", { { 0, 0x3c, 4, CACHED, true },
-		       { 0, 0x40, 4, CACHED, false } } },
+	  { { 1,
+	      "",
+	      { { 0, 0x3c, 4, CACHED, false },
+		{ 0, 0x40, 4, CACHED, false } } },
+	    { 2,
+	      "",
+	      { { 0, 0x3c, 4, CACHED, true }, { 0, 0x40, 4, CACHED, false } } },
 	    { 3, "0@0x0", { { 0, 0x40, 4, CACHED, false } } },
 	    { 4, "0@0x0", { { 0, 0x40, 4, CACHED, true } } },
 	    { 5, "0", { { 0 } } } } },
 	{ "a store crossing a line, eadr",
 	  HDR "store 0x3c 8 0102030405060708\n"
-	  "flush clwb 0x0\n"
-	  "fence sfence\n",
+	      "flush clwb 0x0\n"
+	      "fence sfence\n",
 	  TORN_MODEL_EADR,
-	  { { 2, "", { { 0, 0x3c, 4, CACHED, false },
-		       { 0, 0x40, 4, CACHED, false } } },
+	  { { 2,
+	      "",
+	      { { 0, 0x3c, 4, CACHED, false },
+		{ 0, 0x40, 4, CACHED, false } } },
 	    { 3, "0", { { 0 } } } } },
 	/*
 	 * An unresolved flush cannot be applied: its line stays in
@@ -216,17 +234,17 @@ static const struct stepper_case cases[] = {
 	 */
 	{ "unresolved flush, locked and serializing fences, adr",
 	  HDR "store 0x0 8 *aa\n"
-	  "unresolved clwb va=0x7f0000001000\n"
-	  "fence locked\n"
-	  "flush clwb 0x0\n"
-	  "fence serializing\n",
+	      "unresolved clwb va=0x7f0000001000\n"
+	      "fence locked\n"
+	      "flush clwb 0x0\n"
+	      "fence serializing\n",
 	  TORN_MODEL_ADR,
 	  { { 3, "", { { 0, 0x0, 8, CACHED, false } } },
 	    { 5, "0", { { 0 } } } } },
 	/* AUTO takes eadr from the header: the flush changes nothing. */
 	{ "the model from the header",
 	  HDR_EADR "store 0x0 8 *aa\n"
-	  "flush clflush 0x0\n",
+		   "flush clflush 0x0\n",
 	  TORN_MODEL_AUTO,
 	  { { 2, "", { { 0, 0x0, 8, CACHED, false } } } } },
 };
@@ -286,7 +304,7 @@ static void replayed_image(const struct torn_trace *t, size_t pos,
 struct collected {
 	struct torn_inflight_write w[64];
 	size_t n;
-	size_t stop_after;	/* return 1 after this many; 0: never */
+	size_t stop_after; /* return 1 after this many; 0: never */
 };
 
 static int collect(const struct torn_inflight_write *w, void *ctx)
@@ -351,7 +369,8 @@ static void check_at(const struct stepper_case *c, const struct want_at *at,
 		/* any byte of the line names it */
 		assert_int_equal(torn_stepper_foreach_line_inflight(
 					 st, lines[j] * TORN_LINE_SIZE + 63,
-					 collect, &got), 0);
+					 collect, &got),
+				 0);
 		check_writes(c->name, at->pos, &got, at->w, lines[j]);
 	}
 	expected_image(t, at->persisted, base, want);
@@ -378,12 +397,11 @@ static void run_case(const struct stepper_case *c, const uint8_t *base)
 	if (ret)
 		fail_msg("%s: %s", c->name, err.msg);
 	n = torn_trace_get_count(t);
-	assert_int_equal(torn_stepper_new(&st, t, base, PM, c->model, &err),
-			 0);
+	assert_int_equal(torn_stepper_new(&st, t, base, PM, c->model, &err), 0);
 	if (model == TORN_MODEL_AUTO)
-		model = torn_trace_get_header(t)->cpu_features &
-				TORN_CPU_EADR ? TORN_MODEL_EADR :
-						TORN_MODEL_ADR;
+		model = torn_trace_get_header(t)->cpu_features & TORN_CPU_EADR
+				? TORN_MODEL_EADR
+				: TORN_MODEL_ADR;
 	assert_int_equal(torn_stepper_model(st), model);
 	if (!base) {
 		static uint8_t zero[PM];
@@ -423,24 +441,25 @@ static void test_foreach_stops(void **state)
 	struct torn_err err;
 
 	assert_int_equal(torn_trace_parse_text(HDR "store 0x0 8 *aa\n"
-					       "store 0x8 8 *bb\n"
-					       "store 0x10 8 *cc\n",
-					       &t, &err), 0);
-	assert_int_equal(torn_stepper_new(&st, t, NULL, PM, TORN_MODEL_ADR,
-					  &err), 0);
+						   "store 0x8 8 *bb\n"
+						   "store 0x10 8 *cc\n",
+					       &t, &err),
+			 0);
+	assert_int_equal(
+		torn_stepper_new(&st, t, NULL, PM, TORN_MODEL_ADR, &err), 0);
 	assert_int_equal(torn_stepper_advance_to(st, 3), 0);
 	assert_int_equal(torn_stepper_foreach_inflight(st, collect, &got), 1);
 	assert_int_equal(got.n, 2);
 	got.n = 0;
-	assert_int_equal(torn_stepper_foreach_line_inflight(st, 0, collect,
-							    &got), 1);
+	assert_int_equal(
+		torn_stepper_foreach_line_inflight(st, 0, collect, &got), 1);
 	assert_int_equal(got.n, 2);
 	/* untouched and outside lines have nothing in flight */
 	got.n = 0;
-	assert_int_equal(torn_stepper_foreach_line_inflight(st, 0x40, collect,
-							    &got), 0);
-	assert_int_equal(torn_stepper_foreach_line_inflight(st, PM, collect,
-							    &got), 0);
+	assert_int_equal(
+		torn_stepper_foreach_line_inflight(st, 0x40, collect, &got), 0);
+	assert_int_equal(
+		torn_stepper_foreach_line_inflight(st, PM, collect, &got), 0);
 	assert_int_equal(got.n, 0);
 	torn_stepper_free(st);
 	torn_trace_free(t);
@@ -452,7 +471,7 @@ static void test_errors(void **state)
 		const char *name;
 		size_t size;
 		int model;
-		size_t to;	/* advance_to, after a first advance to 2 */
+		size_t to; /* advance_to, after a first advance to 2 */
 		int new_ret, to_ret;
 	} errs[] = {
 		{ "a good stepper", PM, TORN_MODEL_ADR, 3, 0, 0 },
@@ -467,9 +486,10 @@ static void test_errors(void **state)
 	size_t i;
 
 	assert_int_equal(torn_trace_parse_text(HDR "store 0x0 8 *aa\n"
-					       "flush clwb 0x0\n"
-					       "fence sfence\n",
-					       &t, &err), 0);
+						   "flush clwb 0x0\n"
+						   "fence sfence\n",
+					       &t, &err),
+			 0);
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		struct torn_stepper *st = NULL;
 		int ret;
