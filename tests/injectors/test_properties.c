@@ -1,4 +1,4 @@
-/* Properties of the enumerator over random traces, against a naive model. */
+/* The enumerator and the stepper on random traces, against a naive model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "states.h"
+#include "stepper.h"
 #include "trace.h"
 
 #define NPM 512		/* 8 lines: stores collide often */
@@ -17,6 +18,7 @@
 #define MAXW 4096	/* naive in-flight pieces */
 #define TRACES 60	/* per model x granularity */
 #define FULL_CAP 64
+#define STEPPER_TRACES 400	/* per model: stepping is cheap */
 
 /* ---- the naive reference model ----------------------------------------
  *
@@ -28,6 +30,7 @@
  */
 
 struct nwrite {
+	size_t rec;		/* the store's record index */
 	uint32_t off, len;	/* bytes of the image */
 	const uint8_t *data;
 	int nt, fi;
@@ -67,7 +70,8 @@ static void nv_persist(struct naive *nv, int line, int only_fi)
 	nv->n = j;
 }
 
-static void nv_record(struct naive *nv, const struct torn_record *r)
+static void nv_record(struct naive *nv, const struct torn_record *r,
+		      size_t idx)
 {
 	uint32_t off, left, i;
 
@@ -83,6 +87,7 @@ static void nv_record(struct naive *nv, const struct torn_record *r)
 			if (n > left)
 				n = left;
 			assert_true(nv->n < MAXW);
+			w->rec = idx;
 			w->off = off;
 			w->len = n;
 			w->data = r->data + (off - r->offset);
@@ -557,7 +562,7 @@ static void enumerate(const struct torn_trace *t, int eadr, int torn,
 		for (; pos < pt.seq; pos++) {
 			if (pos != last)
 				assert_int_equal(nv.n, 0);
-			nv_record(&nv, &recs[pos]);
+			nv_record(&nv, &recs[pos], pos);
 		}
 		last = pt.seq;
 		assert_true(nv.n > 0);
@@ -607,7 +612,7 @@ static void enumerate(const struct torn_trace *t, int eadr, int torn,
 	for (; pos < torn_trace_get_count(t); pos++) {
 		if (pos != last)
 			assert_int_equal(nv.n, 0);
-		nv_record(&nv, &recs[pos]);
+		nv_record(&nv, &recs[pos], pos);
 	}
 	if (last != torn_trace_get_count(t))
 		assert_int_equal(nv.n, 0);
@@ -743,6 +748,130 @@ static void test_eadr_torn(void **state)
 	check_model(1, 1);
 }
 
+/* ---- the stepper ------------------------------------------------------- */
+
+struct walk {
+	struct torn_inflight_write w[MAXW];
+	int n;
+};
+
+static int walk_add(const struct torn_inflight_write *w, void *ctx)
+{
+	struct walk *k = ctx;
+
+	assert_true(k->n < MAXW);
+	k->w[k->n++] = *w;
+	return 0;
+}
+
+/* The walk k equals the naive in-flight writes (on line, or all: -1). */
+static void check_walk(const struct naive *nv, const struct walk *k, int line)
+{
+	int i, j = 0;
+
+	for (i = 0; i < nv->n; i++) {
+		const struct nwrite *w = &nv->w[i];
+
+		if (line >= 0 && (int)(w->off / 64) != line)
+			continue;
+		assert_true(j < k->n);
+		assert_int_equal(k->w[j].record, w->rec);
+		assert_int_equal(k->w[j].offset, w->off);
+		assert_int_equal(k->w[j].len, w->len);
+		assert_int_equal(k->w[j].nt, !!w->nt);
+		assert_int_equal(k->w[j].flush_initiated, !!w->fi);
+		j++;
+	}
+	assert_int_equal(j, k->n);
+}
+
+/*
+ * After every record of t, the stepper's in-flight writes (all, and
+ * line by line), their counts, its persisted image and its full image
+ * equal the naive model's.
+ */
+static void step_trace(const struct torn_trace *t, int eadr,
+		       const uint8_t *base)
+{
+	static uint8_t img[NPM], full[NPM];
+	const struct torn_record *recs = torn_trace_get_records(t);
+	size_t n = torn_trace_get_count(t), pos;
+	static struct naive nv;
+	struct torn_stepper *st;
+	struct torn_err err;
+	static struct walk k;
+	int i, l, lines;
+
+	memset(&nv, 0, sizeof(nv));
+	nv.eadr = eadr;
+	memcpy(nv.persisted, base, NPM);
+	memcpy(full, base, NPM);
+	assert_int_equal(torn_stepper_new(&st, t, base, NPM,
+					  eadr ? TORN_MODEL_EADR :
+						 TORN_MODEL_ADR,
+					  &err), 0);
+	for (pos = 0; pos < n; pos++) {
+		const struct torn_record *r = &recs[pos];
+
+		assert_int_equal(torn_stepper_step(st), 1);
+		assert_int_equal(torn_stepper_pos(st), pos + 1);
+		nv_record(&nv, r, pos);
+		if (r->kind == TORN_REC_STORE || r->kind == TORN_REC_NT_STORE)
+			memcpy(full + r->offset, r->data, r->size);
+		k.n = 0;
+		assert_int_equal(torn_stepper_foreach_inflight(st, walk_add,
+							       &k), 0);
+		check_walk(&nv, &k, -1);
+		assert_int_equal(torn_stepper_inflight_writes(st), nv.n);
+		for (l = 0, lines = 0; l < NLINES; l++) {
+			for (i = 0; i < nv.n; i++)
+				if ((int)(nv.w[i].off / 64) == l)
+					break;
+			lines += i < nv.n;
+			k.n = 0;
+			assert_int_equal(torn_stepper_foreach_line_inflight(
+						 st, (uint64_t)l * 64, walk_add,
+						 &k), 0);
+			check_walk(&nv, &k, l);
+		}
+		assert_int_equal(torn_stepper_inflight_lines(st), lines);
+		torn_stepper_persisted_image(st, img);
+		assert_memory_equal(img, nv.persisted, NPM);
+		torn_stepper_full_image(st, img);
+		assert_memory_equal(img, full, NPM);
+	}
+	assert_int_equal(torn_stepper_step(st), 0);
+	torn_stepper_free(st);
+}
+
+static void check_stepper(int eadr)
+{
+	static uint8_t base[NPM];
+	uint64_t seed, x;
+	size_t i;
+
+	for (seed = 1; seed <= STEPPER_TRACES; seed++) {
+		struct torn_trace *t = random_trace(seed + 1000 * eadr, eadr);
+
+		/* Odd seeds on a zero base, even ones on a random one. */
+		x = seed * 0x9e3779b97f4a7c15ull + 3;
+		for (i = 0; i < NPM; i++)
+			base[i] = seed % 2 ? 0 : (uint8_t)rnd(&x);
+		step_trace(t, eadr, base);
+		torn_trace_free(t);
+	}
+}
+
+static void test_stepper_adr(void **state)
+{
+	check_stepper(0);
+}
+
+static void test_stepper_eadr(void **state)
+{
+	check_stepper(1);
+}
+
 /* Different seeds draw different random states (same trace). */
 static void test_random_seeds_differ(void **state)
 {
@@ -769,6 +898,8 @@ int main(void)
 		cmocka_unit_test(test_eadr_line),
 		cmocka_unit_test(test_eadr_torn),
 		cmocka_unit_test(test_random_seeds_differ),
+		cmocka_unit_test(test_stepper_adr),
+		cmocka_unit_test(test_stepper_eadr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
