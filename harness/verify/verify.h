@@ -1,4 +1,4 @@
-/* Self-checks of a traced run: replay equals final image; durable lines flushed. */
+/* Self-checks of a traced run: replay equals final; durable lines flushed. */
 #ifndef TORN_VERIFY_H
 #define TORN_VERIFY_H
 
@@ -33,25 +33,32 @@ uint64_t verify_replay(const struct torn_trace *t, const uint8_t *base,
  * them a durability call must flush is the filesystem's business, and
  * the crash-state oracles judge it.
  *
- * Each violation is reported through report (may be NULL) and counted.
+ * What is persistent is the persistency model's answer (injectors/
+ * stepper.h), so this check and the crash states agree on every rule.
+ * A line is reported once, naming the last judged store to it still in
+ * flight, and again only after its next judged store.  At a marker,
+ * lines come in program order of their oldest judged store in flight.
+ *
+ * Each violation is reported through report (may be NULL) and counted;
+ * returns the count, or SIZE_MAX when out of memory.
  */
 struct verify_violation {
-	size_t marker_index;	/* record index of the DURABLE marker */
+	size_t marker_index; /* record index of the DURABLE marker */
 	uint64_t marker_arg;
-	uint64_t line_offset;	/* NVDIMM offset of the line */
-	size_t store_index;	/* the last store to it before the marker */
+	uint64_t line_offset; /* NVDIMM offset of the line */
+	size_t store_index; /* the last store to it before the marker */
 	uint64_t store_pc;
-	int nt;			/* the store was non-temporal */
-	int flushed;		/* a flush came after it, but no fence */
+	int nt; /* the store was non-temporal */
+	int flushed; /* a flush came after it, but no fence */
 };
 size_t verify_durability(const struct torn_trace *t, int eadr,
 			 void (*report)(const struct verify_violation *v,
 					void *ctx),
 			 void *ctx);
 
-#define VERIFY_REPLAY 0x1	/* base + stores != final: the tracer missed writes */
-#define VERIFY_UNRESOLVED 0x2	/* flushes the tracer could not place */
-#define VERIFY_DURABILITY 0x4	/* acknowledged data not flushed and fenced */
+#define VERIFY_REPLAY 0x1 /* base + stores != final: writes missed */
+#define VERIFY_UNRESOLVED 0x2 /* flushes the tracer could not place */
+#define VERIFY_DURABILITY 0x4 /* acknowledged data not flushed and fenced */
 
 /*
  * Run the checks on run directory dir, printing results on out.  Returns
