@@ -11,7 +11,9 @@
  * (reader and writer), never by searching text.  Every file here is
  * untrusted when read: a field of the wrong type, a string too long for
  * its buffer, or a line cut short is an error with a one-line message
- * naming the file (and line), never a crash or a silent default.
+ * naming the file (and line), never a crash or a silent default.  The
+ * strings here are C strings: one holding a NUL byte (\u0000) does not
+ * fit its buffer either.
  *
  * Verdict lines speak the vocabulary of torn_verdict.h: verdict and
  * oracle names are parsed into its enums here, and an unknown name makes
@@ -100,15 +102,30 @@ struct torn_verdict_rec {
 	struct torn_oracle_result oracles[TORN_O_COUNT];
 	uint64_t last_op_begin, last_op_end, last_durable;
 	char error[600];	/* infrastructure detail, "" */
+	/* -1: not recorded (left out when written) */
 	int64_t ms_restore, ms_check, at_ms;
-	int attempts;
-	int checker;		/* which checker guest */
+	int attempts;		/* 1 when not recorded */
+	int checker;		/* which checker guest; -1: not recorded */
+	/* the line had no markers (read: older or hand-made; written: none) */
+	bool no_markers;
+	uint64_t line;		/* read by torn_verdicts_foreach: from 1 */
 };
+
+/* A line longer than this is not a verdict (the check writes a few KB). */
+#define TORN_VERDICT_LINE_MAX (1u << 20)
+
+/*
+ * Everything empty or zero, no oracle ran, verdict consistent, times
+ * and checker -1, attempts 1: what a line that says nothing more holds.
+ */
+void torn_verdict_rec_init(struct torn_verdict_rec *v);
 
 /*
  * The line for v, '\n' included, as the check writes it (compact JSON,
- * "failed" listing the oracles that ran and failed, in enum order).
- * Returns a malloc'd string (free()) and its length, or NULL on ENOMEM.
+ * "failed" listing the oracles that ran and failed, in enum order;
+ * empty details and error, and unrecorded numbers, left out).  v's
+ * verdict must be one of enum torn_verdict.  Returns a malloc'd string
+ * (free()) and its length, or NULL on ENOMEM.
  */
 char *torn_verdict_rec_format(const struct torn_verdict_rec *v, size_t *len);
 /*
@@ -116,7 +133,10 @@ char *torn_verdict_rec_format(const struct torn_verdict_rec *v, size_t *len);
  * reason for anything that is not a well-formed verdict: bad JSON,
  * missing state or verdict, an unknown verdict or oracle name, a
  * "failed" list that disagrees with the oracles, negative times, a
- * string that does not fit.
+ * string that does not fit.  Only state and verdict are required; point,
+ * engine and index, when missing, are taken from the state id, and must
+ * agree with it when present; image_hash is "" or 32 hex digits,
+ * semantic_hash "" or 64.  Unknown members are ignored.  v->line is 0.
  */
 int torn_verdict_rec_parse(const char *line, size_t len,
 			   struct torn_verdict_rec *v, struct torn_err *err);
@@ -128,13 +148,26 @@ enum torn_verdict_log_mode {
 	TORN_VLOG_APPEND,	/* keep what is there (--resume) */
 	TORN_VLOG_TRUNCATE,	/* start empty */
 };
+/*
+ * Open DIR/verdicts.jsonl for appending (created 0644); TORN_E_FORMAT
+ * when it is there and not a regular file.
+ */
 int torn_verdict_log_open(const char *dir, enum torn_verdict_log_mode mode,
 			  struct torn_verdict_log **out, struct torn_err *err);
 /*
+ * For tests only: a log over a descriptor already open for writing
+ * (/dev/full, to see a failed append), taken over: closed by _close,
+ * and by this function when it fails.
+ */
+int torn_verdict_log_open_fd(int fd, struct torn_verdict_log **out,
+			     struct torn_err *err);
+/*
  * Append one line with a single write() on an O_APPEND descriptor, so a
- * dying torn leaves whole lines only.  Thread-safe.  A short or failed
- * write is an error with the real errno (ENOSPC, EIO...), and the log is
- * left as whole lines (a partial line is truncated away when possible).
+ * dying torn leaves whole lines only.  Thread-safe.  A write that cannot
+ * finish is an error with the real errno (ENOSPC, EIO...; after a short
+ * write the rest is written again, to finish the line or learn why not),
+ * and the log is left as whole lines (a partial line is truncated away
+ * when possible).
  */
 int torn_verdict_log_append(struct torn_verdict_log *log,
 			    const struct torn_verdict_rec *v,
@@ -150,14 +183,20 @@ struct torn_verdicts_stats {
 	uint64_t unreadable;	/* not a verdict (first reason in first_bad) */
 	uint64_t cut;		/* the last line, cut short (no '\n') */
 	uint64_t first_bad_line;	/* 1-based; 0 none */
-	char first_bad[300];
+	char first_bad[300];	/* "verdicts.jsonl line N: why", "" none */
 };
 
 /*
  * Call fn for every readable verdict of DIR/verdicts.jsonl in file order
  * (fn returns 0 to go on, non-zero to stop and have that returned).
  * -ENOENT when the file is missing; TORN_E_FORMAT when it is not a
- * regular file.  Unreadable lines are counted in *st, not fatal.
+ * regular file; -errno when reading fails.  Unreadable lines are counted
+ * in *st, not fatal.  Lines of blanks only are skipped; blanks and a
+ * '\r' around a line are not part of it.  A line that is not a verdict
+ * but ends in a whole one (a check killed mid-line, then resumed, wrote
+ * the next verdict right after the cut one) counts as one unreadable
+ * line, and its whole verdict is read as well.  A last line without its
+ * '\n' that does not parse counts in cut, not in unreadable.
  */
 int torn_verdicts_foreach(const char *dir,
 			  int (*fn)(const struct torn_verdict_rec *v,

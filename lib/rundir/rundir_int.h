@@ -1,0 +1,41 @@
+/* Shared by rundir.c and verdicts.c: strict member getters, safe quoting. */
+#ifndef TORN_RUNDIR_INT_H
+#define TORN_RUNDIR_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+/*
+ * The getters read member key of object obj.  A missing member is 0
+ * with *present false (when present is not NULL) and the output left as
+ * it is; a member of the wrong type or that does not fit is
+ * TORN_E_FORMAT with "member 'key': why" in why (whylen bytes).
+ */
+
+/* A string without NUL bytes shorter than size, copied into buf. */
+int rundir_get_string(const struct torn_json *obj, const char *key,
+		      char *buf, size_t size, bool *present, char *why,
+		      size_t whylen);
+int rundir_get_uint64(const struct torn_json *obj, const char *key,
+		      uint64_t *out, bool *present, char *why, size_t whylen);
+/* An integer from 0 to max. */
+int rundir_get_count(const struct torn_json *obj, const char *key,
+		     int64_t max, int64_t *out, bool *present, char *why,
+		     size_t whylen);
+int rundir_get_bool(const struct torn_json *obj, const char *key, bool *out,
+		    bool *present, char *why, size_t whylen);
+/* An object (or absent); *out NULL when absent. */
+int rundir_get_object(const struct torn_json *obj, const char *key,
+		      const struct torn_json **out, char *why, size_t whylen);
+
+/*
+ * s[0..len) for a message, in single quotes: at most 40 bytes, bytes
+ * outside printable ASCII as \xNN, so an untrusted name cannot reach a
+ * terminal raw.
+ */
+void rundir_quote(const char *s, size_t len, char *buf, size_t size);
+
+#endif
