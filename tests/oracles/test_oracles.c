@@ -7,7 +7,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "restore.h"
 #include "oracles.h"
 #include "trace.h"
 
@@ -189,21 +188,6 @@ static void test_json(void **state)
 	free(buf);
 }
 
-static void test_restore(void **state)
-{
-	size_t size = 64 * 4096;
-	uint8_t *a = calloc(1, size), *b = calloc(1, size);
-
-	b[5] = 1;
-	b[3 * 4096 + 7] = 2;
-	b[size - 1] = 3;
-	assert_int_equal(check_restore(a, b, size), 3);
-	assert_memory_equal(a, b, size);
-	assert_int_equal(check_restore(a, b, size), 0);
-	free(a);
-	free(b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,7 +197,6 @@ int main(void)
 		cmocka_unit_test(test_dmesg),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_restore),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
