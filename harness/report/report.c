@@ -14,21 +14,9 @@
 #include "json.h"
 #include "report.h"
 #include "report_int.h"
+#include "rundir.h"
 #include "states.h"
 #include "trace.h"
-
-/* A line longer than this is not a verdict (check writes a few KB). */
-#define VERDICT_LINE_MAX (16u << 20)
-
-static const char *const verdict_names[TORN_V_COUNT] = {
-	"consistent", "inconsistent", "unrecoverable", "timeout", "error",
-};
-
-const char *torn_verdict_name(int verdict)
-{
-	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict]
-						      : "?";
-}
 
 /* What the loader keeps of every verdict, for dedup figures and matching. */
 struct vstate {
@@ -50,13 +38,16 @@ struct loader {
 	GHashTable *semantic; /* distinct semantic hashes */
 	GHashTable *checkers; /* checker + 1 -> its restore + check ms */
 	GArray *failures;
-	bool noted_oracles, noted_engines;
+	bool noted_engines;
 	uint64_t max_at_ms; /* verdicts' "at_ms": since the check began */
 	/* check.json: the model and granularity torn check used; 0: unknown */
 	int check_model, check_granularity;
 	unsigned int check_points; /* its --points; 0: not recorded */
 	uint64_t check_from_op;	   /* its --from-op; 0: none */
 	uint64_t check_store_every;
+	/* the first line whose state id is not canonical, and why */
+	uint64_t first_bad_line;
+	char first_bad[300];
 };
 
 __attribute__((format(printf, 2, 3))) static void note(struct torn_report *r,
@@ -90,57 +81,28 @@ static char *path_in(const struct torn_report *r, const char *name)
 
 /* ---- meta.json ------------------------------------------------------- */
 
-static void meta_string(const struct torn_json *m, const char *key, char *dst,
-			size_t size)
-{
-	size_t len;
-	const char *s = torn_json_get_member_string(m, key, &len);
-
-	if (s)
-		copy_str(dst, size, s, len);
-}
-
-static int64_t meta_ms(const struct torn_json *m, const char *key)
-{
-	int64_t v;
-
-	if (torn_json_get_int64(torn_json_get(m, key), &v) || v < 0)
-		return -1;
-	return v;
-}
-
 static void load_meta(struct torn_report *r)
 {
-	char *path = path_in(r, "meta.json");
 	struct torn_err err = { "" };
-	struct torn_json *m = NULL;
-	gchar *text = NULL;
-	gsize len;
-	GError *e = NULL;
+	struct torn_run_meta *m = malloc(sizeof(*m));
 
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		note(r,
-		     "%s: %s; fs, flush mode, workload and trace times unknown",
-		     path, e->message);
-		g_error_free(e);
-		goto out;
+	if (!m) {
+		note(r, "out of memory reading " TORN_RUN_META);
+		return;
 	}
-	if (torn_json_parse(text, len, &m, &err) ||
-	    torn_json_get_type(m) != TORN_JSON_OBJECT) {
-		note(r, "%s: not a JSON object (%s); run facts unknown", path,
-		     err.msg[0] ? err.msg : "another type");
-		goto out;
+	if (torn_run_meta_read(r->dir, m, &err)) {
+		note(r, "%s; fs, flush mode, workload and trace times unknown",
+		     err.msg);
+		free(m);
+		return;
 	}
-	meta_string(m, "fs", r->fs, sizeof(r->fs));
-	meta_string(m, "flush_mode", r->flush_mode, sizeof(r->flush_mode));
-	meta_string(m, "workload", r->workload, sizeof(r->workload));
-	meta_string(m, "kernel", r->kernel, sizeof(r->kernel));
-	r->boot_ms = meta_ms(m, "boot_ms");
-	r->workload_ms = meta_ms(m, "workload_ms");
-out:
-	torn_json_free(m);
-	g_free(text);
-	g_free(path);
+	snprintf(r->fs, sizeof(r->fs), "%s", m->fs);
+	snprintf(r->flush_mode, sizeof(r->flush_mode), "%s", m->flush_mode);
+	snprintf(r->workload, sizeof(r->workload), "%s", m->workload);
+	snprintf(r->kernel, sizeof(r->kernel), "%s", m->kernel);
+	r->boot_ms = m->boot_ms;
+	r->workload_ms = m->workload_ms;
+	free(m);
 }
 
 /* ---- tracer-stats.json: what the tracer itself says went wrong ------- */
@@ -182,37 +144,33 @@ out:
 static void load_check_options(struct loader *ld)
 {
 	struct torn_report *r = ld->r;
-	char *path = path_in(r, "check.json");
-	struct torn_json *m = NULL;
-	const char *s;
-	gchar *text = NULL;
-	gsize len;
+	char *path = path_in(r, TORN_RUN_CHECK);
+	struct torn_err err = { "" };
+	struct torn_run_check c;
+	int ret;
 
+	ld->check_store_every = 1;
+	ret = torn_run_check_read(r->dir, &c, &err);
 	/* optional: checks before it was written have none */
-	if (!g_file_get_contents(path, &text, &len, NULL))
+	if (ret == -ENOENT)
 		goto out;
-	if (torn_json_parse(text, len, &m, NULL) ||
-	    torn_json_get_type(m) != TORN_JSON_OBJECT) {
-		note(r, "%s: not a JSON object; ignored", path);
+	if (ret) {
+		note(r, "%s; ignored", err.msg);
 		goto out;
 	}
-	s = torn_json_get_member_string(m, "model", NULL);
-	if (s && torn_model_parse(s, &ld->check_model, NULL))
+	if (c.model[0] && torn_model_parse(c.model, &ld->check_model, NULL))
 		note(r, "%s: unknown model; ignored", path);
-	s = torn_json_get_member_string(m, "granularity", NULL);
-	if (s && torn_granularity_parse(s, &ld->check_granularity, NULL))
+	if (c.granularity[0] &&
+	    torn_granularity_parse(c.granularity, &ld->check_granularity, NULL))
 		note(r, "%s: unknown granularity; ignored", path);
-	torn_json_get_member_uint64(m, "from_op", &ld->check_from_op);
-	s = torn_json_get_member_string(m, "points", NULL);
-	ld->check_store_every = 1;
-	if (s && torn_points_parse(s, &ld->check_points,
-				   &ld->check_store_every, NULL)) {
+	ld->check_from_op = c.from_op;
+	if (c.points[0] && torn_points_parse(c.points, &ld->check_points,
+					     &ld->check_store_every, NULL)) {
 		ld->check_points = 0;
+		ld->check_store_every = 1;
 		note(r, "%s: unknown points; ignored", path);
 	}
 out:
-	torn_json_free(m);
-	g_free(text);
 	g_free(path);
 }
 
@@ -531,40 +489,20 @@ static int hex_value(char c)
 	return -1;
 }
 
-static bool is_hex(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (hex_value(s[i]) < 0)
-			return false;
-	return true;
-}
-
 /* check writes image_hash as hi then lo, 16 hex digits each */
-static bool parse_image_hash(const char *s, size_t len, struct torn_hash128 *h)
+static bool parse_image_hash(const char *s, struct torn_hash128 *h)
 {
 	size_t i;
 
-	if (len != 32 || !is_hex(s, len))
+	if (strlen(s) != 32)
 		return false;
 	h->hi = h->lo = 0;
 	for (i = 0; i < 16; i++) {
+		if (hex_value(s[i]) < 0 || hex_value(s[16 + i]) < 0)
+			return false;
 		h->hi = h->hi << 4 | (uint64_t)hex_value(s[i]);
 		h->lo = h->lo << 4 | (uint64_t)hex_value(s[16 + i]);
 	}
-	return true;
-}
-
-static bool name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!s || !len || len >= TORN_REPORT_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return false;
 	return true;
 }
 
@@ -577,15 +515,9 @@ static struct torn_report_oracle *oracle_get(struct loader *ld,
 	for (i = 0; i < r->n_oracles; i++)
 		if (!strcmp(r->oracles[i].name, name))
 			return &r->oracles[i];
-	if (r->n_oracles == TORN_REPORT_ORACLES_MAX) {
-		if (!ld->noted_oracles)
-			note(r,
-			     "verdicts.jsonl names more than %d oracles; the "
-			     "others are not counted",
-			     TORN_REPORT_ORACLES_MAX);
-		ld->noted_oracles = true;
+	/* lib/rundir takes only the TORN_O_COUNT oracles there are */
+	if (r->n_oracles == TORN_REPORT_ORACLES_MAX)
 		return NULL;
-	}
 	snprintf(r->oracles[r->n_oracles].name, TORN_REPORT_NAME_MAX, "%s",
 		 name);
 	return &r->oracles[r->n_oracles++];
@@ -641,208 +573,117 @@ static char *dup_capped(const char *s, size_t len, size_t *out_len)
 	return d;
 }
 
-static int64_t marker_field(const struct torn_json *m, const char *key)
-{
-	uint64_t v;
-
-	if (torn_json_get_member_uint64(m, key, &v) || v > INT64_MAX)
-		return -1;
-	return (int64_t)v;
-}
-
 /*
- * Check one parsed verdict and fill a failure record with it (used only
- * when the verdict is not consistent).  false: the line is malformed.
+ * Whether v's state id is the canonical form of its engine (the only
+ * form torn replay rebuilds); the engine's canonical name into eng.
  */
-static bool verdict_parse(const struct torn_json *v,
-			  struct torn_report_failure *f,
-			  struct torn_engine *engine, uint64_t *restore_ms,
-			  uint64_t *check_ms, uint64_t *checker)
+static bool id_canonical(const struct torn_verdict_rec *v, char *eng,
+			 size_t size)
 {
-	const struct torn_json *failed, *oracles, *markers, *ms;
-	struct torn_err err = { "" };
-	const char *s;
-	size_t len, i;
-	uint64_t u;
-	char canon[128], eng[TORN_REPORT_NAME_MAX];
+	struct torn_engine engine;
+	uint64_t point, index;
+	char canon[128];
 
-	if (torn_json_get_type(v) != TORN_JSON_OBJECT)
+	if (torn_state_id_parse(v->state, &point, &engine, &index, NULL))
 		return false;
-	s = torn_json_get_member_string(v, "state", &len);
-	if (!s || !len || len >= sizeof(f->id) || strlen(s) != len ||
-	    torn_state_id_parse(s, &f->point, engine, &f->index, &err))
-		return false;
-	torn_engine_format(engine, eng, sizeof(eng));
-	snprintf(canon, sizeof(canon), "%" PRIu64 ".%s.%" PRIu64, f->point, eng,
-		 f->index);
-	if (strcmp(canon, s))
-		return false; /* only canonical ids can be replayed */
-	memcpy(f->id, s, len + 1);
-	snprintf(f->engine, sizeof(f->engine), "%s", eng);
-	/* the fields that repeat the id must agree with it */
-	if ((torn_json_get(v, "point") &&
-	     (torn_json_get_member_uint64(v, "point", &u) || u != f->point)) ||
-	    (torn_json_get(v, "index") &&
-	     (torn_json_get_member_uint64(v, "index", &u) || u != f->index)))
-		return false;
-	if (torn_json_get(v, "engine")) {
-		s = torn_json_get_member_string(v, "engine", &len);
-		if (!s || strcmp(s, eng))
-			return false;
-	}
-	s = torn_json_get_member_string(v, "verdict", &len);
-	if (!s)
-		return false;
-	for (f->verdict = 0; f->verdict < TORN_V_COUNT; f->verdict++)
-		if (!strcmp(s, verdict_names[f->verdict]))
-			break;
-	if (f->verdict == TORN_V_COUNT)
-		return false;
-	if (torn_json_get(v, "image_hash")) {
-		s = torn_json_get_member_string(v, "image_hash", &len);
-		if (!s || len >= sizeof(f->image_hash) || !is_hex(s, len))
-			return false;
-		memcpy(f->image_hash, s, len + 1);
-	}
-	if (torn_json_get(v, "semantic_hash")) {
-		s = torn_json_get_member_string(v, "semantic_hash", &len);
-		if (!s || len >= sizeof(f->semantic_hash) || !is_hex(s, len))
-			return false;
-		memcpy(f->semantic_hash, s, len + 1);
-	}
-	failed = torn_json_get(v, "failed");
-	if (failed) {
-		if (torn_json_get_type(failed) != TORN_JSON_ARRAY ||
-		    torn_json_get_count(failed) > TORN_REPORT_ORACLES_MAX)
-			return false;
-		for (i = 0; i < torn_json_get_count(failed); i++) {
-			s = torn_json_get_string(torn_json_get_at(failed, i),
-						 &len);
-			if (!name_ok(s, len))
-				return false;
-		}
-	}
-	oracles = torn_json_get(v, "oracles");
-	if (oracles) {
-		if (torn_json_get_type(oracles) != TORN_JSON_OBJECT ||
-		    torn_json_get_count(oracles) > TORN_REPORT_ORACLES_MAX)
-			return false;
-		for (i = 0; i < torn_json_get_count(oracles); i++) {
-			const struct torn_json *o =
-				torn_json_get_at(oracles, i);
-			const char *name = torn_json_get_key_at(oracles, i);
-			bool ok;
-
-			if (!name_ok(name, strlen(name)) ||
-			    torn_json_get_bool(torn_json_get(o, "ok"), &ok) ||
-			    (torn_json_get(o, "detail") &&
-			     !torn_json_get_member_string(o, "detail", NULL)))
-				return false;
-		}
-	}
-	markers = torn_json_get(v, "markers");
-	f->last_op_begin = f->last_op_end = f->last_durable = -1;
-	if (markers) {
-		if (torn_json_get_type(markers) != TORN_JSON_OBJECT)
-			return false;
-		f->last_op_begin = marker_field(markers, "last_op_begin");
-		f->last_op_end = marker_field(markers, "last_op_end");
-		f->last_durable = marker_field(markers, "last_durable");
-	}
-	ms = torn_json_get(v, "ms");
-	*restore_ms = *check_ms = 0;
-	if (ms) {
-		if (torn_json_get_type(ms) != TORN_JSON_OBJECT)
-			return false;
-		if (torn_json_get(ms, "restore") &&
-		    torn_json_get_member_uint64(ms, "restore", restore_ms))
-			return false;
-		if (torn_json_get(ms, "check") &&
-		    torn_json_get_member_uint64(ms, "check", check_ms))
-			return false;
-	}
-	f->attempts = 1;
-	if (torn_json_get(v, "attempts") &&
-	    torn_json_get_member_uint64(v, "attempts", &f->attempts))
-		return false;
-	*checker = UINT64_MAX;
-	if (torn_json_get(v, "checker") &&
-	    torn_json_get_member_uint64(v, "checker", checker))
-		return false;
-	if (torn_json_get(v, "error") &&
-	    !torn_json_get_member_string(v, "error", NULL))
-		return false;
-	return true;
+	torn_engine_format(&engine, eng, size);
+	snprintf(canon, sizeof(canon), "%" PRIu64 ".%s.%" PRIu64, point, eng,
+		 index);
+	return !strcmp(canon, v->state);
 }
 
 /* The failure record's owned parts, for a state that is not consistent. */
-static int failure_fill(const struct torn_json *v,
+static int failure_fill(const struct torn_verdict_rec *v,
 			struct torn_report_failure *f)
 {
-	const struct torn_json *failed = torn_json_get(v, "failed");
-	const struct torn_json *oracles = torn_json_get(v, "oracles");
-	const char *s;
-	size_t i, n, len;
+	size_t n = 0;
+	int o;
 
-	n = torn_json_get_count(failed);
+	for (o = 0; o < TORN_O_COUNT; o++)
+		n += v->oracles[o].ran;
 	f->failed = calloc(n ? n : 1, sizeof(*f->failed));
-	n = torn_json_get_count(oracles);
 	f->results = calloc(n ? n : 1, sizeof(*f->results));
 	if (!f->failed || !f->results)
 		return -ENOMEM;
-	for (i = 0; i < torn_json_get_count(failed); i++) {
-		s = torn_json_get_string(torn_json_get_at(failed, i), &len);
-		copy_str(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX, s,
-			 len);
-	}
-	for (i = 0; i < n; i++) {
-		const struct torn_json *o = torn_json_get_at(oracles, i);
-		struct torn_report_result *res = &f->results[f->n_results++];
+	for (o = 0; o < TORN_O_COUNT; o++) {
+		const struct torn_oracle_result *or = &v->oracles[o];
+		struct torn_report_result *res;
 
+		if (!or->ran)
+			continue;
+		res = &f->results[f->n_results++];
 		snprintf(res->name, sizeof(res->name), "%s",
-			 torn_json_get_key_at(oracles, i));
-		torn_json_get_bool(torn_json_get(o, "ok"), &res->ok);
-		s = torn_json_get_member_string(o, "detail", &len);
-		if (s) {
-			res->detail = dup_capped(s, len, &res->detail_len);
+			 torn_oracle_name(o));
+		res->ok = or->ok;
+		if (!or->ok)
+			snprintf(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX,
+				 "%s", torn_oracle_name(o));
+		if (or->detail[0]) {
+			res->detail = dup_capped(or->detail, strlen(or->detail),
+						 &res->detail_len);
 			if (!res->detail)
 				return -ENOMEM;
 		}
 	}
-	s = torn_json_get_member_string(v, "error", &len);
-	if (s) {
-		f->error = dup_capped(s, len, &f->error_len);
+	if (v->error[0]) {
+		f->error = dup_capped(v->error, strlen(v->error), &f->error_len);
 		if (!f->error)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static void add_verdict(struct loader *ld, const struct torn_json *v,
-			uint64_t line_no)
+/* A marker as the report keeps it: -1 when absent or past int64. */
+static int64_t marker(const struct torn_verdict_rec *v, uint64_t m)
 {
+	return v->no_markers || m > INT64_MAX ? -1 : (int64_t)m;
+}
+
+/* One verdict lib/rundir read (torn_verdicts_foreach); always 0. */
+static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
+{
+	struct loader *ld = ctx;
 	struct torn_report *r = ld->r;
-	struct torn_report_failure f = { .line = line_no };
+	struct torn_report_failure f = { .line = v->line };
 	struct torn_report_engine *eng;
 	struct torn_report_point *pt;
-	struct torn_engine engine;
 	struct vstate vs = { 0 };
-	const struct torn_json *oracles;
-	uint64_t restore_ms, check_ms, checker, at_ms;
-	size_t i;
+	uint64_t restore_ms, check_ms;
+	int o;
 
-	if (!verdict_parse(v, &f, &engine, &restore_ms, &check_ms, &checker)) {
+	if (!id_canonical(v, f.engine, sizeof(f.engine))) {
 		r->bad_lines++;
-		return;
+		if (!ld->first_bad_line) {
+			ld->first_bad_line = v->line;
+			snprintf(ld->first_bad, sizeof(ld->first_bad),
+				 TORN_RUN_VERDICTS " line %" PRIu64
+				 ": state %s is not in the canonical form of "
+				 "its engine",
+				 v->line, v->state);
+		}
+		return 0;
 	}
-	if (g_hash_table_contains(ld->ids, f.id)) {
+	if (g_hash_table_contains(ld->ids, v->state)) {
 		r->duplicates++;
-		return;
+		return 0;
 	}
+	snprintf(f.id, sizeof(f.id), "%s", v->state);
+	f.point = v->point;
+	f.index = v->index;
+	f.verdict = v->verdict;
+	snprintf(f.image_hash, sizeof(f.image_hash), "%s", v->image_hash);
+	snprintf(f.semantic_hash, sizeof(f.semantic_hash), "%s",
+		 v->semantic_hash);
+	f.last_op_begin = marker(v, v->last_op_begin);
+	f.last_op_end = marker(v, v->last_op_end);
+	f.last_durable = marker(v, v->last_durable);
+	f.attempts = (uint64_t)v->attempts;
+	restore_ms = v->ms_restore > 0 ? (uint64_t)v->ms_restore : 0;
+	check_ms = v->ms_check > 0 ? (uint64_t)v->ms_check : 0;
+
 	vs.id = g_strdup(f.id);
 	vs.point = f.point;
-	vs.has_hash =
-		parse_image_hash(f.image_hash, strlen(f.image_hash), &vs.hash);
+	vs.has_hash = parse_image_hash(f.image_hash, &vs.hash);
 	g_array_append_val(ld->vstates, vs);
 	g_hash_table_insert(ld->ids, (gpointer)vs.id,
 			    GUINT_TO_POINTER(ld->vstates->len));
@@ -851,11 +692,10 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	r->restore_ms += restore_ms;
 	r->check_ms += check_ms;
 	r->retried += f.attempts > 1;
-	if (!torn_json_get_member_uint64(v, "at_ms", &at_ms) &&
-	    at_ms > ld->max_at_ms)
-		ld->max_at_ms = at_ms;
-	if (checker != UINT64_MAX) {
-		gpointer key = GSIZE_TO_POINTER((gsize)checker + 1);
+	if (v->at_ms > 0 && (uint64_t)v->at_ms > ld->max_at_ms)
+		ld->max_at_ms = (uint64_t)v->at_ms;
+	if (v->checker >= 0) {
+		gpointer key = GSIZE_TO_POINTER((gsize)v->checker + 1);
 		uint64_t *busy = g_hash_table_lookup(ld->checkers, key);
 
 		if (!busy) {
@@ -869,18 +709,16 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	if (f.semantic_hash[0] &&
 	    !g_hash_table_contains(ld->semantic, f.semantic_hash))
 		g_hash_table_add(ld->semantic, g_strdup(f.semantic_hash));
-	oracles = torn_json_get(v, "oracles");
-	for (i = 0; i < torn_json_get_count(oracles); i++) {
-		struct torn_report_oracle *o =
-			oracle_get(ld, torn_json_get_key_at(oracles, i));
-		bool ok = true;
+	for (o = 0; o < TORN_O_COUNT; o++) {
+		struct torn_report_oracle *ro;
 
-		if (!o)
+		if (!v->oracles[o].ran)
 			continue;
-		torn_json_get_bool(
-			torn_json_get(torn_json_get_at(oracles, i), "ok"), &ok);
-		o->ran++;
-		o->failed += !ok;
+		ro = oracle_get(ld, torn_oracle_name(o));
+		if (!ro)
+			continue;
+		ro->ran++;
+		ro->failed += !v->oracles[o].ok;
 	}
 	eng = engine_get(ld, f.engine);
 	pt = point_get(ld, f.point);
@@ -889,7 +727,7 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	if (eng)
 		eng->checked++;
 	if (f.verdict == TORN_V_CONSISTENT)
-		return;
+		return 0;
 	r->failing++;
 	pt->failing++;
 	if (eng)
@@ -897,86 +735,34 @@ static void add_verdict(struct loader *ld, const struct torn_json *v,
 	if (failure_fill(v, &f)) {
 		note(r, "out of memory keeping failing state %s", f.id);
 		failure_free(&f);
-		return;
+		return 0;
 	}
 	g_array_append_val(ld->failures, f);
-}
-
-/* One line of verdicts.jsonl (without its newline). */
-static void verdict_line(struct loader *ld, const char *line, size_t len,
-			 uint64_t line_no)
-{
-	static const char start[] = "{\"state\":";
-	struct torn_json *v = NULL;
-	size_t i;
-
-	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
-		       line[len - 1] == '\t'))
-		len--;
-	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
-		;
-	if (i == len)
-		return;
-	ld->r->lines++;
-	if (len > VERDICT_LINE_MAX) {
-		ld->r->bad_lines++;
-		return;
-	}
-	if (!torn_json_parse(line, len, &v, NULL)) {
-		add_verdict(ld, v, line_no);
-		torn_json_free(v);
-		return;
-	}
-	/*
-	 * A run killed mid-write leaves a line without its newline, and
-	 * check --resume appends the next verdict right after it: the cut
-	 * record is lost, the whole one after it is not.
-	 */
-	ld->r->bad_lines++;
-	for (i = len; i-- > 1;)
-		if (len - i >= sizeof(start) - 1 &&
-		    !memcmp(line + i, start, sizeof(start) - 1))
-			break;
-	if (i > 0 && !torn_json_parse(line + i, len - i, &v, NULL)) {
-		add_verdict(ld, v, line_no);
-		torn_json_free(v);
-	}
+	return 0;
 }
 
 static int load_verdicts(struct loader *ld, struct torn_err *err)
 {
 	struct torn_report *r = ld->r;
-	char *path = path_in(r, "verdicts.jsonl");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	uint64_t line_no = 0;
+	char *path = path_in(r, TORN_RUN_VERDICTS);
+	struct torn_verdicts_stats st;
 	struct statx stx;
-	FILE *f;
+	const char *first;
+	int ret;
 
-	f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-
-		torn_err_set(
-			err, e == ENOENT ? TORN_E_NOTFOUND : -e, "%s: %s", path,
-			e == ENOENT ? "missing (no torn check of this run yet?)"
-				    : strerror(e));
+	ret = torn_verdicts_foreach(r->dir, add_verdict, ld, &st, err);
+	if (ret == -ENOENT) {
+		torn_err_set(err, TORN_E_NOTFOUND,
+			     "%s: missing (no torn check of this run yet?)",
+			     path);
+		ret = TORN_E_NOTFOUND;
+	}
+	if (ret) {
 		g_free(path);
-		return e == ENOENT ? TORN_E_NOTFOUND : -e;
+		return ret;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		size_t len = (size_t)n;
-
-		line_no++;
-		if (len && line[len - 1] == '\n')
-			len--;
-		verdict_line(ld, line, len, line_no);
-	}
-	free(line);
-	if (ferror(f))
-		note(r, "%s: read error after line %" PRIu64, path, line_no);
-	fclose(f);
+	r->lines = st.lines;
+	r->bad_lines += st.unreadable + st.cut;
 	/* how long checking took, from the file itself (includes boots) */
 	r->check_wall_ms = -1;
 	if (ld->max_at_ms) {
@@ -994,9 +780,18 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 		if (m >= b && (uint64_t)(m - b) >= r->check_busy_ms)
 			r->check_wall_ms = m - b;
 	}
+	/* the first reason, whichever of lib/rundir and the ids found it */
+	first = st.first_bad_line &&
+				(!ld->first_bad_line ||
+				 st.first_bad_line < ld->first_bad_line)
+			? st.first_bad
+		: ld->first_bad_line ? ld->first_bad
+				     : NULL;
 	if (r->bad_lines)
-		note(r, "%s: %" PRIu64 " corrupt or cut-short line(s) skipped",
-		     path, r->bad_lines);
+		note(r,
+		     "%s: %" PRIu64 " corrupt or cut-short line(s) skipped%s%s%s",
+		     path, r->bad_lines, first ? " (first: " : "",
+		     first ? first : "", first ? ")" : "");
 	if (r->duplicates)
 		note(r,
 		     "%s: %" PRIu64

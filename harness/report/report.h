@@ -11,8 +11,12 @@
  * for the command to print.
  *
  * Everything in the run directory is untrusted: verdict details come
- * from guests, and a run killed mid-write leaves a cut-short line.  The
- * loader bounds-checks every field (json.h); the renderers escape every
+ * from guests, and a run killed mid-write leaves a cut-short line.
+ * meta.json, check.json and verdicts.jsonl are read, and every field
+ * checked, by lib/rundir (rundir.h): a verdict line it does not take
+ * (an unknown verdict or oracle name, a field of the wrong type...) is
+ * a bad line here, as is one whose state id is not the canonical form
+ * of its engine (torn replay could not rebuild it).  The renderers escape every
  * string they print for where it goes (terminal, XML, HTML) and replace
  * bytes that are not UTF-8.
  *
@@ -25,24 +29,13 @@
 #include <stdio.h>
 
 #include "torn_err.h"
-
-enum torn_verdict {
-	TORN_V_CONSISTENT,
-	TORN_V_INCONSISTENT,
-	TORN_V_UNRECOVERABLE,
-	TORN_V_TIMEOUT,
-	TORN_V_ERROR,
-	TORN_V_COUNT,
-};
-
-/* "consistent", ...; "?" outside the enum. */
-const char *torn_verdict_name(int verdict);
+#include "torn_verdict.h" /* enum torn_verdict, torn_verdict_name() */
 
 /* Longest oracle name, engine name and detail the loader keeps. */
 #define TORN_REPORT_NAME_MAX 64
 #define TORN_REPORT_DETAIL_MAX 4096
-/* Distinct oracle names kept; verdict lines naming more are malformed. */
-#define TORN_REPORT_ORACLES_MAX 32
+/* Distinct oracles: those torn_verdict.h names (others make a line bad). */
+#define TORN_REPORT_ORACLES_MAX TORN_O_COUNT
 
 struct torn_report_opts {
 	unsigned int timeline_buckets; /* 0: TORN_REPORT_BUCKETS */

@@ -87,7 +87,7 @@ static const char *verdict_line(GString *g, const char *id, uint64_t point,
 	static const char *const verdicts[] = { "consistent",	"inconsistent",
 						"inconsistent", "unrecoverable",
 						"timeout",	"error" };
-	/* markup, an escape sequence, a NUL, bytes that are not UTF-8 */
+	/* markup, escape sequences, bytes that are not UTF-8 */
 	static const char durability[] = "./a: expected f 0644 1 4096 9a3f, "
 					 "found absent " FIXTURE_HOSTILE_SCRIPT
 					 " \x1b[2J\x1b]0;pwned\x07 ]]> &amp;";
@@ -160,7 +160,7 @@ static const char *verdict_line(GString *g, const char *id, uint64_t point,
 				   "within 60 s, twice\"");
 	if (kind == K_ERROR)
 		g_string_append(g, ",\"error\":\"guest sent a malformed reply: "
-				   "\\u0000\\u001b[0m<i>x</i>\"");
+				   "\\u001b[0m<i>x</i>\"");
 	g_string_append_printf(
 		g,
 		",\"ms\":{\"restore\":%" PRIu64 ",\"check\":%" PRIu64
@@ -345,6 +345,13 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 				"]]]]]]]]]]]]]]]",
 				"{\"state\":\"0.prefix.0\",\"verdict\":"
 				"\"consistent\"",
+				/* C strings in lib/rundir: a NUL does not fit */
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"error\",\"error\":\"a\\u0000b\"}",
+				/* an oracle torn_verdict.h does not name */
+				"{\"state\":\"0.prefix.0\",\"verdict\":"
+				"\"consistent\",\"oracles\":{\"bogus\":{"
+				"\"ok\":true}}}",
 			};
 			size_t j;
 
