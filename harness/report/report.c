@@ -606,27 +606,28 @@ static int failure_fill(const struct torn_verdict_rec *v,
 	if (!f->failed || !f->results)
 		return -ENOMEM;
 	for (o = 0; o < TORN_O_COUNT; o++) {
-		const struct torn_oracle_result *or = &v->oracles[o];
+		const struct torn_oracle_result *in = &v->oracles[o];
 		struct torn_report_result *res;
 
-		if (!or->ran)
+		if (!in->ran)
 			continue;
 		res = &f->results[f->n_results++];
 		snprintf(res->name, sizeof(res->name), "%s",
 			 torn_oracle_name(o));
-		res->ok = or->ok;
-		if (!or->ok)
+		res->ok = in->ok;
+		if (!in->ok)
 			snprintf(f->failed[f->n_failed++], TORN_REPORT_NAME_MAX,
 				 "%s", torn_oracle_name(o));
-		if (or->detail[0]) {
-			res->detail = dup_capped(or->detail, strlen(or->detail),
+		if (in->detail[0]) {
+			res->detail = dup_capped(in->detail, strlen(in->detail),
 						 &res->detail_len);
 			if (!res->detail)
 				return -ENOMEM;
 		}
 	}
 	if (v->error[0]) {
-		f->error = dup_capped(v->error, strlen(v->error), &f->error_len);
+		f->error =
+			dup_capped(v->error, strlen(v->error), &f->error_len);
 		if (!f->error)
 			return -ENOMEM;
 	}
@@ -656,7 +657,8 @@ static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
 		if (!ld->first_bad_line) {
 			ld->first_bad_line = v->line;
 			snprintf(ld->first_bad, sizeof(ld->first_bad),
-				 TORN_RUN_VERDICTS " line %" PRIu64
+				 TORN_RUN_VERDICTS
+				 " line %" PRIu64
 				 ": state %s is not in the canonical form of "
 				 "its engine",
 				 v->line, v->state);
@@ -781,15 +783,15 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 			r->check_wall_ms = m - b;
 	}
 	/* the first reason, whichever of lib/rundir and the ids found it */
-	first = st.first_bad_line &&
-				(!ld->first_bad_line ||
-				 st.first_bad_line < ld->first_bad_line)
+	first = st.first_bad_line && (!ld->first_bad_line ||
+				      st.first_bad_line < ld->first_bad_line)
 			? st.first_bad
 		: ld->first_bad_line ? ld->first_bad
 				     : NULL;
 	if (r->bad_lines)
 		note(r,
-		     "%s: %" PRIu64 " corrupt or cut-short line(s) skipped%s%s%s",
+		     "%s: %" PRIu64
+		     " corrupt or cut-short line(s) skipped%s%s%s",
 		     path, r->bad_lines, first ? " (first: " : "",
 		     first ? first : "", first ? ")" : "");
 	if (r->duplicates)

@@ -1,4 +1,4 @@
-/* A small JSON library: a bounds-checked reader and a writer, for the run directory. */
+/* A small JSON library for the run directory: a strict reader, a writer. */
 #ifndef TORN_JSON_H
 #define TORN_JSON_H
 

@@ -1,4 +1,4 @@
-/* The JSON writer (json.h): values into a growable buffer, compact or pretty. */
+/* The JSON writer (json.h): values into a growable buffer. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,10 +15,10 @@ struct level {
 struct torn_json_writer {
 	char *buf;
 	size_t len, cap;
-	int error;		/* sticky: the first error */
+	int error; /* sticky: the first error */
 	bool pretty;
-	bool have_key;		/* a key was written, its value is next */
-	bool done;		/* a whole top-level value is in buf */
+	bool have_key; /* a key was written, its value is next */
+	bool done; /* a whole top-level value is in buf */
 	int depth;
 	struct level stack[TORN_JSON_DEPTH_MAX];
 };
@@ -73,8 +73,9 @@ static int newline_indent(struct torn_json_writer *w, int depth)
 	int ret = put(w, "\n", 1);
 
 	while (!ret && depth > 0) {
-		int n = depth * 2 > (int)sizeof(spaces) - 1 ?
-				(int)sizeof(spaces) - 1 : depth * 2;
+		int n = depth * 2 > (int)sizeof(spaces) - 1
+				? (int)sizeof(spaces) - 1
+				: depth * 2;
 
 		ret = put(w, spaces, (size_t)n);
 		depth -= n / 2;
@@ -137,8 +138,7 @@ static int end(struct torn_json_writer *w, bool object)
 
 	if (w->error)
 		return w->error;
-	if (!w->depth || w->stack[w->depth - 1].object != object ||
-	    w->have_key)
+	if (!w->depth || w->stack[w->depth - 1].object != object || w->have_key)
 		return w->error = TORN_E_USAGE;
 	l = &w->stack[--w->depth];
 	if (w->pretty && l->members && newline_indent(w, w->depth))
@@ -205,8 +205,7 @@ int torn_json_write_key(struct torn_json_writer *w, const char *key)
 
 	if (w->error)
 		return w->error;
-	if (!w->depth || !w->stack[w->depth - 1].object || w->have_key ||
-	    !key)
+	if (!w->depth || !w->stack[w->depth - 1].object || w->have_key || !key)
 		return w->error = TORN_E_USAGE;
 	l = &w->stack[w->depth - 1];
 	if (l->members++ && put(w, ",", 1))
@@ -270,8 +269,7 @@ int torn_json_write_null(struct torn_json_writer *w)
 	return scalar(w, "null");
 }
 
-int torn_json_writer_take(struct torn_json_writer *w, char **out,
-			  size_t *len)
+int torn_json_writer_take(struct torn_json_writer *w, char **out, size_t *len)
 {
 	int ret = w->error ? w->error : w->done ? 0 : TORN_E_USAGE;
 

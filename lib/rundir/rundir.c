@@ -1,4 +1,4 @@
-/* The run directory's meta.json and check.json, and the helpers every file here shares. */
+/* meta.json and check.json, and the helpers the run directory shares. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,10 +36,10 @@ void rundir_quote(const char *s, size_t len, char *buf, size_t size)
 
 	if (!size)
 		return;
-#define PUTC(c)                          \
-	do {                             \
-		if (o + 1 < size)        \
-			buf[o++] = (c);  \
+#define PUTC(c)                         \
+	do {                            \
+		if (o + 1 < size)       \
+			buf[o++] = (c); \
 	} while (0)
 	PUTC('\'');
 	for (i = 0; i < len && i < 40; i++) {
@@ -78,9 +78,8 @@ static int bad(char *why, size_t whylen, const char *key, const char *what)
 	return TORN_E_FORMAT;
 }
 
-int rundir_get_string(const struct torn_json *obj, const char *key,
-		      char *buf, size_t size, bool *present, char *why,
-		      size_t whylen)
+int rundir_get_string(const struct torn_json *obj, const char *key, char *buf,
+		      size_t size, bool *present, char *why, size_t whylen)
 {
 	const struct torn_json *m = member(obj, key, present);
 	const char *s;
@@ -95,8 +94,7 @@ int rundir_get_string(const struct torn_json *obj, const char *key,
 	if (memchr(s, '\0', len))
 		return bad(why, whylen, key, "holds a NUL byte");
 	if (len >= size) {
-		snprintf(what, sizeof(what), "longer than %zu bytes",
-			 size - 1);
+		snprintf(what, sizeof(what), "longer than %zu bytes", size - 1);
 		return bad(why, whylen, key, what);
 	}
 	memcpy(buf, s, len + 1);
@@ -109,14 +107,12 @@ int rundir_get_uint64(const struct torn_json *obj, const char *key,
 	const struct torn_json *m = member(obj, key, present);
 
 	if (m && torn_json_get_uint64(m, out))
-		return bad(why, whylen, key,
-			   "not an integer from 0 to 2^64-1");
+		return bad(why, whylen, key, "not an integer from 0 to 2^64-1");
 	return 0;
 }
 
-int rundir_get_count(const struct torn_json *obj, const char *key,
-		     int64_t max, int64_t *out, bool *present, char *why,
-		     size_t whylen)
+int rundir_get_count(const struct torn_json *obj, const char *key, int64_t max,
+		     int64_t *out, bool *present, char *why, size_t whylen)
 {
 	const struct torn_json *m = member(obj, key, present);
 	char what[64];
@@ -190,8 +186,8 @@ static int read_object(const char *dir, const char *name,
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = torn_err_set(err, TORN_E_FORMAT,
-				   "%s: not a regular file", path);
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
+				   path);
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > RUN_FILE_MAX) {
@@ -235,8 +231,8 @@ static int read_object(const char *dir, const char *name,
 	if (torn_json_get_type(*out) != TORN_JSON_OBJECT) {
 		torn_json_free(*out);
 		*out = NULL;
-		ret = torn_err_set(err, TORN_E_FORMAT,
-				   "%s: not a JSON object", path);
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a JSON object",
+				   path);
 	}
 out_free:
 	free(text);
@@ -330,8 +326,8 @@ static void put_string(struct torn_json_writer *w, const char *key,
 }
 
 /* "DIR/NAME: why" for a member getter's failure. */
-static int member_error(struct torn_err *err, const char *dir,
-			const char *name, int ret, const char *why)
+static int member_error(struct torn_err *err, const char *dir, const char *name,
+			int ret, const char *why)
 {
 	return torn_err_set(err, ret, "%.300s/%s: %s", dir, name, why);
 }

@@ -16,15 +16,13 @@
  */
 
 /* A string without NUL bytes shorter than size, copied into buf. */
-int rundir_get_string(const struct torn_json *obj, const char *key,
-		      char *buf, size_t size, bool *present, char *why,
-		      size_t whylen);
+int rundir_get_string(const struct torn_json *obj, const char *key, char *buf,
+		      size_t size, bool *present, char *why, size_t whylen);
 int rundir_get_uint64(const struct torn_json *obj, const char *key,
 		      uint64_t *out, bool *present, char *why, size_t whylen);
 /* An integer from 0 to max. */
-int rundir_get_count(const struct torn_json *obj, const char *key,
-		     int64_t max, int64_t *out, bool *present, char *why,
-		     size_t whylen);
+int rundir_get_count(const struct torn_json *obj, const char *key, int64_t max,
+		     int64_t *out, bool *present, char *why, size_t whylen);
 int rundir_get_bool(const struct torn_json *obj, const char *key, bool *out,
 		    bool *present, char *why, size_t whylen);
 /* An object (or absent); *out NULL when absent. */

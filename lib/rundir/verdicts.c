@@ -1,4 +1,4 @@
-/* verdicts.jsonl: a verdict line formatted and parsed, the log a check appends to, reading it back. */
+/* verdicts.jsonl: one line formatted and parsed, appended, read back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -226,7 +226,7 @@ static int parse_oracles(const struct torn_json *obj,
 				 "member 'oracles': unknown oracle %s", q);
 			return TORN_E_FORMAT;
 		}
-		/* the first member named key is this one: no repeats, no NULs */
+		/* the first member named key must be this one */
 		if (torn_json_get(oracles, key) != item) {
 			snprintf(why, whylen,
 				 torn_json_get(oracles, key)
@@ -292,8 +292,9 @@ static int parse_failed(const struct torn_json *obj,
 		if (v->oracles[o].ran && !v->oracles[o].ok)
 			ran_failed |= TORN_O_BIT(o);
 	if (said != ran_failed) {
-		snprintf(why, whylen,
-			 "member 'failed': disagrees with the oracles' results");
+		snprintf(
+			why, whylen,
+			"member 'failed': disagrees with the oracles' results");
 		return TORN_E_FORMAT;
 	}
 	return 0;
@@ -319,8 +320,8 @@ static int parse_markers(const struct torn_json *obj,
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		bool present;
 
-		if (rundir_get_uint64(markers, keys[i], out[i], &present,
-				      inner, sizeof(inner))) {
+		if (rundir_get_uint64(markers, keys[i], out[i], &present, inner,
+				      sizeof(inner))) {
 			snprintf(why, whylen, "member 'markers': %s", inner);
 			return TORN_E_FORMAT;
 		}
@@ -333,8 +334,8 @@ static int parse_markers(const struct torn_json *obj,
 	return 0;
 }
 
-static int parse_times(const struct torn_json *obj,
-		       struct torn_verdict_rec *v, char *why, size_t whylen)
+static int parse_times(const struct torn_json *obj, struct torn_verdict_rec *v,
+		       char *why, size_t whylen)
 {
 	const struct torn_json *ms;
 	char inner[200];
@@ -413,8 +414,9 @@ static int parse_id(const struct torn_json *obj, struct torn_verdict_rec *v,
 		char q[200];
 
 		rundir_quote(engine, strlen(engine), q, sizeof(q));
-		snprintf(why, whylen, "member 'engine': %s, but the state is %s",
-			 q, v->state);
+		snprintf(why, whylen,
+			 "member 'engine': %s, but the state is %s", q,
+			 v->state);
 		return TORN_E_FORMAT;
 	}
 	return 0;
@@ -438,8 +440,7 @@ static int parse_verdict(const struct torn_json *obj,
 		return TORN_E_FORMAT;
 	if ((v->image_hash[0] && strlen(v->image_hash) != 32) ||
 	    !is_hex(v->image_hash)) {
-		snprintf(why, whylen,
-			 "member 'image_hash': not 32 hex digits");
+		snprintf(why, whylen, "member 'image_hash': not 32 hex digits");
 		return TORN_E_FORMAT;
 	}
 	if ((v->semantic_hash[0] && strlen(v->semantic_hash) != 64) ||
@@ -477,8 +478,7 @@ int torn_verdict_rec_parse(const char *line, size_t len,
 
 	torn_verdict_rec_init(v);
 	if (len > TORN_VERDICT_LINE_MAX)
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "longer than %u bytes",
+		return torn_err_set(err, TORN_E_FORMAT, "longer than %u bytes",
 				    TORN_VERDICT_LINE_MAX);
 	ret = torn_json_parse(line, len, &obj, &jerr);
 	if (ret == -ENOMEM)
@@ -542,8 +542,8 @@ int torn_verdict_log_open(const char *dir, enum torn_verdict_log_mode mode,
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = torn_err_set(err, TORN_E_FORMAT,
-				   "%s: not a regular file", path);
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
+				   path);
 		goto out_close;
 	}
 	if ((mode == TORN_VLOG_TRUNCATE && ftruncate(fd, 0)) ||
@@ -593,15 +593,13 @@ int torn_verdict_log_append(struct torn_verdict_log *log,
 	pthread_mutex_unlock(&log->lock);
 	free(line);
 	if (ret)
-		return torn_err_set(err, ret,
-				    "cannot append to " TORN_RUN_VERDICTS
-				    ": %s",
-				    strerror(-ret));
+		return torn_err_set(
+			err, ret, "cannot append to " TORN_RUN_VERDICTS ": %s",
+			strerror(-ret));
 	return 0;
 }
 
-int torn_verdict_log_close(struct torn_verdict_log *log,
-			   struct torn_err *err)
+int torn_verdict_log_close(struct torn_verdict_log *log, struct torn_err *err)
 {
 	int ret = 0;
 
@@ -673,8 +671,8 @@ static int line_done(struct reader *rd, bool last)
 		unreadable(rd, why);
 		return 0;
 	}
-	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' ||
-		       s[len - 1] == '\t'))
+	while (len &&
+	       (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
@@ -736,11 +734,9 @@ static int line_add(struct reader *rd, const char *s, size_t n)
 	return 0;
 }
 
-int torn_verdicts_foreach(const char *dir,
-			  int (*fn)(const struct torn_verdict_rec *v,
-				    void *ctx),
-			  void *ctx, struct torn_verdicts_stats *st,
-			  struct torn_err *err)
+int torn_verdicts_foreach(
+	const char *dir, int (*fn)(const struct torn_verdict_rec *v, void *ctx),
+	void *ctx, struct torn_verdicts_stats *st, struct torn_err *err)
 {
 	struct torn_verdicts_stats local;
 	struct reader *rd;
@@ -767,8 +763,8 @@ int torn_verdicts_foreach(const char *dir,
 		goto out_close;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		ret = torn_err_set(err, TORN_E_FORMAT,
-				   "%s: not a regular file", path);
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
+				   path);
 		goto out_close;
 	}
 	rd = calloc(1, sizeof(*rd));
@@ -810,8 +806,9 @@ int torn_verdicts_foreach(const char *dir,
 		if (!ret)
 			ret = line_add(rd, p, (size_t)(end - p));
 		if (ret == -ENOMEM)
-			torn_err_set(err, ret, "%s: out of memory at line %" PRIu64,
-				     path, rd->line_no + 1);
+			torn_err_set(err, ret,
+				     "%s: out of memory at line %" PRIu64, path,
+				     rd->line_no + 1);
 		if (ret)
 			break;
 	}

@@ -1,4 +1,4 @@
-/* The JSON writer (lib/json): exact output, misuse, and round trips through the reader. */
+/* The JSON writer: exact output, misuse, round trips via the reader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,8 +66,8 @@ static int write_ops(struct torn_json_writer *w, const char *ops)
 
 struct doc_case {
 	const char *ops;
-	int ret;		/* of torn_json_writer_take */
-	const char *compact;	/* when ret is 0 */
+	int ret; /* of torn_json_writer_take */
+	const char *compact; /* when ret is 0 */
 	const char *pretty;
 };
 
@@ -85,15 +85,15 @@ static const struct doc_case doc_cases[] = {
 	  "{\n  \"k\": [],\n  \"k\": {},\n  \"k\": {\n    \"k\": [\n"
 	  "      \"s\"\n    ]\n  }\n}\n" },
 	/* misuse */
-	{ "", TORN_E_USAGE, NULL, NULL },		/* nothing */
-	{ "{", TORN_E_USAGE, NULL, NULL },		/* still open */
+	{ "", TORN_E_USAGE, NULL, NULL }, /* nothing */
+	{ "{", TORN_E_USAGE, NULL, NULL }, /* still open */
 	{ "[1", TORN_E_USAGE, NULL, NULL },
-	{ "{1}", TORN_E_USAGE, NULL, NULL },		/* a value, no key */
-	{ "[k1]", TORN_E_USAGE, NULL, NULL },		/* a key in an array */
-	{ "k", TORN_E_USAGE, NULL, NULL },		/* a key at the top */
-	{ "{k}", TORN_E_USAGE, NULL, NULL },		/* a key, no value */
+	{ "{1}", TORN_E_USAGE, NULL, NULL }, /* a value, no key */
+	{ "[k1]", TORN_E_USAGE, NULL, NULL }, /* a key in an array */
+	{ "k", TORN_E_USAGE, NULL, NULL }, /* a key at the top */
+	{ "{k}", TORN_E_USAGE, NULL, NULL }, /* a key, no value */
 	{ "{kk1}", TORN_E_USAGE, NULL, NULL },
-	{ "11", TORN_E_USAGE, NULL, NULL },		/* two documents */
+	{ "11", TORN_E_USAGE, NULL, NULL }, /* two documents */
 	{ "{}[]", TORN_E_USAGE, NULL, NULL },
 	{ "]", TORN_E_USAGE, NULL, NULL },
 	{ "{]", TORN_E_USAGE, NULL, NULL },
@@ -116,10 +116,10 @@ static void test_documents(void **state)
 
 			print_message("case %zu '%s' %s\n", i, c->ops,
 				      pretty ? "pretty" : "compact");
-			assert_int_equal(torn_json_writer_new(
-						 &w, pretty ? TORN_JSON_PRETTY
-							    : 0),
-					 0);
+			assert_int_equal(
+				torn_json_writer_new(
+					&w, pretty ? TORN_JSON_PRETTY : 0),
+				0);
 			write_ops(w, c->ops);
 			assert_int_equal(torn_json_writer_take(w, &out, &len),
 					 c->ret);
@@ -320,26 +320,25 @@ static void test_numbers(void **state)
  */
 static void test_document_round_trip(void **state)
 {
-	static const char pretty[] =
-		"{\n"
-		"  \"name\": \"a\\u0000\\\"b\\\"\",\n"
-		"  \"boot_ms\": 1234,\n"
-		"  \"min\": -9223372036854775808,\n"
-		"  \"max\": 18446744073709551615,\n"
-		"  \"grid\": [\n"
-		"    [\n"
-		"      1,\n"
-		"      2\n"
-		"    ],\n"
-		"    [],\n"
-		"    [\n"
-		"      [\n"
-		"        null\n"
-		"      ]\n"
-		"    ]\n"
-		"  ],\n"
-		"  \"ok\": false\n"
-		"}\n";
+	static const char pretty[] = "{\n"
+				     "  \"name\": \"a\\u0000\\\"b\\\"\",\n"
+				     "  \"boot_ms\": 1234,\n"
+				     "  \"min\": -9223372036854775808,\n"
+				     "  \"max\": 18446744073709551615,\n"
+				     "  \"grid\": [\n"
+				     "    [\n"
+				     "      1,\n"
+				     "      2\n"
+				     "    ],\n"
+				     "    [],\n"
+				     "    [\n"
+				     "      [\n"
+				     "        null\n"
+				     "      ]\n"
+				     "    ]\n"
+				     "  ],\n"
+				     "  \"ok\": false\n"
+				     "}\n";
 	int flags;
 
 	for (flags = 0; flags <= TORN_JSON_PRETTY; flags += TORN_JSON_PRETTY) {
@@ -387,21 +386,22 @@ static void test_document_round_trip(void **state)
 			assert_string_equal(out, pretty);
 		else
 			assert_string_equal(
-				out, "{\"name\":\"a\\u0000\\\"b\\\"\","
-				     "\"boot_ms\":1234,"
-				     "\"min\":-9223372036854775808,"
-				     "\"max\":18446744073709551615,"
-				     "\"grid\":[[1,2],[],[[null]]],\"ok\":false}");
+				out,
+				"{\"name\":\"a\\u0000\\\"b\\\"\","
+				"\"boot_ms\":1234,"
+				"\"min\":-9223372036854775808,"
+				"\"max\":18446744073709551615,"
+				"\"grid\":[[1,2],[],[[null]]],\"ok\":false}");
 		assert_int_equal(torn_json_parse(out, len, &v, NULL), 0);
 		s = torn_json_get_member_string(v, "name", &len);
 		assert_int_equal(len, 5);
 		assert_memory_equal(s, "a\0\"b\"", 5);
-		assert_int_equal(torn_json_get_int64(torn_json_get(v, "boot_ms"),
-						     &i),
-				 0);
+		assert_int_equal(
+			torn_json_get_int64(torn_json_get(v, "boot_ms"), &i),
+			0);
 		assert_true(i == 1234);
-		assert_int_equal(torn_json_get_int64(torn_json_get(v, "min"), &i),
-				 0);
+		assert_int_equal(
+			torn_json_get_int64(torn_json_get(v, "min"), &i), 0);
 		assert_true(i == INT64_MIN);
 		assert_int_equal(torn_json_get_member_uint64(v, "max", &u), 0);
 		assert_true(u == UINT64_MAX);
@@ -409,9 +409,8 @@ static void test_document_round_trip(void **state)
 		assert_int_equal(torn_json_get_count(grid), 3);
 		row = torn_json_get_at(grid, 0);
 		assert_int_equal(torn_json_get_count(row), 2);
-		assert_int_equal(torn_json_get_uint64(torn_json_get_at(row, 1),
-						      &u),
-				 0);
+		assert_int_equal(
+			torn_json_get_uint64(torn_json_get_at(row, 1), &u), 0);
 		assert_true(u == 2);
 		assert_int_equal(torn_json_get_type(torn_json_get_at(grid, 1)),
 				 TORN_JSON_ARRAY);

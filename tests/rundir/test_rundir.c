@@ -1,4 +1,4 @@
-/* The run directory module: meta.json, check.json, verdicts.jsonl written, read back, and refused. */
+/* lib/rundir: the run directory's files written, read back, refused. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -143,9 +143,8 @@ static void test_path(void **state)
 	struct torn_err err = { "" };
 	char buf[16];
 
-	assert_int_equal(torn_run_path("run", TORN_RUN_META, buf, sizeof(buf),
-				       &err),
-			 0);
+	assert_int_equal(
+		torn_run_path("run", TORN_RUN_META, buf, sizeof(buf), &err), 0);
 	assert_string_equal(buf, "run/meta.json");
 	assert_int_equal(torn_run_path("a-longer-run", TORN_RUN_META, buf,
 				       sizeof(buf), &err),
@@ -215,7 +214,8 @@ static void test_meta_round_trip(void **state)
 	assert_non_null(strstr(text, "{\n  \"fs\": \"ext4-dax\",\n"));
 	assert_non_null(strstr(text, "\n  \"boot_ms\": 1234,\n"));
 	assert_non_null(strstr(text, "\n  \"workload_ms\": 0,\n"));
-	assert_non_null(strstr(text, "\n  \"pm_size\": 18446744073709551615,\n"));
+	assert_non_null(
+		strstr(text, "\n  \"pm_size\": 18446744073709551615,\n"));
 	assert_non_null(strstr(text, "\"check.sh\\t--deep\\n\""));
 	assert_non_null(strstr(text, "\n  \"untraced\": true\n}\n"));
 	free(text);
@@ -261,8 +261,8 @@ static void test_meta_today(void **state)
 }
 
 struct bad_file_case {
-	const char *text;	/* NULL: a directory in its place; "-": none */
-	size_t len;		/* 0: strlen */
+	const char *text; /* NULL: a directory in its place; "-": none */
+	size_t len; /* 0: strlen */
 	int ret;
 	const char *msg;
 };
@@ -287,8 +287,8 @@ static const struct bad_file_case bad_meta_cases[] = {
 	  "member 'pm_size': not an integer from 0" },
 	{ "{\"untraced\": 1}", 0, TORN_E_FORMAT,
 	  "member 'untraced': not true or false" },
-	{ "{\"fs\": \"0123456789012345678901234567890123\"}", 0,
-	  TORN_E_FORMAT, "member 'fs': longer than 31 bytes" },
+	{ "{\"fs\": \"0123456789012345678901234567890123\"}", 0, TORN_E_FORMAT,
+	  "member 'fs': longer than 31 bytes" },
 	{ "{\"kernel\": \"6.1\\u0000evil\"}", 0, TORN_E_FORMAT,
 	  "member 'kernel': holds a NUL byte" },
 	{ L("{\"fs\": \"a\"}\0"), TORN_E_FORMAT, "text after the value" },
@@ -344,14 +344,15 @@ static void test_check_round_trip(void **state)
 	c.from_op = 3;
 	assert_int_equal(torn_run_check_write(dir, &c, &err), 0);
 	text = get_file(dir, TORN_RUN_CHECK, NULL);
-	assert_string_equal(text, "{\n"
-				  "  \"model\": \"eadr\",\n"
-				  "  \"granularity\": \"torn\",\n"
-				  "  \"points\": \"fence,store:100\",\n"
-				  "  \"from_op\": 3,\n"
-				  "  \"engines\": \"prefix,subsets:2,random:8:1\",\n"
-				  "  \"oracles\": \"mount,fsck,durability\"\n"
-				  "}\n");
+	assert_string_equal(text,
+			    "{\n"
+			    "  \"model\": \"eadr\",\n"
+			    "  \"granularity\": \"torn\",\n"
+			    "  \"points\": \"fence,store:100\",\n"
+			    "  \"from_op\": 3,\n"
+			    "  \"engines\": \"prefix,subsets:2,random:8:1\",\n"
+			    "  \"oracles\": \"mount,fsck,durability\"\n"
+			    "}\n");
 	free(text);
 	assert_int_equal(torn_run_check_read(dir, &back, &err), 0);
 	assert_string_equal(back.model, c.model);
@@ -470,8 +471,9 @@ static void rec_error(struct torn_verdict_rec *v)
 static void rec_minimal(struct torn_verdict_rec *v)
 {
 	torn_verdict_rec_init(v);
-	snprintf(v->state, sizeof(v->state), "18446744073709551615.random:8:1."
-					     "18446744073709551615");
+	snprintf(v->state, sizeof(v->state),
+		 "18446744073709551615.random:8:1."
+		 "18446744073709551615");
 	v->point = v->index = UINT64_MAX;
 	snprintf(v->engine, sizeof(v->engine), "random:8:1");
 	v->verdict = TORN_V_TIMEOUT;
@@ -530,9 +532,8 @@ static void test_verdict_format(void **state)
 		assert_non_null(line);
 		assert_string_equal(line, c->line);
 		assert_int_equal(len, strlen(c->line));
-		assert_int_equal(torn_verdict_rec_parse(line, len - 1, &back,
-							&err),
-				 0);
+		assert_int_equal(
+			torn_verdict_rec_parse(line, len - 1, &back, &err), 0);
 		assert_rec_equal(&v, &back);
 		assert_true(back.line == 0);
 		free(line);
@@ -604,8 +605,9 @@ static const struct bad_line_case bad_lines[] = {
 	{ "{\"verdict\":\"consistent\"}", 0, "no member 'state'" },
 	{ S "\"point\":1}", 0, "no member 'verdict'" },
 	/* cut short by a killed check */
-	{ S "\"verdict\":\"consis", 0, "not JSON: byte 39: input ends inside a "
-				       "string" },
+	{ S "\"verdict\":\"consis", 0,
+	  "not JSON: byte 39: input ends inside a "
+	  "string" },
 	{ "{\"state\":1,\"verdict\":\"consistent\"}", 0,
 	  "member 'state': not a string" },
 	{ "{\"state\":\"1.prefix\",\"verdict\":\"consistent\"}", 0,
@@ -623,29 +625,34 @@ static const struct bad_line_case bad_lines[] = {
 	  0, "is not <point>" },
 	{ "{\"state\":\"../../etc.prefix.0\",\"verdict\":\"consistent\"}", 0,
 	  "is not <point>" },
-	{ "{\"state\":\"1.prefix.0.\\u001b[2J\",\"verdict\":\"consistent\"}",
-	  0, "'1.prefix.0.\\x1b[2J' is not" },
-	{ "{\"state\":\"1.p" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	{ "{\"state\":\"1.prefix.0.\\u001b[2J\",\"verdict\":\"consistent\"}", 0,
+	  "'1.prefix.0.\\x1b[2J' is not" },
+	{ "{\"state\":\"1.p"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.0\","
 	  "\"verdict\":\"consistent\"}",
 	  0, "member 'state': longer than 95 bytes" },
-	{ S "\"verdict\":\"fine\"}", 0, "member 'verdict': unknown verdict "
-					"'fine'" },
+	{ S "\"verdict\":\"fine\"}", 0,
+	  "member 'verdict': unknown verdict "
+	  "'fine'" },
 	{ S "\"verdict\":\"consistent\\u0000\"}", 0,
 	  "unknown verdict 'consistent\\x00'" },
 	{ S "\"verdict\":3}", 0, "member 'verdict': not a string" },
-	{ SV "\"point\":7}", 0, "member 'point': 7, but the state is "
-				"1.prefix.0" },
+	{ SV "\"point\":7}", 0,
+	  "member 'point': 7, but the state is "
+	  "1.prefix.0" },
 	{ SV "\"point\":\"1\"}", 0, "member 'point': not an integer" },
 	{ SV "\"index\":2}", 0, "member 'index': 2, but the state is" },
-	{ SV "\"engine\":\"torn\"}", 0, "member 'engine': 'torn', but the "
-					"state is" },
+	{ SV "\"engine\":\"torn\"}", 0,
+	  "member 'engine': 'torn', but the "
+	  "state is" },
 	{ SV "\"image_hash\":\"xyz\"}", 0, "member 'image_hash': not 32 hex" },
 	{ SV "\"image_hash\":\"0123\"}", 0, "member 'image_hash': not 32 hex" },
 	{ SV "\"image_hash\":\"0123456789abcdef0123456789abcdef0\"}", 0,
 	  "member 'image_hash': not 32 hex" },
-	{ SV "\"semantic_hash\":\"abc\"}", 0, "member 'semantic_hash': not "
-					      "64 hex" },
+	{ SV "\"semantic_hash\":\"abc\"}", 0,
+	  "member 'semantic_hash': not "
+	  "64 hex" },
 	{ SV "\"oracles\":[]}", 0, "member 'oracles': not an object" },
 	{ SV "\"oracles\":{\"bogus\":{\"ok\":true}}}", 0,
 	  "member 'oracles': unknown oracle 'bogus'" },
@@ -664,8 +671,9 @@ static const struct bad_line_case bad_lines[] = {
 	     "\"failed\":[\"fsck\"]}",
 	  0, "'fsck': member 'detail': holds a NUL byte" },
 	{ SV "\"failed\":\"mount\"}", 0, "member 'failed': not an array" },
-	{ SV "\"failed\":[\"bogus\"]}", 0, "member 'failed': unknown oracle "
-					   "'bogus'" },
+	{ SV "\"failed\":[\"bogus\"]}", 0,
+	  "member 'failed': unknown oracle "
+	  "'bogus'" },
 	{ SV "\"failed\":[7]}", 0, "member 'failed': not a string" },
 	{ SV "\"oracles\":{\"mount\":{\"ok\":false}},\"failed\":[\"mount\","
 	     "\"mount\"]}",
@@ -731,26 +739,56 @@ static void test_verdict_bad(void **state)
 		struct torn_err err = { "" };
 		struct torn_verdict_rec v;
 
-		assert_int_equal(torn_verdict_rec_parse(long_detail, n, &v,
-							&err),
-				 TORN_E_FORMAT);
+		assert_int_equal(
+			torn_verdict_rec_parse(long_detail, n, &v, &err),
+			TORN_E_FORMAT);
 		assert_non_null(strstr(err.msg, "'fsck': member 'detail': "
 						"longer than 599 bytes"));
 		n = (size_t)snprintf(long_detail, 2048,
 				     SV "\"error\":\"%0599d\"}", 0);
-		assert_int_equal(torn_verdict_rec_parse(long_detail, n, &v,
-							&err),
-				 0);
+		assert_int_equal(
+			torn_verdict_rec_parse(long_detail, n, &v, &err), 0);
 		assert_int_equal(strlen(v.error), 599);
 		n = (size_t)snprintf(long_detail, 2048,
 				     SV "\"error\":\"%0600d\"}", 0);
-		assert_int_equal(torn_verdict_rec_parse(long_detail, n, &v,
-							&err),
-				 TORN_E_FORMAT);
+		assert_int_equal(
+			torn_verdict_rec_parse(long_detail, n, &v, &err),
+			TORN_E_FORMAT);
 		assert_non_null(strstr(err.msg, "member 'error': longer than "
 						"599 bytes"));
 	}
 	free(long_detail);
+}
+
+/*
+ * Every prefix of a real line, and every one-byte corruption of it, is
+ * parsed or refused cleanly (the sanitizer builds run this too).
+ */
+static void test_verdict_mutations(void **state)
+{
+	static const char bytes[] = "{}[]\",:\\0-.eu \x01\x80\xff";
+	const char *line = format_cases[0].line;
+	size_t n = strlen(line) - 1, i, j, ok = 0;
+	struct torn_verdict_rec v;
+	char *copy = malloc(n + 1);
+
+	assert_non_null(copy);
+	for (i = 0; i <= n; i++) {
+		memcpy(copy, line, i);
+		ok += !torn_verdict_rec_parse(copy, i, &v, NULL);
+	}
+	assert_int_equal(ok, 1); /* only the whole line */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < sizeof(bytes) - 1; j++) {
+			memcpy(copy, line, n);
+			copy[i] = bytes[j];
+			if (!torn_verdict_rec_parse(copy, n, &v, NULL))
+				assert_int_equal(
+					strnlen(v.state, sizeof(v.state)) <
+						sizeof(v.state),
+					1);
+		}
+	free(copy);
 }
 
 /* ---- verdicts.jsonl ----------------------------------------------------- */
@@ -778,13 +816,13 @@ static int collect(const struct torn_verdict_rec *v, void *ctx)
 
 struct file_case {
 	const char *name;
-	const char *text;	/* NULL: a directory; "-": no file */
-	size_t len;		/* 0: strlen */
+	const char *text; /* NULL: a directory; "-": no file */
+	size_t len; /* 0: strlen */
 	int ret;
 	uint64_t lines, good, unreadable, cut, first_bad_line;
-	const char *first_bad;	/* a piece of it */
-	const char *states;	/* the states read, space-separated */
-	const char *line_nos;	/* their line numbers */
+	const char *first_bad; /* a piece of it */
+	const char *states; /* the states read, space-separated */
+	const char *line_nos; /* their line numbers */
 };
 
 static const struct file_case file_cases[] = {
@@ -792,10 +830,10 @@ static const struct file_case file_cases[] = {
 	{ "a directory", NULL, 0, TORN_E_FORMAT, 0, 0, 0, 0, 0, NULL, "", "" },
 	{ "empty", "", 0, 0, 0, 0, 0, 0, 0, NULL, "", "" },
 	{ "blank lines", "\n  \n\t\r\n", 0, 0, 0, 0, 0, 0, 0, NULL, "", "" },
-	{ "two", V("1.prefix.0") "\n" V("2.prefix.0") "\n", 0, 0, 2, 2, 0, 0,
-	  0, NULL, "1.prefix.0 2.prefix.0", "1 2" },
-	{ "no newline at the end, but whole", V("1.prefix.0"), 0, 0, 1, 1, 0,
-	  0, 0, NULL, "1.prefix.0", "1" },
+	{ "two", V("1.prefix.0") "\n" V("2.prefix.0") "\n", 0, 0, 2, 2, 0, 0, 0,
+	  NULL, "1.prefix.0 2.prefix.0", "1 2" },
+	{ "no newline at the end, but whole", V("1.prefix.0"), 0, 0, 1, 1, 0, 0,
+	  0, NULL, "1.prefix.0", "1" },
 	{ "blanks and CRLF around lines",
 	  "\n  " V("1.prefix.0") " \r\n\n" V("2.prefix.0") "\r\n", 0, 0, 2, 2,
 	  0, 0, 0, NULL, "1.prefix.0 2.prefix.0", "2 4" },
@@ -803,8 +841,8 @@ static const struct file_case file_cases[] = {
 	  V("1.prefix.0") "\n{\"state\":\"2.prefix.0\",\"verd", 0, 0, 2, 1, 0,
 	  1, 0, NULL, "1.prefix.0", "1" },
 	{ "garbage in between",
-	  V("1.prefix.0") "\nnot json\n{\"state\":\"x\"}\n" V("2.prefix.0")
-		  "\n",
+	  V("1.prefix.0") "\nnot json\n{\"state\":\"x\"}\n" V(
+		  "2.prefix.0") "\n",
 	  0, 0, 4, 2, 2, 0, 2, "verdicts.jsonl line 2: not JSON: byte 0",
 	  "1.prefix.0 2.prefix.0", "1 4" },
 	{ "an unknown verdict",
@@ -842,9 +880,9 @@ static void test_foreach(void **state)
 		else if (strcmp(c->text, "-"))
 			put_file(dir, TORN_RUN_VERDICTS, c->text,
 				 c->len ? c->len : strlen(c->text));
-		assert_int_equal(torn_verdicts_foreach(dir, collect, &seen, &st,
-						       &err),
-				 c->ret);
+		assert_int_equal(
+			torn_verdicts_foreach(dir, collect, &seen, &st, &err),
+			c->ret);
 		if (c->ret) {
 			assert_non_null(strstr(err.msg, TORN_RUN_VERDICTS));
 			continue;
@@ -882,8 +920,8 @@ static void test_foreach_stop_and_long(void **state)
 	struct torn_verdicts_stats st;
 	struct torn_err err = { "" };
 	struct seen seen = { .stop_after = 2 };
-	static const char three[] = V("1.prefix.0") "\n" V("2.prefix.0") "\n"
-					V("3.prefix.0") "\n";
+	static const char three[] =
+		V("1.prefix.0") "\n" V("2.prefix.0") "\n" V("3.prefix.0") "\n";
 	size_t n = TORN_VERDICT_LINE_MAX + 100, i;
 	char *text = malloc(n + 200);
 
@@ -930,9 +968,8 @@ static void test_log_round_trip(void **state)
 	size_t i, len;
 
 	put_file(dir, TORN_RUN_VERDICTS, L("old junk\n"));
-	assert_int_equal(torn_verdict_log_open(dir, TORN_VLOG_TRUNCATE, &log,
-					       &err),
-			 0);
+	assert_int_equal(
+		torn_verdict_log_open(dir, TORN_VLOG_TRUNCATE, &log, &err), 0);
 	for (i = 0; i < 3; i++) {
 		make[i](&recs[i]);
 		assert_int_equal(torn_verdict_log_append(log, &recs[i], &err),
@@ -949,9 +986,8 @@ static void test_log_round_trip(void **state)
 	free(text);
 
 	/* --resume keeps what is there */
-	assert_int_equal(torn_verdict_log_open(dir, TORN_VLOG_APPEND, &log,
-					       &err),
-			 0);
+	assert_int_equal(
+		torn_verdict_log_open(dir, TORN_VLOG_APPEND, &log, &err), 0);
 	assert_int_equal(torn_verdict_log_append(log, &recs[1], &err), 0);
 	assert_int_equal(torn_verdict_log_close(log, &err), 0);
 	assert_int_equal(torn_verdicts_foreach(dir, collect, &seen, &st, &err),
@@ -985,9 +1021,8 @@ static void test_log_fields(void **state)
 	struct read_back rb = { .n = 0 };
 
 	rec_failing(&rb.want);
-	assert_int_equal(torn_verdict_log_open(dir, TORN_VLOG_TRUNCATE, &log,
-					       &err),
-			 0);
+	assert_int_equal(
+		torn_verdict_log_open(dir, TORN_VLOG_TRUNCATE, &log, &err), 0);
 	assert_int_equal(torn_verdict_log_append(log, &rb.want, &err), 0);
 	assert_int_equal(torn_verdict_log_close(log, &err), 0);
 	assert_int_equal(torn_verdicts_foreach(dir, compare, &rb, NULL, &err),
@@ -1008,16 +1043,16 @@ static void test_log_errors(void **state)
 	snprintf(path, sizeof(path), "%s/%s", dir, TORN_RUN_VERDICTS);
 	remove(path);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(torn_verdict_log_open(dir, TORN_VLOG_APPEND, &log,
-					       &err),
-			 -EISDIR);
+	assert_int_equal(
+		torn_verdict_log_open(dir, TORN_VLOG_APPEND, &log, &err),
+		-EISDIR);
 	assert_non_null(strstr(err.msg, "cannot open"));
 	rmdir(path);
 	/* no such directory */
 	snprintf(path, sizeof(path), "%s/none", dir);
-	assert_int_equal(torn_verdict_log_open(path, TORN_VLOG_APPEND, &log,
-					       &err),
-			 -ENOENT);
+	assert_int_equal(
+		torn_verdict_log_open(path, TORN_VLOG_APPEND, &log, &err),
+		-ENOENT);
 
 	/* a full disk: the real errno, once per failed append */
 	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
@@ -1050,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_format),
 		cmocka_unit_test(test_verdict_today),
 		cmocka_unit_test(test_verdict_bad),
+		cmocka_unit_test(test_verdict_mutations),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach_stop_and_long,
 						setup, teardown),
