@@ -17,6 +17,7 @@
 
 #include "guest.h"
 #include "states.h"
+#include "torn_err.h"
 
 struct torn_check_opts {
 	const char *dir;		/* the run directory */
@@ -37,6 +38,29 @@ struct torn_check_opts {
 /* The defaults above (torn_states_opts_init for states). */
 void torn_check_opts_init(struct torn_check_opts *o);
 
+/* The order states are checked in (torn_check_opts.order). */
+enum torn_check_order {
+	TORN_CHECK_ORDER_TRACE,		/* enumeration order: images built incrementally */
+	TORN_CHECK_ORDER_REVERSE,
+	TORN_CHECK_ORDER_SHUFFLE,	/* a seeded shuffle */
+};
+
+/*
+ * Parse an order: NULL or "trace", "reverse", "shuffle:SEED" (SEED a
+ * non-zero number, into *seed).  TORN_E_USAGE with "--order 'X': why"
+ * otherwise; torn_check_run() calls it too, so a caller need not.
+ */
+int torn_check_order_parse(const char *s, enum torn_check_order *order,
+			   uint64_t *seed, struct torn_err *err);
+
+/*
+ * Check the run in o->dir.  Usage errors (--from-op past the trace's ops,
+ * a bad order) are TORN_EXIT_USAGE after a one-line message; a run
+ * directory torn cannot use is TORN_EXIT_INFRA; otherwise the exit code
+ * the verdicts make (check_exit_code in check_int.h): OK when every
+ * checked state is consistent, INFRA when some are errors and none is
+ * inconsistent or unrecoverable, FAIL otherwise.
+ */
 int torn_check_run(const struct torn_check_opts *o);
 
 #endif

@@ -1,6 +1,6 @@
-/* torn check internals shared with its benchmark and tests. */
-#ifndef TORN_CHECK_H
-#define TORN_CHECK_H
+/* Restoring a checker's NVDIMM backing file between crash states. */
+#ifndef TORN_CHECK_RESTORE_H
+#define TORN_CHECK_RESTORE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +12,5 @@
  * and comparing reads memory that a full copy would also write.
  */
 uint64_t check_restore(uint8_t *dst, const uint8_t *want, size_t size);
-
-int cmd_check(int argc, char **argv);
 
 #endif

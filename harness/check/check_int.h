@@ -1,0 +1,253 @@
+/* The check stage's parts its files, torn replay and the tests share. */
+#ifndef TORN_CHECK_INT_H
+#define TORN_CHECK_INT_H
+
+/*
+ * check.h is the stage for its callers; this is how it is made:
+ *  - the decisions, pure and unit-tested: which states are new
+ *    (check_state_is_new), which a --resume skips (check_resume_set),
+ *    the exit code from the verdicts (check_exit_code);
+ *  - the one enumeration loop over the states to check (check_walk);
+ *  - a checker guest and one state's recovery and oracles (checker_*,
+ *    check_one), which torn replay uses alone;
+ *  - the pool of checker threads (check_pool_*).
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <glib.h>
+
+#include "guest.h"
+#include "oracles.h"
+#include "rundir.h"
+#include "states.h"
+#include "torn_err.h"
+#include "torn_verdict.h"
+#include "trace.h"
+
+/* ---- which crash states get checked ------------------------------------ */
+
+/* What the dedup decision depends on besides the state itself. */
+struct check_dedup {
+	const struct oracle_marker *markers;	/* in record order */
+	size_t nmarkers;
+	uint64_t from_record;	/* --from-op: points before it skipped; 0 */
+};
+
+/* How many of the markers m (record order) come before record point. */
+size_t check_markers_before(const struct oracle_marker *m, size_t n,
+			    uint64_t point);
+
+/*
+ * The dedup decision for a state with image hash at crash point point:
+ * false when the point comes before --from-op's record (not a state to
+ * check at all), else true with *key its identity for dedup,
+ * torn_state_context_key(hash, markers before the point).  The oracles
+ * judge an image against what the workload had acknowledged by the crash
+ * point, so the same image before and after a marker is two states.  Pure.
+ */
+bool check_dedup_key(const struct check_dedup *d, uint64_t point,
+		     struct torn_hash128 hash, struct torn_hash128 *key);
+
+/*
+ * 1 for a state to check (its key now in seen; also when seen cannot
+ * grow, so that nothing goes unchecked), 0 for a duplicate of one seen
+ * before or a point before --from-op.
+ */
+int check_state_is_new(const struct check_dedup *d, struct torn_state_set *seen,
+		       uint64_t point, struct torn_hash128 hash);
+
+/*
+ * The states --resume skips: the ids of every readable verdict in
+ * DIR/verdicts.jsonl, whatever the verdict (an error or a timeout is a
+ * state checked; a fresh check, without --resume, checks it again).  A
+ * line cut short by a dying torn is no verdict, so its state is checked
+ * again.  A missing or unreadable file makes an empty set.  Returns a set
+ * of ids (g_hash_table_destroy), never NULL; the file's line counts go to
+ * *st when not NULL.
+ */
+GHashTable *check_resume_set(const char *dir, struct torn_verdicts_stats *st);
+
+/*
+ * The exit code a check's verdicts make (count[v]: states with verdict v,
+ * done: all checked states): TORN_EXIT_OK when all are consistent,
+ * TORN_EXIT_INFRA when some are errors and none inconsistent or
+ * unrecoverable, TORN_EXIT_FAIL otherwise.  Pure.
+ */
+int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done);
+
+/* ---- the one enumeration loop ------------------------------------------ */
+
+struct check_plan {
+	struct check_dedup dedup;
+	GHashTable *done;	/* ids --resume skips; NULL: none */
+};
+
+/* What check_walk tells its caller; a callback returns non-zero to stop. */
+struct check_visit {
+	/* Every crash point, before its states; NULL: not wanted. */
+	int (*point)(const struct torn_crash_point *pt, void *ctx);
+	/* Every state to check (new, from --from-op on); done: skip it. */
+	int (*state)(const struct torn_crash_state *cs, const char *id,
+		     bool done, void *ctx);
+	void *ctx;
+};
+
+/*
+ * An enumerator for checking: so with the enumerator's own dedup off
+ * (checking dedups by image and markers, check_state_is_new).
+ */
+int check_states_new(struct torn_states **out, const struct torn_trace *t,
+		     const uint8_t *base, uint64_t size,
+		     const struct torn_states_opts *so, struct torn_err *err);
+
+/*
+ * Walk the states of s (check_states_new) in enumeration order, handing
+ * the ones to check to v.  0 at the end, the value a callback stopped
+ * with, or the enumeration's negative error (torn_states_get_error).
+ */
+int check_walk(const struct check_plan *plan, struct torn_states *s,
+	       const struct check_visit *v);
+
+/* ---- the run being checked --------------------------------------------- */
+
+/* What recovering and judging a state needs; read-only once set up. */
+struct check_run {
+	const char *dir;
+	struct guest_opts guest;	/* fs kind and flush mode from meta.json */
+	struct torn_kit kit;
+	unsigned int oracles;		/* TORN_O_BIT()s */
+	int timeout_ms;			/* each step in the guest */
+	int fs_kind;			/* enum torn_fs_kind */
+	char checker_prog[1024];	/* the custom oracle's program, "" none */
+	struct oracle_expected *expected;	/* NULL: no expected.txt */
+	struct oracle_marker *markers;	/* of the trace, in record order */
+	size_t nmarkers;
+	uint64_t pm_size;
+	const uint8_t *base;		/* base.img, pm_size bytes */
+	bool boot_per_state;		/* a fresh guest per state (baseline) */
+	FILE *verbose;			/* torn replay: every step's output */
+};
+
+/*
+ * The filesystem, flush mode and checker program of meta.json into run
+ * (checker replaced by checker when not NULL).  TORN_E_FORMAT with
+ * "meta.json: unknown fs 'X'" when it names no filesystem torn knows.
+ */
+int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
+			const char *checker, struct torn_err *err);
+/*
+ * DIR/expected.txt into run->expected when there is one; TORN_E_FORMAT
+ * with "PATH: why" when it does not parse.
+ */
+int check_run_load_expected(struct check_run *run, struct torn_err *err);
+/* The markers of t into run->markers (free()), in record order. */
+int check_run_collect_markers(struct check_run *run, const struct torn_trace *t);
+/*
+ * The record of op's begin marker, for --from-op; TORN_E_USAGE with
+ * "--from-op N: the trace has ops 1..M" (or "has no op markers").
+ */
+int check_find_op_begin(const struct check_run *run, uint64_t op,
+			uint64_t *record, struct torn_err *err);
+/* What the set-up functions allocated. */
+void check_run_fini(struct check_run *run);
+
+/* ---- one checker guest and one state ------------------------------------ */
+
+struct check_job {
+	char id[96];
+	char engine[64];
+	uint64_t point;
+	uint64_t index;
+	char image_hash[40];
+	unsigned int flags;	/* TORN_STATE_F_* */
+};
+
+struct check_pool;
+
+struct checker {
+	const struct check_run *run;
+	struct check_pool *pool;	/* NULL outside a pool (torn replay) */
+	int idx;
+	struct torn_vm *vm;
+	char work[4096];
+	char pm_path[4200];
+	uint8_t *pm;	/* the backing file, shared with QEMU */
+	uint8_t *img;	/* what the backing file must hold for the job */
+	pthread_t thread;
+	bool has_job;	/* under pool->lock */
+	bool quit;
+	struct check_job job;
+	uint64_t pages_restored;
+	uint64_t boots;
+};
+
+/* One state's outcome. */
+struct check_result {
+	int verdict;		/* torn_verdict_combine(r, judge) */
+	unsigned int judge;	/* TORN_J_* (verdict.h) */
+	bool infra;		/* the guest failed us: restart and retry */
+	struct torn_oracle_result r[TORN_O_COUNT];
+	char semantic[65];
+	char infra_detail[600];
+	struct oracle_progress progress;
+};
+
+/*
+ * Work directory, backing file (a copy of base_path), image buffers;
+ * 0 or a negative error.  checker_fini undoes it, also after a failure.
+ */
+int checker_init(struct checker *c, const struct check_run *run, int idx,
+		 const char *base_path);
+/* Boot c's guest on its backing file. */
+int checker_boot(struct checker *c, struct torn_err *err);
+void checker_fini(struct checker *c);
+/*
+ * Recover the image now in c's backing file and run the oracles on it
+ * for c->job; with run->verbose set, every step's full output goes there
+ * too.  Returns 0 with res->verdict set, or -1 when the guest failed
+ * (res->infra set, the verdict still to be decided).
+ */
+int check_one(struct checker *c, struct check_result *res);
+
+/* ---- the pool of checker threads ---------------------------------------- */
+
+struct check_pool {
+	const struct check_run *run;
+	struct checker *checkers;
+	int jobs;
+	int started;		/* threads running */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct torn_verdict_log *log;
+	/* under lock */
+	uint64_t done, by_verdict[TORN_V_COUNT];
+	GHashTable *semantic;	/* distinct semantic hashes */
+	uint64_t total;		/* unique states to check, for progress */
+	long long t_start;	/* torn_now_ms() the check began at */
+};
+
+/*
+ * jobs checkers on base_path, each in its own thread, appending to log.
+ * On failure ("torn: cannot set up checker N" on stderr) the checkers
+ * started so far keep running: check_pool_stop ends them either way.
+ */
+int check_pool_start(struct check_pool *p, const struct check_run *run,
+		     int jobs, const char *base_path,
+		     struct torn_verdict_log *log, long long t_start);
+/* Wait for an idle checker; its image buffer is the caller's until hand-over. */
+struct checker *check_pool_wait_free(struct check_pool *p);
+/* c->img holds the state's image: give c the job. */
+void check_pool_hand_over(struct check_pool *p, struct checker *c,
+			  const char *id, uint64_t point,
+			  const struct torn_engine *engine, uint64_t index,
+			  const struct torn_hash128 *hash, unsigned int flags);
+/* States checked so far. */
+uint64_t check_pool_done(struct check_pool *p);
+/* Let the checkers finish their jobs, end the threads and the guests. */
+void check_pool_stop(struct check_pool *p);
+void check_pool_fini(struct check_pool *p);
+
+#endif

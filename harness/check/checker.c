@@ -1,0 +1,341 @@
+/* One checker guest: its backing file, and one crash state recovered and judged in it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check_int.h"
+#include "verdict.h"
+
+static uint8_t *map_shared(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int checker_init(struct checker *c, const struct check_run *run, int idx,
+		 const char *base_path)
+{
+	c->run = run;
+	c->idx = idx;
+	if (guest_workdir("check", c->work, sizeof(c->work)))
+		return -errno;
+	snprintf(c->pm_path, sizeof(c->pm_path), "%s/pm.img", c->work);
+	if (torn_copy_file(base_path, c->pm_path))
+		return -EIO;
+	c->pm = map_shared(c->pm_path, run->pm_size);
+	c->img = malloc(run->pm_size);
+	if (!c->pm || !c->img)
+		return -ENOMEM;
+	memcpy(c->img, run->base, run->pm_size);
+	return 0;
+}
+
+int checker_boot(struct checker *c, struct torn_err *err)
+{
+	struct torn_vm_config cfg = { 0 };
+	const struct check_run *run = c->run;
+
+	cfg.kernel = run->kit.kernel;
+	cfg.initrd = run->kit.initrd;
+	cfg.pm_path = c->pm_path;
+	cfg.pm_size = run->pm_size;
+	cfg.flush_mode = run->guest.flush_mode;
+	cfg.workdir = c->work;
+	cfg.boot_timeout_ms =
+		(run->guest.timeout_s ? run->guest.timeout_s : 300) * 1000;
+	c->boots++;
+	return torn_vm_start(&cfg, &c->vm, err);
+}
+
+void checker_fini(struct checker *c)
+{
+	if (c->vm)
+		torn_vm_stop(c->vm, 10000);
+	c->vm = NULL;
+	if (c->pm)
+		munmap(c->pm, c->run->pm_size);
+	c->pm = NULL;
+	free(c->img);
+	c->img = NULL;
+	if (c->work[0] && !c->run->guest.keep)
+		guest_workdir_remove(c->work);
+	c->work[0] = '\0';
+}
+
+/* ---- one state ----------------------------------------------------------- */
+
+static void set_result(struct check_result *res, enum torn_oracle o, bool ok,
+		       const char *detail)
+{
+	res->r[o].ran = true;
+	res->r[o].ok = ok;
+	snprintf(res->r[o].detail, sizeof(res->r[o].detail), "%s",
+		 detail ? detail : "");
+}
+
+/* The guest stopped answering or answered nonsense: not a verdict yet. */
+static int infra(struct check_result *res, const struct torn_err *err)
+{
+	res->infra = true;
+	snprintf(res->infra_detail, sizeof(res->infra_detail), "%s", err->msg);
+	return -1;
+}
+
+static int is_infra_error(int ret)
+{
+	return ret && ret != TORN_E_GUEST;
+}
+
+/* "ID:ARG ..." of the markers before the crash point. */
+static char *markers_env(const struct check_run *run, uint64_t point)
+{
+	GString *s = g_string_new("TORN_MARKERS=");
+	size_t i;
+
+	for (i = 0; i < run->nmarkers && run->markers[i].record < point; i++)
+		g_string_append_printf(s, "%s%u:%" PRIu64, i ? " " : "",
+				       run->markers[i].id, run->markers[i].arg);
+	return g_string_free(s, FALSE);
+}
+
+static int run_custom(struct checker *c, struct check_result *res,
+		      const char *target)
+{
+	const struct check_run *run = c->run;
+	char *env_markers = markers_env(run, c->job.point);
+	char env_state[160], env_durable[64];
+	const char *argv[16], *status, *out, *errout;
+	struct torn_err err = { "" };
+	char **words, **w;
+	size_t n = 0;
+	int ret;
+
+	snprintf(env_state, sizeof(env_state), "TORN_STATE=%s", c->job.id);
+	snprintf(env_durable, sizeof(env_durable), "TORN_LAST_DURABLE=%" PRIu64,
+		 res->progress.last_durable);
+	argv[n++] = "env";
+	argv[n++] = env_markers;
+	argv[n++] = env_state;
+	if (res->progress.last_durable)
+		argv[n++] = env_durable;
+	/* "PROGRAM [ARGS]": split at spaces, the target goes last */
+	words = g_strsplit(run->checker_prog, " ", 8);
+	for (w = words; *w && n < 15; w++)
+		if (**w)
+			argv[n++] = *w;
+	argv[n++] = target;
+	argv[n] = NULL;
+	ret = guest_run(c->vm, run->timeout_ms, argv, &status, &out, &errout,
+			&err);
+	g_strfreev(words);
+	g_free(env_markers);
+	if (!ret && run->verbose)
+		fprintf(run->verbose, "== custom checker %s: %s\n--- stdout\n%s--- stderr\n%s",
+			run->checker_prog, status, out, errout);
+	if (ret) {
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		set_result(res, TORN_O_CUSTOM, false, err.msg);
+		return 0;
+	}
+	if (!strcmp(status, "exit 0")) {
+		set_result(res, TORN_O_CUSTOM, true, NULL);
+	} else if (!strcmp(status, "exit 1")) {
+		char d[600];
+
+		snprintf(d, sizeof(d), "%s%s", out, errout);
+		g_strstrip(d);
+		set_result(res, TORN_O_CUSTOM, false, d);
+	} else if (!strcmp(status, "timeout")) {
+		res->judge |= TORN_J_TIMEOUT;
+		set_result(res, TORN_O_CUSTOM, false, "checker timed out");
+	} else {
+		char d[600];
+
+		res->judge |= TORN_J_ERROR;
+		snprintf(d, sizeof(d), "checker %s: %s", status, errout);
+		set_result(res, TORN_O_CUSTOM, false, d);
+	}
+	return 0;
+}
+
+/* The recovered tree: its hash, and the durability and atomicity oracles on it. */
+static int judge_tree(struct checker *c, struct check_result *res)
+{
+	const struct check_run *run = c->run;
+	const char *fields[] = { "dump", "/mnt" };
+	struct torn_err err = { "" };
+	struct torn_proto_msg m;
+	char *dump = NULL, d[600];
+	int ret;
+
+	ret = torn_vm_call(c->vm, run->timeout_ms, 2, fields, &m, &err);
+	if (ret)
+		return infra(res, &err);
+	if (m.nfields >= 2) {
+		char *h;
+
+		dump = torn_proto_field_dup(&m, 1);
+		if (run->verbose)
+			fprintf(run->verbose, "== recovered tree (semantic dump)\n%s",
+				dump ? dump : "");
+		h = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+						m.fields[1].data,
+						m.fields[1].len);
+		snprintf(res->semantic, sizeof(res->semantic), "%s", h);
+		g_free(h);
+	}
+	torn_proto_msg_clear(&m);
+	if (run->expected && (run->oracles & TORN_O_BIT(TORN_O_DURABILITY))) {
+		int bad = oracle_durability(run->expected, &res->progress,
+					    dump ? dump : "", d, sizeof(d));
+
+		set_result(res, TORN_O_DURABILITY, !bad, d);
+		if (run->verbose)
+			fprintf(run->verbose, "== durability (last durable op %" PRIu64 "): %s\n",
+				res->progress.last_durable, bad ? d : "ok");
+	}
+	if (run->expected && (run->oracles & TORN_O_BIT(TORN_O_ATOMICITY))) {
+		int bad = oracle_atomicity(run->expected, &res->progress,
+					   dump ? dump : "", d, sizeof(d));
+
+		set_result(res, TORN_O_ATOMICITY, !bad, d);
+		if (run->verbose)
+			fprintf(run->verbose, "== atomicity (last op begun %" PRIu64 "): %s\n",
+				res->progress.last_begun, bad ? d : "ok");
+	}
+	free(dump);
+	return 0;
+}
+
+static int run_fsck(struct checker *c, struct check_result *res,
+		    const char *fstype)
+{
+	const struct check_run *run = c->run;
+	const char *fields[] = { "fsck", fstype, "/dev/pmem0" };
+	struct torn_err err = { "" };
+	struct torn_proto_msg m;
+	char *status, *out, d[600];
+	bool ok;
+	int ret;
+
+	ret = torn_vm_call(c->vm, run->timeout_ms, 3, fields, &m, &err);
+	if (is_infra_error(ret))
+		return infra(res, &err);
+	if (ret) {
+		set_result(res, TORN_O_FSCK, false, err.msg);
+		return 0;
+	}
+	status = torn_proto_field_dup(&m, 1);
+	out = torn_proto_field_dup(&m, 2);
+	ok = status && !strcmp(status, "exit 0");
+	if (run->verbose)
+		fprintf(run->verbose, "== fsck %s /dev/pmem0: %s\n%s", fstype,
+			status ? status : "?", out ? out : "");
+	if (!ok) {
+		/* the first lines that say what is wrong */
+		snprintf(d, sizeof(d), "%s: %.500s", status ? status : "?",
+			 out ? out : "");
+		if (status && !strcmp(status, "timeout"))
+			res->judge |= TORN_J_TIMEOUT;
+	}
+	set_result(res, TORN_O_FSCK, ok, ok ? NULL : d);
+	free(status);
+	free(out);
+	torn_proto_msg_clear(&m);
+	return 0;
+}
+
+int check_one(struct checker *c, struct check_result *res)
+{
+	const struct check_run *run = c->run;
+	const char *fstype = run->fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
+	const char *const dmesg_req[] = { "dmesg", NULL };
+	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt", fstype,
+				    "dax", NULL };
+	const char *const usable_req[] = { "usable", "/mnt", NULL };
+	const char *const umnt[] = { "umount", "/mnt", NULL };
+	const char *const drop_dev[] = { "drop-caches", "/dev/pmem0", NULL };
+	const char *const drop[] = { "drop-caches", NULL };
+	bool devdax = run->fs_kind == TORN_FS_DEVDAX, mounted = false;
+	struct torn_err err = { "" };
+	const char *detail;
+	char d[600];
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	oracle_progress_at(run->markers, run->nmarkers, c->job.point,
+			   &res->progress);
+	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, NULL, &err);
+	if (ret)
+		return infra(res, &err);
+	if (devdax) {
+		res->judge |= TORN_J_NOMOUNT;
+	} else {
+		ret = guest_call(c->vm, run->timeout_ms, mnt, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		set_result(res, TORN_O_MOUNT, !ret, ret ? err.msg : NULL);
+		mounted = !ret;
+		if (mounted)
+			res->judge |= TORN_J_MOUNTED;
+		if (run->verbose)
+			fprintf(run->verbose, "== mount -o dax /dev/pmem0 /mnt (%s): %s\n",
+				fstype, ret ? err.msg : "ok");
+	}
+	if (mounted && judge_tree(c, res))
+		return -1;
+	if (run->checker_prog[0] && (run->oracles & TORN_O_BIT(TORN_O_CUSTOM)) &&
+	    (mounted || devdax) &&
+	    run_custom(c, res, devdax ? "/dev/dax0.0" : "/mnt"))
+		return -1;
+	if (mounted && (run->oracles & TORN_O_BIT(TORN_O_USABILITY))) {
+		ret = guest_call(c->vm, run->timeout_ms, usable_req, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		set_result(res, TORN_O_USABILITY, !ret, ret ? err.msg : NULL);
+		if (run->verbose)
+			fprintf(run->verbose, "== usability: %s\n",
+				ret ? err.msg : "ok");
+	}
+	if (mounted) {
+		ret = guest_call(c->vm, run->timeout_ms, umnt, NULL, &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		if (ret) {
+			snprintf(d, sizeof(d), "umount after recovery: %s",
+				 err.msg);
+			set_result(res, TORN_O_MOUNT, false, d);
+		}
+	}
+	if (!devdax && (run->oracles & TORN_O_BIT(TORN_O_FSCK)) &&
+	    run_fsck(c, res, fstype))
+		return -1;
+	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, &detail, &err);
+	if (ret)
+		return infra(res, &err);
+	if (run->verbose)
+		fprintf(run->verbose, "== kernel log during recovery\n%s",
+			detail ? detail : "");
+	if (run->oracles & TORN_O_BIT(TORN_O_DMESG)) {
+		int bad = oracle_dmesg(detail ? detail : "", d, sizeof(d));
+
+		set_result(res, TORN_O_DMESG, !bad, bad ? d : NULL);
+	}
+	ret = guest_call(c->vm, run->timeout_ms, devdax ? drop : drop_dev,
+			 NULL, &err);
+	if (ret)
+		return infra(res, &err);
+	res->verdict = torn_verdict_combine(res->r, res->judge);
+	return 0;
+}

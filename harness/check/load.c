@@ -1,0 +1,97 @@
+/* What checking needs from a run directory besides the trace: meta.json, expected.txt, markers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+
+int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
+			const char *checker, struct torn_err *err)
+{
+	int kind = torn_fs_kind_parse(m->fs), flush;
+
+	if (kind < 0)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "meta.json: unknown fs '%s'", m->fs);
+	run->fs_kind = kind;
+	run->guest.fs_kind = kind;
+	flush = torn_flush_mode_parse(m->flush_mode);
+	if (m->flush_mode[0] && flush >= 0)
+		run->guest.flush_mode = flush;
+	snprintf(run->checker_prog, sizeof(run->checker_prog), "%s",
+		 checker ? checker : m->checker);
+	return 0;
+}
+
+int check_run_load_expected(struct check_run *run, struct torn_err *err)
+{
+	char *path = g_strdup_printf("%s/expected.txt", run->dir);
+	struct torn_err why = { "" };
+	gchar *text = NULL;
+	gsize len;
+	int ret = 0;
+
+	if (g_file_get_contents(path, &text, &len, NULL) &&
+	    oracle_expected_parse(text, len, &run->expected, &why))
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: %s", path,
+				   why.msg);
+	g_free(text);
+	g_free(path);
+	return ret;
+}
+
+int check_run_collect_markers(struct check_run *run, const struct torn_trace *t)
+{
+	const struct torn_record *r = torn_trace_get_records(t);
+	size_t n = torn_trace_get_count(t), i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += r[i].kind == TORN_REC_MARK;
+	run->markers = calloc(k ? k : 1, sizeof(*run->markers));
+	run->nmarkers = 0;
+	if (!run->markers)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (r[i].kind == TORN_REC_MARK) {
+			struct oracle_marker *m = &run->markers[run->nmarkers++];
+
+			m->record = i;
+			m->id = r[i].mark_id;
+			m->arg = r[i].arg;
+		}
+	return 0;
+}
+
+int check_find_op_begin(const struct check_run *run, uint64_t op,
+			uint64_t *record, struct torn_err *err)
+{
+	uint64_t last = 0;
+	size_t i;
+
+	for (i = 0; i < run->nmarkers; i++) {
+		if (run->markers[i].id != TORN_MARK_OP_BEGIN)
+			continue;
+		if (run->markers[i].arg == op) {
+			*record = run->markers[i].record;
+			return 0;
+		}
+		last = MAX(last, run->markers[i].arg);
+	}
+	if (last)
+		return torn_err_set(err, TORN_E_USAGE,
+				    "--from-op %" PRIu64 ": the trace has ops 1..%" PRIu64,
+				    op, last);
+	return torn_err_set(err, TORN_E_USAGE,
+			    "--from-op %" PRIu64 ": the trace has no op markers",
+			    op);
+}
+
+void check_run_fini(struct check_run *run)
+{
+	oracle_expected_free(run->expected);
+	run->expected = NULL;
+	free(run->markers);
+	run->markers = NULL;
+	run->nmarkers = 0;
+}

@@ -1,0 +1,243 @@
+/* The pool of checker threads: hand a state over, retry a failed guest, log the verdict. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+#include "restore.h"
+#include "torn_time.h"
+#include "verdict.h"
+
+static void record_verdict(struct checker *c, const struct check_result *res,
+			   long long restore_ms, long long check_ms,
+			   int attempts)
+{
+	struct check_pool *p = c->pool;
+	struct torn_verdict_rec v;
+	struct torn_err err = { "" };
+	int ret;
+
+	torn_verdict_rec_init(&v);
+	snprintf(v.state, sizeof(v.state), "%s", c->job.id);
+	v.point = c->job.point;
+	snprintf(v.engine, sizeof(v.engine), "%s", c->job.engine);
+	v.index = c->job.index;
+	snprintf(v.image_hash, sizeof(v.image_hash), "%s", c->job.image_hash);
+	snprintf(v.semantic_hash, sizeof(v.semantic_hash), "%s", res->semantic);
+	v.verdict = res->verdict;
+	memcpy(v.oracles, res->r, sizeof(v.oracles));
+	v.last_op_begin = res->progress.last_begun;
+	v.last_op_end = res->progress.last_ended;
+	v.last_durable = res->progress.last_durable;
+	snprintf(v.error, sizeof(v.error), "%s", res->infra_detail);
+	v.ms_restore = restore_ms;
+	v.ms_check = check_ms;
+	v.at_ms = torn_now_ms() - p->t_start;
+	v.attempts = attempts;
+	v.checker = c->idx;
+	/* one write() per line with O_APPEND: a dying torn leaves whole lines */
+	ret = torn_verdict_log_append(p->log, &v, &err);
+	pthread_mutex_lock(&p->lock);
+	if (ret)
+		fprintf(stderr, "torn: cannot append to verdicts.jsonl: %s\n",
+			ret < 0 && ret > TORN_E_BASE ? strerror(-ret) : err.msg);
+	p->done++;
+	p->by_verdict[res->verdict]++;
+	if (res->semantic[0])
+		g_hash_table_add(p->semantic, g_strdup(res->semantic));
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Restore c's backing file to its job's image and check it, twice at most. */
+static void check_job(struct checker *c)
+{
+	const struct check_run *run = c->run;
+	struct check_result res;
+	long long t0 = 0, t1 = 0, t2 = 0;
+	int attempt, last_timeout = 0;
+
+	for (attempt = 1; attempt <= 2; attempt++) {
+		struct torn_err err = { "" };
+
+		if (!c->vm && checker_boot(c, &err)) {
+			memset(&res, 0, sizeof(res));
+			res.judge = TORN_J_ERROR;
+			res.verdict = torn_verdict_combine(res.r, res.judge);
+			snprintf(res.infra_detail, sizeof(res.infra_detail),
+				 "checker guest did not boot: %s", err.msg);
+			t0 = t1 = t2 = torn_now_ms();
+			continue;
+		}
+		t0 = torn_now_ms();
+		c->pages_restored += check_restore(c->pm, c->img, run->pm_size);
+		t1 = torn_now_ms();
+		check_one(c, &res);
+		t2 = torn_now_ms();
+		if (!res.infra && res.verdict != TORN_V_TIMEOUT)
+			break;
+		last_timeout = res.verdict == TORN_V_TIMEOUT ||
+			       strstr(res.infra_detail, "did not answer");
+		if (res.infra) {
+			/* the guest is gone or wedged: a new one */
+			fprintf(stderr,
+				"torn: checker %d: %s; restarting it (state %s, attempt %d)\n",
+				c->idx, res.infra_detail, c->job.id, attempt);
+			torn_vm_kill(c->vm);
+			c->vm = NULL;
+		}
+	}
+	if (res.infra) {
+		char tail[400];
+
+		res.judge |= last_timeout ? TORN_J_TIMEOUT : TORN_J_ERROR;
+		res.verdict = torn_verdict_combine(res.r, res.judge);
+		snprintf(tail, sizeof(tail), "%s",
+			 c->vm ? torn_vm_console_tail(c->vm, 300) : "");
+		if (tail[0])
+			strncat(res.infra_detail, "; console: ",
+				sizeof(res.infra_detail) -
+					strlen(res.infra_detail) - 1);
+		strncat(res.infra_detail, tail,
+			sizeof(res.infra_detail) - strlen(res.infra_detail) - 1);
+	}
+	record_verdict(c, &res, t1 - t0, t2 - t1, attempt > 2 ? 2 : attempt);
+}
+
+static void *checker_main(void *arg)
+{
+	struct checker *c = arg;
+	struct check_pool *p = c->pool;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (!c->has_job && !c->quit)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!c->has_job && c->quit) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		pthread_mutex_unlock(&p->lock);
+
+		check_job(c);
+		if (c->run->boot_per_state && c->vm) {
+			torn_vm_kill(c->vm);
+			c->vm = NULL;
+		}
+		pthread_mutex_lock(&p->lock);
+		c->has_job = false;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int check_pool_start(struct check_pool *p, const struct check_run *run,
+		     int jobs, const char *base_path,
+		     struct torn_verdict_log *log, long long t_start)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->run = run;
+	p->log = log;
+	p->t_start = t_start;
+	p->semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->checkers = calloc(jobs, sizeof(*p->checkers));
+	if (!p->checkers)
+		return -ENOMEM;
+	p->jobs = jobs;
+	for (i = 0; i < jobs; i++) {
+		struct checker *c = &p->checkers[i];
+
+		c->pool = p;
+		if (checker_init(c, run, i, base_path)) {
+			fprintf(stderr, "torn: cannot set up checker %d\n", i);
+			return -EIO;
+		}
+		pthread_create(&c->thread, NULL, checker_main, c);
+		p->started++;
+	}
+	return 0;
+}
+
+struct checker *check_pool_wait_free(struct check_pool *p)
+{
+	struct checker *c = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	while (!c) {
+		int j;
+
+		for (j = 0; j < p->jobs && !c; j++)
+			if (!p->checkers[j].has_job)
+				c = &p->checkers[j];
+		if (!c)
+			pthread_cond_wait(&p->cond, &p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+void check_pool_hand_over(struct check_pool *p, struct checker *c,
+			  const char *id, uint64_t point,
+			  const struct torn_engine *engine, uint64_t index,
+			  const struct torn_hash128 *hash, unsigned int flags)
+{
+	memset(&c->job, 0, sizeof(c->job));
+	snprintf(c->job.id, sizeof(c->job.id), "%s", id);
+	torn_engine_format(engine, c->job.engine, sizeof(c->job.engine));
+	c->job.point = point;
+	c->job.index = index;
+	c->job.flags = flags;
+	snprintf(c->job.image_hash, sizeof(c->job.image_hash),
+		 "%016" PRIx64 "%016" PRIx64, hash->hi, hash->lo);
+	pthread_mutex_lock(&p->lock);
+	c->has_job = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint64_t check_pool_done(struct check_pool *p)
+{
+	uint64_t done;
+
+	pthread_mutex_lock(&p->lock);
+	done = p->done;
+	pthread_mutex_unlock(&p->lock);
+	return done;
+}
+
+void check_pool_stop(struct check_pool *p)
+{
+	int i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->started; i++)
+		p->checkers[i].quit = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->started; i++)
+		pthread_join(p->checkers[i].thread, NULL);
+	p->started = 0;
+	for (i = 0; p->checkers && i < p->jobs; i++)
+		if (p->checkers[i].run)
+			checker_fini(&p->checkers[i]);
+}
+
+void check_pool_fini(struct check_pool *p)
+{
+	free(p->checkers);
+	p->checkers = NULL;
+	if (p->semantic)
+		g_hash_table_destroy(p->semantic);
+	p->semantic = NULL;
+	if (p->run) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+	}
+	p->run = NULL;
+}

@@ -1,0 +1,478 @@
+/* torn_check_run: load the run, enumerate its unique crash states once per pass, judge them in the pool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "check_int.h"
+#include "restore.h"
+#include "torn_exit.h"
+#include "torn_time.h"
+
+void torn_check_opts_init(struct torn_check_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->oracles = TORN_O_ALL;
+	o->timeout_ms = 60000;
+	o->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	o->limit = UINT64_MAX;
+	torn_states_opts_init(&o->states);
+}
+
+int torn_check_order_parse(const char *s, enum torn_check_order *order,
+			   uint64_t *seed, struct torn_err *err)
+{
+	char *end;
+
+	*seed = 0;
+	if (!s || !strcmp(s, "trace")) {
+		*order = TORN_CHECK_ORDER_TRACE;
+	} else if (!strcmp(s, "reverse")) {
+		*order = TORN_CHECK_ORDER_REVERSE;
+	} else if (!strncmp(s, "shuffle:", 8)) {
+		*order = TORN_CHECK_ORDER_SHUFFLE;
+		*seed = strtoull(s + 8, &end, 0);
+		if (*end || !*seed)
+			return torn_err_set(err, TORN_E_USAGE,
+					    "--order '%s': the seed must be a non-zero number",
+					    s);
+	} else {
+		return torn_err_set(err, TORN_E_USAGE,
+				    "--order '%s': expected trace, reverse or shuffle:SEED",
+				    s);
+	}
+	return 0;
+}
+
+/* One torn_check_run. */
+struct check_ctx {
+	const struct torn_check_opts *o;
+	struct check_run run;
+	struct check_plan plan;
+	struct check_pool pool;
+	struct torn_trace *trace;
+	uint8_t *persisted;	/* the persisted image at the current point */
+	uint64_t dispatched, skipped, counted;
+	GPtrArray *ids;		/* --order: the states to check */
+	long long t_start;	/* of the pass, for its rate */
+	long long progress_last;
+	int progress_tty;
+};
+
+/*
+ * Progress on stderr: a line redrawn in place on a terminal, a plain line
+ * every 10 seconds otherwise or when CI is set.
+ */
+static void progress(struct check_ctx *x)
+{
+	long long now = torn_now_ms();
+	uint64_t done, total = x->pool.total;
+	double rate;
+	int tty;
+
+	if (x->progress_tty < 0)
+		x->progress_tty = isatty(2) && !getenv("CI");
+	tty = x->progress_tty;
+	if (now - x->progress_last < (tty ? 500 : 10000))
+		return;
+	x->progress_last = now;
+	done = check_pool_done(&x->pool);
+	rate = done * 1000.0 / (double)(now - x->t_start + 1);
+	if (total && rate > 0)
+		fprintf(stderr, "%storn: checked %" PRIu64 "/%" PRIu64 " states, %.1f/s, %.0f s left%s",
+			tty ? "\r" : "", done, total, rate,
+			(total - done) / rate, tty ? "  " : "\n");
+	else
+		fprintf(stderr, "%storn: checked %" PRIu64 " states, %.1f/s%s",
+			tty ? "\r" : "", done, rate, tty ? "  " : "\n");
+}
+
+/* ---- the passes over the states ----------------------------------------- */
+
+/* Unique states not checked yet (a quick enumeration: millions a second). */
+static int count_state(const struct torn_crash_state *cs, const char *id,
+		       bool done, void *ctx)
+{
+	struct check_ctx *x = ctx;
+
+	x->counted += !done;
+	return 0;
+}
+
+static uint64_t count_states(struct check_ctx *x)
+{
+	const struct check_visit v = { .state = count_state, .ctx = x };
+	struct torn_states *s = NULL;
+
+	x->counted = 0;
+	if (!check_states_new(&s, x->trace, x->run.base, x->run.pm_size,
+			      &x->o->states, NULL)) {
+		check_walk(&x->plan, s, &v);
+		torn_states_free(s);
+	}
+	return x->counted;
+}
+
+/* In trace order, each state's image built from the persisted one. */
+static int next_point(const struct torn_crash_point *pt, void *ctx)
+{
+	struct check_ctx *x = ctx;
+	size_t k;
+
+	for (k = 0; k < pt->n_changed; k++)
+		memcpy(x->persisted + pt->changed[k].line * TORN_LINE_SIZE,
+		       pt->changed[k].data, TORN_LINE_SIZE);
+	return 0;
+}
+
+static int dispatch_state(const struct torn_crash_state *cs, const char *id,
+			  bool done, void *ctx)
+{
+	struct check_ctx *x = ctx;
+	struct checker *c;
+
+	if (torn_vm_interrupted() || x->dispatched >= x->o->limit)
+		return 1;
+	if (done) {
+		x->skipped++;
+		return 0;
+	}
+	c = check_pool_wait_free(&x->pool);
+	/* the checker is idle: its image buffer is ours */
+	check_restore(c->img, x->persisted, x->run.pm_size);
+	torn_state_apply(cs, c->img);
+	check_pool_hand_over(&x->pool, c, id, cs->point, cs->engine, cs->index,
+			     &cs->hash, cs->flags);
+	x->dispatched++;
+	progress(x);
+	return 0;
+}
+
+static int check_in_trace_order(struct check_ctx *x, struct torn_states *s)
+{
+	const struct check_visit v = { .point = next_point,
+				       .state = dispatch_state,
+				       .ctx = x };
+	int r = check_walk(&x->plan, s, &v);
+
+	if (r < 0)
+		fprintf(stderr, "torn: state enumeration failed: %s\n",
+			torn_strerror(r));
+	return 0;
+}
+
+static int collect_state(const struct torn_crash_state *cs, const char *id,
+			 bool done, void *ctx)
+{
+	struct check_ctx *x = ctx;
+
+	if (done)
+		x->skipped++;
+	else
+		g_ptr_array_add(x->ids, g_strdup(id));
+	return 0;
+}
+
+/* Reverse ids, or shuffle them with seed (xorshift: the same seed, the same order). */
+static void reorder(GPtrArray *ids, enum torn_check_order order, uint64_t seed)
+{
+	guint i;
+
+	for (i = 0; i + 1 < ids->len; i++) {
+		gpointer tmp;
+		guint j;
+
+		if (order == TORN_CHECK_ORDER_REVERSE) {
+			j = ids->len - 1 - i;
+			if (j <= i)
+				break;
+		} else {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			j = i + (guint)(seed % (ids->len - i));
+		}
+		tmp = ids->pdata[i];
+		ids->pdata[i] = ids->pdata[j];
+		ids->pdata[j] = tmp;
+	}
+}
+
+/*
+ * Check the unique states in another order (reverse, or shuffled with a
+ * seed), each image built from scratch: slow, but it is how a test shows
+ * that verdicts do not depend on what a checker saw before.
+ */
+static int check_in_order(struct check_ctx *x, enum torn_check_order order,
+			  uint64_t seed)
+{
+	const struct check_visit v = { .state = collect_state, .ctx = x };
+	const struct torn_states_opts *so = &x->o->states;
+	struct torn_states *s = NULL;
+	struct torn_err err = { "" };
+	int ret = 0;
+	guint i;
+
+	x->t_start = torn_now_ms();
+	if (check_states_new(&s, x->trace, x->run.base, x->run.pm_size, so,
+			     &err)) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n",
+			err.msg[0] ? err.msg : "out of memory");
+		return TORN_EXIT_INFRA;
+	}
+	x->ids = g_ptr_array_new_with_free_func(g_free);
+	check_walk(&x->plan, s, &v);
+	torn_states_free(s);
+	reorder(x->ids, order, seed);
+	for (i = 0; i < x->ids->len && i < x->o->limit &&
+		    !torn_vm_interrupted(); i++) {
+		struct checker *c = check_pool_wait_free(&x->pool);
+		const char *id = x->ids->pdata[i];
+		struct torn_hash128 h;
+		uint64_t point, index;
+		struct torn_engine e;
+
+		if (torn_state_image(x->trace, x->run.base, x->run.pm_size, so,
+				     id, c->img, &h, &err) ||
+		    torn_state_id_parse(id, &point, &e, &index, &err)) {
+			fprintf(stderr, "torn: state %s: %s\n", id, err.msg);
+			ret = TORN_EXIT_INFRA;
+			break;
+		}
+		check_pool_hand_over(&x->pool, c, id, point, &e, index, &h, 0);
+		x->dispatched++;
+		progress(x);
+	}
+	g_ptr_array_unref(x->ids);
+	x->ids = NULL;
+	return ret;
+}
+
+/* ---- set-up --------------------------------------------------------------- */
+
+/*
+ * base.img, mapped read-only; NULL when it is missing or not pm_size bytes
+ * (*said: after a message) or cannot be mapped.
+ */
+static const uint8_t *map_base(const char *dir, uint64_t size, bool *said)
+{
+	char path[4200];
+	struct stat st;
+	void *p = MAP_FAILED;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/base.img", dir);
+	if (stat(path, &st) || (uint64_t)st.st_size != size) {
+		fprintf(stderr, "torn: %s is missing or not %" PRIu64 " bytes\n",
+			path, size);
+		*said = true;
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+	}
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* What torn replay and torn report need to rebuild and describe the states. */
+static void write_check_json(const struct check_ctx *x, int model)
+{
+	const struct torn_check_opts *o = x->o;
+	const struct torn_states_opts *so = &o->states;
+	struct torn_run_check c;
+	struct torn_err err = { "" };
+	size_t len = 0;
+	unsigned int i;
+	int k;
+
+	torn_run_check_init(&c);
+	snprintf(c.model, sizeof(c.model), "%s", torn_model_name(model));
+	snprintf(c.granularity, sizeof(c.granularity), "%s",
+		 torn_granularity_name(so->granularity));
+	snprintf(c.points, sizeof(c.points), "%s",
+		 o->points_text ? o->points_text : "fence");
+	for (i = 0; i < so->n_engines && len < sizeof(c.engines); i++) {
+		if (i)
+			c.engines[len++] = ',';
+		len += torn_engine_format(&so->engines[i], c.engines + len,
+					  sizeof(c.engines) - len);
+	}
+	c.engines[MIN(len, sizeof(c.engines) - 1)] = '\0';
+	len = 0;
+	for (k = 0; k < TORN_O_COUNT && len < sizeof(c.oracles); k++)
+		if (x->run.oracles & TORN_O_BIT(k))
+			len += snprintf(c.oracles + len, sizeof(c.oracles) - len,
+					"%s%s", len ? "," : "",
+					torn_oracle_name(k));
+	c.from_op = o->from_op;
+	if (torn_run_check_write(o->dir, &c, &err))
+		fprintf(stderr, "torn: cannot write %s/check.json\n", o->dir);
+}
+
+/* The run directory into x: every message printed here. */
+static int load_run(struct check_ctx *x)
+{
+	const struct torn_check_opts *o = x->o;
+	struct check_run *run = &x->run;
+	struct torn_run_meta meta;
+	struct torn_err err = { "" };
+	bool said = false;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/trace.torn", o->dir);
+	if (torn_trace_load(path, &x->trace, &err)) {
+		fprintf(stderr, "torn: cannot read trace '%s': %s\n", path,
+			err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	run->pm_size = torn_trace_get_header(x->trace)->pm_size;
+	run->base = map_base(o->dir, run->pm_size, &said);
+	if (said)
+		return TORN_EXIT_INFRA;
+	torn_run_meta_init(&meta);
+	if (!run->base || torn_run_meta_read(o->dir, &meta, &err) ||
+	    !meta.fs[0]) {
+		fprintf(stderr, "torn: %s/meta.json or base.img unreadable (not a torn trace directory?)\n",
+			o->dir);
+		return TORN_EXIT_INFRA;
+	}
+	if (check_run_from_meta(run, &meta, o->checker, &err) ||
+	    check_run_load_expected(run, &err)) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (check_run_collect_markers(run, x->trace))
+		return TORN_EXIT_INFRA;
+	x->plan.dedup.markers = run->markers;
+	x->plan.dedup.nmarkers = run->nmarkers;
+	if (o->from_op && check_find_op_begin(run, o->from_op,
+					      &x->plan.dedup.from_record,
+					      &err)) {
+		fprintf(stderr, "torn check: %s\n", err.msg);
+		return TORN_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void print_summary(const struct check_ctx *x, long long t_start)
+{
+	const struct check_pool *p = &x->pool;
+	long long ms = torn_now_ms() - t_start;
+	int v;
+
+	printf("checked %" PRIu64 " states in %.1f s (%.2f states/s)\n",
+	       p->done, ms / 1000.0, p->done * 1000.0 / (ms + 1));
+	if (x->skipped)
+		printf("skipped %" PRIu64 " states already in verdicts.jsonl\n",
+		       x->skipped);
+	for (v = 0; v < TORN_V_COUNT; v++)
+		if (p->by_verdict[v])
+			printf("  %-14s %" PRIu64 "\n", torn_verdict_name(v),
+			       p->by_verdict[v]);
+	printf("distinct semantic states: %u\n", g_hash_table_size(p->semantic));
+}
+
+int torn_check_run(const struct torn_check_opts *o)
+{
+	struct check_ctx x = { .o = o, .progress_tty = -1 };
+	struct check_run *run = &x.run;
+	struct torn_verdict_log *log = NULL;
+	struct torn_states *states = NULL;
+	struct torn_err err = { "" };
+	enum torn_check_order order;
+	long long t_start = torn_now_ms();
+	char base_path[4200];
+	uint64_t seed;
+	int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int ret;
+
+	if (torn_check_order_parse(o->order, &order, &seed, &err)) {
+		fprintf(stderr, "torn check: %s\n", err.msg);
+		return TORN_EXIT_USAGE;
+	}
+	if (!o->dir)
+		return TORN_EXIT_USAGE;
+	run->dir = o->dir;
+	run->guest = o->guest;
+	run->oracles = o->oracles;
+	run->timeout_ms = o->timeout_ms;
+	run->boot_per_state = o->boot_per_state;
+	x.t_start = t_start;
+	ret = load_run(&x);
+	if (ret)
+		goto out;
+
+	/* verdicts so far */
+	x.plan.done = o->resume ? check_resume_set(o->dir, NULL) : NULL;
+	ret = torn_verdict_log_open(o->dir,
+				    o->resume ? TORN_VLOG_APPEND :
+						TORN_VLOG_TRUNCATE,
+				    &log, &err);
+	if (ret) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+
+	torn_vm_install_signal_handlers();
+	if (guest_kit(&run->guest, &run->kit)) {
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	if (check_states_new(&states, x.trace, run->base, run->pm_size,
+			     &o->states, &err)) {
+		fprintf(stderr, "torn: cannot enumerate states: %s\n",
+			err.msg[0] ? err.msg : "out of memory");
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	write_check_json(&x, torn_states_get_model(states));
+	x.persisted = malloc(run->pm_size);
+	if (!x.persisted) {
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	memcpy(x.persisted, run->base, run->pm_size);
+	snprintf(base_path, sizeof(base_path), "%s/base.img", o->dir);
+	if (check_pool_start(&x.pool, run, jobs, base_path, log, t_start)) {
+		ret = TORN_EXIT_INFRA;
+		goto out_pool;
+	}
+	x.pool.total = MIN(count_states(&x), o->limit);
+	fprintf(stderr, "torn: %" PRIu64 " unique states to check\n",
+		x.pool.total);
+	fprintf(stderr, "torn: checking %s with %d checker guests\n", o->dir,
+		jobs);
+	if (order != TORN_CHECK_ORDER_TRACE)
+		ret = check_in_order(&x, order, seed);
+	else
+		ret = check_in_trace_order(&x, states);
+out_pool:
+	check_pool_stop(&x.pool);
+	if (x.pool.total && isatty(2) && !getenv("CI"))
+		fputc('\n', stderr);
+	if (!ret) {
+		print_summary(&x, t_start);
+		ret = check_exit_code(x.pool.by_verdict, x.pool.done);
+	}
+out:
+	torn_verdict_log_close(log, NULL);
+	check_pool_fini(&x.pool);
+	torn_states_free(states);
+	torn_trace_free(x.trace);
+	check_run_fini(run);
+	free(x.persisted);
+	if (x.plan.done)
+		g_hash_table_destroy(x.plan.done);
+	if (run->base)
+		munmap((void *)run->base, run->pm_size);
+	return ret;
+}

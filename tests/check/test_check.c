@@ -1,0 +1,504 @@
+/* The check stage's decisions: which states are new, which a --resume skips, the exit code; restore. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "check_int.h"
+#include "restore.h"
+#include "torn_exit.h"
+
+/*
+ * Markers at records 0 (op 1 begins), 3 (op 2 begins) and 6 (op 2
+ * durable); an unflushed store at 1 stays in flight under adr, so the
+ * fences at 2, 4, 5 and 7 and the end of the trace (8) see the same two
+ * images (without it, with it).
+ */
+static const char trace_text[] =
+	"header pm_base=0x100000000 pm_size=0x10000 features=clflush,clflushopt,clwb\n"
+	"mark 3 1 \"op 1\"\n"
+	"store 0x1000 8 0101010101010101\n"
+	"fence sfence\n"
+	"mark 3 2 \"op 2\"\n"
+	"fence sfence\n"
+	"fence sfence\n"
+	"mark 5 2 \"durable\"\n"
+	"fence sfence\n";
+
+static const struct oracle_marker markers[] = {
+	{ .record = 0, .id = TORN_MARK_OP_BEGIN, .arg = 1 },
+	{ .record = 3, .id = TORN_MARK_OP_BEGIN, .arg = 2 },
+	{ .record = 6, .id = TORN_MARK_DURABLE, .arg = 2 },
+};
+
+static const struct torn_hash128 image_a = { .hi = 0x1111, .lo = 0xaaaa };
+static const struct torn_hash128 image_b = { .hi = 0x2222, .lo = 0xbbbb };
+
+/* ---- dedup ---------------------------------------------------------------- */
+
+static void test_markers_before(void **state)
+{
+	static const struct {
+		uint64_t point;
+		size_t before;
+	} cases[] = {
+		{ 0, 0 }, { 1, 1 }, { 3, 1 }, { 4, 2 }, { 6, 2 }, { 7, 3 },
+		{ UINT64_MAX, 3 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+		assert_int_equal(check_markers_before(markers, 3,
+						      cases[i].point),
+				 cases[i].before);
+	assert_int_equal(check_markers_before(NULL, 0, 5), 0);
+}
+
+/* Two states, and whether dedup takes them for one. */
+static const struct dedup_case {
+	const char *name;
+	uint64_t from_record;
+	uint64_t point1;
+	const struct torn_hash128 *image1;
+	uint64_t point2;
+	const struct torn_hash128 *image2;
+	bool one_state;
+} dedup_cases[] = {
+	{ "same image, same point", 0, 2, &image_a, 2, &image_a, true },
+	{ "two images, same point", 0, 2, &image_a, 2, &image_b, false },
+	{ "same image, same markers before", 0, 4, &image_a, 5, &image_a,
+	  true },
+	{ "same image before and after an op begins", 0, 2, &image_a, 4,
+	  &image_a, false },
+	{ "same image before and after a durable marker", 0, 5, &image_a, 7,
+	  &image_a, false },
+	{ "the crash just before a marker has not seen it", 0, 2, &image_a, 3,
+	  &image_a, true },
+	{ "two images, same markers", 0, 4, &image_a, 5, &image_b, false },
+	{ "same image, same markers, from op 2", 3, 4, &image_a, 5, &image_a,
+	  true },
+	{ "same image across a marker, from op 2", 3, 4, &image_a, 7,
+	  &image_a, false },
+};
+
+static void test_dedup_key(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(dedup_cases); i++) {
+		const struct dedup_case *c = &dedup_cases[i];
+		struct check_dedup d = { markers, 3, c->from_record };
+		struct torn_hash128 k1, k2;
+		bool same;
+
+		if (!check_dedup_key(&d, c->point1, *c->image1, &k1) ||
+		    !check_dedup_key(&d, c->point2, *c->image2, &k2))
+			fail_msg("%s: a state after --from-op has no key",
+				 c->name);
+		same = k1.hi == k2.hi && k1.lo == k2.lo;
+		if (same != c->one_state)
+			fail_msg("%s: %s, expected %s", c->name,
+				 same ? "one state" : "two states",
+				 c->one_state ? "one" : "two");
+	}
+}
+
+/* Before --from-op's record there is no state at all. */
+static void test_dedup_from_op(void **state)
+{
+	static const struct {
+		uint64_t from_record, point;
+		bool checked;
+	} cases[] = {
+		{ 0, 0, true }, { 0, 2, true },	 { 3, 0, false }, { 3, 2, false },
+		{ 3, 3, true }, { 3, 4, true },	 { 7, 6, false }, { 7, 7, true },
+		{ 7, UINT64_MAX, true },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct check_dedup d = { markers, 3, cases[i].from_record };
+		struct torn_hash128 key;
+
+		if (check_dedup_key(&d, cases[i].point, image_a, &key) !=
+		    cases[i].checked)
+			fail_msg("from record %" PRIu64 ", point %" PRIu64
+				 ": expected %s",
+				 cases[i].from_record, cases[i].point,
+				 cases[i].checked ? "a state" : "none");
+	}
+}
+
+/* check_state_is_new over a run: the states in order, and which are new. */
+static void test_state_is_new(void **state)
+{
+	static const struct {
+		uint64_t point;
+		const struct torn_hash128 *image;
+		int is_new;
+	} seq[] = {
+		{ 2, &image_a, 1 }, { 2, &image_b, 1 }, { 2, &image_a, 0 },
+		{ 4, &image_a, 1 }, { 4, &image_b, 1 }, { 5, &image_a, 0 },
+		{ 5, &image_b, 0 }, { 7, &image_b, 1 }, { 7, &image_a, 1 },
+		{ 7, &image_a, 0 },
+	};
+	struct check_dedup d = { markers, 3, 0 };
+	struct check_dedup from2 = { markers, 3, 3 };
+	struct torn_state_set *seen, *seen2;
+	size_t i;
+
+	assert_int_equal(torn_state_set_new(&seen), 0);
+	assert_int_equal(torn_state_set_new(&seen2), 0);
+	for (i = 0; i < G_N_ELEMENTS(seq); i++) {
+		assert_int_equal(check_state_is_new(&d, seen, seq[i].point,
+						    *seq[i].image),
+				 seq[i].is_new);
+		/* from op 2 on: the same, but nothing before record 3 */
+		assert_int_equal(check_state_is_new(&from2, seen2,
+						    seq[i].point,
+						    *seq[i].image),
+				 seq[i].point < 3 ? 0 : seq[i].is_new);
+	}
+	torn_state_set_free(seen);
+	torn_state_set_free(seen2);
+}
+
+/* ---- --resume ------------------------------------------------------------ */
+
+enum line_form { WHOLE, CUT, GARBAGE };
+
+struct vline {
+	const char *id;
+	int verdict;
+	enum line_form form;
+	bool skipped;	/* --resume does not check it again */
+};
+
+#define END { NULL, 0, WHOLE, false }
+
+static const struct resume_case {
+	const char *name;
+	bool no_file;
+	struct vline lines[12];
+} resume_cases[] = {
+	{ "every verdict, whatever it is, counts",
+	  false,
+	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+	    { "2.prefix.1", TORN_V_INCONSISTENT, WHOLE, true },
+	    { "4.prefix.0", TORN_V_UNRECOVERABLE, WHOLE, true },
+	    { "4.prefix.1", TORN_V_TIMEOUT, WHOLE, true },
+	    { "7.prefix.0", TORN_V_ERROR, WHOLE, true },
+	    END } },
+	{ "a last line cut short is no verdict",
+	  false,
+	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+	    { "2.prefix.1", TORN_V_ERROR, WHOLE, true },
+	    { "4.prefix.0", TORN_V_CONSISTENT, CUT, false },
+	    END } },
+	{ "a cut-short line, then the resumed check's verdicts",
+	  false,
+	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+	    { "4.prefix.0", TORN_V_INCONSISTENT, CUT, false },
+	    { "4.prefix.1", TORN_V_CONSISTENT, WHOLE, true },
+	    { "7.prefix.1", TORN_V_TIMEOUT, WHOLE, true },
+	    END } },
+	{ "lines that are no verdict in between",
+	  false,
+	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+	    { "not json", 0, GARBAGE, false },
+	    { "7.prefix.0", TORN_V_ERROR, WHOLE, true },
+	    END } },
+	{ "a state checked twice", false,
+	  { { "2.prefix.0", TORN_V_ERROR, WHOLE, true },
+	    { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+	    END } },
+	{ "an empty file", false, { END } },
+	{ "no verdicts.jsonl", true, { END } },
+};
+
+/* The line torn check writes for a state with verdict v. */
+static char *verdict_line(const char *id, int verdict, size_t *len)
+{
+	struct torn_verdict_rec v;
+	struct torn_err err = { "" };
+	uint64_t point, index;
+	struct torn_engine e;
+
+	torn_verdict_rec_init(&v);
+	assert_int_equal(torn_state_id_parse(id, &point, &e, &index, &err), 0);
+	snprintf(v.state, sizeof(v.state), "%s", id);
+	v.point = point;
+	torn_engine_format(&e, v.engine, sizeof(v.engine));
+	v.index = index;
+	snprintf(v.image_hash, sizeof(v.image_hash), "%032x", 7);
+	v.verdict = verdict;
+	if (verdict == TORN_V_INCONSISTENT || verdict == TORN_V_UNRECOVERABLE) {
+		v.oracles[TORN_O_MOUNT].ran = true;
+		v.oracles[TORN_O_MOUNT].ok = verdict == TORN_V_INCONSISTENT;
+		v.oracles[TORN_O_FSCK].ran = true;
+	}
+	if (verdict == TORN_V_ERROR)
+		snprintf(v.error, sizeof(v.error), "checker guest did not boot");
+	v.ms_restore = 1;
+	v.ms_check = 2;
+	v.at_ms = 3;
+	v.checker = 0;
+	return torn_verdict_rec_format(&v, len);
+}
+
+static char *make_dir(void)
+{
+	char *dir = g_dir_make_tmp("torn-test-check-XXXXXX", NULL);
+
+	assert_non_null(dir);
+	return dir;
+}
+
+static void remove_dir(char *dir)
+{
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+
+	g_unlink(p);
+	g_free(p);
+	g_rmdir(dir);
+	g_free(dir);
+}
+
+static void write_verdicts(const char *dir, const struct vline *lines)
+{
+	GString *text = g_string_new(NULL);
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+	size_t i, len;
+
+	for (i = 0; lines[i].id; i++) {
+		char *line;
+
+		if (lines[i].form == GARBAGE) {
+			g_string_append_printf(text, "%s\n", lines[i].id);
+			continue;
+		}
+		line = verdict_line(lines[i].id, lines[i].verdict, &len);
+		assert_non_null(line);
+		/* cut: a dying torn's half line, no '\n' */
+		g_string_append_len(text, line,
+				    lines[i].form == CUT ? len / 2 : len);
+		free(line);
+	}
+	assert_true(g_file_set_contents(p, text->str, text->len, NULL));
+	g_string_free(text, TRUE);
+	g_free(p);
+}
+
+static void test_resume_set(void **state)
+{
+	size_t i, k;
+
+	for (i = 0; i < G_N_ELEMENTS(resume_cases); i++) {
+		const struct resume_case *c = &resume_cases[i];
+		char *dir = make_dir();
+		GHashTable *done, *want = g_hash_table_new(g_str_hash,
+							   g_str_equal);
+
+		if (!c->no_file)
+			write_verdicts(dir, c->lines);
+		done = check_resume_set(dir, NULL);
+		assert_non_null(done);
+		for (k = 0; c->lines[k].id; k++) {
+			const struct vline *l = &c->lines[k];
+
+			if (l->form == GARBAGE)
+				continue;
+			if (l->skipped)
+				g_hash_table_add(want, (gpointer)l->id);
+			if (g_hash_table_contains(done, l->id) != l->skipped)
+				fail_msg("%s: %s %s, expected %s", c->name,
+					 l->id,
+					 l->skipped ? "checked again" :
+						      "skipped",
+					 l->skipped ? "skipped" :
+						      "checked again");
+		}
+		if (g_hash_table_size(done) != g_hash_table_size(want))
+			fail_msg("%s: %u states skipped, expected %u", c->name,
+				 g_hash_table_size(done),
+				 g_hash_table_size(want));
+		g_hash_table_destroy(done);
+		g_hash_table_destroy(want);
+		remove_dir(dir);
+	}
+}
+
+/* ---- the one loop ---------------------------------------------------------- */
+
+struct walked {
+	GString *ids;		/* "id " per state, "*" after the done ones */
+	GString *points;	/* "seq " per point */
+};
+
+static int walked_point(const struct torn_crash_point *pt, void *ctx)
+{
+	struct walked *w = ctx;
+
+	g_string_append_printf(w->points, "%" PRIu64 " ", pt->seq);
+	return 0;
+}
+
+static int walked_state(const struct torn_crash_state *cs, const char *id,
+			bool done, void *ctx)
+{
+	struct walked *w = ctx;
+
+	g_string_append_printf(w->ids, "%s%s ", id, done ? "*" : "");
+	return 0;
+}
+
+static const struct walk_case {
+	const char *name;
+	uint64_t from_op;		/* 0: none */
+	const struct vline resumed[4];	/* verdicts.jsonl before */
+	const char *states;		/* what the loop hands over */
+} walk_cases[] = {
+	{ "every unique state (image and markers)", 0, { END },
+	  "2.prefix.0 2.prefix.1 4.prefix.0 4.prefix.1 7.prefix.0 7.prefix.1 " },
+	{ "from op 2", 2, { END },
+	  "4.prefix.0 4.prefix.1 7.prefix.0 7.prefix.1 " },
+	{ "resumed: the states with a verdict are done",
+	  0,
+	  { { "2.prefix.1", TORN_V_ERROR, WHOLE, true },
+	    { "7.prefix.0", TORN_V_INCONSISTENT, WHOLE, true },
+	    { "7.prefix.1", TORN_V_CONSISTENT, CUT, false },
+	    END },
+	  "2.prefix.0 2.prefix.1* 4.prefix.0 4.prefix.1 7.prefix.0* 7.prefix.1 " },
+};
+
+static void test_walk(void **state)
+{
+	struct torn_trace *t = NULL;
+	struct torn_err err = { "" };
+	struct check_run run = { 0 };
+	struct torn_states_opts so;
+	uint64_t record;
+	uint8_t *base;
+	size_t i;
+
+	assert_int_equal(torn_trace_parse_text(trace_text, &t, &err), 0);
+	assert_int_equal(check_run_collect_markers(&run, t), 0);
+	assert_int_equal(run.nmarkers, 3);
+	base = calloc(1, 0x10000);
+	torn_states_opts_init(&so);
+	so.model = TORN_MODEL_ADR;
+	so.n_engines = 1; /* prefix */
+	for (i = 0; i < G_N_ELEMENTS(walk_cases); i++) {
+		const struct walk_case *c = &walk_cases[i];
+		struct walked w = { g_string_new(NULL), g_string_new(NULL) };
+		const struct check_visit v = { walked_point, walked_state, &w };
+		struct check_plan plan = { { run.markers, run.nmarkers, 0 },
+					   NULL };
+		struct torn_states *s = NULL;
+		char *dir = make_dir();
+
+		if (c->from_op)
+			assert_int_equal(check_find_op_begin(&run, c->from_op,
+							     &plan.dedup.from_record,
+							     &err),
+					 0);
+		if (c->resumed[0].id) {
+			write_verdicts(dir, c->resumed);
+			plan.done = check_resume_set(dir, NULL);
+		}
+		assert_int_equal(check_states_new(&s, t, base, 0x10000, &so,
+						  &err),
+				 0);
+		assert_int_equal(check_walk(&plan, s, &v), 0);
+		if (strcmp(w.ids->str, c->states))
+			fail_msg("%s: the loop handed over '%s', expected '%s'",
+				 c->name, w.ids->str, c->states);
+		assert_string_equal(w.points->str, "2 4 5 7 8 ");
+		torn_states_free(s);
+		if (plan.done)
+			g_hash_table_destroy(plan.done);
+		g_string_free(w.ids, TRUE);
+		g_string_free(w.points, TRUE);
+		remove_dir(dir);
+	}
+	/* the trace has ops 1 and 2 */
+	assert_int_equal(check_find_op_begin(&run, 3, &record, &err),
+			 TORN_E_USAGE);
+	assert_string_equal(err.msg, "--from-op 3: the trace has ops 1..2");
+	free(base);
+	check_run_fini(&run);
+	torn_trace_free(t);
+}
+
+/* ---- the exit code ----------------------------------------------------------- */
+
+static void test_exit_code(void **state)
+{
+	static const struct {
+		uint64_t count[TORN_V_COUNT];
+		int code;
+	} cases[] = {
+		{ { 0 }, TORN_EXIT_OK },
+		{ { [TORN_V_CONSISTENT] = 5 }, TORN_EXIT_OK },
+		{ { [TORN_V_CONSISTENT] = 5, [TORN_V_INCONSISTENT] = 1 },
+		  TORN_EXIT_FAIL },
+		{ { [TORN_V_UNRECOVERABLE] = 1 }, TORN_EXIT_FAIL },
+		{ { [TORN_V_TIMEOUT] = 2 }, TORN_EXIT_FAIL },
+		{ { [TORN_V_CONSISTENT] = 3, [TORN_V_ERROR] = 1 },
+		  TORN_EXIT_INFRA },
+		{ { [TORN_V_ERROR] = 1, [TORN_V_TIMEOUT] = 1 }, TORN_EXIT_INFRA },
+		{ { [TORN_V_ERROR] = 1, [TORN_V_INCONSISTENT] = 1 },
+		  TORN_EXIT_FAIL },
+		{ { [TORN_V_ERROR] = 1, [TORN_V_UNRECOVERABLE] = 1 },
+		  TORN_EXIT_FAIL },
+	};
+	size_t i;
+	int v;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		uint64_t done = 0;
+
+		for (v = 0; v < TORN_V_COUNT; v++)
+			done += cases[i].count[v];
+		assert_int_equal(check_exit_code(cases[i].count, done),
+				 cases[i].code);
+	}
+}
+
+static void test_restore(void **state)
+{
+	size_t size = 64 * 4096;
+	uint8_t *a = calloc(1, size), *b = calloc(1, size);
+
+	b[5] = 1;
+	b[3 * 4096 + 7] = 2;
+	b[size - 1] = 3;
+	assert_int_equal(check_restore(a, b, size), 3);
+	assert_memory_equal(a, b, size);
+	assert_int_equal(check_restore(a, b, size), 0);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markers_before),
+		cmocka_unit_test(test_dedup_key),
+		cmocka_unit_test(test_dedup_from_op),
+		cmocka_unit_test(test_state_is_new),
+		cmocka_unit_test(test_resume_set),
+		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_restore),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
