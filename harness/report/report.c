@@ -16,6 +16,7 @@
 #include "report_int.h"
 #include "rundir.h"
 #include "states.h"
+#include "stepper.h"
 #include "trace.h"
 
 /* What the loader keeps of every verdict, for dedup figures and matching. */
@@ -176,163 +177,6 @@ out:
 
 /* ---- trace.torn ------------------------------------------------------- */
 
-/*
- * The report's own replay for the timeline: which lines hold stores that
- * are not yet persistent, record by record, in O(1) per record.  adr: a
- * store is in flight until flushed (clwb/clflushopt, or a non-temporal
- * store) and fenced, or clflushed; eadr: until the next fence.  This is
- * a picture of the trace, not the model: the engines' exact figures at
- * crash points come from the injectors (struct torn_report_point).
- */
-struct line_state {
-	uint32_t pending; /* stores not flush-initiated */
-	uint32_t initiated; /* flush-initiated, waiting for a fence */
-	bool listed_init;
-	bool listed_any;
-};
-
-struct inflight {
-	bool eadr;
-	GHashTable *index; /* line + 1 -> index into lines + 1 */
-	GArray *lines; /* struct line_state */
-	GArray *line_nos; /* line number of each entry */
-	GArray *init_list; /* entries with initiated > 0 (may repeat) */
-	GArray *any_list; /* entries that were in flight (may repeat) */
-	uint32_t count; /* lines in flight now */
-};
-
-static void inflight_init(struct inflight *in, bool eadr)
-{
-	in->eadr = eadr;
-	in->index = g_hash_table_new(g_direct_hash, g_direct_equal);
-	in->lines = g_array_new(FALSE, TRUE, sizeof(struct line_state));
-	in->line_nos = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	in->init_list = g_array_new(FALSE, FALSE, sizeof(guint));
-	in->any_list = g_array_new(FALSE, FALSE, sizeof(guint));
-	in->count = 0;
-}
-
-static void inflight_fini(struct inflight *in)
-{
-	g_hash_table_destroy(in->index);
-	g_array_free(in->lines, TRUE);
-	g_array_free(in->line_nos, TRUE);
-	g_array_free(in->init_list, TRUE);
-	g_array_free(in->any_list, TRUE);
-}
-
-static struct line_state *line_get(struct inflight *in, uint64_t line,
-				   guint *idx)
-{
-	gpointer v = g_hash_table_lookup(in->index,
-					 GSIZE_TO_POINTER((gsize)line + 1));
-	guint i;
-
-	if (v) {
-		i = GPOINTER_TO_UINT(v) - 1;
-	} else {
-		struct line_state zero = { 0 };
-
-		i = in->lines->len;
-		g_array_append_val(in->lines, zero);
-		g_array_append_val(in->line_nos, line);
-		g_hash_table_insert(in->index,
-				    GSIZE_TO_POINTER((gsize)line + 1),
-				    GUINT_TO_POINTER(i + 1));
-	}
-	*idx = i;
-	return &g_array_index(in->lines, struct line_state, i);
-}
-
-static void line_update(struct inflight *in, struct line_state *l, guint idx,
-			uint32_t was)
-{
-	uint32_t now = l->pending + l->initiated;
-
-	if (!was && now) {
-		in->count++;
-		if (!l->listed_any) {
-			l->listed_any = true;
-			g_array_append_val(in->any_list, idx);
-		}
-	} else if (was && !now) {
-		in->count--;
-	}
-}
-
-static void inflight_store(struct inflight *in, uint64_t offset, uint32_t size,
-			   bool nt)
-{
-	uint64_t line, last = (offset + size - 1) / TORN_LINE_SIZE;
-
-	for (line = offset / TORN_LINE_SIZE; line <= last; line++) {
-		guint idx;
-		struct line_state *l = line_get(in, line, &idx);
-		uint32_t was = l->pending + l->initiated;
-
-		if (nt && !in->eadr) {
-			/* a non-temporal store takes the line's stores along */
-			l->initiated += l->pending + 1;
-			l->pending = 0;
-			if (!l->listed_init) {
-				l->listed_init = true;
-				g_array_append_val(in->init_list, idx);
-			}
-		} else {
-			l->pending++;
-		}
-		line_update(in, l, idx, was);
-	}
-}
-
-static void inflight_flush(struct inflight *in, uint64_t offset, int kind)
-{
-	guint idx;
-	struct line_state *l;
-	uint32_t was;
-
-	if (in->eadr)
-		return;
-	l = line_get(in, offset / TORN_LINE_SIZE, &idx);
-	was = l->pending + l->initiated;
-	if (kind == TORN_FLUSH_CLFLUSH) {
-		l->pending = l->initiated = 0;
-	} else if (l->pending) {
-		l->initiated += l->pending;
-		l->pending = 0;
-		if (!l->listed_init) {
-			l->listed_init = true;
-			g_array_append_val(in->init_list, idx);
-		}
-	}
-	line_update(in, l, idx, was);
-}
-
-static void inflight_fence(struct inflight *in, int kind)
-{
-	bool all = in->eadr || kind == TORN_FENCE_WBINVD;
-	GArray *list = all ? in->any_list : in->init_list;
-	guint i;
-
-	for (i = 0; i < list->len; i++) {
-		guint idx = g_array_index(list, guint, i);
-		struct line_state *l =
-			&g_array_index(in->lines, struct line_state, idx);
-		uint32_t was = l->pending + l->initiated;
-
-		l->initiated = 0;
-		l->listed_init = false;
-		if (all) {
-			l->pending = 0;
-			l->listed_any = false;
-		}
-		line_update(in, l, idx, was);
-	}
-	g_array_set_size(list, 0);
-	if (all)
-		g_array_set_size(in->init_list, 0); /* all cleared above */
-}
-
 static size_t bucket_of(const struct torn_report *r, uint64_t rec)
 {
 	uint64_t n = r->records ? r->records : 1;
@@ -349,7 +193,8 @@ static void load_trace(struct loader *ld)
 	struct torn_err err = { "" };
 	const struct torn_record *recs;
 	struct torn_trace_stats st = { 0 };
-	struct inflight in;
+	struct torn_stepper *model = NULL;
+	struct torn_err serr = { "" };
 	size_t i, nb, k;
 	int ret;
 
@@ -393,7 +238,18 @@ static void load_trace(struct loader *ld)
 	r->n_buckets = nb;
 	for (k = 0; k < nb; k++)
 		r->buckets[k].first = UINT64_MAX;
-	inflight_init(&in, r->eadr);
+	/*
+	 * The in-flight timeline is the model itself (injectors/stepper.h),
+	 * under the model the check used when check.json says so.
+	 */
+	if (torn_stepper_new(&model, ld->trace, NULL,
+			     torn_trace_get_header(ld->trace)->pm_size,
+			     ld->check_model ? ld->check_model :
+					       TORN_MODEL_AUTO,
+			     &serr)) {
+		note(r, "trace: %s; no in-flight timeline", serr.msg);
+		model = NULL;
+	}
 	for (i = 0; i < r->records; i++) {
 		const struct torn_record *rec = &recs[i];
 		struct torn_report_bucket *b = &r->buckets[bucket_of(r, i)];
@@ -409,19 +265,15 @@ static void load_trace(struct loader *ld)
 			else
 				b->nt_stores++;
 			b->kernel_stores += !!(rec->flags & TORN_REC_F_KERNEL);
-			inflight_store(&in, rec->offset, rec->size,
-				       rec->kind == TORN_REC_NT_STORE);
 			break;
 		case TORN_REC_FLUSH:
 			b->flushes++;
-			inflight_flush(&in, rec->offset, rec->sub);
 			break;
 		case TORN_REC_UNRESOLVED:
 			b->unresolved++;
 			break;
 		case TORN_REC_FENCE:
 			b->fences++;
-			inflight_fence(&in, rec->sub);
 			break;
 		case TORN_REC_MARK: {
 			struct torn_report_mark *m = &r->marks[r->n_marks++];
@@ -435,13 +287,21 @@ static void load_trace(struct loader *ld)
 			break;
 		}
 		}
-		if (in.count > b->max_inflight_lines)
-			b->max_inflight_lines = in.count;
+		if (model && torn_stepper_step(model) < 0) {
+			note(r, "trace: %s; the in-flight timeline stops at record %zu",
+			     torn_stepper_error(model), i);
+			torn_stepper_free(model);
+			model = NULL;
+		}
+		if (model &&
+		    torn_stepper_inflight_lines(model) > b->max_inflight_lines)
+			b->max_inflight_lines =
+				torn_stepper_inflight_lines(model);
 	}
 	/* an empty trace still has its end */
 	if (r->buckets[nb - 1].first == UINT64_MAX)
 		r->buckets[nb - 1].first = r->buckets[nb - 1].end = r->records;
-	inflight_fini(&in);
+	torn_stepper_free(model);
 }
 
 /* The last marker before record seq, or -1. */

@@ -101,7 +101,7 @@ struct torn_verdict_rec {
 	int verdict;		/* enum torn_verdict */
 	struct torn_oracle_result oracles[TORN_O_COUNT];
 	uint64_t last_op_begin, last_op_end, last_durable;
-	char error[600];	/* infrastructure detail, "" */
+	char error[1200];	/* infrastructure detail, "" */
 	/* -1: not recorded (left out when written) */
 	int64_t ms_restore, ms_check, at_ms;
 	int attempts;		/* 1 when not recorded */
