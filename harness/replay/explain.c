@@ -1,0 +1,175 @@
+/* --explain: a state's crash point, the markers around it, and what it kept of each in-flight write. */
+#include <glib.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay_int.h"
+
+static const char *mark_name(uint32_t id)
+{
+	switch (id) {
+	case TORN_MARK_START: return "START";
+	case TORN_MARK_STOP: return "STOP";
+	case TORN_MARK_OP_BEGIN: return "op begins";
+	case TORN_MARK_OP_END: return "op ends";
+	case TORN_MARK_DURABLE: return "durable";
+	}
+	return "marker";
+}
+
+static void print_mark(FILE *out, const struct torn_record *m, size_t i)
+{
+	fprintf(out, "  record %-7zu %-9s %" PRIu64 " %.*s\n", i,
+		mark_name(m->mark_id), m->arg, (int)m->size,
+		m->data ? (const char *)m->data : "");
+}
+
+static void explain_markers(const struct torn_replay *r, FILE *out)
+{
+	size_t i, last_begin = SIZE_MAX;
+
+	fprintf(out, "markers before it:\n");
+	for (i = 0; i < r->point && i < r->nrecs; i++)
+		if (r->recs[i].kind == TORN_REC_MARK) {
+			if (r->recs[i].mark_id == TORN_MARK_OP_BEGIN)
+				last_begin = i;
+			if (r->recs[i].mark_id == TORN_MARK_DURABLE ||
+			    r->recs[i].mark_id == TORN_MARK_START)
+				print_mark(out, &r->recs[i], i);
+		}
+	if (last_begin != SIZE_MAX) {
+		fprintf(out, "running when it crashed:\n");
+		print_mark(out, &r->recs[last_begin], last_begin);
+	}
+	for (i = r->point; i < r->nrecs; i++)
+		if (r->recs[i].kind == TORN_REC_MARK) {
+			fprintf(out, "next marker:\n");
+			print_mark(out, &r->recs[i], i);
+			break;
+		}
+}
+
+/* Bits of the bytes of line w covers. */
+static uint64_t write_mask(const struct torn_inflight_write *w)
+{
+	unsigned int first = (unsigned int)(w->offset % TORN_LINE_SIZE);
+
+	return (w->len >= 64 ? ~0ull : ((1ull << w->len) - 1)) << first;
+}
+
+/*
+ * Per in-flight write, the bytes no later in-flight write overwrites:
+ * what the state holds there is this write's or what was persisted.
+ * One mask per write, one per line in flight: never per NVDIMM byte.
+ */
+static uint64_t *own_bytes(const struct torn_replay *r)
+{
+	uint64_t *own = calloc(r->n_inflight + 1, sizeof(*own));
+	GHashTable *covered = g_hash_table_new_full(g_int64_hash,
+						     g_int64_equal, g_free,
+						     g_free);
+	size_t i;
+
+	for (i = r->n_inflight; own && i-- > 0;) {
+		const struct torn_inflight_write *w = &r->inflight[i];
+		uint64_t line = w->offset / TORN_LINE_SIZE, *mask;
+
+		mask = g_hash_table_lookup(covered, &line);
+		if (!mask) {
+			uint64_t *key = g_new(uint64_t, 1);
+
+			*key = line;
+			mask = g_new0(uint64_t, 1);
+			g_hash_table_insert(covered, key, mask);
+		}
+		own[i] = write_mask(w) & ~*mask;
+		*mask |= write_mask(w);
+	}
+	g_hash_table_destroy(covered);
+	return own;
+}
+
+struct inflight_counts {
+	size_t persisted, dropped, torn, shown;
+	GHashTable *lines;
+};
+
+/* One write: persisted, DROPPED or TORN, judged on its own bytes that differ from the persisted image. */
+static void explain_write(const struct torn_replay *r, FILE *out,
+			  const struct torn_inflight_write *w, uint64_t own,
+			  struct inflight_counts *n)
+{
+	const struct torn_record *s = &r->recs[w->record];
+	const uint8_t *data = s->data + (w->offset - s->offset);
+	uint64_t b, mine = 0, kept = 0, line = w->offset / TORN_LINE_SIZE;
+	const char *status;
+	char bytes[64] = "", sym[256];
+
+	for (b = 0; b < w->len; b++) {
+		uint64_t at = w->offset + b;
+
+		if (!(own & (1ull << (at % TORN_LINE_SIZE))) ||
+		    data[b] == r->persisted[at])
+			continue;
+		mine++;
+		kept += r->state[at] == data[b];
+	}
+	if (!mine)
+		return; /* the write changes nothing the state could lose */
+	g_hash_table_add(n->lines, GSIZE_TO_POINTER(line + 1));
+	if (kept == mine) {
+		status = "persisted";
+		n->persisted++;
+	} else if (!kept) {
+		status = "DROPPED";
+		n->dropped++;
+	} else {
+		status = "TORN";
+		n->torn++;
+	}
+	for (b = 0; b < w->len && b < 8; b++)
+		snprintf(bytes + 2 * b, sizeof(bytes) - 2 * b, "%02x", data[b]);
+	if (n->shown++ < 200)
+		fprintf(out, "  record %-7zu %-8s 0x%08" PRIx64 " +%-2u %-9s %s%s  %s\n",
+			w->record, w->nt ? "nt_store" : "store", w->offset,
+			w->len, status, bytes, w->len > 8 ? ".." : "",
+			replay_where(r, s, sym, sizeof(sym)));
+}
+
+void torn_replay_explain(const struct torn_replay *r, FILE *out)
+{
+	const struct torn_record *pt = r->point < r->nrecs ?
+					       &r->recs[r->point] :
+					       NULL;
+	struct inflight_counts n = { 0 };
+	uint64_t *own = own_bytes(r);
+	char sym[256];
+	size_t i;
+
+	fprintf(out, "state %s\n", r->o.state_id);
+	fprintf(out, "crash point: before record %" PRIu64 " (%s%s%s)\n",
+		r->point, pt ? torn_record_kind_name(pt->kind) : "end of trace",
+		pt && pt->kind == TORN_REC_FENCE ? " " : "",
+		pt && pt->kind == TORN_REC_FENCE ? torn_fence_kind_name(pt->sub) :
+						   "");
+	if (pt && pt->pc)
+		fprintf(out, "  at %s\n", replay_where(r, pt, sym, sizeof(sym)));
+	explain_markers(r, out);
+
+	fprintf(out, "in-flight writes (not yet persistent at the crash point):\n");
+	n.lines = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (i = 0; own && i < r->n_inflight; i++)
+		explain_write(r, out, &r->inflight[i], own[i], &n);
+	if (n.shown > 200)
+		fprintf(out, "  ... %zu more\n", n.shown - 200);
+	fprintf(out, "in flight: %zu writes on %u lines: %zu persisted, %zu dropped, %zu torn\n",
+		n.persisted + n.dropped + n.torn,
+		g_hash_table_size(n.lines), n.persisted, n.dropped, n.torn);
+	if (r->have_verdict) {
+		fprintf(out, "verdict: %s\n", torn_verdict_name(r->verdict.verdict));
+		replay_print_oracles(out, r->verdict.oracles);
+	}
+	g_hash_table_destroy(n.lines);
+	free(own);
+}
