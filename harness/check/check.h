@@ -20,19 +20,20 @@
 #include "torn_err.h"
 
 struct torn_check_opts {
-	const char *dir;		/* the run directory */
-	struct guest_opts guest;	/* kit, cache, boot timeout, keep */
-	unsigned int oracles;		/* TORN_O_BIT()s; default TORN_O_ALL */
-	int timeout_ms;			/* each step in the guest; default 60 s */
-	int jobs;			/* checker guests; default: cores */
-	bool resume;			/* skip the states verdicts.jsonl has */
-	const char *checker;		/* custom checker; NULL: meta.json's */
-	const char *order;		/* NULL/"trace", "reverse", "shuffle:SEED" */
-	uint64_t limit;			/* at most this many; default UINT64_MAX */
-	uint64_t from_op;		/* only points from op N's begin; 0 */
-	bool boot_per_state;		/* a fresh guest per state (baseline) */
-	struct torn_states_opts states;	/* model, granularity, points, engines */
-	const char *points_text;	/* --points as given, for check.json */
+	const char *dir; /* the run directory */
+	struct guest_opts guest; /* kit, cache, boot timeout, keep */
+	unsigned int oracles; /* TORN_O_BIT()s; default TORN_O_ALL */
+	int timeout_ms; /* each step in the guest; default 60 s */
+	int jobs; /* checker guests; default: cores */
+	bool resume; /* skip the states verdicts.jsonl has */
+	const char *checker; /* custom checker; NULL: meta.json's */
+	const char *order; /* NULL/"trace", "reverse", "shuffle:SEED" */
+	uint64_t limit; /* at most this many; default UINT64_MAX */
+	uint64_t from_op; /* only points from op N's begin; 0 */
+	bool boot_per_state; /* a fresh guest per state (baseline) */
+	struct torn_states_opts
+		states; /* model, granularity, points, engines */
+	const char *points_text; /* --points as given, for check.json */
 };
 
 /* The defaults above (torn_states_opts_init for states). */
@@ -40,9 +41,10 @@ void torn_check_opts_init(struct torn_check_opts *o);
 
 /* The order states are checked in (torn_check_opts.order). */
 enum torn_check_order {
-	TORN_CHECK_ORDER_TRACE,		/* enumeration order: images built incrementally */
+	TORN_CHECK_ORDER_TRACE, /* enumeration order: images built incrementally
+				 */
 	TORN_CHECK_ORDER_REVERSE,
-	TORN_CHECK_ORDER_SHUFFLE,	/* a seeded shuffle */
+	TORN_CHECK_ORDER_SHUFFLE, /* a seeded shuffle */
 };
 
 /*

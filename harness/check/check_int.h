@@ -31,9 +31,9 @@
 
 /* What the dedup decision depends on besides the state itself. */
 struct check_dedup {
-	const struct oracle_marker *markers;	/* in record order */
+	const struct oracle_marker *markers; /* in record order */
 	size_t nmarkers;
-	uint64_t from_record;	/* --from-op: points before it skipped; 0 */
+	uint64_t from_record; /* --from-op: points before it skipped; 0 */
 };
 
 /* How many of the markers m (record order) come before record point. */
@@ -82,7 +82,7 @@ int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done);
 
 struct check_plan {
 	struct check_dedup dedup;
-	GHashTable *done;	/* ids --resume skips; NULL: none */
+	GHashTable *done; /* ids --resume skips; NULL: none */
 };
 
 /* What check_walk tells its caller; a callback returns non-zero to stop. */
@@ -116,19 +116,19 @@ int check_walk(const struct check_plan *plan, struct torn_states *s,
 /* What recovering and judging a state needs; read-only once set up. */
 struct check_run {
 	const char *dir;
-	struct guest_opts guest;	/* fs kind and flush mode from meta.json */
+	struct guest_opts guest; /* fs kind and flush mode from meta.json */
 	struct torn_kit kit;
-	unsigned int oracles;		/* TORN_O_BIT()s */
-	int timeout_ms;			/* each step in the guest */
-	int fs_kind;			/* enum torn_fs_kind */
-	char checker_prog[1024];	/* the custom oracle's program, "" none */
-	struct oracle_expected *expected;	/* NULL: no expected.txt */
-	struct oracle_marker *markers;	/* of the trace, in record order */
+	unsigned int oracles; /* TORN_O_BIT()s */
+	int timeout_ms; /* each step in the guest */
+	int fs_kind; /* enum torn_fs_kind */
+	char checker_prog[1024]; /* the custom oracle's program, "" none */
+	struct oracle_expected *expected; /* NULL: no expected.txt */
+	struct oracle_marker *markers; /* of the trace, in record order */
 	size_t nmarkers;
 	uint64_t pm_size;
-	const uint8_t *base;		/* base.img, pm_size bytes */
-	bool boot_per_state;		/* a fresh guest per state (baseline) */
-	FILE *verbose;			/* torn replay: every step's output */
+	const uint8_t *base; /* base.img, pm_size bytes */
+	bool boot_per_state; /* a fresh guest per state (baseline) */
+	FILE *verbose; /* torn replay: every step's output */
 };
 
 /*
@@ -144,7 +144,8 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
  */
 int check_run_load_expected(struct check_run *run, struct torn_err *err);
 /* The markers of t into run->markers (free()), in record order. */
-int check_run_collect_markers(struct check_run *run, const struct torn_trace *t);
+int check_run_collect_markers(struct check_run *run,
+			      const struct torn_trace *t);
 /*
  * The record of op's begin marker, for --from-op; TORN_E_USAGE with
  * "--from-op N: the trace has ops 1..M" (or "has no op markers").
@@ -162,22 +163,22 @@ struct check_job {
 	uint64_t point;
 	uint64_t index;
 	char image_hash[40];
-	unsigned int flags;	/* TORN_STATE_F_* */
+	unsigned int flags; /* TORN_STATE_F_* */
 };
 
 struct check_pool;
 
 struct checker {
 	const struct check_run *run;
-	struct check_pool *pool;	/* NULL outside a pool (torn replay) */
+	struct check_pool *pool; /* NULL outside a pool (torn replay) */
 	int idx;
 	struct torn_vm *vm;
 	char work[4096];
 	char pm_path[4200];
-	uint8_t *pm;	/* the backing file, shared with QEMU */
-	uint8_t *img;	/* what the backing file must hold for the job */
+	uint8_t *pm; /* the backing file, shared with QEMU */
+	uint8_t *img; /* what the backing file must hold for the job */
 	pthread_t thread;
-	bool has_job;	/* under pool->lock */
+	bool has_job; /* under pool->lock */
 	bool quit;
 	struct check_job job;
 	uint64_t pages_restored;
@@ -186,9 +187,9 @@ struct checker {
 
 /* One state's outcome. */
 struct check_result {
-	int verdict;		/* torn_verdict_combine(r, judge) */
-	unsigned int judge;	/* TORN_J_* (verdict.h) */
-	bool infra;		/* the guest failed us: restart and retry */
+	int verdict; /* torn_verdict_combine(r, judge) */
+	unsigned int judge; /* TORN_J_* (verdict.h) */
+	bool infra; /* the guest failed us: restart and retry */
 	struct torn_oracle_result r[TORN_O_COUNT];
 	char semantic[65];
 	char infra_detail[600];
@@ -218,15 +219,15 @@ struct check_pool {
 	const struct check_run *run;
 	struct checker *checkers;
 	int jobs;
-	int started;		/* threads running */
+	int started; /* threads running */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct torn_verdict_log *log;
 	/* under lock */
 	uint64_t done, by_verdict[TORN_V_COUNT];
-	GHashTable *semantic;	/* distinct semantic hashes */
-	uint64_t total;		/* unique states to check, for progress */
-	long long t_start;	/* torn_now_ms() the check began at */
+	GHashTable *semantic; /* distinct semantic hashes */
+	uint64_t total; /* unique states to check, for progress */
+	long long t_start; /* torn_now_ms() the check began at */
 };
 
 /*
@@ -237,7 +238,7 @@ struct check_pool {
 int check_pool_start(struct check_pool *p, const struct check_run *run,
 		     int jobs, const char *base_path,
 		     struct torn_verdict_log *log, long long t_start);
-/* Wait for an idle checker; its image buffer is the caller's until hand-over. */
+/* Wait for an idle checker: its image buffer is the caller's till hand-over. */
 struct checker *check_pool_wait_free(struct check_pool *p);
 /* c->img holds the state's image: give c the job. */
 void check_pool_hand_over(struct check_pool *p, struct checker *c,

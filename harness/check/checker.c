@@ -1,4 +1,4 @@
-/* One checker guest: its backing file, and one crash state recovered and judged in it. */
+/* One checker guest, and one crash state recovered and judged in it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -140,7 +140,8 @@ static int run_custom(struct checker *c, struct check_result *res,
 	g_strfreev(words);
 	g_free(env_markers);
 	if (!ret && run->verbose)
-		fprintf(run->verbose, "== custom checker %s: %s\n--- stdout\n%s--- stderr\n%s",
+		fprintf(run->verbose,
+			"== custom checker %s: %s\n--- stdout\n%s--- stderr\n%s",
 			run->checker_prog, status, out, errout);
 	if (ret) {
 		if (is_infra_error(ret))
@@ -169,7 +170,7 @@ static int run_custom(struct checker *c, struct check_result *res,
 	return 0;
 }
 
-/* The recovered tree: its hash, and the durability and atomicity oracles on it. */
+/* The recovered tree: its hash, the durability and atomicity oracles. */
 static int judge_tree(struct checker *c, struct check_result *res)
 {
 	const struct check_run *run = c->run;
@@ -187,11 +188,11 @@ static int judge_tree(struct checker *c, struct check_result *res)
 
 		dump = torn_proto_field_dup(&m, 1);
 		if (run->verbose)
-			fprintf(run->verbose, "== recovered tree (semantic dump)\n%s",
+			fprintf(run->verbose,
+				"== recovered tree (semantic dump)\n%s",
 				dump ? dump : "");
-		h = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-						m.fields[1].data,
-						m.fields[1].len);
+		h = g_compute_checksum_for_data(
+			G_CHECKSUM_SHA256, m.fields[1].data, m.fields[1].len);
 		snprintf(res->semantic, sizeof(res->semantic), "%s", h);
 		g_free(h);
 	}
@@ -202,7 +203,9 @@ static int judge_tree(struct checker *c, struct check_result *res)
 
 		set_result(res, TORN_O_DURABILITY, !bad, d);
 		if (run->verbose)
-			fprintf(run->verbose, "== durability (last durable op %" PRIu64 "): %s\n",
+			fprintf(run->verbose,
+				"== durability (last durable op %" PRIu64
+				"): %s\n",
 				res->progress.last_durable, bad ? d : "ok");
 	}
 	if (run->expected && (run->oracles & TORN_O_BIT(TORN_O_ATOMICITY))) {
@@ -211,7 +214,9 @@ static int judge_tree(struct checker *c, struct check_result *res)
 
 		set_result(res, TORN_O_ATOMICITY, !bad, d);
 		if (run->verbose)
-			fprintf(run->verbose, "== atomicity (last op begun %" PRIu64 "): %s\n",
+			fprintf(run->verbose,
+				"== atomicity (last op begun %" PRIu64
+				"): %s\n",
 				res->progress.last_begun, bad ? d : "ok");
 	}
 	free(dump);
@@ -261,8 +266,8 @@ int check_one(struct checker *c, struct check_result *res)
 	const struct check_run *run = c->run;
 	const char *fstype = run->fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
 	const char *const dmesg_req[] = { "dmesg", NULL };
-	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt", fstype,
-				    "dax", NULL };
+	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
+				    fstype,  "dax",	   NULL };
 	const char *const usable_req[] = { "usable", "/mnt", NULL };
 	const char *const umnt[] = { "umount", "/mnt", NULL };
 	const char *const drop_dev[] = { "drop-caches", "/dev/pmem0", NULL };
@@ -290,17 +295,19 @@ int check_one(struct checker *c, struct check_result *res)
 		if (mounted)
 			res->judge |= TORN_J_MOUNTED;
 		if (run->verbose)
-			fprintf(run->verbose, "== mount -o dax /dev/pmem0 /mnt (%s): %s\n",
+			fprintf(run->verbose,
+				"== mount -o dax /dev/pmem0 /mnt (%s): %s\n",
 				fstype, ret ? err.msg : "ok");
 	}
 	if (mounted && judge_tree(c, res))
 		return -1;
-	if (run->checker_prog[0] && (run->oracles & TORN_O_BIT(TORN_O_CUSTOM)) &&
-	    (mounted || devdax) &&
+	if (run->checker_prog[0] &&
+	    (run->oracles & TORN_O_BIT(TORN_O_CUSTOM)) && (mounted || devdax) &&
 	    run_custom(c, res, devdax ? "/dev/dax0.0" : "/mnt"))
 		return -1;
 	if (mounted && (run->oracles & TORN_O_BIT(TORN_O_USABILITY))) {
-		ret = guest_call(c->vm, run->timeout_ms, usable_req, NULL, &err);
+		ret = guest_call(c->vm, run->timeout_ms, usable_req, NULL,
+				 &err);
 		if (is_infra_error(ret))
 			return infra(res, &err);
 		set_result(res, TORN_O_USABILITY, !ret, ret ? err.msg : NULL);
@@ -332,8 +339,8 @@ int check_one(struct checker *c, struct check_result *res)
 
 		set_result(res, TORN_O_DMESG, !bad, bad ? d : NULL);
 	}
-	ret = guest_call(c->vm, run->timeout_ms, devdax ? drop : drop_dev,
-			 NULL, &err);
+	ret = guest_call(c->vm, run->timeout_ms, devdax ? drop : drop_dev, NULL,
+			 &err);
 	if (ret)
 		return infra(res, &err);
 	res->verdict = torn_verdict_combine(res->r, res->judge);

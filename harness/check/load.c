@@ -1,4 +1,4 @@
-/* What checking needs from a run directory besides the trace: meta.json, expected.txt, markers. */
+/* What checking needs besides the trace: meta.json, expected.txt, markers. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -34,8 +34,7 @@ int check_run_load_expected(struct check_run *run, struct torn_err *err)
 
 	if (g_file_get_contents(path, &text, &len, NULL) &&
 	    oracle_expected_parse(text, len, &run->expected, &why))
-		ret = torn_err_set(err, TORN_E_FORMAT, "%s: %s", path,
-				   why.msg);
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: %s", path, why.msg);
 	g_free(text);
 	g_free(path);
 	return ret;
@@ -54,7 +53,8 @@ int check_run_collect_markers(struct check_run *run, const struct torn_trace *t)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		if (r[i].kind == TORN_REC_MARK) {
-			struct oracle_marker *m = &run->markers[run->nmarkers++];
+			struct oracle_marker *m =
+				&run->markers[run->nmarkers++];
 
 			m->record = i;
 			m->id = r[i].mark_id;
@@ -80,11 +80,12 @@ int check_find_op_begin(const struct check_run *run, uint64_t op,
 	}
 	if (last)
 		return torn_err_set(err, TORN_E_USAGE,
-				    "--from-op %" PRIu64 ": the trace has ops 1..%" PRIu64,
+				    "--from-op %" PRIu64
+				    ": the trace has ops 1..%" PRIu64,
 				    op, last);
-	return torn_err_set(err, TORN_E_USAGE,
-			    "--from-op %" PRIu64 ": the trace has no op markers",
-			    op);
+	return torn_err_set(
+		err, TORN_E_USAGE,
+		"--from-op %" PRIu64 ": the trace has no op markers", op);
 }
 
 void check_run_fini(struct check_run *run)

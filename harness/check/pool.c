@@ -1,4 +1,4 @@
-/* The pool of checker threads: hand a state over, retry a failed guest, log the verdict. */
+/* The checker threads: hand a state over, retry a guest, log the verdict. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -36,12 +36,14 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	v.at_ms = torn_now_ms() - p->t_start;
 	v.attempts = attempts;
 	v.checker = c->idx;
-	/* one write() per line with O_APPEND: a dying torn leaves whole lines */
+	/* one write() per line with O_APPEND: a dying torn leaves whole lines
+	 */
 	ret = torn_verdict_log_append(p->log, &v, &err);
 	pthread_mutex_lock(&p->lock);
 	if (ret)
 		fprintf(stderr, "torn: cannot append to verdicts.jsonl: %s\n",
-			ret < 0 && ret > TORN_E_BASE ? strerror(-ret) : err.msg);
+			ret < 0 && ret > TORN_E_BASE ? strerror(-ret)
+						     : err.msg);
 	p->done++;
 	p->by_verdict[res->verdict]++;
 	if (res->semantic[0])
@@ -99,7 +101,8 @@ static void check_job(struct checker *c)
 				sizeof(res.infra_detail) -
 					strlen(res.infra_detail) - 1);
 		strncat(res.infra_detail, tail,
-			sizeof(res.infra_detail) - strlen(res.infra_detail) - 1);
+			sizeof(res.infra_detail) - strlen(res.infra_detail) -
+				1);
 	}
 	record_verdict(c, &res, t1 - t0, t2 - t1, attempt > 2 ? 2 : attempt);
 }
@@ -142,8 +145,8 @@ int check_pool_start(struct check_pool *p, const struct check_run *run,
 	p->run = run;
 	p->log = log;
 	p->t_start = t_start;
-	p->semantic = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    NULL);
+	p->semantic =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->checkers = calloc(jobs, sizeof(*p->checkers));

@@ -1,4 +1,4 @@
-/* The states a --resume skips, from verdicts.jsonl, and the exit code the verdicts make. */
+/* The states a --resume skips, and the exit code the verdicts make. */
 #include <string.h>
 
 #include "check_int.h"
@@ -14,8 +14,8 @@ static int add_done(const struct torn_verdict_rec *v, void *ctx)
 
 GHashTable *check_resume_set(const char *dir, struct torn_verdicts_stats *st)
 {
-	GHashTable *done = g_hash_table_new_full(g_str_hash, g_str_equal,
-						 g_free, NULL);
+	GHashTable *done =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	struct torn_verdicts_stats ignored;
 	struct torn_err err = { "" };
 

@@ -1,4 +1,4 @@
-/* torn_check_run: load the run, enumerate its unique crash states once per pass, judge them in the pool. */
+/* torn_check_run: load the run, walk its unique states, judge them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,13 +39,15 @@ int torn_check_order_parse(const char *s, enum torn_check_order *order,
 		*order = TORN_CHECK_ORDER_SHUFFLE;
 		*seed = strtoull(s + 8, &end, 0);
 		if (*end || !*seed)
-			return torn_err_set(err, TORN_E_USAGE,
-					    "--order '%s': the seed must be a non-zero number",
-					    s);
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"--order '%s': the seed must be a non-zero number",
+				s);
 	} else {
-		return torn_err_set(err, TORN_E_USAGE,
-				    "--order '%s': expected trace, reverse or shuffle:SEED",
-				    s);
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"--order '%s': expected trace, reverse or shuffle:SEED",
+			s);
 	}
 	return 0;
 }
@@ -57,10 +59,10 @@ struct check_ctx {
 	struct check_plan plan;
 	struct check_pool pool;
 	struct torn_trace *trace;
-	uint8_t *persisted;	/* the persisted image at the current point */
+	uint8_t *persisted; /* the persisted image at the current point */
 	uint64_t dispatched, skipped, counted;
-	GPtrArray *ids;		/* --order: the states to check */
-	long long t_start;	/* of the pass, for its rate */
+	GPtrArray *ids; /* --order: the states to check */
+	long long t_start; /* of the pass, for its rate */
 	long long progress_last;
 	int progress_tty;
 };
@@ -85,7 +87,9 @@ static void progress(struct check_ctx *x)
 	done = check_pool_done(&x->pool);
 	rate = done * 1000.0 / (double)(now - x->t_start + 1);
 	if (total && rate > 0)
-		fprintf(stderr, "%storn: checked %" PRIu64 "/%" PRIu64 " states, %.1f/s, %.0f s left%s",
+		fprintf(stderr,
+			"%storn: checked %" PRIu64 "/%" PRIu64
+			" states, %.1f/s, %.0f s left%s",
 			tty ? "\r" : "", done, total, rate,
 			(total - done) / rate, tty ? "  " : "\n");
 	else
@@ -93,7 +97,7 @@ static void progress(struct check_ctx *x)
 			tty ? "\r" : "", done, rate, tty ? "  " : "\n");
 }
 
-/* ---- the passes over the states ----------------------------------------- */
+/* ---- the passes over the states ---------------------------------------- */
 
 /* Unique states not checked yet (a quick enumeration: millions a second). */
 static int count_state(const struct torn_crash_state *cs, const char *id,
@@ -179,7 +183,7 @@ static int collect_state(const struct torn_crash_state *cs, const char *id,
 	return 0;
 }
 
-/* Reverse ids, or shuffle them with seed (xorshift: the same seed, the same order). */
+/* Reverse ids, or shuffle them (xorshift: the same seed, the same order). */
 static void reorder(GPtrArray *ids, enum torn_check_order order, uint64_t seed)
 {
 	guint i;
@@ -230,8 +234,9 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 	check_walk(&x->plan, s, &v);
 	torn_states_free(s);
 	reorder(x->ids, order, seed);
-	for (i = 0; i < x->ids->len && i < x->o->limit &&
-		    !torn_vm_interrupted(); i++) {
+	for (i = 0;
+	     i < x->ids->len && i < x->o->limit && !torn_vm_interrupted();
+	     i++) {
 		struct checker *c = check_pool_wait_free(&x->pool);
 		const char *id = x->ids->pdata[i];
 		struct torn_hash128 h;
@@ -254,7 +259,7 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 	return ret;
 }
 
-/* ---- set-up --------------------------------------------------------------- */
+/* ---- set-up ------------------------------------------------------------ */
 
 /*
  * base.img, mapped read-only; NULL when it is missing or not pm_size bytes
@@ -269,8 +274,9 @@ static const uint8_t *map_base(const char *dir, uint64_t size, bool *said)
 
 	snprintf(path, sizeof(path), "%s/base.img", dir);
 	if (stat(path, &st) || (uint64_t)st.st_size != size) {
-		fprintf(stderr, "torn: %s is missing or not %" PRIu64 " bytes\n",
-			path, size);
+		fprintf(stderr,
+			"torn: %s is missing or not %" PRIu64 " bytes\n", path,
+			size);
 		*said = true;
 		return NULL;
 	}
@@ -309,9 +315,9 @@ static void write_check_json(const struct check_ctx *x, int model)
 	len = 0;
 	for (k = 0; k < TORN_O_COUNT && len < sizeof(c.oracles); k++)
 		if (x->run.oracles & TORN_O_BIT(k))
-			len += snprintf(c.oracles + len, sizeof(c.oracles) - len,
-					"%s%s", len ? "," : "",
-					torn_oracle_name(k));
+			len += snprintf(c.oracles + len,
+					sizeof(c.oracles) - len, "%s%s",
+					len ? "," : "", torn_oracle_name(k));
 	c.from_op = o->from_op;
 	if (torn_run_check_write(o->dir, &c, &err))
 		fprintf(stderr, "torn: cannot write %s/check.json\n", o->dir);
@@ -340,7 +346,8 @@ static int load_run(struct check_ctx *x)
 	torn_run_meta_init(&meta);
 	if (!run->base || torn_run_meta_read(o->dir, &meta, &err) ||
 	    !meta.fs[0]) {
-		fprintf(stderr, "torn: %s/meta.json or base.img unreadable (not a torn trace directory?)\n",
+		fprintf(stderr,
+			"torn: %s/meta.json or base.img unreadable (not a torn trace directory?)\n",
 			o->dir);
 		return TORN_EXIT_INFRA;
 	}
@@ -353,9 +360,9 @@ static int load_run(struct check_ctx *x)
 		return TORN_EXIT_INFRA;
 	x->plan.dedup.markers = run->markers;
 	x->plan.dedup.nmarkers = run->nmarkers;
-	if (o->from_op && check_find_op_begin(run, o->from_op,
-					      &x->plan.dedup.from_record,
-					      &err)) {
+	if (o->from_op &&
+	    check_find_op_begin(run, o->from_op, &x->plan.dedup.from_record,
+				&err)) {
 		fprintf(stderr, "torn check: %s\n", err.msg);
 		return TORN_EXIT_USAGE;
 	}
@@ -377,7 +384,8 @@ static void print_summary(const struct check_ctx *x, long long t_start)
 		if (p->by_verdict[v])
 			printf("  %-14s %" PRIu64 "\n", torn_verdict_name(v),
 			       p->by_verdict[v]);
-	printf("distinct semantic states: %u\n", g_hash_table_size(p->semantic));
+	printf("distinct semantic states: %u\n",
+	       g_hash_table_size(p->semantic));
 }
 
 int torn_check_run(const struct torn_check_opts *o)
@@ -412,10 +420,9 @@ int torn_check_run(const struct torn_check_opts *o)
 
 	/* verdicts so far */
 	x.plan.done = o->resume ? check_resume_set(o->dir, NULL) : NULL;
-	ret = torn_verdict_log_open(o->dir,
-				    o->resume ? TORN_VLOG_APPEND :
-						TORN_VLOG_TRUNCATE,
-				    &log, &err);
+	ret = torn_verdict_log_open(
+		o->dir, o->resume ? TORN_VLOG_APPEND : TORN_VLOG_TRUNCATE, &log,
+		&err);
 	if (ret) {
 		fprintf(stderr, "torn: %s\n", err.msg);
 		ret = TORN_EXIT_INFRA;

@@ -1,4 +1,4 @@
-/* Which crash states torn check judges: dedup, --from-op, and the one loop over them. */
+/* Which crash states torn check judges, and the one loop over them. */
 #include "check_int.h"
 
 size_t check_markers_before(const struct oracle_marker *m, size_t n,
@@ -26,9 +26,8 @@ bool check_dedup_key(const struct check_dedup *d, uint64_t point,
 {
 	if (point < d->from_record)
 		return false;
-	*key = torn_state_context_key(hash, check_markers_before(d->markers,
-								 d->nmarkers,
-								 point));
+	*key = torn_state_context_key(
+		hash, check_markers_before(d->markers, d->nmarkers, point));
 	return true;
 }
 
@@ -77,7 +76,8 @@ int check_walk(const struct check_plan *plan, struct torn_states *s,
 						cs.hash))
 				continue;
 			torn_state_id_format(&cs, id, sizeof(id));
-			done = plan->done && g_hash_table_contains(plan->done, id);
+			done = plan->done &&
+			       g_hash_table_contains(plan->done, id);
 			r = v->state(&cs, id, done, v->ctx);
 			if (r)
 				goto out;

@@ -48,9 +48,8 @@ static int parse_engines(struct torn_states_opts *so, const char *arg,
 					   "--engine: at most %d engines",
 					   TORN_ENGINES_MAX);
 		else
-			ret = torn_engine_parse(*p,
-						&so->engines[so->n_engines++],
-						err);
+			ret = torn_engine_parse(
+				*p, &so->engines[so->n_engines++], err);
 	}
 	g_strfreev(v);
 	return ret;
@@ -85,7 +84,8 @@ static int parse_valued(struct torn_check_opts *o, char **argv, int *i,
 		char bad[1024];
 
 		if (torn_oracle_set_parse(val, &o->oracles, bad, sizeof(bad))) {
-			fprintf(stderr, "torn check: --oracles: unknown oracle '%s' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)\n",
+			fprintf(stderr,
+				"torn check: --oracles: unknown oracle '%s' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)\n",
 				bad);
 			return -1;
 		}
@@ -143,7 +143,8 @@ int cmd_check(int argc, char **argv)
 		} else if (a[0] != '-' && !o.dir) {
 			o.dir = a;
 		} else if (i + 1 >= argc) {
-			fprintf(stderr, "torn check: unknown option or missing value '%s'\n",
+			fprintf(stderr,
+				"torn check: unknown option or missing value '%s'\n",
 				a);
 			return TORN_EXIT_USAGE;
 		} else if (parse_valued(&o, argv, &i, &user_engines, &err)) {

@@ -89,12 +89,14 @@ int cmd_replay(int argc, char **argv)
 			} else if (!o.state_id) {
 				o.state_id = a;
 			} else {
-				fprintf(stderr, "torn replay: unexpected argument '%s'\n",
+				fprintf(stderr,
+					"torn replay: unexpected argument '%s'\n",
 					a);
 				return TORN_EXIT_USAGE;
 			}
 		} else if (i + 1 >= argc) {
-			fprintf(stderr, "torn replay: unknown option or missing value '%s'\n",
+			fprintf(stderr,
+				"torn replay: unknown option or missing value '%s'\n",
 				a);
 			return TORN_EXIT_USAGE;
 		} else if (parse_valued(&o, argv, &i)) {

@@ -1,4 +1,4 @@
-/* --explain: a state's crash point, the markers around it, and what it kept of each in-flight write. */
+/* --explain: the crash point, its markers, what became of each write. */
 #include <glib.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -9,11 +9,16 @@
 static const char *mark_name(uint32_t id)
 {
 	switch (id) {
-	case TORN_MARK_START: return "START";
-	case TORN_MARK_STOP: return "STOP";
-	case TORN_MARK_OP_BEGIN: return "op begins";
-	case TORN_MARK_OP_END: return "op ends";
-	case TORN_MARK_DURABLE: return "durable";
+	case TORN_MARK_START:
+		return "START";
+	case TORN_MARK_STOP:
+		return "STOP";
+	case TORN_MARK_OP_BEGIN:
+		return "op begins";
+	case TORN_MARK_OP_END:
+		return "op ends";
+	case TORN_MARK_DURABLE:
+		return "durable";
 	}
 	return "marker";
 }
@@ -66,9 +71,8 @@ static uint64_t write_mask(const struct torn_inflight_write *w)
 static uint64_t *own_bytes(const struct torn_replay *r)
 {
 	uint64_t *own = calloc(r->n_inflight + 1, sizeof(*own));
-	GHashTable *covered = g_hash_table_new_full(g_int64_hash,
-						     g_int64_equal, g_free,
-						     g_free);
+	GHashTable *covered = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						    g_free, g_free);
 	size_t i;
 
 	for (i = r->n_inflight; own && i-- > 0;) {
@@ -95,7 +99,10 @@ struct inflight_counts {
 	GHashTable *lines;
 };
 
-/* One write: persisted, DROPPED or TORN, judged on its own bytes that differ from the persisted image. */
+/*
+ * One write: persisted, DROPPED or TORN, judged on its own bytes that
+ * differ from the persisted image.
+ */
 static void explain_write(const struct torn_replay *r, FILE *out,
 			  const struct torn_inflight_write *w, uint64_t own,
 			  struct inflight_counts *n)
@@ -131,7 +138,9 @@ static void explain_write(const struct torn_replay *r, FILE *out,
 	for (b = 0; b < w->len && b < 8; b++)
 		snprintf(bytes + 2 * b, sizeof(bytes) - 2 * b, "%02x", data[b]);
 	if (n->shown++ < 200)
-		fprintf(out, "  record %-7zu %-8s 0x%08" PRIx64 " +%-2u %-9s %s%s  %s\n",
+		fprintf(out,
+			"  record %-7zu %-8s 0x%08" PRIx64
+			" +%-2u %-9s %s%s  %s\n",
 			w->record, w->nt ? "nt_store" : "store", w->offset,
 			w->len, status, bytes, w->len > 8 ? ".." : "",
 			replay_where(r, s, sym, sizeof(sym)));
@@ -139,9 +148,8 @@ static void explain_write(const struct torn_replay *r, FILE *out,
 
 void torn_replay_explain(const struct torn_replay *r, FILE *out)
 {
-	const struct torn_record *pt = r->point < r->nrecs ?
-					       &r->recs[r->point] :
-					       NULL;
+	const struct torn_record *pt =
+		r->point < r->nrecs ? &r->recs[r->point] : NULL;
 	struct inflight_counts n = { 0 };
 	uint64_t *own = own_bytes(r);
 	char sym[256];
@@ -151,23 +159,27 @@ void torn_replay_explain(const struct torn_replay *r, FILE *out)
 	fprintf(out, "crash point: before record %" PRIu64 " (%s%s%s)\n",
 		r->point, pt ? torn_record_kind_name(pt->kind) : "end of trace",
 		pt && pt->kind == TORN_REC_FENCE ? " " : "",
-		pt && pt->kind == TORN_REC_FENCE ? torn_fence_kind_name(pt->sub) :
-						   "");
+		pt && pt->kind == TORN_REC_FENCE ? torn_fence_kind_name(pt->sub)
+						 : "");
 	if (pt && pt->pc)
-		fprintf(out, "  at %s\n", replay_where(r, pt, sym, sizeof(sym)));
+		fprintf(out, "  at %s\n",
+			replay_where(r, pt, sym, sizeof(sym)));
 	explain_markers(r, out);
 
-	fprintf(out, "in-flight writes (not yet persistent at the crash point):\n");
+	fprintf(out,
+		"in-flight writes (not yet persistent at the crash point):\n");
 	n.lines = g_hash_table_new(g_direct_hash, g_direct_equal);
 	for (i = 0; own && i < r->n_inflight; i++)
 		explain_write(r, out, &r->inflight[i], own[i], &n);
 	if (n.shown > 200)
 		fprintf(out, "  ... %zu more\n", n.shown - 200);
-	fprintf(out, "in flight: %zu writes on %u lines: %zu persisted, %zu dropped, %zu torn\n",
-		n.persisted + n.dropped + n.torn,
-		g_hash_table_size(n.lines), n.persisted, n.dropped, n.torn);
+	fprintf(out,
+		"in flight: %zu writes on %u lines: %zu persisted, %zu dropped, %zu torn\n",
+		n.persisted + n.dropped + n.torn, g_hash_table_size(n.lines),
+		n.persisted, n.dropped, n.torn);
 	if (r->have_verdict) {
-		fprintf(out, "verdict: %s\n", torn_verdict_name(r->verdict.verdict));
+		fprintf(out, "verdict: %s\n",
+			torn_verdict_name(r->verdict.verdict));
 		replay_print_oracles(out, r->verdict.oracles);
 	}
 	g_hash_table_destroy(n.lines);

@@ -1,4 +1,4 @@
-/* --minimize: delta debugging over the lines a state lost, down to the ones its failure needs. */
+/* --minimize: delta debugging over the lines a state lost. */
 #include <glib.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static void image_dropping(const struct torn_replay *r, const uint64_t *lines,
 		       r->state + lines[i] * TORN_LINE_SIZE, TORN_LINE_SIZE);
 }
 
-/* 1 when that image fails the check, 0 when it passes, -1 when the guest failed. */
+/* 1: that image fails the check, 0: it passes, -1: the guest failed. */
 static int fails(struct replay_guest *g, struct torn_replay *r,
 		 const uint64_t *lines, size_t n, uint8_t *img, int *tests)
 {
@@ -42,7 +42,7 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The lines in flight at the point whose content in the state is not the full one, ascending. */
+/* Lines in flight at the point that the state does not hold in full, sorted. */
 static GArray *lost_lines(const struct torn_replay *r)
 {
 	GArray *lines = g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -70,7 +70,7 @@ static GArray *lost_lines(const struct torn_replay *r)
 
 /* ddmin: a failing subset of cur, as small as the tests find. */
 static void ddmin(struct replay_guest *g, struct torn_replay *r, GArray *cur,
-		 uint8_t *img, int *tests)
+		  uint8_t *img, int *tests)
 {
 	size_t gran = 2;
 
@@ -80,8 +80,8 @@ static void ddmin(struct replay_guest *g, struct torn_replay *r, GArray *cur,
 
 		for (start = 0; start < cur->len && !reduced; start += chunk) {
 			size_t n = MIN(chunk, cur->len - start);
-			GArray *complement = g_array_new(FALSE, FALSE,
-							 sizeof(uint64_t));
+			GArray *complement =
+				g_array_new(FALSE, FALSE, sizeof(uint64_t));
 
 			/* subset first, then its complement */
 			if (fails(g, r, &g_array_index(cur, uint64_t, start), n,
@@ -91,16 +91,19 @@ static void ddmin(struct replay_guest *g, struct torn_replay *r, GArray *cur,
 				gran = 2;
 				reduced = 1;
 			} else {
-				g_array_append_vals(complement, cur->data, start);
+				g_array_append_vals(complement, cur->data,
+						    start);
 				g_array_append_vals(complement,
-						    &g_array_index(cur, uint64_t,
+						    &g_array_index(cur,
+								   uint64_t,
 								   start + n),
 						    cur->len - start - n);
 				if (gran > 2 && complement->len &&
 				    fails(g, r, (uint64_t *)complement->data,
 					  complement->len, img, tests) == 1) {
 					g_array_set_size(cur, 0);
-					g_array_append_vals(cur, complement->data,
+					g_array_append_vals(cur,
+							    complement->data,
 							    complement->len);
 					gran = MAX(gran - 1, 2);
 					reduced = 1;
@@ -135,7 +138,8 @@ static void print_writers(const struct torn_replay *r, FILE *out,
 
 			if (w->offset / TORN_LINE_SIZE != line)
 				continue;
-			fprintf(out, "    record %-7zu %s 0x%08" PRIx64 " +%u  %s\n",
+			fprintf(out,
+				"    record %-7zu %s 0x%08" PRIx64 " +%u  %s\n",
 				w->record, w->nt ? "nt_store" : "store",
 				w->offset, w->len,
 				replay_where(r, s, sym, sizeof(sym)));
@@ -157,17 +161,18 @@ int replay_minimize(struct torn_replay *r, struct replay_guest *g)
 		g_array_free(cur, TRUE);
 		return TORN_EXIT_INFRA;
 	}
-	fprintf(r->out, "minimize: %u lines of in-flight writes did not (fully) persist in %s\n",
+	fprintf(r->out,
+		"minimize: %u lines of in-flight writes did not (fully) persist in %s\n",
 		cur->len, r->o.state_id);
 	f = fails(g, r, NULL, 0, img, &tests);
 	if (f == 1) {
-		fprintf(r->out, "minimize: the check fails even with every in-flight write persisted:\n"
+		fprintf(r->out,
+			"minimize: the check fails even with every in-flight write persisted:\n"
 			"the failure does not come from what the crash dropped\n");
 		goto out;
 	}
-	f = cur->len ? fails(g, r, (uint64_t *)cur->data, cur->len, img,
-			     &tests) :
-		       0;
+	f = cur->len ? fails(g, r, (uint64_t *)cur->data, cur->len, img, &tests)
+		     : 0;
 	if (f != 1) {
 		fprintf(r->out, "minimize: the state does not fail now (%s)\n",
 			f < 0 ? "guest failed" : "consistent");
@@ -175,7 +180,8 @@ int replay_minimize(struct torn_replay *r, struct replay_guest *g)
 		goto out;
 	}
 	ddmin(g, r, cur, img, &tests);
-	fprintf(r->out, "minimize: after %d checks, the state fails because these %u line(s) did not persist\n"
+	fprintf(r->out,
+		"minimize: after %d checks, the state fails because these %u line(s) did not persist\n"
 		"while every other in-flight write did:\n",
 		tests, cur->len);
 	print_writers(r, r->out, cur);

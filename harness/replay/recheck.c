@@ -1,4 +1,4 @@
-/* A checker guest for re-checking and minimizing one state: torn check's checker, alone. */
+/* A checker guest for re-checking one state: torn check's, alone. */
 #include <string.h>
 
 #include "replay_int.h"
@@ -21,7 +21,8 @@ int replay_guest_setup(struct torn_replay *r, struct replay_guest *g,
 	run->base = r->base;
 	run->verbose = verbose;
 	if (!r->have_meta || check_run_from_meta(run, &r->meta, NULL, &err)) {
-		fprintf(stderr, "torn replay: %s/meta.json names no filesystem\n",
+		fprintf(stderr,
+			"torn replay: %s/meta.json names no filesystem\n",
 			r->o.dir);
 		return TORN_EXIT_INFRA;
 	}
@@ -40,7 +41,8 @@ int replay_guest_setup(struct torn_replay *r, struct replay_guest *g,
 	snprintf(g->c.job.id, sizeof(g->c.job.id), "%s", r->o.state_id);
 	g->c.job.point = r->point;
 	if (checker_boot(&g->c, &err)) {
-		fprintf(stderr, "torn replay: guest did not boot: %s\n", err.msg);
+		fprintf(stderr, "torn replay: guest did not boot: %s\n",
+			err.msg);
 		return TORN_EXIT_INFRA;
 	}
 	return 0;

@@ -1,4 +1,4 @@
-/* torn replay: a run directory loaded and one state rebuilt, and the stage's entry point. */
+/* torn replay: one state of a run rebuilt; the stage's entry point. */
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -83,9 +83,9 @@ static void load_symbols(struct torn_replay *r)
 	path = g_strdup_printf("%s/kallsyms", r->o.dir);
 	replay_load_kallsyms(path, &r->ksyms);
 	g_free(path);
-	wl = r->have_meta && r->meta.workload[0] ?
-		     torn_workload_find(r->meta.workload) :
-		     NULL;
+	wl = r->have_meta && r->meta.workload[0]
+		     ? torn_workload_find(r->meta.workload)
+		     : NULL;
 	if (!wl || !wl->program)
 		return;
 	bins = g_strsplit(TORN_WORKLOAD_BINS, ":", -1);
@@ -115,8 +115,8 @@ static void load_run_files(struct torn_replay *r)
 		fprintf(stderr, "torn replay: %s (ignored)\n", err.msg);
 }
 
-int torn_replay_load(struct torn_replay **out,
-		     const struct torn_replay_opts *o, struct torn_err *err)
+int torn_replay_load(struct torn_replay **out, const struct torn_replay_opts *o,
+		     struct torn_err *err)
 {
 	struct torn_replay *r = calloc(1, sizeof(*r));
 	struct torn_verdicts_stats vst;
@@ -160,8 +160,8 @@ int torn_replay_load(struct torn_replay **out,
 	if (r->have_check && o->model == TORN_MODEL_AUTO && r->check.model[0])
 		torn_model_parse(r->check.model, &r->so.model, NULL);
 	if (r->have_check && !o->granularity && r->check.granularity[0])
-		torn_granularity_parse(r->check.granularity,
-				       &r->so.granularity, NULL);
+		torn_granularity_parse(r->check.granularity, &r->so.granularity,
+				       NULL);
 
 	ret = torn_state_id_parse(o->state_id, &r->point, &e, &index, err);
 	if (ret)
@@ -182,10 +182,10 @@ int torn_replay_load(struct torn_replay **out,
 	torn_verdicts_foreach(o->dir, find_verdict, r, &vst, NULL);
 	if (r->have_verdict && r->verdict.image_hash[0] &&
 	    strcmp(r->verdict.image_hash, r->hash)) {
-		ret = torn_err_set(err, TORN_E_MISMATCH,
-				   "the rebuilt image of %s hashes to %s, but torn check recorded %s: the run directory or the options changed",
-				   o->state_id, r->hash,
-				   r->verdict.image_hash);
+		ret = torn_err_set(
+			err, TORN_E_MISMATCH,
+			"the rebuilt image of %s hashes to %s, but torn check recorded %s: the run directory or the options changed",
+			o->state_id, r->hash, r->verdict.image_hash);
 		goto fail;
 	}
 	ret = step_to_point(r, err);
@@ -251,9 +251,8 @@ torn_replay_get_verdict(const struct torn_replay *r)
 const char *replay_where(const struct torn_replay *r,
 			 const struct torn_record *rec, char *buf, size_t len)
 {
-	const struct replay_symtab *t = rec->flags & TORN_REC_F_KERNEL ?
-						&r->ksyms :
-						&r->usyms;
+	const struct replay_symtab *t =
+		rec->flags & TORN_REC_F_KERNEL ? &r->ksyms : &r->usyms;
 
 	if (!rec->pc)
 		return "?";
@@ -312,9 +311,9 @@ static int recheck(struct torn_replay *r)
 		} else {
 			fprintf(r->out, "verdict: %s\n", torn_verdict_name(v));
 			replay_print_oracles(r->out, res.r);
-			ret = v == TORN_V_CONSISTENT ? TORN_EXIT_OK :
-			      torn_verdict_is_failure(v) ? TORN_EXIT_FAIL :
-							    TORN_EXIT_INFRA;
+			ret = v == TORN_V_CONSISTENT	   ? TORN_EXIT_OK
+			      : torn_verdict_is_failure(v) ? TORN_EXIT_FAIL
+							   : TORN_EXIT_INFRA;
 		}
 	}
 	replay_guest_fini(&g);
@@ -331,12 +330,13 @@ int torn_replay_run(const struct torn_replay_opts *o)
 	ret = torn_replay_load(&r, o, &err);
 	if (ret) {
 		fprintf(stderr, "torn replay: %s\n", err.msg);
-		return ret == TORN_E_USAGE || ret == TORN_E_NOTFOUND ?
-			       TORN_EXIT_USAGE :
-			       TORN_EXIT_INFRA;
+		return ret == TORN_E_USAGE || ret == TORN_E_NOTFOUND
+			       ? TORN_EXIT_USAGE
+			       : TORN_EXIT_INFRA;
 	}
 	if (r->have_check)
-		fprintf(stderr, "torn: check.json: model %s, granularity %s, points %s, engines %s; rebuilding with model %s, granularity %s\n",
+		fprintf(stderr,
+			"torn: check.json: model %s, granularity %s, points %s, engines %s; rebuilding with model %s, granularity %s\n",
 			r->check.model[0] ? r->check.model : "?",
 			r->check.granularity[0] ? r->check.granularity : "?",
 			r->check.points[0] ? r->check.points : "?",
@@ -345,8 +345,8 @@ int torn_replay_run(const struct torn_replay_opts *o)
 			torn_granularity_name(r->so.granularity));
 	fprintf(stderr, "torn: rebuilt state %s (image hash %s%s)\n",
 		o->state_id, r->hash,
-		r->have_verdict ? ", as recorded" :
-				  "; no verdict recorded for it");
+		r->have_verdict ? ", as recorded"
+				: "; no verdict recorded for it");
 	if (o->image) {
 		if (!g_file_set_contents(o->image, (const gchar *)r->state,
 					 (gssize)r->size, NULL)) {

@@ -1,4 +1,4 @@
-/* The replay stage: one crash state of a run rebuilt, re-checked, explained, minimized. */
+/* The replay stage: one crash state rebuilt, re-checked, explained. */
 #ifndef TORN_REPLAY_H
 #define TORN_REPLAY_H
 
@@ -27,20 +27,21 @@
 #include "torn_err.h"
 
 struct torn_replay_opts {
-	const char *dir;		/* the run directory */
-	const char *state_id;		/* "<point>.<engine>.<index>" */
-	struct guest_opts guest;	/* kit, cache, boot timeout, keep */
-	int timeout_ms;			/* each step in the guest; 60 s */
-	/* TORN_MODEL_ADR/_EADR; TORN_MODEL_AUTO: check.json's, else the trace's */
+	const char *dir; /* the run directory */
+	const char *state_id; /* "<point>.<engine>.<index>" */
+	struct guest_opts guest; /* kit, cache, boot timeout, keep */
+	int timeout_ms; /* each step in the guest; 60 s */
+	/* TORN_MODEL_ADR/_EADR; TORN_MODEL_AUTO: check.json's, else the trace's
+	 */
 	int model;
 	/* enum torn_granularity; 0: check.json's, else line */
 	int granularity;
-	bool explain;			/* print the state's story */
-	bool minimize;			/* ddmin over the lines it lost */
-	bool shell;			/* a shell in a guest on the image */
-	bool no_check;			/* no guest (but for --minimize) */
-	const char *image;		/* write the image here; NULL: no */
-	FILE *out;			/* results; NULL: stdout */
+	bool explain; /* print the state's story */
+	bool minimize; /* ddmin over the lines it lost */
+	bool shell; /* a shell in a guest on the image */
+	bool no_check; /* no guest (but for --minimize) */
+	const char *image; /* write the image here; NULL: no */
+	FILE *out; /* results; NULL: stdout */
 };
 
 /* The defaults above. */
@@ -59,8 +60,8 @@ struct torn_replay;
  * recorded for it, others for a run directory that cannot be read; err
  * says what, without a "torn replay:" prefix.
  */
-int torn_replay_load(struct torn_replay **out,
-		     const struct torn_replay_opts *o, struct torn_err *err);
+int torn_replay_load(struct torn_replay **out, const struct torn_replay_opts *o,
+		     struct torn_err *err);
 void torn_replay_free(struct torn_replay *r); /* NULL: no-op */
 
 /* The state's image (*size bytes, the NVDIMM size). */

@@ -1,4 +1,4 @@
-/* The replay stage's parts: the loaded state, symbols, the guest for re-checking. */
+/* The replay stage's parts: the loaded state, symbols, the guest. */
 #ifndef TORN_REPLAY_INT_H
 #define TORN_REPLAY_INT_H
 
@@ -17,7 +17,7 @@
 
 struct replay_sym {
 	uint64_t addr;
-	uint64_t size;	/* 0: up to the next symbol */
+	uint64_t size; /* 0: up to the next symbol */
 	char *name;
 };
 
@@ -26,7 +26,7 @@ struct replay_symtab {
 	size_t n;
 };
 
-/* Text symbols of /proc/kallsyms as captured at trace time ("ADDR TYPE NAME"). */
+/* Text symbols of /proc/kallsyms as captured at trace time. */
 void replay_load_kallsyms(const char *path, struct replay_symtab *t);
 /* Function symbols of a (non-PIE) ELF64 program; an untrusted file, checked. */
 void replay_load_elf(const char *path, struct replay_symtab *t);
@@ -45,13 +45,13 @@ struct torn_replay {
 	size_t nrecs;
 	uint64_t size;
 	uint8_t *base;
-	struct torn_states_opts so;	/* model and granularity in force */
-	int model;			/* resolved */
+	struct torn_states_opts so; /* model and granularity in force */
+	int model; /* resolved */
 	uint64_t point;
 	char hash[40];
-	uint8_t *state;		/* the state's image */
-	uint8_t *persisted;	/* the persisted image at the point */
-	uint8_t *full;		/* every store before the point applied */
+	uint8_t *state; /* the state's image */
+	uint8_t *persisted; /* the persisted image at the point */
+	uint8_t *full; /* every store before the point applied */
 	/* the writes in flight at the point, in program order (stepper.h) */
 	struct torn_inflight_write *inflight;
 	size_t n_inflight;

@@ -1,4 +1,4 @@
-/* --shell: a guest on the console with the state's image, its filesystem mounted on /mnt. */
+/* --shell: a guest on the console with the state's image on /mnt. */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,20 +38,25 @@ int replay_shell(struct torn_replay *r)
 	cfg.console_stdio = 1;
 	cfg.append = "torn.shell";
 	if (torn_vm_start(&cfg, &vm, &err)) {
-		fprintf(stderr, "torn replay: guest did not boot: %s\n", err.msg);
+		fprintf(stderr, "torn replay: guest did not boot: %s\n",
+			err.msg);
 		guest_workdir_remove(work);
 		return TORN_EXIT_INFRA;
 	}
 	if (fs >= 0 && fs != TORN_FS_DEVDAX) {
-		const char *mnt[] = { "mount", "/dev/pmem0", "/mnt",
-				      fs == TORN_FS_XFS_DAX ? "xfs" : "ext4",
-				      "dax", NULL };
+		const char *mnt[] = {
+			"mount", "/dev/pmem0",
+			"/mnt",	 fs == TORN_FS_XFS_DAX ? "xfs" : "ext4",
+			"dax",	 NULL
+		};
 
 		if (guest_call(vm, 120000, mnt, NULL, &err))
-			fprintf(stderr, "torn replay: the recovery mount failed: %s\n",
+			fprintf(stderr,
+				"torn replay: the recovery mount failed: %s\n",
 				err.msg);
 		else
-			fprintf(stderr, "torn replay: recovered filesystem mounted on /mnt\n");
+			fprintf(stderr,
+				"torn replay: recovered filesystem mounted on /mnt\n");
 	}
 	guest_call(vm, 10000, ex, NULL, &err);
 	torn_vm_wait(vm);

@@ -1,4 +1,4 @@
-/* Symbols for PCs: the guest kernel's kallsyms and the workload program's ELF symbol table. */
+/* Symbols for PCs: the guest's kallsyms, the workload's ELF symbols. */
 #include <elf.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -41,8 +41,8 @@ void replay_load_kallsyms(const char *path, struct replay_symtab *t)
 		char name[256], type;
 		unsigned long long addr;
 
-		if (sscanf(*l, "%llx %c %255s", &addr, &type, name) == 3 && addr &&
-		    (type == 't' || type == 'T'))
+		if (sscanf(*l, "%llx %c %255s", &addr, &type, name) == 3 &&
+		    addr && (type == 't' || type == 'T'))
 			symtab_add(t, &cap, addr, 0, name);
 	}
 	g_strfreev(lines);
@@ -62,12 +62,12 @@ void replay_load_elf(const char *path, struct replay_symtab *t)
 	eh = (const Elf64_Ehdr *)d;
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh->e_shoff > len ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > len ||
 	    (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > len - eh->e_shoff)
 		goto out;
 	for (i = 0; i < eh->e_shnum; i++) {
-		const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff) + i;
+		const Elf64_Shdr *sh =
+			(const Elf64_Shdr *)(d + eh->e_shoff) + i;
 		const Elf64_Shdr *str;
 		size_t k, nsyms;
 
@@ -79,11 +79,12 @@ void replay_load_elf(const char *path, struct replay_symtab *t)
 			continue;
 		nsyms = sh->sh_size / sizeof(Elf64_Sym);
 		for (k = 0; k < nsyms; k++) {
-			const Elf64_Sym *sy = (const Elf64_Sym *)(d + sh->sh_offset) + k;
+			const Elf64_Sym *sy =
+				(const Elf64_Sym *)(d + sh->sh_offset) + k;
 			const char *name;
 
-			if (ELF64_ST_TYPE(sy->st_info) != STT_FUNC || !sy->st_value ||
-			    sy->st_name >= str->sh_size)
+			if (ELF64_ST_TYPE(sy->st_info) != STT_FUNC ||
+			    !sy->st_value || sy->st_name >= str->sh_size)
 				continue;
 			name = d + str->sh_offset + sy->st_name;
 			if (!memchr(name, 0, str->sh_size - sy->st_name))
@@ -96,8 +97,8 @@ out:
 	g_free(d);
 }
 
-const char *replay_symbolize(const struct replay_symtab *t, uint64_t pc, char *buf,
-			     size_t len)
+const char *replay_symbolize(const struct replay_symtab *t, uint64_t pc,
+			     char *buf, size_t len)
 {
 	size_t lo = 0, hi = t->n;
 

@@ -1,4 +1,4 @@
-/* The check stage's decisions: which states are new, which a --resume skips, the exit code; restore. */
+/* The check stage's decisions: dedup, --from-op, --resume, the exit code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -41,7 +41,7 @@ static const struct oracle_marker markers[] = {
 static const struct torn_hash128 image_a = { .hi = 0x1111, .lo = 0xaaaa };
 static const struct torn_hash128 image_b = { .hi = 0x2222, .lo = 0xbbbb };
 
-/* ---- dedup ---------------------------------------------------------------- */
+/* ---- dedup ------------------------------------------------------------- */
 
 static void test_markers_before(void **state)
 {
@@ -49,15 +49,15 @@ static void test_markers_before(void **state)
 		uint64_t point;
 		size_t before;
 	} cases[] = {
-		{ 0, 0 }, { 1, 1 }, { 3, 1 }, { 4, 2 }, { 6, 2 }, { 7, 3 },
-		{ UINT64_MAX, 3 },
+		{ 0, 0 }, { 1, 1 }, { 3, 1 },	       { 4, 2 },
+		{ 6, 2 }, { 7, 3 }, { UINT64_MAX, 3 },
 	};
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(cases); i++)
-		assert_int_equal(check_markers_before(markers, 3,
-						      cases[i].point),
-				 cases[i].before);
+		assert_int_equal(
+			check_markers_before(markers, 3, cases[i].point),
+			cases[i].before);
 	assert_int_equal(check_markers_before(NULL, 0, 5), 0);
 }
 
@@ -84,8 +84,8 @@ static const struct dedup_case {
 	{ "two images, same markers", 0, 4, &image_a, 5, &image_b, false },
 	{ "same image, same markers, from op 2", 3, 4, &image_a, 5, &image_a,
 	  true },
-	{ "same image across a marker, from op 2", 3, 4, &image_a, 7,
-	  &image_a, false },
+	{ "same image across a marker, from op 2", 3, 4, &image_a, 7, &image_a,
+	  false },
 };
 
 static void test_dedup_key(void **state)
@@ -117,9 +117,9 @@ static void test_dedup_from_op(void **state)
 		uint64_t from_record, point;
 		bool checked;
 	} cases[] = {
-		{ 0, 0, true }, { 0, 2, true },	 { 3, 0, false }, { 3, 2, false },
-		{ 3, 3, true }, { 3, 4, true },	 { 7, 6, false }, { 7, 7, true },
-		{ 7, UINT64_MAX, true },
+		{ 0, 0, true },	 { 0, 2, true }, { 3, 0, false },
+		{ 3, 2, false }, { 3, 3, true }, { 3, 4, true },
+		{ 7, 6, false }, { 7, 7, true }, { 7, UINT64_MAX, true },
 	};
 	size_t i;
 
@@ -161,8 +161,7 @@ static void test_state_is_new(void **state)
 						    *seq[i].image),
 				 seq[i].is_new);
 		/* from op 2 on: the same, but nothing before record 3 */
-		assert_int_equal(check_state_is_new(&from2, seen2,
-						    seq[i].point,
+		assert_int_equal(check_state_is_new(&from2, seen2, seq[i].point,
 						    *seq[i].image),
 				 seq[i].point < 3 ? 0 : seq[i].is_new);
 	}
@@ -170,7 +169,7 @@ static void test_state_is_new(void **state)
 	torn_state_set_free(seen2);
 }
 
-/* ---- --resume ------------------------------------------------------------ */
+/* ---- --resume ---------------------------------------------------------- */
 
 enum line_form { WHOLE, CUT, GARBAGE };
 
@@ -178,10 +177,13 @@ struct vline {
 	const char *id;
 	int verdict;
 	enum line_form form;
-	bool skipped;	/* --resume does not check it again */
+	bool skipped; /* --resume does not check it again */
 };
 
-#define END { NULL, 0, WHOLE, false }
+#define END                           \
+	{                             \
+		NULL, 0, WHOLE, false \
+	}
 
 static const struct resume_case {
 	const char *name;
@@ -215,7 +217,8 @@ static const struct resume_case {
 	    { "not json", 0, GARBAGE, false },
 	    { "7.prefix.0", TORN_V_ERROR, WHOLE, true },
 	    END } },
-	{ "a state checked twice", false,
+	{ "a state checked twice",
+	  false,
 	  { { "2.prefix.0", TORN_V_ERROR, WHOLE, true },
 	    { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
 	    END } },
@@ -245,7 +248,8 @@ static char *verdict_line(const char *id, int verdict, size_t *len)
 		v.oracles[TORN_O_FSCK].ran = true;
 	}
 	if (verdict == TORN_V_ERROR)
-		snprintf(v.error, sizeof(v.error), "checker guest did not boot");
+		snprintf(v.error, sizeof(v.error),
+			 "checker guest did not boot");
 	v.ms_restore = 1;
 	v.ms_check = 2;
 	v.at_ms = 3;
@@ -303,8 +307,8 @@ static void test_resume_set(void **state)
 	for (i = 0; i < G_N_ELEMENTS(resume_cases); i++) {
 		const struct resume_case *c = &resume_cases[i];
 		char *dir = make_dir();
-		GHashTable *done, *want = g_hash_table_new(g_str_hash,
-							   g_str_equal);
+		GHashTable *done,
+			*want = g_hash_table_new(g_str_hash, g_str_equal);
 
 		if (!c->no_file)
 			write_verdicts(dir, c->lines);
@@ -320,10 +324,10 @@ static void test_resume_set(void **state)
 			if (g_hash_table_contains(done, l->id) != l->skipped)
 				fail_msg("%s: %s %s, expected %s", c->name,
 					 l->id,
-					 l->skipped ? "checked again" :
-						      "skipped",
-					 l->skipped ? "skipped" :
-						      "checked again");
+					 l->skipped ? "checked again"
+						    : "skipped",
+					 l->skipped ? "skipped"
+						    : "checked again");
 		}
 		if (g_hash_table_size(done) != g_hash_table_size(want))
 			fail_msg("%s: %u states skipped, expected %u", c->name,
@@ -335,11 +339,11 @@ static void test_resume_set(void **state)
 	}
 }
 
-/* ---- the one loop ---------------------------------------------------------- */
+/* ---- the one loop ------------------------------------------------------ */
 
 struct walked {
-	GString *ids;		/* "id " per state, "*" after the done ones */
-	GString *points;	/* "seq " per point */
+	GString *ids; /* "id " per state, "*" after the done ones */
+	GString *points; /* "seq " per point */
 };
 
 static int walked_point(const struct torn_crash_point *pt, void *ctx)
@@ -361,13 +365,17 @@ static int walked_state(const struct torn_crash_state *cs, const char *id,
 
 static const struct walk_case {
 	const char *name;
-	uint64_t from_op;		/* 0: none */
-	const struct vline resumed[4];	/* verdicts.jsonl before */
-	const char *states;		/* what the loop hands over */
+	uint64_t from_op; /* 0: none */
+	const struct vline resumed[4]; /* verdicts.jsonl before */
+	const char *states; /* what the loop hands over */
 } walk_cases[] = {
-	{ "every unique state (image and markers)", 0, { END },
+	{ "every unique state (image and markers)",
+	  0,
+	  { END },
 	  "2.prefix.0 2.prefix.1 4.prefix.0 4.prefix.1 7.prefix.0 7.prefix.1 " },
-	{ "from op 2", 2, { END },
+	{ "from op 2",
+	  2,
+	  { END },
 	  "4.prefix.0 4.prefix.1 7.prefix.0 7.prefix.1 " },
 	{ "resumed: the states with a verdict are done",
 	  0,
@@ -405,17 +413,16 @@ static void test_walk(void **state)
 		char *dir = make_dir();
 
 		if (c->from_op)
-			assert_int_equal(check_find_op_begin(&run, c->from_op,
-							     &plan.dedup.from_record,
-							     &err),
+			assert_int_equal(check_find_op_begin(
+						 &run, c->from_op,
+						 &plan.dedup.from_record, &err),
 					 0);
 		if (c->resumed[0].id) {
 			write_verdicts(dir, c->resumed);
 			plan.done = check_resume_set(dir, NULL);
 		}
-		assert_int_equal(check_states_new(&s, t, base, 0x10000, &so,
-						  &err),
-				 0);
+		assert_int_equal(
+			check_states_new(&s, t, base, 0x10000, &so, &err), 0);
 		assert_int_equal(check_walk(&plan, s, &v), 0);
 		if (strcmp(w.ids->str, c->states))
 			fail_msg("%s: the loop handed over '%s', expected '%s'",
@@ -437,7 +444,7 @@ static void test_walk(void **state)
 	torn_trace_free(t);
 }
 
-/* ---- the exit code ----------------------------------------------------------- */
+/* ---- the exit code ----------------------------------------------------- */
 
 static void test_exit_code(void **state)
 {
@@ -453,7 +460,8 @@ static void test_exit_code(void **state)
 		{ { [TORN_V_TIMEOUT] = 2 }, TORN_EXIT_FAIL },
 		{ { [TORN_V_CONSISTENT] = 3, [TORN_V_ERROR] = 1 },
 		  TORN_EXIT_INFRA },
-		{ { [TORN_V_ERROR] = 1, [TORN_V_TIMEOUT] = 1 }, TORN_EXIT_INFRA },
+		{ { [TORN_V_ERROR] = 1, [TORN_V_TIMEOUT] = 1 },
+		  TORN_EXIT_INFRA },
 		{ { [TORN_V_ERROR] = 1, [TORN_V_INCONSISTENT] = 1 },
 		  TORN_EXIT_FAIL },
 		{ { [TORN_V_ERROR] = 1, [TORN_V_UNRECOVERABLE] = 1 },

@@ -1,4 +1,4 @@
-/* The verdict rule (oracles/verdict.h): every oracle's failure counts, and what beats what. */
+/* The verdict rule: every oracle's failure counts, and what beats what. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +23,8 @@ static const struct verdict_case {
 	{ "devdax, every oracle passed", ALL, 0, TORN_J_NOMOUNT,
 	  TORN_V_CONSISTENT },
 	/* each oracle alone: a failure nobody else saw still counts */
-	{ "mount failed after mounting (umount)", ALL, B(MOUNT),
-	  TORN_J_MOUNTED, TORN_V_INCONSISTENT },
+	{ "mount failed after mounting (umount)", ALL, B(MOUNT), TORN_J_MOUNTED,
+	  TORN_V_INCONSISTENT },
 	{ "fsck failed", ALL, B(FSCK), TORN_J_MOUNTED, TORN_V_INCONSISTENT },
 	{ "dmesg failed", ALL, B(DMESG), TORN_J_MOUNTED, TORN_V_INCONSISTENT },
 	{ "durability failed", ALL, B(DURABILITY), TORN_J_MOUNTED,
@@ -47,8 +47,8 @@ static const struct verdict_case {
 	{ "fsck did not run, its result says failed", ALL & ~B(FSCK), B(FSCK),
 	  TORN_J_MOUNTED, TORN_V_CONSISTENT },
 	/* the recovery mount */
-	{ "the recovery mount failed", B(MOUNT) | B(FSCK) | B(DMESG),
-	  B(MOUNT), 0, TORN_V_UNRECOVERABLE },
+	{ "the recovery mount failed", B(MOUNT) | B(FSCK) | B(DMESG), B(MOUNT),
+	  0, TORN_V_UNRECOVERABLE },
 	{ "the recovery mount and fsck failed", B(MOUNT) | B(FSCK) | B(DMESG),
 	  B(MOUNT) | B(FSCK), 0, TORN_V_UNRECOVERABLE },
 	{ "mount failed on devdax (no mount belongs)", B(MOUNT), B(MOUNT),
@@ -113,9 +113,10 @@ static void test_every_oracle_counts(void **state)
 			}
 			if (torn_verdict_combine(r, TORN_J_MOUNTED) !=
 			    TORN_V_INCONSISTENT)
-				fail_msg("oracle %s failed alone (others %s): not inconsistent",
-					 torn_oracle_name(o),
-					 other ? "passed" : "did not run");
+				fail_msg(
+					"oracle %s failed alone (others %s): not inconsistent",
+					torn_oracle_name(o),
+					other ? "passed" : "did not run");
 		}
 }
 

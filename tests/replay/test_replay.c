@@ -1,4 +1,4 @@
-/* torn replay without a guest: the state rebuilt with the model check.json recorded, explained by the stepper. */
+/* torn replay without a guest: the state rebuilt with check.json's model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -38,8 +38,8 @@ static const char trace_text[] =
 struct run {
 	char *dir;
 	uint8_t base[PM_SIZE];
-	uint8_t only_a[PM_SIZE];	/* base + the first store */
-	char eadr_hash[40];		/* of 4.prefix.0 under eadr */
+	uint8_t only_a[PM_SIZE]; /* base + the first store */
+	char eadr_hash[40]; /* of 4.prefix.0 under eadr */
 };
 
 static char *path_in(const struct run *r, const char *name)
@@ -71,7 +71,8 @@ static int make_run(void **state)
 	memcpy(r->only_a, r->base, PM_SIZE);
 	memset(r->only_a + 0x1000, 0x01, 8);
 	p = path_in(r, "base.img");
-	assert_true(g_file_set_contents(p, (const char *)r->base, PM_SIZE, NULL));
+	assert_true(
+		g_file_set_contents(p, (const char *)r->base, PM_SIZE, NULL));
 	g_free(p);
 
 	torn_run_meta_init(&meta);
@@ -91,12 +92,12 @@ static int make_run(void **state)
 	/* the hash torn check recorded for 4.prefix.0, under eadr */
 	torn_states_opts_init(&so);
 	so.model = TORN_MODEL_EADR;
-	assert_int_equal(torn_state_image(t, r->base, PM_SIZE, &so, "4.prefix.0",
-					  img, &h, &err),
+	assert_int_equal(torn_state_image(t, r->base, PM_SIZE, &so,
+					  "4.prefix.0", img, &h, &err),
 			 0);
 	assert_memory_equal(img, r->only_a, PM_SIZE);
-	snprintf(r->eadr_hash, sizeof(r->eadr_hash), "%016" PRIx64 "%016" PRIx64,
-		 h.hi, h.lo);
+	snprintf(r->eadr_hash, sizeof(r->eadr_hash),
+		 "%016" PRIx64 "%016" PRIx64, h.hi, h.lo);
 	free(img);
 	torn_trace_free(t);
 	*state = r;
@@ -106,8 +107,8 @@ static int make_run(void **state)
 static int remove_run(void **state)
 {
 	struct run *r = *state;
-	static const char *const names[] = { "trace.torn", "base.img",
-					     "meta.json", "check.json",
+	static const char *const names[] = { "trace.torn",     "base.img",
+					     "meta.json",      "check.json",
 					     "verdicts.jsonl", "state.img",
 					     "out.txt" };
 	size_t i;
@@ -140,9 +141,9 @@ static void record_verdict(const struct run *r, const char *hash)
 	v.oracles[TORN_O_DURABILITY].ran = true;
 	snprintf(v.oracles[TORN_O_DURABILITY].detail,
 		 sizeof(v.oracles[TORN_O_DURABILITY].detail), "./a: lost");
-	assert_int_equal(torn_verdict_log_open(r->dir, TORN_VLOG_TRUNCATE, &log,
-					       &err),
-			 0);
+	assert_int_equal(
+		torn_verdict_log_open(r->dir, TORN_VLOG_TRUNCATE, &log, &err),
+		0);
 	assert_int_equal(torn_verdict_log_append(log, &v, &err), 0);
 	assert_int_equal(torn_verdict_log_close(log, &err), 0);
 }
@@ -150,20 +151,20 @@ static void record_verdict(const struct run *r, const char *hash)
 static const struct load_case {
 	const char *name;
 	const char *id;
-	int model;		/* the option; AUTO: none given */
-	bool drop_check;	/* no check.json in the run */
-	int ret;		/* of torn_replay_load */
+	int model; /* the option; AUTO: none given */
+	bool drop_check; /* no check.json in the run */
+	int ret; /* of torn_replay_load */
 	int model_used;
-	bool only_a;		/* the image: base + store 1, else the base */
+	bool only_a; /* the image: base + store 1, else the base */
 } load_cases[] = {
-	{ "check.json's model, not the trace's", "4.prefix.0",
-	  TORN_MODEL_AUTO, false, 0, TORN_MODEL_EADR, true },
-	{ "a state that exists only under adr", "4.prefix.2",
-	  TORN_MODEL_AUTO, false, TORN_E_NOTFOUND, 0, false },
+	{ "check.json's model, not the trace's", "4.prefix.0", TORN_MODEL_AUTO,
+	  false, 0, TORN_MODEL_EADR, true },
+	{ "a state that exists only under adr", "4.prefix.2", TORN_MODEL_AUTO,
+	  false, TORN_E_NOTFOUND, 0, false },
 	{ "--model adr overrides check.json", "4.prefix.0", TORN_MODEL_ADR,
 	  false, 0, TORN_MODEL_ADR, false },
-	{ "--model adr has 4.prefix.2", "4.prefix.2", TORN_MODEL_ADR, false,
-	  0, TORN_MODEL_ADR, false },
+	{ "--model adr has 4.prefix.2", "4.prefix.2", TORN_MODEL_ADR, false, 0,
+	  TORN_MODEL_ADR, false },
 	{ "no check.json: the trace's model (adr)", "4.prefix.0",
 	  TORN_MODEL_AUTO, true, 0, TORN_MODEL_ADR, false },
 };
@@ -183,8 +184,8 @@ static void test_load_model(void **state)
 		int ret;
 
 		if (c->drop_check) {
-			assert_true(g_file_get_contents(check, &saved, &len,
-							NULL));
+			assert_true(
+				g_file_get_contents(check, &saved, &len, NULL));
 			g_unlink(check);
 		}
 		torn_replay_opts_init(&o);
@@ -193,8 +194,8 @@ static void test_load_model(void **state)
 		o.model = c->model;
 		ret = torn_replay_load(&rp, &o, &err);
 		if (ret != c->ret)
-			fail_msg("%s: load returned %d (%s), expected %d", c->name,
-				 ret, err.msg, c->ret);
+			fail_msg("%s: load returned %d (%s), expected %d",
+				 c->name, ret, err.msg, c->ret);
 		if (!ret) {
 			uint64_t size;
 			const uint8_t *img = torn_replay_get_image(rp, &size);
@@ -202,28 +203,32 @@ static void test_load_model(void **state)
 			assert_int_equal(size, PM_SIZE);
 			if (torn_replay_get_model(rp) != c->model_used)
 				fail_msg("%s: model %s", c->name,
-					 torn_model_name(torn_replay_get_model(rp)));
+					 torn_model_name(
+						 torn_replay_get_model(rp)));
 			assert_int_equal(torn_replay_get_granularity(rp),
 					 TORN_GRAN_LINE);
 			if (strcmp(c->id, "4.prefix.0") == 0 &&
-			    memcmp(img, c->only_a ? r->only_a : r->base, PM_SIZE))
+			    memcmp(img, c->only_a ? r->only_a : r->base,
+				   PM_SIZE))
 				fail_msg("%s: not the image expected", c->name);
 			assert_true((torn_replay_get_check(rp) != NULL) ==
 				    !c->drop_check);
 			if (!c->drop_check)
-				assert_string_equal(torn_replay_get_check(rp)->engines,
-						    "prefix,full:16");
+				assert_string_equal(
+					torn_replay_get_check(rp)->engines,
+					"prefix,full:16");
 		}
 		torn_replay_free(rp);
 		if (saved) {
-			assert_true(g_file_set_contents(check, saved, len, NULL));
+			assert_true(
+				g_file_set_contents(check, saved, len, NULL));
 			g_free(saved);
 		}
 		g_free(check);
 	}
 }
 
-/* The hash torn check recorded is checked: the recorded model agrees, --model adr does not. */
+/* The recorded hash: check.json's model agrees, --model adr does not. */
 static void test_recorded_hash(void **state)
 {
 	struct run *r = *state;
@@ -254,7 +259,8 @@ static char *run_replay(const struct run *r, const char *id, bool explain,
 			int *code)
 {
 	struct torn_replay_opts o;
-	char *out_path = path_in(r, "out.txt"), *image = path_in(r, "state.img");
+	char *out_path = path_in(r, "out.txt"),
+	     *image = path_in(r, "state.img");
 	char *text = NULL;
 	FILE *out = fopen(out_path, "w");
 
@@ -274,7 +280,7 @@ static char *run_replay(const struct run *r, const char *id, bool explain,
 	return text;
 }
 
-/* What `torn replay DIR ID --no-check --explain --image F` prints and writes. */
+/* What `torn replay DIR ID --no-check --explain --image F` prints. */
 static const struct run_case {
 	const char *id;
 	int code;
@@ -286,8 +292,7 @@ static const struct run_case {
 	    "running when it crashed:\n  record 0       op begins 1 op 1",
 	    "record 3       store    0x00002000 +8  DROPPED   0202020202020202",
 	    "in flight: 1 writes on 1 lines: 0 persisted, 1 dropped, 0 torn",
-	    "verdict: inconsistent\n  durability FAILED: ./a: lost",
-	    NULL } },
+	    "verdict: inconsistent\n  durability FAILED: ./a: lost", NULL } },
 	{ "4.prefix.1",
 	  TORN_EXIT_OK,
 	  { "record 3       store    0x00002000 +8  persisted 0202020202020202",
