@@ -78,6 +78,18 @@ GHashTable *check_resume_set(const char *dir, struct torn_verdicts_stats *st);
  */
 int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done);
 
+struct torn_check_opts;
+
+/*
+ * What check.json records of a check with options o whose enumerator
+ * resolved the model to model: the model and granularity (what torn
+ * replay needs to rebuild a state), the --points text ("fence" when none
+ * was given), the engines' canonical names and the oracles, comma
+ * separated, and --from-op.  Pure.
+ */
+void check_json_fill(struct torn_run_check *c, const struct torn_check_opts *o,
+		     int model);
+
 /* ---- the one enumeration loop ------------------------------------------ */
 
 struct check_plan {

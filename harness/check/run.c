@@ -288,39 +288,46 @@ static const uint8_t *map_base(const char *dir, uint64_t size, bool *said)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* What torn replay and torn report need to rebuild and describe the states. */
-static void write_check_json(const struct check_ctx *x, int model)
+void check_json_fill(struct torn_run_check *c, const struct torn_check_opts *o,
+		     int model)
 {
-	const struct torn_check_opts *o = x->o;
 	const struct torn_states_opts *so = &o->states;
-	struct torn_run_check c;
-	struct torn_err err = { "" };
 	size_t len = 0;
 	unsigned int i;
 	int k;
 
-	torn_run_check_init(&c);
-	snprintf(c.model, sizeof(c.model), "%s", torn_model_name(model));
-	snprintf(c.granularity, sizeof(c.granularity), "%s",
+	torn_run_check_init(c);
+	snprintf(c->model, sizeof(c->model), "%s", torn_model_name(model));
+	snprintf(c->granularity, sizeof(c->granularity), "%s",
 		 torn_granularity_name(so->granularity));
-	snprintf(c.points, sizeof(c.points), "%s",
+	snprintf(c->points, sizeof(c->points), "%s",
 		 o->points_text ? o->points_text : "fence");
-	for (i = 0; i < so->n_engines && len < sizeof(c.engines); i++) {
+	for (i = 0; i < so->n_engines && len < sizeof(c->engines); i++) {
 		if (i)
-			c.engines[len++] = ',';
-		len += torn_engine_format(&so->engines[i], c.engines + len,
-					  sizeof(c.engines) - len);
+			c->engines[len++] = ',';
+		len += torn_engine_format(&so->engines[i], c->engines + len,
+					  sizeof(c->engines) - len);
 	}
-	c.engines[MIN(len, sizeof(c.engines) - 1)] = '\0';
+	c->engines[MIN(len, sizeof(c->engines) - 1)] = '\0';
 	len = 0;
-	for (k = 0; k < TORN_O_COUNT && len < sizeof(c.oracles); k++)
-		if (x->run.oracles & TORN_O_BIT(k))
-			len += snprintf(c.oracles + len,
-					sizeof(c.oracles) - len, "%s%s",
+	for (k = 0; k < TORN_O_COUNT && len < sizeof(c->oracles); k++)
+		if (o->oracles & TORN_O_BIT(k))
+			len += snprintf(c->oracles + len,
+					sizeof(c->oracles) - len, "%s%s",
 					len ? "," : "", torn_oracle_name(k));
-	c.from_op = o->from_op;
-	if (torn_run_check_write(o->dir, &c, &err))
-		fprintf(stderr, "torn: cannot write %s/check.json\n", o->dir);
+	c->from_op = o->from_op;
+}
+
+/* What torn replay and torn report need to rebuild and describe the states. */
+static void write_check_json(const struct check_ctx *x, int model)
+{
+	struct torn_run_check c;
+	struct torn_err err = { "" };
+
+	check_json_fill(&c, x->o, model);
+	if (torn_run_check_write(x->o->dir, &c, &err))
+		fprintf(stderr, "torn: cannot write %s/check.json\n",
+			x->o->dir);
 }
 
 /* The run directory into x: every message printed here. */

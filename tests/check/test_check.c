@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "check.h"
 #include "check_int.h"
 #include "restore.h"
 #include "torn_exit.h"
@@ -480,6 +481,86 @@ static void test_exit_code(void **state)
 	}
 }
 
+/* ---- check.json ---------------------------------------------------------- */
+
+static const struct json_case {
+	int model, granularity;
+	const char *points_text;
+	const char *engines[3];
+	unsigned int oracles;
+	uint64_t from_op;
+	struct torn_run_check want;
+} json_cases[] = {
+	{ TORN_MODEL_ADR,
+	  TORN_GRAN_LINE,
+	  NULL,
+	  { NULL },
+	  TORN_O_ALL,
+	  0,
+	  { "adr", "line", "fence", "prefix,subsets:1",
+	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0 } },
+	{ TORN_MODEL_EADR,
+	  TORN_GRAN_TORN,
+	  "fence,store:100",
+	  { "prefix", "full:16", NULL },
+	  TORN_O_BIT(TORN_O_MOUNT) | TORN_O_BIT(TORN_O_CUSTOM),
+	  3,
+	  { "eadr", "torn", "fence,store:100", "prefix,full:16", "mount,custom",
+	    3 } },
+	{ TORN_MODEL_ADR,
+	  TORN_GRAN_LINE,
+	  "all",
+	  { "random:5", "subsets:2", NULL },
+	  TORN_O_BIT(TORN_O_DURABILITY),
+	  0,
+	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0 } },
+};
+
+static void test_check_json(void **state)
+{
+	size_t i, k;
+
+	for (i = 0; i < G_N_ELEMENTS(json_cases); i++) {
+		const struct json_case *c = &json_cases[i];
+		struct torn_check_opts o;
+		struct torn_run_check got, back;
+		struct torn_err err = { "" };
+		char *dir = make_dir(), *p;
+
+		torn_check_opts_init(&o);
+		o.dir = dir;
+		o.states.granularity = c->granularity;
+		o.points_text = c->points_text;
+		o.oracles = c->oracles;
+		o.from_op = c->from_op;
+		if (c->engines[0])
+			o.states.n_engines = 0;
+		for (k = 0; c->engines[k]; k++) {
+			struct torn_engine *e = &o.states.engines[k];
+
+			assert_int_equal(
+				torn_engine_parse(c->engines[k], e, &err), 0);
+			o.states.n_engines++;
+		}
+		check_json_fill(&got, &o, c->model);
+		assert_string_equal(got.model, c->want.model);
+		assert_string_equal(got.granularity, c->want.granularity);
+		assert_string_equal(got.points, c->want.points);
+		assert_string_equal(got.engines, c->want.engines);
+		assert_string_equal(got.oracles, c->want.oracles);
+		assert_int_equal(got.from_op, c->want.from_op);
+		/* what torn replay reads back */
+		assert_int_equal(torn_run_check_write(dir, &got, &err), 0);
+		assert_int_equal(torn_run_check_read(dir, &back, &err), 0);
+		assert_string_equal(back.model, c->want.model);
+		assert_string_equal(back.engines, c->want.engines);
+		p = g_build_filename(dir, "check.json", NULL);
+		g_unlink(p);
+		g_free(p);
+		remove_dir(dir);
+	}
+}
+
 static void test_restore(void **state)
 {
 	size_t size = 64 * 4096;
@@ -505,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_resume_set),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
 	};
 
