@@ -30,18 +30,45 @@ const char guest_opts_usage[] =
 	"  --boot-timeout S               seconds to wait for the guest (default 300)\n"
 	"  --keep                         keep the work directory\n";
 
-static const char *value(int argc, char **argv, int *i)
+int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
+		   struct torn_err *err)
 {
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "torn: option %s needs a value\n", argv[*i]);
-		return NULL;
+	uint64_t s;
+
+	if (!strcmp(opt, "--fs")) {
+		if (torn_fs_kind_parse(v) < 0)
+			return torn_err_set(err, TORN_E_USAGE,
+					    "expected ext4-dax, xfs-dax or devdax");
+		o->fs_kind = torn_fs_kind_parse(v);
+	} else if (!strcmp(opt, "--flush")) {
+		if (torn_flush_mode_parse(v) < 0)
+			return torn_err_set(err, TORN_E_USAGE,
+					    "expected clwb, clflushopt, clflush, eadr or nt");
+		o->flush_mode = torn_flush_mode_parse(v);
+	} else if (!strcmp(opt, "--kernel")) {
+		o->kernel = v;
+	} else if (!strcmp(opt, "--modules")) {
+		o->modules = v;
+	} else if (!strcmp(opt, "--cache")) {
+		o->cache_dir = v;
+	} else if (!strcmp(opt, "--boot-timeout")) {
+		if (torn_parse_count(NULL, NULL, v, 1, GUEST_BOOT_TIMEOUT_MAX,
+				     &s))
+			return torn_err_set(err, TORN_E_USAGE,
+					    "expected 1..%d",
+					    GUEST_BOOT_TIMEOUT_MAX);
+		o->timeout_s = (int)s;
+	} else {
+		return TORN_E_NOTFOUND;
 	}
-	return argv[++*i];
+	return 0;
 }
 
 int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 {
-	const char *a = argv[*i], *v;
+	struct torn_err err = { "" };
+	const char *a = argv[*i];
+	int ret;
 
 	if (!strcmp(a, "--keep")) {
 		o->keep = 1;
@@ -51,35 +78,14 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	    strcmp(a, "--modules") && strcmp(a, "--cache") &&
 	    strcmp(a, "--boot-timeout"))
 		return 0;
-	v = value(argc, argv, i);
-	if (!v)
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "torn: option %s needs a value\n", a);
 		return -1;
-	if (!strcmp(a, "--fs")) {
-		o->fs_kind = torn_fs_kind_parse(v);
-		if (o->fs_kind < 0) {
-			fprintf(stderr, "torn: --fs '%s': expected ext4-dax, xfs-dax or devdax\n",
-				v);
-			return -1;
-		}
-	} else if (!strcmp(a, "--flush")) {
-		o->flush_mode = torn_flush_mode_parse(v);
-		if (o->flush_mode < 0) {
-			fprintf(stderr, "torn: --flush '%s': expected clwb, clflushopt, clflush, eadr or nt\n",
-				v);
-			return -1;
-		}
-	} else if (!strcmp(a, "--kernel")) {
-		o->kernel = v;
-	} else if (!strcmp(a, "--modules")) {
-		o->modules = v;
-	} else if (!strcmp(a, "--cache")) {
-		o->cache_dir = v;
-	} else {
-		uint64_t s;
-
-		if (torn_parse_count("torn", a, v, 1, 86400, &s))
-			return -1;
-		o->timeout_s = (int)s;
+	}
+	ret = guest_opts_set(o, a, argv[++*i], &err);
+	if (ret) {
+		fprintf(stderr, "torn: %s '%s': %s\n", a, argv[*i], err.msg);
+		return -1;
 	}
 	return 1;
 }

@@ -17,6 +17,19 @@ struct guest_opts {
 	int timeout_s;		/* boot timeout */
 };
 
+/* The longest --boot-timeout, in seconds. */
+#define GUEST_BOOT_TIMEOUT_MAX 86400
+
+/*
+ * The one parser of those options, for a value from elsewhere (torn
+ * run's spec): opt is the option as on the command line ("--fs",
+ * "--flush", "--kernel", "--modules", "--cache", "--boot-timeout"); v
+ * must outlive o.  0; TORN_E_NOTFOUND when opt is none of them;
+ * TORN_E_USAGE with why in err ("expected 1..86400"), o unchanged.
+ */
+int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
+		   struct torn_err *err);
+
 /*
  * Consume a kit/guest option at argv[*i] (advancing *i past a value).
  * Returns 1 when consumed, 0 when not one of ours, -1 on a bad value
