@@ -1,0 +1,228 @@
+/* torn smoke's guest checks and flush census (smoke.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smoke.h"
+#include "torn_exit.h"
+#include "tracing.h"
+
+/* Report one check; returns whether it held. */
+static int check(const struct torn_smoke_ops *ops, void *ctx, int ok,
+		 const char *what, const char *detail)
+{
+	ops->check(ctx, ok, what, detail);
+	return ok;
+}
+
+/* The /proc/mounts line for dir, or NULL. */
+static char *mount_line(const char *mounts, const char *dir)
+{
+	char pat[256];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), " %s ", dir);
+	p = strstr(mounts, pat);
+	if (!p)
+		return NULL;
+	while (p > mounts && p[-1] != '\n')
+		p--;
+	end = strchr(p, '\n');
+	return strndup(p, end ? (size_t)(end - p) : strlen(p));
+}
+
+static int devdax_checks(struct torn_vm *vm, const struct torn_smoke_ops *ops,
+			 void *ctx)
+{
+	static const char *const test_dev[] = { "test", "-c", "/dev/dax0.0",
+						NULL };
+	static const char *const map[] = { "mapsync-check", "/dev/dax0.0",
+					   NULL };
+	struct torn_err err = { "" };
+	const char *status, *detail;
+	int ok = 1;
+
+	if (guest_run(vm, 60000, test_dev, &status, NULL, NULL, &err))
+		return check(ops, ctx, 0, "/dev/dax0.0", err.msg);
+	ok &= check(ops, ctx, !strcmp(status, "exit 0"), "/dev/dax0.0 exists",
+		    NULL);
+	if (guest_call(vm, 60000, map, &detail, &err))
+		ok &= check(ops, ctx, 0, "devdax mapping", err.msg);
+	else
+		ok &= check(ops, ctx, 1, "devdax mapping", detail);
+	return ok;
+}
+
+static int fs_checks(struct torn_vm *vm, int fs_kind,
+		     const struct torn_smoke_ops *ops, void *ctx)
+{
+	const char *fstype = fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
+	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
+				    fstype,  "dax",	   NULL };
+	static const char *const rd[] = { "read-file", "/proc/mounts", NULL };
+	static const char *const map[] = { "mapsync-check", "/mnt/torn-smoke",
+					   NULL };
+	static const char *const um[] = { "umount", "/mnt", NULL };
+	struct torn_err err = { "" };
+	const char *detail;
+	char *line;
+	int ok = 1;
+
+	if (guest_call(vm, 120000, mnt, NULL, &err))
+		return check(ops, ctx, 0, "mount -o dax /dev/pmem0", err.msg);
+	if (guest_call(vm, 60000, rd, &detail, &err))
+		return check(ops, ctx, 0, "/proc/mounts", err.msg);
+	line = mount_line(detail, "/mnt");
+	ok &= check(ops, ctx, line && strstr(line, "dax=always"),
+		    "mounted with dax=always", line ? line : "not mounted");
+	free(line);
+	if (guest_call(vm, 60000, map, &detail, &err))
+		ok &= check(ops, ctx, 0, "MAP_SYNC file", err.msg);
+	else
+		ok &= check(ops, ctx, 1, "MAP_SYNC file", detail);
+	if (guest_call(vm, 60000, um, NULL, &err))
+		ok &= check(ops, ctx, 0, "umount", err.msg);
+	return ok;
+}
+
+static int smoke_checks(struct torn_vm *vm, int fs_kind,
+			const struct torn_smoke_ops *ops, void *ctx)
+{
+	static const char *const list_ns[] = { "ndctl", "list", "-N", NULL };
+	struct torn_err err = { "" };
+	int ok, devdax = fs_kind == TORN_FS_DEVDAX;
+	const char *want =
+		devdax ? "\"mode\":\"devdax\"" : "\"mode\":\"fsdax\"";
+	const char *status, *out;
+
+	if (guest_run(vm, 60000, list_ns, &status, &out, NULL, &err))
+		return check(ops, ctx, 0, "ndctl list", err.msg);
+	ok = check(ops, ctx, strstr(out, want) != NULL,
+		   devdax ? "namespace0.0 is devdax" : "namespace0.0 is fsdax",
+		   strstr(out, want) ? NULL : out);
+	if (devdax)
+		return devdax_checks(vm, ops, ctx) && ok;
+	return fs_checks(vm, fs_kind, ops, ctx) && ok;
+}
+
+int torn_smoke_run(const struct guest_opts *o, const struct torn_smoke_ops *ops,
+		   void *ctx)
+{
+	struct torn_vm_config cfg = { 0 };
+	struct torn_err err = { "" };
+	struct torn_kit kit;
+	struct torn_vm *vm;
+	char base[4096], work[4096], pm[4200];
+	int reused, ok, ret;
+
+	if (guest_kit(o, &kit))
+		return TORN_EXIT_INFRA;
+	if (torn_kit_base_image(&kit, o->fs_kind, base, sizeof(base), &reused,
+				&err)) {
+		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
+			torn_fs_kind_name(o->fs_kind), err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (guest_workdir("smoke", work, sizeof(work))) {
+		perror("torn: cannot create a work directory");
+		return TORN_EXIT_INFRA;
+	}
+	snprintf(pm, sizeof(pm), "%s/pm.img", work);
+	ret = torn_copy_file(base, pm);
+	if (ret) {
+		fprintf(stderr, "torn: cannot copy %s: %s\n", base,
+			torn_strerror(ret));
+		guest_workdir_remove(work);
+		return TORN_EXIT_INFRA;
+	}
+	cfg.kernel = kit.kernel;
+	cfg.initrd = kit.initrd;
+	cfg.pm_path = pm;
+	cfg.pm_size = TORN_KIT_PM_SIZE;
+	cfg.flush_mode = o->flush_mode;
+	cfg.workdir = work;
+	cfg.boot_timeout_ms = (o->timeout_s ? o->timeout_s : 300) * 1000;
+	ops->booting(ctx);
+	ret = torn_vm_start(&cfg, &vm, &err);
+	if (ret) {
+		fprintf(stderr, "torn: guest did not boot: %s\n", err.msg);
+		if (!o->keep)
+			guest_workdir_remove(work);
+		else
+			fprintf(stderr, "torn: work directory kept: %s\n",
+				work);
+		return TORN_EXIT_INFRA;
+	}
+	ops->booted(ctx, torn_vm_get_boot_ms(vm),
+		    torn_vm_get_kernel_release(vm));
+	ok = smoke_checks(vm, o->fs_kind, ops, ctx);
+	torn_vm_stop(vm, 30000);
+	if (o->keep)
+		fprintf(stderr, "torn: work directory kept: %s\n", work);
+	else
+		guest_workdir_remove(work);
+	return ok ? TORN_EXIT_OK : TORN_EXIT_FAIL;
+}
+
+void torn_flush_count(const struct torn_trace *t, struct torn_flush_counts *c)
+{
+	const struct torn_record *r = torn_trace_get_records(t);
+	size_t i, n = torn_trace_get_count(t);
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < n; i++) {
+		int k = !!(r[i].flags & TORN_REC_F_KERNEL);
+
+		if (r[i].kind == TORN_REC_FLUSH && r[i].sub <= 3)
+			c->flush[k][r[i].sub]++;
+		else if (r[i].kind == TORN_REC_NT_STORE)
+			c->nt[k]++;
+		else if (r[i].kind == TORN_REC_FENCE)
+			c->fences[k]++;
+	}
+}
+
+/* Trace one workload into dir/NAME and count; 1 when that worked. */
+static int trace_and_count(const struct guest_opts *o, const char *dir,
+			   const char *name, const struct torn_smoke_ops *ops,
+			   void *ctx)
+{
+	struct torn_trace_opts to;
+	struct torn_flush_counts c;
+	struct torn_trace *t = NULL;
+	struct torn_err err = { "" };
+	char out[4200], path[4300];
+
+	snprintf(out, sizeof(out), "%s/%s", dir, name);
+	torn_trace_opts_init(&to);
+	to.guest = *o;
+	to.workload = torn_workload_find(name);
+	to.out = out;
+	if (torn_trace_run(&to))
+		return check(ops, ctx, 0, "flush instructions",
+			     "tracing failed");
+	snprintf(path, sizeof(path), "%s/trace.torn", out);
+	if (torn_trace_load(path, &t, &err))
+		return check(ops, ctx, 0, "flush instructions", err.msg);
+	torn_flush_count(t, &c);
+	ops->flushes(ctx, name, &c);
+	torn_trace_free(t);
+	guest_workdir_remove(out);
+	return 1;
+}
+
+int torn_smoke_flushes(const struct guest_opts *o,
+		       const struct torn_smoke_ops *ops, void *ctx)
+{
+	static const char *const wls[] = { "pmem", "msync" };
+	size_t w, nwl = o->fs_kind == TORN_FS_DEVDAX ? 1 : 2;
+	char tmp[4096];
+	int ok = 1;
+
+	if (guest_workdir("smoke-flushes", tmp, sizeof(tmp)))
+		return 0;
+	for (w = 0; w < nwl; w++)
+		ok &= trace_and_count(o, tmp, wls[w], ops, ctx);
+	guest_workdir_remove(tmp);
+	return ok;
+}

@@ -1,0 +1,413 @@
+/* torn_trace_run: the tracer plugin, the workload between START and STOP. */
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rundir.h"
+#include "torn_exit.h"
+#include "torn_time.h"
+#include "tracing.h"
+#include "verify.h"
+
+#ifndef TORN_TRACER_PATH
+#define TORN_TRACER_PATH ""
+#endif
+
+void torn_trace_opts_init(struct torn_trace_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->guest.fs_kind = TORN_FS_EXT4_DAX;
+	o->guest.flush_mode = TORN_FLUSH_MODE_CLWB;
+	o->pc = true;
+}
+
+static int write_text(const char *dir, const char *name, const char *data,
+		      size_t len)
+{
+	char *p = g_strdup_printf("%s/%s", dir, name);
+	GError *e = NULL;
+	int ok = g_file_set_contents(p, data, len, &e);
+
+	if (!ok) {
+		fprintf(stderr, "torn: cannot write %s: %s\n", p, e->message);
+		g_error_free(e);
+	}
+	g_free(p);
+	return ok ? 0 : -1;
+}
+
+/* A meta.json member; what the guest sends is cut to what the file holds. */
+static void meta_set(char *dst, size_t size, const char *val)
+{
+	snprintf(dst, size, "%s", val ? val : "");
+}
+
+static void file_sha256(const char *path, char *hex, size_t size)
+{
+	gchar *data, *sum;
+	gsize len;
+
+	if (!g_file_get_contents(path, &data, &len, NULL)) {
+		meta_set(hex, size, "?");
+		return;
+	}
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data,
+					  len);
+	meta_set(hex, size, sum);
+	g_free(sum);
+	g_free(data);
+}
+
+/* The "flags" line of /proc/cpuinfo, without its key. */
+static char *cpu_flags(const char *cpuinfo)
+{
+	const char *p = strstr(cpuinfo, "\nflags");
+	const char *colon, *end;
+
+	if (!p)
+		return g_strdup("");
+	colon = strchr(p, ':');
+	if (!colon)
+		return g_strdup("");
+	colon++;
+	while (*colon == ' ')
+		colon++;
+	end = strchr(colon, '\n');
+	return g_strndup(colon, end ? (size_t)(end - colon) : strlen(colon));
+}
+
+static int has_flag(const char *flags, const char *f)
+{
+	char **v = g_strsplit(flags, " ", -1), **p;
+	int found = 0;
+
+	for (p = v; *p; p++)
+		found |= !strcmp(*p, f);
+	g_strfreev(v);
+	return found;
+}
+
+/* The workload's command line in the guest, into argv (8 slots). */
+static void workload_argv(const struct torn_trace_opts *o, const char **argv)
+{
+	const struct torn_workload *wl = o->workload;
+	size_t n = 0;
+
+	argv[n++] = "env";
+	if (wl->env)
+		argv[n++] = wl->env;
+	if (o->guest.flush_mode == TORN_FLUSH_MODE_NT)
+		argv[n++] = "PMEM_MOVNT_THRESHOLD=0"; /* libpmem: NT stores */
+	argv[n++] = wl->program;
+	argv[n++] = o->guest.fs_kind == TORN_FS_DEVDAX ? wl->devdax_arg
+						       : wl->fs_arg;
+	argv[n] = NULL;
+}
+
+/* Everything with a guest up: mount, kallsyms, START, workload, STOP. */
+static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
+			  struct torn_run_meta *meta)
+{
+	const char *fstype =
+		o->guest.fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
+	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
+				    fstype,  "dax",	   NULL };
+	static const char *const sync_req[] = { "sync", NULL };
+	static const char *const kallsyms[] = { "read-file", "/proc/kallsyms",
+						NULL };
+	static const char *const cpuinfo[] = { "read-file", "/proc/cpuinfo",
+					       NULL };
+	static const char *const start[] = { "mark", "1", "0", "START", NULL };
+	static const char *const stop[] = { "mark", "2", "0", "STOP", NULL };
+	static const char *const expected[] = { "read-file",
+						"/tmp/torn-expected.txt",
+						NULL };
+	const struct torn_workload *wl = o->workload;
+	const char *wl_argv[8], *status, *out, *errout, *detail;
+	struct torn_err err = { "" };
+	long long t0;
+	char *flags;
+	GString *log;
+	size_t n;
+
+	if (o->guest.fs_kind != TORN_FS_DEVDAX) {
+		if (guest_call(vm, 120000, mnt, NULL, &err) ||
+		    guest_call(vm, 120000, sync_req, NULL, &err)) {
+			fprintf(stderr, "torn: mount -o dax failed: %s\n",
+				err.msg);
+			return TORN_EXIT_INFRA;
+		}
+	}
+	if (guest_call(vm, 60000, kallsyms, &detail, &err)) {
+		fprintf(stderr, "torn: cannot read /proc/kallsyms: %s\n",
+			err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (write_text(o->out, "kallsyms", detail, strlen(detail)))
+		return TORN_EXIT_INFRA;
+	if (guest_call(vm, 60000, cpuinfo, &detail, &err)) {
+		fprintf(stderr, "torn: cannot read /proc/cpuinfo: %s\n",
+			err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	flags = cpu_flags(detail);
+	meta_set(meta->cpu_flags, sizeof(meta->cpu_flags), flags);
+	fprintf(stderr, "torn: guest CPU flushes: clflush%s%s\n",
+		has_flag(flags, "clflushopt") ? " clflushopt" : "",
+		has_flag(flags, "clwb") ? " clwb" : "");
+	g_free(flags);
+
+	if (wl->fsops_text) {
+		const char *const put[] = { "write-file", "/tmp/workload.fsops",
+					    wl->fsops_text, NULL };
+
+		if (guest_call(vm, 60000, put, NULL, &err)) {
+			fprintf(stderr,
+				"torn: cannot copy the fsops workload into the guest: %s\n",
+				err.msg);
+			return TORN_EXIT_INFRA;
+		}
+	}
+	if (guest_call(vm, 60000, start, NULL, &err)) {
+		fprintf(stderr, "torn: START marker failed: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	workload_argv(o, wl_argv);
+	t0 = torn_now_ms();
+	if (guest_run(vm, 600000, wl_argv, &status, &out, &errout, &err)) {
+		fprintf(stderr, "torn: workload %s failed to run: %s\n",
+			wl->name, err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	meta->workload_ms = torn_now_ms() - t0;
+	log = g_string_new(NULL);
+	g_string_append(log, "$");
+	for (n = 0; wl_argv[n]; n++)
+		g_string_append_printf(log, " %s", wl_argv[n]);
+	g_string_append_printf(log,
+			       "\nstatus: %s\n--- stdout\n%s--- stderr\n%s",
+			       status, out, errout);
+	write_text(o->out, "workload.log", log->str, log->len);
+	g_string_free(log, TRUE);
+	meta_set(meta->workload_status, sizeof(meta->workload_status), status);
+	if (guest_call(vm, 60000, stop, NULL, &err)) {
+		fprintf(stderr, "torn: STOP marker failed: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (strcmp(status, "exit 0")) {
+		fprintf(stderr, "torn: workload %s ended with %s: %s\n",
+			wl->name, status, errout);
+		return TORN_EXIT_INFRA;
+	}
+	/* what the workload promised, for the durability and atomicity */
+	if (!guest_call(vm, 60000, expected, &detail, &err) &&
+	    write_text(o->out, "expected.txt", detail, strlen(detail)))
+		return TORN_EXIT_INFRA;
+	return TORN_EXIT_OK;
+}
+
+/* The plugin, or "" when neither $TORN_TRACER nor the build has one. */
+static const char *tracer_path(void)
+{
+	const char *tracer = getenv("TORN_TRACER");
+
+	return tracer && *tracer ? tracer : TORN_TRACER_PATH;
+}
+
+/* The run directory, created; USAGE when it already holds a trace. */
+static int make_out(const struct torn_trace_opts *o)
+{
+	char trace[4200];
+
+	if (mkdir(o->out, 0755) && errno != EEXIST) {
+		fprintf(stderr, "torn: cannot create %s: %s\n", o->out,
+			strerror(errno));
+		return TORN_EXIT_INFRA;
+	}
+	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);
+	if (!access(trace, F_OK)) {
+		fprintf(stderr,
+			"torn: %s already holds a trace; choose another --out\n",
+			o->out);
+		return TORN_EXIT_USAGE;
+	}
+	return TORN_EXIT_OK;
+}
+
+static int write_meta(const struct torn_trace_opts *o,
+		      const struct torn_run_meta *meta)
+{
+	struct torn_err err = { "" };
+
+	if (!torn_run_meta_write(o->out, meta, &err))
+		return TORN_EXIT_OK;
+	fprintf(stderr, "torn: cannot write %s/%s: %s\n", o->out, TORN_RUN_META,
+		err.msg);
+	return TORN_EXIT_INFRA;
+}
+
+/* After the guest stopped: the snapshots' hashes, meta.json, the self-check. */
+static int finish(const struct torn_trace_opts *o, struct torn_run_meta *meta,
+		  const char *base_out, const char *final_out)
+{
+	const char *fs = torn_fs_kind_name(o->guest.fs_kind);
+	int v, ret;
+
+	if (o->untraced) {
+		meta->untraced = true;
+		ret = write_meta(o, meta);
+		if (!ret)
+			printf("ran %s on %s untraced into %s\n",
+			       o->workload->name, fs, o->out);
+		return ret;
+	}
+	if (access(final_out, R_OK) || access(base_out, R_OK)) {
+		fprintf(stderr,
+			"torn: the tracer wrote no base.img/final.img snapshot\n");
+		return TORN_EXIT_INFRA;
+	}
+	file_sha256(base_out, meta->base_sha256, sizeof(meta->base_sha256));
+	file_sha256(final_out, meta->final_sha256, sizeof(meta->final_sha256));
+	meta->pm_base = TORN_VM_PM_ADDR;
+	meta->pm_size = TORN_KIT_PM_SIZE;
+	ret = write_meta(o, meta);
+	if (ret)
+		return ret;
+	printf("traced %s on %s into %s\n", o->workload->name, fs, o->out);
+	if (!o->self_check)
+		return TORN_EXIT_OK;
+	v = verify_run_dir(o->out, o->guest.flush_mode == TORN_FLUSH_MODE_EADR,
+			   stdout);
+	return v < 0 ? TORN_EXIT_INFRA : v ? TORN_EXIT_FAIL : TORN_EXIT_OK;
+}
+
+int torn_trace_run(const struct torn_trace_opts *o)
+{
+	struct torn_vm_config cfg = { 0 };
+	struct torn_err err = { "" };
+	struct torn_run_meta meta;
+	struct torn_kit kit;
+	struct torn_vm *vm;
+	char base[4096], work[4096], pm[4200], trace[4200], base_out[4200],
+		final_out[4200], plugin[16384], console[4200];
+	/* what each flush mode's -cpu offers, for the trace header */
+	static const char *const features[] = {
+		[TORN_FLUSH_MODE_CLWB] = "clflush+clflushopt+clwb",
+		[TORN_FLUSH_MODE_CLFLUSHOPT] = "clflush+clflushopt",
+		[TORN_FLUSH_MODE_CLFLUSH] = "clflush",
+		[TORN_FLUSH_MODE_EADR] = "clflush+clflushopt+clwb+eadr",
+		[TORN_FLUSH_MODE_NT] = "clflush+clflushopt+clwb",
+	};
+	const char *tracer = tracer_path();
+	const char *fs = torn_fs_kind_name(o->guest.fs_kind);
+	int reused, ret;
+
+	if (!o->workload || torn_trace_out_check(o->out, &err)) {
+		fprintf(stderr, "torn: %s\n",
+			o->workload ? err.msg : "no workload to trace");
+		return TORN_EXIT_USAGE;
+	}
+	if (!o->untraced && (!*tracer || access(tracer, R_OK))) {
+		fprintf(stderr,
+			"torn: the tracer plugin was not built (no qemu-plugin.h? run scripts/setup)\n");
+		return TORN_EXIT_INFRA;
+	}
+	ret = make_out(o);
+	if (ret)
+		return ret;
+	if (guest_kit(&o->guest, &kit))
+		return TORN_EXIT_INFRA;
+	if (torn_kit_base_image(&kit, o->guest.fs_kind, base, sizeof(base),
+				&reused, &err)) {
+		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
+			fs, err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (guest_workdir("trace", work, sizeof(work))) {
+		perror("torn: cannot create a work directory");
+		return TORN_EXIT_INFRA;
+	}
+	snprintf(pm, sizeof(pm), "%s/pm.img", work);
+	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);
+	snprintf(base_out, sizeof(base_out), "%s/base.img", o->out);
+	snprintf(final_out, sizeof(final_out), "%s/final.img", o->out);
+	ret = torn_copy_file(base, pm);
+	if (ret) {
+		fprintf(stderr, "torn: cannot copy %s: %s\n", base,
+			torn_strerror(ret));
+		guest_workdir_remove(work);
+		return TORN_EXIT_INFRA;
+	}
+	/*
+	 * The plugin snapshots the backing file at START and at STOP from the
+	 * vCPU thread, so nothing the guest does before or after can leak
+	 * into base.img or final.img.
+	 */
+	snprintf(
+		plugin, sizeof(plugin),
+		"%s,out=%s,pm_base=0x%llx,pm_size=0x%llx,arm=start,pc=%s,"
+		"features=%s,pm_file=%s,base_out=%s,final_out=%s,stats=%s/tracer-stats.json",
+		tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
+		(unsigned long long)TORN_KIT_PM_SIZE, o->pc ? "on" : "off",
+		features[o->guest.flush_mode], pm, base_out, final_out, o->out);
+	if (strchr(work, ',') || strchr(tracer, ',')) {
+		/* --out was checked; these come from TMPDIR and the build */
+		fprintf(stderr,
+			"torn: %s contains a comma (QEMU splits plugin arguments at commas)\n",
+			strchr(work, ',') ? work : tracer);
+		guest_workdir_remove(work);
+		return TORN_EXIT_INFRA;
+	}
+	cfg.kernel = kit.kernel;
+	cfg.initrd = kit.initrd;
+	cfg.pm_path = pm;
+	cfg.pm_size = TORN_KIT_PM_SIZE;
+	cfg.flush_mode = o->guest.flush_mode;
+	cfg.workdir = work;
+	cfg.plugin = o->untraced ? NULL : plugin;
+	cfg.boot_timeout_ms =
+		(o->guest.timeout_s ? o->guest.timeout_s : 300) * 1000;
+	torn_run_meta_init(&meta);
+	meta_set(meta.fs, sizeof(meta.fs), fs);
+	meta_set(meta.flush_mode, sizeof(meta.flush_mode),
+		 torn_flush_mode_name(o->guest.flush_mode));
+	/* a long fsops:PATH is cut: the name is for people, not for lookups */
+	meta_set(meta.workload, sizeof(meta.workload), o->workload->name);
+	meta_set(meta.kit, sizeof(meta.kit), kit.hash);
+	meta_set(meta.base_image, sizeof(meta.base_image), base);
+	meta_set(meta.checker, sizeof(meta.checker), o->workload->checker);
+	fprintf(stderr, "torn: tracing %s on %s (flush mode %s)\n",
+		o->workload->name, fs,
+		torn_flush_mode_name(o->guest.flush_mode));
+	ret = torn_vm_start(&cfg, &vm, &err);
+	if (ret) {
+		fprintf(stderr, "torn: guest did not boot: %s\n", err.msg);
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
+	meta_set(meta.kernel, sizeof(meta.kernel),
+		 torn_vm_get_kernel_release(vm));
+	meta.boot_ms = torn_vm_get_boot_ms(vm);
+	ret = traced_session(vm, o, &meta);
+	if (ret) {
+		fprintf(stderr, "torn: console tail:\n%s\n",
+			torn_vm_console_tail(vm, 1500));
+		torn_vm_kill(vm);
+		goto out;
+	}
+	torn_vm_stop(vm, 30000);
+	ret = finish(o, &meta, base_out, final_out);
+out:
+	snprintf(console, sizeof(console), "%s/console.log", work);
+	snprintf(pm, sizeof(pm), "%s/console.log", o->out);
+	torn_copy_file(console, pm);
+	if (o->guest.keep)
+		fprintf(stderr, "torn: work directory kept: %s\n", work);
+	else
+		guest_workdir_remove(work);
+	return ret;
+}
