@@ -729,11 +729,11 @@ static void test_verdict_bad(void **state)
 		assert_string_equal(v.state, "");
 	}
 	/* a detail and an error one byte too long for their buffers */
-	long_detail = malloc(2048);
+	long_detail = malloc(4096);
 	assert_non_null(long_detail);
-	n = (size_t)snprintf(long_detail, 2048,
+	n = (size_t)snprintf(long_detail, 4096,
 			     SV "\"oracles\":{\"fsck\":{\"ok\":true,"
-				"\"detail\":\"%0600d\"}}}",
+				"\"detail\":\"%01200d\"}}}",
 			     0);
 	{
 		struct torn_err err = { "" };
@@ -743,19 +743,19 @@ static void test_verdict_bad(void **state)
 			torn_verdict_rec_parse(long_detail, n, &v, &err),
 			TORN_E_FORMAT);
 		assert_non_null(strstr(err.msg, "'fsck': member 'detail': "
-						"longer than 599 bytes"));
-		n = (size_t)snprintf(long_detail, 2048,
-				     SV "\"error\":\"%0599d\"}", 0);
+						"longer than 1199 bytes"));
+		n = (size_t)snprintf(long_detail, 4096,
+				     SV "\"error\":\"%01199d\"}", 0);
 		assert_int_equal(
 			torn_verdict_rec_parse(long_detail, n, &v, &err), 0);
-		assert_int_equal(strlen(v.error), 599);
-		n = (size_t)snprintf(long_detail, 2048,
-				     SV "\"error\":\"%0600d\"}", 0);
+		assert_int_equal(strlen(v.error), 1199);
+		n = (size_t)snprintf(long_detail, 4096,
+				     SV "\"error\":\"%01200d\"}", 0);
 		assert_int_equal(
 			torn_verdict_rec_parse(long_detail, n, &v, &err),
 			TORN_E_FORMAT);
 		assert_non_null(strstr(err.msg, "member 'error': longer than "
-						"599 bytes"));
+						"1199 bytes"));
 	}
 	free(long_detail);
 }
