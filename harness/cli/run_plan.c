@@ -1,0 +1,124 @@
+/* torn run's settings checked and placed into the stages' options. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "options.h"
+#include "run_plan.h"
+
+/* Blame a bad value on its spec line or option. */
+static int bad(const struct run_settings *s, enum run_key k, const char *why,
+	       struct torn_err *err)
+{
+	run_settings_blame(s, k, why, err);
+	return TORN_E_USAGE;
+}
+
+/* The guest settings, into both stages' guest options; the workload. */
+static int guest_settings(const struct run_settings *s, struct run_plan *p,
+			  struct torn_err *err)
+{
+	static const enum run_key keys[] = { RUN_FS, RUN_FLUSH, RUN_KERNEL,
+					     RUN_MODULES, RUN_CACHE };
+	struct torn_err e = { "" };
+	char opt[32];
+	size_t k;
+
+	for (k = 0; k < G_N_ELEMENTS(keys); k++) {
+		const char *v = run_settings_get(s, keys[k]);
+
+		snprintf(opt, sizeof(opt), "--%s", run_key_name(keys[k]));
+		if (v && guest_opts_set(&p->trace.guest, opt, v, &e))
+			return bad(s, keys[k], e.msg, err);
+	}
+	/* a user's fsops file is read and parsed with the trace */
+	if (!torn_workload_find(p->workload) &&
+	    strncmp(p->workload, "fsops:", 6))
+		return bad(s, RUN_WORKLOAD,
+			   "unknown workload; 'torn trace --help' lists them",
+			   err);
+	return 0;
+}
+
+/* The numbers, checked before the trace rather than after it. */
+static int number_settings(const struct run_settings *s, struct run_plan *p,
+			   struct torn_err *err)
+{
+	static const struct {
+		enum run_key key;
+		enum cli_count count;
+	} nums[] = {
+		{ RUN_TIMEOUT, CLI_COUNT_TIMEOUT },
+		{ RUN_JOBS, CLI_COUNT_JOBS },
+		{ RUN_LIMIT, CLI_COUNT_LIMIT },
+		{ RUN_FROM_OP, CLI_COUNT_FROM_OP },
+	};
+	const char *v = run_settings_get(s, RUN_BOOT_TIMEOUT);
+	struct torn_err e = { "" };
+	uint64_t n[CLI_COUNT_N] = { 0 };
+	char why[600];
+	size_t k;
+
+	for (k = 0; k < G_N_ELEMENTS(nums); k++) {
+		const char *val = run_settings_get(s, nums[k].key);
+
+		if (!val ||
+		    !cli_count_parse(nums[k].count, val, &n[nums[k].count], &e))
+			continue;
+		snprintf(why, sizeof(why), "'%s': %s", val, e.msg);
+		return bad(s, nums[k].key, why, err);
+	}
+	if (v && guest_opts_set(&p->trace.guest, "--boot-timeout", v, &e)) {
+		snprintf(why, sizeof(why), "'%s': %s", v, e.msg);
+		return bad(s, RUN_BOOT_TIMEOUT, why, err);
+	}
+	if (n[CLI_COUNT_TIMEOUT])
+		p->check.timeout_ms = (int)n[CLI_COUNT_TIMEOUT] * 1000;
+	if (n[CLI_COUNT_JOBS])
+		p->check.jobs = (int)n[CLI_COUNT_JOBS];
+	if (n[CLI_COUNT_LIMIT])
+		p->check.limit = n[CLI_COUNT_LIMIT];
+	p->check.from_op = n[CLI_COUNT_FROM_OP];
+	return 0;
+}
+
+/* How the crash states are made and judged. */
+static int state_settings(const struct run_settings *s, struct run_plan *p,
+			  struct torn_err *err)
+{
+	static const enum run_key keys[] = { RUN_ENGINE, RUN_POINTS, RUN_MODEL,
+					     RUN_GRANULARITY };
+	struct cli_states_seen seen = { 0 };
+	struct torn_err e = { "" };
+	const char *v;
+	char opt[32];
+	size_t k;
+
+	for (k = 0; k < G_N_ELEMENTS(keys); k++) {
+		v = run_settings_get(s, keys[k]);
+		snprintf(opt, sizeof(opt), "--%s", run_key_name(keys[k]));
+		if (v && cli_states_set(opt, v, &p->check.states, &seen, &e))
+			return bad(s, keys[k], e.msg, err);
+	}
+	p->check.points_text = seen.points;
+	v = run_settings_get(s, RUN_ORACLES);
+	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
+		return bad(s, RUN_ORACLES, e.msg, err);
+	return 0;
+}
+
+int run_plan_make(const struct run_settings *s, struct run_plan *p,
+		  struct torn_err *err)
+{
+	torn_trace_opts_init(&p->trace);
+	torn_check_opts_init(&p->check);
+	p->workload = run_settings_get(s, RUN_WORKLOAD);
+	if (!p->workload)
+		return torn_err_set(err, TORN_E_USAGE, "no workload");
+	if (guest_settings(s, p, err) || number_settings(s, p, err) ||
+	    state_settings(s, p, err))
+		return TORN_E_USAGE;
+	p->trace.out = p->check.dir = run_settings_get(s, RUN_OUT);
+	p->check.guest = p->trace.guest;
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* torn run's settings: a spec file (INI, [run]), the command line over it. */
+#ifndef TORN_CLI_RUN_SPEC_H
+#define TORN_CLI_RUN_SPEC_H
+
+/*
+ * A spec is untrusted input: every error names the file, and the line
+ * when there is one ("SPEC:4: unknown key 'bogus'").  A setting keeps
+ * the spec line it came from, so that a bad value found later is blamed
+ * on that line, or on the option when the command line set it.
+ */
+
+#include <stddef.h>
+
+#include "torn_err.h"
+
+/* The keys, in the order `torn run --help` lists them. */
+enum run_key {
+	RUN_FS,
+	RUN_FLUSH,
+	RUN_WORKLOAD,
+	RUN_ENGINE,
+	RUN_POINTS,
+	RUN_MODEL,
+	RUN_GRANULARITY,
+	RUN_OUT,
+	RUN_ORACLES,
+	RUN_TIMEOUT,
+	RUN_JOBS,
+	RUN_KERNEL,
+	RUN_MODULES,
+	RUN_CACHE,
+	RUN_LIMIT,
+	RUN_FROM_OP,
+	RUN_BOOT_TIMEOUT,
+	RUN_KEYS,
+};
+
+struct run_setting {
+	char *value; /* owned; NULL: not set */
+	int line; /* its line in the spec; 0: the command line */
+};
+
+struct run_settings {
+	const char *spec; /* the spec's path; NULL: none */
+	struct run_setting set[RUN_KEYS];
+};
+
+/* "fs", ..., "from-op", "boot-timeout": the spec key and option name. */
+const char *run_key_name(enum run_key k);
+/* The key called name, or -1. */
+int run_key_parse(const char *name);
+
+/*
+ * Parse text, the spec at path, into s (zeroed, or holding earlier
+ * settings, which it overrides).  0, or TORN_E_FORMAT with
+ * "PATH[:LINE]: why" in err: not INI, a group other than [run], an
+ * unknown key, a key without a value.
+ */
+int run_spec_parse(const char *path, const char *text, size_t len,
+		   struct run_settings *s, struct torn_err *err);
+/* Read and parse the spec at path; -errno / TORN_E_FORMAT with err. */
+int run_spec_read(const char *path, struct run_settings *s,
+		  struct torn_err *err);
+
+/* Set k from the command line (or a default: line 0). */
+void run_settings_set(struct run_settings *s, enum run_key k,
+		      const char *value);
+/* Set k when it is not set yet. */
+void run_settings_default(struct run_settings *s, enum run_key k,
+			  const char *value);
+/* k's value, or NULL. */
+const char *run_settings_get(const struct run_settings *s, enum run_key k);
+
+/*
+ * A bad value of k, where it came from: "SPEC:LINE: key 'K': why", or
+ * "--K: why" for the command line and defaults.
+ */
+void run_settings_blame(const struct run_settings *s, enum run_key k,
+			const char *why, struct torn_err *err);
+
+void run_settings_free(struct run_settings *s);
+
+#endif
