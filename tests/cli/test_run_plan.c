@@ -1,0 +1,187 @@
+/* torn run's plan (harness/cli/run_plan.c): settings into stage options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "run_plan.h"
+#include "torn_verdict.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A spec, command-line settings over it, and the first complaint. */
+struct plan_case {
+	const char *spec;
+	const char *args[6]; /* key, value, key, value ... */
+	const char *err; /* NULL: the plan is made */
+};
+
+/* clang-format off */
+static const struct plan_case plan_cases[] = {
+	{ "[run]\nfs = xfs-dax\n", { NULL }, NULL },
+	{ "[run]\n\nfs = nope\n", { NULL },
+	  "s.ini:3: key 'fs': expected ext4-dax, xfs-dax or devdax" },
+	/* the command line overrides the spec, and is blamed as an option */
+	{ "[run]\nfs = ext4-dax\n", { "fs", "nope" },
+	  "--fs: expected ext4-dax, xfs-dax or devdax" },
+	{ "[run]\nfs = nope\n", { "fs", "xfs-dax" }, NULL },
+	{ "[run]\nflush = x\n", { NULL },
+	  "s.ini:2: key 'flush': expected clwb, clflushopt, clflush, eadr or nt" },
+	{ "[run]\nworkload = nope\n", { NULL },
+	  "s.ini:2: key 'workload': unknown workload; 'torn trace --help' lists them" },
+	{ "[run]\nworkload = fsops:/any/file\n", { NULL }, NULL },
+	{ "[run]\njobs = 0x\n", { NULL }, "s.ini:2: key 'jobs': '0x': expected 1..64" },
+	{ "[run]\n", { "timeout", "3601" }, "--timeout: '3601': expected 1..3600" },
+	{ "[run]\nlimit = 0\n", { NULL },
+	  "s.ini:2: key 'limit': '0': expected a number from 1" },
+	{ "[run]\n", { "from-op", "-1" }, "--from-op: '-1': expected a number from 1" },
+	{ "[run]\nboot-timeout = 99999\n", { NULL },
+	  "s.ini:2: key 'boot-timeout': '99999': expected 1..86400" },
+	/* what torn check used to find only after the trace */
+	{ "[run]\nfs = ext4-dax\nengine = bogus\n", { NULL },
+	  "s.ini:3: key 'engine': unknown engine 'bogus': expected prefix, subsets:K, full[:CAP], random:N[:SEED] or torn" },
+	{ "[run]\n", { "engine", "prefix,prefix,prefix,prefix,prefix,prefix,prefix,prefix,torn" },
+	  "--engine: at most 8 engines" },
+	{ "[run]\npoints = x\n", { NULL },
+	  "s.ini:2: key 'points': unknown crash points 'x': expected fence, flush, store:N, marker or all" },
+	{ "[run]\nmodel = x\n", { NULL },
+	  "s.ini:2: key 'model': unknown model 'x': expected adr or eadr" },
+	{ "[run]\ngranularity = x\n", { NULL },
+	  "s.ini:2: key 'granularity': unknown granularity 'x': expected line or torn" },
+	{ "[run]\noracles = mount,x\n", { NULL },
+	  "s.ini:2: key 'oracles': unknown oracle 'x' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)" },
+	/* the first bad value, in the order fs, flush, workload, numbers, states */
+	{ "[run]\nengine = bogus\njobs = 0\nflush = x\n", { NULL },
+	  "s.ini:4: key 'flush': expected clwb, clflushopt, clflush, eadr or nt" },
+};
+/* clang-format on */
+
+static void settings(const struct plan_case *c, struct run_settings *s)
+{
+	struct torn_err err = { .msg = "" };
+	int i;
+
+	assert_int_equal(
+		run_spec_parse("s.ini", c->spec, strlen(c->spec), s, &err), 0);
+	for (i = 0; c->args[i]; i += 2)
+		run_settings_set(s, run_key_parse(c->args[i]), c->args[i + 1]);
+	run_settings_default(s, RUN_FS, "ext4-dax");
+	run_settings_default(s, RUN_FLUSH, "clwb");
+	run_settings_default(s, RUN_WORKLOAD, "fsops-default");
+	run_settings_default(s, RUN_ENGINE, "prefix,subsets:1");
+	run_settings_default(s, RUN_POINTS, "fence");
+}
+
+static void test_errors(void **state)
+{
+	size_t k;
+
+	for (k = 0; k < N(plan_cases); k++) {
+		const struct plan_case *c = &plan_cases[k];
+		struct torn_err err = { .msg = "" };
+		struct run_settings s = { 0 };
+		struct run_plan p;
+		int ret;
+
+		print_message("case %zu\n", k);
+		settings(c, &s);
+		ret = run_plan_make(&s, &p, &err);
+		if (c->err) {
+			assert_int_equal(ret, TORN_E_USAGE);
+			assert_string_equal(err.msg, c->err);
+		} else {
+			assert_int_equal(ret, 0);
+		}
+		run_settings_free(&s);
+	}
+}
+
+/* Every setting reaches the stage that uses it. */
+static void test_placed(void **state)
+{
+	static const struct plan_case c = {
+		"[run]\nfs = xfs-dax\nflush = eadr\nworkload = files\n"
+		"engine = torn\npoints = store:5\nmodel = adr\n"
+		"granularity = torn\nout = /tmp/x\noracles = mount,fsck\n"
+		"timeout = 7\njobs = 3\nkernel = /k\nmodules = /m\n"
+		"cache = /c\nlimit = 9\nfrom-op = 4\nboot-timeout = 11\n",
+		{ "engine", "prefix,subsets:2" },
+		NULL
+	};
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	struct run_plan p;
+
+	settings(&c, &s);
+	assert_int_equal(run_plan_make(&s, &p, &err), 0);
+	assert_string_equal(p.workload, "files");
+	assert_null(p.trace.workload); /* resolved with the trace */
+	assert_string_equal(p.trace.out, "/tmp/x");
+	assert_string_equal(p.check.dir, "/tmp/x");
+	assert_false(p.trace.self_check);
+	assert_true(p.trace.pc);
+	assert_int_equal(p.trace.guest.fs_kind, TORN_FS_XFS_DAX);
+	assert_int_equal(p.trace.guest.flush_mode, TORN_FLUSH_MODE_EADR);
+	assert_string_equal(p.trace.guest.kernel, "/k");
+	assert_string_equal(p.trace.guest.modules, "/m");
+	assert_string_equal(p.trace.guest.cache_dir, "/c");
+	assert_int_equal(p.trace.guest.timeout_s, 11);
+	assert_string_equal(p.check.guest.kernel, "/k");
+	assert_int_equal(p.check.guest.timeout_s, 11);
+	assert_int_equal(p.check.oracles,
+			 TORN_O_BIT(TORN_O_MOUNT) | TORN_O_BIT(TORN_O_FSCK));
+	assert_int_equal(p.check.timeout_ms, 7000);
+	assert_int_equal(p.check.jobs, 3);
+	assert_int_equal(p.check.limit, 9);
+	assert_int_equal(p.check.from_op, 4);
+	assert_int_equal(p.check.states.model, TORN_MODEL_ADR);
+	assert_int_equal(p.check.states.granularity, TORN_GRAN_TORN);
+	assert_int_equal(p.check.states.points, TORN_POINTS_STORE);
+	assert_int_equal(p.check.states.store_every, 5);
+	assert_string_equal(p.check.points_text, "store:5");
+	/* the command line's engines replace the spec's */
+	assert_int_equal(p.check.states.n_engines, 2);
+	assert_int_equal(p.check.states.engines[0].kind, TORN_ENGINE_PREFIX);
+	assert_int_equal(p.check.states.engines[1].kind, TORN_ENGINE_SUBSETS);
+	run_settings_free(&s);
+}
+
+/* Unset, the check keeps its own defaults. */
+static void test_defaults(void **state)
+{
+	static const struct plan_case c = { "", { NULL }, NULL };
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	struct torn_check_opts d;
+	struct run_plan p;
+
+	settings(&c, &s);
+	assert_int_equal(run_plan_make(&s, &p, &err), 0);
+	torn_check_opts_init(&d);
+	assert_null(p.trace.out);
+	assert_int_equal(p.check.jobs, d.jobs);
+	assert_int_equal(p.check.timeout_ms, d.timeout_ms);
+	assert_int_equal(p.check.limit, d.limit);
+	assert_int_equal(p.check.from_op, 0);
+	assert_int_equal(p.check.oracles, d.oracles);
+	assert_int_equal(p.check.states.model, TORN_MODEL_AUTO);
+	assert_int_equal(p.check.states.n_engines, 2);
+	assert_int_equal(p.trace.guest.fs_kind, TORN_FS_EXT4_DAX);
+	assert_int_equal(p.trace.guest.timeout_s, 0);
+	run_settings_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_placed),
+		cmocka_unit_test(test_defaults),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

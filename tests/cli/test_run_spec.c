@@ -1,0 +1,165 @@
+/* torn run's spec parser (harness/cli/run_spec.c): values, lines, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "run_spec.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+struct spec_case {
+	const char *text;
+	int ret;
+	const char *err; /* the whole message, or its start ending '*' */
+	struct {
+		enum run_key key;
+		const char *value;
+		int line;
+	} want[3];
+	int nwant;
+};
+
+/* clang-format off */
+static const struct spec_case spec_cases[] = {
+	{ "[run]\nfs = xfs-dax\nengine = prefix,subsets:2\n", 0, NULL,
+	  { { RUN_FS, "xfs-dax", 2 }, { RUN_ENGINE, "prefix,subsets:2", 3 } },
+	  2 },
+	{ "# a comment\n\n[run]\n  jobs = 4\nfrom-op=3\nboot-timeout\t= 9\n",
+	  0, NULL,
+	  { { RUN_JOBS, "4", 4 }, { RUN_FROM_OP, "3", 5 },
+	    { RUN_BOOT_TIMEOUT, "9", 6 } },
+	  3 },
+	/* a repeated key or group: the last one, and its line */
+	{ "[run]\nfs = ext4-dax\nflush = clwb\nfs = nope\n", 0, NULL,
+	  { { RUN_FS, "nope", 4 }, { RUN_FLUSH, "clwb", 3 } }, 2 },
+	{ "[run]\nfs = a\n[run]\nfs = b\n", 0, NULL, { { RUN_FS, "b", 4 } },
+	  1 },
+	{ "", 0, NULL, { { RUN_FS, NULL, 0 } }, 1 },
+	/* errors name the file, and the line */
+	{ "[run]\nfs = ext4-dax\n\nbogus = 1\n", TORN_E_FORMAT,
+	  "spec.ini:4: unknown key 'bogus'", { { 0 } }, 0 },
+	{ "# c\n[run]\nfs = ext4-dax\nengine =\n", TORN_E_FORMAT,
+	  "spec.ini:4: key 'engine' has no value", { { 0 } }, 0 },
+	{ "[run]\nfs = ext4-dax\n[other]\nx = 1\n", TORN_E_FORMAT,
+	  "spec.ini: unknown group [other]; settings go in [run]", { { 0 } },
+	  0 },
+	{ "[run\nfs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
+	{ "fs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
+	/* not UTF-8: an error, not a crash */
+	{ "[run]\nfs = \xff\xfe\n", TORN_E_FORMAT, "spec.ini*", { { 0 } }, 0 },
+	{ "[run]\nFS = ext4-dax\n", TORN_E_FORMAT,
+	  "spec.ini:2: unknown key 'FS'", { { 0 } }, 0 },
+};
+/* clang-format on */
+
+static void test_spec(void **state)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < N(spec_cases); k++) {
+		const struct spec_case *c = &spec_cases[k];
+		struct torn_err err = { .msg = "" };
+		struct run_settings s = { 0 };
+		int ret;
+
+		print_message("case %zu\n", k);
+		ret = run_spec_parse("spec.ini", c->text, strlen(c->text), &s,
+				     &err);
+		assert_int_equal(ret, c->ret);
+		if (c->err && c->err[strlen(c->err) - 1] == '*')
+			assert_int_equal(
+				strncmp(err.msg, c->err, strlen(c->err) - 1),
+				0);
+		else if (c->err)
+			assert_string_equal(err.msg, c->err);
+		for (i = 0; i < c->nwant; i++) {
+			const char *v = run_settings_get(&s, c->want[i].key);
+
+			if (!c->want[i].value) {
+				assert_null(v);
+				continue;
+			}
+			assert_non_null(v);
+			assert_string_equal(v, c->want[i].value);
+			assert_int_equal(s.set[c->want[i].key].line,
+					 c->want[i].line);
+		}
+		run_settings_free(&s);
+	}
+}
+
+/* A bad value is blamed where it came from: the spec's line, or the option. */
+static void test_blame(void **state)
+{
+	const char *text = "[run]\n\nfs = nope\njobs = 0\n";
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+
+	assert_int_equal(run_spec_parse("my.ini", text, strlen(text), &s, &err),
+			 0);
+	run_settings_blame(&s, RUN_FS, "expected ext4-dax, xfs-dax or devdax",
+			   &err);
+	assert_string_equal(
+		err.msg,
+		"my.ini:3: key 'fs': expected ext4-dax, xfs-dax or devdax");
+	/* the command line overrides the spec: blame the option */
+	run_settings_set(&s, RUN_JOBS, "65");
+	run_settings_blame(&s, RUN_JOBS, "'65': expected 1..64", &err);
+	assert_string_equal(err.msg, "--jobs: '65': expected 1..64");
+	/* a default is not in the spec either */
+	run_settings_default(&s, RUN_POINTS, "fence");
+	run_settings_default(&s, RUN_FS, "ext4-dax");
+	assert_string_equal(run_settings_get(&s, RUN_FS), "nope");
+	run_settings_blame(&s, RUN_POINTS, "why", &err);
+	assert_string_equal(err.msg, "--points: why");
+	run_settings_free(&s);
+
+	/* no spec at all */
+	run_settings_set(&s, RUN_FROM_OP, "x");
+	run_settings_blame(&s, RUN_FROM_OP, "why", &err);
+	assert_string_equal(err.msg, "--from-op: why");
+	run_settings_free(&s);
+}
+
+static void test_keys(void **state)
+{
+	int k;
+
+	for (k = 0; k < RUN_KEYS; k++)
+		assert_int_equal(run_key_parse(run_key_name(k)), k);
+	assert_int_equal(run_key_parse("boot-timeout"), RUN_BOOT_TIMEOUT);
+	assert_int_equal(run_key_parse("j"), -1);
+	assert_int_equal(run_key_parse(""), -1);
+}
+
+static void test_read_missing(void **state)
+{
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+
+	assert_int_equal(run_spec_read("/nonexistent/spec.ini", &s, &err),
+			 TORN_E_FORMAT);
+	assert_int_equal(
+		strncmp(err.msg,
+			"cannot read spec '/nonexistent/spec.ini': ", 42),
+		0);
+	assert_null(s.spec);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_blame),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_read_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
