@@ -100,9 +100,12 @@ int torn_json_get_member_uint64(const struct torn_json *obj, const char *key,
  *
  * Strings are taken with their length and may hold any bytes: '"' and
  * '\' are escaped, newline and tab as \n and \t, the other control
- * characters (below 0x20) as \u00XX; every other byte, DEL and bytes
- * that are not UTF-8 included, is passed through as it is (the reader
- * above gives the same bytes back).  Numbers are integers only.
+ * characters (below 0x20) as \u00XX; well-formed UTF-8 and DEL are
+ * passed through as they are (the reader gives the same bytes back).
+ * A byte that is not part of well-formed UTF-8 (a guest's garbage) is
+ * written as \u00XX, its Latin-1 reading, as torn check always did, so
+ * that every file torn writes is valid JSON; the reader gives it back
+ * as that character's UTF-8, two bytes.  Numbers are integers only.
  *
  * Compact output has no whitespace at all ({"a":1,"b":[true]}), for one
  * line of a .jsonl file.  TORN_JSON_PRETTY writes one member or element

@@ -168,20 +168,52 @@ int torn_json_write_end_array(struct torn_json_writer *w)
 	return end(w, false);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s[0..left) (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (left < n)
+		return 0;
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 static int put_string(struct torn_json_writer *w, const char *s, size_t len)
 {
-	size_t i, run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0;
 
 	put(w, "\"", 1);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < len) {
+		unsigned char c = u[i];
+		size_t n = 1;
 		char esc[8];
 
-		if (c != '"' && c != '\\' && c >= 0x20)
+		if (c >= 0x80)
+			n = utf8_len(u + i, len - i);
+		if (n && c != '"' && c != '\\' && c >= 0x20) {
+			i += n;
 			continue;
+		}
 		/* the bytes that need no escape, in one go */
 		put(w, s + run, i - run);
-		run = i + 1;
+		run = ++i;
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -191,6 +223,7 @@ static int put_string(struct torn_json_writer *w, const char *s, size_t len)
 		} else if (c == '\t') {
 			put(w, "\\t", 2);
 		} else {
+			/* a control character, or a byte that is not UTF-8 */
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			put(w, esc, 6);
 		}

@@ -203,19 +203,26 @@ struct string_case {
 	const char *s;
 	size_t len;
 	const char *json; /* what the writer makes of it */
+	bool latin1;	  /* not UTF-8: read back as other bytes */
 };
 
 static const struct string_case string_cases[] = {
-	{ L(""), "\"\"" },
-	{ L("plain text"), "\"plain text\"" },
-	{ L("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"" },
-	{ L("\n\t"), "\"\\n\\t\"" },
-	{ L("\x01\x1f\r\b\f"), "\"\\u0001\\u001f\\u000d\\u0008\\u000c\"" },
-	{ L("a\0b\0"), "\"a\\u0000b\\u0000\"" },
-	/* DEL, bytes that are not UTF-8, UTF-8: as they are */
-	{ L("\x7f\x80\xff\xc3\xa9"), "\"\x7f\x80\xff\xc3\xa9\"" },
-	{ L("\"\"\\\\"), "\"\\\"\\\"\\\\\\\\\"" },
-	{ L("</script>\x1b[2J"), "\"</script>\\u001b[2J\"" },
+	{ L(""), "\"\"", false },
+	{ L("plain text"), "\"plain text\"", false },
+	{ L("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"", false },
+	{ L("\n\t"), "\"\\n\\t\"", false },
+	{ L("\x01\x1f\r\b\f"), "\"\\u0001\\u001f\\u000d\\u0008\\u000c\"", false },
+	{ L("a\0b\0"), "\"a\\u0000b\\u0000\"", false },
+	/* DEL and UTF-8 as they are; bytes that are not UTF-8 escaped */
+	{ L("\x7f\x80\xff\xc3\xa9"), "\"\x7f\\u0080\\u00ff\xc3\xa9\"", true },
+	/* cut, overlong, surrogate and too-high sequences are not UTF-8 */
+	{ L("\xe2\x82"), "\"\\u00e2\\u0082\"", true },
+	{ L("\xc0\xaf"), "\"\\u00c0\\u00af\"", true },
+	{ L("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"", true },
+	{ L("\xf4\x90\x80\x80"), "\"\\u00f4\\u0090\\u0080\\u0080\"", true },
+	{ L("\xe2\x82\xac\xf0\x9f\x98\x80"), "\"\xe2\x82\xac\xf0\x9f\x98\x80\"", false },
+	{ L("\"\"\\\\"), "\"\\\"\\\"\\\\\\\\\"", false },
+	{ L("</script>\x1b[2J"), "\"</script>\\u001b[2J\"", false },
 };
 
 /* Every string as a value and as a key: exact text, same bytes back. */
@@ -240,8 +247,10 @@ static void test_strings(void **state)
 		assert_int_equal(torn_json_parse(out, len, &v, NULL), 0);
 		s = torn_json_get_string(v, &n);
 		assert_non_null(s);
-		assert_int_equal(n, c->len);
-		assert_memory_equal(s, c->s, n);
+		if (!c->latin1) {
+			assert_int_equal(n, c->len);
+			assert_memory_equal(s, c->s, n);
+		}
 		torn_json_free(v);
 		free(out);
 		/* as a key (keys are NUL-terminated: up to the first NUL) */
@@ -252,8 +261,10 @@ static void test_strings(void **state)
 		assert_int_equal(torn_json_write_end_object(w), 0);
 		assert_int_equal(torn_json_writer_take(w, &out, &len), 0);
 		assert_int_equal(torn_json_parse(out, len, &v, NULL), 0);
-		assert_string_equal(torn_json_get_key_at(v, 0), key);
-		assert_non_null(torn_json_get(v, key));
+		if (!c->latin1) {
+			assert_string_equal(torn_json_get_key_at(v, 0), key);
+			assert_non_null(torn_json_get(v, key));
+		}
 		torn_json_free(v);
 		free(out);
 		free(key);
@@ -437,8 +448,9 @@ static void test_long_string(void **state)
 	const char *back;
 
 	assert_non_null(s);
+	/* every ASCII byte, so that it comes back the same */
 	for (i = 0; i < n; i++)
-		s[i] = (char)(i * 7);
+		s[i] = (char)((i * 7) & 0x7f);
 	assert_int_equal(torn_json_writer_new(&w, 0), 0);
 	assert_int_equal(torn_json_write_string(w, s, n), 0);
 	assert_int_equal(torn_json_writer_take(w, &out, &len), 0);
