@@ -1,10 +1,10 @@
 /* torn check: options into struct torn_check_opts, then the check stage. */
 #include <stdio.h>
 #include <string.h>
-#include <glib.h>
 
 #include "check.h"
 #include "cli.h"
+#include "options.h"
 #include "torn_verdict.h"
 
 static void check_usage(FILE *f)
@@ -32,103 +32,66 @@ static void check_usage(FILE *f)
 		guest_opts_usage);
 }
 
-/* --engine A,B: the first --engine replaces the default engines. */
-static int parse_engines(struct torn_states_opts *so, const char *arg,
-			 bool *user_engines, struct torn_err *err)
+/* The option at argv[*i] that takes a value and is check's own. */
+static int parse_valued(struct torn_check_opts *o, char **argv, int *i)
 {
-	char **v = g_strsplit(arg, ",", -1), **p;
-	int ret = 0;
-
-	if (!*user_engines)
-		so->n_engines = 0;
-	*user_engines = true;
-	for (p = v; *p && !ret; p++) {
-		if (so->n_engines >= TORN_ENGINES_MAX)
-			ret = torn_err_set(err, TORN_E_USAGE,
-					   "--engine: at most %d engines",
-					   TORN_ENGINES_MAX);
-		else
-			ret = torn_engine_parse(
-				*p, &so->engines[so->n_engines++], err);
-	}
-	g_strfreev(v);
-	return ret;
-}
-
-/* The option at argv[*i] that takes a value; 0, or -1 after a message. */
-static int parse_valued(struct torn_check_opts *o, char **argv, int *i,
-			bool *user_engines, struct torn_err *err)
-{
-	struct torn_states_opts *so = &o->states;
 	const char *a = argv[*i], *val = argv[++*i];
+	struct torn_err err = { "" };
 	enum torn_check_order order;
-	uint64_t n;
+	uint64_t seed;
 
-	if (!strcmp(a, "-j")) {
-		if (torn_parse_count("torn check", a, val, 1, 64, &n))
-			return -1;
-		o->jobs = (int)n;
-	} else if (!strcmp(a, "--limit")) {
-		return torn_parse_count("torn check", a, val, 1, UINT64_MAX,
-					&o->limit);
-	} else if (!strcmp(a, "--from-op")) {
-		return torn_parse_count("torn check", a, val, 1, UINT64_MAX,
-					&o->from_op);
-	} else if (!strcmp(a, "--checker")) {
+	if (!strcmp(a, "--checker")) {
 		o->checker = val;
 	} else if (!strcmp(a, "--order")) {
-		if (torn_check_order_parse(val, &order, &n, err))
-			goto usage_err;
-		o->order = order == TORN_CHECK_ORDER_TRACE ? NULL : val;
-	} else if (!strcmp(a, "--oracles")) {
-		char bad[1024];
-
-		if (torn_oracle_set_parse(val, &o->oracles, bad, sizeof(bad))) {
-			fprintf(stderr,
-				"torn check: --oracles: unknown oracle '%s' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)\n",
-				bad);
+		if (torn_check_order_parse(val, &order, &seed, &err)) {
+			fprintf(stderr, "torn check: %s\n", err.msg);
 			return -1;
 		}
-	} else if (!strcmp(a, "--timeout")) {
-		if (torn_parse_count("torn check", a, val, 1, 3600, &n))
+		o->order = order == TORN_CHECK_ORDER_TRACE ? NULL : val;
+	} else if (!strcmp(a, "--oracles")) {
+		if (cli_oracles_parse(val, &o->oracles, &err)) {
+			fprintf(stderr, "torn check: --oracles: %s\n", err.msg);
 			return -1;
-		o->timeout_ms = (int)n * 1000;
-	} else if (!strcmp(a, "--model")) {
-		if (torn_model_parse(val, &so->model, err))
-			goto usage_err;
-	} else if (!strcmp(a, "--granularity")) {
-		if (torn_granularity_parse(val, &so->granularity, err))
-			goto usage_err;
-	} else if (!strcmp(a, "--points")) {
-		o->points_text = val;
-		if (torn_points_parse(val, &so->points, &so->store_every, err))
-			goto usage_err;
-	} else if (!strcmp(a, "--engine")) {
-		if (parse_engines(so, val, user_engines, err))
-			goto usage_err;
+		}
 	} else {
 		fprintf(stderr, "torn check: unknown option '%s'\n", a);
 		check_usage(stderr);
 		return -1;
 	}
 	return 0;
-usage_err:
-	fprintf(stderr, "torn check: %s\n", err->msg);
-	return -1;
+}
+
+/* The counts given into o: -j, --timeout, --limit, --from-op. */
+static void take_counts(struct torn_check_opts *o, const struct cli_counts *c)
+{
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_JOBS))
+		o->jobs = (int)c->v[CLI_COUNT_JOBS];
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_TIMEOUT))
+		o->timeout_ms = (int)c->v[CLI_COUNT_TIMEOUT] * 1000;
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_LIMIT))
+		o->limit = c->v[CLI_COUNT_LIMIT];
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_FROM_OP))
+		o->from_op = c->v[CLI_COUNT_FROM_OP];
 }
 
 int cmd_check(int argc, char **argv)
 {
 	struct torn_check_opts o;
-	struct torn_err err = { "" };
-	bool user_engines = false;
-	int i;
+	struct cli_states_seen seen = { 0 };
+	struct cli_counts counts = { 0 };
+	int i, r;
 
 	torn_check_opts_init(&o);
 	for (i = 1; i < argc; i++) {
-		int r = guest_opts_parse(&o.guest, argc, argv, &i);
 		const char *a = argv[i];
 
+		r = guest_opts_parse(&o.guest, argc, argv, &i);
+		if (!r)
+			r = cli_states_option("torn check", argc, argv, &i,
+					      &o.states, CLI_STATES_ALL, &seen);
+		if (!r)
+			r = cli_count_option("torn check", argc, argv, &i,
+					     ~0u, &counts);
 		if (r < 0)
 			return TORN_EXIT_USAGE;
 		if (r)
@@ -147,7 +110,7 @@ int cmd_check(int argc, char **argv)
 				"torn check: unknown option or missing value '%s'\n",
 				a);
 			return TORN_EXIT_USAGE;
-		} else if (parse_valued(&o, argv, &i, &user_engines, &err)) {
+		} else if (parse_valued(&o, argv, &i)) {
 			return TORN_EXIT_USAGE;
 		}
 	}
@@ -155,5 +118,7 @@ int cmd_check(int argc, char **argv)
 		check_usage(stderr);
 		return TORN_EXIT_USAGE;
 	}
+	take_counts(&o, &counts);
+	o.points_text = seen.points;
 	return torn_check_run(&o);
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model.h"
+#include "options.h"
 #include "replay.h"
 
 static void replay_usage(FILE *f)
@@ -28,45 +28,41 @@ static void replay_usage(FILE *f)
 		guest_opts_usage);
 }
 
-/* The option at argv[*i] that takes a value; 0, or -1 after a message. */
+/* The option at argv[*i] that takes a value and is replay's own. */
 static int parse_valued(struct torn_replay_opts *o, char **argv, int *i)
 {
 	const char *a = argv[*i], *val = argv[++*i];
-	struct torn_err err = { "" };
-	uint64_t s;
 
-	if (!strcmp(a, "--image")) {
-		o->image = val;
-	} else if (!strcmp(a, "--timeout")) {
-		if (torn_parse_count("torn replay", a, val, 1, 3600, &s))
-			return -1;
-		o->timeout_ms = (int)s * 1000;
-	} else if (!strcmp(a, "--model")) {
-		if (torn_model_parse(val, &o->model, &err))
-			goto usage_err;
-	} else if (!strcmp(a, "--granularity")) {
-		if (torn_granularity_parse(val, &o->granularity, &err))
-			goto usage_err;
-	} else {
+	if (strcmp(a, "--image")) {
 		fprintf(stderr, "torn replay: unknown option '%s'\n", a);
 		replay_usage(stderr);
 		return -1;
 	}
+	o->image = val;
 	return 0;
-usage_err:
-	fprintf(stderr, "torn replay: %s\n", err.msg);
-	return -1;
 }
 
 int cmd_replay(int argc, char **argv)
 {
 	struct torn_replay_opts o;
+	/* zero: the model and granularity check.json recorded */
+	struct torn_states_opts so = { 0 };
+	struct cli_states_seen seen = { 0 };
+	struct cli_counts counts = { 0 };
 	int i;
 
 	torn_replay_opts_init(&o);
 	for (i = 1; i < argc; i++) {
-		int k = guest_opts_parse(&o.guest, argc, argv, &i);
 		const char *a = argv[i];
+		int k = guest_opts_parse(&o.guest, argc, argv, &i);
+
+		if (!k)
+			k = cli_states_option("torn replay", argc, argv, &i,
+					      &so, CLI_STATES_MODEL, &seen);
+		if (!k)
+			k = cli_count_option("torn replay", argc, argv, &i,
+					     CLI_COUNT_BIT(CLI_COUNT_TIMEOUT),
+					     &counts);
 
 		if (k < 0)
 			return TORN_EXIT_USAGE;
@@ -107,5 +103,11 @@ int cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return TORN_EXIT_USAGE;
 	}
+	if (so.model)
+		o.model = so.model;
+	if (so.granularity)
+		o.granularity = so.granularity;
+	if (counts.given & CLI_COUNT_BIT(CLI_COUNT_TIMEOUT))
+		o.timeout_ms = (int)counts.v[CLI_COUNT_TIMEOUT] * 1000;
 	return torn_replay_run(&o);
 }
