@@ -1,4 +1,4 @@
-/* Host-side oracle logic: expected states, dmesg patterns, verdict records. */
+/* Host-side oracle logic: expected states, durability, atomicity, dmesg patterns. */
 #ifndef TORN_ORACLES_H
 #define TORN_ORACLES_H
 
@@ -71,12 +71,5 @@ int oracle_line_matches(const char *promised, const char *actual);
  * offending line in detail; 0 otherwise.
  */
 int oracle_dmesg(const char *log, char *detail, size_t len);
-
-/* ---- JSON -------------------------------------------------------------- */
-
-/* Append s to buf (size cap) as it is. */
-void oracle_json_raw(char **buf, size_t *len, size_t *cap, const char *s);
-/* Append s to buf (size cap) as a JSON string literal, quotes included. */
-void oracle_json_string(char **buf, size_t *len, size_t *cap, const char *s);
 
 #endif

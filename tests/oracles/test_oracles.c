@@ -178,16 +178,6 @@ static void test_progress(void **state)
 	assert_int_equal(p.nmarkers, 5);
 }
 
-static void test_json(void **state)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	oracle_json_string(&buf, &len, &cap, "a\"b\\c\nd\x01\xff");
-	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\\u00ff\"");
-	free(buf);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,7 +186,6 @@ int main(void)
 		cmocka_unit_test(test_line_matches),
 		cmocka_unit_test(test_dmesg),
 		cmocka_unit_test(test_progress),
-		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

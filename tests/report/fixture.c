@@ -59,7 +59,7 @@ enum kind {
 	K_ERROR
 };
 
-/* JSON string body of s: what check's oracle_json_string writes. */
+/* JSON string body of s, escaped as torn check always wrote it (old files). */
 static void json_str(GString *g, const char *s, size_t len)
 {
 	size_t i;
