@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whole-image content hashes, for tests and checks (see content_hash.h). */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The content hash of a PM image, kept up to date one granule at a time. */
 #ifndef TORN_CONTENT_HASH_H
 #define TORN_CONTENT_HASH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engines: which combinations of chain prefixes persist at a point. */
 #include <string.h>
 

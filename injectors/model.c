@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The persistency models: replaying records into persisted and in-flight. */
 #include <errno.h>
 #include <stdlib.h>

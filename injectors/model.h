@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Persistency models, crash points and engines: what a crash may leave. */
 #ifndef TORN_MODEL_H
 #define TORN_MODEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsing and naming models, granularities, crash points, engines, ids. */
 #include <errno.h>
 #include <inttypes.h>

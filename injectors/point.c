@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A crash point: the in-flight writes grouped into chains (model.h). */
 #include <errno.h>
 #include <stdlib.h>

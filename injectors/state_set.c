@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The dedup set: content hashes in an open-addressing table. */
 #include <errno.h>
 #include <stdlib.h>

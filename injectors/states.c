@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The crash-state enumerator: crash points, engines, dedup, images. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Crash-state enumeration: stream crash points and their unique states. */
 #ifndef TORN_STATES_H
 #define TORN_STATES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the injectors' files share and their users never see. */
 #ifndef TORN_STATES_INT_H
 #define TORN_STATES_INT_H

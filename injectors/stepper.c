@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The persistency model stepped record by record, without the engines. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The persistency model stepped record by record, for tools that look inside
  * it. */
 #ifndef TORN_STEPPER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host-side oracle logic: expected states, dmesg patterns, verdict records. */
 #include "oracles.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host-side oracle logic: expected states, durability, atomicity, dmesg patterns. */
 #ifndef TORN_ORACLES_H
 #define TORN_ORACLES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verdict rule (verdict.h). */
 #include "verdict.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verdict rule: how oracle results make one crash state's verdict. */
 #ifndef TORN_VERDICT_H
 #define TORN_VERDICT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The workloads torn knows by name: guest programs, their arguments, checkers. */
 #ifndef TORN_WORKLOAD_REGISTRY_H
 #define TORN_WORKLOAD_REGISTRY_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checking speed: states checked per second per core by long-lived checker
 # guests, and the same states checked by booting a fresh guest per state,
 # side by side in one run on one traced ext4-DAX run (64 MiB NVDIMM).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Crash-state enumeration speed and memory, as JSON lines on stdout. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Tracing slowdown: the same workload traced and untraced under TCG, side by
 # side in one run (alternating, so machine noise hits both alike).  Prints
 # one JSON line per run and a summary line with the median ratio.

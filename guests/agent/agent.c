@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-agent: the guest side of torn, serving the host over virtio-serial. */
 #include <dirent.h>
 #include <errno.h>

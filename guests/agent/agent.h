@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internals of torn-agent shared between its files (and its host tests). */
 #ifndef TORN_AGENT_H
 #define TORN_AGENT_H

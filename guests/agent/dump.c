@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The canonical semantic dump of a directory tree (no timestamps). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The smoke test's MAP_SYNC check: write, flush, unmap, read back. */
 #include <errno.h>
 #include <fcntl.h>

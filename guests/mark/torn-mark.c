@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-mark: emit one tracer marker from a shell script in the guest. */
 #include <errno.h>
 #include <inttypes.h>

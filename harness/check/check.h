@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The check stage: recover and judge every unique crash state of a run. */
 #ifndef TORN_CHECK_H
 #define TORN_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The check stage's parts its files, torn replay and the tests share. */
 #ifndef TORN_CHECK_INT_H
 #define TORN_CHECK_INT_H

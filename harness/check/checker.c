@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One checker guest, and one crash state recovered and judged in it. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What checking needs besides the trace: meta.json, expected.txt, markers. */
 #include <errno.h>
 #include <inttypes.h>

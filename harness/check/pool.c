@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The checker threads: hand a state over, retry a guest, log the verdict. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Restoring a checker's NVDIMM backing file between crash states. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Restoring a checker's NVDIMM backing file between crash states. */
 #ifndef TORN_CHECK_RESTORE_H
 #define TORN_CHECK_RESTORE_H

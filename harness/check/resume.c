@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The states a --resume skips, and the exit code the verdicts make. */
 #include <string.h>
 

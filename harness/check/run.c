@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn_check_run: load the run, walk its unique states, judge them. */
 #include <errno.h>
 #include <fcntl.h>

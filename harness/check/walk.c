@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which crash states torn check judges, and the one loop over them. */
 #include "check_int.h"
 

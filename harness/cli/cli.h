@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Subcommands of the torn command line; each lives in its own cmd_*.c. */
 #ifndef TORN_CLI_H
 #define TORN_CLI_H

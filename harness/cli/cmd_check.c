@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn check: options into struct torn_check_opts, then the check stage. */
 #include <stdio.h>
 #include <string.h>

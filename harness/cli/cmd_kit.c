@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn kit: build or reuse the guest kit and the base PM images. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn replay: options into struct torn_replay_opts, then the replay stage. */
 #include <stdio.h>
 #include <string.h>

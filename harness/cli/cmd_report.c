@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report: summarize a checked run; JUnit XML and HTML for CI and people.
  */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run: trace, crash states, check and summary in one command. */
 #include <glib.h>
 #include <stdio.h>

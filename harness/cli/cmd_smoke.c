@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn smoke: boot a guest and check the DAX stack on an emulated NVDIMM. */
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn state-image: the image of one crash state of a traced run. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn states: the crash states of a traced run, enumerated and counted. */
 #include <errno.h>
 #include <inttypes.h>

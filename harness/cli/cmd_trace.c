@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn trace and torn verify: record a workload on an NVDIMM, self-check it. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn trace-dump: a trace in text form, or its statistics. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn workloads: generate ACE-style fsops workloads, check workload files. */
 #include <errno.h>
 #include <stdio.h>

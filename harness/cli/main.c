@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn: the command line, a table of subcommands. */
 #include <signal.h>
 #include <stdio.h>

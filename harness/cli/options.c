@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The option table (options.h): crash-state options, counts, oracles. */
 #include <inttypes.h>
 #include <string.h>

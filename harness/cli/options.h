@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The option table: the options several commands share, one parser each. */
 #ifndef TORN_CLI_OPTIONS_H
 #define TORN_CLI_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's settings checked and placed into the stages' options. */
 #include <glib.h>
 #include <stdio.h>

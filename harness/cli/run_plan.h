@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's settings checked and placed into the stages' options. */
 #ifndef TORN_CLI_RUN_PLAN_H
 #define TORN_CLI_RUN_PLAN_H

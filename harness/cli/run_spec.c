@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's settings (run_spec.h): the spec file and the command line. */
 #include <glib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's settings: a spec file (INI, [run]), the command line over it. */
 #ifndef TORN_CLI_RUN_SPEC_H
 #define TORN_CLI_RUN_SPEC_H

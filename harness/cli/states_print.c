@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn states and torn state-image: the run they read, the lines they print. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn states and torn state-image: the run they read, the lines they print. */
 #ifndef TORN_CLI_STATES_PRINT_H
 #define TORN_CLI_STATES_PRINT_H

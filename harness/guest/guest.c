@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared option parsing and agent helpers for guest-booting subcommands. */
 #include "guest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Options and helpers shared by the subcommands that boot guests. */
 #ifndef TORN_GUEST_CLI_H
 #define TORN_GUEST_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Building the guest kit: kernel, initramfs from host binaries, base PM images. */
 #include "kit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest kit: kernel, initramfs and base PM images, cached by content hash. */
 #ifndef TORN_KIT_H
 #define TORN_KIT_H

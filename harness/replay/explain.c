@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --explain: the crash point, its markers, what became of each write. */
 #include <glib.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --minimize: delta debugging over the lines a state lost. */
 #include <glib.h>
 #include <inttypes.h>

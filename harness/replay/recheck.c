@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A checker guest for re-checking one state: torn check's, alone. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn replay: one state of a run rebuilt; the stage's entry point. */
 #include <errno.h>
 #include <glib.h>

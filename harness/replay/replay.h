@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The replay stage: one crash state rebuilt, re-checked, explained. */
 #ifndef TORN_REPLAY_H
 #define TORN_REPLAY_H

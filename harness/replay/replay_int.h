@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The replay stage's parts: the loaded state, symbols, the guest. */
 #ifndef TORN_REPLAY_INT_H
 #define TORN_REPLAY_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --shell: a guest on the console with the state's image on /mnt. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Symbols for PCs: the guest's kallsyms, the workload's ELF symbols. */
 #include <elf.h>
 #include <glib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Escaping run data for terminals, XML and HTML; small shared helpers. */
 #include <glib.h>
 #include <string.h>

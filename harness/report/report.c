@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report: read a run directory into a summary (report.h). */
 #include <errno.h>
 #include <fcntl.h>

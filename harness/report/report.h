@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report: a run directory summed up, and rendered as text, JUnit, HTML. */
 #ifndef TORN_REPORT_H
 #define TORN_REPORT_H

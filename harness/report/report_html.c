@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report --html: one self-contained page with an inline SVG timeline. */
 #include <errno.h>
 #include <glib.h>

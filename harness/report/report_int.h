@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the report's loader and renderers: escaping, small helpers. */
 #ifndef TORN_REPORT_INT_H
 #define TORN_REPORT_INT_H

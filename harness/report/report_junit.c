@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report --junit: JUnit XML, one testcase per oracle of the run. */
 #include <errno.h>
 #include <glib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report's terminal summary. */
 #include <errno.h>
 #include <glib.h>

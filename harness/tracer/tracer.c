@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The tracer: a QEMU plugin recording NVDIMM stores, flushes, fences, marks. */
 #include <errno.h>
 #include <fcntl.h>

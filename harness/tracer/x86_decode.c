@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Classify x86-64 instructions by what they mean for persistence. */
 #include "x86_decode.h"
 

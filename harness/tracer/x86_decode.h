@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What an x86-64 instruction means for persistence, decided from its bytes. */
 #ifndef TORN_X86_DECODE_H
 #define TORN_X86_DECODE_H

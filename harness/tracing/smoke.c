@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn smoke's guest checks and flush census (smoke.h). */
 #include <stdio.h>
 #include <stdlib.h>

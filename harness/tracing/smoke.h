@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn smoke as a library: the DAX stack in a guest, the flushes it uses. */
 #ifndef TORN_SMOKE_H
 #define TORN_SMOKE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn_trace_run: the tracer plugin, the workload between START and STOP. */
 #include <errno.h>
 #include <glib.h>

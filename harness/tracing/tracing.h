@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The trace stage: record a workload on an NVDIMM into a run directory. */
 #ifndef TORN_TRACING_H
 #define TORN_TRACING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What torn trace records: the workload by name or fsops file, and where. */
 #include <glib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Self-checks of a traced run: replay equals final; durable lines flushed. */
 #include "verify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Self-checks of a traced run: replay equals final; durable lines flushed. */
 #ifndef TORN_VERIFY_H
 #define TORN_VERIFY_H

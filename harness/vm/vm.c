@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* QEMU process control: argv, spawn, agent connection, cleanup on every path. */
 #include "vm.h"
 #include "torn_time.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The QEMU backend: boot a guest with an emulated NVDIMM and talk to its agent. */
 #ifndef TORN_VM_H
 #define TORN_VM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Directory listings in a fixed order. */
 #include "torn_dir.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Error codes and error messages shared by every torn library. */
 #ifndef TORN_ERR_H
 #define TORN_ERR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The process exit codes every torn command and stage library uses. */
 #ifndef TORN_EXIT_H
 #define TORN_EXIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict parsing of numbers given on command lines and in specs. */
 #include <errno.h>
 #include <inttypes.h>

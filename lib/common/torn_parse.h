@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Strict parsing of numbers given on command lines and in specs. */
 #ifndef TORN_PARSE_H
 #define TORN_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Monotonic time (torn_time.h). */
 #include <time.h>
 

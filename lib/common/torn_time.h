@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Monotonic time for timeouts, progress and the figures in verdicts. */
 #ifndef TORN_TIME_H
 #define TORN_TIME_H

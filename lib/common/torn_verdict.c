@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Oracle and verdict names (torn_verdict.h). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The vocabulary of judging: oracle and verdict names, an oracle's result. */
 #ifndef TORN_VERDICT_NAMES_H
 #define TORN_VERDICT_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small, bounds-checked JSON reader (json.h says what it accepts). */
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small JSON library for the run directory: a strict reader, a writer. */
 #ifndef TORN_JSON_H
 #define TORN_JSON_H

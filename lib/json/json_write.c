@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The JSON writer (json.h): values into a growable buffer. */
 #include <errno.h>
 #include <inttypes.h>

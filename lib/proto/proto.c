@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Frame encoding and defensive decoding for the agent protocol. */
 #include "proto.h"
 

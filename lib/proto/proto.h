@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host <-> guest agent protocol: length-prefixed frames of byte fields. */
 #ifndef TORN_PROTO_H
 #define TORN_PROTO_H

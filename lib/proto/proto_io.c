@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sending and receiving agent protocol frames over a file descriptor. */
 #include "proto.h"
 #include "torn_time.h"

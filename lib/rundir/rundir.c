@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* meta.json and check.json, and the helpers the run directory shares. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The run directory: the files the stages hand each other, read and written in one place. */
 #ifndef TORN_RUNDIR_H
 #define TORN_RUNDIR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by rundir.c and verdicts.c: strict member getters, safe quoting. */
 #ifndef TORN_RUNDIR_INT_H
 #define TORN_RUNDIR_INT_H

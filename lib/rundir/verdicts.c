@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verdicts.jsonl: one line formatted and parsed, appended, read back. */
 #include <errno.h>
 #include <fcntl.h>

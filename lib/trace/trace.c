@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Trace records in memory: validation, loading, appending, statistics. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The torn trace format: records of NVDIMM stores, flushes, fences, markers. */
 #ifndef TORN_TRACE_H
 #define TORN_TRACE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the trace library's files share and its users never see. */
 #ifndef TORN_TRACE_INTERNAL_H
 #define TORN_TRACE_INTERNAL_H

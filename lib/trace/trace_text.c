@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The text form of traces: writing it and parsing it. */
 #include <ctype.h>
 #include <errno.h>

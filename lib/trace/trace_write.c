@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writing binary traces: the buffered writer, save and encode. */
 #include <errno.h>
 #include <fcntl.h>

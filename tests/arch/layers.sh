@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The folders' dependency order (docs/architecture.md), checked on the
 # sources: every #include "x.h" must name a header of the same folder or of
 # a folder on a lower floor.  Folders on one floor are peers and do not

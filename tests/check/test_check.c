@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The check stage's decisions: dedup, --from-op, --resume, the exit code. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vm test: torn check on a real traced run.  Every oracle gets a state that
 # must be flagged beside states that must pass; a hanging, babbling checker
 # ends in `timeout` verdicts while the run completes; verdicts do not depend

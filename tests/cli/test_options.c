@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The option table (harness/cli/options.c): values, repeats, limits. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's plan (harness/cli/run_plan.c): settings into stage options. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's spec parser (harness/cli/run_spec.c): values, lines, errors. */
 #include <setjmp.h>
 #include <stdarg.h>

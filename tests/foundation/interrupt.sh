@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vm test: SIGINT, SIGTERM or SIGKILL to torn while a guest boots leaves no QEMU.
 torn=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }

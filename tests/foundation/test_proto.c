@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Agent protocol: encoding, decoding, and every malformed frame rejected. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* QEMU command-line construction for each flush mode and bad configs. */
 #include <setjmp.h>
 #include <stdarg.h>

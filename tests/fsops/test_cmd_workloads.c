@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn workloads generate and check, called as the CLI calls them. */
 #include <dirent.h>
 #include <ftw.h>

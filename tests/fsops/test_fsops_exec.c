@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The fsops executor on the host: every promise it makes must hold on the
  * live tree, as the agent dumps it and as the oracles judge it, from the

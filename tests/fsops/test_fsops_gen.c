@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ACE-style generator: counts, determinism, names, filters, errors. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fsops parser: every op, every error with its line, patterns. */
 #include <setjmp.h>
 #include <stdarg.h>

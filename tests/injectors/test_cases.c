@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hand-derived crash states of tiny traces, one table row per case. */
 #include <setjmp.h>
 #include <stdarg.h>

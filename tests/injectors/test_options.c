@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsing engines, crash points, models and state ids; error paths. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The enumerator and the stepper on random traces, against a naive model. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The stepper on tiny traces: in-flight writes and persisted image, by hand. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The JSON reader (lib/json): valid documents, malformed and hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The JSON writer: exact output, misuse, round trips via the reader. */
 #include <setjmp.h>
 #include <stdarg.h>

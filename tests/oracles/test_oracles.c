@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host-side oracles: each has an input that must be flagged beside one that must pass. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verdict rule: every oracle's failure counts, and what beats what. */
 #include <setjmp.h>
 #include <stdarg.h>

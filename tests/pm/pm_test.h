@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers of the PM workload tests: a scratch directory, running programs. */
 #ifndef TORN_PM_TEST_H
 #define TORN_PM_TEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The seeded bugs' verdicts, replayed: each raw-flush workload runs on the
  * host recording its own stores, flushes, fences and markers (pm_util.h,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmemobj-kv's checker: passes the workload's pool, fails damaged maps. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mmap-msync's checker: passes the workload's file, fails lost writes. */
 #include <setjmp.h>
 #include <stdarg.h>

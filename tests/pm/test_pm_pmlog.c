@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmlog's checker: passes the workloads' logs, fails hand-made crashes. */
 #include <setjmp.h>
 #include <stdarg.h>

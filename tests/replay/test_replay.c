@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn replay without a guest: the state rebuilt with check.json's model. */
 #include <setjmp.h>
 #include <stdarg.h>

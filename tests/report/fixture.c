@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Synthetic run directories for the report tests (fixture.h). */
 #include <errno.h>
 #include <glib.h>

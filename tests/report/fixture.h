@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Synthetic run directories for the report tests, and what they hold. */
 #ifndef TORN_REPORT_FIXTURE_H
 #define TORN_REPORT_FIXTURE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_fixture DIR ok|bad: write a synthetic run directory (fixture.h). */
 #include <inttypes.h>
 #include <stdio.h>

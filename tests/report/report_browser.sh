@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # torn report --html in a real browser: what headless chromium's DOM of the
 # page holds (the timeline, the counts, the failing states, and none of the
 # hostile markup the fixture's guests "sent").  Exit 4: no chromium.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report alone, for the tests: "report_cli report DIR ...". */
 #include "cli.h"
 

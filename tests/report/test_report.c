@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn report: summary counts, JUnit well-formedness, escaping, bad files. */
 #include <glib.h>
 #include <glib/gstdio.h>

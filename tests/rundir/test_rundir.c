@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lib/rundir: the run directory's files written, read back, refused. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzzing the trace reader and the text parser: a libFuzzer entry point
  * and, unless built for libFuzzer, a seeded driver that mutates valid
  * traces. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the trace library: round trips, corruption, text errors. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # torn trace-dump end to end: text form, --stats, exit codes, messages.
 # usage: trace_dump.sh TORN FUZZ_TRACE_MUTATE
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vm test: torn trace --self-check holds for every built-in workload on
 # ext4-dax and xfs-dax and for the libpmem workload on devdax: base + every
 # store == final image, no unresolved flush, durable lines flushed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the marker header: ids agree with trace.h, and a marker
  * outside the tracer is a harmless cpuid. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the tracer's x86 decoder: classification and addresses. */
 #include <setjmp.h>
 #include <stdarg.h>

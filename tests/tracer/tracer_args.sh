@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The plugin's argument parsing, in a real QEMU with no guest (-machine
 # none): every bad argument gets a one-line error naming it and QEMU refuses
 # the plugin; a full set of good arguments loads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the tracer's vm test guest does, for the host-side checker. */
 #ifndef TORN_TRACER_VM_H
 #define TORN_TRACER_VM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host side of the tracer's vm test: is the trace what the guest did? */
 #include <inttypes.h>
 #include <stdbool.h>

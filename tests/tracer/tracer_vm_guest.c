@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest side of the tracer's vm test: stores and flushes on ext4-DAX. */
 #include <asm/prctl.h>
 #include <errno.h>

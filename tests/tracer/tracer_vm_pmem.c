@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The libpmem side of the tracer's vm test: pmem_persist, pmem_memcpy. */
 #include <errno.h>
 #include <stdint.h>

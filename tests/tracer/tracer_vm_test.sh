@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The tracer in a real guest: boot Debian's kernel with a throwaway
 # initramfs, make the NVDIMM fsdax, mount ext4 with DAX, run the test
 # program under the plugin, and check the trace it leaves.  Twice:

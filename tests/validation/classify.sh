@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Classify the flagged states of a run: prints "ID COUNT" for each known
 # finding (findings.txt) they match, and "unexplained COUNT" for the rest.
 # usage: classify.sh VERDICTS.JSONL [FINDINGS.TXT]

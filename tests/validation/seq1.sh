@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The kernel's filesystems as the reference: ACE-style seq-1 fsops workloads
 # (torn workloads generate --seq 1) traced on ext4-dax and xfs-dax, their
 # crash states checked, every flagged state either explained by a known

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Validation suite: runs each row of rows.txt with `torn run` and checks the
 # verdict.  A `caught` row (a seeded bug) must exit 1 with at least one
 # flagged state that no known kernel finding explains (findings.txt,

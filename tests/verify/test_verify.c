@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn verify's checks on hand-written traces: replay and durability points. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-bug-nocsum: pmlog with a 16-byte commit record and no checksum. */
 #include "pmlog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-bug-nofence: pmlog without a fence between record and commit. */
 #include "pmlog.h"
 

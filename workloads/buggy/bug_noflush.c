@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-bug-noflush: pmlog whose commit record is never flushed. */
 #include "pmlog.h"
 

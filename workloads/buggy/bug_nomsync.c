@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-bug-nomsync: mmap-msync that acknowledges without msync. */
 #include "mmsync.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-bug-straddle: pmlog whose flush loop misses a record's last line. */
 #include "pmlog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Built-in workload: create, write, fsync, rename, fdatasync on a DAX filesystem. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Built-in workload: writes through a plain shared mapping, made durable by msync. */
 #include <errno.h>
 #include <fcntl.h>

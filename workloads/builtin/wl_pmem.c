@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Built-in workload: records written through a MAP_SYNC mapping, pmem_persist'ed. */
 #include <errno.h>
 #include <libpmem.h>

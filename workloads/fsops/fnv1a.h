@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* FNV-1a 64, the content hash of the semantic dump (guests/agent/dump.c). */
 #ifndef TORN_FNV1A_H
 #define TORN_FNV1A_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fsops parser: workload text to an op array, with line-numbered errors. */
 #include "fsops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fsops workload language: a parser into an op array, and a generator. */
 #ifndef TORN_FSOPS_H
 #define TORN_FSOPS_H

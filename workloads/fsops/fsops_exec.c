@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fsops executor: runs ops between markers, records their promises. */
 #include "fsops_exec.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Running an fsops workload: markers around each op, expected.txt beside. */
 #ifndef TORN_FSOPS_EXEC_H
 #define TORN_FSOPS_EXEC_H

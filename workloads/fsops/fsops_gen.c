@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ACE-style bounded workloads: each op or pair of ops, then persistence. */
 #include "fsops.h"
 

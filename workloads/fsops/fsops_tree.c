@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Snapshots of the tree under test, printed as the agent's dump prints it. */
 #include "fsops_tree.h"
 #include "torn_dir.h"

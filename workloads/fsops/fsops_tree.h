@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Snapshots of a directory tree in the terms of the agent's semantic dump. */
 #ifndef TORN_FSOPS_TREE_H
 #define TORN_FSOPS_TREE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-fsops: run an fsops workload in the guest, write its expected states. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Cache-line flushing for guest programs: the best instruction the CPU has. */
 #ifndef TORN_FLUSH_H
 #define TORN_FLUSH_H

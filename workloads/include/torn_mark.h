@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Markers: how a guest program tells the torn tracer where it is. */
 #ifndef TORN_MARK_H
 #define TORN_MARK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-kv-check TARGET: the custom oracle of pmemobj-kv. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmemobj-kv: a libpmemobj transactional hash map, its model, its checker. */
 #include "kv_fmt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-mmap-msync: writes through a shared mapping, acked after msync. */
 #include "mmsync.h"
 

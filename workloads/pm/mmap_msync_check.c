@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-mmap-msync-check TARGET: oracle of mmap-msync and bug-nomsync. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mmap-msync: records through a shared mapping, made durable by msync. */
 #ifndef TORN_MMSYNC_H
 #define TORN_MMSYNC_H

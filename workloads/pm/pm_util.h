@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the PM workloads and checkers share: mapping, flushing, markers. */
 #ifndef TORN_PM_UTIL_H
 #define TORN_PM_UTIL_H

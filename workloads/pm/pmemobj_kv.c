@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-kv: puts into a libpmemobj transactional hash map (kv_fmt.h). */
 #include <stdio.h>
 #include <string.h>

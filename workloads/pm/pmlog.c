@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmlog writer: the steps of an append, and the program around them. */
 #include "pmlog.h"
 

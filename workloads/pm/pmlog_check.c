@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-pmlog-check TARGET: the custom oracle of pmlog and its bugs. */
 #include <inttypes.h>
 #include <stdio.h>

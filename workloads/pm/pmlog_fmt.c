@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmlog: the on-media format of the append-only log, and its verifier. */
 #include "pmlog_fmt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pmlog: the on-media format of the append-only log, and its verifier. */
 #ifndef TORN_PMLOG_FMT_H
 #define TORN_PMLOG_FMT_H

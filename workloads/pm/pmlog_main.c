@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-pmlog: append checksummed records to a log on a MAP_SYNC mapping. */
 #include "pmlog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn-pm-pmlog-pmem: the pmlog format written through libpmem. */
 #include <libpmem.h>
 #include <stdio.h>
