@@ -58,8 +58,8 @@ int engine_scratch(struct torn_states *s)
 	return 0;
 }
 
-static inline const struct torn_hash128 *
-chain_hash(const struct torn_states *s, uint32_t c, uint32_t p)
+static inline const struct torn_hash128 *chain_hash(const struct torn_states *s,
+						    uint32_t c, uint32_t p)
 {
 	return &s->cur->chash[s->cur->chains[c].hfirst + p];
 }
@@ -190,8 +190,8 @@ static void random_set(struct torn_states *s, uint64_t seed, uint64_t idx)
 		uint32_t p;
 
 		if (!(c & 1)) {
-			v = torn_mix64b(x + (c / 2 + 1ull) *
-						    0xbf58476d1ce4e5b9ULL);
+			v = torn_mix64b(x +
+					(c / 2 + 1ull) * 0xbf58476d1ce4e5b9ULL);
 			r = v >> 32;
 		} else {
 			r = v & 0xffffffffULL;
@@ -375,7 +375,8 @@ void engine_goto(struct torn_states *s, uint64_t idx)
 		random_set(s, e->seed, idx);
 		break;
 	case TORN_ENGINE_TORN:
-		for (j = 0; j < s->cur->n_torn && idx >= s->cur->torn[j].count; j++)
+		for (j = 0; j < s->cur->n_torn && idx >= s->cur->torn[j].count;
+		     j++)
 			idx -= s->cur->torn[j].count;
 		s->run.torn_j = (uint32_t)j;
 		s->run.torn_r = idx + 1;

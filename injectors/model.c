@@ -147,8 +147,8 @@ static int frag_alloc(struct torn_states *s, uint32_t *fi)
 		s->free_frag = s->frags[*fi].next;
 		return 0;
 	}
-	ret = grow_array((void **)&s->frags, &s->cap_frags,
-			 s->n_frags_used + 1, sizeof(*s->frags));
+	ret = grow_array((void **)&s->frags, &s->cap_frags, s->n_frags_used + 1,
+			 sizeof(*s->frags));
 	if (ret)
 		return ret;
 	*fi = s->n_frags_used++;
@@ -329,10 +329,11 @@ static int apply_store(struct torn_states *s, const struct torn_record *rec,
 
 	if (!left || left > TORN_STORE_MAX || off > s->pm_size ||
 	    left > s->pm_size - off)
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "record %zu: store of %u bytes at 0x%llx outside the %llu-byte NVDIMM",
-				    idx, left, (unsigned long long)off,
-				    (unsigned long long)s->pm_size);
+		return torn_err_set(
+			err, TORN_E_FORMAT,
+			"record %zu: store of %u bytes at 0x%llx outside the %llu-byte NVDIMM",
+			idx, left, (unsigned long long)off,
+			(unsigned long long)s->pm_size);
 	s->stores_seen++;
 	while (left) {
 		unsigned int lo = off % TORN_LINE_SIZE;
@@ -391,7 +392,7 @@ int model_apply(struct torn_states *s, const struct torn_record *rec,
 		s->unresolved++;
 		break;
 	default:
-		break;	/* MARK: not an ordering point (model.h) */
+		break; /* MARK: not an ordering point (model.h) */
 	}
 	if (ret)
 		return torn_err_set(err, ret, "record %zu: out of memory", idx);

@@ -143,9 +143,9 @@ enum torn_engine_kind {
 #define TORN_FULL_CAP_DEFAULT 4096
 
 struct torn_engine {
-	int kind;	/* enum torn_engine_kind */
-	uint64_t n;	/* subsets: K; full: CAP; random: N */
-	uint64_t seed;	/* random, and full's fallback */
+	int kind; /* enum torn_engine_kind */
+	uint64_t n; /* subsets: K; full: CAP; random: N */
+	uint64_t seed; /* random, and full's fallback */
 };
 
 /* "adr" / "eadr"; on error fills err and returns TORN_E_USAGE. */

@@ -45,9 +45,9 @@ int torn_granularity_parse(const char *s, int *gran, struct torn_err *err)
 	else if (!strcmp(s, "torn"))
 		*gran = TORN_GRAN_TORN;
 	else
-		return torn_err_set(err, TORN_E_USAGE,
-				    "unknown granularity '%s': expected line or torn",
-				    s);
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"unknown granularity '%s': expected line or torn", s);
 	return 0;
 }
 
@@ -103,13 +103,15 @@ int torn_points_parse(const char *s, unsigned int *points,
 			 !parse_u64(p + 6, len - 6, 1, &every))
 			bits |= TORN_POINTS_STORE;
 		else if (len >= 5 && !strncmp(p, "store", 5))
-			return torn_err_set(err, TORN_E_USAGE,
-					    "bad crash points '%.*s': expected store:N with N >= 1",
-					    (int)len, p);
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"bad crash points '%.*s': expected store:N with N >= 1",
+				(int)len, p);
 		else
-			return torn_err_set(err, TORN_E_USAGE,
-					    "unknown crash points '%.*s': expected " POINTS_ACCEPTED,
-					    (int)len, p);
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"unknown crash points '%.*s': expected " POINTS_ACCEPTED,
+				(int)len, p);
 		if (!comma)
 			break;
 		p = comma + 1;
@@ -133,32 +135,35 @@ int torn_engine_parse(const char *s, struct torn_engine *e,
 	} else if (nlen == 7 && !strncmp(s, "subsets", 7)) {
 		x.kind = TORN_ENGINE_SUBSETS;
 		if (!colon || parse_u64(colon + 1, strlen(colon + 1), 1, &x.n))
-			return torn_err_set(err, TORN_E_USAGE,
-					    "bad engine '%s': expected subsets:K with K >= 1",
-					    s);
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"bad engine '%s': expected subsets:K with K >= 1",
+				s);
 	} else if (nlen == 4 && !strncmp(s, "full", 4)) {
 		x.kind = TORN_ENGINE_FULL;
 		x.n = TORN_FULL_CAP_DEFAULT;
-		if (colon &&
-		    parse_u64(colon + 1, strlen(colon + 1), 1, &x.n))
-			return torn_err_set(err, TORN_E_USAGE,
-					    "bad engine '%s': expected full or full:CAP with CAP >= 1",
-					    s);
+		if (colon && parse_u64(colon + 1, strlen(colon + 1), 1, &x.n))
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"bad engine '%s': expected full or full:CAP with CAP >= 1",
+				s);
 	} else if (nlen == 6 && !strncmp(s, "random", 6)) {
 		const char *c2 = colon ? strchr(colon + 1, ':') : NULL;
-		size_t n1 = !colon ? 0 :
-			    c2 ? (size_t)(c2 - colon - 1) : strlen(colon + 1);
+		size_t n1 = !colon ? 0
+			    : c2   ? (size_t)(c2 - colon - 1)
+				   : strlen(colon + 1);
 
 		x.kind = TORN_ENGINE_RANDOM;
 		if (!colon || parse_u64(colon + 1, n1, 1, &x.n) ||
 		    (c2 && parse_u64(c2 + 1, strlen(c2 + 1), 0, &x.seed)))
-			return torn_err_set(err, TORN_E_USAGE,
-					    "bad engine '%s': expected random:N or random:N:SEED with N >= 1",
-					    s);
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"bad engine '%s': expected random:N or random:N:SEED with N >= 1",
+				s);
 	} else {
-		return torn_err_set(err, TORN_E_USAGE,
-				    "unknown engine '%s': expected " ENGINES_ACCEPTED,
-				    s);
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"unknown engine '%s': expected " ENGINES_ACCEPTED, s);
 	}
 	*e = x;
 	return 0;
@@ -174,8 +179,8 @@ int torn_engine_format(const struct torn_engine *e, char *buf, size_t size)
 	case TORN_ENGINE_FULL:
 		return snprintf(buf, size, "full:%" PRIu64, e->n);
 	case TORN_ENGINE_RANDOM:
-		return snprintf(buf, size, "random:%" PRIu64 ":%" PRIu64,
-				e->n, e->seed);
+		return snprintf(buf, size, "random:%" PRIu64 ":%" PRIu64, e->n,
+				e->seed);
 	case TORN_ENGINE_TORN:
 		return snprintf(buf, size, "torn");
 	}
@@ -192,9 +197,8 @@ int torn_state_id_format(const struct torn_crash_state *st, char *buf,
 			st->index);
 }
 
-int torn_state_id_parse(const char *id, uint64_t *point,
-			struct torn_engine *e, uint64_t *index,
-			struct torn_err *err)
+int torn_state_id_parse(const char *id, uint64_t *point, struct torn_engine *e,
+			uint64_t *index, struct torn_err *err)
 {
 	const char *dot1 = strchr(id, '.'), *dot2 = strrchr(id, '.');
 	struct torn_engine x;
@@ -205,9 +209,10 @@ int torn_state_id_parse(const char *id, uint64_t *point,
 	if (!dot1 || dot2 == dot1 ||
 	    parse_u64(id, (size_t)(dot1 - id), 0, point) ||
 	    parse_u64(dot2 + 1, strlen(dot2 + 1), 0, index))
-		return torn_err_set(err, TORN_E_USAGE,
-				    "bad state id '%s': expected POINT.ENGINE.INDEX, e.g. 12.prefix.3",
-				    id);
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"bad state id '%s': expected POINT.ENGINE.INDEX, e.g. 12.prefix.3",
+			id);
 	len = (size_t)(dot2 - dot1 - 1);
 	if (len >= sizeof(eng))
 		return torn_err_set(err, TORN_E_USAGE,

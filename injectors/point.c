@@ -45,8 +45,8 @@ static int new_unit(struct torn_states *s, struct point *pk, uint32_t *u)
 }
 
 /* Append one element; contrib is its unit's hash change vs persisted. */
-static int emit(struct torn_states *s, struct point *pk, uint32_t c,
-		uint32_t u, const uint8_t *snap, uint64_t offset, uint32_t len,
+static int emit(struct torn_states *s, struct point *pk, uint32_t c, uint32_t u,
+		const uint8_t *snap, uint64_t offset, uint32_t len,
 		const struct torn_hash128 *contrib)
 {
 	struct pt_chain *ch = &pk->chains[c];
@@ -102,11 +102,11 @@ static int collect_lines(struct torn_states *s)
 		pl = &s->ptl[l->pt_idx];
 		if (!f->nt) {
 			unsigned int g0 = f->off / TORN_GRANULE_SIZE;
-			unsigned int g1 = (f->off + f->len - 1) /
-					  TORN_GRANULE_SIZE;
+			unsigned int g1 =
+				(f->off + f->len - 1) / TORN_GRANULE_SIZE;
 
-			pl->cached |= (uint8_t)(((2u << g1) - 1) &
-						~((1u << g0) - 1));
+			pl->cached |=
+				(uint8_t)(((2u << g1) - 1) & ~((1u << g0) - 1));
 		}
 	}
 	return 0;
@@ -137,8 +137,8 @@ static int elems_line(struct torn_states *s, struct point *pk,
 				return ret;
 		}
 		torn_hash_sub(&contrib, &l->hl_pers);
-		ret = emit(s, pk, *cp, pl->unit, f->snap,
-			   l->line << LINE_SHIFT, TORN_LINE_SIZE, &contrib);
+		ret = emit(s, pk, *cp, pl->unit, f->snap, l->line << LINE_SHIFT,
+			   TORN_LINE_SIZE, &contrib);
 		if (ret)
 			return ret;
 	}
@@ -347,8 +347,8 @@ static void point_describe(struct torn_states *s, struct point *pk)
 	for (i = 0; i < s->o.n_engines; i++) {
 		bool fallback;
 
-		p->engine_states[i] = engine_count(pk, &s->o.engines[i],
-						   &fallback);
+		p->engine_states[i] =
+			engine_count(pk, &s->o.engines[i], &fallback);
 		p->states = sat_add(p->states, p->engine_states[i]);
 		if (fallback)
 			p->full_fallback |= 1u << i;
@@ -376,9 +376,9 @@ int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
 	pk->n_torn = 0;
 	ret = collect_lines(s);
 	if (!ret)
-		ret = s->gran == TORN_GRAN_LINE ?
-			      elems_line(s, pk, &cached_chain) :
-			      elems_granule(s, pk, &cached_chain);
+		ret = s->gran == TORN_GRAN_LINE
+			      ? elems_line(s, pk, &cached_chain)
+			      : elems_granule(s, pk, &cached_chain);
 	if (!ret)
 		ret = chain_lists(pk);
 	if (!ret && s->any_torn)
@@ -388,9 +388,9 @@ int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
 	if (!ret && s->threaded)
 		ret = point_freeze(pk);
 	if (ret)
-		return torn_err_set(err, ret,
-				    "crash point before record %zu: out of memory",
-				    s->pos);
+		return torn_err_set(
+			err, ret,
+			"crash point before record %zu: out of memory", s->pos);
 	point_describe(s, pk);
 	s->ordinal++;
 	return 0;

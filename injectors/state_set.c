@@ -104,8 +104,7 @@ static int set_grow(struct torn_state_set *set)
 	return 0;
 }
 
-int torn_state_set_add(struct torn_state_set *set,
-		       const struct torn_hash128 *h)
+int torn_state_set_add(struct torn_state_set *set, const struct torn_hash128 *h)
 {
 	uint64_t fp;
 	size_t j;
@@ -119,8 +118,7 @@ int torn_state_set_add(struct torn_state_set *set,
 		return 1;
 	}
 	fp = (h->hi ^ torn_mix64a(h->lo)) | 1;
-	for (j = place(fp, set->mask); set->slots[j];
-	     j = (j + 1) & set->mask)
+	for (j = place(fp, set->mask); set->slots[j]; j = (j + 1) & set->mask)
 		if (set->slots[j] == fp)
 			return 0;
 	if ((set->count + 1) * 4 > (set->mask + 1) * 3) {

@@ -32,11 +32,11 @@ static int check_opts(const struct torn_states_opts *o, struct torn_err *err)
 				    o->model);
 	if (o->granularity != TORN_GRAN_LINE &&
 	    o->granularity != TORN_GRAN_TORN)
-		return torn_err_set(err, TORN_E_USAGE,
-				    "unknown granularity %d", o->granularity);
-	if (o->points & ~(TORN_POINTS_FENCE | TORN_POINTS_FLUSH |
-			  TORN_POINTS_STORE | TORN_POINTS_MARKER |
-			  TORN_POINTS_ALL))
+		return torn_err_set(err, TORN_E_USAGE, "unknown granularity %d",
+				    o->granularity);
+	if (o->points &
+	    ~(TORN_POINTS_FENCE | TORN_POINTS_FLUSH | TORN_POINTS_STORE |
+	      TORN_POINTS_MARKER | TORN_POINTS_ALL))
 		return torn_err_set(err, TORN_E_USAGE,
 				    "unknown crash point bits 0x%x", o->points);
 	if ((o->points & TORN_POINTS_STORE) && !o->store_every)
@@ -58,7 +58,8 @@ static int check_opts(const struct torn_states_opts *o, struct torn_err *err)
 					    e->kind);
 		if ((e->kind == TORN_ENGINE_SUBSETS ||
 		     e->kind == TORN_ENGINE_FULL ||
-		     e->kind == TORN_ENGINE_RANDOM) && !e->n)
+		     e->kind == TORN_ENGINE_RANDOM) &&
+		    !e->n)
 			return torn_err_set(err, TORN_E_USAGE,
 					    "engine %u: parameter 0", i);
 	}
@@ -80,9 +81,10 @@ int torn_states_new(struct torn_states **out, const struct torn_trace *t,
 	if (ret)
 		return ret;
 	if (hdr->line_size != TORN_LINE_SIZE || size != hdr->pm_size)
-		return torn_err_set(err, TORN_E_RANGE,
-				    "base image of %zu bytes, but the trace's NVDIMM has %" PRIu64,
-				    size, hdr->pm_size);
+		return torn_err_set(
+			err, TORN_E_RANGE,
+			"base image of %zu bytes, but the trace's NVDIMM has %" PRIu64,
+			size, hdr->pm_size);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return torn_err_set(err, -ENOMEM, "out of memory");
@@ -93,8 +95,8 @@ int torn_states_new(struct torn_states **out, const struct torn_trace *t,
 	s->o = *o;
 	s->model = o->model;
 	if (s->model == TORN_MODEL_AUTO)
-		s->model = hdr->cpu_features & TORN_CPU_EADR ?
-				   TORN_MODEL_EADR : TORN_MODEL_ADR;
+		s->model = hdr->cpu_features & TORN_CPU_EADR ? TORN_MODEL_EADR
+							     : TORN_MODEL_ADR;
 	s->gran = o->granularity;
 	for (i = 0; i < o->n_engines; i++)
 		if (o->engines[i].kind == TORN_ENGINE_TORN)
@@ -202,9 +204,8 @@ static int replay_next(struct torn_states *s, struct point *pk)
 			s->point_taken = true;
 			return 1;
 		}
-		if (s->pos >= s->n_recs ||
-		    (s->o.only_point != TORN_POINT_ANY &&
-		     s->pos >= s->o.only_point))
+		if (s->pos >= s->n_recs || (s->o.only_point != TORN_POINT_ANY &&
+					    s->pos >= s->o.only_point))
 			return 0;
 		ret = model_apply(s, &s->recs[s->pos], s->pos, &s->rerr);
 		if (ret)
@@ -302,7 +303,8 @@ int torn_states_next_point(struct torn_states *s, struct torn_crash_point *pt)
 	s->eng_i = 0;
 	s->run.started = false;
 	s->stats.points++;
-	s->stats.fallbacks += (uint64_t)__builtin_popcount(pk->pt.full_fallback);
+	s->stats.fallbacks +=
+		(uint64_t)__builtin_popcount(pk->pt.full_fallback);
 	s->stats.records = pk->records;
 	s->stats.unresolved = pk->unresolved;
 	s->stats.lines_touched = pk->lines_touched;
@@ -334,7 +336,8 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 			if (s->o.dedup) {
 				ret = torn_state_set_add(s->o.dedup, &s->h_cur);
 				if (ret < 0)
-					return torn_err_set(&s->err, ret,
+					return torn_err_set(
+						&s->err, ret,
 						"dedup set: out of memory");
 				if (!ret) {
 					s->stats.duplicates++;
@@ -347,8 +350,9 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 			st->engine = &s->o.engines[s->eng_i];
 			st->index = idx;
 			st->hash = s->h_cur;
-			st->flags = torn_hash_eq(&s->h_cur, &s->cur->h_pers) ?
-					    TORN_STATE_F_PERSISTED : 0;
+			st->flags = torn_hash_eq(&s->h_cur, &s->cur->h_pers)
+					    ? TORN_STATE_F_PERSISTED
+					    : 0;
 			st->n_delta = s->n_delta;
 			st->delta = s->delta;
 			s->stats.unique++;
@@ -389,10 +393,9 @@ void torn_state_apply(const struct torn_crash_state *st, void *img)
 		       st->delta[i].len);
 }
 
-int torn_state_image(const struct torn_trace *t, const void *base,
-		     size_t size, const struct torn_states_opts *o,
-		     const char *id, void *out, struct torn_hash128 *hash,
-		     struct torn_err *err)
+int torn_state_image(const struct torn_trace *t, const void *base, size_t size,
+		     const struct torn_states_opts *o, const char *id,
+		     void *out, struct torn_hash128 *hash, struct torn_err *err)
 {
 	struct torn_states_opts so;
 	struct torn_crash_point pt;

@@ -84,11 +84,11 @@ torn_state_context_key(struct torn_hash128 h, uint64_t markers_before)
 #define TORN_POINT_ANY UINT64_MAX
 
 struct torn_states_opts {
-	int model;		/* enum torn_model_kind */
-	int granularity;	/* enum torn_granularity */
-	unsigned int points;	/* TORN_POINTS_* */
-	uint64_t store_every;	/* N of store:N, >= 1 */
-	unsigned int n_engines;	/* 1..TORN_ENGINES_MAX */
+	int model; /* enum torn_model_kind */
+	int granularity; /* enum torn_granularity */
+	unsigned int points; /* TORN_POINTS_* */
+	uint64_t store_every; /* N of store:N, >= 1 */
+	unsigned int n_engines; /* 1..TORN_ENGINES_MAX */
 	struct torn_engine engines[TORN_ENGINES_MAX];
 	/* Caller-owned; NULL: every state is yielded, duplicates too. */
 	struct torn_state_set *dedup;
@@ -121,25 +121,25 @@ struct torn_line_ref {
 };
 
 struct torn_crash_point {
-	uint64_t seq;		/* record index the crash comes before */
-	uint64_t ordinal;	/* how many points came before this one */
-	int kind;		/* record seq's kind, or TORN_REC_END */
-	int sub;		/* its flush or fence kind */
-	uint32_t inflight_writes;	/* in flight, after splitting */
+	uint64_t seq; /* record index the crash comes before */
+	uint64_t ordinal; /* how many points came before this one */
+	int kind; /* record seq's kind, or TORN_REC_END */
+	int sub; /* its flush or fence kind */
+	uint32_t inflight_writes; /* in flight, after splitting */
 	uint32_t inflight_lines;
 	uint32_t chains;
 	/* States each engine enumerates here, before dedup (saturating). */
 	uint64_t engine_states[TORN_ENGINES_MAX];
-	uint64_t states;	/* their sum (saturating) */
-	unsigned int full_fallback;	/* bit i: engine i went random */
-	struct torn_hash128 persisted_hash;	/* H(persisted image) */
+	uint64_t states; /* their sum (saturating) */
+	unsigned int full_fallback; /* bit i: engine i went random */
+	struct torn_hash128 persisted_hash; /* H(persisted image) */
 	/*
 	 * Lines whose persisted content changed since the previous point
 	 * (at the first point: since the base), with their content now.
 	 */
 	size_t n_changed;
 	const struct torn_line_ref *changed;
-	uint64_t unresolved;	/* UNRESOLVED records before seq */
+	uint64_t unresolved; /* UNRESOLVED records before seq */
 };
 
 /*
@@ -149,37 +149,37 @@ struct torn_crash_point {
  */
 struct torn_delta_ent {
 	uint64_t offset;
-	uint32_t len;		/* 64 (a line) or 8 (a granule) */
+	uint32_t len; /* 64 (a line) or 8 (a granule) */
 	const uint8_t *data;
 };
 
 #define TORN_STATE_F_PERSISTED 0x01 /* image == persisted image here */
 
 struct torn_crash_state {
-	uint64_t point;		/* record index of its crash point */
-	unsigned int engine_idx;	/* into opts.engines */
+	uint64_t point; /* record index of its crash point */
+	unsigned int engine_idx; /* into opts.engines */
 	const struct torn_engine *engine;
 	uint64_t index;
-	struct torn_hash128 hash;	/* H(state image) */
-	unsigned int flags;	/* TORN_STATE_F_* */
+	struct torn_hash128 hash; /* H(state image) */
+	unsigned int flags; /* TORN_STATE_F_* */
 	size_t n_delta;
 	const struct torn_delta_ent *delta;
 };
 
 struct torn_states_stats {
-	uint64_t records;	/* replayed so far */
+	uint64_t records; /* replayed so far */
 	uint64_t points;
-	uint64_t states;	/* generated, before dedup */
-	uint64_t unique;	/* yielded */
-	uint64_t duplicates;	/* dropped by dedup */
-	uint64_t persisted;	/* yielded with TORN_STATE_F_PERSISTED */
-	uint64_t fallbacks;	/* full fell back to random */
+	uint64_t states; /* generated, before dedup */
+	uint64_t unique; /* yielded */
+	uint64_t duplicates; /* dropped by dedup */
+	uint64_t persisted; /* yielded with TORN_STATE_F_PERSISTED */
+	uint64_t fallbacks; /* full fell back to random */
 	uint64_t engine_states[TORN_ENGINES_MAX];
 	uint64_t engine_unique[TORN_ENGINES_MAX];
-	uint64_t unresolved;	/* UNRESOLVED records replayed */
+	uint64_t unresolved; /* UNRESOLVED records replayed */
 	uint32_t max_inflight_writes;
 	uint32_t max_inflight_lines;
-	uint64_t lines_touched;	/* lines the model holds */
+	uint64_t lines_touched; /* lines the model holds */
 };
 
 /* ---- the enumerator --------------------------------------------------- */
@@ -229,9 +229,8 @@ int torn_state_id_format(const struct torn_crash_state *st, char *buf,
 			 size_t size);
 
 /* Parse "<point>.<engine>.<index>"; TORN_E_USAGE with a message if bad. */
-int torn_state_id_parse(const char *id, uint64_t *point,
-			struct torn_engine *e, uint64_t *index,
-			struct torn_err *err);
+int torn_state_id_parse(const char *id, uint64_t *point, struct torn_engine *e,
+			uint64_t *index, struct torn_err *err);
 
 /* Apply st's delta to img, the persisted image at st's point. */
 void torn_state_apply(const struct torn_crash_state *st, void *img);
@@ -243,9 +242,9 @@ void torn_state_apply(const struct torn_crash_state *st, void *img);
  * message when the point is past the trace or the index past the
  * engine's states there.  The state's hash goes to *hash if not NULL.
  */
-int torn_state_image(const struct torn_trace *t, const void *base,
-		     size_t size, const struct torn_states_opts *o,
-		     const char *id, void *out, struct torn_hash128 *hash,
+int torn_state_image(const struct torn_trace *t, const void *base, size_t size,
+		     const struct torn_states_opts *o, const char *id,
+		     void *out, struct torn_hash128 *hash,
 		     struct torn_err *err);
 
 #endif

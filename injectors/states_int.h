@@ -11,7 +11,7 @@
 
 #define NONE32 UINT32_MAX
 #define LINE_SHIFT 6
-#define GRANULES 8	/* per line */
+#define GRANULES 8 /* per line */
 
 /*
  * One in-flight write within one line, and the line's content right after
@@ -21,79 +21,79 @@
  */
 struct frag {
 	uint8_t snap[TORN_LINE_SIZE];
-	struct torn_hash128 hl;	/* H(line == snap) relative to base */
-	uint64_t seq;		/* program order: record * 2 + part */
-	uint32_t line;		/* index into torn_states.lines */
-	uint32_t next;		/* next of the line's, or free list */
-	uint32_t gnext, gprev;	/* every in-flight write, program order */
-	uint8_t off, len;	/* bytes of the line written */
-	uint8_t nt;		/* a non-temporal store */
+	struct torn_hash128 hl; /* H(line == snap) relative to base */
+	uint64_t seq; /* program order: record * 2 + part */
+	uint32_t line; /* index into torn_states.lines */
+	uint32_t next; /* next of the line's, or free list */
+	uint32_t gnext, gprev; /* every in-flight write, program order */
+	uint8_t off, len; /* bytes of the line written */
+	uint8_t nt; /* a non-temporal store */
 };
 
 /* A line the trace touched. */
 struct line_state {
 	uint8_t persisted[TORN_LINE_SIZE];
-	struct torn_hash128 hl_pers;	/* H(line == persisted) */
-	uint64_t line;		/* byte offset / 64 */
-	uint64_t changed_stamp;	/* interval it was last marked changed */
-	uint64_t pt_stamp;	/* crash point whose scratch pt_idx is for */
-	uint32_t head, tail;	/* in-flight writes, program order */
+	struct torn_hash128 hl_pers; /* H(line == persisted) */
+	uint64_t line; /* byte offset / 64 */
+	uint64_t changed_stamp; /* interval it was last marked changed */
+	uint64_t pt_stamp; /* crash point whose scratch pt_idx is for */
+	uint32_t head, tail; /* in-flight writes, program order */
 	uint32_t n_inflight;
-	uint32_t n_flushinit;	/* how many of them are flush-initiated */
-	uint32_t pt_idx;	/* into ptl, at crash point pt_stamp */
-	uint8_t queued;		/* in the list to persist at a fence */
+	uint32_t n_flushinit; /* how many of them are flush-initiated */
+	uint32_t pt_idx; /* into ptl, at crash point pt_stamp */
+	uint8_t queued; /* in the list to persist at a fence */
 };
 
 struct lmap_slot {
 	uint64_t line;
-	uint32_t idx;		/* NONE32: empty */
+	uint32_t idx; /* NONE32: empty */
 };
 
 /* Scratch for one in-flight line at a crash point. */
 struct pt_line {
-	uint32_t line;		/* line_state index */
-	uint32_t chain, unit;	/* line granularity */
+	uint32_t line; /* line_state index */
+	uint32_t chain, unit; /* line granularity */
 	/* torn granularity */
 	uint32_t gchain[GRANULES], gunit[GRANULES];
-	uint8_t cached;		/* eadr: granules cached writes touch */
+	uint8_t cached; /* eadr: granules cached writes touch */
 };
 
 /* One write of a chain at a crash point (after splitting). */
 struct pt_elem {
-	const uint8_t *snap;	/* its unit's content after it */
+	const uint8_t *snap; /* its unit's content after it */
 	struct torn_hash128 cum; /* its chain's hash change, prefix to here */
-	uint64_t offset;	/* its unit's byte offset in the image */
+	uint64_t offset; /* its unit's byte offset in the image */
 	uint32_t chain, unit;
-	uint32_t len;		/* unit bytes, 64 or 8 */
+	uint32_t len; /* unit bytes, 64 or 8 */
 };
 
 struct pt_chain {
-	uint32_t first;		/* elements: ce[first .. first + len) */
+	uint32_t first; /* elements: ce[first .. first + len) */
 	uint32_t len;
-	uint32_t hfirst;	/* chash[hfirst + p]: hash change, prefix p */
-	uint32_t unit0;		/* unit of its first element */
-	bool multi;		/* elements on several units */
-	struct torn_hash128 cum;	/* scratch while building */
+	uint32_t hfirst; /* chash[hfirst + p]: hash change, prefix p */
+	uint32_t unit0; /* unit of its first element */
+	bool multi; /* elements on several units */
+	struct torn_hash128 cum; /* scratch while building */
 };
 
 /* An in-flight line the torn engine splits. */
 struct pt_torn {
 	uint64_t line;
-	const uint8_t *full;	/* content with every in-flight write */
-	uint64_t count;		/* 2^k - 2 */
+	const uint8_t *full; /* content with every in-flight write */
+	uint64_t count; /* 2^k - 2 */
 	uint8_t k;
-	uint8_t g[GRANULES];	/* granules that differ from persisted */
-	struct torn_hash128 gh[GRANULES];	/* their hash changes */
+	uint8_t g[GRANULES]; /* granules that differ from persisted */
+	struct torn_hash128 gh[GRANULES]; /* their hash changes */
 };
 
 /* One engine's walk over the states of the current point. */
 struct engine_run {
 	bool started;
-	bool fallback;		/* full: random instead */
+	bool fallback; /* full: random instead */
 	uint64_t count;
-	uint64_t next;		/* the next index to produce */
-	uint32_t comb_size;	/* subsets */
-	uint32_t torn_j;	/* torn: pt_torn entry, subset 1..count */
+	uint64_t next; /* the next index to produce */
+	uint32_t comb_size; /* subsets */
+	uint32_t torn_j; /* torn: pt_torn entry, subset 1..count */
 	uint64_t torn_r;
 };
 
@@ -104,17 +104,17 @@ struct engine_run {
  * replay goes on and frees or reuses what they pointed at.
  */
 struct point {
-	struct torn_crash_point pt;	/* the public view */
-	struct torn_hash128 h_pers;	/* H(persisted image) here */
+	struct torn_crash_point pt; /* the public view */
+	struct torn_hash128 h_pers; /* H(persisted image) here */
 	struct torn_line_ref *changed;
 	uint32_t n_changed, cap_changed;
-	struct pt_elem *W;	/* every in-flight write, program order */
+	struct pt_elem *W; /* every in-flight write, program order */
 	uint32_t n_W, cap_W;
 	struct pt_chain *chains;
 	uint32_t n_chains, cap_chains;
 	uint32_t *ce;
 	uint32_t cap_ce;
-	struct torn_hash128 *chash;	/* per chain: 0, then W[].cum */
+	struct torn_hash128 *chash; /* per chain: 0, then W[].cum */
 	uint32_t cap_chash;
 	uint32_t n_units;
 	struct pt_torn *torn;
@@ -125,7 +125,7 @@ struct point {
 	uint64_t records, unresolved, lines_touched;
 };
 
-#define NPOINTS 3	/* points a replay thread may build ahead, + 1 */
+#define NPOINTS 3 /* points a replay thread may build ahead, + 1 */
 
 struct torn_states {
 	const struct torn_record *recs;
@@ -134,62 +134,62 @@ struct torn_states {
 	uint64_t pm_size;
 	struct torn_states_opts o;
 	int model, gran;
-	bool any_torn;		/* a torn engine is configured */
+	bool any_torn; /* a torn engine is configured */
 
 	/* replay side */
-	size_t pos;		/* next record to replay */
-	bool point_taken;	/* a point was built before record pos */
+	size_t pos; /* next record to replay */
+	bool point_taken; /* a point was built before record pos */
 	uint64_t stores_seen;
-	uint64_t ordinal;	/* points built */
+	uint64_t ordinal; /* points built */
 	uint64_t unresolved;
 	struct torn_hash128 h_pers;
 
 	struct line_state *lines;
 	uint32_t n_lines, cap_lines;
-	struct lmap_slot *lmap;	/* line index -> lines[], hashed */
+	struct lmap_slot *lmap; /* line index -> lines[], hashed */
 	uint64_t lmap_mask;
 
 	struct frag *frags;
 	uint32_t cap_frags, free_frag, n_frags_used;
 	uint32_t ghead, gtail;
 	uint32_t n_inflight;
-	uint32_t n_inflight_lines;	/* lines with n_inflight > 0 */
+	uint32_t n_inflight_lines; /* lines with n_inflight > 0 */
 
-	uint32_t *queue;	/* lines with flush-initiated writes */
+	uint32_t *queue; /* lines with flush-initiated writes */
 	uint32_t n_queue, cap_queue;
 
-	uint32_t *changed;	/* lines persisted since the last point */
+	uint32_t *changed; /* lines persisted since the last point */
 	uint32_t n_changed, cap_changed;
 	uint64_t changed_stamp;
 
-	uint64_t pt_stamp;	/* scratch for building a point */
+	uint64_t pt_stamp; /* scratch for building a point */
 	struct pt_line *ptl;
 	uint32_t n_ptl, cap_ptl;
 	struct torn_hash128 *unit_cur;
 	uint32_t cap_units;
 
 	struct point pts[NPOINTS];
-	struct torn_err rerr;	/* replay side error */
+	struct torn_err rerr; /* replay side error */
 
 	/* the replay thread, when o.threads is 2 */
 	bool threaded;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;	/* any change below */
-	uint64_t built;		/* points published */
-	uint64_t taken;		/* points released by the engine side */
-	bool done;		/* the replay side has finished */
-	int done_ret;		/* 0 or its error */
-	bool stop;		/* torn_states_free wants it gone */
+	pthread_cond_t cv; /* any change below */
+	uint64_t built; /* points published */
+	uint64_t taken; /* points released by the engine side */
+	bool done; /* the replay side has finished */
+	int done_ret; /* 0 or its error */
+	bool stop; /* torn_states_free wants it gone */
 
 	/* engine side */
-	struct point *cur;	/* the point being enumerated, or NULL */
+	struct point *cur; /* the point being enumerated, or NULL */
 	uint32_t *p, *nz, *nzpos, *comb;
 	uint32_t n_nz, cap_p;
-	bool nz_stale;		/* p[] was set directly: rebuild nz */
+	bool nz_stale; /* p[] was set directly: rebuild nz */
 	struct torn_hash128 h_cur;
 	uint64_t dstamp;
-	uint64_t *unit_stamp;	/* delta building: unit already emitted */
+	uint64_t *unit_stamp; /* delta building: unit already emitted */
 	uint32_t cap_unit_stamp;
 	struct torn_delta_ent *delta;
 	uint32_t n_delta, cap_delta;
@@ -197,7 +197,7 @@ struct torn_states {
 	struct engine_run run;
 
 	struct torn_states_stats stats;
-	struct torn_err err;	/* why the last _next call failed */
+	struct torn_err err; /* why the last _next call failed */
 };
 
 /* model.c: replaying records */
@@ -208,8 +208,7 @@ void model_free(struct torn_states *s);
 struct line_state *model_line(struct torn_states *s, uint64_t line);
 
 /* point.c: the chains of a crash point, built into pk */
-int point_build(struct torn_states *s, struct point *pk,
-		struct torn_err *err);
+int point_build(struct torn_states *s, struct point *pk, struct torn_err *err);
 void point_free(struct point *pk);
 
 /* engines.c, on s->cur */

@@ -10,8 +10,8 @@
 
 #include "trace.h"
 
-void oracle_progress_at(const struct oracle_marker *m, size_t n,
-			uint64_t point, struct oracle_progress *p)
+void oracle_progress_at(const struct oracle_marker *m, size_t n, uint64_t point,
+			struct oracle_progress *p)
 {
 	size_t i;
 
@@ -42,8 +42,8 @@ enum exp_kind { EXP_TOUCH, EXP_PRE, EXP_POST, EXP_DURABLE };
 struct exp_rec {
 	int kind;
 	uint64_t op;
-	char *line;	/* dump line, or the path for touch */
-	char *path;	/* points into line (or is line) */
+	char *line; /* dump line, or the path for touch */
+	char *path; /* points into line (or is line) */
 };
 
 struct exp_op {
@@ -70,7 +70,9 @@ static const char *line_path(const char *line, size_t *plen)
 	const char *p = line, *start;
 
 	switch (line[0]) {
-	case 'd': case 'l': case '?':
+	case 'd':
+	case 'l':
+	case '?':
 		want = 2;
 		break;
 	case 'f':
@@ -168,9 +170,10 @@ int oracle_expected_parse(const char *text, size_t len,
 		if (sscanf(line, "%15s %llu %n", kw, &op, &consumed) < 2 ||
 		    !consumed) {
 			oracle_expected_free(e);
-			return torn_err_set(err, TORN_E_FORMAT,
-					    "expected.txt:%zu: expected KEYWORD N ...",
-					    lineno);
+			return torn_err_set(
+				err, TORN_E_FORMAT,
+				"expected.txt:%zu: expected KEYWORD N ...",
+				lineno);
 		}
 		rest = line + consumed;
 		r.op = op;
@@ -178,9 +181,10 @@ int oracle_expected_parse(const char *text, size_t len,
 			if ((rest[0] != '0' && rest[0] != '1') ||
 			    (rest[1] && rest[1] != ' ')) {
 				oracle_expected_free(e);
-				return torn_err_set(err, TORN_E_FORMAT,
-						    "expected.txt:%zu: op: atomic flag must be 0 or 1",
-						    lineno);
+				return torn_err_set(
+					err, TORN_E_FORMAT,
+					"expected.txt:%zu: op: atomic flag must be 0 or 1",
+					lineno);
 			}
 			if (push_op(e, op, rest[0] == '1'))
 				goto out_oom;
@@ -192,9 +196,10 @@ int oracle_expected_parse(const char *text, size_t len,
 			r.path = rest;
 			if (!*rest || strchr(rest, ' ')) {
 				oracle_expected_free(e);
-				return torn_err_set(err, TORN_E_FORMAT,
-						    "expected.txt:%zu: touch needs one path",
-						    lineno);
+				return torn_err_set(
+					err, TORN_E_FORMAT,
+					"expected.txt:%zu: touch needs one path",
+					lineno);
 			}
 		} else {
 			size_t plen;
@@ -208,16 +213,18 @@ int oracle_expected_parse(const char *text, size_t len,
 				r.kind = EXP_DURABLE;
 			else {
 				oracle_expected_free(e);
-				return torn_err_set(err, TORN_E_FORMAT,
-						    "expected.txt:%zu: unknown keyword '%s'",
-						    lineno, kw);
+				return torn_err_set(
+					err, TORN_E_FORMAT,
+					"expected.txt:%zu: unknown keyword '%s'",
+					lineno, kw);
 			}
 			p = line_path(rest, &plen);
 			if (!p) {
 				oracle_expected_free(e);
-				return torn_err_set(err, TORN_E_FORMAT,
-						    "expected.txt:%zu: not a dump line: '%.60s'",
-						    lineno, rest);
+				return torn_err_set(
+					err, TORN_E_FORMAT,
+					"expected.txt:%zu: not a dump line: '%.60s'",
+					lineno, rest);
 			}
 			r.line = rest;
 			r.path = strndup(p, plen);
@@ -306,7 +313,8 @@ static int dump_lookup(const char *dump, const char *path, char *buf,
 			memcpy(tmp, line, llen);
 			tmp[llen] = 0;
 			p = line_path(tmp, &plen);
-			if (p && plen == strlen(path) && !memcmp(p, path, plen)) {
+			if (p && plen == strlen(path) &&
+			    !memcmp(p, path, plen)) {
 				snprintf(buf, len, "%s", tmp);
 				return 1;
 			}
@@ -382,13 +390,15 @@ int oracle_durability(const struct oracle_expected *e,
 			    e->recs[j].op <= p->last_durable &&
 			    !strcmp(e->recs[j].path, r->path))
 				superseded = 1;
-		if (superseded || touched_later(e, r->path, r->op, p->last_begun))
+		if (superseded ||
+		    touched_later(e, r->path, r->op, p->last_begun))
 			continue;
 		if (!holds(r, dump, found, sizeof(found)))
-			add_detail(detail, len, &nfail,
-				   "%s: durable since op %llu as '%s', found '%s'",
-				   r->path, (unsigned long long)r->op, r->line,
-				   found);
+			add_detail(
+				detail, len, &nfail,
+				"%s: durable since op %llu as '%s', found '%s'",
+				r->path, (unsigned long long)r->op, r->line,
+				found);
 	}
 	if (nfail > 3)
 		add_detail(detail, len, &nfail, "and %d more", nfail - 4);
@@ -428,7 +438,8 @@ int oracle_atomicity(const struct oracle_expected *e,
 			if (e->recs[j].op == op &&
 			    (e->recs[j].kind == EXP_PRE ||
 			     e->recs[j].kind == EXP_POST) &&
-			    touched_later(e, e->recs[j].path, op, p->last_begun))
+			    touched_later(e, e->recs[j].path, op,
+					  p->last_begun))
 				skip = 1;
 		if (skip)
 			continue;
@@ -440,14 +451,14 @@ int oracle_atomicity(const struct oracle_expected *e,
 				if (e->recs[j].op == op &&
 				    e->recs[j].kind == EXP_POST)
 					break;
-			if (j < e->nrecs &&
-			    !dump_lookup(dump, e->recs[j].path, found,
-					 sizeof(found)))
+			if (j < e->nrecs && !dump_lookup(dump, e->recs[j].path,
+							 found, sizeof(found)))
 				snprintf(found, sizeof(found), "absent");
-			add_detail(detail, len, &nfail,
-				   "atomic op %llu left neither its before nor its after state (%s: '%s')",
-				   (unsigned long long)op,
-				   j < e->nrecs ? e->recs[j].path : "?", found);
+			add_detail(
+				detail, len, &nfail,
+				"atomic op %llu left neither its before nor its after state (%s: '%s')",
+				(unsigned long long)op,
+				j < e->nrecs ? e->recs[j].path : "?", found);
 		}
 	}
 	return nfail ? 1 : 0;
@@ -456,10 +467,21 @@ int oracle_atomicity(const struct oracle_expected *e,
 /* ---- dmesg -------------------------------------------------------------- */
 
 static const char *const dmesg_patterns[] = {
-	"BUG:", "WARNING:", "Oops", "kernel BUG", "general protection fault",
-	"Call Trace:", "unable to handle", "EXT4-fs error", "EXT4-fs warning",
-	"Corruption", "corruption", "Internal error", "I/O error",
-	"journal commit I/O error", NULL,
+	"BUG:",
+	"WARNING:",
+	"Oops",
+	"kernel BUG",
+	"general protection fault",
+	"Call Trace:",
+	"unable to handle",
+	"EXT4-fs error",
+	"EXT4-fs warning",
+	"Corruption",
+	"corruption",
+	"Internal error",
+	"I/O error",
+	"journal commit I/O error",
+	NULL,
 };
 
 int oracle_dmesg(const char *log, char *detail, size_t len)

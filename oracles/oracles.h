@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Host-side oracle logic: expected states, durability, atomicity, dmesg patterns. */
+/* Host-side oracle logic: expected states, durability, atomicity, dmesg
+ * patterns. */
 #ifndef TORN_ORACLES_H
 #define TORN_ORACLES_H
 
@@ -17,22 +18,22 @@
 /* ---- markers completed before a crash point --------------------------- */
 
 struct oracle_marker {
-	uint64_t record;	/* trace record index */
-	uint32_t id;		/* TORN_MARK_* */
+	uint64_t record; /* trace record index */
+	uint32_t id; /* TORN_MARK_* */
 	uint64_t arg;
 };
 
 /* What the markers before a crash point say about the workload. */
 struct oracle_progress {
-	uint64_t last_begun;	/* highest OP_BEGIN arg before it, 0: none */
-	uint64_t last_ended;	/* highest OP_END arg */
-	uint64_t last_durable;	/* highest DURABLE arg */
-	size_t nmarkers;	/* markers before the point */
+	uint64_t last_begun; /* highest OP_BEGIN arg before it, 0: none */
+	uint64_t last_ended; /* highest OP_END arg */
+	uint64_t last_durable; /* highest DURABLE arg */
+	size_t nmarkers; /* markers before the point */
 };
 
 /* Progress at crash point `point` (markers sorted by record). */
-void oracle_progress_at(const struct oracle_marker *m, size_t n,
-			uint64_t point, struct oracle_progress *p);
+void oracle_progress_at(const struct oracle_marker *m, size_t n, uint64_t point,
+			struct oracle_progress *p);
 
 /* ---- expected.txt ------------------------------------------------------- */
 

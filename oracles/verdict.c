@@ -2,8 +2,7 @@
 /* The verdict rule (verdict.h). */
 #include "verdict.h"
 
-int torn_verdict_combine(const struct torn_oracle_result *r,
-			 unsigned int flags)
+int torn_verdict_combine(const struct torn_oracle_result *r, unsigned int flags)
 {
 	int o;
 

@@ -13,10 +13,10 @@
  * not be judged (it crashed, or said neither yes nor no).
  */
 enum torn_judge_flag {
-	TORN_J_TIMEOUT = 1 << 0,	/* a step timed out */
-	TORN_J_ERROR = 1 << 1,		/* a step failed, not the image */
-	TORN_J_MOUNTED = 1 << 2,	/* the recovery mount succeeded */
-	TORN_J_NOMOUNT = 1 << 3,	/* no mount belongs (device DAX) */
+	TORN_J_TIMEOUT = 1 << 0, /* a step timed out */
+	TORN_J_ERROR = 1 << 1, /* a step failed, not the image */
+	TORN_J_MOUNTED = 1 << 2, /* the recovery mount succeeded */
+	TORN_J_NOMOUNT = 1 << 3, /* no mount belongs (device DAX) */
 };
 
 /*

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The workloads torn knows by name: guest programs, their arguments, checkers. */
+/* The workloads torn knows by name: guest programs, their arguments, checkers.
+ */
 #ifndef TORN_WORKLOAD_REGISTRY_H
 #define TORN_WORKLOAD_REGISTRY_H
 
 #include <stddef.h>
 
 /* Workload flags. */
-#define TORN_WL_FS 0x01		/* runs on ext4-dax and xfs-dax */
-#define TORN_WL_DEVDAX 0x02	/* runs on devdax */
-#define TORN_WL_BUGGY 0x04	/* a seeded bug: some mode must be flagged */
+#define TORN_WL_FS 0x01 /* runs on ext4-dax and xfs-dax */
+#define TORN_WL_DEVDAX 0x02 /* runs on devdax */
+#define TORN_WL_BUGGY 0x04 /* a seeded bug: some mode must be flagged */
 
 /*
  * One workload.  In the guest torn runs `program ARG` where ARG is fs_arg
@@ -28,10 +29,10 @@ struct torn_workload {
 	const char *fs_arg;
 	const char *devdax_arg;
 	const char *checker;
-	const char *env;		/* "NAME=VALUE" or NULL */
+	const char *env; /* "NAME=VALUE" or NULL */
 	unsigned int flags;
 	const char *buggy_modes;
-	const char *detect_engines;	/* e.g. "subsets:2" */
+	const char *detect_engines; /* e.g. "subsets:2" */
 	const char *twin;
 	const char *summary;
 	/*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Restoring a checker's 64 MiB NVDIMM image between states: page compare vs full copy. */
+/* Restoring a checker's 64 MiB NVDIMM image between states: page compare vs
+ * full copy. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -49,8 +49,8 @@ static struct torn_trace *synthetic_trace(const struct config *c)
 		.pm_base = 0x100000000ull,
 		.pm_size = PM_SIZE,
 		.line_size = 64,
-		.cpu_features = TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT |
-				TORN_CPU_CLWB,
+		.cpu_features =
+			TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT | TORN_CPU_CLWB,
 	};
 	uint64_t x = c->seed * 0x9e3779b97f4a7c15ull + 7, p, lines[64];
 	struct torn_trace *t;
@@ -238,15 +238,14 @@ static int run_child(const struct config *c)
 	printf("{\"bench\":\"states\",\"model\":\"%s\",\"granularity\":\"%s\","
 	       "\"engines\":\"%s\",\"dedup\":%s,\"threads\":%u,"
 	       "\"points\":%" PRIu64 ",\"inflight_lines\":[%u,%u],"
-	       "\"seed\":%" PRIu64 ",\"states\":%" PRIu64
-	       ",\"unique\":%" PRIu64 ",\"seconds\":%.3f,"
+	       "\"seed\":%" PRIu64 ",\"states\":%" PRIu64 ",\"unique\":%" PRIu64
+	       ",\"seconds\":%.3f,"
 	       "\"states_per_s\":%.0f,\"unique_per_s\":%.0f,"
 	       "\"dedup_set_bytes\":%zu,\"max_rss_kb\":%ld}\n",
 	       c->model, c->gran, c->engines, c->dedup ? "true" : "false",
 	       c->threads, res.points, c->min_lines, c->max_lines, c->seed,
-	       res.states, res.unique, res.seconds,
-	       res.states / res.seconds, res.unique / res.seconds,
-	       res.dedup_bytes, ru.ru_maxrss);
+	       res.states, res.unique, res.seconds, res.states / res.seconds,
+	       res.unique / res.seconds, res.dedup_bytes, ru.ru_maxrss);
 	fflush(stdout);
 	return 0;
 }
@@ -264,13 +263,20 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const char *const matrix[] = {
-		"prefix",   "subsets:1", "prefix,subsets:1", "subsets:2",
-		"full:4096", "random:64", "torn",
+		"prefix",    "subsets:1", "prefix,subsets:1",
+		"subsets:2", "full:4096", "random:64",
+		"torn",
 	};
 	struct config c = {
-		.points = 10000, .min_lines = 8, .max_lines = 64, .seed = 1,
-		.engines = NULL, .gran = "line", .model = "adr",
-		.dedup = true, .threads = 1,
+		.points = 10000,
+		.min_lines = 8,
+		.max_lines = 64,
+		.seed = 1,
+		.engines = NULL,
+		.gran = "line",
+		.model = "adr",
+		.dedup = true,
+		.threads = 1,
 	};
 	int i, failed = 0;
 	size_t k;

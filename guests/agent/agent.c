@@ -233,10 +233,10 @@ int agent_run(char *const argv[], const char *const envp_extra[],
 	close(out[1]);
 	close(err[1]);
 	while (out_open || err_open) {
-		struct pollfd p[2] = { { .fd = out_open ? out[0] : -1,
-					 .events = POLLIN },
-				       { .fd = err_open ? err[0] : -1,
-					 .events = POLLIN } };
+		struct pollfd p[2] = {
+			{ .fd = out_open ? out[0] : -1, .events = POLLIN },
+			{ .fd = err_open ? err[0] : -1, .events = POLLIN }
+		};
 		int wait_ms = -1;
 
 		if (deadline >= 0) {
@@ -348,7 +348,8 @@ static int cmd_run(int fd, const struct torn_proto_msg *msg)
 	int ret;
 
 	if (msg->nfields < 3)
-		return send_error(fd, "usage: run TIMEOUT_MS PROGRAM [ARGS...]");
+		return send_error(fd,
+				  "usage: run TIMEOUT_MS PROGRAM [ARGS...]");
 	t = torn_proto_field_dup(msg, 1);
 	timeout_ms = t ? strtol(t, NULL, 10) : 0;
 	free(t);

@@ -8,8 +8,8 @@
 #include "proto.h"
 
 struct agent_run_result {
-	int status;	/* waitpid status */
-	int timed_out;	/* killed at the deadline */
+	int status; /* waitpid status */
+	int timed_out; /* killed at the deadline */
 	struct torn_buf out, err;
 };
 

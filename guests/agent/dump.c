@@ -77,7 +77,8 @@ static const char *first_link(struct dump_ctx *c, const struct stat *st,
 	size_t i;
 
 	for (i = 0; i < c->nseen; i++)
-		if (c->seen[i].dev == st->st_dev && c->seen[i].ino == st->st_ino)
+		if (c->seen[i].dev == st->st_dev &&
+		    c->seen[i].ino == st->st_ino)
 			return c->seen[i].path;
 	if (c->nseen == c->capseen) {
 		size_t cap = c->capseen ? 2 * c->capseen : 16;

@@ -34,8 +34,10 @@ int agent_mapsync_check(const char *path, char *detail, size_t len)
 	devdax = !stat(path, &st) && S_ISCHR(st.st_mode);
 	if (devdax)
 		size = 2u << 20; /* device-dax maps whole aligned pages */
-	fd = open(path, devdax ? O_RDWR | O_CLOEXEC :
-				 O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path,
+		  devdax ? O_RDWR | O_CLOEXEC
+			 : O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
 		snprintf(detail, len, "open %s: %s", path, strerror(errno));
 		return -1;
@@ -74,9 +76,10 @@ int agent_mapsync_check(const char *path, char *detail, size_t len)
 		}
 	munmap(p, size);
 	close(fd);
-	snprintf(detail, len, "%zu bytes written through a %s mapping, "
-		 "flushed with %s, read back intact", size, mapping,
-		 torn_flush_insn_name(how));
+	snprintf(detail, len,
+		 "%zu bytes written through a %s mapping, "
+		 "flushed with %s, read back intact",
+		 size, mapping, torn_flush_insn_name(how));
 	return 0;
 out_fail:
 	close(fd);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The usability oracle's guest half: create, write, sync, read, delete everywhere. */
+/* The usability oracle's guest half: create, write, sync, read, delete
+ * everywhere. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -91,8 +91,8 @@ int cmd_check(int argc, char **argv)
 			r = cli_states_option("torn check", argc, argv, &i,
 					      &o.states, CLI_STATES_ALL, &seen);
 		if (!r)
-			r = cli_count_option("torn check", argc, argv, &i,
-					     ~0u, &counts);
+			r = cli_count_option("torn check", argc, argv, &i, ~0u,
+					     &counts);
 		if (r < 0)
 			return TORN_EXIT_USAGE;
 		if (r)

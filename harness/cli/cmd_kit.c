@@ -8,10 +8,11 @@
 
 static void kit_usage(FILE *f)
 {
-	fprintf(f, "usage: torn kit [--fs KIND|--all] [options]\n"
-		   "Builds the guest kit (kernel, initramfs) and base PM images,\n"
-		   "cached by content hash; a second run does nothing.\n\n%s"
-		   "  --all                          base images of every kind (default)\n",
+	fprintf(f,
+		"usage: torn kit [--fs KIND|--all] [options]\n"
+		"Builds the guest kit (kernel, initramfs) and base PM images,\n"
+		"cached by content hash; a second run does nothing.\n\n%s"
+		"  --all                          base images of every kind (default)\n",
 		guest_opts_usage);
 }
 
@@ -34,7 +35,8 @@ int cmd_kit(int argc, char **argv)
 			kit_usage(stdout);
 			return TORN_EXIT_OK;
 		} else {
-			fprintf(stderr, "torn kit: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "torn kit: unknown option '%s'\n",
+				argv[i]);
 			kit_usage(stderr);
 			return TORN_EXIT_USAGE;
 		}
@@ -43,7 +45,8 @@ int cmd_kit(int argc, char **argv)
 	if (guest_kit(&o, &kit))
 		return TORN_EXIT_INFRA;
 	all_reused = kit.reused;
-	printf("kit %s\nkernel %s\ninitrd %s\n", kit.hash, kit.kernel, kit.initrd);
+	printf("kit %s\nkernel %s\ninitrd %s\n", kit.hash, kit.kernel,
+	       kit.initrd);
 	for (k = 0; k < TORN_FS_COUNT; k++) {
 		struct torn_err err = { "" };
 		char path[4096];
@@ -53,7 +56,8 @@ int cmd_kit(int argc, char **argv)
 			continue;
 		if (torn_kit_base_image(&kit, k, path, sizeof(path), &reused,
 					&err)) {
-			fprintf(stderr, "torn: cannot build the %s base image: %s\n",
+			fprintf(stderr,
+				"torn: cannot build the %s base image: %s\n",
 				torn_fs_kind_name(k), err.msg);
 			return TORN_EXIT_INFRA;
 		}
@@ -61,6 +65,7 @@ int cmd_kit(int argc, char **argv)
 		printf("base %s %s\n", torn_fs_kind_name(k), path);
 	}
 	if (all_reused)
-		fprintf(stderr, "torn: everything was cached; nothing was built\n");
+		fprintf(stderr,
+			"torn: everything was cached; nothing was built\n");
 	return TORN_EXIT_OK;
 }

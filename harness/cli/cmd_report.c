@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "report.h"
 
-
 static void report_usage(FILE *f)
 {
 	fprintf(f,

@@ -110,12 +110,16 @@ int cmd_trace_dump(int argc, char **argv)
 				goto usage;
 			path = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "torn: trace-dump: unknown option "
-				"'%s'\n", argv[i]);
+			fprintf(stderr,
+				"torn: trace-dump: unknown option "
+				"'%s'\n",
+				argv[i]);
 			goto usage;
 		} else if (path) {
-			fprintf(stderr, "torn: trace-dump: one FILE only, "
-				"not '%s'\n", argv[i]);
+			fprintf(stderr,
+				"torn: trace-dump: one FILE only, "
+				"not '%s'\n",
+				argv[i]);
 			goto usage;
 		} else {
 			path = argv[i];

@@ -14,17 +14,18 @@
 
 static void workloads_usage(FILE *f)
 {
-	fprintf(f, "usage: torn workloads generate --seq 1|2 --out DIR [--ops LIST]\n"
-		   "       torn workloads check [--parse-only] [--show] FILE...\n\n"
-		   "generate writes bounded fsops workloads in the style of ACE\n"
-		   "(CrashMonkey) into DIR: after a setup made durable by sync, each op\n"
-		   "(--seq 1) or pair of ops (--seq 2) on a small file set, followed by\n"
-		   "each persistence op (fsync, fdatasync, fsync of the directory, sync,\n"
-		   "msync).  --ops keeps only the listed op kinds, e.g. rename,link,fsync.\n\n"
-		   "check parses each file and runs it on the host in a temporary\n"
-		   "directory, reporting the first error with its line; --show prints\n"
-		   "the expected records the run produced (docs/oracles.md).\n"
-		   "docs/workloads.md describes the language.\n");
+	fprintf(f,
+		"usage: torn workloads generate --seq 1|2 --out DIR [--ops LIST]\n"
+		"       torn workloads check [--parse-only] [--show] FILE...\n\n"
+		"generate writes bounded fsops workloads in the style of ACE\n"
+		"(CrashMonkey) into DIR: after a setup made durable by sync, each op\n"
+		"(--seq 1) or pair of ops (--seq 2) on a small file set, followed by\n"
+		"each persistence op (fsync, fdatasync, fsync of the directory, sync,\n"
+		"msync).  --ops keeps only the listed op kinds, e.g. rename,link,fsync.\n\n"
+		"check parses each file and runs it on the host in a temporary\n"
+		"directory, reporting the first error with its line; --show prints\n"
+		"the expected records the run produced (docs/oracles.md).\n"
+		"docs/workloads.md describes the language.\n");
 }
 
 struct out_dir {
@@ -61,10 +62,12 @@ static int generate(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seq") && i + 1 < argc) {
 			i++;
-			seq = !strcmp(argv[i], "1") ? 1 :
-			      !strcmp(argv[i], "2") ? 2 : 0;
+			seq = !strcmp(argv[i], "1")   ? 1
+			      : !strcmp(argv[i], "2") ? 2
+						      : 0;
 			if (!seq) {
-				fprintf(stderr, "torn workloads generate: --seq must be 1 or 2, not '%s'\n",
+				fprintf(stderr,
+					"torn workloads generate: --seq must be 1 or 2, not '%s'\n",
 					argv[i]);
 				return TORN_EXIT_USAGE;
 			}
@@ -73,14 +76,16 @@ static int generate(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
 			ops = argv[++i];
 		} else {
-			fprintf(stderr, "torn workloads generate: unknown option or missing value '%s'\n",
+			fprintf(stderr,
+				"torn workloads generate: unknown option or missing value '%s'\n",
 				argv[i]);
 			workloads_usage(stderr);
 			return TORN_EXIT_USAGE;
 		}
 	}
 	if (!seq || !o.dir) {
-		fprintf(stderr, "torn workloads generate: --seq and --out are required\n");
+		fprintf(stderr,
+			"torn workloads generate: --seq and --out are required\n");
 		return TORN_EXIT_USAGE;
 	}
 	if (mkdir(o.dir, 0755) && errno != EEXIST) {
@@ -167,7 +172,8 @@ static int check(int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "torn workloads check: unknown option '%s'\n",
+			fprintf(stderr,
+				"torn workloads check: unknown option '%s'\n",
 				argv[i]);
 			return TORN_EXIT_USAGE;
 		}
@@ -180,8 +186,9 @@ static int check(int argc, char **argv)
 		fprintf(stderr, "torn workloads check: no FILE given\n");
 		return TORN_EXIT_USAGE;
 	}
-	return worst == 2 ? TORN_EXIT_INFRA :
-	       worst ? TORN_EXIT_FAIL : TORN_EXIT_OK;
+	return worst == 2 ? TORN_EXIT_INFRA
+	       : worst	  ? TORN_EXIT_FAIL
+			  : TORN_EXIT_OK;
 }
 
 int cmd_workloads(int argc, char **argv)

@@ -13,18 +13,28 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "run", cmd_run, "trace, enumerate crash states, check them: the whole job" },
+	{ "run", cmd_run,
+	  "trace, enumerate crash states, check them: the whole job" },
 	{ "kit", cmd_kit, "build (or reuse) the guest kit and base PM images" },
-	{ "smoke", cmd_smoke, "boot a guest and check the DAX stack on an NVDIMM" },
-	{ "trace", cmd_trace, "trace a workload on an NVDIMM into a run directory" },
-	{ "verify", cmd_verify, "self-check a traced run: base + trace == final" },
-	{ "trace-dump", cmd_trace_dump, "print a trace in text form, or its statistics" },
+	{ "smoke", cmd_smoke,
+	  "boot a guest and check the DAX stack on an NVDIMM" },
+	{ "trace", cmd_trace,
+	  "trace a workload on an NVDIMM into a run directory" },
+	{ "verify", cmd_verify,
+	  "self-check a traced run: base + trace == final" },
+	{ "trace-dump", cmd_trace_dump,
+	  "print a trace in text form, or its statistics" },
 	{ "states", cmd_states, "enumerate the crash states of a traced run" },
-	{ "state-image", cmd_state_image, "write the image of one crash state" },
-	{ "replay", cmd_replay, "rebuild one crash state: re-check, explain, minimize, shell" },
-	{ "report", cmd_report, "summarize a checked run: terminal, JUnit XML, HTML" },
-	{ "workloads", cmd_workloads, "generate ACE-style fsops workloads, check workload files" },
-	{ "check", cmd_check, "recover and judge every crash state in checker guests" },
+	{ "state-image", cmd_state_image,
+	  "write the image of one crash state" },
+	{ "replay", cmd_replay,
+	  "rebuild one crash state: re-check, explain, minimize, shell" },
+	{ "report", cmd_report,
+	  "summarize a checked run: terminal, JUnit XML, HTML" },
+	{ "workloads", cmd_workloads,
+	  "generate ACE-style fsops workloads, check workload files" },
+	{ "check", cmd_check,
+	  "recover and judge every crash state in checker guests" },
 };
 
 static void usage(FILE *f)

@@ -38,13 +38,15 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 
 	if (!strcmp(opt, "--fs")) {
 		if (torn_fs_kind_parse(v) < 0)
-			return torn_err_set(err, TORN_E_USAGE,
-					    "expected ext4-dax, xfs-dax or devdax");
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"expected ext4-dax, xfs-dax or devdax");
 		o->fs_kind = torn_fs_kind_parse(v);
 	} else if (!strcmp(opt, "--flush")) {
 		if (torn_flush_mode_parse(v) < 0)
-			return torn_err_set(err, TORN_E_USAGE,
-					    "expected clwb, clflushopt, clflush, eadr or nt");
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"expected clwb, clflushopt, clflush, eadr or nt");
 		o->flush_mode = torn_flush_mode_parse(v);
 	} else if (!strcmp(opt, "--kernel")) {
 		o->kernel = v;
@@ -55,8 +57,7 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 	} else if (!strcmp(opt, "--boot-timeout")) {
 		if (torn_parse_count(NULL, NULL, v, 1, GUEST_BOOT_TIMEOUT_MAX,
 				     &s))
-			return torn_err_set(err, TORN_E_USAGE,
-					    "expected 1..%d",
+			return torn_err_set(err, TORN_E_USAGE, "expected 1..%d",
 					    GUEST_BOOT_TIMEOUT_MAX);
 		o->timeout_s = (int)s;
 	} else {
@@ -75,9 +76,9 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 		o->keep = 1;
 		return 1;
 	}
-	if (strcmp(a, "--fs") && strcmp(a, "--flush") && strcmp(a, "--kernel") &&
-	    strcmp(a, "--modules") && strcmp(a, "--cache") &&
-	    strcmp(a, "--boot-timeout"))
+	if (strcmp(a, "--fs") && strcmp(a, "--flush") &&
+	    strcmp(a, "--kernel") && strcmp(a, "--modules") &&
+	    strcmp(a, "--cache") && strcmp(a, "--boot-timeout"))
 		return 0;
 	if (*i + 1 >= argc) {
 		fprintf(stderr, "torn: option %s needs a value\n", a);
@@ -114,12 +115,13 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	ret = torn_kit_ensure(&ko, kit, &err);
 	g_strfreev(bins);
 	if (ret) {
-		fprintf(stderr, "torn: cannot build the guest kit: %s\n", err.msg);
+		fprintf(stderr, "torn: cannot build the guest kit: %s\n",
+			err.msg);
 		return ret;
 	}
 	fprintf(stderr, "torn: kit %.16s (kernel %s) %s\n", kit->hash,
-		kit->release, kit->reused ? "up to date, nothing to do" :
-					    "built");
+		kit->release,
+		kit->reused ? "up to date, nothing to do" : "built");
 	return 0;
 }
 
@@ -182,7 +184,8 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 	if (m.nfields < 4) {
 		torn_proto_msg_clear(&m);
 		return torn_err_set(err, TORN_E_GUEST,
-				    "agent reply to run has %u fields", m.nfields);
+				    "agent reply to run has %u fields",
+				    m.nfields);
 	}
 	*status = dup_field(&m, 1, &s_status);
 	if (out)

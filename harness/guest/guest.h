@@ -14,8 +14,8 @@ struct guest_opts {
 	const char *modules;
 	int fs_kind;
 	int flush_mode;
-	int keep;		/* keep the work directory */
-	int timeout_s;		/* boot timeout */
+	int keep; /* keep the work directory */
+	int timeout_s; /* boot timeout */
 };
 
 /* The longest --boot-timeout, in seconds. */

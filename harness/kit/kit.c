@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Building the guest kit: kernel, initramfs from host binaries, base PM images. */
+/* Building the guest kit: kernel, initramfs from host binaries, base PM images.
+ */
 #include "kit.h"
 
 #include <dirent.h>
@@ -44,8 +45,8 @@ const char *torn_fs_kind_name(int kind)
 static const char *const wanted_modules[] = {
 	/* crc32c first: libcrc32c asks the crypto API for it at load time */
 	"crc32c_generic", "crc32c_intel", "virtio_pci", "virtio_console",
-	"nfit", "nd_pmem", "nd_btt", "dax_pmem", "device_dax", "ext4", "xfs",
-	NULL,
+	"nfit",		  "nd_pmem",	  "nd_btt",	"dax_pmem",
+	"device_dax",	  "ext4",	  "xfs",	NULL,
 };
 
 /* Modules that may be missing without harm (e.g. not built for this arch). */
@@ -56,9 +57,9 @@ static int module_optional(const char *name)
 
 /* Host programs in every kit. */
 static const char *const kit_programs[] = {
-	"busybox", "mke2fs", "mkfs.ext4", "e2fsck", "fsck.ext4", "debugfs",
-	"dumpe2fs", "mkfs.xfs", "xfs_repair", "xfs_db", "ndctl", "daxctl",
-	NULL,
+	"busybox", "mke2fs",   "mkfs.ext4", "e2fsck",	  "fsck.ext4",
+	"debugfs", "dumpe2fs", "mkfs.xfs",  "xfs_repair", "xfs_db",
+	"ndctl",   "daxctl",   NULL,
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -138,9 +139,9 @@ int torn_copy_file(const char *src, const char *dst)
 			if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
 				      errno == EINVAL)) {
 				char buf[1 << 16];
-				size_t want = hole - off < (off_t)sizeof(buf) ?
-						      (size_t)(hole - off) :
-						      sizeof(buf);
+				size_t want = hole - off < (off_t)sizeof(buf)
+						      ? (size_t)(hole - off)
+						      : sizeof(buf);
 
 				n = pread(in, buf, want, off);
 				if (n > 0 && pwrite(out, buf, n, off) != n)
@@ -183,7 +184,8 @@ static int capture(char *const argv[], char **out)
 		_exit(127);
 	}
 	close(p[1]);
-	while ((n = read(p[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+	while ((n = read(p[0], buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EINTR))
 		if (n > 0)
 			g_string_append_len(s, buf, n);
 	close(p[0]);
@@ -196,9 +198,10 @@ static int capture(char *const argv[], char **out)
 /* Find a program on PATH plus the sbin directories. */
 static int find_program(const char *name, char *out, size_t len)
 {
-	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin",
-					    "/usr/sbin", "/usr/bin", "/sbin",
-					    "/bin", NULL };
+	static const char *const dirs[] = {
+		"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+		"/sbin",	   "/bin",	     NULL
+	};
 	size_t i;
 
 	if (strchr(name, '/')) {
@@ -218,12 +221,12 @@ static int find_program(const char *name, char *out, size_t len)
 enum entry_type { ENTRY_DIR, ENTRY_FILE, ENTRY_LINK };
 
 struct entry {
-	char *path;	/* in the guest, absolute */
+	char *path; /* in the guest, absolute */
 	int type;
 	unsigned int mode;
-	char *src;	/* FILE: host path, or NULL with data */
-	GBytes *data;	/* FILE contents (loaded) */
-	char *target;	/* LINK */
+	char *src; /* FILE: host path, or NULL with data */
+	GBytes *data; /* FILE contents (loaded) */
+	char *target; /* LINK */
 };
 
 struct entries {
@@ -409,9 +412,9 @@ static char *module_name(const char *path)
 }
 
 struct moddep {
-	GHashTable *deps;	/* name -> GPtrArray of names */
-	GHashTable *paths;	/* name -> relative path */
-	GHashTable *builtin;	/* name -> 1 */
+	GHashTable *deps; /* name -> GPtrArray of names */
+	GHashTable *paths; /* name -> relative path */
+	GHashTable *builtin; /* name -> 1 */
 };
 
 static int read_moddep(const char *moddir, struct moddep *md,
@@ -423,10 +426,10 @@ static int read_moddep(const char *moddir, struct moddep *md,
 
 	md->deps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)g_ptr_array_unref);
-	md->paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					  g_free);
-	md->builtin = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    NULL);
+	md->paths =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	md->builtin =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
 		torn_err_set(err, -ENOENT, "cannot read %s: %s", path,
 			     gerr->message);
@@ -517,18 +520,22 @@ static int add_modules(struct entries *es, const char *moddir,
 		if (!g_hash_table_contains(md.paths, m)) {
 			if (module_optional(m))
 				continue;
-			ret = torn_err_set(err, -ENOENT,
-					   "kernel module %s is neither in %s/modules.dep nor built in",
-					   m, moddir);
+			ret = torn_err_set(
+				err, -ENOENT,
+				"kernel module %s is neither in %s/modules.dep nor built in",
+				m, moddir);
 			goto out;
 		}
 		order_module(&md, m, done, order, 0);
 	}
-	list = g_string_new("# kernel modules in load order (from modules.dep)\n");
+	list = g_string_new(
+		"# kernel modules in load order (from modules.dep)\n");
 	for (i = 0; i < order->len && !ret; i++) {
-		const char *rel = g_hash_table_lookup(md.paths, order->pdata[i]);
+		const char *rel =
+			g_hash_table_lookup(md.paths, order->pdata[i]);
 		char *host = g_strdup_printf("%s/%s", moddir, rel);
-		char *guest = g_strdup_printf("/lib/modules/%s/%s", release, rel);
+		char *guest =
+			g_strdup_printf("/lib/modules/%s/%s", release, rel);
 
 		ret = add_host_file(es, host, guest, err);
 		g_string_append_printf(list, "/usr/lib/modules/%s/%s\n",
@@ -561,10 +568,11 @@ static void cpio_header(GString *out, unsigned int ino, unsigned int mode,
 {
 	size_t namesize = strlen(name) + 1;
 
-	g_string_append_printf(out,
-			       "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-			       ino, mode, 0, 0, 1, 0, (unsigned int)size, 0, 0,
-			       0, 0, (unsigned int)namesize, 0);
+	g_string_append_printf(
+		out,
+		"070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		ino, mode, 0, 0, 1, 0, (unsigned int)size, 0, 0, 0, 0,
+		(unsigned int)namesize, 0);
 	g_string_append_len(out, name, namesize);
 	while (out->len % 4)
 		g_string_append_c(out, 0);
@@ -650,8 +658,9 @@ static int find_stock_kernel(char *kernel, size_t klen, char *release,
 	}
 	closedir(d);
 	if (!best[0])
-		return torn_err_set(err, -ENOENT,
-				    "no Debian kernel with modules in /boot (install linux-image-amd64)");
+		return torn_err_set(
+			err, -ENOENT,
+			"no Debian kernel with modules in /boot (install linux-image-amd64)");
 	snprintf(kernel, klen, "/boot/vmlinuz-%s", best);
 	snprintf(release, rlen, "%s", best);
 	return 0;
@@ -692,14 +701,16 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 	ret = torn_cache_dir(opt->cache_dir, kit->cache_dir,
 			     sizeof(kit->cache_dir));
 	if (ret)
-		return torn_err_set(err, ret, "cannot create cache directory %s: %s",
+		return torn_err_set(err, ret,
+				    "cannot create cache directory %s: %s",
 				    kit->cache_dir, strerror(-ret));
 	if (opt->kernel) {
 		const char *slash;
 
 		if (!opt->modules)
-			return torn_err_set(err, TORN_E_USAGE,
-					    "--kernel needs --modules DIR (its /lib/modules/VERSION)");
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"--kernel needs --modules DIR (its /lib/modules/VERSION)");
 		snprintf(prog, sizeof(prog), "%s", opt->kernel);
 		snprintf(moddir, sizeof(moddir), "%s", opt->modules);
 		while (strlen(moddir) > 1 && moddir[strlen(moddir) - 1] == '/')
@@ -724,10 +735,11 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 
 	es.v = g_ptr_array_new_with_free_func(entry_free);
 	es.by_path = g_hash_table_new(g_str_hash, g_str_equal);
-	static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/usr/lib",
-					    "/usr/lib64", "/etc/torn", "/proc",
-					    "/sys", "/dev", "/mnt", "/tmp",
-					    "/run", "/root", "/var/tmp", NULL };
+	static const char *const dirs[] = {
+		"/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/etc/torn",
+		"/proc",    "/sys",	 "/dev",     "/mnt",	   "/tmp",
+		"/run",	    "/root",	 "/var/tmp", NULL
+	};
 	for (i = 0; dirs[i]; i++) {
 		add_dirs_of(&es, dirs[i]);
 		add_entry(&es, dirs[i], ENTRY_DIR)->mode =
@@ -746,9 +758,10 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 
 	for (i = 0; !ret && kit_programs[i]; i++) {
 		if (find_program(kit_programs[i], prog, sizeof(prog))) {
-			ret = torn_err_set(err, -ENOENT,
-					   "program %s not found on this host (run the set-up step)",
-					   kit_programs[i]);
+			ret = torn_err_set(
+				err, -ENOENT,
+				"program %s not found on this host (run the set-up step)",
+				kit_programs[i]);
 			break;
 		}
 		ret = add_program(&es, prog, NULL, err);
@@ -762,7 +775,8 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 		g_free(as);
 	}
 	if (!ret)
-		ret = add_host_file(&es, opt->agent, "/usr/bin/torn-agent", err);
+		ret = add_host_file(&es, opt->agent, "/usr/bin/torn-agent",
+				    err);
 	if (!ret && opt->mark)
 		ret = add_host_file(&es, opt->mark, "/usr/bin/torn-mark", err);
 	if (!ret) {
@@ -787,8 +801,9 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 			}
 			g_strfreev(names);
 		} else {
-			ret = torn_err_set(err, -ENOENT,
-					   "busybox --list failed (install busybox-static)");
+			ret = torn_err_set(
+				err, -ENOENT,
+				"busybox --list failed (install busybox-static)");
 		}
 		g_free(out);
 	}
@@ -807,8 +822,7 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 	snprintf(kit->dir, sizeof(kit->dir), "%s/kits/%.16s", kit->cache_dir,
 		 kit->hash);
 	snprintf(kit->kernel, sizeof(kit->kernel), "%s/vmlinuz", kit->dir);
-	snprintf(kit->initrd, sizeof(kit->initrd), "%s/initrd.cpio",
-		 kit->dir);
+	snprintf(kit->initrd, sizeof(kit->initrd), "%s/initrd.cpio", kit->dir);
 	if (!access(kit->initrd, R_OK) && !access(kit->kernel, R_OK)) {
 		kit->reused = 1;
 		goto out;
@@ -876,20 +890,37 @@ static int guest_run(struct torn_vm *vm, const char *const *argv,
 static int format_base(struct torn_vm *vm, int fs_kind, struct torn_err *err)
 {
 	static const char *const ns_fsdax[] = {
-		"ndctl", "create-namespace", "-f", "-e", "namespace0.0",
-		"-m", "fsdax", "--map=mem", NULL };
+		"ndctl", "create-namespace", "-f", "-e", "namespace0.0", "-m",
+		"fsdax", "--map=mem",	     NULL
+	};
 	static const char *const ns_devdax[] = {
-		"ndctl", "create-namespace", "-f", "-e", "namespace0.0",
-		"-m", "devdax", "--map=mem", NULL };
+		"ndctl", "create-namespace", "-f",	  "-e", "namespace0.0",
+		"-m",	 "devdax",	     "--map=mem", NULL
+	};
 	static const char *const mkfs_ext4[] = {
-		"mkfs.ext4", "-F", "-q", "-b", "4096", "-E",
+		"mkfs.ext4",
+		"-F",
+		"-q",
+		"-b",
+		"4096",
+		"-E",
 		"nodiscard,lazy_itable_init=0,lazy_journal_init=0",
-		"/dev/pmem0", NULL };
+		"/dev/pmem0",
+		NULL
+	};
 	/* the fstests way past xfsprogs' 300 MB floor */
-	static const char *const mkfs_xfs[] = {
-		"env", "TEST_DIR=/tmp", "TEST_DEV=/dev/pmem0", "QA_CHECK_FS=1",
-		"mkfs.xfs", "-f", "-q", "-m", "reflink=0", "-K", "/dev/pmem0",
-		NULL };
+	static const char *const mkfs_xfs[] = { "env",
+						"TEST_DIR=/tmp",
+						"TEST_DEV=/dev/pmem0",
+						"QA_CHECK_FS=1",
+						"mkfs.xfs",
+						"-f",
+						"-q",
+						"-m",
+						"reflink=0",
+						"-K",
+						"/dev/pmem0",
+						NULL };
 	static const char *const sync_argv[] = { "sync", NULL };
 	int ret;
 
@@ -916,7 +947,8 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
 
 	*reused = 0;
 	if (fs_kind < 0 || fs_kind >= TORN_FS_COUNT)
-		return torn_err_set(err, TORN_E_USAGE, "unknown filesystem kind");
+		return torn_err_set(err, TORN_E_USAGE,
+				    "unknown filesystem kind");
 	key = g_strdup_printf("%s %s %s %llu", BASE_FORMAT, kit->hash,
 			      torn_fs_kind_name(fs_kind),
 			      (unsigned long long)TORN_KIT_PM_SIZE);
@@ -965,7 +997,8 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
 	}
 	ret = torn_vm_stop(vm, 60000);
 	if (ret < 0) {
-		torn_err_set(err, ret, "guest did not power off after formatting");
+		torn_err_set(err, ret,
+			     "guest did not power off after formatting");
 		goto out_unlink;
 	}
 	if (rename(tmp, path)) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The guest kit: kernel, initramfs and base PM images, cached by content hash. */
+/* The guest kit: kernel, initramfs and base PM images, cached by content hash.
+ */
 #ifndef TORN_KIT_H
 #define TORN_KIT_H
 
@@ -27,23 +28,25 @@ const char *torn_fs_kind_name(int kind);
 #define TORN_KIT_PM_SIZE (64ull << 20)
 
 struct torn_kit_options {
-	const char *kernel;	/* NULL: Debian's stock kernel in /boot */
-	const char *modules;	/* with kernel: its /lib/modules/VERSION */
-	const char *cache_dir;	/* NULL: $TORN_CACHE, $XDG_CACHE_HOME/torn, ~/.cache/torn */
-	const char *agent;	/* torn-agent binary (static) */
-	const char *mark;	/* torn-mark binary, may be NULL */
-	const char *const *extra_bins; /* more host programs to include, NULL-terminated */
+	const char *kernel; /* NULL: Debian's stock kernel in /boot */
+	const char *modules; /* with kernel: its /lib/modules/VERSION */
+	const char *cache_dir; /* NULL: $TORN_CACHE, $XDG_CACHE_HOME/torn,
+				  ~/.cache/torn */
+	const char *agent; /* torn-agent binary (static) */
+	const char *mark; /* torn-mark binary, may be NULL */
+	const char *const *
+		extra_bins; /* more host programs to include, NULL-terminated */
 	int verbose;
 };
 
 struct torn_kit {
-	char hash[65];		/* sha256 of everything in the kit */
-	char dir[4096];		/* cache_dir/kits/HASH */
-	char kernel[4096];	/* dir/vmlinuz */
-	char initrd[4096];	/* dir/initrd.cpio */
-	char release[128];	/* kernel release, e.g. 6.1.0-56-amd64 */
+	char hash[65]; /* sha256 of everything in the kit */
+	char dir[4096]; /* cache_dir/kits/HASH */
+	char kernel[4096]; /* dir/vmlinuz */
+	char initrd[4096]; /* dir/initrd.cpio */
+	char release[128]; /* kernel release, e.g. 6.1.0-56-amd64 */
 	char cache_dir[4096];
-	int reused;		/* nothing was built */
+	int reused; /* nothing was built */
 };
 
 /* Build the kit, or find it already built.  Progress goes to stderr. */

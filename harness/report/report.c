@@ -45,7 +45,7 @@ struct loader {
 	/* check.json: the model and granularity torn check used; 0: unknown */
 	int check_model, check_granularity;
 	unsigned int check_points; /* its --points; 0: not recorded */
-	uint64_t check_from_op;	   /* its --from-op; 0: none */
+	uint64_t check_from_op; /* its --from-op; 0: none */
 	uint64_t check_store_every;
 	/* the first line whose state id is not canonical, and why */
 	uint64_t first_bad_line;
@@ -245,8 +245,8 @@ static void load_trace(struct loader *ld)
 	 */
 	if (torn_stepper_new(&model, ld->trace, NULL,
 			     torn_trace_get_header(ld->trace)->pm_size,
-			     ld->check_model ? ld->check_model :
-					       TORN_MODEL_AUTO,
+			     ld->check_model ? ld->check_model
+					     : TORN_MODEL_AUTO,
 			     &serr)) {
 		note(r, "trace: %s; no in-flight timeline", serr.msg);
 		model = NULL;
@@ -289,7 +289,8 @@ static void load_trace(struct loader *ld)
 		}
 		}
 		if (model && torn_stepper_step(model) < 0) {
-			note(r, "trace: %s; the in-flight timeline stops at record %zu",
+			note(r,
+			     "trace: %s; the in-flight timeline stops at record %zu",
 			     torn_stepper_error(model), i);
 			torn_stepper_free(model);
 			model = NULL;

@@ -192,7 +192,7 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 		"<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"viewBox=\"0 0 %d %.0f\" width=\"100%%\" "
 		"data-records=\"%" PRIu64 "\" data-slices=\"%zu\" role=\"img\" "
-					  "aria-label=\"trace timeline\">\n",
+		"aria-label=\"trace timeline\">\n",
 		TL_LEFT + TL_WIDTH + 10, height, r->records, r->n_buckets);
 	fputs("<style>.st{fill:#1565c0}.nt{fill:#7b1fa2}.fl{fill:#ef6c00}"
 	      ".fe{fill:#2e7d32}.in{fill:#90a4ae}.mk{fill:#222}"

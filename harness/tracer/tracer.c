@@ -40,7 +40,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 /* ---- configuration ---------------------------------------------------- */
 
 #define DIRECT_MAP_DEFAULT 0xffff888000000000ull /* nokaslr, 4-level */
-#define DIRECT_MAP_SPAN (64ull << 40)		  /* 64 TiB */
+#define DIRECT_MAP_SPAN (64ull << 40) /* 64 TiB */
 #define PAGE_SIZE_4K 4096ull
 #define FEATURES_DEFAULT \
 	(TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT | TORN_CPU_CLWB)
@@ -52,13 +52,13 @@ enum arm_mode {
 
 struct tracer_config {
 	const char *out;
-	const char *stats;	/* NULL: no stats file */
+	const char *stats; /* NULL: no stats file */
 	uint64_t pm_base;
 	uint64_t pm_size;
 	enum arm_mode arm;
 	bool pc;
 	bool collapse_fences;
-	bool check_walk;	/* also walk direct-map flushes, count misses */
+	bool check_walk; /* also walk direct-map flushes, count misses */
 	uint32_t features;
 	uint64_t direct_map;
 	/* snapshots of the NVDIMM backing file at START and at STOP */
@@ -70,16 +70,16 @@ struct tracer_config {
 /* ---- types ------------------------------------------------------------ */
 
 enum tracer_state {
-	STATE_DISARMED,	/* before START: only markers */
-	STATE_ARMED,	/* recording */
-	STATE_DONE,	/* after STOP or exit: the trace is closed */
+	STATE_DISARMED, /* before START: only markers */
+	STATE_ARMED, /* recording */
+	STATE_DONE, /* after STOP or exit: the trace is closed */
 };
 
 /* What a flush or fence callback needs, computed at translation time. */
 struct insn_info {
 	uint64_t pc;
 	uint64_t next_pc;
-	uint8_t kind;	/* torn flush or fence kind */
+	uint8_t kind; /* torn flush or fence kind */
 	struct torn_x86_mem mem;
 };
 
@@ -95,22 +95,22 @@ struct tracer_stats {
 	uint64_t stores;
 	uint64_t nt_stores;
 	uint64_t store_bytes;
-	uint64_t stores_clipped;	/* straddled an end of the NVDIMM */
-	uint64_t stores_split;		/* crossed a page inside the NVDIMM */
-	uint64_t stores_lost;		/* second page not translatable */
+	uint64_t stores_clipped; /* straddled an end of the NVDIMM */
+	uint64_t stores_split; /* crossed a page inside the NVDIMM */
+	uint64_t stores_lost; /* second page not translatable */
 	uint64_t flushes;
 	uint64_t unresolved;
-	uint64_t flushes_outside;	/* resolved off the NVDIMM: dropped */
+	uint64_t flushes_outside; /* resolved off the NVDIMM: dropped */
 	uint64_t via_direct_map;
 	uint64_t page_walks;
 	uint64_t walk_cache_hits;
-	uint64_t walk_checks;		/* check_walk=on: direct map vs walk */
+	uint64_t walk_checks; /* check_walk=on: direct map vs walk */
 	uint64_t walk_mismatches;
-	uint64_t walk_large_pages;	/* walks ending at a 1 GiB/2 MiB page */
+	uint64_t walk_large_pages; /* walks ending at a 1 GiB/2 MiB page */
 	uint64_t fences;
 	uint64_t fences_collapsed;
 	uint64_t marks;
-	uint64_t marks_ignored;		/* before START or after STOP */
+	uint64_t marks_ignored; /* before START or after STOP */
 	uint64_t mark_text_unreadable;
 	uint64_t append_errors;
 };
@@ -118,7 +118,7 @@ struct tracer_stats {
 /* Where the registers the callbacks read are, by gdb name. */
 static const char *const gpr_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
 };
 
 #define GPR_RAX 0
@@ -146,17 +146,17 @@ struct walk_cache {
 
 static struct tracer_config cfg;
 static qemu_plugin_id_t plugin_id;
-static int state;			/* enum tracer_state, atomic */
-static GMutex lock;			/* writer, stats, pm_since_fence */
+static int state; /* enum tracer_state, atomic */
+static GMutex lock; /* writer, stats, pm_since_fence */
 static struct torn_trace_writer *writer;
 static struct tracer_stats stats;
-static bool pm_since_fence = true;	/* a PM record since the last fence */
+static bool pm_since_fence = true; /* a PM record since the last fence */
 static struct reg_handles regs;
-static GByteArray *reg_buf;		/* vCPU thread only */
-static GByteArray *mem_buf;		/* vCPU thread only */
-static struct walk_cache walk_cache;	/* vCPU thread only */
-static bool direct_map_checked;		/* vCPU thread only */
-static struct arena_chunk *arena;	/* translation only */
+static GByteArray *reg_buf; /* vCPU thread only */
+static GByteArray *mem_buf; /* vCPU thread only */
+static struct walk_cache walk_cache; /* vCPU thread only */
+static bool direct_map_checked; /* vCPU thread only */
+static struct arena_chunk *arena; /* translation only */
 
 /* ---- helpers: arguments ----------------------------------------------- */
 
@@ -215,12 +215,12 @@ static bool parse_features(const char *s, uint32_t *out)
 
 /* The plugin's arguments: each key, how its value is read, where it goes. */
 enum arg_kind {
-	ARG_PATH,	/* a non-empty string */
-	ARG_U64,	/* a number, as parse_u64 reads it */
-	ARG_BOOL,	/* as qemu_plugin_bool_parse reads it */
-	ARG_FEATURES,	/* flush features joined with '+' */
-	ARG_ARM,	/* start or boot */
-	ARG_FENCES,	/* collapse or all */
+	ARG_PATH, /* a non-empty string */
+	ARG_U64, /* a number, as parse_u64 reads it */
+	ARG_BOOL, /* as qemu_plugin_bool_parse reads it */
+	ARG_FEATURES, /* flush features joined with '+' */
+	ARG_ARM, /* start or boot */
+	ARG_FENCES, /* collapse or all */
 };
 
 static const struct arg_spec {
@@ -257,8 +257,8 @@ static bool arg_store(const struct arg_spec *spec, const char *val)
 	case ARG_FEATURES:
 		return parse_features(val, spec->dst);
 	case ARG_ARM:
-		*(enum arm_mode *)spec->dst = !strcmp(val, "boot") ? ARM_BOOT :
-								     ARM_START;
+		*(enum arm_mode *)spec->dst =
+			!strcmp(val, "boot") ? ARM_BOOT : ARM_START;
 		return !strcmp(val, "start") || !strcmp(val, "boot");
 	case ARG_FENCES:
 		*(bool *)spec->dst = !strcmp(val, "collapse");
@@ -410,7 +410,7 @@ static bool page_walk(uint64_t cr3, uint64_t va, uint64_t *pa)
 	uint64_t pte;
 
 	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
-		return false;	/* not canonical */
+		return false; /* not canonical */
 	for (int level = 4; level >= 1; level--) {
 		unsigned int shift = 12 + 9 * (level - 1);
 		uint64_t mask = (1ull << shift) - 1;
@@ -442,7 +442,7 @@ static bool direct_map_ok(void)
 		return true;
 	if (!read_reg(regs.cr3, &cr3) || !read_reg(regs.cr4, &cr4))
 		return false;
-	if (cr4 & (1ull << 12))	/* LA57: 5-level paging is not handled */
+	if (cr4 & (1ull << 12)) /* LA57: 5-level paging is not handled */
 		return false;
 	if (!page_walk(cr3, cfg.direct_map, &pa) || pa != 0)
 		return false;
@@ -525,9 +525,9 @@ static unsigned int store_bytes(qemu_plugin_meminfo_t info, uint8_t *bytes)
 	if (size > 16)
 		size = 16;
 	for (unsigned int i = 0; i < size; i++)
-		bytes[i] = (uint8_t)(i < 8 ? lo >> (8 * i) :
-				     hi >> (8 * (i - 8)));
-	if (qemu_plugin_mem_is_big_endian(info)) {	/* movbe */
+		bytes[i] =
+			(uint8_t)(i < 8 ? lo >> (8 * i) : hi >> (8 * (i - 8)));
+	if (qemu_plugin_mem_is_big_endian(info)) { /* movbe */
 		for (unsigned int i = 0; i < size / 2; i++) {
 			uint8_t t = bytes[i];
 
@@ -694,20 +694,18 @@ static void write_stats_file(int close_ret, const char *why)
 		",\"unresolved\":%" PRIu64 ",\"flushes_outside\":%" PRIu64
 		",\"via_direct_map\":%" PRIu64 ",\"page_walks\":%" PRIu64
 		",\"walk_cache_hits\":%" PRIu64 ",\"walk_checks\":%" PRIu64
-		",\"walk_mismatches\":%" PRIu64
-		",\"walk_large_pages\":%" PRIu64 ",\"fences\":%" PRIu64
-		",\"fences_collapsed\":%" PRIu64 ",\"marks\":%" PRIu64
-		",\"marks_ignored\":%" PRIu64
+		",\"walk_mismatches\":%" PRIu64 ",\"walk_large_pages\":%" PRIu64
+		",\"fences\":%" PRIu64 ",\"fences_collapsed\":%" PRIu64
+		",\"marks\":%" PRIu64 ",\"marks_ignored\":%" PRIu64
 		",\"mark_text_unreadable\":%" PRIu64
 		",\"append_errors\":%" PRIu64 "}\n",
 		why, close_ret, stats.stores, stats.nt_stores,
-		stats.store_bytes,
-		stats.stores_clipped, stats.stores_split, stats.stores_lost,
-		stats.flushes, stats.unresolved, stats.flushes_outside,
-		stats.via_direct_map, stats.page_walks, stats.walk_cache_hits,
-		stats.walk_checks, stats.walk_mismatches, stats.walk_large_pages,
-		stats.fences, stats.fences_collapsed, stats.marks,
-		stats.marks_ignored, stats.mark_text_unreadable,
+		stats.store_bytes, stats.stores_clipped, stats.stores_split,
+		stats.stores_lost, stats.flushes, stats.unresolved,
+		stats.flushes_outside, stats.via_direct_map, stats.page_walks,
+		stats.walk_cache_hits, stats.walk_checks, stats.walk_mismatches,
+		stats.walk_large_pages, stats.fences, stats.fences_collapsed,
+		stats.marks, stats.marks_ignored, stats.mark_text_unreadable,
 		stats.append_errors);
 	fclose(f);
 }
@@ -746,7 +744,8 @@ static void snapshot(const char *path)
 	if (out >= 0 && close(out))
 		ok = false;
 	if (!ok || rename(tmp, path)) {
-		fprintf(stderr, "torn-tracer: cannot snapshot '%s' to '%s': %s\n",
+		fprintf(stderr,
+			"torn-tracer: cannot snapshot '%s' to '%s': %s\n",
 			cfg.pm_file, path, strerror(errno));
 		unlink(tmp);
 	}
@@ -767,16 +766,16 @@ static void finish_trace_locked(const char *why)
 	writer = NULL;
 	if (ret)
 		fprintf(stderr, "torn-tracer: cannot write trace '%s': %s\n",
-			cfg.out, ret < 0 && ret > -4096 ? strerror(-ret) :
-			torn_strerror(ret));
+			cfg.out,
+			ret < 0 && ret > -4096 ? strerror(-ret)
+					       : torn_strerror(ret));
 	write_stats_file(ret, why);
-	line = g_strdup_printf("torn-tracer: trace '%s' closed at %s: %" PRIu64
-			       " stores, %" PRIu64 " nt stores, %" PRIu64
-			       " flushes, %" PRIu64 " unresolved, %" PRIu64
-			       " fences, %" PRIu64 " marks\n",
-			       cfg.out, why, stats.stores, stats.nt_stores,
-			       stats.flushes, stats.unresolved, stats.fences,
-			       stats.marks);
+	line = g_strdup_printf(
+		"torn-tracer: trace '%s' closed at %s: %" PRIu64
+		" stores, %" PRIu64 " nt stores, %" PRIu64 " flushes, %" PRIu64
+		" unresolved, %" PRIu64 " fences, %" PRIu64 " marks\n",
+		cfg.out, why, stats.stores, stats.nt_stores, stats.flushes,
+		stats.unresolved, stats.fences, stats.marks);
 	qemu_plugin_outs(line);
 }
 
@@ -1013,8 +1012,7 @@ static void vcpu_tb_trans_disarmed(qemu_plugin_id_t id,
 }
 
 /* Armed: every store, and exec callbacks on flushes, fences, cpuid. */
-static void vcpu_tb_trans_armed(qemu_plugin_id_t id,
-				struct qemu_plugin_tb *tb)
+static void vcpu_tb_trans_armed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
 
@@ -1072,7 +1070,7 @@ static void register_callbacks(void)
 						      vcpu_tb_trans_armed);
 		break;
 	default:
-		break;	/* done: run the rest at full speed */
+		break; /* done: run the rest at full speed */
 	}
 	qemu_plugin_register_atexit_cb(plugin_id, plugin_exit, NULL);
 }
@@ -1127,8 +1125,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	ret = torn_trace_writer_new(&writer, cfg.out, &hdr);
 	if (ret) {
 		fprintf(stderr, "torn-tracer: cannot create trace '%s': %s\n",
-			cfg.out, ret < 0 && ret > -4096 ? strerror(-ret) :
-			torn_strerror(ret));
+			cfg.out,
+			ret < 0 && ret > -4096 ? strerror(-ret)
+					       : torn_strerror(ret));
 		return -1;
 	}
 
@@ -1136,8 +1135,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	g_mutex_init(&lock);
 	reg_buf = g_byte_array_new();
 	mem_buf = g_byte_array_new();
-	g_atomic_int_set(&state, cfg.arm == ARM_BOOT ? STATE_ARMED :
-			 STATE_DISARMED);
+	g_atomic_int_set(&state,
+			 cfg.arm == ARM_BOOT ? STATE_ARMED : STATE_DISARMED);
 	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
 	register_callbacks();
 	return 0;

@@ -14,7 +14,7 @@ enum mandatory {
 
 /* Opcode maps, numbered like VEX.mmmmm. */
 enum opmap {
-	MAP_LEGACY = 0,	/* one-byte opcodes */
+	MAP_LEGACY = 0, /* one-byte opcodes */
 	MAP_0F = 1,
 	MAP_0F38 = 2,
 	MAP_0F3A = 3,
@@ -25,19 +25,19 @@ struct prefixes {
 	bool lock;
 	bool has66;
 	bool addr32;
-	uint8_t rep;	/* last of F2/F3, or 0 */
-	uint8_t seg;	/* enum torn_x86_seg */
-	uint8_t rex;	/* 0x40..0x4f, or 0 */
-	uint8_t mp;	/* enum mandatory */
-	uint8_t map;	/* enum opmap */
+	uint8_t rep; /* last of F2/F3, or 0 */
+	uint8_t seg; /* enum torn_x86_seg */
+	uint8_t rex; /* 0x40..0x4f, or 0 */
+	uint8_t mp; /* enum mandatory */
+	uint8_t map; /* enum opmap */
 	uint8_t opcode;
-	bool vex;	/* VEX or EVEX encoded */
+	bool vex; /* VEX or EVEX encoded */
 	bool evex;
 };
 
 struct cursor {
 	const uint8_t *code;
-	size_t len;	/* bytes available, at most TORN_X86_MAX_LEN */
+	size_t len; /* bytes available, at most TORN_X86_MAX_LEN */
 	size_t pos;
 };
 
@@ -213,10 +213,10 @@ static bool read_mem(struct cursor *c, const struct prefixes *p,
 			return false;
 		m->scale = 1u << (sib >> 6);
 		m->index = ((sib >> 3) & 7) | (rex_x(p) ? 8 : 0);
-		if (m->index == 4)	/* rsp cannot be an index; r12 can */
+		if (m->index == 4) /* rsp cannot be an index; r12 can */
 			m->index = TORN_X86_REG_NONE;
 		if ((sib & 7) == 5 && mod == 0)
-			disp_len = 4;	/* no base, disp32 */
+			disp_len = 4; /* no base, disp32 */
 		else
 			m->base = (sib & 7) | (rex_b(p) ? 8 : 0);
 	} else if (rm == 5 && mod == 0) {
@@ -295,7 +295,7 @@ static int classify_group15(struct cursor *c, const struct prefixes *p,
 	else if (reg == 6 && p->mp == MP_66)
 		insn->flush = TORN_X86_FLUSH_CLWB;
 	else
-		return 0;	/* xsaveopt, clrssbsy, fxsave, ... */
+		return 0; /* xsaveopt, clrssbsy, fxsave, ... */
 	if (!read_mem(c, p, &insn->mem))
 		return -1;
 	insn->cls = TORN_X86_FLUSH;
@@ -328,14 +328,14 @@ static int classify_0f(struct cursor *c, const struct prefixes *p,
 	uint8_t modrm, reg;
 
 	switch (p->opcode) {
-	case 0x00:	/* group 6: lldt, ltr */
+	case 0x00: /* group 6: lldt, ltr */
 		if (!peek_modrm(c, &modrm))
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg == 2 || reg == 3)
 			set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		return 0;
-	case 0x01:	/* group 7: lgdt, lidt, invlpg, serialize */
+	case 0x01: /* group 7: lgdt, lidt, invlpg, serialize */
 		if (!peek_modrm(c, &modrm))
 			return -1;
 		reg = (modrm >> 3) & 7;
@@ -346,20 +346,20 @@ static int classify_0f(struct cursor *c, const struct prefixes *p,
 			set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		}
 		return 0;
-	case 0x08:	/* invd */
-	case 0x30:	/* wrmsr */
-	case 0xaa:	/* rsm */
-	case 0x23:	/* mov to debug register */
+	case 0x08: /* invd */
+	case 0x30: /* wrmsr */
+	case 0xaa: /* rsm */
+	case 0x23: /* mov to debug register */
 		set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		return 0;
-	case 0x22:	/* mov to control register, except CR8 (TPR) */
+	case 0x22: /* mov to control register, except CR8 (TPR) */
 		if (!peek_modrm(c, &modrm))
 			return -1;
 		reg = ((modrm >> 3) & 7) | (rex_r(p) ? 8 : 0);
 		if (reg != 8)
 			set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		return 0;
-	case 0x09:	/* wbinvd; F3: wbnoinvd */
+	case 0x09: /* wbinvd; F3: wbnoinvd */
 		if (p->mp == MP_NONE || p->mp == MP_F3)
 			set_fence(insn, TORN_X86_FENCE_WBINVD);
 		return 0;
@@ -368,17 +368,17 @@ static int classify_0f(struct cursor *c, const struct prefixes *p,
 		return 0;
 	case 0xae:
 		return classify_group15(c, p, insn);
-	case 0xc3:	/* movnti */
+	case 0xc3: /* movnti */
 		if (p->mp == MP_NONE)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0xe7:	/* movntq, 66: movntdq */
+	case 0xe7: /* movntq, 66: movntdq */
 		if (p->mp == MP_NONE || p->mp == MP_66)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0x2b:	/* movntps, 66: movntpd, F3/F2: movntss/sd (SSE4a) */
+	case 0x2b: /* movntps, 66: movntpd, F3/F2: movntss/sd (SSE4a) */
 		return nt_if(c, p, insn, true);
-	case 0xf7:	/* maskmovq, 66: maskmovdqu; store to [rdi] */
+	case 0xf7: /* maskmovq, 66: maskmovdqu; store to [rdi] */
 		if (p->mp == MP_NONE || p->mp == MP_66)
 			return nt_if(c, p, insn, false);
 		return 0;
@@ -390,15 +390,15 @@ static int classify_0f38(struct cursor *c, const struct prefixes *p,
 			 struct torn_x86_insn *insn)
 {
 	switch (p->opcode) {
-	case 0xf8:	/* 66: movdir64b; F2/F3 are enqcmd(s) */
+	case 0xf8: /* 66: movdir64b; F2/F3 are enqcmd(s) */
 		if (p->mp == MP_66)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0xf9:	/* movdiri */
+	case 0xf9: /* movdiri */
 		if (p->mp == MP_NONE)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0x82:	/* 66: invpcid */
+	case 0x82: /* 66: invpcid */
 		if (p->mp == MP_66)
 			set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		return 0;
@@ -412,17 +412,17 @@ static int classify_vex(struct cursor *c, const struct prefixes *p,
 			struct torn_x86_insn *insn)
 {
 	if (p->map != MAP_0F)
-		return 0;	/* map 2 holds vmovntdqa, a load */
+		return 0; /* map 2 holds vmovntdqa, a load */
 	switch (p->opcode) {
-	case 0xe7:	/* vmovntdq */
+	case 0xe7: /* vmovntdq */
 		if (p->mp == MP_66)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0x2b:	/* vmovntps, 66: vmovntpd */
+	case 0x2b: /* vmovntps, 66: vmovntpd */
 		if (p->mp == MP_NONE || p->mp == MP_66)
 			return nt_if(c, p, insn, true);
 		return 0;
-	case 0xf7:	/* vmaskmovdqu (VEX only) */
+	case 0xf7: /* vmaskmovdqu (VEX only) */
 		if (p->mp == MP_66 && !p->evex)
 			return nt_if(c, p, insn, false);
 		return 0;
@@ -430,8 +430,7 @@ static int classify_vex(struct cursor *c, const struct prefixes *p,
 	return 0;
 }
 
-int torn_x86_decode(const uint8_t *code, size_t len,
-		    struct torn_x86_insn *insn)
+int torn_x86_decode(const uint8_t *code, size_t len, struct torn_x86_insn *insn)
 {
 	struct cursor c = { .code = code, .pos = 0 };
 	struct prefixes p;

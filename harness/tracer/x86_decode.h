@@ -25,11 +25,11 @@
 
 enum torn_x86_class {
 	TORN_X86_OTHER = 0,
-	TORN_X86_NT_STORE,	/* movnti, movnt{q,dq,ps,pd,ss,sd}, VEX/EVEX
-				 * vmovnt*, maskmov*, movdiri, movdir64b */
-	TORN_X86_FLUSH,		/* clflush, clflushopt, clwb: flush, mem */
-	TORN_X86_FENCE,		/* fence says which */
-	TORN_X86_CPUID,		/* serializing, and the torn marker */
+	TORN_X86_NT_STORE, /* movnti, movnt{q,dq,ps,pd,ss,sd}, VEX/EVEX
+			    * vmovnt*, maskmov*, movdiri, movdir64b */
+	TORN_X86_FLUSH, /* clflush, clflushopt, clwb: flush, mem */
+	TORN_X86_FENCE, /* fence says which */
+	TORN_X86_CPUID, /* serializing, and the torn marker */
 };
 
 /* Same values as enum torn_flush_kind in trace.h. */
@@ -45,12 +45,12 @@ enum torn_x86_fence {
 	TORN_X86_FENCE_NONE = 0,
 	TORN_X86_FENCE_SFENCE = 1,
 	TORN_X86_FENCE_MFENCE = 2,
-	TORN_X86_FENCE_LOCKED = 3,	/* LOCK prefix, xchg with memory */
-	TORN_X86_FENCE_SERIALIZING = 4,	/* iret, wrmsr, mov to CR/DR, lgdt,
+	TORN_X86_FENCE_LOCKED = 3, /* LOCK prefix, xchg with memory */
+	TORN_X86_FENCE_SERIALIZING = 4, /* iret, wrmsr, mov to CR/DR, lgdt,
 					 * lidt, lldt, ltr, invlpg, invpcid,
 					 * invd, serialize (cpuid has its own
 					 * class) */
-	TORN_X86_FENCE_WBINVD = 5,	/* wbinvd, wbnoinvd */
+	TORN_X86_FENCE_WBINVD = 5, /* wbinvd, wbnoinvd */
 };
 
 /* Register numbers as in ModRM: 0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp,
@@ -59,7 +59,7 @@ enum torn_x86_fence {
 #define TORN_X86_REG_RIP 16
 
 enum torn_x86_seg {
-	TORN_X86_SEG_NONE = 0,	/* no override, or ES/CS/SS/DS: base 0 */
+	TORN_X86_SEG_NONE = 0, /* no override, or ES/CS/SS/DS: base 0 */
 	TORN_X86_SEG_FS,
 	TORN_X86_SEG_GS,
 };
@@ -74,19 +74,19 @@ enum torn_x86_seg {
 struct torn_x86_mem {
 	int8_t base;
 	int8_t index;
-	uint8_t scale;	/* 1, 2, 4 or 8 */
-	uint8_t seg;	/* enum torn_x86_seg */
+	uint8_t scale; /* 1, 2, 4 or 8 */
+	uint8_t seg; /* enum torn_x86_seg */
 	bool addr32;
 	int32_t disp;
 };
 
 struct torn_x86_insn {
-	uint8_t cls;	/* enum torn_x86_class */
-	uint8_t flush;	/* enum torn_x86_flush, for TORN_X86_FLUSH */
-	uint8_t fence;	/* enum torn_x86_fence, for TORN_X86_FENCE */
-	uint8_t len;	/* bytes decoded: prefixes up to the displacement
-			 * when has_mem, else up to the opcode (or ModRM) */
-	bool has_mem;	/* mem holds the ModRM memory operand */
+	uint8_t cls; /* enum torn_x86_class */
+	uint8_t flush; /* enum torn_x86_flush, for TORN_X86_FLUSH */
+	uint8_t fence; /* enum torn_x86_fence, for TORN_X86_FENCE */
+	uint8_t len; /* bytes decoded: prefixes up to the displacement
+		      * when has_mem, else up to the opcode (or ModRM) */
+	bool has_mem; /* mem holds the ModRM memory operand */
 	struct torn_x86_mem mem;
 };
 

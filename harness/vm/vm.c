@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* QEMU process control: argv, spawn, agent connection, cleanup on every path. */
+/* QEMU process control: argv, spawn, agent connection, cleanup on every path.
+ */
 #include "vm.h"
 #include "torn_time.h"
 
@@ -152,8 +153,9 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 	add(&b, "%s", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
 	add(&b, "-machine");
 	add(&b, "pc,accel=tcg,nvdimm=on%s",
-	    cfg->flush_mode == TORN_FLUSH_MODE_EADR ?
-		    ",nvdimm-persistence=cpu" : ",nvdimm-persistence=mem-ctrl");
+	    cfg->flush_mode == TORN_FLUSH_MODE_EADR
+		    ? ",nvdimm-persistence=cpu"
+		    : ",nvdimm-persistence=mem-ctrl");
 	add(&b, "-cpu");
 	add(&b, "%s", cpu);
 	add(&b, "-smp");
@@ -171,10 +173,11 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 	add(&b, "-initrd");
 	add(&b, "%s", cfg->initrd);
 	add(&b, "-append");
-	add(&b, "console=ttyS0 nokaslr pti=off no5lvl noreplace-smp panic=-1 "
+	add(&b,
+	    "console=ttyS0 nokaslr pti=off no5lvl noreplace-smp panic=-1 "
 	    "loglevel=4 "
-	    "rdinit=/init%s%s", cfg->append ? " " : "",
-	    cfg->append ? cfg->append : "");
+	    "rdinit=/init%s%s",
+	    cfg->append ? " " : "", cfg->append ? cfg->append : "");
 	add(&b, "-nodefaults");
 	add(&b, "-no-reboot");
 	add(&b, "-display");
@@ -266,8 +269,8 @@ static pid_t spawn(char **argv, const char *qemu_log, int console_stdio)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
+		int fd = open(qemu_log,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -377,7 +380,8 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 					    "interrupted");
 		if (torn_now_ms() > deadline)
 			return torn_err_set(err, TORN_E_TIMEOUT,
-					    "qemu did not open %s", sa.sun_path);
+					    "qemu did not open %s",
+					    sa.sun_path);
 		usleep(20000);
 	}
 }
@@ -390,8 +394,8 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	struct torn_proto_msg msg;
 	char qemu_log[4096], sock[4096];
 	char **argv;
-	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms :
-						       300000;
+	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms
+						    : 300000;
 
 	ret = torn_vm_build_argv(cfg, &argv);
 	if (ret)
@@ -414,9 +418,10 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		torn_vm_argv_free(argv);
 		release(vm);
-		return torn_err_set(err, TORN_E_RANGE,
-				    "work directory path too long for a socket: %s",
-				    cfg->workdir);
+		return torn_err_set(
+			err, TORN_E_RANGE,
+			"work directory path too long for a socket: %s",
+			cfg->workdir);
 	}
 	vm->pid = spawn(argv, qemu_log, cfg->console_stdio);
 	torn_vm_argv_free(argv);
@@ -430,26 +435,29 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	ret = connect_agent(vm, deadline, err);
 	if (ret)
 		goto out_kill;
-	ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()), &vm->frame,
-			      &msg, err);
+	ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()),
+			      &vm->frame, &msg, err);
 	if (ret) {
 		const char *tail = torn_vm_console_tail(vm, 400);
 
 		if (ret == TORN_E_TIMEOUT)
-			torn_err_set(err, ret,
-				     "guest agent did not answer within %d s; console: %s",
-				     timeout / 1000, tail);
+			torn_err_set(
+				err, ret,
+				"guest agent did not answer within %d s; console: %s",
+				timeout / 1000, tail);
 		else
-			torn_err_set(err, ret == TORN_E_FORMAT ? TORN_E_GUEST : ret,
-				     "no hello from the guest agent (%s); console: %s",
-				     err->msg, tail);
+			torn_err_set(
+				err, ret == TORN_E_FORMAT ? TORN_E_GUEST : ret,
+				"no hello from the guest agent (%s); console: %s",
+				err->msg, tail);
 		ret = ret == TORN_E_FORMAT ? TORN_E_GUEST : ret;
 		goto out_kill;
 	}
 	if (!torn_proto_field_is(&msg, 0, "hello") || msg.nfields < 3) {
 		torn_proto_msg_clear(&msg);
-		ret = torn_err_set(err, TORN_E_GUEST,
-				   "guest agent sent something other than hello");
+		ret = torn_err_set(
+			err, TORN_E_GUEST,
+			"guest agent sent something other than hello");
 		goto out_kill;
 	}
 	snprintf(vm->release, sizeof(vm->release), "%.*s",
@@ -481,14 +489,17 @@ int torn_vm_call(struct torn_vm *vm, int timeout_ms, size_t nargs,
 				    nargs ? args[0] : "", torn_strerror(ret));
 	ret = torn_proto_recv(vm->sock, timeout_ms, &vm->frame, reply, err);
 	if (ret == TORN_E_TIMEOUT)
-		return torn_err_set(err, ret, "agent did not answer '%s' within %d ms",
+		return torn_err_set(err, ret,
+				    "agent did not answer '%s' within %d ms",
 				    nargs ? args[0] : "", timeout_ms);
 	if (ret == TORN_E_FORMAT)
 		return TORN_E_GUEST; /* err says what was wrong */
 	if (ret)
-		return torn_err_set(err, ret, "agent connection lost during '%s': %s",
+		return torn_err_set(err, ret,
+				    "agent connection lost during '%s': %s",
 				    nargs ? args[0] : "", torn_strerror(ret));
-	if (reply->kind == TORN_PROTO_ERROR || !torn_proto_field_is(reply, 0, "ok")) {
+	if (reply->kind == TORN_PROTO_ERROR ||
+	    !torn_proto_field_is(reply, 0, "ok")) {
 		char *text = torn_proto_field_dup(reply, 0);
 
 		torn_err_set(err, TORN_E_GUEST, "%.400s", text ? text : "?");
@@ -543,7 +554,8 @@ int torn_vm_wait(struct torn_vm *vm)
 
 	if (!vm)
 		return 0;
-	while (vm->pid > 0 && waitpid(vm->pid, &status, 0) < 0 && errno == EINTR)
+	while (vm->pid > 0 && waitpid(vm->pid, &status, 0) < 0 &&
+	       errno == EINTR)
 		;
 	vm->pid = -1;
 	release(vm);

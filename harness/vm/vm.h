@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The QEMU backend: boot a guest with an emulated NVDIMM and talk to its agent. */
+/* The QEMU backend: boot a guest with an emulated NVDIMM and talk to its agent.
+ */
 #ifndef TORN_VM_H
 #define TORN_VM_H
 
@@ -12,11 +13,11 @@
 
 /* What the guest CPU offers and how the NVDIMM declares persistence. */
 enum torn_flush_mode {
-	TORN_FLUSH_MODE_CLWB = 0,	/* -cpu max: clwb, clflushopt, clflush */
-	TORN_FLUSH_MODE_CLFLUSHOPT,	/* no clwb */
-	TORN_FLUSH_MODE_CLFLUSH,	/* no clwb, no clflushopt */
-	TORN_FLUSH_MODE_EADR,		/* nvdimm-persistence=cpu */
-	TORN_FLUSH_MODE_NT,		/* as clwb; libpmem forced onto NT stores */
+	TORN_FLUSH_MODE_CLWB = 0, /* -cpu max: clwb, clflushopt, clflush */
+	TORN_FLUSH_MODE_CLFLUSHOPT, /* no clwb */
+	TORN_FLUSH_MODE_CLFLUSH, /* no clwb, no clflushopt */
+	TORN_FLUSH_MODE_EADR, /* nvdimm-persistence=cpu */
+	TORN_FLUSH_MODE_NT, /* as clwb; libpmem forced onto NT stores */
 };
 
 /* Parse "clwb" etc.; returns the mode or -1. */
@@ -24,19 +25,19 @@ int torn_flush_mode_parse(const char *s);
 const char *torn_flush_mode_name(int mode);
 
 struct torn_vm_config {
-	const char *qemu;	/* default "qemu-system-x86_64" */
+	const char *qemu; /* default "qemu-system-x86_64" */
 	const char *kernel;
 	const char *initrd;
-	const char *append;	/* extra kernel arguments, may be NULL */
-	const char *pm_path;	/* NVDIMM backing file (must exist, pm_size) */
+	const char *append; /* extra kernel arguments, may be NULL */
+	const char *pm_path; /* NVDIMM backing file (must exist, pm_size) */
 	uint64_t pm_size;
-	unsigned int mem_mb;	/* guest RAM, default 512 */
-	unsigned int smp;	/* default 1 */
-	int flush_mode;		/* enum torn_flush_mode */
-	const char *plugin;	/* "PATH,key=val,..." or NULL */
-	const char *workdir;	/* holds console.log, qemu.log, agent.sock */
-	int console_stdio;	/* console on the terminal (interactive shell) */
-	int boot_timeout_ms;	/* default 300000 */
+	unsigned int mem_mb; /* guest RAM, default 512 */
+	unsigned int smp; /* default 1 */
+	int flush_mode; /* enum torn_flush_mode */
+	const char *plugin; /* "PATH,key=val,..." or NULL */
+	const char *workdir; /* holds console.log, qemu.log, agent.sock */
+	int console_stdio; /* console on the terminal (interactive shell) */
+	int boot_timeout_ms; /* default 300000 */
 };
 
 struct torn_vm;

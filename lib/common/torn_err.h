@@ -12,13 +12,13 @@
  */
 enum torn_errcode {
 	TORN_E_BASE = -10000,
-	TORN_E_FORMAT = -10001,   /* malformed input (trace, spec, frame) */
-	TORN_E_VERSION = -10002,  /* unsupported format version */
-	TORN_E_TRUNCATED = -10003,/* input ends early */
-	TORN_E_RANGE = -10004,    /* a value outside what is allowed */
-	TORN_E_USAGE = -10005,    /* a bad option or argument */
-	TORN_E_TIMEOUT = -10006,  /* a guest did not answer in time */
-	TORN_E_GUEST = -10007,    /* a guest failed or sent nonsense */
+	TORN_E_FORMAT = -10001, /* malformed input (trace, spec, frame) */
+	TORN_E_VERSION = -10002, /* unsupported format version */
+	TORN_E_TRUNCATED = -10003, /* input ends early */
+	TORN_E_RANGE = -10004, /* a value outside what is allowed */
+	TORN_E_USAGE = -10005, /* a bad option or argument */
+	TORN_E_TIMEOUT = -10006, /* a guest did not answer in time */
+	TORN_E_GUEST = -10007, /* a guest failed or sent nonsense */
 	TORN_E_MISMATCH = -10008, /* a check found a difference */
 	TORN_E_NOTFOUND = -10009, /* a named thing does not exist */
 	TORN_E_INTERRUPTED = -10010, /* stopped by a signal */

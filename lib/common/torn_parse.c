@@ -8,7 +8,7 @@
 #include "torn_parse.h"
 
 int torn_parse_count(const char *cmd, const char *opt, const char *arg,
-		    uint64_t min, uint64_t max, uint64_t *out)
+		     uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -20,10 +20,14 @@ int torn_parse_count(const char *cmd, const char *opt, const char *arg,
 		if (!cmd)
 			return -1;
 		if (max == UINT64_MAX)
-			fprintf(stderr, "%s: %s '%s': expected a number from %" PRIu64 "\n",
+			fprintf(stderr,
+				"%s: %s '%s': expected a number from %" PRIu64
+				"\n",
 				cmd, opt, arg, min);
 		else
-			fprintf(stderr, "%s: %s '%s': expected %" PRIu64 "..%" PRIu64 "\n",
+			fprintf(stderr,
+				"%s: %s '%s': expected %" PRIu64 "..%" PRIu64
+				"\n",
 				cmd, opt, arg, min, max);
 		return -1;
 	}

@@ -16,8 +16,8 @@ static const char *const verdict_names[TORN_V_COUNT] = {
 
 const char *torn_oracle_name(int oracle)
 {
-	return oracle >= 0 && oracle < TORN_O_COUNT ? oracle_names[oracle] :
-						      "?";
+	return oracle >= 0 && oracle < TORN_O_COUNT ? oracle_names[oracle]
+						    : "?";
 }
 
 int torn_oracle_parse(const char *s)
@@ -32,8 +32,8 @@ int torn_oracle_parse(const char *s)
 
 const char *torn_verdict_name(int verdict)
 {
-	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict] :
-							"?";
+	return verdict >= 0 && verdict < TORN_V_COUNT ? verdict_names[verdict]
+						      : "?";
 }
 
 int torn_verdict_parse(const char *s)
@@ -72,7 +72,7 @@ int torn_oracle_set_parse(const char *s, unsigned int *set, char *bad,
 			return 0;
 		p += n + 1;
 		continue;
-bad_name:
+	bad_name:
 		if (bad && badlen)
 			snprintf(bad, badlen, "%.*s", (int)n, p);
 		return -1;

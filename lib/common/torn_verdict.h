@@ -60,7 +60,7 @@ int torn_oracle_set_parse(const char *s, unsigned int *set, char *bad,
 struct torn_oracle_result {
 	bool ran;
 	bool ok;
-	char detail[1200];	/* room for old files: \u00XX read back as 2 bytes */
+	char detail[1200]; /* room for old files: \u00XX read back as 2 bytes */
 };
 
 #endif

@@ -146,7 +146,6 @@ int torn_json_write_null(struct torn_json_writer *w);
  * *out NULL.  Either way the writer is empty again, error cleared, and
  * may write another value.
  */
-int torn_json_writer_take(struct torn_json_writer *w, char **out,
-			  size_t *len);
+int torn_json_writer_take(struct torn_json_writer *w, char **out, size_t *len);
 
 #endif

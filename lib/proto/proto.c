@@ -123,8 +123,7 @@ int torn_proto_encode_strv(struct torn_buf *b, uint16_t kind, size_t n,
 	return ret;
 }
 
-long torn_proto_frame_size(const uint8_t *buf, size_t len,
-			   struct torn_err *err)
+long torn_proto_frame_size(const uint8_t *buf, size_t len, struct torn_err *err)
 {
 	uint32_t body;
 	uint16_t kind;
@@ -141,8 +140,8 @@ long torn_proto_frame_size(const uint8_t *buf, size_t len,
 				    TORN_PROTO_MAX_FRAME);
 	kind = get_u16(buf + 8);
 	if (kind < TORN_PROTO_REQUEST || kind > TORN_PROTO_ERROR)
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "unknown frame kind %u", kind);
+		return torn_err_set(err, TORN_E_FORMAT, "unknown frame kind %u",
+				    kind);
 	if (get_u16(buf + 10) > TORN_PROTO_MAX_FIELDS)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "frame has %u fields, limit %u",
@@ -182,9 +181,10 @@ int torn_proto_decode(const uint8_t *buf, size_t len,
 		pos += 4;
 		if (flen > len - pos) {
 			torn_proto_msg_clear(msg);
-			return torn_err_set(err, TORN_E_FORMAT,
-					    "field %zu of %u bytes past frame end",
-					    i, flen);
+			return torn_err_set(
+				err, TORN_E_FORMAT,
+				"field %zu of %u bytes past frame end", i,
+				flen);
 		}
 		msg->fields[i].data = buf + pos;
 		msg->fields[i].len = flen;

@@ -51,7 +51,8 @@ struct torn_proto_field {
 struct torn_proto_msg {
 	uint16_t kind;
 	uint16_t nfields;
-	struct torn_proto_field *fields; /* owned; free with torn_proto_msg_clear */
+	struct torn_proto_field
+		*fields; /* owned; free with torn_proto_msg_clear */
 };
 
 /* A growable byte buffer used to build frames. */

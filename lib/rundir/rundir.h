@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The run directory: the files the stages hand each other, read and written in one place. */
+/* The run directory: the files the stages hand each other, read and written in
+ * one place. */
 #ifndef TORN_RUNDIR_H
 #define TORN_RUNDIR_H
 
@@ -39,19 +40,19 @@ int torn_run_path(const char *dir, const char *name, char *buf, size_t len,
 /* ---- meta.json (written by torn trace) ---------------------------------- */
 
 struct torn_run_meta {
-	char fs[32];		/* torn_fs_kind_name() */
-	char flush_mode[32];	/* torn_flush_mode_name() */
+	char fs[32]; /* torn_fs_kind_name() */
+	char flush_mode[32]; /* torn_flush_mode_name() */
 	char workload[128];
-	char kit[72];		/* the kit's hash */
-	char base_image[4096];	/* the cached base image it started from */
-	char checker[1024];	/* the workload's checker command, "" none */
-	char kernel[128];	/* guest kernel release */
-	char cpu_flags[2048];	/* /proc/cpuinfo flags of the guest */
-	char workload_status[64];	/* "exit 0", ... */
+	char kit[72]; /* the kit's hash */
+	char base_image[4096]; /* the cached base image it started from */
+	char checker[1024]; /* the workload's checker command, "" none */
+	char kernel[128]; /* guest kernel release */
+	char cpu_flags[2048]; /* /proc/cpuinfo flags of the guest */
+	char workload_status[64]; /* "exit 0", ... */
 	char base_sha256[72], final_sha256[72];
-	int64_t boot_ms, workload_ms;	/* -1: not recorded */
-	uint64_t pm_base, pm_size;	/* 0: not recorded */
-	bool untraced;		/* the benchmark baseline: no trace */
+	int64_t boot_ms, workload_ms; /* -1: not recorded */
+	uint64_t pm_base, pm_size; /* 0: not recorded */
+	bool untraced; /* the benchmark baseline: no trace */
 };
 
 /* All strings empty, times -1, numbers 0. */
@@ -75,12 +76,12 @@ int torn_run_meta_read(const char *dir, struct torn_run_meta *m,
 /* ---- check.json (written by torn check: how the states were made) -------- */
 
 struct torn_run_check {
-	char model[16];		/* torn_model_name(): "adr" / "eadr" */
-	char granularity[16];	/* torn_granularity_name() */
-	char points[256];	/* the --points text, e.g. "fence,store:100" */
-	char engines[512];	/* canonical engine names, comma-separated */
-	char oracles[256];	/* oracle names, comma-separated */
-	uint64_t from_op;	/* 0: none */
+	char model[16]; /* torn_model_name(): "adr" / "eadr" */
+	char granularity[16]; /* torn_granularity_name() */
+	char points[256]; /* the --points text, e.g. "fence,store:100" */
+	char engines[512]; /* canonical engine names, comma-separated */
+	char oracles[256]; /* oracle names, comma-separated */
+	uint64_t from_op; /* 0: none */
 };
 
 void torn_run_check_init(struct torn_run_check *c);
@@ -93,23 +94,23 @@ int torn_run_check_read(const char *dir, struct torn_run_check *c,
 /* ---- verdicts.jsonl (one line per checked crash state) ------------------- */
 
 struct torn_verdict_rec {
-	char state[96];		/* "<point>.<engine>.<index>" */
+	char state[96]; /* "<point>.<engine>.<index>" */
 	uint64_t point;
 	char engine[64];
 	uint64_t index;
-	char image_hash[40];	/* 32 hex digits */
-	char semantic_hash[72];	/* sha256 hex of the recovered tree, "" */
-	int verdict;		/* enum torn_verdict */
+	char image_hash[40]; /* 32 hex digits */
+	char semantic_hash[72]; /* sha256 hex of the recovered tree, "" */
+	int verdict; /* enum torn_verdict */
 	struct torn_oracle_result oracles[TORN_O_COUNT];
 	uint64_t last_op_begin, last_op_end, last_durable;
-	char error[1200];	/* infrastructure detail, "" */
+	char error[1200]; /* infrastructure detail, "" */
 	/* -1: not recorded (left out when written) */
 	int64_t ms_restore, ms_check, at_ms;
-	int attempts;		/* 1 when not recorded */
-	int checker;		/* which checker guest; -1: not recorded */
+	int attempts; /* 1 when not recorded */
+	int checker; /* which checker guest; -1: not recorded */
 	/* the line had no markers (read: older or hand-made; written: none) */
 	bool no_markers;
-	uint64_t line;		/* read by torn_verdicts_foreach: from 1 */
+	uint64_t line; /* read by torn_verdicts_foreach: from 1 */
 };
 
 /* A line longer than this is not a verdict (the check writes a few KB). */
@@ -146,8 +147,8 @@ int torn_verdict_rec_parse(const char *line, size_t len,
 struct torn_verdict_log;
 
 enum torn_verdict_log_mode {
-	TORN_VLOG_APPEND,	/* keep what is there (--resume) */
-	TORN_VLOG_TRUNCATE,	/* start empty */
+	TORN_VLOG_APPEND, /* keep what is there (--resume) */
+	TORN_VLOG_TRUNCATE, /* start empty */
 };
 /*
  * Open DIR/verdicts.jsonl for appending (created 0644); TORN_E_FORMAT
@@ -174,17 +175,16 @@ int torn_verdict_log_append(struct torn_verdict_log *log,
 			    const struct torn_verdict_rec *v,
 			    struct torn_err *err);
 /* fsync and close; 0, or the error of the fsync. NULL: no-op. */
-int torn_verdict_log_close(struct torn_verdict_log *log,
-			   struct torn_err *err);
+int torn_verdict_log_close(struct torn_verdict_log *log, struct torn_err *err);
 
 /* Reading them back. */
 struct torn_verdicts_stats {
-	uint64_t lines;		/* non-empty lines */
-	uint64_t good;		/* parsed */
-	uint64_t unreadable;	/* not a verdict (first reason in first_bad) */
-	uint64_t cut;		/* the last line, cut short (no '\n') */
-	uint64_t first_bad_line;	/* 1-based; 0 none */
-	char first_bad[300];	/* "verdicts.jsonl line N: why", "" none */
+	uint64_t lines; /* non-empty lines */
+	uint64_t good; /* parsed */
+	uint64_t unreadable; /* not a verdict (first reason in first_bad) */
+	uint64_t cut; /* the last line, cut short (no '\n') */
+	uint64_t first_bad_line; /* 1-based; 0 none */
+	char first_bad[300]; /* "verdicts.jsonl line N: why", "" none */
 };
 
 /*
@@ -199,10 +199,8 @@ struct torn_verdicts_stats {
  * line, and its whole verdict is read as well.  A last line without its
  * '\n' that does not parse counts in cut, not in unreadable.
  */
-int torn_verdicts_foreach(const char *dir,
-			  int (*fn)(const struct torn_verdict_rec *v,
-				    void *ctx),
-			  void *ctx, struct torn_verdicts_stats *st,
-			  struct torn_err *err);
+int torn_verdicts_foreach(
+	const char *dir, int (*fn)(const struct torn_verdict_rec *v, void *ctx),
+	void *ctx, struct torn_verdicts_stats *st, struct torn_err *err);
 
 #endif

@@ -31,14 +31,14 @@ struct torn_trace {
 	struct torn_record *recs;
 	size_t count;
 	size_t cap;
-	uint8_t *file;		/* the bytes a loaded trace was decoded from */
+	uint8_t *file; /* the bytes a loaded trace was decoded from */
 	struct data_block *blocks; /* newest first */
 };
 
 static const char *const record_kind_names[] = {
-	[TORN_REC_STORE] = "store",	[TORN_REC_NT_STORE] = "nt_store",
-	[TORN_REC_FLUSH] = "flush",	[TORN_REC_FENCE] = "fence",
-	[TORN_REC_MARK] = "mark",	[TORN_REC_UNRESOLVED] = "unresolved",
+	[TORN_REC_STORE] = "store", [TORN_REC_NT_STORE] = "nt_store",
+	[TORN_REC_FLUSH] = "flush", [TORN_REC_FENCE] = "fence",
+	[TORN_REC_MARK] = "mark",   [TORN_REC_UNRESOLVED] = "unresolved",
 	[TORN_REC_END] = "end",
 };
 
@@ -87,8 +87,8 @@ void trace_default_header(struct torn_trace_header *hdr)
 	hdr->pm_base = 0x100000000ULL;
 	hdr->pm_size = 64ULL << 20;
 	hdr->line_size = TORN_LINE_SIZE;
-	hdr->cpu_features = TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT |
-			    TORN_CPU_CLWB;
+	hdr->cpu_features =
+		TORN_CPU_CLFLUSH | TORN_CPU_CLFLUSHOPT | TORN_CPU_CLWB;
 	hdr->flags = 0;
 }
 
@@ -125,7 +125,8 @@ int trace_check_header(const struct torn_trace_header *hdr, char *why,
 	if (hdr->pm_size - 1 > UINT64_MAX - hdr->pm_base)
 		return why_set(why, len, TORN_E_FORMAT,
 			       "pm base 0x%" PRIx64 " + size 0x%" PRIx64
-			       " wraps around", hdr->pm_base, hdr->pm_size);
+			       " wraps around",
+			       hdr->pm_base, hdr->pm_size);
 	if (hdr->cpu_features & ~(uint32_t)TORN_CPU_ALL)
 		return why_set(why, len, TORN_E_FORMAT,
 			       "unknown cpu feature bits 0x%" PRIx32,
@@ -181,8 +182,7 @@ int trace_check_record(const struct torn_trace_header *hdr,
 			return why_set(why, len, TORN_E_FORMAT,
 				       "%s length %u is not 0", KIND_NAME,
 				       rec->size);
-		if (rec->kind == TORN_REC_FLUSH &&
-		    rec->offset >= hdr->pm_size)
+		if (rec->kind == TORN_REC_FLUSH && rec->offset >= hdr->pm_size)
 			return why_set(why, len, TORN_E_FORMAT,
 				       "flush offset 0x%" PRIx64
 				       " beyond pm size 0x%" PRIx64,
@@ -403,13 +403,15 @@ static int decode_header(const uint8_t *p, size_t len,
 	size_t i;
 	int ret;
 
-	if (len < 8 || memcmp(p + HDR_MAGIC, TORN_TRACE_MAGIC,
-			      sizeof(TORN_TRACE_MAGIC)))
-		return torn_err_set(err, len < 8 && len > 0 &&
-				    !memcmp(p, TORN_TRACE_MAGIC, len) ?
-				    TORN_E_TRUNCATED : TORN_E_FORMAT,
-				    len ? "bad magic, not a torn trace" :
-				    "empty file, not a torn trace");
+	if (len < 8 ||
+	    memcmp(p + HDR_MAGIC, TORN_TRACE_MAGIC, sizeof(TORN_TRACE_MAGIC)))
+		return torn_err_set(
+			err,
+			len < 8 && len > 0 && !memcmp(p, TORN_TRACE_MAGIC, len)
+				? TORN_E_TRUNCATED
+				: TORN_E_FORMAT,
+			len ? "bad magic, not a torn trace"
+			    : "empty file, not a torn trace");
 	if (len < 12)
 		return torn_err_set(err, TORN_E_TRUNCATED,
 				    "header cut short at byte 0x%zx", len);
@@ -425,8 +427,8 @@ static int decode_header(const uint8_t *p, size_t len,
 	hsize = get_le32(p + HDR_SIZE);
 	if (hsize != TORN_TRACE_HEADER_SIZE)
 		return torn_err_set(err, TORN_E_FORMAT,
-				    "header size %" PRIu32 " is not %d",
-				    hsize, TORN_TRACE_HEADER_SIZE);
+				    "header size %" PRIu32 " is not %d", hsize,
+				    TORN_TRACE_HEADER_SIZE);
 	hdr->pm_base = get_le64(p + HDR_PM_BASE);
 	hdr->pm_size = get_le64(p + HDR_PM_SIZE);
 	hdr->line_size = get_le32(p + HDR_LINE_SIZE);
@@ -439,7 +441,8 @@ static int decode_header(const uint8_t *p, size_t len,
 		if (p[i])
 			return torn_err_set(err, TORN_E_FORMAT,
 					    "header: reserved byte 0x%zx is "
-					    "not zero", i);
+					    "not zero",
+					    i);
 	return 0;
 }
 
@@ -448,8 +451,8 @@ static int decode_header(const uint8_t *p, size_t len,
  * negative code with err filled.  idx names the record in messages.
  * Records at byte offsets: every read checks len first.
  */
-static long decode_record(const uint8_t *p, size_t len, size_t pos,
-			  size_t idx, const struct torn_trace_header *hdr,
+static long decode_record(const uint8_t *p, size_t len, size_t pos, size_t idx,
+			  const struct torn_trace_header *hdr,
 			  struct torn_record *rec, struct torn_err *err)
 {
 	const uint8_t *r = p + pos;
@@ -461,7 +464,8 @@ static long decode_record(const uint8_t *p, size_t len, size_t pos,
 	if (avail < REC_HEAD_SIZE)
 		return torn_err_set(err, TORN_E_TRUNCATED,
 				    "record %zu at byte 0x%zx: cut short in "
-				    "its head", idx, pos);
+				    "its head",
+				    idx, pos);
 	rec->kind = r[0];
 	rec->flags = r[1];
 	rec->sub = r[2];
@@ -492,7 +496,8 @@ static long decode_record(const uint8_t *p, size_t len, size_t pos,
 	default:
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "record %zu at byte 0x%zx: unknown record "
-				    "kind %u", idx, pos, rec->kind);
+				    "kind %u",
+				    idx, pos, rec->kind);
 	}
 	/* Check the fixed fields before complaining about a short tail. */
 	if (rec->kind != TORN_REC_END) {
@@ -519,8 +524,8 @@ static long decode_record(const uint8_t *p, size_t len, size_t pos,
 			case TORN_REC_MARK:
 				rec->mark_id = get_le32(r + 4);
 				rec->arg = get_le64(r + 8);
-				rec->data = rec->size ? r + REC_MARK_FIXED :
-					    NULL;
+				rec->data =
+					rec->size ? r + REC_MARK_FIXED : NULL;
 				break;
 			}
 		}
@@ -529,15 +534,15 @@ static long decode_record(const uint8_t *p, size_t len, size_t pos,
 			rec->data = NULL;
 		if (ret)
 			return torn_err_set(err, ret,
-					    "record %zu at byte 0x%zx: %s",
-					    idx, pos, why);
+					    "record %zu at byte 0x%zx: %s", idx,
+					    pos, why);
 	}
 	if (avail < need)
 		return torn_err_set(err, TORN_E_TRUNCATED,
 				    "record %zu at byte 0x%zx: %s of %zu bytes "
-				    "cut short after %zu", idx, pos,
-				    torn_record_kind_name(rec->kind), need,
-				    avail);
+				    "cut short after %zu",
+				    idx, pos, torn_record_kind_name(rec->kind),
+				    need, avail);
 	if (rec->kind == TORN_REC_END)
 		rec->offset = get_le64(r + 4); /* the count, for the caller */
 	return (long)need;
@@ -561,7 +566,8 @@ static int walk_records(const uint8_t *p, size_t len,
 			return torn_err_set(err, TORN_E_TRUNCATED,
 					    "record %zu at byte 0x%zx: trace "
 					    "ends without an end record, cut "
-					    "short", idx, pos);
+					    "short",
+					    idx, pos);
 		n = decode_record(p, len, pos, idx, hdr, &rec, err);
 		if (n < 0)
 			return (int)n;
@@ -580,8 +586,8 @@ static int walk_records(const uint8_t *p, size_t len,
 	if (len - pos != REC_END_SIZE)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "record %zu at byte 0x%zx: %zu byte(s) "
-				    "after the end record", idx, pos,
-				    len - pos - REC_END_SIZE);
+				    "after the end record",
+				    idx, pos, len - pos - REC_END_SIZE);
 	*count = idx;
 	return 0;
 }
@@ -732,8 +738,8 @@ static int count_lines(const struct torn_trace *t, uint64_t *out)
 		return 0;
 	}
 	/* A store of up to 64 bytes touches at most two lines. */
-	set = bitmap ? calloc((nlines + 63) / 64, sizeof(*set)) :
-		       malloc(stores * 2 * sizeof(*set));
+	set = bitmap ? calloc((nlines + 63) / 64, sizeof(*set))
+		     : malloc(stores * 2 * sizeof(*set));
 	if (!set)
 		return -ENOMEM;
 	for (i = 0; i < t->count; i++) {

@@ -55,7 +55,7 @@
 
 #include "torn_err.h"
 
-#define TORN_TRACE_MAGIC "TORNTRC"	/* 7 chars + NUL = 8 bytes */
+#define TORN_TRACE_MAGIC "TORNTRC" /* 7 chars + NUL = 8 bytes */
 #define TORN_TRACE_VERSION 1
 #define TORN_TRACE_HEADER_SIZE 64
 #define TORN_LINE_SIZE 64
@@ -69,7 +69,8 @@ enum torn_record_kind {
 	TORN_REC_FLUSH = 3,
 	TORN_REC_FENCE = 4,
 	TORN_REC_MARK = 5,
-	TORN_REC_UNRESOLVED = 6, /* a flush whose address could not be translated */
+	TORN_REC_UNRESOLVED =
+		6, /* a flush whose address could not be translated */
 	TORN_REC_END = 7,
 };
 
@@ -82,9 +83,9 @@ enum torn_flush_kind {
 enum torn_fence_kind {
 	TORN_FENCE_SFENCE = 1,
 	TORN_FENCE_MFENCE = 2,
-	TORN_FENCE_LOCKED = 3,      /* LOCK prefix or xchg with memory */
+	TORN_FENCE_LOCKED = 3, /* LOCK prefix or xchg with memory */
 	TORN_FENCE_SERIALIZING = 4, /* cpuid and other serializing insns */
-	TORN_FENCE_WBINVD = 5,      /* write back everything */
+	TORN_FENCE_WBINVD = 5, /* write back everything */
 };
 
 /* Record flags (head byte 1). */
@@ -99,18 +100,18 @@ enum torn_fence_kind {
 #define TORN_CPU_ALL 0x0f
 
 /* Header flags. */
-#define TORN_TRACE_F_PC 0x01      /* records carry real PCs (else 0) */
+#define TORN_TRACE_F_PC 0x01 /* records carry real PCs (else 0) */
 #define TORN_TRACE_F_FROM_BOOT 0x02 /* armed at boot, not at START */
 #define TORN_TRACE_F_ALL 0x03
 
 /* Well-known marker ids (the guest's magic cpuid passes these). */
 enum torn_mark_id {
-	TORN_MARK_START = 1,      /* arms the tracer */
-	TORN_MARK_STOP = 2,       /* disarms it */
-	TORN_MARK_OP_BEGIN = 3,   /* arg: operation index; text: the op */
-	TORN_MARK_OP_END = 4,     /* arg: operation index */
-	TORN_MARK_DURABLE = 5,    /* arg: operation index of the fsync/msync/... */
-	TORN_MARK_USER = 16,      /* first id free for workloads */
+	TORN_MARK_START = 1, /* arms the tracer */
+	TORN_MARK_STOP = 2, /* disarms it */
+	TORN_MARK_OP_BEGIN = 3, /* arg: operation index; text: the op */
+	TORN_MARK_OP_END = 4, /* arg: operation index */
+	TORN_MARK_DURABLE = 5, /* arg: operation index of the fsync/msync/... */
+	TORN_MARK_USER = 16, /* first id free for workloads */
 };
 
 struct torn_trace_header {
@@ -129,14 +130,14 @@ struct torn_trace_header {
  * as it does.
  */
 struct torn_record {
-	uint8_t kind;	/* enum torn_record_kind */
-	uint8_t flags;	/* TORN_REC_F_* */
-	uint8_t sub;	/* flush or fence kind */
-	uint8_t size;	/* store size or mark text length */
+	uint8_t kind; /* enum torn_record_kind */
+	uint8_t flags; /* TORN_REC_F_* */
+	uint8_t sub; /* flush or fence kind */
+	uint8_t size; /* store size or mark text length */
 	uint32_t mark_id;
-	uint64_t offset;	/* stores, FLUSH: byte offset in the NVDIMM */
-	uint64_t vaddr;		/* UNRESOLVED: the virtual address */
-	uint64_t arg;		/* MARK */
+	uint64_t offset; /* stores, FLUSH: byte offset in the NVDIMM */
+	uint64_t vaddr; /* UNRESOLVED: the virtual address */
+	uint64_t arg; /* MARK */
 	uint64_t pc;
 	const uint8_t *data;
 };
@@ -169,7 +170,8 @@ int torn_trace_parse_text(const char *text, struct torn_trace **out,
  * hdr NULL means the defaults of the text form; hdr->version is ignored.
  * A header that breaks the rules above is TORN_E_RANGE.
  */
-int torn_trace_new(struct torn_trace **out, const struct torn_trace_header *hdr);
+int torn_trace_new(struct torn_trace **out,
+		   const struct torn_trace_header *hdr);
 /*
  * Validate rec against the header and append a copy (data is copied;
  * fields the kind does not use are stored as zero).  A bad record is
@@ -181,8 +183,10 @@ int torn_trace_append(struct torn_trace *t, const struct torn_record *rec,
 
 void torn_trace_free(struct torn_trace *t); /* NULL is a no-op */
 
-const struct torn_trace_header *torn_trace_get_header(const struct torn_trace *t);
-size_t torn_trace_get_count(const struct torn_trace *t); /* records, END excluded */
+const struct torn_trace_header *
+torn_trace_get_header(const struct torn_trace *t);
+size_t
+torn_trace_get_count(const struct torn_trace *t); /* records, END excluded */
 const struct torn_record *torn_trace_get_records(const struct torn_trace *t);
 
 /* ---- writing -------------------------------------------------------- */
@@ -221,9 +225,9 @@ int torn_trace_encode(const struct torn_trace *t, uint8_t **buf, size_t *len);
 /*
  * The text form, one record a line, '#' starts a comment:
  *
- *   header pm_base=0x100000000 pm_size=0x4000000 features=clflush,clflushopt,clwb[,eadr] flags=pc[,from-boot]
- *   store 0x1000 8 0102030405060708 [pc=0xffffffff81234567] [kernel]
- *   nt_store 0x1040 4 deadbeef
+ *   header pm_base=0x100000000 pm_size=0x4000000
+ * features=clflush,clflushopt,clwb[,eadr] flags=pc[,from-boot] store 0x1000 8
+ * 0102030405060708 [pc=0xffffffff81234567] [kernel] nt_store 0x1040 4 deadbeef
  *   store 0x2000 64 *ab            # 64 bytes of 0xab
  *   flush clwb 0x1000 [pc=..] [kernel]
  *   unresolved clwb va=0x7f0000001000 [pc=..] [kernel]
@@ -240,14 +244,13 @@ int torn_trace_encode(const struct torn_trace *t, uint8_t **buf, size_t *len);
  */
 int torn_trace_write_text(const struct torn_trace *t, FILE *f);
 /* The header line alone, with its newline; 0 or -errno. */
-int torn_trace_header_write_text(const struct torn_trace_header *hdr,
-				 FILE *f);
+int torn_trace_header_write_text(const struct torn_trace_header *hdr, FILE *f);
 /* One record in text form, no newline; returns chars written or -errno. */
 int torn_record_write_text(const struct torn_record *rec, FILE *f);
 
-const char *torn_flush_kind_name(int kind);	/* "clwb", or "?" */
-const char *torn_fence_kind_name(int kind);	/* "sfence", or "?" */
-const char *torn_record_kind_name(int kind);	/* "store", or "?" */
+const char *torn_flush_kind_name(int kind); /* "clwb", or "?" */
+const char *torn_fence_kind_name(int kind); /* "sfence", or "?" */
+const char *torn_record_kind_name(int kind); /* "store", or "?" */
 
 /* ---- statistics ----------------------------------------------------- */
 
@@ -255,9 +258,9 @@ struct torn_trace_stats {
 	uint64_t records[TORN_REC_END + 1]; /* by kind */
 	uint64_t flushes[TORN_FLUSH_CLWB + 1];
 	uint64_t fences[TORN_FENCE_WBINVD + 1];
-	uint64_t bytes_stored;	/* STORE + NT_STORE sizes */
+	uint64_t bytes_stored; /* STORE + NT_STORE sizes */
 	uint64_t kernel_stores;
-	uint64_t lines_touched;	/* distinct 64-byte lines stored to */
+	uint64_t lines_touched; /* distinct 64-byte lines stored to */
 };
 
 int torn_trace_get_stats(const struct torn_trace *t,

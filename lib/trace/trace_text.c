@@ -124,8 +124,8 @@ static void format_record(struct line *l, const struct torn_record *rec)
 			 rec->offset);
 		break;
 	case TORN_REC_UNRESOLVED:
-		line_add(l, " %s va=0x%" PRIx64,
-			 torn_flush_kind_name(rec->sub), rec->vaddr);
+		line_add(l, " %s va=0x%" PRIx64, torn_flush_kind_name(rec->sub),
+			 rec->vaddr);
 		break;
 	case TORN_REC_FENCE:
 		line_add(l, " %s", torn_fence_kind_name(rec->sub));
@@ -159,8 +159,7 @@ int torn_record_write_text(const struct torn_record *rec, FILE *f)
 	return ret ? ret : (int)l.len;
 }
 
-int torn_trace_header_write_text(const struct torn_trace_header *hdr,
-				 FILE *f)
+int torn_trace_header_write_text(const struct torn_trace_header *hdr, FILE *f)
 {
 	struct line l = { .len = 0 };
 
@@ -196,20 +195,20 @@ int torn_trace_write_text(const struct torn_trace *t, FILE *f)
 #define MAX_TOKENS 8
 
 struct token {
-	const char *s;		/* in the line; strings: the decoded bytes */
+	const char *s; /* in the line; strings: the decoded bytes */
 	size_t len;
 	bool quoted;
 };
 
 struct parser {
-	const char *p;		/* next unread character */
+	const char *p; /* next unread character */
 	unsigned int lineno;
 	struct torn_err *err;
 	struct token tok[MAX_TOKENS];
 	int ntok;
 	uint8_t text[TORN_MARK_TEXT_MAX]; /* the one quoted string of a line */
 	uint8_t value[TORN_STORE_MAX];
-	char shown[40 * 4 + 1];	/* see show() */
+	char shown[40 * 4 + 1]; /* see show() */
 };
 
 static int perr(struct parser *ps, int code, const char *fmt, ...)
@@ -359,8 +358,8 @@ static const char *show(struct parser *ps, const char *s, size_t len)
 		c = (uint8_t)s[i];
 		if (c < 0x20 || c >= 0x7f)
 			n += (size_t)snprintf(ps->shown + n,
-					      sizeof(ps->shown) - n,
-					      "\\x%02x", c);
+					      sizeof(ps->shown) - n, "\\x%02x",
+					      c);
 		else
 			ps->shown[n++] = (char)c;
 	}
@@ -414,8 +413,7 @@ static bool tok_key(const struct token *t, const char *key, struct token *val)
 {
 	size_t k = strlen(key);
 
-	if (t->quoted || t->len <= k || memcmp(t->s, key, k) ||
-	    t->s[k] != '=')
+	if (t->quoted || t->len <= k || memcmp(t->s, key, k) || t->s[k] != '=')
 		return false;
 	val->s = t->s + k + 1;
 	val->len = t->len - k - 1;
@@ -442,8 +440,8 @@ static int parse_bits(struct parser *ps, const struct token *val,
 			    !memcmp(names[i].name, p, n))
 				break;
 		if (!names[i].name)
-			return perr(ps, TORN_E_FORMAT, "unknown %s '%s'",
-				    key, show(ps, p, n));
+			return perr(ps, TORN_E_FORMAT, "unknown %s '%s'", key,
+				    show(ps, p, n));
 		*out |= names[i].bit;
 		p += n + (comma ? 1 : 0);
 	}
@@ -538,8 +536,7 @@ bad:
 }
 
 /* The optional trailing fields: pc=X (not for marks) and kernel. */
-static int parse_options(struct parser *ps, int first,
-			 struct torn_record *rec)
+static int parse_options(struct parser *ps, int first, struct torn_record *rec)
 {
 	struct token val;
 	bool have_pc = false;
@@ -582,15 +579,14 @@ static int parse_record(struct parser *ps, struct torn_record *rec)
 
 	memset(rec, 0, sizeof(*rec));
 	if (tok_is(kind, "store") || tok_is(kind, "nt_store")) {
-		rec->kind = tok_is(kind, "store") ? TORN_REC_STORE :
-			    TORN_REC_NT_STORE;
+		rec->kind = tok_is(kind, "store") ? TORN_REC_STORE
+						  : TORN_REC_NT_STORE;
 		ret = need_fields(ps, 4, "OFFSET SIZE VALUE");
 		if (!ret)
 			ret = tok_u64(ps, &ps->tok[1], "offset", UINT64_MAX,
 				      &rec->offset);
 		if (!ret)
-			ret = tok_u64(ps, &ps->tok[2], "size", UINT64_MAX,
-				      &v);
+			ret = tok_u64(ps, &ps->tok[2], "size", UINT64_MAX, &v);
 		if (ret)
 			return ret;
 		if (v < 1 || v > TORN_STORE_MAX)

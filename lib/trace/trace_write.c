@@ -19,11 +19,11 @@
 
 struct torn_trace_writer {
 	int fd;
-	int error;		/* first failure, sticky */
-	uint64_t count;		/* records appended, END excluded */
+	int error; /* first failure, sticky */
+	uint64_t count; /* records appended, END excluded */
 	size_t used;
 	struct torn_trace_header hdr;
-	uint8_t buf[];		/* WRITER_BUF_SIZE bytes */
+	uint8_t buf[]; /* WRITER_BUF_SIZE bytes */
 };
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -92,8 +92,8 @@ int torn_trace_writer_append(struct torn_trace_writer *w,
 
 	if (__builtin_expect(w->error, 0))
 		return w->error;
-	if (__builtin_expect(trace_check_record(&w->hdr, rec, why,
-						sizeof(why)), 0))
+	if (__builtin_expect(trace_check_record(&w->hdr, rec, why, sizeof(why)),
+			     0))
 		return TORN_E_RANGE;
 	if (__builtin_expect(WRITER_BUF_SIZE - w->used < REC_MAX_SIZE, 0)) {
 		ret = torn_trace_writer_flush(w);
@@ -149,8 +149,7 @@ int torn_trace_save(const struct torn_trace *t, const char *path)
 	return torn_trace_writer_close(w);
 }
 
-int torn_trace_encode(const struct torn_trace *t, uint8_t **bufp,
-		      size_t *lenp)
+int torn_trace_encode(const struct torn_trace *t, uint8_t **bufp, size_t *lenp)
 {
 	const struct torn_record *recs = torn_trace_get_records(t);
 	size_t i, n = torn_trace_get_count(t), len;

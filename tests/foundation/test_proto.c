@@ -38,7 +38,8 @@ static void test_round_trip(void **state)
 		while (n < 4 && cases[c][n])
 			n++;
 		assert_int_equal(torn_proto_encode_strv(&b, TORN_PROTO_REQUEST,
-							n, cases[c]), 0);
+							n, cases[c]),
+				 0);
 		assert_int_equal(torn_proto_frame_size(b.data, b.len, &err),
 				 (long)b.len);
 		assert_int_equal(torn_proto_decode(b.data, b.len, &m, &err), 0);
@@ -58,15 +59,16 @@ static struct torn_buf valid(void)
 	static const char *const f[] = { "run", "5" };
 	struct torn_buf b = { 0 };
 
-	assert_int_equal(torn_proto_encode_strv(&b, TORN_PROTO_REQUEST, 2, f), 0);
+	assert_int_equal(torn_proto_encode_strv(&b, TORN_PROTO_REQUEST, 2, f),
+			 0);
 	return b;
 }
 
 struct corruption {
 	const char *name;
-	size_t offset;	/* where to write value (u32) */
+	size_t offset; /* where to write value (u32) */
 	uint32_t value;
-	long cut;	/* bytes to drop from the end (negative: add) */
+	long cut; /* bytes to drop from the end (negative: add) */
 	const char *msg_part;
 };
 
@@ -75,13 +77,15 @@ static void test_malformed(void **state)
 	static const struct corruption cases[] = {
 		{ "bad magic", 0, 0x11111111, 0, "magic" },
 		{ "length too small", 4, 3, 0, "outside" },
-		{ "length too large", 4, TORN_PROTO_MAX_FRAME + 1, 0, "outside" },
+		{ "length too large", 4, TORN_PROTO_MAX_FRAME + 1, 0,
+		  "outside" },
 		{ "kind zero", 8, 0x00020000, 0, "kind" },
 		{ "too many fields", 8, 0xffff0001, 0, "fields" },
 		{ "field past end", 12, 100, 0, "past frame end" },
 		{ "frame shorter than declared", 99, 0, 2, "declares" },
 		{ "frame longer than declared", 99, 0, -3, "declares" },
-		{ "more fields than bytes", 8, 0x00030001, 0, "past frame end" },
+		{ "more fields than bytes", 8, 0x00030001, 0,
+		  "past frame end" },
 		{ "fewer fields than bytes", 8, 0x00010001, 0, "stray" },
 	};
 	size_t c;
@@ -102,7 +106,8 @@ static void test_malformed(void **state)
 		} else {
 			len -= cases[c].cut;
 		}
-		assert_int_not_equal(torn_proto_decode(b.data, len, &m, &err), 0);
+		assert_int_not_equal(torn_proto_decode(b.data, len, &m, &err),
+				     0);
 		if (!strstr(err.msg, cases[c].msg_part))
 			fail_msg("%s: message '%s' lacks '%s'", cases[c].name,
 				 err.msg, cases[c].msg_part);
@@ -137,7 +142,8 @@ static void test_fuzz(void **state)
 			size_t i;
 
 			for (i = 0; i < m.nfields; i++)
-				assert_true(m.fields[i].data + m.fields[i].len <=
+				assert_true(m.fields[i].data +
+						    m.fields[i].len <=
 					    b.data + len);
 			accepted++;
 			torn_proto_msg_clear(&m);
@@ -157,7 +163,8 @@ static void test_recv_stream(void **state)
 
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], a.data, 5), 5);
-	assert_int_equal(write(p[1], a.data + 5, a.len - 5), (ssize_t)(a.len - 5));
+	assert_int_equal(write(p[1], a.data + 5, a.len - 5),
+			 (ssize_t)(a.len - 5));
 	assert_int_equal(torn_proto_recv(p[0], 1000, &frame, &m, &err), 0);
 	assert_true(torn_proto_field_is(&m, 0, "run"));
 	torn_proto_msg_clear(&m);

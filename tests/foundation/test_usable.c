@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The usability oracle's guest half, run on the host: a tree it must pass, one it must flag. */
+/* The usability oracle's guest half, run on the host: a tree it must pass, one
+ * it must flag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -33,8 +33,10 @@ static int has(char **argv, const char *s)
 static struct torn_vm_config base_cfg(void)
 {
 	struct torn_vm_config c = {
-		.kernel = "/k/vmlinuz", .initrd = "/k/initrd.cpio",
-		.pm_path = "/w/pm.img", .pm_size = 64ull << 20,
+		.kernel = "/k/vmlinuz",
+		.initrd = "/k/initrd.cpio",
+		.pm_path = "/w/pm.img",
+		.pm_size = 64ull << 20,
 		.workdir = "/w",
 	};
 	return c;
@@ -51,7 +53,8 @@ static void test_modes(void **state)
 		  "pc,accel=tcg,nvdimm=on,nvdimm-persistence=mem-ctrl" },
 		{ TORN_FLUSH_MODE_CLFLUSHOPT, "max,la57=off,clwb=off",
 		  "pc,accel=tcg,nvdimm=on,nvdimm-persistence=mem-ctrl" },
-		{ TORN_FLUSH_MODE_CLFLUSH, "max,la57=off,clwb=off,clflushopt=off",
+		{ TORN_FLUSH_MODE_CLFLUSH,
+		  "max,la57=off,clwb=off,clflushopt=off",
 		  "pc,accel=tcg,nvdimm=on,nvdimm-persistence=mem-ctrl" },
 		{ TORN_FLUSH_MODE_EADR, "max,la57=off",
 		  "pc,accel=tcg,nvdimm=on,nvdimm-persistence=cpu" },
@@ -70,15 +73,19 @@ static void test_modes(void **state)
 		assert_string_equal(after(argv, "-cpu"), cases[c].cpu);
 		assert_string_equal(after(argv, "-machine"), cases[c].machine);
 		assert_string_equal(after(argv, "-smp"), "1");
-		assert_string_equal(after(argv, "-m"), "512M,slots=2,maxmem=2048M");
+		assert_string_equal(after(argv, "-m"),
+				    "512M,slots=2,maxmem=2048M");
 		assert_string_equal(after(argv, "-object"),
 				    "memory-backend-file,id=pm0,share=on,"
 				    "mem-path=/w/pm.img,size=67108864");
-		assert_string_equal(after(argv, "-device"),
-				    "nvdimm,id=nv0,memdev=pm0,addr=0x100000000");
-		assert_string_equal(after(argv, "-serial"), "file:/w/console.log");
-		assert_string_equal(after(argv, "-chardev"),
-				    "socket,id=agent,path=/w/agent.sock,server=on,wait=off");
+		assert_string_equal(
+			after(argv, "-device"),
+			"nvdimm,id=nv0,memdev=pm0,addr=0x100000000");
+		assert_string_equal(after(argv, "-serial"),
+				    "file:/w/console.log");
+		assert_string_equal(
+			after(argv, "-chardev"),
+			"socket,id=agent,path=/w/agent.sock,server=on,wait=off");
 		assert_non_null(strstr(after(argv, "-append"), "nokaslr"));
 		assert_true(has(argv, "-no-reboot"));
 		assert_null(after(argv, "-plugin"));
@@ -123,13 +130,24 @@ static void test_bad_configs(void **state)
 		char **argv = NULL;
 
 		switch (cases[c].field) {
-		case 0: cfg.pm_path = "/w/a,b.img"; break;
-		case 1: cfg.kernel = NULL; break;
-		case 2: cfg.pm_size = (64ull << 20) + 4096; break;
-		case 3: cfg.flush_mode = 99; break;
-		case 4: cfg.pm_size = 0; break;
+		case 0:
+			cfg.pm_path = "/w/a,b.img";
+			break;
+		case 1:
+			cfg.kernel = NULL;
+			break;
+		case 2:
+			cfg.pm_size = (64ull << 20) + 4096;
+			break;
+		case 3:
+			cfg.flush_mode = 99;
+			break;
+		case 4:
+			cfg.pm_size = 0;
+			break;
 		}
-		assert_int_equal(torn_vm_build_argv(&cfg, &argv), cases[c].expect);
+		assert_int_equal(torn_vm_build_argv(&cfg, &argv),
+				 cases[c].expect);
 		assert_null(argv);
 	}
 }

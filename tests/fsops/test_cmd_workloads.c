@@ -35,7 +35,8 @@ static int setup(void **state)
 {
 	const char *t = getenv("TMPDIR");
 
-	snprintf(dir, sizeof(dir), "%s/torn-wl-cli-XXXXXX", t && *t ? t : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/torn-wl-cli-XXXXXX",
+		 t && *t ? t : "/tmp");
 	return mkdtemp(dir) ? 0 : -1;
 }
 
@@ -75,9 +76,12 @@ static void write_file(const char *path, const char *text)
 static void test_generate_and_check(void **state)
 {
 	char out[300], first[400];
-	const char *gen1[] = { "workloads", "generate", "--seq", "1", "--out", out };
-	const char *gen2[] = { "workloads", "generate", "--seq", "2", "--out", out,
-			       "--ops", "rename,mkdir" };
+	const char *gen1[] = { "workloads", "generate", "--seq",
+			       "1",	    "--out",	out };
+	const char *gen2[] = {
+		"workloads", "generate", "--seq", "2",
+		"--out",     out,	 "--ops", "rename,mkdir"
+	};
 	const char *chk[] = { "workloads", "check", first };
 
 	snprintf(out, sizeof(out), "%s/seq1", dir);
@@ -97,7 +101,8 @@ static void test_check_errors(void **state)
 {
 	char good[300], bad[300], fails[300], missing[300];
 	const char *chk[] = { "workloads", "check", good, bad };
-	const char *parse_only[] = { "workloads", "check", "--parse-only", fails };
+	const char *parse_only[] = { "workloads", "check", "--parse-only",
+				     fails };
 	const char *run_it[] = { "workloads", "check", "--show", fails };
 	const char *none[] = { "workloads", "check", missing };
 
@@ -118,9 +123,13 @@ static void test_usage(void **state)
 {
 	const char *a[] = { "workloads" };
 	const char *b[] = { "workloads", "frob" };
-	const char *c[] = { "workloads", "generate", "--seq", "3", "--out", dir };
+	const char *c[] = {
+		"workloads", "generate", "--seq", "3", "--out", dir
+	};
 	const char *d[] = { "workloads", "generate", "--seq", "1" };
-	const char *e[] = { "workloads", "generate", "--seq", "x", "--out", dir };
+	const char *e[] = {
+		"workloads", "generate", "--seq", "x", "--out", dir
+	};
 	const char *f[] = { "workloads", "check" };
 	const char *g[] = { "workloads", "--help" };
 

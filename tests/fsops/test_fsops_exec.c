@@ -31,7 +31,7 @@
 struct live {
 	char dir[256];
 	size_t nops;
-	char **before, **after;	/* agent dumps around op 1.. */
+	char **before, **after; /* agent dumps around op 1.. */
 };
 
 static char *dump(const char *dir)
@@ -68,8 +68,8 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 
 static void make_dir(struct live *l)
 {
-	const char *base = access("/dev/shm", W_OK) ? getenv("TMPDIR") :
-						      "/dev/shm";
+	const char *base =
+		access("/dev/shm", W_OK) ? getenv("TMPDIR") : "/dev/shm";
 
 	snprintf(l->dir, sizeof(l->dir), "%s/torn-fsops-test-XXXXXX",
 		 base && *base ? base : "/tmp");
@@ -130,8 +130,8 @@ static char *run_checked(const char *src, const char *name,
 		p.last_durable = durable;
 		assert_non_null(l.before[k]);
 		if (judge(e, &p, l.before[k], detail, sizeof(detail))) {
-			print_error("%s: before op %zu: %s\n%s--- dump\n%s", name,
-				    k, detail, text, l.before[k]);
+			print_error("%s: before op %zu: %s\n%s--- dump\n%s",
+				    name, k, detail, text, l.before[k]);
 			fail();
 		}
 		/* op k done (and its DURABLE marker emitted) */
@@ -141,8 +141,8 @@ static char *run_checked(const char *src, const char *name,
 		p.last_durable = durable;
 		assert_non_null(l.after[k]);
 		if (judge(e, &p, l.after[k], detail, sizeof(detail))) {
-			print_error("%s: after op %zu: %s\n%s--- dump\n%s", name,
-				    k, detail, text, l.after[k]);
+			print_error("%s: after op %zu: %s\n%s--- dump\n%s",
+				    name, k, detail, text, l.after[k]);
 			fail();
 		}
 	}
@@ -234,7 +234,8 @@ static void test_default_promises(void **state)
 	size_t len = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/default.fsops", TORN_FSOPS_EXAMPLES_DIR);
+	snprintf(path, sizeof(path), "%s/default.fsops",
+		 TORN_FSOPS_EXAMPLES_DIR);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	assert_true(getdelim(&src, &len, 0, f) > 0);
@@ -258,8 +259,8 @@ static void test_default_promises(void **state)
 struct rule_case {
 	const char *what;
 	const char *src;
-	const char *present[4];	/* records that must be there */
-	const char *absent[4];	/* record prefixes that must not */
+	const char *present[4]; /* records that must be there */
+	const char *absent[4]; /* record prefixes that must not */
 };
 
 static const struct rule_case rules[] = {
@@ -269,24 +270,29 @@ static const struct rule_case rules[] = {
 	  { "touch 3" } },
 	{ "fdatasync promises size and content, not mode",
 	  "creat a\npwrite a 0 10 fill:0x61\nfdatasync a\n",
-	  { "durable 3 f * * 10 " }, { NULL } },
+	  { "durable 3 f * * 10 " },
+	  { NULL } },
 	{ "fdatasync does not persist a name from a rename",
-	  "creat a\nsync\nrename a b\nfdatasync b\n", { "op 4 0 fdatasync b" },
+	  "creat a\nsync\nrename a b\nfdatasync b\n",
+	  { "op 4 0 fdatasync b" },
 	  { "durable 4" } },
 	{ "fsync persists a name from a rename",
 	  "creat a\nsync\nrename a b\nfsync b\n",
-	  { "durable 4 f 0644 * 0 " EMPTY_HASH " ./b" }, { NULL } },
+	  { "durable 4 f 0644 * 0 " EMPTY_HASH " ./b" },
+	  { NULL } },
 	{ "fsync persists a name from a link, but not the old one",
 	  "creat a\nsync\nlink a b\nfsync b\n",
 	  { "durable 4 f 0644 * 0 " EMPTY_HASH " ./b", "touch 3 ./a" },
 	  { "durable 4 f 0644 * 0 " EMPTY_HASH " ./a" } },
 	{ "fsync does not persist a name from an ancestor's rename",
 	  "mkdir A\ncreat A/f\nsync\nrename A B\nfsync B/f\n",
-	  { "touch 4 ./B/f", "touch 4 ./A/f" }, { "durable 5" } },
+	  { "touch 4 ./B/f", "touch 4 ./A/f" },
+	  { "durable 5" } },
 	{ "fsync of a directory: itself, entries exist, removed ones do not",
 	  "mkdir D\ncreat D/a\ncreat D/b\nsymlink x D/s\nmkdir D/E\nunlink D/b\nfsync D\n",
 	  { "durable 7 d 0755 ./D", "durable 7 f * * * * ./D/a",
-	    "durable 7 - ./D/b", "durable 7 l * ./D/s" }, { NULL } },
+	    "durable 7 - ./D/b", "durable 7 l * ./D/s" },
+	  { NULL } },
 	{ "fsync of a directory keeps what fsync of a child promised",
 	  "creat a\npwrite a 0 3 text:abc\nfsync a\ncreat b\nfsync .\n",
 	  { "durable 3 f 0644 * 3 ", "durable 5 f * * * * ./b" },
@@ -294,48 +300,64 @@ static const struct rule_case rules[] = {
 	{ "sync promises everything, links counted",
 	  "creat a\nlink a b\nmkdir D\nsymlink a s\nsync\n",
 	  { "durable 5 f 0644 2 0 " EMPTY_HASH " ./a", "durable 5 d 0755 ./D",
-	    "durable 5 l a ./s" }, { NULL } },
+	    "durable 5 l a ./s" },
+	  { NULL } },
 	{ "sync promises removed paths absent",
-	  "creat a\nunlink a\nsync\n", { "durable 3 - ./a" }, { NULL } },
+	  "creat a\nunlink a\nsync\n",
+	  { "durable 3 - ./a" },
+	  { NULL } },
 	{ "a write through one link touches every name",
 	  "creat a\nlink a b\nsync\npwrite b 0 1 fill:1\n",
-	  { "touch 4 ./a", "touch 4 ./b" }, { NULL } },
+	  { "touch 4 ./a", "touch 4 ./b" },
+	  { NULL } },
 	{ "a directory rename touches everything below",
 	  "mkdir A\ncreat A/f\nsync\natomic rename A B\n",
-	  { "touch 4 ./A/f", "touch 4 ./B/f", "pre 4 f 0644 1 0 " EMPTY_HASH " ./A/f",
-	    "post 4 f 0644 1 0 " EMPTY_HASH " ./B/f" }, { NULL } },
+	  { "touch 4 ./A/f", "touch 4 ./B/f",
+	    "pre 4 f 0644 1 0 " EMPTY_HASH " ./A/f",
+	    "post 4 f 0644 1 0 " EMPTY_HASH " ./B/f" },
+	  { NULL } },
 	{ "atomic creat: absent before, new after",
 	  "atomic creat a\n",
-	  { "pre 1 - ./a", "post 1 f 0644 1 0 " EMPTY_HASH " ./a" }, { NULL } },
+	  { "pre 1 - ./a", "post 1 f 0644 1 0 " EMPTY_HASH " ./a" },
+	  { NULL } },
 	{ "pre records keep what is not durable open",
 	  "creat a\npwrite a 0 4 fill:1\nfdatasync a\natomic rename a b\n",
-	  { "pre 4 f * * 4 ", "post 4 f * * 4 ", "post 4 - ./a", "pre 4 - ./b" }, { NULL } },
+	  { "pre 4 f * * 4 ", "post 4 f * * 4 ", "post 4 - ./a",
+	    "pre 4 - ./b" },
+	  { NULL } },
 	{ "msync promises the file when only mapped data is pending",
 	  "creat m\ntruncate m 8K\nfsync m\nmmap-write m 0 4K rand:1\nmsync m\n",
-	  { "durable 5 f * * 8192 ", "touch 4 ./m" }, { NULL } },
+	  { "durable 5 f * * 8192 ", "touch 4 ./m" },
+	  { NULL } },
 	{ "msync promises nothing while write(2) data is pending",
 	  "creat m\ntruncate m 8K\nfsync m\nmmap-write m 0 4K rand:1\npwrite m 5000 1 fill:1\nmsync m\n",
-	  { "op 6 0 msync m" }, { "durable 6" } },
+	  { "op 6 0 msync m" },
+	  { "durable 6" } },
 	{ "msync promises nothing while the size is pending",
 	  "creat m\ntruncate m 8K\nmmap-write m 0 4K rand:1\nmsync m\n",
-	  { "op 4 0 msync m" }, { "durable 4" } },
+	  { "op 4 0 msync m" },
+	  { "durable 4" } },
 	{ "a MAP_SYNC write is durable when nothing else is pending",
 	  "creat m\ntruncate m 8K\nfsync m\nmmap-write m 4K 100 fill:2 map-sync\n",
-	  { "durable 4 f * * 8192 " }, { NULL } },
+	  { "durable 4 f * * 8192 " },
+	  { NULL } },
 	{ "a MAP_SYNC write does not cover another mapped write",
 	  "creat m\ntruncate m 8K\nfsync m\nmmap-write m 0 10 fill:1\nmmap-write m 4K 100 fill:2 map-sync\n",
-	  { "op 5 0 mmap-write m 4096 100 fill:0x02 map-sync" }, { "durable 5" } },
+	  { "op 5 0 mmap-write m 4096 100 fill:0x02 map-sync" },
+	  { "durable 5" } },
 	{ "fsync and fdatasync of a renamed file carry its durable content",
 	  "creat a\npwrite a 0 5 text:hello\nfsync a\nrename a b\nfsync .\n",
-	  { "durable 5 f 0644 * 5 " }, { NULL } },
+	  { "durable 5 f 0644 * 5 " },
+	  { NULL } },
 	{ "a write through a symlink touches its target",
 	  "creat a\nsymlink a s\nsync\npwrite s 0 3 fill:1\n",
-	  { "touch 4 ./a", "touch 4 ./s" }, { NULL } },
+	  { "touch 4 ./a", "touch 4 ./s" },
+	  { NULL } },
 	{ "fallocate zero-range and punch-hole on the host",
 	  "creat a\npwrite a 0 8K fill:1\nfallocate a 1K 2K zero-range\nfallocate a 6K 1K punch-hole\nfallocate a 8K 4K keep-size\nfallocate a 8K 4K\nfsync a\n",
-	  { "durable 7 f 0644 * 12288 " }, { NULL } },
-	{ "an empty workload",
-	  "", { "# torn expected v1" }, { NULL } },
+	  { "durable 7 f 0644 * 12288 " },
+	  { NULL } },
+	{ "an empty workload", "", { "# torn expected v1" }, { NULL } },
 };
 
 static void test_rules(void **state)
@@ -378,10 +400,12 @@ static const struct fail_case fails[] = {
 	  "w:2: atomic rename a b: ./a changed at line 1 and was not made durable since, so its state before this op is unknown after a crash; fsync or sync before an atomic op" },
 	{ "creat m\nmmap-write m 0 10 fill:1",
 	  "w:2: mmap-write m 0 10 fill:0x01: the file has 0 bytes; a mapping cannot write beyond them (to 10)" },
-	{ "creat m\nmsync m", "w:2: msync m: no mapping of ./m (mmap-write it first)" },
+	{ "creat m\nmsync m",
+	  "w:2: msync m: no mapping of ./m (mmap-write it first)" },
 	{ "creat a\nsymlink a s\nfsync s",
 	  "w:3: fsync s: ./s is a symbolic link; name what it points to" },
-	{ "pwrite a 0 1 fill:0", "w:1: pwrite a 0 1 fill:0x00: No such file or directory" },
+	{ "pwrite a 0 1 fill:0",
+	  "w:1: pwrite a 0 1 fill:0x00: No such file or directory" },
 };
 
 static void test_failures(void **state)
@@ -416,7 +440,7 @@ static int run_generated(void *arg, const char *name, const char *text)
 		print_error("%s: %s\n%s", name, err.msg, text);
 		fail();
 	}
-	if (!has_prefix(t, "durable 7 ")) {	/* the setup's sync */
+	if (!has_prefix(t, "durable 7 ")) { /* the setup's sync */
 		print_error("%s: no promise from the setup's sync\n", name);
 		fail();
 	}
@@ -447,8 +471,8 @@ static void test_dry_run(void **state)
 	struct torn_fsops *w;
 	static const char src[] = "creat a\nrename b c\n";
 
-	assert_int_equal(torn_fsops_parse(src, strlen(src), "d.fsops", &w, &err),
-			 0);
+	assert_int_equal(
+		torn_fsops_parse(src, strlen(src), "d.fsops", &w, &err), 0);
 	assert_int_equal(torn_fsops_dry_run(w, NULL, &err), -ENOENT);
 	assert_string_equal(err.msg,
 			    "d.fsops:2: rename b c: No such file or directory");

@@ -16,11 +16,11 @@
 
 struct collect {
 	int n;
-	uint64_t hash;		/* over every name and text, in order */
+	uint64_t hash; /* over every name and text, in order */
 	char first[128], last[128];
-	int atomic;		/* workloads with an atomic op under test */
-	int kinds[TORN_FSOPS_NKINDS];	/* ops under test, by kind */
-	int stop_after;		/* fail the callback after this many */
+	int atomic; /* workloads with an atomic op under test */
+	int kinds[TORN_FSOPS_NKINDS]; /* ops under test, by kind */
+	int stop_after; /* fail the callback after this many */
 };
 
 static int collect(void *arg, const char *name, const char *text)
@@ -40,7 +40,9 @@ static int collect(void *arg, const char *name, const char *text)
 	assert_int_equal(name[9], '-');
 	assert_non_null(strstr(name, ".fsops"));
 	for (p = name; *p; p++)
-		assert_true(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", *p));
+		assert_true(strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.",
+			*p));
 	if (torn_fsops_parse(text, strlen(text), name, &w, &err)) {
 		print_error("%s does not parse: %s\n%s", name, err.msg, text);
 		fail();
@@ -80,10 +82,11 @@ static void test_seq1(void **state)
 	/* every op kind is under test, and every persistence op */
 	for (k = 0; k < TORN_FSOPS_NKINDS; k++)
 		if (!a.kinds[k]) {
-			print_error("no %s under test\n", torn_fsops_kind_name(k));
+			print_error("no %s under test\n",
+				    torn_fsops_kind_name(k));
 			fail();
 		}
-	assert_int_equal(a.atomic, 14);	/* the four renames */
+	assert_int_equal(a.atomic, 14); /* the four renames */
 }
 
 static void test_seq2(void **state)
@@ -99,7 +102,7 @@ static void test_seq2(void **state)
 	assert_int_equal(torn_fsops_generate(2, NULL, collect, &b, &err), n);
 	assert_int_equal(a.hash, b.hash);
 	assert_true(a.atomic > 0);
-	assert_int_equal(n, 302);	/* 151 valid pairs of 13 ops, 2 each */
+	assert_int_equal(n, 302); /* 151 valid pairs of 13 ops, 2 each */
 }
 
 static void test_ops_filter(void **state)
@@ -108,18 +111,19 @@ static void test_ops_filter(void **state)
 	struct torn_err err = { "" };
 	int k;
 
-	assert_int_equal(torn_fsops_generate(1, "rename", collect, &a, &err), 14);
+	assert_int_equal(torn_fsops_generate(1, "rename", collect, &a, &err),
+			 14);
 	for (k = 0; k < TORN_FSOPS_MSYNC; k++)
 		assert_int_equal(a.kinds[k], k == TORN_FSOPS_RENAME ? 14 : 0);
 	/* a persistence op in the list keeps only it */
-	assert_int_equal(torn_fsops_generate(1, "rename,fsync", collect, &b,
-					     &err), 10);
+	assert_int_equal(
+		torn_fsops_generate(1, "rename,fsync", collect, &b, &err), 10);
 	assert_int_equal(b.kinds[TORN_FSOPS_SYNC], 0);
 	assert_int_equal(b.kinds[TORN_FSOPS_FSYNC], 10);
 	/* pairs drawn from the list only */
 	/* link foo A/bar then unlink A/foo, and the other way round */
-	assert_int_equal(torn_fsops_generate(2, "link,unlink", collect, &c,
-					     &err), 4);
+	assert_int_equal(
+		torn_fsops_generate(2, "link,unlink", collect, &c, &err), 4);
 	assert_int_equal(c.n, 4);
 	for (k = 0; k < TORN_FSOPS_MSYNC; k++)
 		if (k != TORN_FSOPS_LINK && k != TORN_FSOPS_UNLINK)
@@ -134,8 +138,9 @@ static void test_errors(void **state)
 	assert_int_equal(torn_fsops_generate(3, NULL, collect, &a, &err),
 			 TORN_E_USAGE);
 	assert_string_equal(err.msg, "--seq must be 1 or 2, not 3");
-	assert_int_equal(torn_fsops_generate(1, "rename,frob", collect, &a, &err),
-			 TORN_E_USAGE);
+	assert_int_equal(
+		torn_fsops_generate(1, "rename,frob", collect, &a, &err),
+		TORN_E_USAGE);
 	assert_string_equal(err.msg, "unknown op 'frob' in --ops");
 	/* the callback's failure stops the generator and is returned */
 	assert_int_equal(torn_fsops_generate(1, NULL, collect, &a, &err), -EIO);

@@ -22,12 +22,12 @@ struct good_case {
 	enum torn_fsops_pattern_kind pkind;
 	uint64_t pvalue;
 	const char *ptext;
-	const char *text;	/* canonical */
+	const char *text; /* canonical */
 };
 
 static const struct good_case good[] = {
-	{ "creat foo", TORN_FSOPS_CREAT, 0, "foo", NULL, NULL, 0, 0, 0644, 0,
-	  0, 0, NULL, "creat foo" },
+	{ "creat foo", TORN_FSOPS_CREAT, 0, "foo", NULL, NULL, 0, 0, 0644, 0, 0,
+	  0, NULL, "creat foo" },
 	{ "creat ./A/foo 0600", TORN_FSOPS_CREAT, 0, "A/foo", NULL, NULL, 0, 0,
 	  0600, 0, 0, 0, NULL, "creat A/foo 0600" },
 	{ "mkdir A", TORN_FSOPS_MKDIR, 0, "A", NULL, NULL, 0, 0, 0755, 0, 0, 0,
@@ -143,8 +143,9 @@ static void test_every_op(void **state)
 		}
 		assert_string_equal(op->text, c->text);
 		/* the canonical text parses to itself */
-		assert_int_equal(torn_fsops_parse(op->text, strlen(op->text), "w",
-						  &again, &err), 0);
+		assert_int_equal(torn_fsops_parse(op->text, strlen(op->text),
+						  "w", &again, &err),
+				 0);
 		assert_string_equal(again->ops[0].text, op->text);
 		torn_fsops_free(again);
 		torn_fsops_free(w);
@@ -153,13 +154,14 @@ static void test_every_op(void **state)
 
 struct bad_case {
 	const char *src;
-	size_t len;	/* 0: strlen */
+	size_t len; /* 0: strlen */
 	const char *msg;
 };
 
 static const struct bad_case bad[] = {
 	{ "frob a", 0, "w:1: unknown operation 'frob'" },
-	{ "pwrite foo x 1 fill:0", 0, "w:1: pwrite: offset 'x' is not a number" },
+	{ "pwrite foo x 1 fill:0", 0,
+	  "w:1: pwrite: offset 'x' is not a number" },
 	{ "pwrite foo 1x 1 fill:0", 0,
 	  "w:1: pwrite: offset '1x' is not a number" },
 	{ "pwrite foo 18446744073709551616 1 fill:0", 0,
@@ -197,7 +199,8 @@ static const struct bad_case bad[] = {
 	  "w:1: mkdir: mode '17777' is not an octal mode like 0644" },
 	{ "truncate foo 0x20000000000", 0,
 	  "w:1: truncate: size '0x20000000000' is above 1099511627776" },
-	{ "truncate foo", 0, "w:1: truncate: missing SIZE (usage: truncate PATH SIZE)" },
+	{ "truncate foo", 0,
+	  "w:1: truncate: missing SIZE (usage: truncate PATH SIZE)" },
 	{ "fallocate foo 0 1 sideways", 0,
 	  "w:1: fallocate: unknown flag 'sideways' (known: keep-size, punch-hole, zero-range)" },
 	{ "fallocate foo 0 1 punch-hole zero-range", 0,
@@ -216,7 +219,8 @@ static const struct bad_case bad[] = {
 	  "w:1: symlink: missing PATH (usage: symlink TARGET PATH)" },
 	{ "link a", 0, "w:1: link: missing NEW (usage: link EXISTING NEW)" },
 	{ "msync", 0, "w:1: msync: missing PATH (usage: msync PATH)" },
-	{ "creat a\001b", 0, "w:1: creat: path 'a\001b' has a control character" },
+	{ "creat a\001b", 0,
+	  "w:1: creat: path 'a\001b' has a control character" },
 	{ "\n\n# a comment\n\ncreat a\npwrite a b 1 fill:0\n", 0,
 	  "w:6: pwrite: offset 'b' is not a number" },
 	{ "creat a\0b\n", 10, "w:1: line has a NUL byte" },
@@ -264,25 +268,25 @@ static void test_long_line_and_limits(void **state)
 	snprintf(text, 400, "creat %s", path);
 	assert_int_equal(torn_fsops_parse(text, strlen(text), "w", &w, &err),
 			 TORN_E_RANGE);
-	assert_non_null(strstr(err.msg, "has a component longer than 255 bytes"));
+	assert_non_null(
+		strstr(err.msg, "has a component longer than 255 bytes"));
 	free(text);
 }
 
 static void test_workload_lines(void **state)
 {
-	static const char src[] =
-		"# a workload\n"
-		"creat foo\n"
-		"\n"
-		"pwrite foo 0 4K rand:1   # data\n"
-		"   \t\n"
-		"atomic rename foo bar\n"
-		"fsync .";	/* no final newline */
+	static const char src[] = "# a workload\n"
+				  "creat foo\n"
+				  "\n"
+				  "pwrite foo 0 4K rand:1   # data\n"
+				  "   \t\n"
+				  "atomic rename foo bar\n"
+				  "fsync ."; /* no final newline */
 	struct torn_err err = { "" };
 	struct torn_fsops *w;
 
-	assert_int_equal(torn_fsops_parse(src, strlen(src), "x.fsops", &w, &err),
-			 0);
+	assert_int_equal(
+		torn_fsops_parse(src, strlen(src), "x.fsops", &w, &err), 0);
 	assert_string_equal(w->name, "x.fsops");
 	assert_int_equal(w->nops, 4);
 	assert_int_equal(w->ops[0].line, 2);

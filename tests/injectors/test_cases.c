@@ -32,10 +32,10 @@ struct expect {
 struct model_case {
 	const char *name;
 	const char *trace;
-	const char *engines;	/* comma-separated */
-	const char *points;	/* NULL: fence */
-	const char *model;	/* NULL: from the header */
-	const char *gran;	/* NULL: line */
+	const char *engines; /* comma-separated */
+	const char *points; /* NULL: fence */
+	const char *model; /* NULL: from the header */
+	const char *gran; /* NULL: line */
 	int no_dedup;
 	struct expect states[MAX_EXPECT]; /* up to the first NULL id */
 };
@@ -51,11 +51,15 @@ static const struct model_case cases[] = {
 		 */
 		"two lines, one epoch, prefix",
 		HDR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"flush clwb 0x0\n"
-		"flush clwb 0x40\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 0,
+		    "store 0x40 8 *bb\n"
+		    "flush clwb 0x0\n"
+		    "flush clwb 0x40\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "4.prefix.0", "" },
 		  { "4.prefix.1", "A" },
 		  { "4.prefix.2", "A B" } },
@@ -68,11 +72,15 @@ static const struct model_case cases[] = {
 		 */
 		"two lines, one epoch, subsets:2",
 		HDR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"flush clwb 0x0\n"
-		"flush clwb 0x40\n"
-		"fence sfence\n",
-		"subsets:2", NULL, NULL, NULL, 0,
+		    "store 0x40 8 *bb\n"
+		    "flush clwb 0x0\n"
+		    "flush clwb 0x40\n"
+		    "fence sfence\n",
+		"subsets:2",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "4.subsets:2.0", "" },
 		  { "4.subsets:2.1", "A" },
 		  { "4.subsets:2.2", "B" },
@@ -82,11 +90,15 @@ static const struct model_case cases[] = {
 		/* Both engines: subsets adds only {B}; the rest are dups. */
 		"two lines, prefix then subsets:2, dedup",
 		HDR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"flush clwb 0x0\n"
-		"flush clwb 0x40\n"
-		"fence sfence\n",
-		"prefix,subsets:2", NULL, NULL, NULL, 0,
+		    "store 0x40 8 *bb\n"
+		    "flush clwb 0x0\n"
+		    "flush clwb 0x40\n"
+		    "fence sfence\n",
+		"prefix,subsets:2",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "4.prefix.0", "" },
 		  { "4.prefix.1", "A" },
 		  { "4.prefix.2", "A B" },
@@ -102,11 +114,15 @@ static const struct model_case cases[] = {
 		 */
 		"store after clwb to the same line",
 		HDR "store 0x0 8 *aa\n"
-		"flush clwb 0x0\n"
-		"store 0x8 8 *bb\n"
-		"fence sfence\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
+		    "flush clwb 0x0\n"
+		    "store 0x8 8 *bb\n"
+		    "fence sfence\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "3.prefix.0", "" },
 		  { "3.prefix.1", "A" },
 		  { "3.prefix.2", "A B" },
@@ -123,10 +139,14 @@ static const struct model_case cases[] = {
 		 */
 		"clflush persists at once",
 		HDR "store 0x0 8 *aa\n"
-		"flush clflush 0x0\n"
-		"store 0x40 8 *bb\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
+		    "flush clflush 0x0\n"
+		    "store 0x40 8 *bb\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "3.prefix.0", "A" },
 		  { "3.prefix.1", "A B" },
 		  { "4.prefix.0", "A" },
@@ -141,10 +161,14 @@ static const struct model_case cases[] = {
 		 */
 		"clflushopt waits for the fence",
 		HDR "store 0x0 8 *aa\n"
-		"flush clflushopt 0x0\n"
-		"store 0x40 8 *bb\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 0,
+		    "flush clflushopt 0x0\n"
+		    "store 0x40 8 *bb\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "3.prefix.0", "" },
 		  { "3.prefix.1", "A" },
 		  { "3.prefix.2", "A B" } },
@@ -157,11 +181,14 @@ static const struct model_case cases[] = {
 		 */
 		"NT store then fence",
 		HDR "nt_store 0x0 8 *aa\n"
-		"fence sfence\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
-		{ { "1.prefix.0", "" },
-		  { "1.prefix.1", "A" } },
+		    "fence sfence\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
+		{ { "1.prefix.0", "" }, { "1.prefix.1", "A" } },
 	},
 	{
 		/*
@@ -170,9 +197,13 @@ static const struct model_case cases[] = {
 		 */
 		"cached store without flush stays in flight",
 		HDR "store 0x0 8 *aa\n"
-		"fence sfence\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
+		    "fence sfence\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "1.prefix.0", "" },
 		  { "1.prefix.1", "A" },
 		  { "2.prefix.0", "" },
@@ -187,10 +218,14 @@ static const struct model_case cases[] = {
 		 */
 		"NT store takes the line's pending stores along",
 		HDR "store 0x0 8 *aa\n"
-		"nt_store 0x8 8 *bb\n"
-		"fence sfence\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
+		    "nt_store 0x8 8 *bb\n"
+		    "fence sfence\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A" },
 		  { "2.prefix.2", "A B" } },
@@ -203,10 +238,14 @@ static const struct model_case cases[] = {
 		 */
 		"eadr prefixes",
 		HDR_EADR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"store 0x80 8 *cc\n"
-		"fence sfence\n",
-		"prefix,subsets:2,full", NULL, NULL, NULL, 0,
+			 "store 0x40 8 *bb\n"
+			 "store 0x80 8 *cc\n"
+			 "fence sfence\n",
+		"prefix,subsets:2,full",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "3.prefix.0", "" },
 		  { "3.prefix.1", "A" },
 		  { "3.prefix.2", "A B" },
@@ -222,10 +261,14 @@ static const struct model_case cases[] = {
 		 */
 		"eadr NT store is its own chain",
 		HDR_EADR "store 0x0 8 *aa\n"
-		"nt_store 0x40 8 *bb\n"
-		"store 0x80 8 *cc\n"
-		"fence sfence\n",
-		"prefix,full", NULL, NULL, NULL, 0,
+			 "nt_store 0x40 8 *bb\n"
+			 "store 0x80 8 *cc\n"
+			 "fence sfence\n",
+		"prefix,full",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "3.prefix.0", "" },
 		  { "3.prefix.1", "A" },
 		  { "3.prefix.2", "A B" },
@@ -237,11 +280,14 @@ static const struct model_case cases[] = {
 		/* eadr ignores flushes: clflush does not persist A. */
 		"eadr ignores clflush",
 		HDR_EADR "store 0x0 8 *aa\n"
-		"flush clflush 0x0\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 0,
-		{ { "2.prefix.0", "" },
-		  { "2.prefix.1", "A" } },
+			 "flush clflush 0x0\n"
+			 "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "2.prefix.0", "" }, { "2.prefix.1", "A" } },
 	},
 	{
 		/*
@@ -252,11 +298,16 @@ static const struct model_case cases[] = {
 		 * {0,7} {3,7}.  The end point (2) repeats them all.
 		 */
 		"torn granules of one 64-byte line",
-		HDR "store 0x0 64 "
+		HDR
+		"store 0x0 64 "
 		"1111111111111111000000000000000000000000000000003333333333333333"
 		"0000000000000000000000000000000000000000000000007777777777777777\n"
 		"fence sfence\n",
-		"prefix,torn", NULL, NULL, NULL, 0,
+		"prefix,torn",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "1.prefix.0", "" },
 		  { "1.prefix.1", "A" },
 		  { "1.torn.0", "A:0" },
@@ -276,9 +327,13 @@ static const struct model_case cases[] = {
 		 */
 		"torn granularity",
 		HDR "store 0x0 16 *aa\n"
-		"store 0x8 8 *bb\n"
-		"fence sfence\n",
-		"prefix,full", NULL, NULL, "torn", 0,
+		    "store 0x8 8 *bb\n"
+		    "fence sfence\n",
+		"prefix,full",
+		NULL,
+		NULL,
+		"torn",
+		0,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A:0" },
 		  { "2.prefix.2", "A" },
@@ -290,9 +345,13 @@ static const struct model_case cases[] = {
 		/* The same trace at line granularity: [A, B] on one line. */
 		"line granularity keeps a line's order",
 		HDR "store 0x0 16 *aa\n"
-		"store 0x8 8 *bb\n"
-		"fence sfence\n",
-		"prefix,full", NULL, NULL, "line", 0,
+		    "store 0x8 8 *bb\n"
+		    "fence sfence\n",
+		"prefix,full",
+		NULL,
+		NULL,
+		"line",
+		0,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A" },
 		  { "2.prefix.2", "A B" } },
@@ -305,12 +364,16 @@ static const struct model_case cases[] = {
 		 */
 		"fence with nothing in flight",
 		HDR "store 0x0 8 *aa\n"
-		"flush clflush 0x0\n"
-		"fence sfence\n"
-		"store 0x40 8 *bb\n"
-		"flush clwb 0x40\n"
-		"fence sfence\n",
-		"prefix,subsets:2,full,torn", NULL, NULL, NULL, 1,
+		    "flush clflush 0x0\n"
+		    "fence sfence\n"
+		    "store 0x40 8 *bb\n"
+		    "flush clwb 0x40\n"
+		    "fence sfence\n",
+		"prefix,subsets:2,full,torn",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "5.prefix.0", "A" },
 		  { "5.prefix.1", "A B" },
 		  { "5.subsets:2.0", "A" },
@@ -327,9 +390,13 @@ static const struct model_case cases[] = {
 		 */
 		"store across a line boundary",
 		HDR "store 0x3c 8 *aa\n"
-		"flush clwb 0x0\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 0,
+		    "flush clwb 0x0\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A:7" },
 		  { "2.prefix.2", "A" } },
@@ -338,10 +405,14 @@ static const struct model_case cases[] = {
 		/* wbinvd persists everything, flushed or not. */
 		"wbinvd persists all",
 		HDR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"fence wbinvd\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
+		    "store 0x40 8 *bb\n"
+		    "fence wbinvd\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A" },
 		  { "2.prefix.2", "A B" } },
@@ -350,12 +421,15 @@ static const struct model_case cases[] = {
 		/* A locked instruction is an ordering point. */
 		"locked instruction orders clwb",
 		HDR "store 0x0 8 *aa\n"
-		"flush clwb 0x0\n"
-		"fence locked\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
-		{ { "2.prefix.0", "" },
-		  { "2.prefix.1", "A" } },
+		    "flush clwb 0x0\n"
+		    "fence locked\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
+		{ { "2.prefix.0", "" }, { "2.prefix.1", "A" } },
 	},
 	{
 		/*
@@ -365,23 +439,29 @@ static const struct model_case cases[] = {
 		 */
 		"marker does not order",
 		HDR "store 0x0 8 *aa\n"
-		"flush clwb 0x0\n"
-		"mark 16 0\n"
-		"fence sfence\n",
-		"prefix", NULL, NULL, NULL, 1,
-		{ { "3.prefix.0", "" },
-		  { "3.prefix.1", "A" } },
+		    "flush clwb 0x0\n"
+		    "mark 16 0\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		1,
+		{ { "3.prefix.0", "" }, { "3.prefix.1", "A" } },
 	},
 	{
 		/* --points marker: before the marker (1), A in flight. */
 		"marker points",
 		HDR "store 0x0 8 *aa\n"
-		"mark 16 0\n"
-		"flush clwb 0x0\n"
-		"fence sfence\n",
-		"prefix", "marker", NULL, NULL, 1,
-		{ { "1.prefix.0", "" },
-		  { "1.prefix.1", "A" } },
+		    "mark 16 0\n"
+		    "flush clwb 0x0\n"
+		    "fence sfence\n",
+		"prefix",
+		"marker",
+		NULL,
+		NULL,
+		1,
+		{ { "1.prefix.0", "" }, { "1.prefix.1", "A" } },
 	},
 	{
 		/*
@@ -391,10 +471,14 @@ static const struct model_case cases[] = {
 		 */
 		"store:2 points",
 		HDR "store 0x0 8 *aa\n"
-		"store 0x40 8 *bb\n"
-		"store 0x80 8 *cc\n"
-		"fence sfence\n",
-		"prefix", "store:2", NULL, NULL, 0,
+		    "store 0x40 8 *bb\n"
+		    "store 0x80 8 *cc\n"
+		    "fence sfence\n",
+		"prefix",
+		"store:2",
+		NULL,
+		NULL,
+		0,
 		{ { "2.prefix.0", "" },
 		  { "2.prefix.1", "A" },
 		  { "2.prefix.2", "A B" },
@@ -408,11 +492,15 @@ static const struct model_case cases[] = {
 		 */
 		"flush points",
 		HDR "store 0x0 8 *aa\n"
-		"flush clwb 0x0\n"
-		"store 0x40 8 *bb\n"
-		"flush clwb 0x40\n"
-		"fence sfence\n",
-		"prefix", "flush", NULL, NULL, 0,
+		    "flush clwb 0x0\n"
+		    "store 0x40 8 *bb\n"
+		    "flush clwb 0x40\n"
+		    "fence sfence\n",
+		"prefix",
+		"flush",
+		NULL,
+		NULL,
+		0,
 		{ { "1.prefix.0", "" },
 		  { "1.prefix.1", "A" },
 		  { "3.prefix.2", "A B" } },
@@ -421,18 +509,20 @@ static const struct model_case cases[] = {
 		/* --model adr overrides an eadr header: clflush counts. */
 		"model option overrides the header",
 		HDR_EADR "store 0x0 8 *aa\n"
-		"flush clflush 0x0\n"
-		"store 0x40 8 *bb\n"
-		"fence sfence\n",
-		"prefix", NULL, "adr", NULL, 0,
-		{ { "3.prefix.0", "A" },
-		  { "3.prefix.1", "A B" } },
+			 "flush clflush 0x0\n"
+			 "store 0x40 8 *bb\n"
+			 "fence sfence\n",
+		"prefix",
+		NULL,
+		"adr",
+		NULL,
+		0,
+		{ { "3.prefix.0", "A" }, { "3.prefix.1", "A B" } },
 	},
 };
 
 /* Store records of t, in order: label A is stores[0]. */
-static const struct torn_record *nth_store(const struct torn_trace *t,
-					   int n)
+static const struct torn_record *nth_store(const struct torn_trace *t, int n)
 {
 	const struct torn_record *r = torn_trace_get_records(t);
 	size_t i, count = torn_trace_get_count(t);
@@ -491,7 +581,8 @@ static void set_engines(struct torn_states_opts *o, const char *list)
 	     tok = strtok_r(NULL, ",", &save))
 		assert_int_equal(torn_engine_parse(tok,
 						   &o->engines[o->n_engines++],
-						   &err), 0);
+						   &err),
+				 0);
 }
 
 static void run_case(const struct model_case *c, unsigned int threads)
@@ -519,14 +610,14 @@ static void run_case(const struct model_case *c, unsigned int threads)
 	set_engines(&o, c->engines);
 	if (c->points)
 		assert_int_equal(torn_points_parse(c->points, &o.points,
-						   &o.store_every, &err), 0);
+						   &o.store_every, &err),
+				 0);
 	if (c->model)
-		assert_int_equal(torn_model_parse(c->model, &o.model, &err),
-				 0);
+		assert_int_equal(torn_model_parse(c->model, &o.model, &err), 0);
 	if (c->gran)
-		assert_int_equal(torn_granularity_parse(c->gran,
-							&o.granularity, &err),
-				 0);
+		assert_int_equal(
+			torn_granularity_parse(c->gran, &o.granularity, &err),
+			0);
 	o.threads = threads;
 	if (!c->no_dedup) {
 		assert_int_equal(torn_state_set_new(&set), 0);
@@ -584,10 +675,10 @@ static void test_cases(void **state)
 static void test_unresolved(void **state)
 {
 	const char *text = HDR "store 0x0 8 *aa\n"
-			   "unresolved clwb va=0x7f0000000000\n"
-			   "fence sfence\n"
-			   "unresolved clflush va=0x7f0000000040\n"
-			   "fence sfence\n";
+			       "unresolved clwb va=0x7f0000000000\n"
+			       "fence sfence\n"
+			       "unresolved clflush va=0x7f0000000040\n"
+			       "fence sfence\n";
 	struct torn_states_opts o;
 	struct torn_crash_point pt;
 	struct torn_states_stats stats;

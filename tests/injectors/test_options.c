@@ -15,8 +15,8 @@
 struct engine_case {
 	const char *text;
 	int ok;
-	const char *canonical;	/* torn_engine_format of the result */
-	const char *msg;	/* a piece of the error message */
+	const char *canonical; /* torn_engine_format of the result */
+	const char *msg; /* a piece of the error message */
 };
 
 static const struct engine_case engine_cases[] = {
@@ -133,7 +133,7 @@ struct id_case {
 	const char *id;
 	int ok;
 	uint64_t point, index;
-	const char *engine;	/* canonical */
+	const char *engine; /* canonical */
 };
 
 static const struct id_case id_cases[] = {
@@ -216,26 +216,32 @@ static void test_errors(void **state)
 	torn_states_opts_init(&o);
 	/* Point 2 (the sfence) has 2 prefix states; the trace 3 records. */
 	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "2.prefix.1",
-					  img, NULL, &err), 0);
+					  img, NULL, &err),
+			 0);
 	assert_int_equal(img[0], 0xaa);
 	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "2.prefix.0",
-					  img, NULL, &err), 0);
+					  img, NULL, &err),
+			 0);
 	assert_int_equal(img[0], 0);
 	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "2.prefix.2",
-					  img, NULL, &err), TORN_E_NOTFOUND);
+					  img, NULL, &err),
+			 TORN_E_NOTFOUND);
 	assert_non_null(strstr(err.msg, "has 2 states"));
 	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "4.prefix.0",
-					  img, NULL, &err), TORN_E_NOTFOUND);
+					  img, NULL, &err),
+			 TORN_E_NOTFOUND);
 	assert_non_null(strstr(err.msg, "no crash point 4"));
-	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "2.prefix",
-					  img, NULL, &err), TORN_E_USAGE);
+	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "2.prefix", img,
+					  NULL, &err),
+			 TORN_E_USAGE);
 	/*
 	 * Any record index names a point for state-image, even one with
 	 * nothing in flight: the end (3), after the sfence persisted A.
 	 */
 	memset(img, 0, sizeof(img));
 	assert_int_equal(torn_state_image(t, NULL, 0x1000, &o, "3.prefix.0",
-					  img, NULL, &err), 0);
+					  img, NULL, &err),
+			 0);
 	assert_int_equal(img[0], 0xaa);
 	torn_trace_free(t);
 }

@@ -14,12 +14,12 @@
 #include "stepper.h"
 #include "trace.h"
 
-#define NPM 512		/* 8 lines: stores collide often */
+#define NPM 512 /* 8 lines: stores collide often */
 #define NLINES (NPM / 64)
-#define MAXW 4096	/* naive in-flight pieces */
-#define TRACES 60	/* per model x granularity */
+#define MAXW 4096 /* naive in-flight pieces */
+#define TRACES 60 /* per model x granularity */
 #define FULL_CAP 64
-#define STEPPER_TRACES 400	/* per model: stepping is cheap */
+#define STEPPER_TRACES 400 /* per model: stepping is cheap */
 
 /* ---- the naive reference model ----------------------------------------
  *
@@ -31,8 +31,8 @@
  */
 
 struct nwrite {
-	size_t rec;		/* the store's record index */
-	uint32_t off, len;	/* bytes of the image */
+	size_t rec; /* the store's record index */
+	uint32_t off, len; /* bytes of the image */
 	const uint8_t *data;
 	int nt, fi;
 };
@@ -71,8 +71,7 @@ static void nv_persist(struct naive *nv, int line, int only_fi)
 	nv->n = j;
 }
 
-static void nv_record(struct naive *nv, const struct torn_record *r,
-		      size_t idx)
+static void nv_record(struct naive *nv, const struct torn_record *r, size_t idx)
 {
 	uint32_t off, left, i;
 
@@ -114,8 +113,7 @@ static void nv_record(struct naive *nv, const struct torn_record *r,
 				nv->w[i].fi = 1;
 		break;
 	case TORN_REC_FENCE:
-		nv_persist(nv, -1,
-			   !nv->eadr && r->sub != TORN_FENCE_WBINVD);
+		nv_persist(nv, -1, !nv->eadr && r->sub != TORN_FENCE_WBINVD);
 		break;
 	}
 }
@@ -138,8 +136,9 @@ static void nv_chains(struct naive *nv)
 		}
 		for (g = w->off / 8; g <= (w->off + w->len - 1) / 8; g++) {
 			uint32_t lo = w->off > g * 8 ? w->off : g * 8;
-			uint32_t hi = w->off + w->len < g * 8 + 8 ?
-					      w->off + w->len : g * 8 + 8;
+			uint32_t hi = w->off + w->len < g * 8 + 8
+					      ? w->off + w->len
+					      : g * 8 + 8;
 			struct nwrite *p = &nv->piece[nv->n_pieces];
 
 			*p = *w;
@@ -172,8 +171,7 @@ static void nv_chains(struct naive *nv)
 	}
 }
 
-static void nv_image_p(const struct naive *nv, const uint32_t *p,
-		       uint8_t *img)
+static void nv_image_p(const struct naive *nv, const uint32_t *p, uint8_t *img)
 {
 	int i;
 
@@ -183,8 +181,7 @@ static void nv_image_p(const struct naive *nv, const uint32_t *p,
 			nv_apply(img, &nv->piece[i]);
 }
 
-static void nv_image_prefix(const struct naive *nv, uint64_t k,
-			    uint8_t *img)
+static void nv_image_prefix(const struct naive *nv, uint64_t k, uint8_t *img)
 {
 	int i;
 
@@ -241,7 +238,7 @@ static uint64_t nv_subset_count(const struct naive *nv, uint64_t K)
 	int s, m = nv->n_chains;
 
 	for (s = 0; s <= m && (uint64_t)s <= K; s++) {
-		n += c;		/* c = C(m, s) */
+		n += c; /* c = C(m, s) */
 		c = c * (uint64_t)(m - s) / (uint64_t)(s + 1);
 	}
 	return n;
@@ -363,15 +360,15 @@ static struct torn_trace *random_trace(uint64_t seed, int eadr)
 		unsigned int k = rnd(&x) % 100;
 
 		if (k < 50) {
-			static const uint8_t sizes[] = { 1, 2, 4, 8, 8, 8, 16,
-							 24, 64, 5 };
+			static const uint8_t sizes[] = { 1, 2,	4,  8,	8,
+							 8, 16, 24, 64, 5 };
 
 			r.kind = k < 42 ? TORN_REC_STORE : TORN_REC_NT_STORE;
 			r.size = sizes[rnd(&x) % sizeof(sizes)];
 			r.offset = rnd(&x) % (NPM - r.size + 1);
 			if (rnd(&x) % 3)
-				r.offset &= ~(uint64_t)(r.size > 8 ? 7 :
-							r.size - 1);
+				r.offset &= ~(
+					uint64_t)(r.size > 8 ? 7 : r.size - 1);
 			/* Few values, so that images repeat. */
 			for (j = 0; j < r.size; j++)
 				val[j] = (uint8_t)(1 + rnd(&x) % 3);
@@ -382,8 +379,8 @@ static struct torn_trace *random_trace(uint64_t seed, int eadr)
 			r.offset = rnd(&x) % NPM;
 		} else if (k < 90) {
 			r.kind = TORN_REC_FENCE;
-			r.sub = (uint8_t)(rnd(&x) % 25 ? 1 + rnd(&x) % 4 :
-							  TORN_FENCE_WBINVD);
+			r.sub = (uint8_t)(rnd(&x) % 25 ? 1 + rnd(&x) % 4
+						       : TORN_FENCE_WBINVD);
 		} else if (k < 96) {
 			r.kind = TORN_REC_MARK;
 			r.mark_id = TORN_MARK_USER;
@@ -402,7 +399,7 @@ static struct torn_trace *random_trace(uint64_t seed, int eadr)
 struct seen_state {
 	char id[64];
 	struct torn_hash128 hash;
-	uint32_t img;	/* into the image store */
+	uint32_t img; /* into the image store */
 };
 
 struct run {
@@ -455,7 +452,8 @@ static void set_engines(struct torn_states_opts *o, int torn, uint64_t seed)
 	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
 		assert_int_equal(torn_engine_parse(list[i],
 						   &o->engines[o->n_engines++],
-						   &err), 0);
+						   &err),
+				 0);
 	o->engines[3].seed = seed;
 }
 
@@ -519,9 +517,8 @@ static void check_state(const struct naive *nv,
  * Enumerate every state of t (points "all"), checking each against the
  * naive model; keep ids, hashes and images in r.
  */
-static void enumerate(const struct torn_trace *t, int eadr, int torn,
-		      int dedup, uint64_t seed, unsigned int threads,
-		      struct run *r)
+static void enumerate(const struct torn_trace *t, int eadr, int torn, int dedup,
+		      uint64_t seed, unsigned int threads, struct run *r)
 {
 	static uint8_t persisted[NPM], img[NPM], mat[NPM];
 	const struct torn_record *recs = torn_trace_get_records(t);
@@ -601,7 +598,8 @@ static void enumerate(const struct torn_trace *t, int eadr, int torn,
 				assert_int_equal(
 					torn_state_image(t, NULL, NPM, &o,
 							 r->st[r->n - 1].id,
-							 mat, &h, &err), 0);
+							 mat, &h, &err),
+					0);
 				assert_memory_equal(mat, img, NPM);
 				assert_true(torn_hash_eq(&h, &st.hash));
 			}
@@ -807,10 +805,10 @@ static void step_trace(const struct torn_trace *t, int eadr,
 	nv.eadr = eadr;
 	memcpy(nv.persisted, base, NPM);
 	memcpy(full, base, NPM);
-	assert_int_equal(torn_stepper_new(&st, t, base, NPM,
-					  eadr ? TORN_MODEL_EADR :
-						 TORN_MODEL_ADR,
-					  &err), 0);
+	assert_int_equal(
+		torn_stepper_new(&st, t, base, NPM,
+				 eadr ? TORN_MODEL_EADR : TORN_MODEL_ADR, &err),
+		0);
 	for (pos = 0; pos < n; pos++) {
 		const struct torn_record *r = &recs[pos];
 
@@ -820,8 +818,8 @@ static void step_trace(const struct torn_trace *t, int eadr,
 		if (r->kind == TORN_REC_STORE || r->kind == TORN_REC_NT_STORE)
 			memcpy(full + r->offset, r->data, r->size);
 		k.n = 0;
-		assert_int_equal(torn_stepper_foreach_inflight(st, walk_add,
-							       &k), 0);
+		assert_int_equal(
+			torn_stepper_foreach_inflight(st, walk_add, &k), 0);
 		check_walk(&nv, &k, -1);
 		assert_int_equal(torn_stepper_inflight_writes(st), nv.n);
 		for (l = 0, lines = 0; l < NLINES; l++) {
@@ -830,9 +828,10 @@ static void step_trace(const struct torn_trace *t, int eadr,
 					break;
 			lines += i < nv.n;
 			k.n = 0;
-			assert_int_equal(torn_stepper_foreach_line_inflight(
-						 st, (uint64_t)l * 64, walk_add,
-						 &k), 0);
+			assert_int_equal(
+				torn_stepper_foreach_line_inflight(
+					st, (uint64_t)l * 64, walk_add, &k),
+				0);
 			check_walk(&nv, &k, l);
 		}
 		assert_int_equal(torn_stepper_inflight_lines(st), lines);

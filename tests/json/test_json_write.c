@@ -204,7 +204,7 @@ struct string_case {
 	const char *s;
 	size_t len;
 	const char *json; /* what the writer makes of it */
-	bool latin1;	  /* not UTF-8: read back as other bytes */
+	bool latin1; /* not UTF-8: read back as other bytes */
 };
 
 static const struct string_case string_cases[] = {
@@ -212,7 +212,8 @@ static const struct string_case string_cases[] = {
 	{ L("plain text"), "\"plain text\"", false },
 	{ L("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"", false },
 	{ L("\n\t"), "\"\\n\\t\"", false },
-	{ L("\x01\x1f\r\b\f"), "\"\\u0001\\u001f\\u000d\\u0008\\u000c\"", false },
+	{ L("\x01\x1f\r\b\f"), "\"\\u0001\\u001f\\u000d\\u0008\\u000c\"",
+	  false },
 	{ L("a\0b\0"), "\"a\\u0000b\\u0000\"", false },
 	/* DEL and UTF-8 as they are; bytes that are not UTF-8 escaped */
 	{ L("\x7f\x80\xff\xc3\xa9"), "\"\x7f\\u0080\\u00ff\xc3\xa9\"", true },
@@ -221,7 +222,8 @@ static const struct string_case string_cases[] = {
 	{ L("\xc0\xaf"), "\"\\u00c0\\u00af\"", true },
 	{ L("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"", true },
 	{ L("\xf4\x90\x80\x80"), "\"\\u00f4\\u0090\\u0080\\u0080\"", true },
-	{ L("\xe2\x82\xac\xf0\x9f\x98\x80"), "\"\xe2\x82\xac\xf0\x9f\x98\x80\"", false },
+	{ L("\xe2\x82\xac\xf0\x9f\x98\x80"), "\"\xe2\x82\xac\xf0\x9f\x98\x80\"",
+	  false },
 	{ L("\"\"\\\\"), "\"\\\"\\\"\\\\\\\\\"", false },
 	{ L("</script>\x1b[2J"), "\"</script>\\u001b[2J\"", false },
 };

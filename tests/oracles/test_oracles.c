@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Host-side oracles: each has an input that must be flagged beside one that must pass. */
+/* Host-side oracles: each has an input that must be flagged beside one that
+ * must pass. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,8 @@
 #include "oracles.h"
 #include "trace.h"
 
-/* A workload: creat a (1), pwrite a (2), fsync a (3), atomic rename a->b (4), fsync dir (5). */
+/* A workload: creat a (1), pwrite a (2), fsync a (3), atomic rename a->b (4),
+ * fsync dir (5). */
 static const char expected_txt[] =
 	"# torn expected v1\n"
 	"op 1 0 creat a\n"
@@ -35,14 +37,13 @@ static const char dump_before[] =
 	"d 0755 .\nf 0644 1 4096 00000000000000aa ./a\n";
 static const char dump_after[] =
 	"d 0755 .\nf 0644 1 4096 00000000000000aa ./b\n";
-static const char dump_both[] =
-	"d 0755 .\nf 0644 2 4096 00000000000000aa ./a\n"
-	"f 0644 2 4096 00000000000000aa ./b = ./a\n";
+static const char dump_both[] = "d 0755 .\nf 0644 2 4096 00000000000000aa ./a\n"
+				"f 0644 2 4096 00000000000000aa ./b = ./a\n";
 static const char dump_neither[] = "d 0755 .\n";
-static const char dump_short[] =
-	"d 0755 .\nf 0644 1 0 cbf29ce484222325 ./a\n";
+static const char dump_short[] = "d 0755 .\nf 0644 1 0 cbf29ce484222325 ./a\n";
 
-static void progress(struct oracle_progress *p, uint64_t begun, uint64_t durable)
+static void progress(struct oracle_progress *p, uint64_t begun,
+		     uint64_t durable)
 {
 	memset(p, 0, sizeof(*p));
 	p->last_begun = begun;
@@ -73,8 +74,9 @@ static void test_durability_and_atomicity(void **state)
 	struct torn_err err;
 	size_t c;
 
-	assert_int_equal(oracle_expected_parse(expected_txt, strlen(expected_txt),
-					       &e, &err), 0);
+	assert_int_equal(oracle_expected_parse(expected_txt,
+					       strlen(expected_txt), &e, &err),
+			 0);
 	assert_int_equal(oracle_expected_ops(e), 5);
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct oracle_progress p;
@@ -84,10 +86,12 @@ static void test_durability_and_atomicity(void **state)
 		progress(&p, cases[c].begun, cases[c].durable);
 		bad = oracle_durability(e, &p, cases[c].dump, d, sizeof(d));
 		if (bad != cases[c].durability_bad)
-			fail_msg("%s: durability %d (%s)", cases[c].name, bad, d);
+			fail_msg("%s: durability %d (%s)", cases[c].name, bad,
+				 d);
 		bad = oracle_atomicity(e, &p, cases[c].dump, d, sizeof(d));
 		if (bad != cases[c].atomicity_bad)
-			fail_msg("%s: atomicity %d (%s)", cases[c].name, bad, d);
+			fail_msg("%s: atomicity %d (%s)", cases[c].name, bad,
+				 d);
 	}
 	oracle_expected_free(e);
 }
@@ -124,10 +128,14 @@ static void test_expected_errors(void **state)
 
 static void test_line_matches(void **state)
 {
-	assert_true(oracle_line_matches("f * * 4096 aa ./a", "f 0644 1 4096 aa ./a"));
-	assert_false(oracle_line_matches("f * * 4096 aa ./a", "f 0644 1 4095 aa ./a"));
-	assert_false(oracle_line_matches("f * * 4096 aa ./a", "f 0644 1 4096 aa ./b"));
-	assert_true(oracle_line_matches("f 0644 2 1 aa ./b", "f 0644 2 1 aa ./b = ./a"));
+	assert_true(oracle_line_matches("f * * 4096 aa ./a",
+					"f 0644 1 4096 aa ./a"));
+	assert_false(oracle_line_matches("f * * 4096 aa ./a",
+					 "f 0644 1 4095 aa ./a"));
+	assert_false(oracle_line_matches("f * * 4096 aa ./a",
+					 "f 0644 1 4096 aa ./b"));
+	assert_true(oracle_line_matches("f 0644 2 1 aa ./b",
+					"f 0644 2 1 aa ./b = ./a"));
 	assert_false(oracle_line_matches("d 0755 ./d", "f 0755 1 0 aa ./d"));
 }
 
@@ -137,13 +145,19 @@ static void test_dmesg(void **state)
 		const char *log;
 		int bad;
 	} cases[] = {
-		{ "EXT4-fs (pmem0): mounted filesystem with ordered data mode\n", 0 },
-		{ "EXT4-fs (pmem0): recovery complete\nXFS (pmem0): Ending recovery\n", 0 },
+		{ "EXT4-fs (pmem0): mounted filesystem with ordered data mode\n",
+		  0 },
+		{ "EXT4-fs (pmem0): recovery complete\nXFS (pmem0): Ending recovery\n",
+		  0 },
 		{ "", 0 },
-		{ "EXT4-fs error (device pmem0): ext4_lookup:1810: inode #2: comm ls: deleted inode referenced: 12\n", 1 },
-		{ "ok\nXFS (pmem0): Metadata corruption detected at xfs_dinode_verify\n", 1 },
-		{ "WARNING: CPU: 0 PID: 91 at fs/ext4/inode.c:1234 ext4_foo+0x1/0x2\n", 1 },
-		{ "BUG: kernel NULL pointer dereference, address: 0000000000000008\n", 1 },
+		{ "EXT4-fs error (device pmem0): ext4_lookup:1810: inode #2: comm ls: deleted inode referenced: 12\n",
+		  1 },
+		{ "ok\nXFS (pmem0): Metadata corruption detected at xfs_dinode_verify\n",
+		  1 },
+		{ "WARNING: CPU: 0 PID: 91 at fs/ext4/inode.c:1234 ext4_foo+0x1/0x2\n",
+		  1 },
+		{ "BUG: kernel NULL pointer dereference, address: 0000000000000008\n",
+		  1 },
 		{ "Buffer I/O error on dev pmem0, logical block 7\n", 1 },
 	};
 	size_t c;
@@ -161,7 +175,7 @@ static void test_progress(void **state)
 	static const struct oracle_marker m[] = {
 		{ 10, TORN_MARK_OP_BEGIN, 1 }, { 20, TORN_MARK_OP_END, 1 },
 		{ 30, TORN_MARK_OP_BEGIN, 2 }, { 40, TORN_MARK_OP_END, 2 },
-		{ 41, TORN_MARK_DURABLE, 2 }, { 50, TORN_MARK_OP_BEGIN, 3 },
+		{ 41, TORN_MARK_DURABLE, 2 },  { 50, TORN_MARK_OP_BEGIN, 3 },
 	};
 	struct oracle_progress p;
 

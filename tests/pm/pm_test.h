@@ -16,7 +16,7 @@
 static char pm_dir[256];
 
 static inline int pm_rm_one(const char *path, const struct stat *st, int flag,
-		     struct FTW *ftw)
+			    struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -89,8 +89,9 @@ static inline int pm_run(const char *const *argv, const char *const *env,
 		if (r <= 0)
 			break;
 		if (out && got + 1 < outlen) {
-			size_t n = (size_t)r < outlen - 1 - got ? (size_t)r :
-								 outlen - 1 - got;
+			size_t n = (size_t)r < outlen - 1 - got
+					   ? (size_t)r
+					   : outlen - 1 - got;
 
 			memcpy(out + got, buf, n);
 			got += n;

@@ -53,8 +53,8 @@ static const struct mode {
 
 static const struct workload {
 	const char *name, *bin;
-	int mms;			/* mmap-msync format, else pmlog */
-	unsigned int caught[NMODES];	/* by mode: engines that must catch */
+	int mms; /* mmap-msync format, else pmlog */
+	unsigned int caught[NMODES]; /* by mode: engines that must catch */
 } workloads[] = {
 	{ "pmlog", PMLOG_BIN, 0, { 0, 0, 0, 0 } },
 	{ "bug-noflush", BUG_NOFLUSH_BIN, 0, { PST, PST, PST, 0 } },
@@ -83,12 +83,13 @@ static char *slurp(const char *path)
 }
 
 /* Run w in mode m on the host, recording; its trace. */
-static struct torn_trace *record(const struct workload *w,
-				 const struct mode *m, size_t size)
+static struct torn_trace *record(const struct workload *w, const struct mode *m,
+				 size_t size)
 {
 	char target[512], rec[512], env_rec[600], env_flush[64], *text, *all;
 	const char *argv[] = { w->bin, "--host",
-			       pm_path(target, sizeof(target), "target"), NULL };
+			       pm_path(target, sizeof(target), "target"),
+			       NULL };
 	const char *env[] = { env_rec, env_flush, NULL };
 	struct torn_trace *t = NULL;
 	struct torn_err err = { "" };
@@ -139,8 +140,8 @@ static void enumerate(const struct torn_trace *t, size_t size, int model,
 	memset(out, 0, sizeof(*out));
 	torn_states_opts_init(&o);
 	o.model = model;
-	assert_int_equal(torn_points_parse(points, &o.points, &o.store_every,
-					   &err), 0);
+	assert_int_equal(
+		torn_points_parse(points, &o.points, &o.store_every, &err), 0);
 	o.n_engines = 1;
 	assert_int_equal(torn_engine_parse(engine, &o.engines[0], &err), 0);
 	assert_int_equal(torn_state_set_new(&seen), 0);
@@ -197,20 +198,21 @@ static void test_seeded_bugs(void **state)
 				struct tally ty;
 				int want = !!(w->caught[mi] & (1u << ei));
 
-				enumerate(t, size, modes[mi].eadr ?
-					  TORN_MODEL_EADR : TORN_MODEL_ADR,
+				enumerate(t, size,
+					  modes[mi].eadr ? TORN_MODEL_EADR
+							 : TORN_MODEL_ADR,
 					  modes[mi].points, engines[ei], judge,
 					  &ty);
-				print_message("%-13s %-10s %-9s %4llu states, %3llu inconsistent%s%s\n",
-					      w->name, modes[mi].name,
-					      engines[ei],
-					      (unsigned long long)ty.states,
-					      (unsigned long long)ty.bad,
-					      ty.bad ? ": " : "", ty.first);
+				print_message(
+					"%-13s %-10s %-9s %4llu states, %3llu inconsistent%s%s\n",
+					w->name, modes[mi].name, engines[ei],
+					(unsigned long long)ty.states,
+					(unsigned long long)ty.bad,
+					ty.bad ? ": " : "", ty.first);
 				if (want != !!ty.bad) {
 					print_message("  ^ expected %s\n",
-						      want ? "caught" :
-							     "consistent");
+						      want ? "caught"
+							   : "consistent");
 					wrong++;
 				}
 			}
@@ -235,8 +237,9 @@ static void test_nocsum_clflush_points(void **state)
 	enumerate(t, PMLOG_SIZE, TORN_MODEL_ADR, "flush", "torn", pmlog_verify,
 		  &ty);
 	print_message("bug-nocsum clflush, flush points, torn: %llu states, "
-		      "%llu inconsistent: %s\n", (unsigned long long)ty.states,
-		      (unsigned long long)ty.bad, ty.first);
+		      "%llu inconsistent: %s\n",
+		      (unsigned long long)ty.states, (unsigned long long)ty.bad,
+		      ty.first);
 	assert_true(ty.bad > 0);
 	/* the twin stays consistent there too */
 	torn_trace_free(t);

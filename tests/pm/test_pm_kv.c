@@ -84,13 +84,15 @@ static void test_lost_put(void **state)
 	pop = open_pool(&r);
 	/* key 3 (put 5) unlinked and freed: a lost acknowledged put */
 	e = r->buckets[3];
-	TX_BEGIN(pop) {
+	TX_BEGIN(pop)
+	{
 		pmemobj_tx_add_range_direct(&r->buckets[3], sizeof(PMEMoid));
 		pmemobj_tx_add_range_direct(&r->count, sizeof(r->count));
 		r->buckets[3] = OID_NULL;
 		r->count--;
 		pmemobj_tx_free(e);
-	} TX_END
+	}
+	TX_END
 	pmemobj_close(pop);
 	assert_int_equal(check(6, 6, "is no state from put 6"),
 			 PM_INCONSISTENT);
@@ -171,7 +173,8 @@ static void test_structure(void **state)
 	build();
 	pop = open_pool(&r);
 	assert_int_equal(pmemobj_zalloc(pop, &leak, sizeof(struct kv_entry),
-					KV_TYPE_ENTRY), 0);
+					KV_TYPE_ENTRY),
+			 0);
 	pmemobj_close(pop);
 	assert_int_equal(check(6, 6, "a leak"), PM_INCONSISTENT);
 }
@@ -187,7 +190,8 @@ static void test_broken_pool(void **state)
 		FILE *f = fopen(pool, "r+b");
 
 		assert_non_null(f);
-		assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+		assert_int_equal(fwrite(junk, 1, sizeof(junk), f),
+				 sizeof(junk));
 		fclose(f);
 	}
 	assert_int_equal(check(1, 1, "pmemobj_open after put 1 began"),
@@ -204,7 +208,8 @@ static void test_checker_program(void **state)
 	const char *done[] = {
 		"TORN_MARKERS=3:1 4:1 5:1 3:2 4:2 5:2 3:3 4:3 5:3 "
 		"3:4 4:4 5:4 3:5 4:5 5:5 3:6 4:6 5:6",
-		NULL };
+		NULL
+	};
 	const char *early[] = { "TORN_MARKERS=3:1 4:1 5:1 3:2", NULL };
 
 	(void)state;

@@ -44,8 +44,9 @@ static void test_workloads_pass(void **state)
 	build(MMS_BIN, img);
 	for (a = 0; a <= MMS_PAGES; a++)
 		assert_int_equal(verify(img, MMS_SIZE, a, NULL), PM_CONSISTENT);
-	assert_int_equal(verify(img, MMS_PAGES + 1, MMS_PAGES + 1,
-				"beyond the file"), PM_INCONSISTENT);
+	assert_int_equal(
+		verify(img, MMS_PAGES + 1, MMS_PAGES + 1, "beyond the file"),
+		PM_INCONSISTENT);
 	/* without msync the host's page cache still gets it all */
 	build(BUG_NOMSYNC_BIN, img);
 	assert_int_equal(verify(img, MMS_SIZE, MMS_PAGES, NULL), PM_CONSISTENT);
@@ -56,8 +57,9 @@ static void test_lost_and_torn(void **state)
 	(void)state;
 	build(MMS_BIN, img);
 	memset(img + 2 * MMS_PAGE + MMS_REC_OFF, 0, MMS_REC_SIZE);
-	assert_int_equal(verify(img, MMS_SIZE, 4, "write 3 (page 2) is missing"),
-			 PM_INCONSISTENT);
+	assert_int_equal(
+		verify(img, MMS_SIZE, 4, "write 3 (page 2) is missing"),
+		PM_INCONSISTENT);
 	assert_int_equal(verify(img, MMS_SIZE, 2, NULL), PM_CONSISTENT);
 	build(MMS_BIN, img);
 	memset(img + MMS_REC_OFF + 64, 0, 64); /* second line of write 1 */

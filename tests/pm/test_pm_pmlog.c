@@ -225,8 +225,9 @@ static void test_no_log(void **state)
 	assert_int_equal(verify(img, 3, "no valid pmlog header"),
 			 PM_INCONSISTENT);
 	build(PMLOG_BIN, "pmlog", NULL, img);
-	assert_int_equal(pmlog_verify(img, PMLOG_SIZE - 1, 1, (char[64]){ 0 },
-				      64), PM_INCONSISTENT);
+	assert_int_equal(
+		pmlog_verify(img, PMLOG_SIZE - 1, 1, (char[64]){ 0 }, 64),
+		PM_INCONSISTENT);
 }
 
 /* Commit records that point anywhere: a verdict, never a crash. */
@@ -282,8 +283,8 @@ static void test_fuzz(void **state)
 				 (uint64_t)rand_r(&seed) % 4000);
 		}
 		j = (unsigned int)pmlog_verify(img, sizeof(img),
-					       (uint64_t)(rand_r(&seed) % 7), why,
-					       sizeof(why));
+					       (uint64_t)(rand_r(&seed) % 7),
+					       why, sizeof(why));
 		assert_true(j == PM_CONSISTENT || j == PM_INCONSISTENT);
 		bad += j == PM_INCONSISTENT;
 	}

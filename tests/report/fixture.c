@@ -346,7 +346,8 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 				"]]]]]]]]]]]]]]]",
 				"{\"state\":\"0.prefix.0\",\"verdict\":"
 				"\"consistent\"",
-				/* C strings in lib/rundir: a NUL does not fit */
+				/* C strings in lib/rundir: a NUL does not fit
+				 */
 				"{\"state\":\"0.prefix.0\",\"verdict\":"
 				"\"error\",\"error\":\"a\\u0000b\"}",
 				/* an oracle torn_verdict.h does not name */

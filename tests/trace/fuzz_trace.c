@@ -47,19 +47,23 @@ static void check_same_records(const struct torn_trace *a,
 	const struct torn_trace_header *hb = torn_trace_get_header(b);
 
 	check(ha->version == hb->version && ha->pm_base == hb->pm_base &&
-	      ha->pm_size == hb->pm_size && ha->line_size == hb->line_size &&
-	      ha->cpu_features == hb->cpu_features && ha->flags == hb->flags,
+		      ha->pm_size == hb->pm_size &&
+		      ha->line_size == hb->line_size &&
+		      ha->cpu_features == hb->cpu_features &&
+		      ha->flags == hb->flags,
 	      "same header", NULL);
 	check(n == torn_trace_get_count(b), "same count", NULL);
 	for (i = 0; i < n; i++) {
 		check(ra[i].kind == rb[i].kind && ra[i].flags == rb[i].flags &&
-		      ra[i].sub == rb[i].sub && ra[i].size == rb[i].size &&
-		      ra[i].mark_id == rb[i].mark_id &&
-		      ra[i].offset == rb[i].offset &&
-		      ra[i].vaddr == rb[i].vaddr && ra[i].arg == rb[i].arg &&
-		      ra[i].pc == rb[i].pc, "same record fields", NULL);
-		check(!ra[i].size || !memcmp(ra[i].data, rb[i].data,
-					     ra[i].size),
+			      ra[i].sub == rb[i].sub &&
+			      ra[i].size == rb[i].size &&
+			      ra[i].mark_id == rb[i].mark_id &&
+			      ra[i].offset == rb[i].offset &&
+			      ra[i].vaddr == rb[i].vaddr &&
+			      ra[i].arg == rb[i].arg && ra[i].pc == rb[i].pc,
+		      "same record fields", NULL);
+		check(!ra[i].size ||
+			      !memcmp(ra[i].data, rb[i].data, ra[i].size),
 		      "same record data", NULL);
 	}
 }
@@ -91,7 +95,7 @@ static void check_loaded(const uint8_t *data, size_t size,
 			check(r->size >= 1 && r->size <= TORN_STORE_MAX,
 			      "store size", NULL);
 			check(r->offset < hdr->pm_size &&
-			      hdr->pm_size - r->offset >= r->size,
+				      hdr->pm_size - r->offset >= r->size,
 			      "store in pm", NULL);
 		}
 		if (r->kind == TORN_REC_FLUSH)
@@ -134,7 +138,8 @@ static void fuzz_binary(const uint8_t *data, size_t size)
 	binary_bad++;
 	check(t == NULL, "no trace on error", NULL);
 	check(ret == TORN_E_FORMAT || ret == TORN_E_VERSION ||
-	      ret == TORN_E_TRUNCATED, "error code", err.msg);
+		      ret == TORN_E_TRUNCATED,
+	      "error code", err.msg);
 	check(err.msg[0] != '\0', "an error has a message", NULL);
 	check(!strchr(err.msg, '\n'), "one-line message", err.msg);
 }
@@ -156,8 +161,7 @@ static void fuzz_text(const uint8_t *data, size_t size)
 		text_bad++;
 		check(t == NULL, "no trace on error", NULL);
 		check(ret == TORN_E_FORMAT, "text error code", err.msg);
-		check(!strncmp(err.msg, "line ", 5), "names the line",
-		      err.msg);
+		check(!strncmp(err.msg, "line ", 5), "names the line", err.msg);
 		check(!strchr(err.msg, '\n'), "one-line message", err.msg);
 		return;
 	}
@@ -326,14 +330,13 @@ static struct torn_trace *random_trace(void)
 			rec.sub = 1 + below(5);
 			break;
 		case TORN_REC_MARK:
-			rec.mark_id = below(2) ? (uint32_t)below(20) :
-				      (uint32_t)rng();
+			rec.mark_id = below(2) ? (uint32_t)below(20)
+					       : (uint32_t)rng();
 			rec.arg = rng();
 			rec.size = below(3) ? below(40) : below(256);
 			break;
 		}
-		check(torn_trace_append(t, &rec, &err) == 0, "append",
-		      err.msg);
+		check(torn_trace_append(t, &rec, &err) == 0, "append", err.msg);
 	}
 	return t;
 }
@@ -358,15 +361,32 @@ static void make_seeds(void)
 }
 
 static const uint64_t interesting[] = {
-	0, 1, 2, 7, 8, 9, 63, 64, 65, 127, 128, 255, 256, 0x7fffffff,
-	0xffffffff, 0x100000000ULL, 0x7fffffffffffffffULL,
-	0xffffffffffffffffULL, 0xffffffffffffffc0ULL,
+	0,
+	1,
+	2,
+	7,
+	8,
+	9,
+	63,
+	64,
+	65,
+	127,
+	128,
+	255,
+	256,
+	0x7fffffff,
+	0xffffffff,
+	0x100000000ULL,
+	0x7fffffffffffffffULL,
+	0xffffffffffffffffULL,
+	0xffffffffffffffc0ULL,
 };
 
 static uint64_t pick_interesting(void)
 {
 	return below(4) ? interesting[below(sizeof(interesting) /
-					  sizeof(interesting[0]))] : rng();
+					    sizeof(interesting[0]))]
+			: rng();
 }
 
 static void put_le(uint8_t *p, uint64_t v, size_t n)
@@ -378,11 +398,10 @@ static void put_le(uint8_t *p, uint64_t v, size_t n)
 }
 
 /* Apply one random mutation to buf[0..*len), which has room for cap. */
-static void mutate(const struct seed *s, uint8_t *buf, size_t *len,
-		   size_t cap)
+static void mutate(const struct seed *s, uint8_t *buf, size_t *len, size_t cap)
 {
 	static const size_t header_fields[][2] = {
-		{ 8, 4 }, { 12, 4 }, { 16, 8 }, { 24, 8 }, { 32, 4 },
+		{ 8, 4 },  { 12, 4 }, { 16, 8 }, { 24, 8 }, { 32, 4 },
 		{ 36, 4 }, { 40, 4 }, { 44, 1 }, { 63, 1 },
 	};
 	static const char text_bytes[] = "0123456789abcdefx\"\\ \n#*=";
@@ -407,8 +426,8 @@ static void mutate(const struct seed *s, uint8_t *buf, size_t *len,
 		at = below(*len + 1);
 		memmove(buf + at + n, buf + at, *len - at);
 		for (i = 0; i < n; i++)
-			buf[at + i] = below(2) ? (uint8_t)rng() :
-				      (uint8_t)text_bytes[below(25)];
+			buf[at + i] = below(2) ? (uint8_t)rng()
+					       : (uint8_t)text_bytes[below(25)];
 		*len += n;
 		break;
 	case 4: /* delete a range */
@@ -488,8 +507,10 @@ static int write_seeds(const char *dir)
 		snprintf(path, sizeof(path), "%s/seed-%02zu%s", dir, i,
 			 seeds[i].text ? ".txt" : ".torn");
 		f = fopen(path, "wb");
-		if (!f || fwrite(seeds[i].bytes, 1, seeds[i].len, f) !=
-			  seeds[i].len || fclose(f)) {
+		if (!f ||
+		    fwrite(seeds[i].bytes, 1, seeds[i].len, f) !=
+			    seeds[i].len ||
+		    fclose(f)) {
 			fprintf(stderr, "fuzz_trace: cannot write '%s': %s\n",
 				path, strerror(errno));
 			return 1;
@@ -507,10 +528,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
 		return write_seeds(argv[2]);
-	if (argc > 2 || (argc == 2 && !(iterations = strtoul(argv[1], NULL,
-							       10)))) {
+	if (argc > 2 ||
+	    (argc == 2 && !(iterations = strtoul(argv[1], NULL, 10)))) {
 		fprintf(stderr, "usage: fuzz_trace_mutate [ITERATIONS]\n"
-			"       fuzz_trace_mutate --write-seeds DIR\n");
+				"       fuzz_trace_mutate --write-seeds DIR\n");
 		return 2;
 	}
 	make_seeds();
@@ -546,7 +567,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)text_bad);
 	/* A mutator that only ever breaks, or never does, tests nothing. */
 	check(binary_ok > nseeds / 2 && binary_bad > 0 &&
-	      text_ok > nseeds / 2 && text_bad > 0, "both outcomes seen", NULL);
+		      text_ok > nseeds / 2 && text_bad > 0,
+	      "both outcomes seen", NULL);
 	return 0;
 }
 

@@ -79,8 +79,7 @@ static void assert_records_equal(const struct torn_trace *a,
 		assert_int_equal(ra[i].arg, rb[i].arg);
 		assert_int_equal(ra[i].pc, rb[i].pc);
 		if (ra[i].size)
-			assert_memory_equal(ra[i].data, rb[i].data,
-					    ra[i].size);
+			assert_memory_equal(ra[i].data, rb[i].data, ra[i].size);
 	}
 }
 
@@ -280,11 +279,11 @@ static const char base_text[] =
 
 enum edit {
 	E_NONE,
-	E_U8,		/* put value (8 bits) at at */
+	E_U8, /* put value (8 bits) at at */
 	E_U32,
 	E_U64,
-	E_TRUNCATE,	/* cut the file to at bytes */
-	E_APPEND,	/* append `value` bytes of 0x07 */
+	E_TRUNCATE, /* cut the file to at bytes */
+	E_APPEND, /* append `value` bytes of 0x07 */
 };
 
 static const struct corrupt_case {
@@ -336,8 +335,7 @@ static const struct corrupt_case {
 	{ "store beyond pm", E_U64, 0x44, 0xfffc, TORN_E_FORMAT,
 	  "record 0 at byte 0x40: store of 8 bytes at offset 0xfffc beyond "
 	  "pm size 0x10000" },
-	{ "store offset wraps", E_U64, 0x44, 0xfffffffffffffffc,
-	  TORN_E_FORMAT,
+	{ "store offset wraps", E_U64, 0x44, 0xfffffffffffffffc, TORN_E_FORMAT,
 	  "record 0 at byte 0x40: store of 8 bytes at offset "
 	  "0xfffffffffffffffc beyond pm size 0x10000" },
 	{ "store sub", E_U8, 0x42, 1, TORN_E_FORMAT,
@@ -501,25 +499,20 @@ static const struct {
 	{ "fence\n", "line 1: too few fields, expected KIND" },
 	{ "fence x\n", "line 1: unknown fence kind 'x'" },
 	{ "fence sfence pc=1 pc=2\n", "line 1: unexpected field 'pc=2'" },
-	{ "fence sfence kernel kernel\n",
-	  "line 1: unexpected field 'kernel'" },
+	{ "fence sfence kernel kernel\n", "line 1: unexpected field 'kernel'" },
 	{ "fence sfence user\n", "line 1: unexpected field 'user'" },
 	{ "mark 1 2 pc=0x10\n", "line 1: unexpected field 'pc=0x10'" },
 	{ "fence sfence pc=0x\n", "line 1: pc '0x' is not a number" },
 	{ "flush clwb\n", "line 1: too few fields, expected KIND OFFSET" },
 	{ "flush clwbx 0x0\n", "line 1: unknown flush kind 'clwbx'" },
 	{ "flush clwb va=1\n", "line 1: offset 'va=1' is not a number" },
-	{ "unresolved clwb 0x10\n",
-	  "line 1: expected va=ADDRESS, not '0x10'" },
-	{ "store 1 2 0g00\n",
-	  "line 1: value '0g00' is not hex bytes or *XX" },
-	{ "store 1 2 000\n",
-	  "line 1: value has 3 hex digits, size 2 needs 4" },
+	{ "unresolved clwb 0x10\n", "line 1: expected va=ADDRESS, not '0x10'" },
+	{ "store 1 2 0g00\n", "line 1: value '0g00' is not hex bytes or *XX" },
+	{ "store 1 2 000\n", "line 1: value has 3 hex digits, size 2 needs 4" },
 	{ "store -1 2 0000\n", "line 1: offset '-1' is not a number" },
 	{ "store 18446744073709551616 1 00\n",
 	  "line 1: offset '18446744073709551616' is not a number" },
-	{ "store 1 2 \"ab\"\n",
-	  "line 1: value 'ab' is not hex bytes or *XX" },
+	{ "store 1 2 \"ab\"\n", "line 1: value 'ab' is not hex bytes or *XX" },
 	{ "header pm_size=0x41\n",
 	  "line 1: header: pm size 0x41 is not a positive multiple of 64" },
 	{ "header pm_base=0x1\n",
@@ -578,13 +571,16 @@ static const struct {
 	  "record 0: store has no value bytes" },
 	{ { .kind = TORN_REC_STORE, .size = 0, .data = eight },
 	  "record 0: store size 0 outside 1..64" },
-	{ { .kind = TORN_REC_NT_STORE, .size = 8, .data = eight,
+	{ { .kind = TORN_REC_NT_STORE,
+	    .size = 8,
+	    .data = eight,
 	    .offset = 0x3fffff9 },
 	  "record 0: nt_store of 8 bytes at offset 0x3fffff9 beyond pm size "
 	  "0x4000000" },
 	{ { .kind = TORN_REC_STORE, .size = 8, .data = eight, .flags = 0x80 },
 	  "record 0: store has unknown flag bits 0x80" },
-	{ { .kind = TORN_REC_FLUSH, .sub = TORN_FLUSH_CLWB,
+	{ { .kind = TORN_REC_FLUSH,
+	    .sub = TORN_FLUSH_CLWB,
 	    .offset = 0x4000000 },
 	  "record 0: flush offset 0x4000000 beyond pm size 0x4000000" },
 	{ { .kind = TORN_REC_FENCE, .sub = 0 },
@@ -596,7 +592,8 @@ static const struct {
 static void test_append(void **state)
 {
 	struct torn_trace_header hdr = {
-		.pm_base = 0x100000000, .pm_size = 64 << 20,
+		.pm_base = 0x100000000,
+		.pm_size = 64 << 20,
 		.line_size = TORN_LINE_SIZE,
 	};
 	struct torn_record rec;
@@ -608,22 +605,28 @@ static void test_append(void **state)
 	for (i = 0; i < ARRAY_SIZE(append_error_cases); i++) {
 		struct torn_err err = { .msg = "" };
 
-		assert_int_equal(torn_trace_append(
-					 t, &append_error_cases[i].rec, &err),
-				 TORN_E_FORMAT);
+		assert_int_equal(
+			torn_trace_append(t, &append_error_cases[i].rec, &err),
+			TORN_E_FORMAT);
 		assert_string_equal(err.msg, append_error_cases[i].msg);
 	}
 	assert_int_equal(torn_trace_get_count(t), 0);
 
 	/* Data is copied; unused fields are dropped; pointers survive. */
 	memcpy(value, eight, sizeof(value));
-	rec = (struct torn_record){ .kind = TORN_REC_STORE, .size = 8,
-				    .data = value, .offset = 0x40,
-				    .vaddr = 99, .arg = 5, .mark_id = 3 };
+	rec = (struct torn_record){ .kind = TORN_REC_STORE,
+				    .size = 8,
+				    .data = value,
+				    .offset = 0x40,
+				    .vaddr = 99,
+				    .arg = 5,
+				    .mark_id = 3 };
 	assert_int_equal(torn_trace_append(t, &rec, NULL), 0);
 	memset(value, 0, sizeof(value));
-	rec = (struct torn_record){ .kind = TORN_REC_FENCE, .size = 0,
-				    .sub = TORN_FENCE_MFENCE, .offset = 77,
+	rec = (struct torn_record){ .kind = TORN_REC_FENCE,
+				    .size = 0,
+				    .sub = TORN_FENCE_MFENCE,
+				    .offset = 77,
 				    .data = value };
 	for (i = 0; i < 100000; i++)
 		assert_int_equal(torn_trace_append(t, &rec, NULL), 0);
@@ -645,8 +648,7 @@ static void test_append(void **state)
 	assert_int_equal(torn_trace_new(&t, &hdr), TORN_E_RANGE);
 	assert_int_equal(torn_trace_new(&t, NULL), 0);
 	assert_int_equal(torn_trace_get_header(t)->pm_size, 64 << 20);
-	assert_int_equal(torn_trace_get_header(t)->version,
-			 TORN_TRACE_VERSION);
+	assert_int_equal(torn_trace_get_header(t)->version, TORN_TRACE_VERSION);
 	torn_trace_free(t);
 }
 
@@ -700,8 +702,10 @@ static void nth_record(size_t i, struct torn_record *rec, uint8_t *buf)
 static void test_writer(void **state)
 {
 	struct torn_trace_header hdr = {
-		.pm_base = 0x100000000, .pm_size = 64 << 20,
-		.line_size = TORN_LINE_SIZE, .flags = TORN_TRACE_F_PC,
+		.pm_base = 0x100000000,
+		.pm_size = 64 << 20,
+		.line_size = TORN_LINE_SIZE,
+		.flags = TORN_TRACE_F_PC,
 		.cpu_features = TORN_CPU_CLWB,
 	};
 	const size_t n = 300000; /* well over the 4 MiB buffer */
@@ -737,8 +741,7 @@ static void test_writer(void **state)
 		fail_msg("load: %s", err.msg);
 	assert_int_equal(torn_trace_get_count(t), n);
 	assert_int_equal(torn_trace_get_header(t)->flags, TORN_TRACE_F_PC);
-	assert_int_equal(torn_trace_get_header(t)->cpu_features,
-			 TORN_CPU_CLWB);
+	assert_int_equal(torn_trace_get_header(t)->cpu_features, TORN_CPU_CLWB);
 	recs = torn_trace_get_records(t);
 	for (i = 0; i < n; i++) {
 		nth_record(i, &rec, buf);
@@ -782,9 +785,9 @@ static void test_stats(void **state)
 		"header pm_size=0x100000000000\n",
 	};
 	static const char records[] =
-		"store 0x3c 8 *01 kernel\n"	/* lines 0 and 1 */
-		"store 0x40 1 02\n"		/* line 1 again */
-		"nt_store 0x1000 64 *03\n"	/* line 0x40 */
+		"store 0x3c 8 *01 kernel\n" /* lines 0 and 1 */
+		"store 0x40 1 02\n" /* line 1 again */
+		"nt_store 0x1000 64 *03\n" /* line 0x40 */
 		"store 0x3c 4 04050607 kernel\n"
 		"flush clwb 0x0\n"
 		"flush clwb 0x40\n"
@@ -852,8 +855,7 @@ static void test_names(void **state)
 		{ torn_fence_kind_name, TORN_FENCE_SFENCE, "sfence" },
 		{ torn_fence_kind_name, TORN_FENCE_MFENCE, "mfence" },
 		{ torn_fence_kind_name, TORN_FENCE_LOCKED, "locked" },
-		{ torn_fence_kind_name, TORN_FENCE_SERIALIZING,
-		  "serializing" },
+		{ torn_fence_kind_name, TORN_FENCE_SERIALIZING, "serializing" },
 		{ torn_fence_kind_name, TORN_FENCE_WBINVD, "wbinvd" },
 		{ torn_fence_kind_name, 6, "?" },
 		{ torn_fence_kind_name, 1000, "?" },

@@ -54,7 +54,7 @@
  */
 #define PMEM_TAG(i) (0x706d656d74616700ull | (i))
 #define PMEM_TAGS 8
-#define PMEM_BYTE(i) ((unsigned char)((i) * 7 + 3))
+#define PMEM_BYTE(i) ((unsigned char)((i)*7 + 3))
 
 static const unsigned char U128_BYTES[16] = {
 	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,

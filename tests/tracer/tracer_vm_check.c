@@ -81,7 +81,7 @@ struct image {
 	uint8_t *bytes;
 	uint8_t *who;
 	uint8_t *kind;
-	long *last;	/* record that wrote the byte last */
+	long *last; /* record that wrote the byte last */
 };
 
 static void replay(const struct torn_trace *t, struct image *im)
@@ -159,8 +159,8 @@ static int self_check(const char *trace, const char *final)
 	expect(nonzero > 0, "the guest wrote to the NVDIMM");
 	expect(diff == 0, "zeroed NVDIMM + every store == final backing file");
 	torn_trace_free(t);
-	printf("%s\n", failures ? "tracer self-check FAILED" :
-	       "tracer self-check passed");
+	printf("%s\n", failures ? "tracer self-check FAILED"
+				: "tracer self-check passed");
 	return failures ? 1 : 0;
 }
 
@@ -194,8 +194,8 @@ static int unresolved_check(const char *trace, uint64_t direct_map)
 			continue;
 		}
 		kernel++;
-		kernel_pm += recs[i].vaddr - direct_map - h->pm_base <
-			     h->pm_size;
+		kernel_pm +=
+			recs[i].vaddr - direct_map - h->pm_base < h->pm_size;
 	}
 	printf("unresolved: user clflush %" PRIu64 ", clflushopt %" PRIu64
 	       ", clwb %" PRIu64 "; kernel %" PRIu64 " (%" PRIu64
@@ -204,13 +204,14 @@ static int unresolved_check(const char *trace, uint64_t direct_map)
 	       user[TORN_FLUSH_CLWB], kernel, kernel_pm);
 	expect(resolved == 0, "no flush resolved");
 	expect(user[TORN_FLUSH_CLFLUSH] >= 1 &&
-	       user[TORN_FLUSH_CLFLUSHOPT] >= 1 && user[TORN_FLUSH_CLWB] >= 3,
+		       user[TORN_FLUSH_CLFLUSHOPT] >= 1 &&
+		       user[TORN_FLUSH_CLWB] >= 3,
 	       "every user flush is kept, unresolved");
 	expect(kernel >= 65 && kernel == kernel_pm,
 	       "kernel flushes kept, with their direct-map addresses");
 	torn_trace_free(t);
-	printf("%s\n", failures ? "tracer unresolved check FAILED" :
-	       "tracer unresolved check passed");
+	printf("%s\n", failures ? "tracer unresolved check FAILED"
+				: "tracer unresolved check passed");
 	return failures ? 1 : 0;
 }
 
@@ -234,8 +235,8 @@ static int pmem_check(const char *trace)
 	n = torn_trace_get_count(t);
 	for (int k = 0; k < PMEM_TAGS; k++) {
 		i = find_store64(recs, n, TORN_REC_STORE, PMEM_TAG(k));
-		j = i < 0 ? -1 :
-		    find_flush(recs, n, i, recs[i].offset, 0, false);
+		j = i < 0 ? -1
+			  : find_flush(recs, n, i, recs[i].offset, 0, false);
 		ok = ok && i >= 0 && !is_kernel(&recs[i]) && j > i;
 		if (j > last_flush)
 			last_flush = j;
@@ -263,8 +264,8 @@ static int pmem_check(const char *trace)
 	expect(ok, "pmem_memcpy_persist: the page, all user NT stores");
 	printf("pmem: page 1 at 0x%" PRIx64 ", %zu records\n", page1, n);
 	torn_trace_free(t);
-	printf("%s\n", failures ? "tracer pmem check FAILED" :
-	       "tracer pmem check passed");
+	printf("%s\n", failures ? "tracer pmem check FAILED"
+				: "tracer pmem check passed");
 	return failures ? 1 : 0;
 }
 
@@ -289,7 +290,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "unresolved"))
 		return unresolved_check(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc != 3) {
-		fprintf(stderr, "usage: tracer_vm_check TRACE PM_BASE\n"
+		fprintf(stderr,
+			"usage: tracer_vm_check TRACE PM_BASE\n"
 			"       tracer_vm_check self-check TRACE FINAL-IMAGE\n"
 			"       tracer_vm_check unresolved TRACE DIRECT-MAP\n"
 			"       tracer_vm_check pmem TRACE\n");
@@ -307,9 +309,11 @@ int main(int argc, char **argv)
 	expect(h->pm_base == strtoull(argv[2], NULL, 0), "header pm_base");
 	expect(h->flags == TORN_TRACE_F_PC, "header flags: pc, armed at START");
 	expect(n >= 2 && recs[0].kind == TORN_REC_MARK &&
-	       recs[0].mark_id == TORN_MARK_START, "first record is START");
+		       recs[0].mark_id == TORN_MARK_START,
+	       "first record is START");
 	expect(n >= 2 && recs[n - 1].kind == TORN_REC_MARK &&
-	       recs[n - 1].mark_id == TORN_MARK_STOP, "last record is STOP");
+		       recs[n - 1].mark_id == TORN_MARK_STOP,
+	       "last record is STOP");
 	expect(find_store64(recs, n, 0, V0) < 0, "no store from before START");
 	expect(find_store64(recs, n, 0, V5) < 0, "no store from after STOP");
 	expect(st.records[TORN_REC_UNRESOLVED] == 0, "no unresolved flush");
@@ -330,7 +334,7 @@ int main(int argc, char **argv)
 
 	i = find_store64(recs, n, TORN_REC_STORE, V1);
 	expect(i >= 0 && !is_kernel(&recs[i]) &&
-	       recs[i].offset == page[0] + V1_OFF && recs[i].pc,
+		       recs[i].offset == page[0] + V1_OFF && recs[i].pc,
 	       "user store V1 with its value, offset and pc");
 	j = find_flush(recs, n, i, page[0] + V1_OFF, TORN_FLUSH_CLWB, false);
 	expect(i >= 0 && j > i,
@@ -351,7 +355,7 @@ int main(int argc, char **argv)
 
 	i = find_store64(recs, n, TORN_REC_NT_STORE, V3);
 	expect(i >= 0 && !is_kernel(&recs[i]) &&
-	       recs[i].offset == page[0] + NT_OFF,
+		       recs[i].offset == page[0] + NT_OFF,
 	       "user movnti is an NT_STORE");
 
 	i = find_store64(recs, n, TORN_REC_STORE, V6);
@@ -369,8 +373,7 @@ int main(int argc, char **argv)
 	ok = false;
 	for (size_t k = 0; k < n; k++)
 		if (recs[k].kind == TORN_REC_MARK &&
-		    recs[k].mark_id == MARK_ID &&
-		    recs[k].arg == MARK_ARG &&
+		    recs[k].mark_id == MARK_ID && recs[k].arg == MARK_ARG &&
 		    recs[k].size == strlen(MARK_TEXT) &&
 		    !memcmp(recs[k].data, MARK_TEXT, recs[k].size))
 			ok = true;
@@ -391,7 +394,7 @@ int main(int argc, char **argv)
 	}
 	expect(ok, "pwrite \"abc\": kernel stores with the bytes");
 	expect(ok && find_flush(recs, n, last_abc, page[1] + ABC_OFF, 0, true) >
-			     last_abc,
+			       last_abc,
 	       "pwrite \"abc\": kernel flush of the line (unaligned copy)");
 	ok = true;
 	for (int b = 0; b < 64; b++) {
@@ -403,8 +406,8 @@ int main(int argc, char **argv)
 	expect(ok, "pwrite of 64 aligned bytes: kernel NT stores");
 
 	printf("records %zu: stores %" PRIu64 " (kernel %" PRIu64
-	       "), nt stores %" PRIu64 ", flushes %" PRIu64
-	       " (clflush %" PRIu64 ", clflushopt %" PRIu64 ", clwb %" PRIu64
+	       "), nt stores %" PRIu64 ", flushes %" PRIu64 " (clflush %" PRIu64
+	       ", clflushopt %" PRIu64 ", clwb %" PRIu64
 	       "), unresolved %" PRIu64 ", fences %" PRIu64 ", marks %" PRIu64
 	       ", lines %" PRIu64 "\n",
 	       n, st.records[TORN_REC_STORE] + st.records[TORN_REC_NT_STORE],
@@ -414,7 +417,7 @@ int main(int argc, char **argv)
 	       st.records[TORN_REC_UNRESOLVED], st.records[TORN_REC_FENCE],
 	       st.records[TORN_REC_MARK], st.lines_touched);
 	torn_trace_free(t);
-	printf("%s\n", failures ? "tracer vm check FAILED" :
-	       "tracer vm check passed");
+	printf("%s\n",
+	       failures ? "tracer vm check FAILED" : "tracer vm check passed");
 	return failures ? 1 : 0;
 }

@@ -63,8 +63,8 @@ int main(int argc, char **argv)
 			MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
 	if (sync_map == MAP_FAILED)
 		die("mmap MAP_SYNC");
-	plain_map = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 fd, 2 * PAGE);
+	plain_map = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 2 * PAGE);
 	if (plain_map == MAP_FAILED)
 		die("mmap");
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)sync_map))
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < 64; i++)
 		nt64[i] = (char)NT64_BYTE(i);
 	put64(sync_map + OUTSIDE_OFF, V0);
-	put64(sync_map + PAGE + 8, 0);	/* fault the pages in */
+	put64(sync_map + PAGE + 8, 0); /* fault the pages in */
 	put64(plain_map + 8, 0);
 	put64(plain_map + PAGE + 8, 0);
 
@@ -87,20 +87,26 @@ int main(int argc, char **argv)
 
 	__asm__ __volatile__("movdqu (%0), %%xmm0\n\t"
 			     "movdqu %%xmm0, (%1)"
-			     : : "r"(U128_BYTES), "r"(sync_map + U128_OFF)
+			     :
+			     : "r"(U128_BYTES), "r"(sync_map + U128_OFF)
 			     : "xmm0", "memory");
 	__asm__ __volatile__("clflushopt (%0,%1,8)"
-			     : : "r"(sync_map), "r"((long)U128_OFF / 8)
+			     :
+			     : "r"(sync_map), "r"((long)U128_OFF / 8)
 			     : "memory");
 
 	__asm__ __volatile__("movnti %1, (%0)"
-			     : : "r"(sync_map + NT_OFF), "r"(V3) : "memory");
+			     :
+			     : "r"(sync_map + NT_OFF), "r"(V3)
+			     : "memory");
 
 	put64(sync_map + GS_OFF, V6);
 	__asm__ __volatile__("clwb %%gs:%c0" : : "i"(GS_OFF) : "memory");
 
 	put64(sync_map + CLFLUSH_OFF, V7);
-	__asm__ __volatile__("clflush (%0)" : : "r"(sync_map + CLFLUSH_OFF)
+	__asm__ __volatile__("clflush (%0)"
+			     :
+			     : "r"(sync_map + CLFLUSH_OFF)
 			     : "memory");
 
 	stack_line[0] = 1;

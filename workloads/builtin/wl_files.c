@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Built-in workload: create, write, fsync, rename, fdatasync on a DAX filesystem. */
+/* Built-in workload: create, write, fsync, rename, fdatasync on a DAX
+ * filesystem. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Built-in workload: writes through a plain shared mapping, made durable by msync. */
+/* Built-in workload: writes through a plain shared mapping, made durable by
+ * msync. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
 		torn_mark(TORN_MARK_ID_OP_BEGIN, i + 1, what, strlen(what));
 		memset(p + i * 4096 + 100, '0' + i, 3000);
 		if (msync(p + i * 4096, 4096, MS_SYNC)) {
-			fprintf(stderr, "wl-msync: msync: %s\n", strerror(errno));
+			fprintf(stderr, "wl-msync: msync: %s\n",
+				strerror(errno));
 			return 1;
 		}
 		torn_mark(TORN_MARK_ID_OP_END, i + 1, NULL, 0);

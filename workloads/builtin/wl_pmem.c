@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Built-in workload: records written through a MAP_SYNC mapping, pmem_persist'ed. */
+/* Built-in workload: records written through a MAP_SYNC mapping,
+ * pmem_persist'ed. */
 #include <errno.h>
 #include <libpmem.h>
 #include <stdint.h>
@@ -29,7 +30,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!is_pmem) {
-		fprintf(stderr, "wl-pmem: %s is not persistent memory (no MAP_SYNC)\n",
+		fprintf(stderr,
+			"wl-pmem: %s is not persistent memory (no MAP_SYNC)\n",
 			path);
 		return 1;
 	}

@@ -30,17 +30,15 @@ static const struct kind_spec specs[TORN_FSOPS_NKINDS] = {
 				"pwrite PATH OFFSET LENGTH PATTERN" },
 	[TORN_FSOPS_APPEND] = { "append", "PLT", "append PATH LENGTH PATTERN" },
 	[TORN_FSOPS_TRUNCATE] = { "truncate", "PS", "truncate PATH SIZE" },
-	[TORN_FSOPS_FALLOCATE] = {
-		"fallocate", "POLf",
-		"fallocate PATH OFFSET LENGTH [keep-size] [punch-hole] [zero-range]" },
+	[TORN_FSOPS_FALLOCATE] = { "fallocate", "POLf",
+				   "fallocate PATH OFFSET LENGTH [keep-size] [punch-hole] [zero-range]" },
 	[TORN_FSOPS_RENAME] = { "rename", "PQ", "rename FROM TO" },
 	[TORN_FSOPS_LINK] = { "link", "PQ", "link EXISTING NEW" },
 	[TORN_FSOPS_SYMLINK] = { "symlink", "GP", "symlink TARGET PATH" },
 	[TORN_FSOPS_UNLINK] = { "unlink", "P", "unlink PATH" },
 	[TORN_FSOPS_RMDIR] = { "rmdir", "P", "rmdir PATH" },
-	[TORN_FSOPS_MMAP_WRITE] = {
-		"mmap-write", "POLTf",
-		"mmap-write PATH OFFSET LENGTH PATTERN [map-sync]" },
+	[TORN_FSOPS_MMAP_WRITE] = { "mmap-write", "POLTf",
+				    "mmap-write PATH OFFSET LENGTH PATTERN [map-sync]" },
 	[TORN_FSOPS_MSYNC] = { "msync", "P", "msync PATH" },
 	[TORN_FSOPS_FSYNC] = { "fsync", "R", "fsync PATH" },
 	[TORN_FSOPS_FDATASYNC] = { "fdatasync", "R", "fdatasync PATH" },
@@ -93,8 +91,8 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p,
-			     uint64_t start, uint8_t *buf, size_t len)
+void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p, uint64_t start,
+			     uint8_t *buf, size_t len)
 {
 	size_t i, tlen;
 
@@ -124,7 +122,7 @@ void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p,
 struct parser {
 	const char *name;
 	unsigned int line;
-	const char *opname;	/* for messages; NULL before the op word */
+	const char *opname; /* for messages; NULL before the op word */
 	struct torn_err *err;
 };
 
@@ -188,13 +186,16 @@ static int parse_number(const char *s, uint64_t *out)
 		return -1;
 	if (*p) {
 		switch (*p) {
-		case 'k': case 'K':
+		case 'k':
+		case 'K':
 			mul = 1ull << 10;
 			break;
-		case 'm': case 'M':
+		case 'm':
+		case 'M':
 			mul = 1ull << 20;
 			break;
-		case 'g': case 'G':
+		case 'g':
+		case 'G':
 			mul = 1ull << 30;
 			break;
 		default:
@@ -267,11 +268,13 @@ static int path_arg(struct parser *ps, char *w, int root_ok, char **out)
 		return 0;
 	}
 	if (p[0] == '/')
-		return fail(ps, TORN_E_FORMAT,
-			    "path '%s' is absolute; paths are relative to the mount point",
-			    shown(w, b, sizeof(b)));
+		return fail(
+			ps, TORN_E_FORMAT,
+			"path '%s' is absolute; paths are relative to the mount point",
+			shown(w, b, sizeof(b)));
 	if (strlen(p) > TORN_FSOPS_MAX_PATH)
-		return fail(ps, TORN_E_RANGE, "path '%s' is longer than %d bytes",
+		return fail(ps, TORN_E_RANGE,
+			    "path '%s' is longer than %d bytes",
 			    shown(w, b, sizeof(b)), TORN_FSOPS_MAX_PATH);
 	for (c = p; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -282,8 +285,8 @@ static int path_arg(struct parser *ps, char *w, int root_ok, char **out)
 		clen = strcspn(c, "/");
 		if (!clen)
 			return fail(ps, TORN_E_FORMAT,
-				    c[0] ? "path '%s' has an empty component" :
-					   "path '%s' ends with '/'",
+				    c[0] ? "path '%s' has an empty component"
+					 : "path '%s' ends with '/'",
 				    shown(w, b, sizeof(b)));
 		if ((clen == 1 && c[0] == '.') ||
 		    (clen == 2 && c[0] == '.' && c[1] == '.'))
@@ -291,9 +294,10 @@ static int path_arg(struct parser *ps, char *w, int root_ok, char **out)
 				    "path '%s' has a '%.*s' component",
 				    shown(w, b, sizeof(b)), (int)clen, c);
 		if (clen > 255)
-			return fail(ps, TORN_E_RANGE,
-				    "path '%s' has a component longer than 255 bytes",
-				    shown(w, b, sizeof(b)));
+			return fail(
+				ps, TORN_E_RANGE,
+				"path '%s' has a component longer than 255 bytes",
+				shown(w, b, sizeof(b)));
 		if (!c[clen])
 			break;
 	}
@@ -335,8 +339,8 @@ static int pattern_arg(struct parser *ps, const char *w,
 		    shown(w, b, sizeof(b)));
 }
 
-static int flag_arg(struct parser *ps, enum torn_fsops_kind kind,
-		    const char *w, unsigned int *flags)
+static int flag_arg(struct parser *ps, enum torn_fsops_kind kind, const char *w,
+		    unsigned int *flags)
 {
 	char b[64], known[128] = "";
 	size_t i;
@@ -423,15 +427,15 @@ static void op_text(const struct torn_fsops_op *op, const char *pattern_text,
 				append_text(buf, len, " fill:0x%02x",
 					    (unsigned int)op->pattern.value);
 			else if (op->pattern.kind == TORN_FSOPS_RAND)
-				append_text(buf, len, " rand:%llu",
-					    (unsigned long long)
-						    op->pattern.value);
+				append_text(
+					buf, len, " rand:%llu",
+					(unsigned long long)op->pattern.value);
 			else
 				append_text(buf, len, " text:%s", pattern_text);
 			break;
 		case 'm':
-			if (op->mode != (op->kind == TORN_FSOPS_MKDIR ? 0755 :
-									0644))
+			if (op->mode !=
+			    (op->kind == TORN_FSOPS_MKDIR ? 0755 : 0644))
 				append_text(buf, len, " %04o", op->mode);
 			break;
 		case 'f':
@@ -524,19 +528,20 @@ static int parse_op(struct parser *ps, char **w, int nw,
 			r = path_arg(ps, word, 0, (char **)&op->path2);
 			break;
 		case 'G':
-			r = strlen(word) > TORN_FSOPS_MAX_PATH ?
-				    fail(ps, TORN_E_RANGE,
-					 "target is longer than %d bytes",
-					 TORN_FSOPS_MAX_PATH) : 0;
+			r = strlen(word) > TORN_FSOPS_MAX_PATH
+				    ? fail(ps, TORN_E_RANGE,
+					   "target is longer than %d bytes",
+					   TORN_FSOPS_MAX_PATH)
+				    : 0;
 			op->target = word;
 			break;
 		case 'O':
-			r = number_arg(ps, "offset", word, TORN_FSOPS_MAX_OFFSET,
-				       &op->offset);
+			r = number_arg(ps, "offset", word,
+				       TORN_FSOPS_MAX_OFFSET, &op->offset);
 			break;
 		case 'L':
-			r = number_arg(ps, "length", word, TORN_FSOPS_MAX_LENGTH,
-				       &op->length);
+			r = number_arg(ps, "length", word,
+				       TORN_FSOPS_MAX_LENGTH, &op->length);
 			if (!r && !op->length)
 				r = fail(ps, TORN_E_RANGE,
 					 "length 0 does nothing");
@@ -682,15 +687,15 @@ int torn_fsops_parse(const char *text, size_t len, const char *name,
 			*hash = 0;
 		nw = split_words(line, words);
 		if (nw < 0) {
-			ret = fail(&ps, TORN_E_FORMAT,
-				   "more than %d words", MAX_WORDS);
+			ret = fail(&ps, TORN_E_FORMAT, "more than %d words",
+				   MAX_WORDS);
 			break;
 		}
 		if (!nw)
 			continue;
 		if (w->nops == TORN_FSOPS_MAX_OPS) {
-			ret = fail(&ps, TORN_E_RANGE,
-				   "more than %d operations", TORN_FSOPS_MAX_OPS);
+			ret = fail(&ps, TORN_E_RANGE, "more than %d operations",
+				   TORN_FSOPS_MAX_OPS);
 			break;
 		}
 		op.line = ps.line;

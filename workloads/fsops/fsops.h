@@ -27,9 +27,9 @@
 enum torn_fsops_kind {
 	TORN_FSOPS_CREAT,
 	TORN_FSOPS_MKDIR,
-	TORN_FSOPS_WRITE,	/* lseek + write(2) */
+	TORN_FSOPS_WRITE, /* lseek + write(2) */
 	TORN_FSOPS_PWRITE,
-	TORN_FSOPS_APPEND,	/* O_APPEND + write(2) */
+	TORN_FSOPS_APPEND, /* O_APPEND + write(2) */
 	TORN_FSOPS_TRUNCATE,
 	TORN_FSOPS_FALLOCATE,
 	TORN_FSOPS_RENAME,
@@ -38,7 +38,7 @@ enum torn_fsops_kind {
 	TORN_FSOPS_UNLINK,
 	TORN_FSOPS_RMDIR,
 	TORN_FSOPS_MMAP_WRITE,
-	TORN_FSOPS_MSYNC,	/* durability ops from here on */
+	TORN_FSOPS_MSYNC, /* durability ops from here on */
 	TORN_FSOPS_FSYNC,
 	TORN_FSOPS_FDATASYNC,
 	TORN_FSOPS_SYNC,
@@ -46,26 +46,26 @@ enum torn_fsops_kind {
 };
 
 enum torn_fsops_pattern_kind {
-	TORN_FSOPS_FILL,	/* one byte repeated */
-	TORN_FSOPS_RAND,	/* seeded pseudo-random bytes */
-	TORN_FSOPS_TEXT,	/* a string repeated */
+	TORN_FSOPS_FILL, /* one byte repeated */
+	TORN_FSOPS_RAND, /* seeded pseudo-random bytes */
+	TORN_FSOPS_TEXT, /* a string repeated */
 };
 
 struct torn_fsops_pattern {
 	enum torn_fsops_pattern_kind kind;
-	uint64_t value;		/* FILL: the byte; RAND: the seed */
-	const char *text;	/* TEXT: 1..255 bytes, NUL-terminated */
+	uint64_t value; /* FILL: the byte; RAND: the seed */
+	const char *text; /* TEXT: 1..255 bytes, NUL-terminated */
 };
 
 /* Flags of an op. */
-#define TORN_FSOPS_KEEP_SIZE 0x1	/* fallocate: FALLOC_FL_KEEP_SIZE */
-#define TORN_FSOPS_PUNCH_HOLE 0x2	/* fallocate: PUNCH_HOLE | KEEP_SIZE */
-#define TORN_FSOPS_ZERO_RANGE 0x4	/* fallocate: FALLOC_FL_ZERO_RANGE */
-#define TORN_FSOPS_MAP_SYNC 0x8		/* mmap-write: MAP_SYNC, flush */
+#define TORN_FSOPS_KEEP_SIZE 0x1 /* fallocate: FALLOC_FL_KEEP_SIZE */
+#define TORN_FSOPS_PUNCH_HOLE 0x2 /* fallocate: PUNCH_HOLE | KEEP_SIZE */
+#define TORN_FSOPS_ZERO_RANGE 0x4 /* fallocate: FALLOC_FL_ZERO_RANGE */
+#define TORN_FSOPS_MAP_SYNC 0x8 /* mmap-write: MAP_SYNC, flush */
 
 /* Bounds the parser enforces. */
-#define TORN_FSOPS_MAX_LENGTH (64ull << 20)	/* bytes one op writes */
-#define TORN_FSOPS_MAX_OFFSET (1ull << 40)	/* offsets and sizes */
+#define TORN_FSOPS_MAX_LENGTH (64ull << 20) /* bytes one op writes */
+#define TORN_FSOPS_MAX_OFFSET (1ull << 40) /* offsets and sizes */
 #define TORN_FSOPS_MAX_OPS 65536
 #define TORN_FSOPS_MAX_LINE 4096
 #define TORN_FSOPS_MAX_PATH 1024
@@ -77,23 +77,23 @@ struct torn_fsops_pattern {
  */
 struct torn_fsops_op {
 	enum torn_fsops_kind kind;
-	unsigned int line;	/* 1-based line in the source */
-	int atomic;		/* declared atomic: all before or after */
+	unsigned int line; /* 1-based line in the source */
+	int atomic; /* declared atomic: all before or after */
 	/* what the op acts on (rename, link: the source; symlink: the link) */
 	const char *path;
-	const char *path2;	/* rename/link: the destination */
-	const char *target;	/* symlink: the target, stored as written */
-	uint64_t offset;	/* write, pwrite, fallocate, mmap-write */
-	uint64_t length;	/* bytes written or allocated; truncate: size */
-	unsigned int mode;	/* creat, mkdir */
-	unsigned int flags;	/* TORN_FSOPS_KEEP_SIZE ... */
+	const char *path2; /* rename/link: the destination */
+	const char *target; /* symlink: the target, stored as written */
+	uint64_t offset; /* write, pwrite, fallocate, mmap-write */
+	uint64_t length; /* bytes written or allocated; truncate: size */
+	unsigned int mode; /* creat, mkdir */
+	unsigned int flags; /* TORN_FSOPS_KEEP_SIZE ... */
 	struct torn_fsops_pattern pattern;
-	const char *text;	/* canonical, e.g. "atomic rename foo bar" */
+	const char *text; /* canonical, e.g. "atomic rename foo bar" */
 };
 
 /* A parsed workload: ops[0] is operation 1 (the marker numbering). */
 struct torn_fsops {
-	const char *name;	/* as given to the parser, for messages */
+	const char *name; /* as given to the parser, for messages */
 	size_t nops;
 	struct torn_fsops_op *ops;
 };
@@ -106,7 +106,7 @@ struct torn_fsops {
  */
 int torn_fsops_parse(const char *text, size_t len, const char *name,
 		     struct torn_fsops **out, struct torn_err *err);
-void torn_fsops_free(struct torn_fsops *w);	/* NULL: no-op */
+void torn_fsops_free(struct torn_fsops *w); /* NULL: no-op */
 
 /* "pwrite", "mmap-write", ...; NULL for an out-of-range kind. */
 const char *torn_fsops_kind_name(enum torn_fsops_kind kind);
@@ -120,8 +120,8 @@ int torn_fsops_op_is_durability(const struct torn_fsops_op *op);
  * the first byte the op writes).  RAND is SplitMix64 over 8-byte words,
  * little-endian: word j is splitmix64(seed + (j + 1) * 0x9e3779b97f4a7c15).
  */
-void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p,
-			     uint64_t start, uint8_t *buf, size_t len);
+void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p, uint64_t start,
+			     uint8_t *buf, size_t len);
 
 /* ---- the ACE-style generator (torn workloads generate) -------------- */
 
@@ -130,8 +130,7 @@ void torn_fsops_pattern_fill(const struct torn_fsops_pattern *p,
  * "seq1-0007-rename-fsync.fsops", text the workload source.  A non-zero
  * return stops the generator and is returned.
  */
-typedef int (*torn_fsops_gen_fn)(void *arg, const char *name,
-				 const char *text);
+typedef int (*torn_fsops_gen_fn)(void *arg, const char *name, const char *text);
 
 /*
  * Generate the bounded seq-1 (seq = 1: each op then each persistence op)

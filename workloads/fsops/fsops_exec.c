@@ -51,23 +51,23 @@
  * changes what the path names.
  */
 enum name_kind {
-	NAME_INITIAL,		/* in the tree before the workload */
-	NAME_CREATED,		/* creat, mkdir, symlink made it here */
-	NAME_MOVED_SELF,	/* renamed or linked to this path */
-	NAME_MOVED_ANCESTOR,	/* an ancestor directory was renamed */
-	NAME_GONE,		/* removed */
+	NAME_INITIAL, /* in the tree before the workload */
+	NAME_CREATED, /* creat, mkdir, symlink made it here */
+	NAME_MOVED_SELF, /* renamed or linked to this path */
+	NAME_MOVED_ANCESTOR, /* an ancestor directory was renamed */
+	NAME_GONE, /* removed */
 };
 
 /* What is known about one path that an op touched or a promise covers. */
 struct path_rec {
-	char *path;		/* "./a" */
-	int valid;		/* a promise holds: untouched since */
-	int absent;		/* the promise is "- PATH" */
-	struct fsx_entry p;	/* the promised entry (valid && !absent) */
-	unsigned int stars;	/* its fields left open */
-	int name_durable;	/* what the path names is known durable */
+	char *path; /* "./a" */
+	int valid; /* a promise holds: untouched since */
+	int absent; /* the promise is "- PATH" */
+	struct fsx_entry p; /* the promised entry (valid && !absent) */
+	unsigned int stars; /* its fields left open */
+	int name_durable; /* what the path names is known durable */
 	enum name_kind name_kind;
-	int seen;		/* the path existed at some time */
+	int seen; /* the path existed at some time */
 	unsigned int touch_line; /* source line of the last op touching it */
 };
 
@@ -79,9 +79,9 @@ struct range {
 struct inode_rec {
 	dev_t dev;
 	ino_t ino;
-	int pending_meta;	/* size, allocation, creation */
-	int pending_write;	/* data written by write(2)-like calls */
-	struct range *mapped;	/* data written through mappings */
+	int pending_meta; /* size, allocation, creation */
+	int pending_write; /* data written by write(2)-like calls */
+	struct range *mapped; /* data written through mappings */
 	size_t nmapped, capmapped;
 	/*
 	 * What is durable of the content whatever the name: set by promises
@@ -89,8 +89,8 @@ struct inode_rec {
 	 * an op writes the inode.
 	 */
 	int content_valid;
-	struct fsx_entry content;	/* mode, size, hash */
-	unsigned int content_stars;	/* of FSX_STAR_MODE, _SIZE, _HASH */
+	struct fsx_entry content; /* mode, size, hash */
+	unsigned int content_stars; /* of FSX_STAR_MODE, _SIZE, _HASH */
 };
 
 #define CONTENT_FIELDS (FSX_STAR_MODE | FSX_STAR_SIZE | FSX_STAR_HASH)
@@ -108,7 +108,7 @@ struct exec {
 	struct torn_err *err;
 	int root;
 	struct fsx_tree cur, next;
-	struct path_rec *recs;	/* sorted by path */
+	struct path_rec *recs; /* sorted by path */
 	size_t nrecs, caprecs;
 	struct inode_rec *inodes;
 	size_t ninodes, capinodes;
@@ -120,12 +120,12 @@ struct exec {
 	size_t n;
 	const struct torn_fsops_op *op;
 	char p1[TORN_FSOPS_MAX_PATH + 8], p2[TORN_FSOPS_MAX_PATH + 8];
-	char detail[256];	/* why an op failed, beyond errno */
-	int has_inode;		/* the op opened a file: dev, ino below */
+	char detail[256]; /* why an op failed, beyond errno */
+	int has_inode; /* the op opened a file: dev, ino below */
 	dev_t dev;
 	ino_t ino;
 	long long size_before, size_after;
-	uint64_t wstart, wend;	/* bytes an op wrote */
+	uint64_t wstart, wend; /* bytes an op wrote */
 };
 
 /* ---- records ------------------------------------------------------- */
@@ -280,8 +280,8 @@ static int write_all(int fd, const uint8_t *data, size_t len, int at,
 		     uint64_t off)
 {
 	while (len) {
-		ssize_t n = at ? pwrite(fd, data, len, off) :
-				 write(fd, data, len);
+		ssize_t n =
+			at ? pwrite(fd, data, len, off) : write(fd, data, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -386,10 +386,11 @@ static int do_mmap_write(struct exec *x, const struct torn_fsops_op *op,
 	if (fd < 0)
 		return fd;
 	if (op->offset + op->length > (uint64_t)x->size_before) {
-		snprintf(x->detail, sizeof(x->detail),
-			 "the file has %lld bytes; a mapping cannot write beyond them (to %llu)",
-			 x->size_before,
-			 (unsigned long long)(op->offset + op->length));
+		snprintf(
+			x->detail, sizeof(x->detail),
+			"the file has %lld bytes; a mapping cannot write beyond them (to %llu)",
+			x->size_before,
+			(unsigned long long)(op->offset + op->length));
 		return close_file(x, fd, -ERANGE);
 	}
 	if (x->nmaps == x->capmaps) {
@@ -414,9 +415,10 @@ static int do_mmap_write(struct exec *x, const struct torn_fsops_op *op,
 		int e = -errno;
 
 		if (map_sync)
-			snprintf(x->detail, sizeof(x->detail),
-				 "mmap MAP_SYNC: %s (is the filesystem mounted with -o dax?)",
-				 strerror(-e));
+			snprintf(
+				x->detail, sizeof(x->detail),
+				"mmap MAP_SYNC: %s (is the filesystem mounted with -o dax?)",
+				strerror(-e));
 		return close_file(x, fd, e);
 	}
 	memcpy(p + (op->offset - moff), data, op->length);
@@ -486,12 +488,15 @@ static int do_op(struct exec *x, const struct torn_fsops_op *op,
 	case TORN_FSOPS_WRITE:
 	case TORN_FSOPS_PWRITE:
 	case TORN_FSOPS_APPEND:
-		fd = open_file(x, op->path, O_WRONLY |
-			       (op->kind == TORN_FSOPS_APPEND ? O_APPEND : 0));
+		fd = open_file(
+			x, op->path,
+			O_WRONLY |
+				(op->kind == TORN_FSOPS_APPEND ? O_APPEND : 0));
 		if (fd < 0)
 			return fd;
-		x->wstart = op->kind == TORN_FSOPS_APPEND ?
-				    (uint64_t)x->size_before : op->offset;
+		x->wstart = op->kind == TORN_FSOPS_APPEND
+				    ? (uint64_t)x->size_before
+				    : op->offset;
 		x->wend = x->wstart + op->length;
 		if (op->kind == TORN_FSOPS_WRITE &&
 		    lseek(fd, op->offset, SEEK_SET) < 0)
@@ -514,8 +519,8 @@ static int do_op(struct exec *x, const struct torn_fsops_op *op,
 		ret = renameat(x->root, op->path, x->root, op->path2);
 		return ret ? -errno : 0;
 	case TORN_FSOPS_LINK:
-		return linkat(x->root, op->path, x->root, op->path2, 0) ?
-			       -errno : 0;
+		return linkat(x->root, op->path, x->root, op->path2, 0) ? -errno
+									: 0;
 	case TORN_FSOPS_SYMLINK:
 		return symlinkat(op->target, x->root, op->path) ? -errno : 0;
 	case TORN_FSOPS_UNLINK:
@@ -630,8 +635,9 @@ static int touched(struct exec *x, struct pathset *s)
 			ret = add_names_of(s, a, fsx_tree_find(a, named[k]));
 	}
 	while (!ret && (i < b->n || j < a->n)) {
-		int c = i == b->n ? 1 : j == a->n ? -1 :
-			strcmp(b->e[i].path, a->e[j].path);
+		int c = i == b->n   ? 1
+			: j == a->n ? -1
+				    : strcmp(b->e[i].path, a->e[j].path);
 
 		if (c < 0) {
 			ret = pathset_add(s, b->e[i++].path);
@@ -681,9 +687,10 @@ static int atomic_records(struct exec *x, const struct pathset *s)
 		struct path_rec *r = rec_find(x, s->p[i]);
 
 		if (r && !r->valid)
-			return op_fail(x, TORN_E_USAGE,
-				       "%s changed at line %u and was not made durable since, so its state before this op is unknown after a crash; fsync or sync before an atomic op",
-				       s->p[i], r->touch_line);
+			return op_fail(
+				x, TORN_E_USAGE,
+				"%s changed at line %u and was not made durable since, so its state before this op is unknown after a crash; fsync or sync before an atomic op",
+				s->p[i], r->touch_line);
 	}
 	for (i = 0; i < s->n; i++) {
 		struct path_rec *r = rec_find(x, s->p[i]);
@@ -795,9 +802,10 @@ static int content_carry(struct exec *x, const struct fsx_entry *e,
 		fsx_line(&ir->content, e->path, open, was, sizeof(was));
 		fsx_line(e, NULL, open, now, sizeof(now));
 		if (strcmp(was, now))
-			return op_fail(x, TORN_E_MISMATCH,
-				       "internal: durable content '%s' is now '%s'",
-				       was, now);
+			return op_fail(
+				x, TORN_E_MISMATCH,
+				"internal: durable content '%s' is now '%s'",
+				was, now);
 		*stars &= ir->content_stars | ~CONTENT_FIELDS;
 	}
 	known = CONTENT_FIELDS & ~*stars;
@@ -830,9 +838,10 @@ static int promise(struct exec *x, const struct fsx_entry *e,
 		fsx_line(&r->p, e->path, r->stars, was, sizeof(was));
 		fsx_line(e, NULL, r->stars, line, sizeof(line));
 		if (strcmp(was, line))
-			return op_fail(x, TORN_E_MISMATCH,
-				       "internal: promise '%s' no longer holds: '%s'",
-				       was, line);
+			return op_fail(
+				x, TORN_E_MISMATCH,
+				"internal: promise '%s' no longer holds: '%s'",
+				was, line);
 		stars &= r->stars;
 		if (stars == r->stars && fsx_entry_same(&r->p, e))
 			return 0; /* promised already, untouched since */
@@ -1034,7 +1043,8 @@ static int run_op(struct exec *x, size_t n, const struct torn_fsops_op *op)
 	hook(x, 0);
 	b = fsx_tree_find(&x->cur, x->p1);
 	if ((op->kind == TORN_FSOPS_FSYNC ||
-	     op->kind == TORN_FSOPS_FDATASYNC) && b && b->type == 'l')
+	     op->kind == TORN_FSOPS_FDATASYNC) &&
+	    b && b->type == 'l')
 		return op_fail(x, TORN_E_USAGE,
 			       "%s is a symbolic link; name what it points to",
 			       x->p1);
@@ -1194,8 +1204,9 @@ int torn_fsops_dry_run(const struct torn_fsops *w, FILE *expected,
 		base = "/tmp";
 	snprintf(dir, sizeof(dir), "%s/torn-fsops-XXXXXX", base);
 	if (!mkdtemp(dir))
-		return torn_err_set(err, -errno, "cannot make a directory in %s: %s",
-				    base, strerror(errno));
+		return torn_err_set(err, -errno,
+				    "cannot make a directory in %s: %s", base,
+				    strerror(errno));
 	ret = torn_fsops_exec(w, dir, &o, err);
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return ret;

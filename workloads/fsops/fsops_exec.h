@@ -21,7 +21,7 @@
 #include "torn_err.h"
 
 struct torn_fsops_exec_opts {
-	FILE *expected;	/* expected.txt records go here; NULL: nowhere */
+	FILE *expected; /* expected.txt records go here; NULL: nowhere */
 	/*
 	 * On a host filesystem (a dry run, tests): emulate what it lacks
 	 * that DAX filesystems have (MAP_SYNC; fallocate zero-range) with

@@ -72,7 +72,7 @@ static const struct variant variants[] = {
 
 struct node {
 	char path[MODEL_PATH];
-	char type;		/* 'f', 'd', 'l' */
+	char type; /* 'f', 'd', 'l' */
 	uint64_t size;
 	int ino;
 };
@@ -83,7 +83,7 @@ struct model {
 	/* paths touched since the setup's sync */
 	char dirty[MODEL_MAX * 2][MODEL_PATH];
 	int ndirty;
-	int mapped[MODEL_MAX];	/* inodes with a mapping */
+	int mapped[MODEL_MAX]; /* inodes with a mapping */
 	int nmapped;
 };
 
@@ -213,8 +213,10 @@ static int apply(struct model *m, const struct torn_fsops_op *op, int *clean)
 			return -1;
 		c = touch(m, op->path);
 		add(m, op->path,
-		    op->kind == TORN_FSOPS_CREAT ? 'f' :
-		    op->kind == TORN_FSOPS_MKDIR ? 'd' : 'l', 0, 0);
+		    op->kind == TORN_FSOPS_CREAT   ? 'f'
+		    : op->kind == TORN_FSOPS_MKDIR ? 'd'
+						   : 'l',
+		    0, 0);
 		break;
 	case TORN_FSOPS_WRITE:
 	case TORN_FSOPS_PWRITE:
@@ -232,8 +234,8 @@ static int apply(struct model *m, const struct torn_fsops_op *op, int *clean)
 			end = s->size + op->length;
 		} else if (op->kind == TORN_FSOPS_TRUNCATE) {
 			s->size = op->length;
-		} else if (op->flags & (TORN_FSOPS_KEEP_SIZE |
-					TORN_FSOPS_PUNCH_HOLE)) {
+		} else if (op->flags &
+			   (TORN_FSOPS_KEEP_SIZE | TORN_FSOPS_PUNCH_HOLE)) {
 			end = 0;
 		}
 		if (end > s->size && op->kind != TORN_FSOPS_TRUNCATE)
@@ -314,8 +316,8 @@ static int apply(struct model *m, const struct torn_fsops_op *op, int *clean)
 
 struct gen {
 	int seq;
-	unsigned int kinds;	/* op kinds drawn from (bit per kind) */
-	unsigned int persist;	/* persistence kinds used */
+	unsigned int kinds; /* op kinds drawn from (bit per kind) */
+	unsigned int persist; /* persistence kinds used */
 	torn_fsops_gen_fn fn;
 	void *arg;
 	struct torn_err *err;
@@ -355,8 +357,8 @@ static int namespace_op(enum torn_fsops_kind k)
 }
 
 struct persist {
-	char name[80];	/* for the file name */
-	char text[96];	/* the op */
+	char name[80]; /* for the file name */
+	char text[96]; /* the op */
 };
 
 /* Add "verb path" (or "verb") under name, unless it is there already. */
@@ -578,7 +580,7 @@ static int gen_seq2(struct gen *g)
 			np = seq2_persists(&m, &w1->ops[0], &w2->ops[0], p);
 			for (i = 0; i < np && !ret; i++)
 				ret = emit_workload(g, what, ops, &p[i]);
-next:
+		next:
 			torn_fsops_free(w1);
 			torn_fsops_free(w2);
 		}
@@ -596,7 +598,8 @@ static int parse_kinds(struct gen *g, const char *list)
 	if (!list)
 		return 0;
 	if (strlen(list) >= sizeof(buf))
-		return torn_err_set(g->err, TORN_E_USAGE, "--ops list too long");
+		return torn_err_set(g->err, TORN_E_USAGE,
+				    "--ops list too long");
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {

@@ -271,8 +271,8 @@ int fsx_tree_read(int rootfd, const struct fsx_tree *prev,
 	return ret;
 }
 
-void fsx_line(const struct fsx_entry *e, const char *path,
-	      unsigned int stars, char *buf, size_t len)
+void fsx_line(const struct fsx_entry *e, const char *path, unsigned int stars,
+	      char *buf, size_t len)
 {
 	char mode[8] = "*", nlink[24] = "*", size[24] = "*", hash[20] = "*",
 	     fmt[12] = "*";

@@ -18,14 +18,14 @@
 #include "fnv1a.h"
 
 struct fsx_entry {
-	char *path;		/* "." or "./a/b", as in the dump */
-	char type;		/* 'd', 'f', 'l' or 'o' */
-	unsigned int mode;	/* st_mode & 07777 */
+	char *path; /* "." or "./a/b", as in the dump */
+	char type; /* 'd', 'f', 'l' or 'o' */
+	unsigned int mode; /* st_mode & 07777 */
 	unsigned long nlink;
 	long long size;
-	uint64_t hash;		/* 'f': FNV-1a 64 of the content */
-	char *target;		/* 'l': the link's target */
-	unsigned int fmt;	/* 'o': st_mode & S_IFMT */
+	uint64_t hash; /* 'f': FNV-1a 64 of the content */
+	char *target; /* 'l': the link's target */
+	unsigned int fmt; /* 'o': st_mode & S_IFMT */
 	dev_t dev;
 	ino_t ino;
 };
@@ -41,7 +41,7 @@ struct fsx_tree {
 #define FSX_STAR_NLINK 0x02
 #define FSX_STAR_SIZE 0x04
 #define FSX_STAR_HASH 0x08
-#define FSX_STAR_DETAIL 0x10	/* 'l': target; 'o': file type */
+#define FSX_STAR_DETAIL 0x10 /* 'l': target; 'o': file type */
 #define FSX_STAR_ALL 0x1f
 
 /*
@@ -67,7 +67,7 @@ int fsx_entry_same(const struct fsx_entry *a, const struct fsx_entry *b);
  * The dump line of e under path (NULL: e->path), without a newline;
  * fields in stars print as "*".  e NULL prints "- PATH" (absent).
  */
-void fsx_line(const struct fsx_entry *e, const char *path,
-	      unsigned int stars, char *buf, size_t len);
+void fsx_line(const struct fsx_entry *e, const char *path, unsigned int stars,
+	      char *buf, size_t len);
 
 #endif

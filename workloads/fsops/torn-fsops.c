@@ -12,11 +12,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: torn-fsops [--expected FILE] [WORKLOAD] MOUNTPOINT\n"
-		   "Runs the fsops WORKLOAD (default: $TORN_FSOPS_FILE) on the filesystem\n"
-		   "at MOUNTPOINT with torn markers around each op, and writes what each\n"
-		   "durability op promises to FILE (default /tmp/torn-expected.txt).\n"
-		   "Exit 0: done; 1: an op failed; 2: usage or a bad workload.\n");
+	fprintf(f,
+		"usage: torn-fsops [--expected FILE] [WORKLOAD] MOUNTPOINT\n"
+		"Runs the fsops WORKLOAD (default: $TORN_FSOPS_FILE) on the filesystem\n"
+		"at MOUNTPOINT with torn markers around each op, and writes what each\n"
+		"durability op promises to FILE (default /tmp/torn-expected.txt).\n"
+		"Exit 0: done; 1: an op failed; 2: usage or a bad workload.\n");
 }
 
 static char *read_workload(const char *path, size_t *len)
@@ -67,7 +68,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--expected") && i + 1 < argc) {
 			expected = argv[++i];
 		} else if (argv[i][0] == '-' || npos == 2) {
-			fprintf(stderr, "torn-fsops: unexpected argument '%s'\n",
+			fprintf(stderr,
+				"torn-fsops: unexpected argument '%s'\n",
 				argv[i]);
 			usage(stderr);
 			return 2;

@@ -62,7 +62,10 @@ static inline void torn_flush_line(enum torn_flush_insn how, const void *p)
 		__asm__ __volatile__("clwb %0" : "+m"(*line) : : "memory");
 		break;
 	case TORN_FLUSH_INSN_CLFLUSHOPT:
-		__asm__ __volatile__("clflushopt %0" : "+m"(*line) : : "memory");
+		__asm__ __volatile__("clflushopt %0"
+				     : "+m"(*line)
+				     :
+				     : "memory");
 		break;
 	default:
 		__asm__ __volatile__("clflush %0" : "+m"(*line) : : "memory");

@@ -38,12 +38,12 @@
 #define TORN_MARK_MAGIC 0x746f726eu
 #define TORN_MARK_TEXT_MAX_LEN 255
 
-#define TORN_MARK_ID_START 1	 /* arms the tracer */
-#define TORN_MARK_ID_STOP 2	 /* disarms it, ends the trace */
-#define TORN_MARK_ID_OP_BEGIN 3	 /* arg: operation index; text: the op */
-#define TORN_MARK_ID_OP_END 4	 /* arg: operation index */
-#define TORN_MARK_ID_DURABLE 5	 /* arg: index of the fsync/msync/... */
-#define TORN_MARK_ID_USER 16	 /* first id free for workloads */
+#define TORN_MARK_ID_START 1 /* arms the tracer */
+#define TORN_MARK_ID_STOP 2 /* disarms it, ends the trace */
+#define TORN_MARK_ID_OP_BEGIN 3 /* arg: operation index; text: the op */
+#define TORN_MARK_ID_OP_END 4 /* arg: operation index */
+#define TORN_MARK_ID_DURABLE 5 /* arg: index of the fsync/msync/... */
+#define TORN_MARK_ID_USER 16 /* first id free for workloads */
 
 #if defined(__x86_64__)
 /* Emit marker id with arg and len bytes of text (text may be NULL). */

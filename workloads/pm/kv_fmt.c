@@ -14,7 +14,7 @@
 
 /* Keys 1, 5 and 9 share bucket 1; put 4 updates key 2. */
 const struct kv_put kv_puts[KV_PUTS] = {
-	{ 1, "one" }, { 2, "two" }, { 5, "five" },
+	{ 1, "one" },	       { 2, "two" },   { 5, "five" },
 	{ 2, "two, updated" }, { 3, "three" }, { 9, "nine" },
 };
 
@@ -52,13 +52,17 @@ int kv_init_root(PMEMobjpool *pop)
 
 	if (!r)
 		return -1;
-	TX_BEGIN(pop) {
+	TX_BEGIN(pop)
+	{
 		pmemobj_tx_add_range(root, 0, sizeof(*r));
 		r->magic = KV_ROOT_MAGIC;
 		r->nbuckets = KV_BUCKETS;
-	} TX_ONABORT {
+	}
+	TX_ONABORT
+	{
 		ret = -1;
-	} TX_END
+	}
+	TX_END
 	return ret;
 }
 
@@ -101,18 +105,22 @@ static void put_in_tx(struct kv_root *r, uint64_t key, const char *val,
 
 int kv_put(PMEMobjpool *pop, uint64_t key, const char *val)
 {
-	struct kv_root *r = pmemobj_direct(pmemobj_root(pop,
-							sizeof(struct kv_root)));
+	struct kv_root *r =
+		pmemobj_direct(pmemobj_root(pop, sizeof(struct kv_root)));
 	size_t vlen = strlen(val);
 	int ret = 0;
 
 	if (!r || vlen > KV_VAL_MAX)
 		return -1;
-	TX_BEGIN(pop) {
+	TX_BEGIN(pop)
+	{
 		put_in_tx(r, key, val, vlen);
-	} TX_ONABORT {
+	}
+	TX_ONABORT
+	{
 		ret = -1;
-	} TX_END
+	}
+	TX_END
 	return ret;
 }
 
@@ -122,14 +130,14 @@ static int find_entry(const PMEMoid *oids, size_t n, PMEMoid o)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (oids[i].off == o.off && oids[i].pool_uuid_lo ==
-						    o.pool_uuid_lo)
+		if (oids[i].off == o.off &&
+		    oids[i].pool_uuid_lo == o.pool_uuid_lo)
 			return (int)i;
 	return -1;
 }
 
-int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
-	    size_t *n, char *why, size_t whylen)
+int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES], size_t *n,
+	    char *why, size_t whylen)
 {
 	PMEMoid oids[KV_MAX_ENTRIES], root, o;
 	int seen[KV_MAX_ENTRIES] = { 0 };
@@ -139,8 +147,7 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 
 	*n = 0;
 	if (pmemobj_root_size(pop) < sizeof(struct kv_root)) {
-		snprintf(why, whylen,
-			 "the root object is missing (%zu bytes)",
+		snprintf(why, whylen, "the root object is missing (%zu bytes)",
 			 pmemobj_root_size(pop));
 		return PM_INCONSISTENT;
 	}
@@ -154,7 +161,8 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 		return PM_INCONSISTENT;
 	}
 	/* the allocated entries: the only objects a bucket may link */
-	POBJ_FOREACH(pop, o) {
+	POBJ_FOREACH(pop, o)
+	{
 		if (pmemobj_type_num(o) != KV_TYPE_ENTRY)
 			continue;
 		if (n_alloc == KV_MAX_ENTRIES) {
@@ -164,9 +172,10 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 			return PM_INCONSISTENT;
 		}
 		if (pmemobj_alloc_usable_size(o) < sizeof(struct kv_entry)) {
-			snprintf(why, whylen, "entry object at %#" PRIx64
-				 " has only %zu bytes", o.off,
-				 pmemobj_alloc_usable_size(o));
+			snprintf(why, whylen,
+				 "entry object at %#" PRIx64
+				 " has only %zu bytes",
+				 o.off, pmemobj_alloc_usable_size(o));
 			return PM_INCONSISTENT;
 		}
 		oids[n_alloc++] = o;
@@ -177,29 +186,36 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 			const struct kv_entry *e;
 
 			if (k < 0) {
-				snprintf(why, whylen, "bucket %" PRIu64
+				snprintf(why, whylen,
+					 "bucket %" PRIu64
 					 " links offset %#" PRIx64
-					 ", not an allocated entry", b, o.off);
+					 ", not an allocated entry",
+					 b, o.off);
 				return PM_INCONSISTENT;
 			}
 			if (seen[k]) {
-				snprintf(why, whylen, "entry at %#" PRIx64
-					 " is linked twice (a cycle?)", o.off);
+				snprintf(why, whylen,
+					 "entry at %#" PRIx64
+					 " is linked twice (a cycle?)",
+					 o.off);
 				return PM_INCONSISTENT;
 			}
 			seen[k] = 1;
 			e = pmemobj_direct(o);
 			if (e->key % KV_BUCKETS != b || e->vlen > KV_VAL_MAX) {
-				snprintf(why, whylen, "entry at %#" PRIx64
-					 " (key %" PRIu64 ", value length %"
-					 PRIu64 ") does not belong in bucket %"
-					 PRIu64, o.off, e->key, e->vlen, b);
+				snprintf(why, whylen,
+					 "entry at %#" PRIx64 " (key %" PRIu64
+					 ", value length %" PRIu64
+					 ") does not belong in bucket %" PRIu64,
+					 o.off, e->key, e->vlen, b);
 				return PM_INCONSISTENT;
 			}
 			for (i = 0; i < count; i++)
 				if (pairs[i].key == e->key) {
-					snprintf(why, whylen, "key %" PRIu64
-						 " is in the map twice", e->key);
+					snprintf(why, whylen,
+						 "key %" PRIu64
+						 " is in the map twice",
+						 e->key);
 					return PM_INCONSISTENT;
 				}
 			pairs[count].key = e->key;
@@ -213,15 +229,17 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 		if (!seen[i]) {
 			const struct kv_entry *e = pmemobj_direct(oids[i]);
 
-			snprintf(why, whylen, "entry object at %#" PRIx64
-				 " (key %" PRIu64
+			snprintf(why, whylen,
+				 "entry object at %#" PRIx64 " (key %" PRIu64
 				 ") is allocated but not linked: a leak",
 				 oids[i].off, e->key);
 			return PM_INCONSISTENT;
 		}
 	if (r->count != count) {
-		snprintf(why, whylen, "the root counts %" PRIu64
-			 " entries, the buckets hold %zu", r->count, count);
+		snprintf(why, whylen,
+			 "the root counts %" PRIu64
+			 " entries, the buckets hold %zu",
+			 r->count, count);
 		return PM_INCONSISTENT;
 	}
 	qsort(pairs, count, sizeof(pairs[0]), pair_cmp);
@@ -230,8 +248,7 @@ int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
 }
 
 /* "1=one 2=two" into buf. */
-static void describe(const struct kv_pair *p, size_t n, char *buf,
-		     size_t len)
+static void describe(const struct kv_pair *p, size_t n, char *buf, size_t len)
 {
 	size_t i, at = 0;
 
@@ -262,8 +279,8 @@ static int same(const struct kv_pair *a, size_t na, const struct kv_pair *b,
 }
 
 /* The judgement itself, in the child. */
-static int check_pool(const char *path, const struct pm_markers *mk,
-		      char *why, size_t whylen)
+static int check_pool(const char *path, const struct pm_markers *mk, char *why,
+		      size_t whylen)
 {
 	struct kv_pair got[KV_MAX_ENTRIES], want[KV_MAX_ENTRIES];
 	uint64_t lo = mk->last_durable, hi = mk->last_begin, j;
@@ -276,14 +293,16 @@ static int check_pool(const char *path, const struct pm_markers *mk,
 	if (hi < lo)
 		hi = lo;
 	if (lo > KV_PUTS || hi > KV_PUTS) {
-		snprintf(why, whylen, "markers name put %" PRIu64
-			 ", the workload makes %u", hi, KV_PUTS);
+		snprintf(why, whylen,
+			 "markers name put %" PRIu64 ", the workload makes %u",
+			 hi, KV_PUTS);
 		return PM_ERROR;
 	}
 	pop = pmemobj_open(path, KV_LAYOUT);
 	if (!pop) {
-		snprintf(why, whylen, "pmemobj_open after put %" PRIu64
-			 " began: %s", mk->last_begin, pmemobj_errormsg());
+		snprintf(why, whylen,
+			 "pmemobj_open after put %" PRIu64 " began: %s",
+			 mk->last_begin, pmemobj_errormsg());
 		return PM_INCONSISTENT;
 	}
 	ret = kv_walk(pop, got, &n, why, whylen);
@@ -299,7 +318,8 @@ static int check_pool(const char *path, const struct pm_markers *mk,
 		describe(got, n, have, sizeof(have));
 		nw = kv_model((unsigned int)lo, want);
 		describe(want, nw, at, sizeof(at));
-		snprintf(why, whylen, "map {%s} is no state from put %" PRIu64
+		snprintf(why, whylen,
+			 "map {%s} is no state from put %" PRIu64
 			 " (acknowledged) to put %" PRIu64
 			 " (begun); after put %" PRIu64 " it is {%s}",
 			 have, lo, hi, lo, at);
@@ -308,9 +328,10 @@ static int check_pool(const char *path, const struct pm_markers *mk,
 	if (!devdax) {
 		ret = pmemobj_check(path, KV_LAYOUT);
 		if (ret != 1) {
-			snprintf(why, whylen, "pmemobj_check after recovery: %s",
-				 ret ? pmemobj_errormsg() :
-				       "the pool is inconsistent");
+			snprintf(why, whylen,
+				 "pmemobj_check after recovery: %s",
+				 ret ? pmemobj_errormsg()
+				     : "the pool is inconsistent");
 			return PM_INCONSISTENT;
 		}
 	}
@@ -367,9 +388,10 @@ int kv_check(const char *path, const struct pm_markers *mk, char *why,
 			return PM_ERROR;
 		}
 	if (WIFSIGNALED(status)) {
-		snprintf(why, whylen,
-			 "opening and walking the recovered pool died of signal %d (%s)",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		snprintf(
+			why, whylen,
+			"opening and walking the recovered pool died of signal %d (%s)",
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
 		return PM_INCONSISTENT;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) <= PM_ERROR)

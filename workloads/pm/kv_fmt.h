@@ -81,8 +81,8 @@ int kv_put(PMEMobjpool *pop, uint64_t key, const char *val);
  * Walk an open pool's map into pairs (sorted by key, *n of them):
  * PM_CONSISTENT, or PM_INCONSISTENT with why.
  */
-int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES],
-	    size_t *n, char *why, size_t whylen);
+int kv_walk(PMEMobjpool *pop, struct kv_pair pairs[KV_MAX_ENTRIES], size_t *n,
+	    char *why, size_t whylen);
 
 /*
  * The checker's whole judgement of the pool at path, in a child process

@@ -40,8 +40,10 @@ int mms_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 		unsigned int differ = 0, zero = 0;
 
 		if (i > MMS_PAGES || off + MMS_REC_SIZE > len) {
-			snprintf(why, whylen, "acknowledged write %" PRIu64
-				 " lies beyond the file's %zu bytes", i, len);
+			snprintf(why, whylen,
+				 "acknowledged write %" PRIu64
+				 " lies beyond the file's %zu bytes",
+				 i, len);
 			return PM_INCONSISTENT;
 		}
 		mms_record((uint32_t)i, want);
@@ -51,8 +53,9 @@ int mms_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 		}
 		if (!differ)
 			continue;
-		snprintf(why, whylen, "acknowledged write %" PRIu64
-			 " (page %" PRIu64 ") is %s: %u of %u bytes differ",
+		snprintf(why, whylen,
+			 "acknowledged write %" PRIu64 " (page %" PRIu64
+			 ") is %s: %u of %u bytes differ",
 			 i, i - 1, zero == MMS_REC_SIZE ? "missing" : "torn",
 			 differ, MMS_REC_SIZE);
 		return PM_INCONSISTENT;
@@ -62,7 +65,7 @@ int mms_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 
 int mms_main(int argc, char **argv, int do_msync)
 {
-	struct pm_map view = { 0 };	/* for recording (host tests) */
+	struct pm_map view = { 0 }; /* for recording (host tests) */
 	const char *target;
 	char err[512];
 	uint8_t *p;

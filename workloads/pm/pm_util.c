@@ -49,7 +49,8 @@ void pm_rec_start(struct pm_map *m)
 		m->flush = PM_CLFLUSHOPT;
 	pm_rec = fopen(path, "w");
 	if (!pm_rec) {
-		fprintf(stderr, "TORN_PM_RECORD %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "TORN_PM_RECORD %s: %s\n", path,
+			strerror(errno));
 		return;
 	}
 	fprintf(pm_rec, "# %s\n", pm_flush_name(m->flush));
@@ -272,7 +273,8 @@ int pm_parse_args(int argc, char **argv, const char *def_target,
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [--host] [TARGET]  (default %s)\n"
+	fprintf(stderr,
+		"usage: %s [--host] [TARGET]  (default %s)\n"
 		"  TARGET: a file on a DAX filesystem or a device-dax device\n"
 		"  --host: a plain file without MAP_SYNC (unit tests only)\n",
 		argv[0], def_target);
@@ -353,9 +355,9 @@ int pm_markers_parse(const char *markers, const char *last_durable,
 		p = end;
 	}
 	mk->last_durable = durable;
-	if (last_durable && parse_u64(last_durable,
-				      last_durable + strlen(last_durable),
-				      &mk->last_durable))
+	if (last_durable &&
+	    parse_u64(last_durable, last_durable + strlen(last_durable),
+		      &mk->last_durable))
 		return -1;
 	return 0;
 }
@@ -379,16 +381,16 @@ int pm_target_path(const char *target, const char *name, char *out,
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-int pm_checker_start(int argc, char **argv, const char *usage,
-		     const char *name, struct pm_markers *mk, char *path,
-		     size_t pathlen)
+int pm_checker_start(int argc, char **argv, const char *usage, const char *name,
+		     struct pm_markers *mk, char *path, size_t pathlen)
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s TARGET (%s)\n", argv[0], usage);
 		return -1;
 	}
 	if (pm_markers_from_env(mk)) {
-		fprintf(stderr, "%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
+		fprintf(stderr,
+			"%s: malformed TORN_MARKERS or TORN_LAST_DURABLE\n",
 			argv[0]);
 		return -1;
 	}
@@ -411,8 +413,8 @@ static void on_sigbus(int sig)
 static enum pm_load load_devdax(int fd, void *buf, size_t len, size_t *got,
 				char *why, size_t whylen)
 {
-	size_t map_len = (len + PM_DEVDAX_MAP - 1) / PM_DEVDAX_MAP *
-			 PM_DEVDAX_MAP;
+	size_t map_len =
+		(len + PM_DEVDAX_MAP - 1) / PM_DEVDAX_MAP * PM_DEVDAX_MAP;
 	struct sigaction sa, old;
 	volatile enum pm_load ret = PM_LOAD_OK;
 	uint8_t *p;
@@ -474,8 +476,9 @@ enum pm_load pm_load(const char *path, void *buf, size_t len, size_t *got,
 				break;
 			}
 			if (!r) {
-				snprintf(why, whylen, "%s holds %zu bytes, not %zu",
-					 path, off, len);
+				snprintf(why, whylen,
+					 "%s holds %zu bytes, not %zu", path,
+					 off, len);
 				ret = PM_LOAD_SHORT;
 				break;
 			}

@@ -32,7 +32,7 @@
 #include "torn_mark.h"
 
 #define PM_LINE 64
-#define PM_DEVDAX_MAP (2u << 20)	/* device-dax maps whole 2 MiB pages */
+#define PM_DEVDAX_MAP (2u << 20) /* device-dax maps whole 2 MiB pages */
 
 /* Checker exit statuses (docs/oracles.md). */
 #define PM_CONSISTENT 0
@@ -47,12 +47,12 @@ enum pm_flush_insn {
 };
 
 struct pm_map {
-	uint8_t *base;		/* the workload's bytes */
-	size_t len;		/* bytes the workload uses */
-	size_t map_len;		/* bytes mapped */
+	uint8_t *base; /* the workload's bytes */
+	size_t len; /* bytes the workload uses */
+	size_t map_len; /* bytes mapped */
 	int fd;
 	int devdax;
-	int host;		/* plain shared mapping (tests only) */
+	int host; /* plain shared mapping (tests only) */
 	enum pm_flush_insn flush;
 };
 
@@ -109,7 +109,9 @@ static inline void pm_store128(void *p, uint64_t lo, uint64_t hi)
 	typedef long long v2di __attribute__((vector_size(16)));
 	v2di v = { (long long)lo, (long long)hi };
 
-	__asm__ __volatile__("movdqa %1, %0" : "=m"(*(v2di *)p) : "x"(v)
+	__asm__ __volatile__("movdqa %1, %0"
+			     : "=m"(*(v2di *)p)
+			     : "x"(v)
 			     : "memory");
 	if (__builtin_expect(pm_rec != NULL, 0))
 		pm_rec_store(p, 16);
@@ -164,9 +166,9 @@ static inline uint32_t pm_get32(const uint8_t *p)
 
 /* What the checker knows about the crash point. */
 struct pm_markers {
-	uint64_t last_durable;	/* arg of the last DURABLE, 0: none */
-	uint64_t last_begin;	/* arg of the last OP_BEGIN, 0: none */
-	int n_begin;		/* OP_BEGIN markers seen */
+	uint64_t last_durable; /* arg of the last DURABLE, 0: none */
+	uint64_t last_begin; /* arg of the last OP_BEGIN, 0: none */
+	int n_begin; /* OP_BEGIN markers seen */
 };
 
 /*
@@ -192,15 +194,14 @@ int pm_target_path(const char *target, const char *name, char *out,
  * file (pm_target_path with name).  0, or -1 after a message on stderr
  * (the checker then exits PM_ERROR).
  */
-int pm_checker_start(int argc, char **argv, const char *usage,
-		     const char *name, struct pm_markers *mk, char *path,
-		     size_t pathlen);
+int pm_checker_start(int argc, char **argv, const char *usage, const char *name,
+		     struct pm_markers *mk, char *path, size_t pathlen);
 
 enum pm_load {
 	PM_LOAD_OK = 0,
-	PM_LOAD_MISSING,	/* no such file */
-	PM_LOAD_SHORT,		/* fewer than len bytes */
-	PM_LOAD_IOERR,		/* read error, SIGBUS (poison), bad type */
+	PM_LOAD_MISSING, /* no such file */
+	PM_LOAD_SHORT, /* fewer than len bytes */
+	PM_LOAD_IOERR, /* read error, SIGBUS (poison), bad type */
 };
 
 /*

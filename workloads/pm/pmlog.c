@@ -37,7 +37,7 @@ void pmlog_append(struct pmlog *log)
 	size_t size;
 
 	rec = pmlog_store_record(log, &size);
-	pm_persist(&log->map, rec, size);	/* the record, then ... */
+	pm_persist(&log->map, rec, size); /* the record, then ... */
 	slot = pmlog_store_commit(log, log->count + 1, log->end + size);
 	pm_persist(&log->map, slot, PMLOG_SLOT_SIZE); /* ... its commit */
 	log->count++;

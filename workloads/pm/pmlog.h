@@ -13,8 +13,8 @@ struct pmlog {
 	struct pm_map map;
 	uint8_t *base;
 	uint32_t format;
-	uint64_t count;		/* records committed so far */
-	uint64_t end;		/* where they end, relative to the data area */
+	uint64_t count; /* records committed so far */
+	uint64_t end; /* where they end, relative to the data area */
 };
 
 /* One append: record log->count + 1 written, persisted and committed. */

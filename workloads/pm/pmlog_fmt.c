@@ -125,22 +125,28 @@ int pmlog_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 	if (!v.created) {
 		if (!acked)
 			return PM_CONSISTENT;
-		snprintf(why, whylen, "no valid pmlog header, but %" PRIu64
-			 " appends were acknowledged", acked);
+		snprintf(why, whylen,
+			 "no valid pmlog header, but %" PRIu64
+			 " appends were acknowledged",
+			 acked);
 		return PM_INCONSISTENT;
 	}
 	if (v.count < acked) {
-		snprintf(why, whylen, "acknowledged record %" PRIu64
+		snprintf(why, whylen,
+			 "acknowledged record %" PRIu64
 			 " is missing: the commit record holds %" PRIu64
-			 " records%s", acked, v.count,
-			 v.format == PMLOG_FMT_DUAL && v.slot < 0 ?
-				 " (no valid commit slot)" : "");
+			 " records%s",
+			 acked, v.count,
+			 v.format == PMLOG_FMT_DUAL && v.slot < 0
+				 ? " (no valid commit slot)"
+				 : "");
 		return PM_INCONSISTENT;
 	}
 	if (v.end > PMLOG_DATA_SIZE) {
-		snprintf(why, whylen, "the commit record's end %" PRIu64
-			 " lies beyond the data area (%u bytes)", v.end,
-			 PMLOG_DATA_SIZE);
+		snprintf(why, whylen,
+			 "the commit record's end %" PRIu64
+			 " lies beyond the data area (%u bytes)",
+			 v.end, PMLOG_DATA_SIZE);
 		return PM_INCONSISTENT;
 	}
 	for (i = 1; i <= v.count; i++) {
@@ -148,7 +154,8 @@ int pmlog_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 		uint32_t rlen, seq;
 
 		if (off + PMLOG_REC_HDR > v.end) {
-			snprintf(why, whylen, "record %" PRIu64 " of %" PRIu64
+			snprintf(why, whylen,
+				 "record %" PRIu64 " of %" PRIu64
 				 " committed starts at %" PRIu64
 				 ", past the committed end %" PRIu64,
 				 i, v.count, off, v.end);
@@ -158,28 +165,33 @@ int pmlog_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 		seq = pm_get32(rec + 4);
 		if (rlen > PMLOG_MAX_PAYLOAD ||
 		    off + pmlog_rec_size(rlen) > v.end) {
-			snprintf(why, whylen, "committed record %" PRIu64
+			snprintf(why, whylen,
+				 "committed record %" PRIu64
 				 " (length %u at %" PRIu64
 				 ") runs past the committed end %" PRIu64,
 				 i, rlen, off, v.end);
 			return PM_INCONSISTENT;
 		}
 		if (pm_get64(rec + 8) != pmlog_rec_csum(rlen, seq, rec + 16)) {
-			snprintf(why, whylen, "committed record %" PRIu64
+			snprintf(why, whylen,
+				 "committed record %" PRIu64
 				 " is torn: checksum mismatch (%" PRIu64
-				 " records committed, %" PRIu64 " acknowledged)",
+				 " records committed, %" PRIu64
+				 " acknowledged)",
 				 i, v.count, acked);
 			return PM_INCONSISTENT;
 		}
 		if (seq != i || rlen != pmlog_payload_len(seq)) {
-			snprintf(why, whylen, "committed record %" PRIu64
+			snprintf(why, whylen,
+				 "committed record %" PRIu64
 				 " verifies but is record %u of length %u",
 				 i, seq, rlen);
 			return PM_INCONSISTENT;
 		}
 		pmlog_payload(seq, want);
 		if (memcmp(rec + 16, want, rlen)) {
-			snprintf(why, whylen, "committed record %" PRIu64
+			snprintf(why, whylen,
+				 "committed record %" PRIu64
 				 " verifies but holds other data than appended",
 				 i);
 			return PM_INCONSISTENT;
@@ -187,9 +199,11 @@ int pmlog_verify(const uint8_t *img, size_t len, uint64_t acked, char *why,
 		off += pmlog_rec_size(rlen);
 	}
 	if (off != v.end) {
-		snprintf(why, whylen, "the commit record says %" PRIu64
-			 " records ending at %" PRIu64 ", but they end at %"
-			 PRIu64, v.count, v.end, off);
+		snprintf(why, whylen,
+			 "the commit record says %" PRIu64
+			 " records ending at %" PRIu64
+			 ", but they end at %" PRIu64,
+			 v.count, v.end, off);
 		return PM_INCONSISTENT;
 	}
 	return PM_CONSISTENT;

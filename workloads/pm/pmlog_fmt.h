@@ -79,11 +79,11 @@ void pmlog_hdr_build(uint32_t fmt, uint8_t out[PMLOG_HDR_SIZE]);
 
 /* What a reader recovers from an image. */
 struct pmlog_view {
-	int created;		/* header valid */
+	int created; /* header valid */
 	uint32_t format;
-	int slot;		/* slot used (dual), -1: none valid */
-	uint64_t count;		/* committed records */
-	uint64_t end;		/* committed end, relative to data */
+	int slot; /* slot used (dual), -1: none valid */
+	uint64_t count; /* committed records */
+	uint64_t end; /* committed end, relative to data */
 };
 
 /* Read the header and the commit record of img (len bytes). */

@@ -78,8 +78,8 @@ static void plog_append(struct plog *l)
 	}
 	l->count++;
 	l->end += size;
-	slot = (volatile uint64_t *)(l->base +
-				     (l->count % 2 ? PMLOG_SLOT1 : PMLOG_SLOT0));
+	slot = (volatile uint64_t *)(l->base + (l->count % 2 ? PMLOG_SLOT1
+							     : PMLOG_SLOT0));
 	slot[0] = l->count;
 	slot[1] = l->end;
 	slot[2] = pmlog_slot_csum(l->count, l->end);
