@@ -154,6 +154,35 @@ int rundir_get_object(const struct torn_json *obj, const char *key,
 
 /* ---- whole files -------------------------------------------------------- */
 
+int rundir_open_regular(const char *dir, const char *name, char *path,
+			size_t pathlen, int *fd, struct stat *st,
+			struct torn_err *err)
+{
+	int ret = torn_run_path(dir, name, path, pathlen, err);
+
+	if (ret)
+		return ret;
+	/* O_NONBLOCK: a FIFO put there must not hang us */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0) {
+		ret = -errno;
+		return torn_err_set(err, ret, "%s: %s", path,
+				    ret == -ENOENT ? "missing"
+						   : strerror(-ret));
+	}
+	if (fstat(*fd, st))
+		ret = torn_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
+				   path);
+	if (ret) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
 /*
  * DIR/NAME parsed into *out, which must be an object.  -ENOENT (and
  * other -errno) with "path: why"; TORN_E_FORMAT for what is not a
@@ -170,27 +199,9 @@ static int read_object(const char *dir, const char *name,
 	int fd, ret;
 
 	*out = NULL;
-	ret = torn_run_path(dir, name, path, sizeof(path), err);
+	ret = rundir_open_regular(dir, name, path, sizeof(path), &fd, &st, err);
 	if (ret)
 		return ret;
-	/* O_NONBLOCK: a FIFO put there must not hang us */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ret = -errno;
-		return torn_err_set(err, ret, "%s: %s", path,
-				    ret == -ENOENT ? "missing"
-						   : strerror(-ret));
-	}
-	if (fstat(fd, &st)) {
-		ret = torn_err_set(err, -errno, "%s: %s", path,
-				   strerror(errno));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
-				   path);
-		goto out_close;
-	}
 	if ((uint64_t)st.st_size > RUN_FILE_MAX) {
 		ret = torn_err_set(err, TORN_E_FORMAT,
 				   "%s: %jd bytes, more than %u", path,

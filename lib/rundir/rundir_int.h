@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "torn_err.h"
 
 /*
  * The getters read member key of object obj.  A missing member is 0
@@ -36,5 +37,16 @@ int rundir_get_object(const struct torn_json *obj, const char *key,
  * terminal raw.
  */
 void rundir_quote(const char *s, size_t len, char *buf, size_t size);
+
+/*
+ * Open DIR/NAME for reading (never blocking on a FIFO put there) into
+ * *fd, its path into path (pathlen bytes) and its status into *st:
+ * 0, -errno with "path: missing" or "path: why", or TORN_E_FORMAT for
+ * what is not a regular file (nothing left open then).
+ */
+struct stat;
+int rundir_open_regular(const char *dir, const char *name, char *path,
+			size_t pathlen, int *fd, struct stat *st,
+			struct torn_err *err);
 
 #endif

@@ -748,26 +748,10 @@ int torn_verdicts_foreach(
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof(*st));
-	ret = torn_run_path(dir, TORN_RUN_VERDICTS, path, sizeof(path), err);
+	ret = rundir_open_regular(dir, TORN_RUN_VERDICTS, path, sizeof(path),
+				  &fd, &sb, err);
 	if (ret)
 		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ret = -errno;
-		return torn_err_set(err, ret, "%s: %s", path,
-				    ret == -ENOENT ? "missing"
-						   : strerror(-ret));
-	}
-	if (fstat(fd, &sb)) {
-		ret = torn_err_set(err, -errno, "%s: %s", path,
-				   strerror(errno));
-		goto out_close;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		ret = torn_err_set(err, TORN_E_FORMAT, "%s: not a regular file",
-				   path);
-		goto out_close;
-	}
 	rd = calloc(1, sizeof(*rd));
 	chunk = malloc(1 << 16);
 	if (!rd || !chunk) {
@@ -818,7 +802,6 @@ out_free:
 		free(rd->line);
 	free(rd);
 	free(chunk);
-out_close:
 	close(fd);
 	return ret;
 }
