@@ -12,6 +12,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "check.h"
+#include "check_int.h"
 #include "model.h"
 #include "replay.h"
 #include "rundir.h"
@@ -48,7 +50,7 @@ static char *path_in(const struct run *r, const char *name)
 	return g_build_filename(r->dir, name, NULL);
 }
 
-/* A run directory torn check made with model eadr. */
+/* A run directory torn check made with eadr and prefix,full:16. */
 static int make_run(void **state)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -56,6 +58,7 @@ static int make_run(void **state)
 	struct torn_err err = { "" };
 	struct torn_run_meta meta;
 	struct torn_run_check check;
+	struct torn_check_opts copts;
 	struct torn_states_opts so;
 	struct torn_hash128 h;
 	uint8_t *img = malloc(PM_SIZE);
@@ -82,12 +85,23 @@ static int make_run(void **state)
 	snprintf(meta.workload, sizeof(meta.workload), "replay-test");
 	meta.pm_size = PM_SIZE;
 	assert_int_equal(torn_run_meta_write(r->dir, &meta, &err), 0);
-	torn_run_check_init(&check);
-	snprintf(check.model, sizeof(check.model), "eadr");
-	snprintf(check.granularity, sizeof(check.granularity), "line");
-	snprintf(check.points, sizeof(check.points), "fence");
-	snprintf(check.engines, sizeof(check.engines), "prefix,full:16");
-	snprintf(check.oracles, sizeof(check.oracles), "mount,fsck");
+	/*
+	 * check.json as torn check writes it (check_json_fill, then the run
+	 * directory's writer) for torn check --model eadr --engine
+	 * prefix,full:16 --oracles mount,fsck
+	 */
+	torn_check_opts_init(&copts);
+	copts.dir = r->dir;
+	copts.states.model = TORN_MODEL_EADR;
+	copts.states.n_engines = 2;
+	assert_int_equal(
+		torn_engine_parse("prefix", &copts.states.engines[0], &err), 0);
+	assert_int_equal(
+		torn_engine_parse("full:16", &copts.states.engines[1], &err),
+		0);
+	copts.oracles = TORN_O_BIT(TORN_O_MOUNT) | TORN_O_BIT(TORN_O_FSCK);
+	check_json_fill(&check, &copts, TORN_MODEL_EADR);
+	assert_string_equal(check.engines, "prefix,full:16");
 	assert_int_equal(torn_run_check_write(r->dir, &check, &err), 0);
 
 	/* the hash torn check recorded for 4.prefix.0, under eadr */
