@@ -30,10 +30,16 @@ static void report_usage(FILE *f)
 		"(no\n"
 		"                   generated/unique figures; faster on huge "
 		"runs)\n\n"
-		"Exit status: 0 every state consistent, 1 a state was not, 2 "
-		"usage,\n"
-		"3 no verdicts.jsonl, an output not written, or only "
-		"timeouts/errors.\n");
+		"Exit status: 0 every state consistent, 1 a state "
+		"inconsistent or\n"
+		"unrecoverable, 2 usage, 3 the verdicts are not the run's "
+		"result (no\n"
+		"verdicts.jsonl or none in it, unreadable lines, states "
+		"enumerated\n"
+		"without a verdict), only timeouts/errors, or an output not "
+		"written.\n"
+		"A 3 is an error testcase in --junit and a banner in "
+		"--html.\n");
 }
 
 /* Render into path through a temporary file, so a reader never sees half. */
@@ -105,7 +111,9 @@ int cmd_report(int argc, char **argv)
 	ret = torn_report_load(dir, &o, &r, &err);
 	if (ret) {
 		fprintf(stderr, "torn report: %s\n", err.msg);
-		return TORN_EXIT_INFRA;
+		/* CI reads the JUnit file: it must say so, not be stale */
+		if (torn_report_new_unread(dir, err.msg, &r))
+			return TORN_EXIT_INFRA;
 	}
 	for (k = 0; k < r->n_notes; k++)
 		fprintf(stderr, "torn report: %s\n", r->notes[k]);
@@ -116,14 +124,8 @@ int cmd_report(int argc, char **argv)
 		ret = TORN_EXIT_INFRA;
 	if (html && write_output(r, html, torn_report_write_html))
 		ret = TORN_EXIT_INFRA;
-	if (!ret && r->failing) {
-		/* as torn check: timeouts and errors alone are infrastructure
-		 */
-		ret = r->by_verdict[TORN_V_INCONSISTENT] ||
-				      r->by_verdict[TORN_V_UNRECOVERABLE]
-			      ? TORN_EXIT_FAIL
-			      : TORN_EXIT_INFRA;
-	}
+	if (!ret)
+		ret = torn_report_exit_status(r);
 	torn_report_free(r);
 	return ret;
 }

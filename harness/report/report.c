@@ -1180,6 +1180,37 @@ static void finish_points(struct loader *ld)
 	}
 }
 
+/*
+ * Unique states enumerated, from the check's --from-op on, that got no
+ * verdict.  The check dedups from its --from-op only, so it may check
+ * more states there than the enumeration calls unique: the count can
+ * err low, never high.
+ */
+static void count_unchecked(struct loader *ld)
+{
+	struct torn_report *r = ld->r;
+	uint64_t from = 0, expected = 0;
+	guint i;
+
+	if (r->enum_status != TORN_REPORT_ENUM_DONE || r->enum_partial)
+		return;
+	for (i = 0; ld->check_from_op && i < r->n_marks; i++)
+		if (r->marks[i].id == TORN_MARK_OP_BEGIN &&
+		    r->marks[i].arg == ld->check_from_op) {
+			from = r->marks[i].record;
+			break;
+		}
+	for (i = 0; i < ld->points->len; i++) {
+		const struct torn_report_point *p =
+			&g_array_index(ld->points, struct torn_report_point, i);
+
+		if (p->enumerated && p->seq >= from)
+			expected += p->unique;
+	}
+	r->unchecked =
+		expected > r->enum_matched ? expected - r->enum_matched : 0;
+}
+
 int torn_report_load(const char *dir, const struct torn_report_opts *o,
 		     struct torn_report **out, struct torn_err *err)
 {
@@ -1216,6 +1247,7 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	count_images(&ld);
 	sort_points(&ld);
 	enumerate(&ld);
+	count_unchecked(&ld);
 	sort_points(&ld);
 	finish_points(&ld);
 	r->n_failures = ld.failures->len;

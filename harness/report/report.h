@@ -212,6 +212,15 @@ struct torn_report {
 	size_t n_buckets;
 	struct torn_report_bucket *buckets;
 
+	/*
+	 * Unique states the enumeration found (at the points the check
+	 * selected, from its --from-op on) that have no verdict; 0 when not
+	 * enumerated, or partially.
+	 */
+	uint64_t unchecked;
+	/* verdicts.jsonl could not be read at all (torn_report_new_unread) */
+	char load_error[512];
+
 	size_t n_notes;
 	char **notes;
 };
@@ -224,6 +233,35 @@ struct torn_report {
 int torn_report_load(const char *dir, const struct torn_report_opts *o,
 		     struct torn_report **out, struct torn_err *err);
 void torn_report_free(struct torn_report *r); /* NULL is a no-op */
+
+/*
+ * A report of nothing but why verdicts.jsonl could not be read (why:
+ * the loader's error), so that JUnit and HTML still say so.  0 or
+ * -ENOMEM; free with torn_report_free.
+ */
+int torn_report_new_unread(const char *dir, const char *why,
+			   struct torn_report **out);
+
+/*
+ * Why the run's verdicts cannot be taken as its result, one line each
+ * (lower case, no full stop) into lines[0..max): verdicts.jsonl not
+ * read, no verdicts in it, lines of it unreadable, states enumerated
+ * without a verdict.  Returns how many there are, which may be more
+ * than max (0: the verdicts are complete); lines may be NULL when max
+ * is 0.
+ */
+#define TORN_REPORT_PROBLEMS_MAX 4
+#define TORN_REPORT_PROBLEM_LEN 640
+size_t torn_report_problems(const struct torn_report *r,
+			    char (*lines)[TORN_REPORT_PROBLEM_LEN], size_t max);
+
+/*
+ * torn report's exit status (torn_exit.h): TORN_EXIT_FAIL when a state
+ * is inconsistent or unrecoverable (a bug found outweighs the rest),
+ * else TORN_EXIT_INFRA when torn_report_problems() has any or the only
+ * failing states are timeouts and errors, else TORN_EXIT_OK.
+ */
+int torn_report_exit_status(const struct torn_report *r);
 
 /* The point seq, or NULL. */
 const struct torn_report_point *

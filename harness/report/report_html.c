@@ -42,6 +42,9 @@ static void put_style(FILE *f)
 	      ".card b{display:block;font-size:1.5em}.card.bad "
 	      "b{color:#c62828}\n"
 	      ".notes li{color:#8a5300}\n"
+	      ".problems{border:2px solid #c62828;background:#fdecea;"
+	      "color:#8e0000;border-radius:6px;padding:6px 12px;"
+	      "margin:10px 0;font-weight:bold}\n"
 	      ".state{border:1px solid #e0b4b4;border-radius:6px;padding:6px "
 	      "12px;margin:10px 0}\n"
 	      ".state h3{margin:2px 0;font-size:1.05em}\n"
@@ -520,6 +523,25 @@ static void put_times(FILE *f, const struct torn_report *r)
 	fputs("</table>\n", f);
 }
 
+/* A banner when the verdicts are not the run's result. */
+static void put_problems(FILE *f, const struct torn_report *r)
+{
+	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
+	size_t i, n = torn_report_problems(r, lines, G_N_ELEMENTS(lines));
+
+	if (!n)
+		return;
+	fputs("<div class=\"problems\" id=\"problems\" role=\"alert\">"
+	      "Error: the verdicts are not this run's whole result\n<ul>\n",
+	      f);
+	for (i = 0; i < n && i < G_N_ELEMENTS(lines); i++) {
+		fputs("<li>", f);
+		esc(f, lines[i]);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul></div>\n", f);
+}
+
 int torn_report_write_html(const struct torn_report *r, FILE *f)
 {
 	size_t i;
@@ -553,7 +575,11 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 		fputs(", guest kernel ", f);
 		esc(f, r->kernel);
 	}
-	fputs(".</p>\n<div class=\"cards\" id=\"counts\">\n", f);
+	fputs(".</p>\n", f);
+	put_problems(f, r);
+	if (r->load_error[0])
+		goto out;
+	fputs("<div class=\"cards\" id=\"counts\">\n", f);
 	put_card(f, "count-states", "states checked", r->states, false);
 	for (v = 0; v < TORN_V_COUNT; v++) {
 		char id[48];
@@ -613,7 +639,7 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	put_points(f, r);
 	fprintf(f, "<h2 id=\"failures\">Failing states (%zu)</h2>\n",
 		r->n_failures);
-	if (!r->n_failures)
+	if (!r->n_failures && r->states)
 		fputs("<p id=\"no-failures\">Every state checked was "
 		      "consistent.</p>\n",
 		      f);
@@ -625,6 +651,7 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 			"in torn report --junit.</p>\n",
 			r->n_failures - HTML_FAILURES_MAX);
 	put_times(f, r);
+out:
 	fputs("</body></html>\n", f);
 	fflush(f);
 	return ferror(f) ? -EIO : 0;

@@ -144,6 +144,29 @@ static void put_checking_case(FILE *f, const struct torn_report *r,
 	fputs("</error>\n    </testcase>\n", f);
 }
 
+/* Whether the verdicts are the run's result: an error when they are not. */
+static void put_verdicts_case(FILE *f, const char *suite,
+			      char (*lines)[TORN_REPORT_PROBLEM_LEN], size_t n)
+{
+	size_t i;
+
+	fputs("    <testcase classname=\"", f);
+	report_put_xmls(f, suite);
+	fputs("\" name=\"verdicts\"", f);
+	if (!n) {
+		fputs("/>\n", f);
+		return;
+	}
+	fputs(">\n      <error type=\"incomplete\" message=\"", f);
+	report_put_xmls(f, lines[0]);
+	fputs("\">", f);
+	for (i = 0; i < n; i++) {
+		report_put_xmls(f, lines[i]);
+		fputc('\n', f);
+	}
+	fputs("</error>\n    </testcase>\n", f);
+}
+
 static void put_property(FILE *f, const char *name, const char *value)
 {
 	fprintf(f, "      <property name=\"%s\" value=\"", name);
@@ -156,7 +179,9 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	char *suite = g_strdup_printf("%s/%s/%s", r->fs[0] ? r->fs : "?",
 				      r->flush_mode[0] ? r->flush_mode : "?",
 				      r->workload[0] ? r->workload : "?");
-	uint64_t failures = 0, errors, tests = r->n_oracles + 1;
+	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
+	size_t n_problems = torn_report_problems(r, lines, G_N_ELEMENTS(lines));
+	uint64_t failures = 0, errors, tests = r->n_oracles + 2;
 	char num[32];
 	size_t i, k;
 
@@ -170,6 +195,11 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	errors = r->by_verdict[TORN_V_TIMEOUT] + r->by_verdict[TORN_V_ERROR]
 			 ? 1
 			 : 0;
+	errors += n_problems > 0;
+	if (n_problems > G_N_ELEMENTS(lines))
+		n_problems = G_N_ELEMENTS(lines);
+	if (r->load_error[0])
+		tests = 1;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f,
 		"<testsuites name=\"torn\" tests=\"%" PRIu64
@@ -210,9 +240,11 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	snprintf(num, sizeof(num), "%" PRIu64, r->bad_lines);
 	put_property(f, "verdict_lines_skipped", num);
 	fputs("    </properties>\n", f);
+	put_verdicts_case(f, suite, lines, n_problems);
 	for (i = 0; i < r->n_oracles; i++)
 		put_oracle_case(f, r, suite, &r->oracles[i]);
-	put_checking_case(f, r, suite);
+	if (!r->load_error[0])
+		put_checking_case(f, r, suite);
 	if (r->n_notes) {
 		fputs("    <system-err>", f);
 		for (i = 0; i < r->n_notes; i++) {

@@ -276,7 +276,8 @@ static void put_failures(FILE *f, const struct torn_report *r)
 	size_t i, k;
 
 	if (!r->n_failures) {
-		fprintf(f, "\nfailing states: none\n");
+		fprintf(f, "\nfailing states: none%s\n",
+			r->states ? "" : " (no verdicts)");
 		return;
 	}
 	fprintf(f, "\nfailing states: %zu", r->n_failures);
@@ -326,6 +327,21 @@ static void put_failures(FILE *f, const struct torn_report *r)
 	}
 }
 
+/* Why the verdicts are not the run's result: last, where the eye lands. */
+static void put_problems(FILE *f, const struct torn_report *r)
+{
+	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
+	size_t i, n = torn_report_problems(r, lines, G_N_ELEMENTS(lines));
+
+	if (n)
+		fputc('\n', f);
+	for (i = 0; i < n && i < G_N_ELEMENTS(lines); i++) {
+		fputs("ERROR: ", f);
+		put_s(f, lines[i], 0);
+		fputc('\n', f);
+	}
+}
+
 int torn_report_write_text(const struct torn_report *r, FILE *f)
 {
 	static const int kinds[] = { TORN_REC_STORE, TORN_REC_NT_STORE,
@@ -347,6 +363,10 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 		put_s(f, r->kernel, 0);
 	}
 	fputc('\n', f);
+	if (r->load_error[0]) {
+		put_problems(f, r);
+		goto out;
+	}
 	if (r->has_trace) {
 		fprintf(f, "trace    %" PRIu64 " records:", r->records);
 		for (i = 0; i < G_N_ELEMENTS(kinds); i++)
@@ -379,6 +399,8 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 	put_dedup(f, r);
 	put_times(f, r);
 	put_failures(f, r);
+	put_problems(f, r);
+out:
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -271,6 +271,8 @@ static void test_junit(void **state)
 	assert_non_null(strstr(out, "name=\"durability\">\n      <failure"));
 	assert_non_null(strstr(out, "name=\"fsck\"/>"));
 	assert_non_null(strstr(out, "name=\"checking\">\n      <error"));
+	/* its corrupt and cut-short lines make the verdicts incomplete */
+	assert_non_null(strstr(out, "name=\"verdicts\">\n      <error"));
 	/* the directory's quote, < and > are escaped too */
 	snprintf(want, sizeof(want), "&#39;\\&#39;&#39;s &lt;dir&gt;&#39; %s\n",
 		 c->bad_exp.unrecoverable_id);
@@ -524,6 +526,178 @@ static void test_budget(void **state)
 	g_free(dir);
 }
 
+/* Which reports are errors, and the exit status torn report gives them. */
+static void test_exit_status(void **state)
+{
+	static const struct {
+		const char *what;
+		uint64_t states, lines, bad_lines, unchecked;
+		uint64_t inconsistent, timeout;
+		bool unread;
+		size_t problems;
+		int exit;
+	} cases[] = {
+		{ "all consistent", 5, 5, 0, 0, 0, 0, false, 0, 0 },
+		{ "empty file", 0, 0, 0, 0, 0, 0, false, 1, 3 },
+		{ "only bad lines", 0, 3, 3, 0, 0, 0, false, 2, 3 },
+		{ "a bad line", 5, 6, 1, 0, 0, 0, false, 1, 3 },
+		{ "states unchecked", 5, 5, 0, 2, 0, 0, false, 1, 3 },
+		{ "unreadable file", 0, 0, 0, 0, 0, 0, true, 1, 3 },
+		{ "only timeouts", 5, 5, 0, 0, 0, 2, false, 0, 3 },
+		{ "a bug", 5, 5, 0, 0, 1, 0, false, 0, 1 },
+		{ "a bug and bad lines", 5, 6, 1, 3, 1, 0, false, 2, 1 },
+	};
+	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct torn_report r = { 0 };
+
+		print_message("%s\n", cases[i].what);
+		r.states = cases[i].states;
+		r.lines = cases[i].lines;
+		r.bad_lines = cases[i].bad_lines;
+		r.unchecked = cases[i].unchecked;
+		r.by_verdict[TORN_V_INCONSISTENT] = cases[i].inconsistent;
+		r.by_verdict[TORN_V_TIMEOUT] = cases[i].timeout;
+		r.by_verdict[TORN_V_CONSISTENT] = cases[i].states -
+						  cases[i].inconsistent -
+						  cases[i].timeout;
+		r.failing = cases[i].inconsistent + cases[i].timeout;
+		if (cases[i].unread)
+			snprintf(r.load_error, sizeof(r.load_error),
+				 "x/verdicts.jsonl: not a regular file");
+		assert_int_equal(
+			torn_report_problems(&r, lines, G_N_ELEMENTS(lines)),
+			cases[i].problems);
+		assert_int_equal(torn_report_exit_status(&r), cases[i].exit);
+	}
+}
+
+/*
+ * An error report in all three renderers: the line in the text, an
+ * error testcase in JUnit, the banner in HTML.
+ */
+static void assert_error_report(const struct torn_report *r, const char *why)
+{
+	char *out = render(r, torn_report_write_text, NULL);
+
+	assert_non_null(strstr(out, "\nERROR: "));
+	assert_non_null(strstr(out, why));
+	free(out);
+	out = render(r, torn_report_write_junit, NULL);
+	assert_non_null(strstr(out, "errors=\"1\""));
+	assert_null(strstr(out, "errors=\"0\""));
+	assert_non_null(strstr(out, "name=\"verdicts\">\n      <error "
+				    "type=\"incomplete\""));
+	free(out);
+	out = render(r, torn_report_write_html, NULL);
+	assert_non_null(strstr(out, "<div class=\"problems\" id=\"problems\""));
+	free(out);
+	assert_int_equal(torn_report_exit_status(r), 3);
+}
+
+/* verdicts.jsonl empty, garbage, of the wrong types, a directory. */
+static void test_no_verdicts(void **state)
+{
+	static const struct {
+		const char *what, *text;
+		size_t len;
+		uint64_t bad_lines;
+		const char *why;
+	} cases[] = {
+		{ "empty", "", 0, 0, "verdicts.jsonl is empty" },
+		{ "blank lines", "\n\n  \n", 5, 0, "verdicts.jsonl is empty" },
+		{ "garbage", "\x00\xff\xfe\x01garbage\n\x89PNG\r\n\x1a\n", 20,
+		  3, "none of the 3 line(s) of verdicts.jsonl is a verdict" },
+		{ "wrong types",
+		  "{\"state\":5,\"verdict\":[]}\n[1,2]\n\"x\"\n"
+		  "{\"state\":\"1.prefix.0\",\"verdict\":7}\n",
+		  0, 4, "4 line(s) of verdicts.jsonl unreadable" },
+	};
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "no-verdicts", NULL);
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+	struct torn_report_opts o = { .enumerate = true };
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	size_t i;
+
+	g_mkdir(dir, 0755);
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		print_message("%s\n", cases[i].what);
+		assert_true(g_file_set_contents(
+			p, cases[i].text,
+			cases[i].len ? (gssize)cases[i].len : -1, NULL));
+		assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+		assert_int_equal(r->states, 0);
+		assert_int_equal(r->bad_lines, cases[i].bad_lines);
+		assert_error_report(r, cases[i].why);
+		torn_report_free(r);
+		r = NULL;
+	}
+	/* a directory: the loader fails, the report of it still says so */
+	assert_int_equal(g_unlink(p), 0);
+	assert_int_equal(g_mkdir(p, 0755), 0);
+	assert_int_not_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(torn_report_new_unread(dir, err.msg, &r), 0);
+	assert_error_report(r, "no verdicts: ");
+	assert_error_report(r, "not a regular file");
+	torn_report_free(r);
+	g_rmdir(p);
+	g_free(p);
+	g_free(dir);
+}
+
+/* A verdict lost: the enumeration finds a state without one. */
+static void test_unchecked(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "unchecked", NULL);
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+	struct fixture_expect exp;
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	gchar *text, *last;
+	gsize len;
+
+	assert_int_equal(fixture_make(dir, false, &exp), 0);
+	assert_int_equal(torn_report_load(dir, NULL, &r, &err), 0);
+	assert_int_equal(r->unchecked, 0);
+	assert_int_equal(torn_report_problems(r, NULL, 0), 0);
+	assert_int_equal(torn_report_exit_status(r), 0);
+	torn_report_free(r);
+	/* the last verdict goes */
+	assert_true(g_file_get_contents(p, &text, &len, NULL));
+	assert_true(len > 1 && text[len - 1] == '\n');
+	text[len - 1] = '\0';
+	last = strrchr(text, '\n');
+	assert_non_null(last);
+	last[1] = '\0';
+	assert_true(g_file_set_contents(p, text, -1, NULL));
+	g_free(text);
+	assert_int_equal(torn_report_load(dir, NULL, &r, &err), 0);
+	assert_int_equal(r->states, exp.states - 1);
+	assert_int_equal(r->bad_lines, 0);
+	assert_int_equal(r->unchecked, 1);
+	assert_error_report(r, "1 crash state(s) enumerated without a verdict");
+	torn_report_free(r);
+	/* not enumerated: nothing to say it is missing */
+	{
+		struct torn_report_opts o = { .enumerate = false };
+
+		assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+		assert_int_equal(r->unchecked, 0);
+		assert_int_equal(torn_report_exit_status(r), 0);
+		torn_report_free(r);
+	}
+	g_free(p);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +711,9 @@ int main(void)
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_torn_granularity),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_no_verdicts),
+		cmocka_unit_test(test_unchecked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whether a report's verdicts are complete, and torn report's exit status. */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "report.h"
+#include "torn_exit.h"
+
+int torn_report_new_unread(const char *dir, const char *why,
+			   struct torn_report **out)
+{
+	struct torn_report *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->dir = g_strdup(dir);
+	r->boot_ms = r->workload_ms = r->check_wall_ms = -1;
+	snprintf(r->load_error, sizeof(r->load_error), "%s",
+		 why && *why ? why : "verdicts.jsonl: cannot be read");
+	*out = r;
+	return 0;
+}
+
+size_t torn_report_problems(const struct torn_report *r,
+			    char (*lines)[TORN_REPORT_PROBLEM_LEN], size_t max)
+{
+	size_t n = 0;
+
+#define PROBLEM(...)                                                \
+	do {                                                        \
+		if (n < max)                                        \
+			snprintf(lines[n], TORN_REPORT_PROBLEM_LEN, \
+				 __VA_ARGS__);                      \
+		n++;                                                \
+	} while (0)
+
+	if (r->load_error[0]) {
+		PROBLEM("no verdicts: %s", r->load_error);
+		return n;
+	}
+	if (!r->states && !r->lines)
+		PROBLEM("no verdicts: verdicts.jsonl is empty (was the run "
+			"checked?)");
+	else if (!r->states)
+		PROBLEM("no verdicts: none of the %" PRIu64 " line(s) of "
+			"verdicts.jsonl is a verdict",
+			r->lines);
+	if (r->bad_lines)
+		PROBLEM("%" PRIu64 " line(s) of verdicts.jsonl unreadable "
+			"(corrupt, cut short or not a verdict): their states "
+			"have no verdict",
+			r->bad_lines);
+	if (r->unchecked)
+		PROBLEM("%" PRIu64 " crash state(s) enumerated without a "
+			"verdict: the check stopped early or ran with --limit "
+			"(torn check --resume checks them)",
+			r->unchecked);
+#undef PROBLEM
+	return n;
+}
+
+int torn_report_exit_status(const struct torn_report *r)
+{
+	if (r->by_verdict[TORN_V_INCONSISTENT] ||
+	    r->by_verdict[TORN_V_UNRECOVERABLE])
+		return TORN_EXIT_FAIL;
+	if (torn_report_problems(r, NULL, 0) || r->failing)
+		return TORN_EXIT_INFRA;
+	return TORN_EXIT_OK;
+}
