@@ -177,6 +177,15 @@ int torn_verdict_log_append(struct torn_verdict_log *log,
 /* fsync and close; 0, or the error of the fsync. NULL: no-op. */
 int torn_verdict_log_close(struct torn_verdict_log *log, struct torn_err *err);
 
+/*
+ * Keep DIR/verdicts.jsonl as DIR/verdicts.jsonl.N, N the first number
+ * from 1 no file has (never replacing one), for a check that starts
+ * over (--fresh); its path into backup.  -ENOENT when there is no
+ * verdicts.jsonl; -errno with "cannot rename PATH: why" otherwise.
+ */
+int torn_verdicts_backup(const char *dir, char *backup, size_t len,
+			 struct torn_err *err);
+
 /* Reading them back. */
 struct torn_verdicts_stats {
 	uint64_t lines; /* non-empty lines */

@@ -616,6 +616,42 @@ int torn_verdict_log_close(struct torn_verdict_log *log, struct torn_err *err)
 	return ret;
 }
 
+int torn_verdicts_backup(const char *dir, char *backup, size_t len,
+			 struct torn_err *err)
+{
+	char path[4200], name[64];
+	unsigned int n;
+	int ret;
+
+	ret = torn_run_path(dir, TORN_RUN_VERDICTS, path, sizeof(path), err);
+	if (ret)
+		return ret;
+	for (n = 1; n < 100000; n++) {
+		snprintf(name, sizeof(name), TORN_RUN_VERDICTS ".%u", n);
+		ret = torn_run_path(dir, name, backup, len, err);
+		if (ret)
+			return ret;
+		/* no replacing: an older backup is somebody's evidence too */
+		if (!renameat2(AT_FDCWD, path, AT_FDCWD, backup,
+			       RENAME_NOREPLACE))
+			return 0;
+		/* a filesystem without RENAME_NOREPLACE: look, then rename */
+		if (errno == EINVAL) {
+			if (!access(backup, F_OK))
+				continue;
+			if (errno == ENOENT && !rename(path, backup))
+				return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	ret = errno == EEXIST ? -EEXIST : -errno;
+	if (ret == -ENOENT)
+		return torn_err_set(err, ret, "%s: missing", path);
+	return torn_err_set(err, ret, "cannot rename %s: %s", path,
+			    strerror(-ret));
+}
+
 /* ---- reading it back ---------------------------------------------------- */
 
 struct reader {

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1070,6 +1072,86 @@ static void test_log_errors(void **state)
 	assert_int_equal(torn_verdict_log_open_fd(-1, &log, &err), -EBADF);
 }
 
+/*
+ * A file that cannot grow (RLIMIT_FSIZE: EFBIG after a short write, as a
+ * full disk does): the append fails with the real errno and the file
+ * keeps its whole lines only, so --resume reads every verdict before.
+ */
+static void test_log_partial_line(void **state)
+{
+	const char *dir = *state;
+	void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+	struct torn_verdict_log *log = NULL;
+	struct torn_verdicts_stats st;
+	struct torn_err err = { "" };
+	struct torn_verdict_rec v;
+	struct rlimit before, small;
+	struct seen seen = { 0 };
+	char *text;
+	size_t len, first;
+
+	rec_minimal(&v);
+	assert_int_equal(
+		torn_verdict_log_open(dir, TORN_VLOG_TRUNCATE, &log, &err), 0);
+	assert_int_equal(torn_verdict_log_append(log, &v, &err), 0);
+	text = get_file(dir, TORN_RUN_VERDICTS, &first);
+	free(text);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+	small = before;
+	small.rlim_cur = first + first / 2; /* half the next line fits */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(torn_verdict_log_append(log, &v, &err), -EFBIG);
+	assert_string_equal(err.msg, "cannot append to verdicts.jsonl: "
+				     "File too large");
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &before), 0);
+	signal(SIGXFSZ, old_xfsz);
+	assert_int_equal(torn_verdict_log_close(log, &err), 0);
+	text = get_file(dir, TORN_RUN_VERDICTS, &len);
+	free(text);
+	assert_int_equal(len, first);
+	assert_int_equal(torn_verdicts_foreach(dir, collect, &seen, &st, &err),
+			 0);
+	assert_int_equal(st.good, 1);
+	assert_int_equal(st.unreadable + st.cut, 0);
+}
+
+/* --fresh keeps the old verdicts as verdicts.jsonl.N, N the first free. */
+static void test_backup(void **state)
+{
+	const char *dir = *state;
+	struct torn_err err = { "" };
+	char backup[4200], want[4200];
+	char *text;
+	size_t len;
+
+	assert_int_equal(
+		torn_verdicts_backup(dir, backup, sizeof(backup), &err),
+		-ENOENT);
+	put_file(dir, TORN_RUN_VERDICTS, L("first\n"));
+	assert_int_equal(
+		torn_verdicts_backup(dir, backup, sizeof(backup), &err), 0);
+	snprintf(want, sizeof(want), "%s/verdicts.jsonl.1", dir);
+	assert_string_equal(backup, want);
+	/* .2 is somebody's: never replaced */
+	put_file(dir, "verdicts.jsonl.2", L("kept\n"));
+	put_file(dir, TORN_RUN_VERDICTS, L("second\n"));
+	assert_int_equal(
+		torn_verdicts_backup(dir, backup, sizeof(backup), &err), 0);
+	snprintf(want, sizeof(want), "%s/verdicts.jsonl.3", dir);
+	assert_string_equal(backup, want);
+	text = get_file(dir, "verdicts.jsonl.1", &len);
+	assert_memory_equal(text, "first\n", len);
+	free(text);
+	text = get_file(dir, "verdicts.jsonl.2", &len);
+	assert_memory_equal(text, "kept\n", len);
+	free(text);
+	text = get_file(dir, "verdicts.jsonl.3", &len);
+	assert_memory_equal(text, "second\n", len);
+	free(text);
+	snprintf(want, sizeof(want), "%s/%s", dir, TORN_RUN_VERDICTS);
+	assert_int_equal(access(want, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1096,6 +1178,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_log_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_log_partial_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
