@@ -26,7 +26,8 @@ struct torn_check_opts {
 	unsigned int oracles; /* TORN_O_BIT()s; default TORN_O_ALL */
 	int timeout_ms; /* each step in the guest; default 60 s */
 	int jobs; /* checker guests; default: cores */
-	bool resume; /* skip the states verdicts.jsonl has */
+	bool resume; /* skip the states verdicts.jsonl has (not errors) */
+	bool fresh; /* keep verdicts.jsonl as verdicts.jsonl.N, start over */
 	const char *checker; /* custom checker; NULL: meta.json's */
 	const char *order; /* NULL/"trace", "reverse", "shuffle:SEED" */
 	uint64_t limit; /* at most this many; default UINT64_MAX */
@@ -58,11 +59,18 @@ int torn_check_order_parse(const char *s, enum torn_check_order *order,
 
 /*
  * Check the run in o->dir.  Usage errors (--from-op past the trace's ops,
- * a bad order) are TORN_EXIT_USAGE after a one-line message; a run
- * directory torn cannot use is TORN_EXIT_INFRA; otherwise the exit code
- * the verdicts make (check_exit_code in check_int.h): OK when every
- * checked state is consistent, INFRA when some are errors and none is
- * inconsistent or unrecoverable, FAIL otherwise.
+ * a bad order, verdicts.jsonl holding verdicts without --resume or
+ * --fresh, both) are TORN_EXIT_USAGE after a one-line message, before
+ * any guest boots; a run directory torn cannot use is TORN_EXIT_INFRA.
+ * A verdict that cannot be written stops the check: TORN_EXIT_INFRA
+ * after "cannot append to DIR/verdicts.jsonl: why; N verdicts kept;
+ * continue with ...".  SIGINT or SIGTERM stops it too (the states in
+ * flight finish, the checkers' work directories go):
+ * TORN_EXIT_INTERRUPTED after "interrupted; N verdicts kept in ...".
+ * Otherwise the exit code the verdicts make (check_exit_code in
+ * check_int.h): OK when every checked state is consistent, INFRA when
+ * some are errors and none is inconsistent or unrecoverable, FAIL
+ * otherwise.
  */
 int torn_check_run(const struct torn_check_opts *o);
 

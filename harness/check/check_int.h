@@ -6,8 +6,9 @@
 /*
  * check.h is the stage for its callers; this is how it is made:
  *  - the decisions, pure and unit-tested: which states are new
- *    (check_state_is_new), which a --resume skips (check_resume_set),
- *    the exit code from the verdicts (check_exit_code);
+ *    (check_state_is_new), which a --resume skips (check_resume_skips),
+ *    how a check starts (check_start_decide) and ends
+ *    (check_end_decide, check_exit_code);
  *  - the one enumeration loop over the states to check (check_walk);
  *  - a checker guest and one state's recovery and oracles (checker_*,
  *    check_one), which torn replay uses alone;
@@ -61,15 +62,79 @@ int check_state_is_new(const struct check_dedup *d, struct torn_state_set *seen,
 		       uint64_t point, struct torn_hash128 hash);
 
 /*
- * The states --resume skips: the ids of every readable verdict in
- * DIR/verdicts.jsonl, whatever the verdict (an error or a timeout is a
- * state checked; a fresh check, without --resume, checks it again).  A
- * line cut short by a dying torn is no verdict, so its state is checked
- * again.  A missing or unreadable file makes an empty set.  Returns a set
- * of ids (g_hash_table_destroy), never NULL; the file's line counts go to
- * *st when not NULL.
+ * Every state's verdict in DIR/verdicts.jsonl: its last readable line's
+ * (a state checked again, e.g. an error retried by --resume, has its new
+ * line appended).  A line cut short by a dying torn is no verdict.  A
+ * missing or unreadable file makes an empty table.  Returns id ->
+ * GINT_TO_POINTER(verdict + 1) (g_hash_table_destroy), never NULL; the
+ * file's line counts go to *st when not NULL.
  */
-GHashTable *check_resume_set(const char *dir, struct torn_verdicts_stats *st);
+GHashTable *check_last_verdicts(const char *dir,
+				struct torn_verdicts_stats *st);
+
+/*
+ * Whether --resume skips a state whose last verdict is v: every verdict
+ * but error (the harness failed, not the state: checked again); a
+ * timeout is the state's own.  Pure.
+ */
+bool check_resume_skips(int verdict);
+
+/*
+ * The states --resume skips (check_last_verdicts, check_resume_skips):
+ * a set of ids (g_hash_table_destroy), never NULL; how many states are
+ * checked again because their verdict was error into *retry when not
+ * NULL; the file's line counts to *st when not NULL.
+ */
+GHashTable *check_resume_set(const char *dir, uint64_t *retry,
+			     struct torn_verdicts_stats *st);
+
+/* How a check starts with the verdicts.jsonl it finds. */
+enum check_start {
+	CHECK_START_NEW, /* nothing there: a new, empty log */
+	CHECK_START_RESUME, /* --resume: append */
+	CHECK_START_FRESH, /* --fresh over verdicts: back them up first */
+	CHECK_START_REFUSE, /* verdicts there, neither: usage error */
+	CHECK_START_BOTH, /* --resume and --fresh: usage error */
+};
+
+/*
+ * The start for --resume, --fresh and whether verdicts.jsonl has lines
+ * (lines: non-empty ones, readable or not: nothing is thrown away
+ * unasked).  Pure.
+ */
+enum check_start check_start_decide(bool resume, bool fresh, uint64_t lines);
+
+/* How a check ended, besides its verdicts. */
+struct check_end {
+	int log_error; /* negative: a verdict could not be written; 0 */
+	bool log_sync; /* log_error is the closing fsync's */
+	bool interrupted; /* SIGINT or SIGTERM */
+	uint64_t kept; /* states with a verdict in verdicts.jsonl */
+	const uint64_t *count; /* [TORN_V_COUNT]: this check's verdicts */
+	uint64_t done; /* states this check judged */
+};
+
+/*
+ * The exit code a check with run directory dir ends with, and the one
+ * line (without '\n') for stderr into line, "" when none: a verdict not
+ * written is TORN_EXIT_INFRA with "torn: cannot append to
+ * DIR/verdicts.jsonl: why; N verdicts kept; continue with torn check DIR
+ * --resume"; an interruption TORN_EXIT_INTERRUPTED with "torn:
+ * interrupted; N verdicts kept in DIR/verdicts.jsonl; continue with ...";
+ * otherwise check_exit_code.  Pure.
+ */
+int check_end_decide(const struct check_end *e, const char *dir, char *line,
+		     size_t len);
+
+/*
+ * SIGINT, SIGTERM and SIGHUP caught for a check (over
+ * torn_vm_install_signal_handlers): the first sets check_interrupted()
+ * and puts the earlier handlers back, so that a second one kills every
+ * guest and torn at once.  check_signals_restore puts them back too.
+ */
+void check_signals_install(void);
+void check_signals_restore(void);
+bool check_interrupted(void);
 
 /*
  * The exit code a check's verdicts make (count[v]: states with verdict v,
@@ -238,6 +303,8 @@ struct check_pool {
 	struct torn_verdict_log *log;
 	/* under lock */
 	uint64_t done, by_verdict[TORN_V_COUNT];
+	int log_error; /* the first append that failed; 0 */
+	bool stopping; /* no more jobs: check_pool_wait_free says NULL */
 	GHashTable *semantic; /* distinct semantic hashes */
 	uint64_t total; /* unique states to check, for progress */
 	long long t_start; /* torn_now_ms() the check began at */
@@ -251,8 +318,18 @@ struct check_pool {
 int check_pool_start(struct check_pool *p, const struct check_run *run,
 		     int jobs, const char *base_path,
 		     struct torn_verdict_log *log, long long t_start);
-/* Wait for an idle checker: its image buffer is the caller's till hand-over. */
+/*
+ * Wait for an idle checker: its image buffer is the caller's till
+ * hand-over.  NULL once the pool is stopping (a verdict could not be
+ * written, or check_interrupted()): dispatch no more.
+ */
 struct checker *check_pool_wait_free(struct check_pool *p);
+/*
+ * A verdict append failed with ret: the first failure is kept (the
+ * check ends with it) and the pool stops taking jobs.  Caller holds
+ * p->lock.
+ */
+void check_pool_log_failed(struct check_pool *p, int ret);
 /* c->img holds the state's image: give c the job. */
 void check_pool_hand_over(struct check_pool *p, struct checker *c,
 			  const char *id, uint64_t point,

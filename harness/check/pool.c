@@ -41,10 +41,12 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	 */
 	ret = torn_verdict_log_append(p->log, &v, &err);
 	pthread_mutex_lock(&p->lock);
-	if (ret)
-		fprintf(stderr, "torn: cannot append to verdicts.jsonl: %s\n",
-			ret < 0 && ret > TORN_E_BASE ? strerror(-ret)
-						     : err.msg);
+	if (ret) {
+		/* said once, at the end (check_end_decide): the check stops */
+		check_pool_log_failed(p, ret);
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	p->done++;
 	p->by_verdict[res->verdict]++;
 	if (res->semantic[0])
@@ -52,7 +54,20 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Restore c's backing file to its job's image and check it, twice at most. */
+void check_pool_log_failed(struct check_pool *p, int ret)
+{
+	if (!p->log_error)
+		p->log_error = ret;
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+}
+
+/*
+ * Restore c's backing file to its job's image and check it, twice at
+ * most.  After a SIGINT the guests die with the terminal's signal: a
+ * state whose check did not finish is not judged (no verdict line; a
+ * --resume checks it), and no guest is booted again.
+ */
 static void check_job(struct checker *c)
 {
 	const struct check_run *run = c->run;
@@ -60,9 +75,12 @@ static void check_job(struct checker *c)
 	long long t0 = 0, t1 = 0, t2 = 0;
 	int attempt, last_timeout = 0;
 
+	memset(&res, 0, sizeof(res));
 	for (attempt = 1; attempt <= 2; attempt++) {
 		struct torn_err err = { "" };
 
+		if (check_interrupted())
+			return;
 		if (!c->vm && checker_boot(c, &err)) {
 			memset(&res, 0, sizeof(res));
 			res.judge = TORN_J_ERROR;
@@ -79,6 +97,8 @@ static void check_job(struct checker *c)
 		t2 = torn_now_ms();
 		if (!res.infra && res.verdict != TORN_V_TIMEOUT)
 			break;
+		if (check_interrupted())
+			return;
 		last_timeout = res.verdict == TORN_V_TIMEOUT ||
 			       strstr(res.infra_detail, "did not answer");
 		if (res.infra) {
@@ -176,6 +196,8 @@ struct checker *check_pool_wait_free(struct check_pool *p)
 	while (!c) {
 		int j;
 
+		if (p->stopping || check_interrupted())
+			break;
 		for (j = 0; j < p->jobs && !c; j++)
 			if (!p->checkers[j].has_job)
 				c = &p->checkers[j];
@@ -219,6 +241,8 @@ void check_pool_stop(struct check_pool *p)
 {
 	int i;
 
+	if (!p->run)
+		return; /* never started */
 	pthread_mutex_lock(&p->lock);
 	for (i = 0; i < p->started; i++)
 		p->checkers[i].quit = true;

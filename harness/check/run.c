@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,57 @@ int torn_check_order_parse(const char *s, enum torn_check_order *order,
 			s);
 	}
 	return 0;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static volatile sig_atomic_t signalled;
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction before[G_N_ELEMENTS(caught)];
+static bool installed;
+
+/* Stop dispatching; the rest is the main thread's (torn_check_run). */
+static void on_signal(int sig)
+{
+	size_t i;
+
+	signalled = sig;
+	/* again: the earlier handler, which kills the guests and torn */
+	for (i = 0; i < G_N_ELEMENTS(caught); i++)
+		sigaction(caught[i], &before[i], NULL);
+}
+
+void check_signals_install(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	if (installed)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < G_N_ELEMENTS(caught); i++)
+		sigaddset(&sa.sa_mask, caught[i]);
+	for (i = 0; i < G_N_ELEMENTS(caught); i++)
+		sigaction(caught[i], &sa, &before[i]);
+	installed = true;
+}
+
+void check_signals_restore(void)
+{
+	size_t i;
+
+	if (!installed)
+		return;
+	for (i = 0; i < G_N_ELEMENTS(caught); i++)
+		sigaction(caught[i], &before[i], NULL);
+	installed = false;
+}
+
+bool check_interrupted(void)
+{
+	return signalled != 0;
 }
 
 /* One torn_check_run. */
@@ -142,13 +194,15 @@ static int dispatch_state(const struct torn_crash_state *cs, const char *id,
 	struct check_ctx *x = ctx;
 	struct checker *c;
 
-	if (torn_vm_interrupted() || x->dispatched >= x->o->limit)
+	if (check_interrupted() || x->dispatched >= x->o->limit)
 		return 1;
 	if (done) {
 		x->skipped++;
 		return 0;
 	}
 	c = check_pool_wait_free(&x->pool);
+	if (!c)
+		return 1; /* stopping: a verdict not written, or a signal */
 	/* the checker is idle: its image buffer is ours */
 	check_restore(c->img, x->persisted, x->run.pm_size);
 	torn_state_apply(cs, c->img);
@@ -235,8 +289,7 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 	check_walk(&x->plan, s, &v);
 	torn_states_free(s);
 	reorder(x->ids, order, seed);
-	for (i = 0;
-	     i < x->ids->len && i < x->o->limit && !torn_vm_interrupted();
+	for (i = 0; i < x->ids->len && i < x->o->limit && !check_interrupted();
 	     i++) {
 		struct checker *c = check_pool_wait_free(&x->pool);
 		const char *id = x->ids->pdata[i];
@@ -244,6 +297,9 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 		uint64_t point, index;
 		struct torn_engine e;
 
+		if (!c)
+			break; /* stopping: a verdict not written, or a signal
+				*/
 		if (torn_state_image(x->trace, x->run.base, x->run.pm_size, so,
 				     id, c->img, &h, &err) ||
 		    torn_state_id_parse(id, &point, &e, &index, &err)) {
@@ -396,6 +452,110 @@ static void print_summary(const struct check_ctx *x, long long t_start)
 	       g_hash_table_size(p->semantic));
 }
 
+/*
+ * What to do with the verdicts.jsonl there is (check_start_decide), said
+ * before anything is loaded or booted; a usage error after its line.
+ */
+static int count_line(const struct torn_verdict_rec *v, void *ctx)
+{
+	return 0;
+}
+
+static int decide_start(const struct torn_check_opts *o,
+			enum check_start *start)
+{
+	struct torn_verdicts_stats st;
+	struct torn_err err = { "" };
+
+	memset(&st, 0, sizeof(st));
+	/* missing or unreadable: nothing to keep; the log's open says why */
+	torn_verdicts_foreach(o->dir, count_line, NULL, &st, &err);
+	*start = check_start_decide(o->resume, o->fresh, st.lines);
+	if (*start == CHECK_START_BOTH) {
+		fprintf(stderr,
+			"torn check: --resume continues and --fresh starts over: not both\n");
+		return TORN_EXIT_USAGE;
+	}
+	if (*start == CHECK_START_REFUSE) {
+		fprintf(stderr,
+			"torn check: %s/" TORN_RUN_VERDICTS
+			" already holds %" PRIu64
+			" verdict line(s): --resume continues, --fresh starts over keeping the old file as a backup\n",
+			o->dir, st.lines);
+		return TORN_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The log to append to: kept, backed up first (--fresh), or new. */
+static int open_log(const struct torn_check_opts *o, enum check_start start,
+		    struct torn_verdict_log **log)
+{
+	struct torn_err err = { "" };
+	char backup[4200];
+
+	if (start == CHECK_START_FRESH) {
+		if (torn_verdicts_backup(o->dir, backup, sizeof(backup),
+					 &err)) {
+			fprintf(stderr, "torn: %s\n", err.msg);
+			return TORN_EXIT_INFRA;
+		}
+		fprintf(stderr, "torn: kept the old verdicts as %s\n", backup);
+	}
+	if (torn_verdict_log_open(o->dir,
+				  start == CHECK_START_RESUME
+					  ? TORN_VLOG_APPEND
+					  : TORN_VLOG_TRUNCATE,
+				  log, &err)) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	return 0;
+}
+
+/* States with a verdict in DIR/verdicts.jsonl now. */
+static uint64_t verdicts_kept(const char *dir)
+{
+	GHashTable *last = check_last_verdicts(dir, NULL);
+	uint64_t n = g_hash_table_size(last);
+
+	g_hash_table_destroy(last);
+	return n;
+}
+
+/*
+ * The exit code of a check that got as far as the pool, ret what it
+ * had so far: the log closed, its end decided (check_end_decide).
+ */
+static int finish(struct check_ctx *x, struct torn_verdict_log **log,
+		  long long t_start, int ret)
+{
+	struct check_end end = { .count = x->pool.by_verdict,
+				 .done = x->pool.done };
+	struct torn_err err = { "" };
+	char line[9000];
+	int sync;
+
+	end.log_error = x->pool.log_error;
+	sync = torn_verdict_log_close(*log, &err);
+	*log = NULL;
+	if (sync && !end.log_error) {
+		end.log_error = sync;
+		end.log_sync = true;
+	}
+	end.interrupted = check_interrupted();
+	if (x->pool.semantic && (!ret || end.log_error || end.interrupted))
+		print_summary(x, t_start);
+	if (ret && !end.log_error && !end.interrupted)
+		return ret;
+	if (end.log_error || end.interrupted)
+		end.kept = verdicts_kept(x->o->dir);
+	ret = check_end_decide(&end, x->o->dir, line, sizeof(line));
+	if (line[0])
+		fprintf(stderr, "%s\n", line);
+	return ret;
+}
+
 int torn_check_run(const struct torn_check_opts *o)
 {
 	struct check_ctx x = { .o = o, .progress_tty = -1 };
@@ -404,9 +564,10 @@ int torn_check_run(const struct torn_check_opts *o)
 	struct torn_states *states = NULL;
 	struct torn_err err = { "" };
 	enum torn_check_order order;
+	enum check_start start;
 	long long t_start = torn_now_ms();
 	char base_path[4200];
-	uint64_t seed;
+	uint64_t seed, retry = 0;
 	int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int ret;
 
@@ -416,6 +577,9 @@ int torn_check_run(const struct torn_check_opts *o)
 	}
 	if (!o->dir)
 		return TORN_EXIT_USAGE;
+	ret = decide_start(o, &start);
+	if (ret)
+		return ret;
 	run->dir = o->dir;
 	run->guest = o->guest;
 	run->oracles = o->oracles;
@@ -426,34 +590,37 @@ int torn_check_run(const struct torn_check_opts *o)
 	if (ret)
 		goto out;
 
-	/* verdicts so far */
-	x.plan.done = o->resume ? check_resume_set(o->dir, NULL) : NULL;
-	ret = torn_verdict_log_open(
-		o->dir, o->resume ? TORN_VLOG_APPEND : TORN_VLOG_TRUNCATE, &log,
-		&err);
-	if (ret) {
-		fprintf(stderr, "torn: %s\n", err.msg);
-		ret = TORN_EXIT_INFRA;
-		goto out;
+	/* verdicts so far: an error was the harness's, so checked again */
+	if (start == CHECK_START_RESUME) {
+		x.plan.done = check_resume_set(o->dir, &retry, NULL);
+		if (retry)
+			fprintf(stderr,
+				"torn: retrying %" PRIu64
+				" states whose verdict was error\n",
+				retry);
 	}
+	ret = open_log(o, start, &log);
+	if (ret)
+		goto out;
 
 	torn_vm_install_signal_handlers();
+	check_signals_install();
 	if (guest_kit(&run->guest, &run->kit)) {
 		ret = TORN_EXIT_INFRA;
-		goto out;
+		goto out_pool;
 	}
 	if (check_states_new(&states, x.trace, run->base, run->pm_size,
 			     &o->states, &err)) {
 		fprintf(stderr, "torn: cannot enumerate states: %s\n",
 			err.msg[0] ? err.msg : "out of memory");
 		ret = TORN_EXIT_INFRA;
-		goto out;
+		goto out_pool;
 	}
 	write_check_json(&x, torn_states_get_model(states));
 	x.persisted = malloc(run->pm_size);
 	if (!x.persisted) {
 		ret = TORN_EXIT_INFRA;
-		goto out;
+		goto out_pool;
 	}
 	memcpy(x.persisted, run->base, run->pm_size);
 	snprintf(base_path, sizeof(base_path), "%s/base.img", o->dir);
@@ -471,14 +638,13 @@ int torn_check_run(const struct torn_check_opts *o)
 	else
 		ret = check_in_trace_order(&x, states);
 out_pool:
+	/* the states in flight finish; the guests and work directories go */
 	check_pool_stop(&x.pool);
 	if (x.pool.total && isatty(2) && !getenv("CI"))
 		fputc('\n', stderr);
-	if (!ret) {
-		print_summary(&x, t_start);
-		ret = check_exit_code(x.pool.by_verdict, x.pool.done);
-	}
+	ret = finish(&x, &log, t_start, ret);
 out:
+	check_signals_restore();
 	torn_verdict_log_close(log, NULL);
 	check_pool_fini(&x.pool);
 	torn_states_free(states);

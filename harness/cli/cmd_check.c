@@ -11,13 +11,18 @@
 static void check_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: torn check DIR [-j N] [--resume] [--oracles LIST] [--timeout S]\n"
+		"usage: torn check DIR [-j N] [--resume | --fresh] [--oracles LIST]\n"
+		"         [--timeout S]\n"
 		"         [--model M] [--granularity G] [--points P] [--engine E ...]\n"
 		"Recovers every unique crash state of the traced run in DIR in a pool\n"
 		"of long-lived checker guests and appends a verdict per state to\n"
 		"DIR/verdicts.jsonl.\n\n"
 		"  -j N            checker guests (default: number of cores)\n"
-		"  --resume        check only the states not in verdicts.jsonl yet\n"
+		"  --resume        check only the states not in verdicts.jsonl yet, and\n"
+		"                  again those whose verdict was error\n"
+		"  --fresh         start over: verdicts.jsonl kept as verdicts.jsonl.N\n"
+		"                  (without either, a verdicts.jsonl with verdicts is\n"
+		"                  refused)\n"
 		"  --oracles LIST  mount,fsck,dmesg,durability,atomicity,usability,custom\n"
 		"                  (default all)\n"
 		"  --timeout S     seconds for each step in the guest (default 60)\n"
@@ -29,7 +34,8 @@ static void check_usage(FILE *f)
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"%s"
-		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure.\n",
+		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure\n"
+		"(also a verdict that could not be written), 130 interrupted.\n",
 		guest_opts_usage);
 }
 
@@ -104,6 +110,8 @@ int cmd_check(int argc, char **argv)
 			o.boot_per_state = true;
 		} else if (!strcmp(a, "--resume")) {
 			o.resume = true;
+		} else if (!strcmp(a, "--fresh")) {
+			o.fresh = true;
 		} else if (a[0] != '-' && !o.dir) {
 			o.dir = a;
 		} else if (i + 1 >= argc) {

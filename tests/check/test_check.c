@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The check stage's decisions: dedup, --from-op, --resume, the exit code. */
+/* The check stage's decisions: dedup, --from-op, --resume, start and end. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -190,24 +191,28 @@ struct vline {
 static const struct resume_case {
 	const char *name;
 	bool no_file;
+	uint64_t retry; /* states checked again: their verdict was error */
 	struct vline lines[12];
 } resume_cases[] = {
-	{ "every verdict, whatever it is, counts",
+	{ "every verdict but error counts",
 	  false,
+	  1,
 	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
 	    { "2.prefix.1", TORN_V_INCONSISTENT, WHOLE, true },
 	    { "4.prefix.0", TORN_V_UNRECOVERABLE, WHOLE, true },
 	    { "4.prefix.1", TORN_V_TIMEOUT, WHOLE, true },
-	    { "7.prefix.0", TORN_V_ERROR, WHOLE, true },
+	    { "7.prefix.0", TORN_V_ERROR, WHOLE, false },
 	    END } },
 	{ "a last line cut short is no verdict",
 	  false,
+	  1,
 	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
-	    { "2.prefix.1", TORN_V_ERROR, WHOLE, true },
+	    { "2.prefix.1", TORN_V_ERROR, WHOLE, false },
 	    { "4.prefix.0", TORN_V_CONSISTENT, CUT, false },
 	    END } },
 	{ "a cut-short line, then the resumed check's verdicts",
 	  false,
+	  0,
 	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
 	    { "4.prefix.0", TORN_V_INCONSISTENT, CUT, false },
 	    { "4.prefix.1", TORN_V_CONSISTENT, WHOLE, true },
@@ -215,17 +220,32 @@ static const struct resume_case {
 	    END } },
 	{ "lines that are no verdict in between",
 	  false,
+	  1,
 	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
 	    { "not json", 0, GARBAGE, false },
-	    { "7.prefix.0", TORN_V_ERROR, WHOLE, true },
+	    { "7.prefix.0", TORN_V_ERROR, WHOLE, false },
 	    END } },
-	{ "a state checked twice",
+	{ "an error retried: the last verdict is the state's",
 	  false,
+	  0,
 	  { { "2.prefix.0", TORN_V_ERROR, WHOLE, true },
 	    { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
 	    END } },
-	{ "an empty file", false, { END } },
-	{ "no verdicts.jsonl", true, { END } },
+	{ "an error after a verdict: checked again",
+	  false,
+	  1,
+	  { { "2.prefix.0", TORN_V_CONSISTENT, WHOLE, false },
+	    { "2.prefix.0", TORN_V_ERROR, WHOLE, false },
+	    END } },
+	{ "an error retried and failing again: checked again",
+	  false,
+	  1,
+	  { { "2.prefix.0", TORN_V_ERROR, WHOLE, false },
+	    { "2.prefix.0", TORN_V_ERROR, WHOLE, false },
+	    { "4.prefix.0", TORN_V_TIMEOUT, WHOLE, true },
+	    END } },
+	{ "an empty file", false, 0, { END } },
+	{ "no verdicts.jsonl", true, 0, { END } },
 };
 
 /* The line torn check writes for a state with verdict v. */
@@ -312,10 +332,16 @@ static void test_resume_set(void **state)
 		GHashTable *done,
 			*want = g_hash_table_new(g_str_hash, g_str_equal);
 
+		uint64_t retry = 99;
+
 		if (!c->no_file)
 			write_verdicts(dir, c->lines);
-		done = check_resume_set(dir, NULL);
+		done = check_resume_set(dir, &retry, NULL);
 		assert_non_null(done);
+		if (retry != c->retry)
+			fail_msg("%s: %" PRIu64
+				 " states retried, expected %" PRIu64,
+				 c->name, retry, c->retry);
 		for (k = 0; c->lines[k].id; k++) {
 			const struct vline *l = &c->lines[k];
 
@@ -368,7 +394,7 @@ static int walked_state(const struct torn_crash_state *cs, const char *id,
 static const struct walk_case {
 	const char *name;
 	uint64_t from_op; /* 0: none */
-	const struct vline resumed[4]; /* verdicts.jsonl before */
+	const struct vline resumed[5]; /* verdicts.jsonl before */
 	const char *states; /* what the loop hands over */
 } walk_cases[] = {
 	{ "every unique state (image and markers)",
@@ -379,9 +405,10 @@ static const struct walk_case {
 	  2,
 	  { END },
 	  "4.prefix.0 4.prefix.1 7.prefix.0 7.prefix.1 " },
-	{ "resumed: the states with a verdict are done",
+	{ "resumed: the states with a verdict but error are done",
 	  0,
-	  { { "2.prefix.1", TORN_V_ERROR, WHOLE, true },
+	  { { "2.prefix.1", TORN_V_TIMEOUT, WHOLE, true },
+	    { "4.prefix.0", TORN_V_ERROR, WHOLE, false },
 	    { "7.prefix.0", TORN_V_INCONSISTENT, WHOLE, true },
 	    { "7.prefix.1", TORN_V_CONSISTENT, CUT, false },
 	    END },
@@ -421,7 +448,7 @@ static void test_walk(void **state)
 					 0);
 		if (c->resumed[0].id) {
 			write_verdicts(dir, c->resumed);
-			plan.done = check_resume_set(dir, NULL);
+			plan.done = check_resume_set(dir, NULL, NULL);
 		}
 		assert_int_equal(
 			check_states_new(&s, t, base, 0x10000, &so, &err), 0);
@@ -480,6 +507,130 @@ static void test_exit_code(void **state)
 		assert_int_equal(check_exit_code(cases[i].count, done),
 				 cases[i].code);
 	}
+}
+
+/* ---- how a check starts and ends ---------------------------------------- */
+
+static void test_resume_skips(void **state)
+{
+	static const struct {
+		int verdict;
+		bool skipped;
+	} cases[] = {
+		{ TORN_V_CONSISTENT, true },	{ TORN_V_INCONSISTENT, true },
+		{ TORN_V_UNRECOVERABLE, true }, { TORN_V_TIMEOUT, true },
+		{ TORN_V_ERROR, false },
+	};
+	size_t i;
+
+	assert_int_equal(G_N_ELEMENTS(cases), TORN_V_COUNT);
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+		if (check_resume_skips(cases[i].verdict) != cases[i].skipped)
+			fail_msg("--resume %s a state whose verdict is %s",
+				 cases[i].skipped ? "checks again" : "skips",
+				 torn_verdict_name(cases[i].verdict));
+}
+
+static void test_start_decide(void **state)
+{
+	static const struct {
+		bool resume, fresh;
+		uint64_t lines;
+		enum check_start start;
+	} cases[] = {
+		{ false, false, 0, CHECK_START_NEW },
+		{ false, false, 3, CHECK_START_REFUSE },
+		{ true, false, 0, CHECK_START_RESUME },
+		{ true, false, 3, CHECK_START_RESUME },
+		{ false, true, 0, CHECK_START_NEW },
+		{ false, true, 3, CHECK_START_FRESH },
+		{ true, true, 0, CHECK_START_BOTH },
+		{ true, true, 3, CHECK_START_BOTH },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+		if (check_start_decide(cases[i].resume, cases[i].fresh,
+				       cases[i].lines) != cases[i].start)
+			fail_msg("case %zu: resume %d fresh %d lines %" PRIu64
+				 ": start %d, expected %d",
+				 i, cases[i].resume, cases[i].fresh,
+				 cases[i].lines,
+				 check_start_decide(cases[i].resume,
+						    cases[i].fresh,
+						    cases[i].lines),
+				 cases[i].start);
+}
+
+static void test_end_decide(void **state)
+{
+	static const uint64_t ok[TORN_V_COUNT] = { [TORN_V_CONSISTENT] = 4 };
+	static const uint64_t bad[TORN_V_COUNT] = {
+		[TORN_V_CONSISTENT] = 3, [TORN_V_INCONSISTENT] = 1
+	};
+	static const struct {
+		struct check_end end;
+		int code;
+		const char *line;
+	} cases[] = {
+		{ { 0, false, false, 0, ok, 4 }, TORN_EXIT_OK, "" },
+		{ { 0, false, false, 0, bad, 4 }, TORN_EXIT_FAIL, "" },
+		{ { -ENOSPC, false, false, 12, ok, 4 },
+		  TORN_EXIT_INFRA,
+		  "torn: cannot append to RUN/verdicts.jsonl: No space left "
+		  "on device; 12 verdicts kept; continue with torn check RUN "
+		  "--resume" },
+		{ { -EIO, true, false, 1, bad, 4 },
+		  TORN_EXIT_INFRA,
+		  "torn: cannot sync RUN/verdicts.jsonl: Input/output error; "
+		  "1 verdict kept; continue with torn check RUN --resume" },
+		/* a lost verdict says more than the signal that came after */
+		{ { -EIO, false, true, 0, ok, 0 },
+		  TORN_EXIT_INFRA,
+		  "torn: cannot append to RUN/verdicts.jsonl: Input/output "
+		  "error; 0 verdicts kept; continue with torn check RUN "
+		  "--resume" },
+		{ { 0, false, true, 7, bad, 4 },
+		  TORN_EXIT_INTERRUPTED,
+		  "torn: interrupted; 7 verdicts kept in RUN/verdicts.jsonl; "
+		  "continue with torn check RUN --resume" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char line[400];
+		int code = check_end_decide(&cases[i].end, "RUN", line,
+					    sizeof(line));
+
+		assert_int_equal(code, cases[i].code);
+		assert_string_equal(line, cases[i].line);
+	}
+}
+
+/* A verdict not written stops the pool: no idle checker is handed out. */
+static void test_pool_stops(void **state)
+{
+	struct checker checkers[2] = { 0 };
+	struct check_pool p = { 0 };
+
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	p.checkers = checkers;
+	p.jobs = 2;
+	checkers[0].has_job = true;
+	assert_ptr_equal(check_pool_wait_free(&p), &checkers[1]);
+	pthread_mutex_lock(&p.lock);
+	check_pool_log_failed(&p, -ENOSPC);
+	check_pool_log_failed(&p, -EIO); /* a checker in flight fails too */
+	pthread_mutex_unlock(&p.lock);
+	assert_int_equal(p.log_error, -ENOSPC);
+	assert_true(p.stopping);
+	assert_null(check_pool_wait_free(&p));
+	/* not even when every checker is busy: no waiting for one */
+	checkers[1].has_job = true;
+	assert_null(check_pool_wait_free(&p));
+	pthread_mutex_destroy(&p.lock);
+	pthread_cond_destroy(&p.cond);
 }
 
 /* ---- check.json ---------------------------------------------------------- */
@@ -587,6 +738,10 @@ int main(void)
 		cmocka_unit_test(test_resume_set),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_resume_skips),
+		cmocka_unit_test(test_start_decide),
+		cmocka_unit_test(test_end_decide),
+		cmocka_unit_test(test_pool_stops),
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
 	};
