@@ -34,6 +34,7 @@ struct loader {
 	const struct torn_report_opts *o;
 	struct torn_trace *trace;
 	GHashTable *ids; /* state id -> index into vstates + 1 */
+	GHashTable *last; /* state id -> the line of its last verdict */
 	GArray *vstates;
 	GHashTable *point_idx; /* seq -> index into points + 1 */
 	GArray *points;
@@ -502,6 +503,24 @@ static int64_t marker(const struct torn_verdict_rec *v, uint64_t m)
 	return v->no_markers || m > INT64_MAX ? -1 : (int64_t)m;
 }
 
+/* The first pass: every state's last line (a later one replaces it). */
+static int note_last(const struct torn_verdict_rec *v, void *ctx)
+{
+	struct loader *ld = ctx;
+
+	g_hash_table_insert(ld->last, g_strdup(v->state),
+			    g_memdup2(&v->line, sizeof(v->line)));
+	return 0;
+}
+
+/* Whether v is its state's verdict: the state's last readable line. */
+static bool is_last_verdict(struct loader *ld, const struct torn_verdict_rec *v)
+{
+	const uint64_t *line = g_hash_table_lookup(ld->last, v->state);
+
+	return !line || *line == v->line;
+}
+
 /* One verdict lib/rundir read (torn_verdicts_foreach); always 0. */
 static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
 {
@@ -527,7 +546,9 @@ static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
 		}
 		return 0;
 	}
-	if (g_hash_table_contains(ld->ids, v->state)) {
+	/* a state checked again (--resume retries errors): the last line */
+	if (!is_last_verdict(ld, v) ||
+	    g_hash_table_contains(ld->ids, v->state)) {
 		r->duplicates++;
 		return 0;
 	}
@@ -614,7 +635,10 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 	const char *first;
 	int ret;
 
-	ret = torn_verdicts_foreach(r->dir, add_verdict, ld, &st, err);
+	/* a state's last verdict is its own: find them, then read them */
+	ret = torn_verdicts_foreach(r->dir, note_last, ld, &st, err);
+	if (!ret)
+		ret = torn_verdicts_foreach(r->dir, add_verdict, ld, &st, err);
 	if (ret == -ENOENT) {
 		torn_err_set(err, TORN_E_NOTFOUND,
 			     "%s: missing (no torn check of this run yet?)",
@@ -659,7 +683,7 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 	if (r->duplicates)
 		note(r,
 		     "%s: %" PRIu64
-		     " verdict(s) for a state already there; the first kept",
+		     " verdict(s) for a state checked again; the last kept",
 		     path, r->duplicates);
 	g_free(path);
 	return 0;
@@ -1225,6 +1249,8 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	r->dir = g_strdup(dir);
 	r->boot_ms = r->workload_ms = r->check_wall_ms = -1;
 	ld.ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ld.last =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	ld.vstates = g_array_new(FALSE, FALSE, sizeof(struct vstate));
 	ld.point_idx = g_hash_table_new(g_direct_hash, g_direct_equal);
 	ld.points = g_array_new(FALSE, TRUE, sizeof(struct torn_report_point));
@@ -1269,6 +1295,7 @@ out:
 	if (ld.points)
 		g_array_free(ld.points, TRUE);
 	g_hash_table_destroy(ld.ids);
+	g_hash_table_destroy(ld.last);
 	g_array_free(ld.vstates, TRUE);
 	g_hash_table_destroy(ld.point_idx);
 	g_hash_table_destroy(ld.semantic);

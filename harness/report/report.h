@@ -170,7 +170,7 @@ struct torn_report {
 	uint64_t lines; /* non-empty lines */
 	uint64_t states; /* verdicts read (distinct state ids) */
 	uint64_t bad_lines; /* corrupt or cut short: skipped */
-	uint64_t duplicates; /* a state id seen again: the first kept */
+	uint64_t duplicates; /* a state id seen again: the last kept */
 	uint64_t by_verdict[TORN_V_COUNT];
 	uint64_t failing; /* states not consistent */
 	uint64_t unique_images; /* distinct image_hash */

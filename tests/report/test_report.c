@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "model.h"
 #include "report.h"
+#include "rundir.h"
 #include "trace.h"
 
 struct ctx {
@@ -380,6 +381,104 @@ static void test_missing_files(void **state)
 	g_free(dir);
 }
 
+/* A state checked again (--resume retries errors): its last line counts. */
+static const struct last_case {
+	const char *name;
+	struct {
+		const char *id;
+		int verdict;
+	} lines[4];
+	uint64_t states, consistent, error, inconsistent, duplicates;
+} last_cases[] = {
+	{ "an error retried, then consistent",
+	  { { "2.prefix.0", TORN_V_ERROR },
+	    { "4.prefix.0", TORN_V_CONSISTENT },
+	    { "2.prefix.0", TORN_V_CONSISTENT } },
+	  2,
+	  2,
+	  0,
+	  0,
+	  1 },
+	{ "consistent, then an error",
+	  { { "2.prefix.0", TORN_V_CONSISTENT },
+	    { "2.prefix.0", TORN_V_ERROR } },
+	  1,
+	  0,
+	  1,
+	  0,
+	  1 },
+	{ "two errors, then inconsistent",
+	  { { "2.prefix.0", TORN_V_ERROR },
+	    { "2.prefix.0", TORN_V_ERROR },
+	    { "2.prefix.0", TORN_V_INCONSISTENT } },
+	  1,
+	  0,
+	  0,
+	  1,
+	  2 },
+};
+
+static void test_last_verdict_wins(void **state)
+{
+	struct ctx *c = *state;
+	struct torn_report_opts o = { .enumerate = false };
+	char *dir = g_build_filename(c->tmp, "retried", NULL);
+	char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+	size_t i, k;
+
+	g_mkdir(dir, 0755);
+	for (i = 0; i < G_N_ELEMENTS(last_cases); i++) {
+		const struct last_case *lc = &last_cases[i];
+		GString *text = g_string_new(NULL);
+		struct torn_err err = { "" };
+		struct torn_report *r = NULL;
+
+		for (k = 0; k < G_N_ELEMENTS(lc->lines) && lc->lines[k].id;
+		     k++) {
+			struct torn_verdict_rec v;
+			char *line;
+
+			torn_verdict_rec_init(&v);
+			snprintf(v.state, sizeof(v.state), "%s",
+				 lc->lines[k].id);
+			v.point = 2 + 2 * (lc->lines[k].id[0] == '4');
+			snprintf(v.engine, sizeof(v.engine), "prefix");
+			v.verdict = lc->lines[k].verdict;
+			if (v.verdict == TORN_V_INCONSISTENT) {
+				v.oracles[TORN_O_FSCK].ran = true;
+				v.oracles[TORN_O_FSCK].ok = false;
+			}
+			if (v.verdict == TORN_V_ERROR)
+				snprintf(v.error, sizeof(v.error),
+					 "checker guest did not boot");
+			line = torn_verdict_rec_format(&v, NULL);
+			assert_non_null(line);
+			g_string_append(text, line);
+			free(line);
+		}
+		assert_true(g_file_set_contents(p, text->str, text->len, NULL));
+		g_string_free(text, TRUE);
+		assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+		print_message("%s\n", lc->name);
+		assert_int_equal(r->states, lc->states);
+		assert_int_equal(r->by_verdict[TORN_V_CONSISTENT],
+				 lc->consistent);
+		assert_int_equal(r->by_verdict[TORN_V_ERROR], lc->error);
+		assert_int_equal(r->by_verdict[TORN_V_INCONSISTENT],
+				 lc->inconsistent);
+		assert_int_equal(r->duplicates, lc->duplicates);
+		assert_int_equal(r->failing, lc->states - lc->consistent);
+		assert_int_equal(r->n_failures, r->failing);
+		for (k = 0; k < r->n_failures; k++)
+			assert_int_not_equal(r->failures[k].verdict,
+					     TORN_V_CONSISTENT);
+		torn_report_free(r);
+	}
+	g_unlink(p);
+	g_free(p);
+	g_free(dir);
+}
+
 /* Without base.img, or asked not to: counts stay, dedup figures go. */
 static void test_no_enumeration(void **state)
 {
@@ -707,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_junit),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_last_verdict_wins),
 		cmocka_unit_test(test_no_enumeration),
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_torn_granularity),
