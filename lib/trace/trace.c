@@ -645,68 +645,113 @@ int torn_trace_load_buf(const void *buf, size_t len, struct torn_trace **out,
 	return load_owned(copy, len, out, err);
 }
 
-/* Read a whole file; read(2) rather than mmap so a shrinking file is safe. */
-static int read_file(int fd, uint8_t **bufp, size_t *lenp)
+/* Read up to want bytes at buf; *got is less only at the end of the file. */
+static int read_upto(int fd, uint8_t *buf, size_t want, size_t *got)
 {
-	struct stat st;
-	size_t cap, len = 0;
-	uint8_t *buf, *nbuf;
+	size_t len = 0;
 	ssize_t n;
 
-	if (fstat(fd, &st))
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > SIZE_MAX / 2) {
-				free(buf);
-				return -EFBIG;
-			}
-			nbuf = realloc(buf, cap * 2);
-			if (!nbuf) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			free(buf);
-			return (int)n;
-		}
-		if (n == 0)
+	while (len < want) {
+		n = read(fd, buf + len, want - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
 			break;
 		len += (size_t)n;
 	}
-	*bufp = buf;
-	*lenp = len;
+	*got = len;
 	return 0;
 }
 
+/*
+ * Read a trace file: a regular file only (a FIFO or a device has no end
+ * to wait for), its header checked before anything else is read, and
+ * never more than the size fstat gave (a file still growing is cut
+ * there, and then fails for want of its END record).  read(2) rather
+ * than mmap so a shrinking file is safe.
+ */
 int torn_trace_load(const char *path, struct torn_trace **out,
 		    struct torn_err *err)
 {
+	struct torn_trace_header hdr;
+	struct stat st;
 	uint8_t *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, more;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return torn_err_set(err, -errno, "%s", strerror(errno));
-	ret = read_file(fd, &buf, &len);
-	close(fd);
+	if (fstat(fd, &st)) {
+		ret = torn_err_set(err, -errno, "%s", strerror(errno));
+		goto out_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = torn_err_set(err, -EISDIR, "%s", strerror(EISDIR));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = torn_err_set(
+			err, TORN_E_FORMAT,
+			"not a regular file (a %s), not a torn trace",
+			S_ISFIFO(st.st_mode)   ? "FIFO"
+			: S_ISCHR(st.st_mode)  ? "character device"
+			: S_ISBLK(st.st_mode)  ? "block device"
+			: S_ISSOCK(st.st_mode) ? "socket"
+					       : "special file");
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size >= SIZE_MAX) {
+		ret = torn_err_set(err, -EFBIG, "%s", strerror(EFBIG));
+		goto out_close;
+	}
+	buf = malloc(TORN_TRACE_HEADER_SIZE);
+	if (!buf) {
+		ret = torn_err_set(err, -ENOMEM, "out of memory");
+		goto out_close;
+	}
+	/* the magic and version first: a 2 GB file of something else is
+	 * refused after 64 bytes, not after reading it all */
+	ret = read_upto(fd, buf,
+			(size_t)st.st_size < TORN_TRACE_HEADER_SIZE
+				? (size_t)st.st_size
+				: TORN_TRACE_HEADER_SIZE,
+			&len);
+	if (ret) {
+		torn_err_set(err, ret, "%s", strerror(-ret));
+		goto out_free;
+	}
+	ret = decode_header(buf, len, &hdr, err);
 	if (ret)
-		return torn_err_set(err, ret, "%s", torn_strerror(ret));
+		goto out_free;
+	if ((size_t)st.st_size > len) {
+		uint8_t *nbuf = realloc(buf, (size_t)st.st_size);
+
+		if (!nbuf) {
+			ret = torn_err_set(err, -ENOMEM,
+					   "out of memory for %jd bytes",
+					   (intmax_t)st.st_size);
+			goto out_free;
+		}
+		buf = nbuf;
+		ret = read_upto(fd, buf + len, (size_t)st.st_size - len, &more);
+		if (ret) {
+			torn_err_set(err, ret, "%s", strerror(-ret));
+			goto out_free;
+		}
+		len += more;
+	}
+	close(fd);
 	return load_owned(buf, len, out, err);
+
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return ret;
 }
 
 /* ---- statistics ------------------------------------------------------ */

@@ -148,8 +148,12 @@ struct torn_trace; /* a validated, loaded trace: header + record array */
 
 /*
  * Load and validate a whole trace file (read into memory, not mapped).
- * On error returns a negative code (-errno when the file cannot be read)
- * and fills err (may be NULL); *out is untouched.
+ * Only a regular file is read (a FIFO or device is TORN_E_FORMAT, a
+ * directory -EISDIR), its header first: a bad magic or version fails
+ * after 64 bytes, and no more than the size fstat gives is read.  On
+ * error returns a negative code (-errno when the file cannot be read)
+ * and fills err (may be NULL) with the reason, which holds no path;
+ * *out is untouched.
  */
 int torn_trace_load(const char *path, struct torn_trace **out,
 		    struct torn_err *err);

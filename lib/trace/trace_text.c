@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "torn_quote.h"
 #include "trace.h"
 #include "trace_internal.h"
 
@@ -347,24 +348,12 @@ static bool tok_is(const struct token *t, const char *word)
 
 /*
  * A token as a message shows it: at most 40 bytes, anything unprintable
- * escaped, so that a message stays one line of text.
+ * escaped (torn_quote), so that a message stays one line of text.
  */
 static const char *show(struct parser *ps, const char *s, size_t len)
 {
-	size_t i, n = 0;
-	uint8_t c;
-
-	for (i = 0; i < len && i < 40; i++) {
-		c = (uint8_t)s[i];
-		if (c < 0x20 || c >= 0x7f)
-			n += (size_t)snprintf(ps->shown + n,
-					      sizeof(ps->shown) - n, "\\x%02x",
-					      c);
-		else
-			ps->shown[n++] = (char)c;
-	}
-	ps->shown[n] = '\0';
-	return ps->shown;
+	return torn_quote_mem(s, len < 40 ? len : 40, ps->shown,
+			      sizeof(ps->shown));
 }
 
 #define TOK_FMT "'%s'"

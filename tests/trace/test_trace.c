@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -475,6 +476,78 @@ static void test_load_errors(void **state)
 	assert_null(t);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * What is not a trace is refused before it is read: a FIFO (no writer:
+ * it would hang), /dev/zero (it never ends), 2 GB after a bad magic or
+ * another version.  Each in well under a second.
+ */
+static void test_load_fast_refusal(void **state)
+{
+	static const struct {
+		const char *name; /* NULL: path is absolute */
+		const char *path;
+		const char *head; /* NULL: a FIFO */
+		size_t head_len;
+		int ret;
+		const char *msg;
+	} cases[] = {
+		{ "fifo.torn", NULL, NULL, 0, TORN_E_FORMAT,
+		  "not a regular file (a FIFO), not a torn trace" },
+		{ NULL, "/dev/zero", NULL, 0, TORN_E_FORMAT,
+		  "not a regular file (a character device), not a torn trace" },
+		{ "zeros.torn", NULL, "", 0, TORN_E_FORMAT,
+		  "bad magic, not a torn trace" },
+		{ "elf.torn", NULL,
+		  "\x7f"
+		  "ELF\2\1\1\0",
+		  8, TORN_E_FORMAT, "bad magic, not a torn trace" },
+		{ "v9.torn", NULL, "TORNTRC\0\x09\0\0\0", 12, TORN_E_VERSION,
+		  "trace version 9 is not the supported version 1" },
+	};
+	struct torn_err err = { .msg = "" };
+	struct torn_trace *t = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path =
+			cases[i].name ? tmp_path(cases[i].name) : cases[i].path;
+		double t0;
+		FILE *f;
+
+		print_message("%s\n", path);
+		if (cases[i].name && !cases[i].head) {
+			assert_int_equal(mkfifo(path, 0600), 0);
+		} else if (cases[i].name) {
+			f = fopen(path, "w");
+			assert_non_null(f);
+			assert_int_equal(
+				fwrite(cases[i].head, 1, cases[i].head_len, f),
+				cases[i].head_len);
+			assert_int_equal(fclose(f), 0);
+			/* 2 GB more, sparse: reading it all takes seconds */
+			assert_int_equal(truncate(path, 2LL << 30), 0);
+		} else if (access(path, R_OK)) {
+			continue;
+		}
+		t0 = now_s();
+		assert_int_equal(torn_trace_load(path, &t, &err), cases[i].ret);
+		assert_true(now_s() - t0 < 1.0);
+		assert_string_equal(err.msg, cases[i].msg);
+		assert_null(t);
+		if (cases[i].name)
+			unlink(path);
+	}
+}
+
 /* ---- text parse errors ----------------------------------------------- */
 
 static const struct {
@@ -907,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_text_normalize),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_fast_refusal),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_writer),
