@@ -206,7 +206,9 @@ struct torn_verdicts_stats {
  * but ends in a whole one (a check killed mid-line, then resumed, wrote
  * the next verdict right after the cut one) counts as one unreadable
  * line, and its whole verdict is read as well.  A last line without its
- * '\n' that does not parse counts in cut, not in unreadable.
+ * '\n' that does not parse counts in cut, not in unreadable.  A state
+ * may have several lines (an error verdict retried by --resume): the
+ * last one is its verdict, for every reader.
  */
 int torn_verdicts_foreach(
 	const char *dir, int (*fn)(const struct torn_verdict_rec *v, void *ctx),
