@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "torn_quote.h"
 #include "trace.h"
 
 static void trace_dump_usage(FILE *f)
@@ -23,8 +24,11 @@ static void trace_dump_usage(FILE *f)
 		"            markers\n"
 		"  --help    print this help\n"
 		"\n"
-		"Exit status: 0 success, 2 usage, 3 unreadable or corrupt "
-		"trace.\n");
+		"Exit status: 0 success (also when the reader of stdout "
+		"goes away,\n"
+		"as with | head), 2 usage, 3 unreadable or corrupt trace, "
+		"or output\n"
+		"not written.\n");
 }
 
 static const char *mark_name(uint32_t id)
@@ -90,8 +94,26 @@ static void print_stats(const struct torn_trace *t,
 	}
 }
 
+/*
+ * How the output ended: a reader that went away (torn trace-dump | head)
+ * is not an error, just the end; anything else is.
+ */
+static int output_status(int ret)
+{
+	if (!ret && fflush(stdout))
+		ret = -errno;
+	if (!ret && ferror(stdout))
+		ret = errno == EPIPE ? -EPIPE : -EIO;
+	if (!ret || ret == -EPIPE)
+		return TORN_EXIT_OK;
+	fprintf(stderr, "torn: trace-dump: cannot write output: %s\n",
+		strerror(-ret));
+	return TORN_EXIT_INFRA;
+}
+
 int cmd_trace_dump(int argc, char **argv)
 {
+	char q[TORN_QUOTE_SIZE];
 	struct torn_err err = { .msg = "" };
 	struct torn_trace_stats st;
 	const char *path = NULL;
@@ -113,13 +135,13 @@ int cmd_trace_dump(int argc, char **argv)
 			fprintf(stderr,
 				"torn: trace-dump: unknown option "
 				"'%s'\n",
-				argv[i]);
+				torn_quote(argv[i], q, sizeof(q)));
 			goto usage;
 		} else if (path) {
 			fprintf(stderr,
 				"torn: trace-dump: one FILE only, "
 				"not '%s'\n",
-				argv[i]);
+				torn_quote(argv[i], q, sizeof(q)));
 			goto usage;
 		} else {
 			path = argv[i];
@@ -132,29 +154,26 @@ int cmd_trace_dump(int argc, char **argv)
 
 	ret = torn_trace_load(path, &t, &err);
 	if (ret) {
-		fprintf(stderr, "torn: cannot read trace '%s': %s\n", path,
-			err.msg);
+		fprintf(stderr, "torn: cannot read trace '%s': %s\n",
+			torn_quote(path, q, sizeof(q)), err.msg);
 		return TORN_EXIT_INFRA;
 	}
 	if (stats) {
 		ret = torn_trace_get_stats(t, &st);
 		if (ret) {
 			fprintf(stderr, "torn: cannot count trace '%s': %s\n",
-				path, torn_strerror(ret));
+				torn_quote(path, q, sizeof(q)),
+				torn_strerror(ret));
 			torn_trace_free(t);
 			return TORN_EXIT_INFRA;
 		}
 		print_stats(t, &st);
+		ret = 0;
 	} else {
-		torn_trace_write_text(t, stdout);
+		ret = torn_trace_write_text(t, stdout);
 	}
 	torn_trace_free(t);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "torn: trace-dump: cannot write output: %s\n",
-			strerror(errno));
-		return TORN_EXIT_INFRA;
-	}
-	return TORN_EXIT_OK;
+	return output_status(ret);
 
 usage:
 	fprintf(stderr, "usage: torn trace-dump FILE [--stats]\n");

@@ -51,5 +51,33 @@ expect 0 "$torn" trace-dump --help
 grep -q '^usage: torn trace-dump FILE \[--stats\]' "$dir/out" ||
 	fail "--help: no usage line"
 
+# a reader that goes away (| head) is the end of the output, not an
+# error: the writer starts after the reader is gone, so it gets EPIPE
+for opt in "" --stats; do
+	{
+		sleep 0.3
+		"$torn" trace-dump $opt "$dir/seed-00.torn" 2>"$dir/err"
+		echo $? >"$dir/rc"
+	} | true
+	[ "$(cat "$dir/rc")" = 0 ] ||
+		fail "trace-dump $opt | true exited $(cat "$dir/rc"), not 0"
+	[ -s "$dir/err" ] && fail "trace-dump $opt | true: $(cat "$dir/err")"
+done
+
+# names from the user are shown with their control bytes escaped
+esc=$(printf '\033')
+expect 3 "$torn" trace-dump "$dir/a${esc}[2Jb.torn"
+grep -qF "'$dir/a\x1b[2Jb.torn': No such file or directory" "$dir/err" ||
+	fail "control bytes of a path: $(cat "$dir/err")"
+grep -q "$esc" "$dir/err" && fail "an escape byte reached stderr"
+expect 2 "$torn" trace-dump "--x${esc}[31m"
+grep -qF "unknown option '--x\x1b[31m'" "$dir/err" ||
+	fail "control bytes of an option: $(cat "$dir/err")"
+
+# what is not a trace is refused at once, not read to its end
+expect 3 timeout 10 "$torn" trace-dump /dev/zero --stats
+grep -qF "'/dev/zero': not a regular file" "$dir/err" ||
+	fail "/dev/zero: $(cat "$dir/err")"
+
 [ "$fails" = 0 ] || exit 1
 echo "trace_dump: all checks passed"
