@@ -159,7 +159,7 @@ static int count_state(const struct torn_crash_state *cs, const char *id,
 	struct check_ctx *x = ctx;
 
 	x->counted += !done;
-	return 0;
+	return check_interrupted();
 }
 
 static uint64_t count_states(struct check_ctx *x)
@@ -604,7 +604,6 @@ int torn_check_run(const struct torn_check_opts *o)
 		goto out;
 
 	torn_vm_install_signal_handlers();
-	check_signals_install();
 	if (guest_kit(&run->guest, &run->kit)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
@@ -624,6 +623,11 @@ int torn_check_run(const struct torn_check_opts *o)
 	}
 	memcpy(x.persisted, run->base, run->pm_size);
 	snprintf(base_path, sizeof(base_path), "%s/base.img", o->dir);
+	/*
+	 * From here a signal ends the check, not torn: work directories and
+	 * guests are ours to clean up (till here, nothing is to lose).
+	 */
+	check_signals_install();
 	if (check_pool_start(&x.pool, run, jobs, base_path, log, t_start)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;

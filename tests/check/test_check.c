@@ -2,6 +2,7 @@
 /* The check stage's decisions: dedup, --from-op, --resume, start and end. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -633,6 +634,81 @@ static void test_pool_stops(void **state)
 	pthread_cond_destroy(&p.cond);
 }
 
+/* torn_check_run decides on verdicts.jsonl before it loads or boots. */
+static void test_run_start(void **state)
+{
+	static const struct {
+		bool resume, fresh;
+		int code;
+	} cases[] = {
+		{ false, false, TORN_EXIT_USAGE },
+		{ true, true, TORN_EXIT_USAGE },
+		/* accepted: then the missing trace.torn is the run's end */
+		{ true, false, TORN_EXIT_INFRA },
+		{ false, true, TORN_EXIT_INFRA },
+	};
+	static const struct vline lines[] = {
+		{ "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+		{ "4.prefix.0", TORN_V_ERROR, WHOLE, false },
+		END,
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *dir = make_dir();
+		char *p = g_build_filename(dir, "verdicts.jsonl", NULL);
+		char *before, *after;
+		struct torn_check_opts o;
+
+		write_verdicts(dir, lines);
+		assert_true(g_file_get_contents(p, &before, NULL, NULL));
+		torn_check_opts_init(&o);
+		o.dir = dir;
+		o.resume = cases[i].resume;
+		o.fresh = cases[i].fresh;
+		assert_int_equal(torn_check_run(&o), cases[i].code);
+		/* nothing truncated, nothing renamed: no run to check */
+		assert_true(g_file_get_contents(p, &after, NULL, NULL));
+		assert_string_equal(before, after);
+		g_free(before);
+		g_free(after);
+		g_free(p);
+		remove_dir(dir);
+	}
+}
+
+static volatile sig_atomic_t earlier_handler_ran;
+
+static void earlier_handler(int sig)
+{
+	earlier_handler_ran++;
+}
+
+/*
+ * The first SIGINT only marks the check interrupted (it cleans up and
+ * says so); the second reaches the handler from before (torn_vm's:
+ * kill the guests and die).  Last: the mark stays for the process.
+ */
+static void test_signals(void **state)
+{
+	struct sigaction sa = { 0 }, old;
+
+	sa.sa_handler = earlier_handler;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGINT, &sa, &old), 0);
+	check_signals_install();
+	assert_false(check_interrupted());
+	raise(SIGINT);
+	assert_true(check_interrupted());
+	assert_int_equal(earlier_handler_ran, 0);
+	raise(SIGINT);
+	assert_int_equal(earlier_handler_ran, 1);
+	check_signals_restore();
+	raise(SIGINT);
+	assert_int_equal(earlier_handler_ran, 2);
+	assert_int_equal(sigaction(SIGINT, &old, NULL), 0);
+}
+
 /* ---- check.json ---------------------------------------------------------- */
 
 static const struct json_case {
@@ -744,6 +820,8 @@ int main(void)
 		cmocka_unit_test(test_pool_stops),
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_run_start),
+		cmocka_unit_test(test_signals), /* last: it stays interrupted */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
