@@ -64,7 +64,7 @@ void check_pool_log_failed(struct check_pool *p, int ret)
 
 /*
  * Restore c's backing file to its job's image and check it, twice at
- * most.  After a SIGINT the guests die with the terminal's signal: a
+ * most.  Once interrupted (the guests die with a terminal's SIGINT), a
  * state whose check did not finish is not judged (no verdict line; a
  * --resume checks it), and no guest is booted again.
  */
@@ -110,6 +110,10 @@ static void check_job(struct checker *c)
 			c->vm = NULL;
 		}
 	}
+	/* a guest that died with the signal failed no state: none judged */
+	if (check_interrupted() && (res.infra || res.verdict == TORN_V_ERROR ||
+				    res.verdict == TORN_V_TIMEOUT))
+		return;
 	if (res.infra) {
 		char tail[400];
 
