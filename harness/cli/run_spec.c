@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's settings (run_spec.h): the spec file and the command line. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "run_spec.h"
+#include "torn_quote.h"
+
+/* Room for a quoted path or name in a message of torn_err's 512 bytes. */
+#define SPEC_QUOTE 200
 
 static const char *const key_names[RUN_KEYS] = {
 	[RUN_FS] = "fs",
@@ -69,8 +77,69 @@ static int spec_line(const char *text, const char *key)
 	return found;
 }
 
+/*
+ * What GKeyFile would take without a word, and run a job the spec did
+ * not ask for: a NUL byte (it reads the text as ending there, so a file
+ * of leading NULs is an empty spec), and a key given twice in [run] (it
+ * keeps the last).  text[0..len).
+ */
+static int spec_prescan(const char *path, const char *text, size_t len,
+			struct torn_err *err)
+{
+	GHashTable *seen =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	const char *nul = memchr(text, '\0', len), *p = text, *end;
+	char q[SPEC_QUOTE], qk[SPEC_QUOTE];
+	int line = 0, in_run = 0, ret = 0;
+
+	if (nul) {
+		for (p = text; p < nul; p++)
+			line += *p == '\n';
+		ret = torn_err_set(err, TORN_E_FORMAT,
+				   "%s:%d: a NUL byte: not a text spec",
+				   torn_quote(path, q, sizeof(q)), line + 1);
+		goto out;
+	}
+	for (p = text; p < text + len && !ret; p = end + 1) {
+		const char *eq;
+		char *key;
+
+		end = memchr(p, '\n', (size_t)(text + len - p));
+		if (!end)
+			end = text + len;
+		line++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p == '#')
+			continue;
+		if (*p == '[') {
+			in_run = end - p >= 5 && !memcmp(p, "[run]", 5);
+			continue;
+		}
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (!in_run || !eq)
+			continue;
+		while (eq > p && (eq[-1] == ' ' || eq[-1] == '\t'))
+			eq--;
+		key = g_strndup(p, (size_t)(eq - p));
+		if (g_hash_table_contains(seen, key))
+			ret = torn_err_set(
+				err, TORN_E_FORMAT,
+				"%s:%d: key '%s' given twice (first on line %d)",
+				torn_quote(path, q, sizeof(q)), line,
+				torn_quote(key, qk, sizeof(qk)),
+				GPOINTER_TO_INT(
+					g_hash_table_lookup(seen, key)));
+		g_hash_table_insert(seen, key, GINT_TO_POINTER(line));
+	}
+out:
+	g_hash_table_destroy(seen);
+	return ret;
+}
+
 static int only_run_group(GKeyFile *kf, const char *path, struct torn_err *err)
 {
+	char q[SPEC_QUOTE], qg[SPEC_QUOTE];
 	gchar **groups;
 	gsize n, i;
 	int ret = 0;
@@ -81,8 +150,15 @@ static int only_run_group(GKeyFile *kf, const char *path, struct torn_err *err)
 			ret = torn_err_set(
 				err, TORN_E_FORMAT,
 				"%s: unknown group [%s]; settings go in [run]",
-				path, groups[i]);
+				torn_quote(path, q, sizeof(q)),
+				torn_quote(groups[i], qg, sizeof(qg)));
 	g_strfreev(groups);
+	/* an empty spec must not quietly run the default job */
+	if (!ret && !g_key_file_has_group(kf, "run"))
+		ret = torn_err_set(
+			err, TORN_E_FORMAT, "%s:1: %s; settings go in [run]",
+			torn_quote(path, q, sizeof(q)),
+			n ? "no [run] group" : "empty spec, no [run] group");
 	return ret;
 }
 
@@ -92,25 +168,28 @@ static int spec_key(GKeyFile *kf, const char *path, const char *text,
 		    struct torn_err *err)
 {
 	int k = run_key_parse(key), line = spec_line(text, key);
+	char q[SPEC_QUOTE], qk[SPEC_QUOTE], qm[SPEC_QUOTE];
 	GError *e = NULL;
 	char *v;
 
+	torn_quote(path, q, sizeof(q));
+	torn_quote(key, qk, sizeof(qk));
 	if (k < 0)
 		return torn_err_set(err, TORN_E_FORMAT,
-				    "%s:%d: unknown key '%s'", path, line, key);
+				    "%s:%d: unknown key '%s'", q, line, qk);
 	v = g_key_file_get_string(kf, "run", key, &e);
 	if (!v) {
 		/* a bad escape, e.g. "\q" */
-		torn_err_set(err, TORN_E_FORMAT, "%s:%d: key '%s': %s", path,
-			     line, key, e->message);
+		torn_err_set(err, TORN_E_FORMAT, "%s:%d: key '%s': %s", q, line,
+			     qk, torn_quote(e->message, qm, sizeof(qm)));
 		g_error_free(e);
 		return TORN_E_FORMAT;
 	}
 	if (!*v) {
 		g_free(v);
 		return torn_err_set(err, TORN_E_FORMAT,
-				    "%s:%d: key '%s' has no value", path, line,
-				    key);
+				    "%s:%d: key '%s' has no value", q, line,
+				    qk);
 	}
 	g_free(s->set[k].value);
 	s->set[k].value = v;
@@ -123,15 +202,21 @@ int run_spec_parse(const char *path, const char *text, size_t len,
 {
 	GKeyFile *kf = g_key_file_new();
 	char *copy = g_strndup(text, len); /* spec_line wants a string */
+	char q[SPEC_QUOTE], qm[SPEC_QUOTE];
 	GError *e = NULL;
 	gchar **keys = NULL;
 	gsize n, i;
 	int ret;
 
+	ret = spec_prescan(path, text, len, err);
+	if (ret)
+		goto out;
 	if (!g_key_file_load_from_data(kf, copy, strlen(copy), G_KEY_FILE_NONE,
 				       &e)) {
-		ret = torn_err_set(err, TORN_E_FORMAT, "%s: %s", path,
-				   e->message);
+		/* GLib's message quotes the line: it may hold control bytes */
+		ret = torn_err_set(err, TORN_E_FORMAT, "%s: %s",
+				   torn_quote(path, q, sizeof(q)),
+				   torn_quote(e->message, qm, sizeof(qm)));
 		g_error_free(e);
 		goto out;
 	}
@@ -150,20 +235,51 @@ out:
 	return ret;
 }
 
+/*
+ * Read the spec at path: a regular file of at most SPEC_MAX bytes (a
+ * FIFO would hang, /dev/zero never end).  0 or TORN_E_FORMAT.
+ */
+#define SPEC_MAX (1 << 20)
 int run_spec_read(const char *path, struct run_settings *s,
 		  struct torn_err *err)
 {
-	GError *e = NULL;
-	gchar *text;
-	gsize len;
-	int ret;
+	char q[SPEC_QUOTE], *text = NULL;
+	const char *why = NULL;
+	size_t len = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
 
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		ret = torn_err_set(err, TORN_E_FORMAT,
-				   "cannot read spec '%s': %s", path,
-				   e->message);
-		g_error_free(e);
-		return ret;
+	torn_quote(path, q, sizeof(q));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st)) {
+		why = strerror(errno);
+	} else if (!S_ISREG(st.st_mode)) {
+		why = S_ISDIR(st.st_mode) ? "a directory"
+					  : "not a regular file";
+	} else if (st.st_size > SPEC_MAX) {
+		why = "larger than 1 MiB, not a spec";
+	} else {
+		text = g_malloc((size_t)st.st_size + 1);
+		while (len <= (size_t)st.st_size) {
+			n = read(fd, text + len, (size_t)st.st_size + 1 - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				why = strerror(errno);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		if (!why && len > (size_t)st.st_size)
+			why = "it grew while read";
+	}
+	if (fd >= 0)
+		close(fd);
+	if (why) {
+		g_free(text);
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "cannot read spec '%s': %s", q, why);
 	}
 	ret = run_spec_parse(path, text, len, s, err);
 	g_free(text);
@@ -192,11 +308,16 @@ const char *run_settings_get(const struct run_settings *s, enum run_key k)
 void run_settings_blame(const struct run_settings *s, enum run_key k,
 			const char *why, struct torn_err *err)
 {
+	char q[SPEC_QUOTE], qw[TORN_QUOTE_SIZE];
+
+	/* why quotes the value, which came from the user */
+	torn_quote(why, qw, sizeof(qw));
 	if (s->spec && s->set[k].line)
-		torn_err_set(err, TORN_E_USAGE, "%s:%d: key '%s': %s", s->spec,
-			     s->set[k].line, key_names[k], why);
+		torn_err_set(err, TORN_E_USAGE, "%s:%d: key '%s': %s",
+			     torn_quote(s->spec, q, sizeof(q)), s->set[k].line,
+			     key_names[k], qw);
 	else
-		torn_err_set(err, TORN_E_USAGE, "--%s: %s", key_names[k], why);
+		torn_err_set(err, TORN_E_USAGE, "--%s: %s", key_names[k], qw);
 }
 
 void run_settings_free(struct run_settings *s)

@@ -154,7 +154,7 @@ static void test_placed(void **state)
 /* Unset, the check keeps its own defaults. */
 static void test_defaults(void **state)
 {
-	static const struct plan_case c = { "", { NULL }, NULL };
+	static const struct plan_case c = { "[run]\n", { NULL }, NULL };
 	struct torn_err err = { .msg = "" };
 	struct run_settings s = { 0 };
 	struct torn_check_opts d;

@@ -35,12 +35,28 @@ static const struct spec_case spec_cases[] = {
 	  { { RUN_JOBS, "4", 4 }, { RUN_FROM_OP, "3", 5 },
 	    { RUN_BOOT_TIMEOUT, "9", 6 } },
 	  3 },
-	/* a repeated key or group: the last one, and its line */
-	{ "[run]\nfs = ext4-dax\nflush = clwb\nfs = nope\n", 0, NULL,
-	  { { RUN_FS, "nope", 4 }, { RUN_FLUSH, "clwb", 3 } }, 2 },
-	{ "[run]\nfs = a\n[run]\nfs = b\n", 0, NULL, { { RUN_FS, "b", 4 } },
-	  1 },
-	{ "", 0, NULL, { { RUN_FS, NULL, 0 } }, 1 },
+	/* a repeated group is merged */
+	{ "[run]\nfs = a\n[run]\nflush = b\n", 0, NULL,
+	  { { RUN_FS, "a", 2 }, { RUN_FLUSH, "b", 4 } }, 2 },
+	/* an empty [run] asks for the defaults */
+	{ "[run]\n", 0, NULL, { { RUN_FS, NULL, 0 } }, 1 },
+	/* a repeated key is an error, not the last one silently */
+	{ "[run]\nfs = ext4-dax\nflush = clwb\nfs = nope\n", TORN_E_FORMAT,
+	  "spec.ini:4: key 'fs' given twice (first on line 2)", { { 0 } }, 0 },
+	{ "[run]\nfs = a\n[run]\n fs\t= b\n", TORN_E_FORMAT,
+	  "spec.ini:4: key 'fs' given twice (first on line 2)", { { 0 } }, 0 },
+	/* what would run the default job without asking for it */
+	{ "", TORN_E_FORMAT,
+	  "spec.ini:1: empty spec, no [run] group; settings go in [run]",
+	  { { 0 } }, 0 },
+	{ "# only a comment\n\n", TORN_E_FORMAT,
+	  "spec.ini:1: empty spec, no [run] group; settings go in [run]",
+	  { { 0 } }, 0 },
+	/* control bytes of the spec are shown escaped */
+	{ "[run]\nf\x1b[2Js = 1\n", TORN_E_FORMAT,
+	  "spec.ini: Invalid key name: f\\x1b[2Js", { { 0 } }, 0 },
+	{ "[run]\nfs = ext4-dax\n\x1b[2J\n", TORN_E_FORMAT,
+	  "spec.ini: *", { { 0 } }, 0 },
 	/* errors name the file, and the line */
 	{ "[run]\nfs = ext4-dax\n\nbogus = 1\n", TORN_E_FORMAT,
 	  "spec.ini:4: unknown key 'bogus'", { { 0 } }, 0 },
@@ -73,6 +89,7 @@ static void test_spec(void **state)
 		ret = run_spec_parse("spec.ini", c->text, strlen(c->text), &s,
 				     &err);
 		assert_int_equal(ret, c->ret);
+		assert_null(strchr(err.msg, '\x1b'));
 		if (c->err && c->err[strlen(c->err) - 1] == '*')
 			assert_int_equal(
 				strncmp(err.msg, c->err, strlen(c->err) - 1),
@@ -93,6 +110,58 @@ static void test_spec(void **state)
 		}
 		run_settings_free(&s);
 	}
+}
+
+/* NUL bytes: GKeyFile would read the text as ending at the first. */
+static void test_spec_nul(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *err;
+	} cases[] = {
+		{ "\0\0\0\0", 4, "spec.ini:1: a NUL byte: not a text spec" },
+		{ "\0\0\0[run]\nfs = ext4-dax\n", 22,
+		  "spec.ini:1: a NUL byte: not a text spec" },
+		{ "[run]\nfs = ext4\0-dax\n", 20,
+		  "spec.ini:2: a NUL byte: not a text spec" },
+		{ "[run]\nfs = ext4-dax\n\0", 21,
+		  "spec.ini:3: a NUL byte: not a text spec" },
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < N(cases); k++) {
+		struct torn_err err = { .msg = "" };
+		struct run_settings s = { 0 };
+
+		print_message("case %zu\n", k);
+		assert_int_equal(run_spec_parse("spec.ini", cases[k].text,
+						cases[k].len, &s, &err),
+				 TORN_E_FORMAT);
+		assert_string_equal(err.msg, cases[k].err);
+		assert_null(s.spec);
+		run_settings_free(&s);
+	}
+}
+
+/* A spec that is not a regular file is refused, not read forever. */
+static void test_read_special(void **state)
+{
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+
+	(void)state;
+	assert_int_equal(run_spec_read("/dev/zero", &s, &err), TORN_E_FORMAT);
+	assert_string_equal(err.msg,
+			    "cannot read spec '/dev/zero': not a regular file");
+	assert_int_equal(run_spec_read("/", &s, &err), TORN_E_FORMAT);
+	assert_string_equal(err.msg, "cannot read spec '/': a directory");
+	assert_int_equal(run_spec_read("/nonexistent/a\x1b[2Jb", &s, &err),
+			 TORN_E_FORMAT);
+	assert_string_equal(err.msg, "cannot read spec '/nonexistent/"
+				     "a\\x1b[2Jb': No such file or directory");
+	run_settings_free(&s);
 }
 
 /* A bad value is blamed where it came from: the spec's line, or the option. */
@@ -157,6 +226,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_spec_nul),
+		cmocka_unit_test(test_read_special),
 		cmocka_unit_test(test_blame),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_read_missing),
