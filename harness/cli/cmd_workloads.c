@@ -12,20 +12,45 @@
 
 #define MAX_WORKLOAD (16 << 20)
 
+#define GENERATE_USAGE \
+	"usage: torn workloads generate --seq 1|2 --out DIR [--ops LIST]\n"
+#define CHECK_USAGE \
+	"usage: torn workloads check [--parse-only] [--show] FILE...\n"
+
+static void generate_usage(FILE *f)
+{
+	fputs(GENERATE_USAGE
+	      "Writes bounded fsops workloads in the style of ACE (CrashMonkey)\n"
+	      "into DIR: after a setup made durable by sync, each op (--seq 1)\n"
+	      "or pair of ops (--seq 2) on a small file set, followed by each\n"
+	      "persistence op (fsync, fdatasync, fsync of the directory, sync,\n"
+	      "msync).  --ops keeps only the listed op kinds, e.g.\n"
+	      "rename,link,fsync.\n"
+	      "Exit status: 0 written, 2 usage, 3 DIR not written.\n",
+	      f);
+}
+
+static void check_usage(FILE *f)
+{
+	fputs(CHECK_USAGE
+	      "Parses each FILE and runs it on the host in a temporary\n"
+	      "directory, reporting the first error with its line.\n"
+	      "  --parse-only   parse, do not run\n"
+	      "  --show         print the expected records the run produced\n"
+	      "                 (docs/oracles.md)\n"
+	      "docs/workloads.md describes the language.\n"
+	      "Exit status: 0 all good, 1 a bad workload, 2 usage, 3 a FILE\n"
+	      "not read.\n",
+	      f);
+}
+
 static void workloads_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: torn workloads generate --seq 1|2 --out DIR [--ops LIST]\n"
-		"       torn workloads check [--parse-only] [--show] FILE...\n\n"
-		"generate writes bounded fsops workloads in the style of ACE\n"
-		"(CrashMonkey) into DIR: after a setup made durable by sync, each op\n"
-		"(--seq 1) or pair of ops (--seq 2) on a small file set, followed by\n"
-		"each persistence op (fsync, fdatasync, fsync of the directory, sync,\n"
-		"msync).  --ops keeps only the listed op kinds, e.g. rename,link,fsync.\n\n"
-		"check parses each file and runs it on the host in a temporary\n"
-		"directory, reporting the first error with its line; --show prints\n"
-		"the expected records the run produced (docs/oracles.md).\n"
-		"docs/workloads.md describes the language.\n");
+	fputs(GENERATE_USAGE, f);
+	fputs("       torn workloads check [--parse-only] [--show] FILE...\n"
+	      "torn workloads generate --help, torn workloads check --help\n"
+	      "say more.\n",
+	      f);
 }
 
 struct out_dir {
@@ -59,6 +84,12 @@ static int generate(int argc, char **argv)
 	const char *ops = NULL;
 	int seq = 0, i, n;
 
+	/* --help anywhere, even where a value was due: usage only */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			generate_usage(stdout);
+			return TORN_EXIT_OK;
+		}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seq") && i + 1 < argc) {
 			i++;
@@ -79,13 +110,14 @@ static int generate(int argc, char **argv)
 			fprintf(stderr,
 				"torn workloads generate: unknown option or missing value '%s'\n",
 				argv[i]);
-			workloads_usage(stderr);
+			fputs(GENERATE_USAGE, stderr);
 			return TORN_EXIT_USAGE;
 		}
 	}
 	if (!seq || !o.dir) {
 		fprintf(stderr,
 			"torn workloads generate: --seq and --out are required\n");
+		fputs(GENERATE_USAGE, stderr);
 		return TORN_EXIT_USAGE;
 	}
 	if (mkdir(o.dir, 0755) && errno != EEXIST) {
@@ -160,6 +192,12 @@ static int check(int argc, char **argv)
 {
 	int i, parse_only = 0, show = 0, worst = 0, nfiles = 0;
 
+	/* --help anywhere: usage only, before any FILE is run */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			check_usage(stdout);
+			return TORN_EXIT_OK;
+		}
 	for (i = 1; i < argc; i++) {
 		int r;
 
@@ -175,6 +213,7 @@ static int check(int argc, char **argv)
 			fprintf(stderr,
 				"torn workloads check: unknown option '%s'\n",
 				argv[i]);
+			fputs(CHECK_USAGE, stderr);
 			return TORN_EXIT_USAGE;
 		}
 		nfiles++;
@@ -184,6 +223,7 @@ static int check(int argc, char **argv)
 	}
 	if (!nfiles) {
 		fprintf(stderr, "torn workloads check: no FILE given\n");
+		fputs(CHECK_USAGE, stderr);
 		return TORN_EXIT_USAGE;
 	}
 	return worst == 2 ? TORN_EXIT_INFRA
@@ -198,7 +238,9 @@ int cmd_workloads(int argc, char **argv)
 		return TORN_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		workloads_usage(stdout);
+		generate_usage(stdout);
+		fputc('\n', stdout);
+		check_usage(stdout);
 		return TORN_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "generate"))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn workloads generate and check, called as the CLI calls them. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +143,78 @@ static void test_usage(void **state)
 	assert_int_equal(run(2, g), TORN_EXIT_OK);
 }
 
+/* cmd_workloads with argv; its stdout into out[0..size), NUL-terminated. */
+static int run_stdout(int argc, const char *const *argv, char *out, size_t size)
+{
+	char path[300];
+	FILE *f;
+	size_t n;
+	int saved, fd, ret;
+
+	snprintf(path, sizeof(path), "%s/stdout", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 1), 1);
+	close(fd);
+	ret = run(argc, (const char **)argv);
+	fflush(stdout);
+	assert_int_equal(dup2(saved, 1), 1);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return ret;
+}
+
+/* --help of each subcommand: its usage on stdout, exit 0, nothing run. */
+static void test_help(void **state)
+{
+	static const struct {
+		int argc;
+		const char *argv[4];
+		const char *usage;
+	} cases[] = {
+		{ 3,
+		  { "workloads", "check", "--help" },
+		  "usage: torn workloads check [--parse-only] [--show] FILE...\n" },
+		{ 4,
+		  { "workloads", "check", "/nonexistent.fsops", "--help" },
+		  "usage: torn workloads check " },
+		{ 3,
+		  { "workloads", "check", "-h" },
+		  "usage: torn workloads check " },
+		{ 3,
+		  { "workloads", "generate", "--help" },
+		  "usage: torn workloads generate --seq 1|2 --out DIR "
+		  "[--ops LIST]\n" },
+		{ 4,
+		  { "workloads", "generate", "--seq", "--help" },
+		  "usage: torn workloads generate " },
+		{ 2,
+		  { "workloads", "--help" },
+		  "usage: torn workloads generate " },
+	};
+	char out[4096];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("case %zu\n", i);
+		assert_int_equal(run_stdout(cases[i].argc, cases[i].argv, out,
+					    sizeof(out)),
+				 TORN_EXIT_OK);
+		assert_int_equal(
+			strncmp(out, cases[i].usage, strlen(cases[i].usage)),
+			0);
+		assert_non_null(strstr(out, "Exit status:"));
+	}
+}
+
 /* The registry's fsops workloads carry the example files, byte for byte. */
 static void test_registry_texts(void **state)
 {
@@ -178,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_generate_and_check),
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_registry_texts),
 	};
 
