@@ -38,8 +38,9 @@ static void report_usage(FILE *f)
 		"enumerated\n"
 		"without a verdict), only timeouts/errors, or an output not "
 		"written.\n"
-		"A 3 is an error testcase in --junit and a banner in "
-		"--html.\n");
+		"Verdicts that are not the run's result are also an error "
+		"testcase\n"
+		"in --junit and a banner in --html.\n");
 }
 
 /* Render into path through a temporary file, so a reader never sees half. */

@@ -51,8 +51,7 @@ size_t torn_report_problems(const struct torn_report *r,
 			r->lines);
 	if (r->bad_lines)
 		PROBLEM("%" PRIu64 " line(s) of verdicts.jsonl unreadable "
-			"(corrupt, cut short or not a verdict): their states "
-			"have no verdict",
+			"(corrupt, cut short or not a verdict)",
 			r->bad_lines);
 	if (r->unchecked)
 		PROBLEM("%" PRIu64 " crash state(s) enumerated without a "
