@@ -521,6 +521,37 @@ int torn_verdict_log_open_fd(int fd, struct torn_verdict_log **out,
 	return 0;
 }
 
+/*
+ * A torn killed in the middle of a write() leaves a last line without its
+ * '\n': cut it away before appending, so that the file is whole lines
+ * again and the next verdict does not glue onto the fragment (the state
+ * it belonged to has no verdict and is checked again).  0 or -1 (errno).
+ */
+static int cut_partial_tail(int fd, off_t size)
+{
+	char buf[4096];
+	off_t end = size;
+
+	while (end > 0) {
+		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
+		off_t start = end - (off_t)n;
+		ssize_t got = pread(fd, buf, n, start);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t)n)
+			return -1;
+		if (end == size && buf[n - 1] == '\n')
+			return 0; /* whole lines already */
+		while (n && buf[n - 1] != '\n')
+			n--;
+		if (n)
+			return ftruncate(fd, start + (off_t)n);
+		end = start;
+	}
+	return ftruncate(fd, 0);
+}
+
 int torn_verdict_log_open(const char *dir, enum torn_verdict_log_mode mode,
 			  struct torn_verdict_log **out, struct torn_err *err)
 {
@@ -532,7 +563,7 @@ int torn_verdict_log_open(const char *dir, enum torn_verdict_log_mode mode,
 	if (ret)
 		return ret;
 	/* O_NONBLOCK until we know it is a regular file: no FIFO hangs us */
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK,
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK,
 		  0644);
 	if (fd < 0)
 		return torn_err_set(err, -errno, "cannot open %s: %s", path,
@@ -548,6 +579,7 @@ int torn_verdict_log_open(const char *dir, enum torn_verdict_log_mode mode,
 		goto out_close;
 	}
 	if ((mode == TORN_VLOG_TRUNCATE && ftruncate(fd, 0)) ||
+	    (mode == TORN_VLOG_APPEND && cut_partial_tail(fd, st.st_size)) ||
 	    fcntl(fd, F_SETFL, O_APPEND)) {
 		ret = torn_err_set(err, -errno, "cannot open %s: %s", path,
 				   strerror(errno));

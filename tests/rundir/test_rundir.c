@@ -1115,6 +1115,43 @@ static void test_log_partial_line(void **state)
 	assert_int_equal(st.unreadable + st.cut, 0);
 }
 
+/*
+ * A check killed in the middle of a line, then resumed: the fragment is
+ * cut when the log opens to append, so the file is whole lines again.
+ */
+static void test_log_resume_cuts_fragment(void **state)
+{
+	static const struct {
+		const char *before;
+		size_t keep; /* bytes of before left */
+	} cases[] = {
+		{ "", 0 },
+		{ "{\"state\":\"1.pre", 0 },
+		{ "A\n", 2 },
+		{ "A\nB\n{\"state\":\"1.pre", 4 },
+	};
+	const char *dir = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct torn_verdict_log *log = NULL;
+		struct torn_err err = { "" };
+		size_t len;
+		char *text;
+
+		put_file(dir, TORN_RUN_VERDICTS, cases[i].before,
+			 strlen(cases[i].before));
+		assert_int_equal(torn_verdict_log_open(dir, TORN_VLOG_APPEND,
+						       &log, &err),
+				 0);
+		assert_int_equal(torn_verdict_log_close(log, &err), 0);
+		text = get_file(dir, TORN_RUN_VERDICTS, &len);
+		assert_int_equal(len, cases[i].keep);
+		assert_memory_equal(text, cases[i].before, len);
+		free(text);
+	}
+}
+
 /* --fresh keeps the old verdicts as verdicts.jsonl.N, N the first free. */
 static void test_backup(void **state)
 {
@@ -1178,6 +1215,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_log_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_log_resume_cuts_fragment,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_partial_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
