@@ -10,13 +10,6 @@
 #include "report.h"
 
 /*
- * Length of the well-formed UTF-8 sequence at s (at most len bytes), its
- * code point in *cp; 0 when s does not start one (overlong forms,
- * surrogates and code points past U+10FFFF are not well-formed).
- */
-size_t report_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
-
-/*
  * s[0..len) for a terminal: well-formed UTF-8 but control characters;
  * control bytes and bytes that are not UTF-8 as \xNN, so nothing a guest
  * wrote can move the cursor or change colours.  A backslash stays as it

@@ -5,42 +5,19 @@
 #include <string.h>
 
 #include "torn_quote.h"
+#include "torn_utf8.h"
 
 /*
  * Length of the well-formed UTF-8 sequence of two to four bytes at s
- * (at most len), 0 when there is none: overlong forms, surrogates, code
- * points past U+10FFFF and the C1 controls U+0080..U+009F are refused.
+ * (at most len), 0 when there is none; the C1 controls U+0080..U+009F
+ * are refused too: a terminal acts on them.
  */
 static size_t utf8_seq(const unsigned char *s, size_t len)
 {
-	uint32_t cp, min;
-	size_t n, i;
+	uint32_t cp;
+	size_t n = torn_utf8_seq(s, len, &cp);
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0xa0; /* past the C1 controls */
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	return n >= 2 && cp >= 0xa0 ? n : 0;
 }
 
 /* How byte p[i] and those after it are shown: into piece, *n bytes read. */

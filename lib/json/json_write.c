@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "torn_utf8.h"
 
 struct level {
 	bool object;
@@ -169,32 +170,6 @@ int torn_json_write_end_array(struct torn_json_writer *w)
 	return end(w, false);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s[0..left) (RFC 3629: no
- * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
- */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (left < n)
-		return 0;
-	cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 static int put_string(struct torn_json_writer *w, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -204,10 +179,11 @@ static int put_string(struct torn_json_writer *w, const char *s, size_t len)
 	while (i < len) {
 		unsigned char c = u[i];
 		size_t n = 1;
+		uint32_t cp;
 		char esc[8];
 
 		if (c >= 0x80)
-			n = utf8_len(u + i, len - i);
+			n = torn_utf8_seq(u + i, len - i, &cp);
 		if (n && c != '"' && c != '\\' && c >= 0x20) {
 			i += n;
 			continue;
