@@ -125,11 +125,19 @@ if [ "$nf" -gt 0 ] && [ "$nf" -lt "$n" ] && [ "$(late "$d/good")" = "$(grep -o '
 else
 	bad "--from-op 3: $nf states"; cat "$d/from.out"
 fi
-"$torn" check "$d/from" --from-op 99 >"$d/from99.out" 2>&1; rc=$?
+"$torn" check "$d/from" --resume --from-op 99 >"$d/from99.out" 2>&1; rc=$?
 if [ $rc -eq 2 ] && grep -q 'the trace has ops 1\.\.' "$d/from99.out" && [ "$(wc -l <"$d/from/verdicts.jsonl")" -eq "$nf" ]; then
 	ok "--from-op 99: usage error ($(cat "$d/from99.out")), verdicts kept"
 else
 	bad "--from-op 99: exit $rc"; cat "$d/from99.out"
+fi
+# A checked run is never truncated: without --resume or --fresh, refused
+# before anything boots, the verdicts as they were.
+"$torn" check "$d/from" >"$d/again.out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q 'already holds .* --resume continues, --fresh starts over' "$d/again.out" && [ "$(wc -l <"$d/from/verdicts.jsonl")" -eq "$nf" ]; then
+	ok "checked run again without --resume: refused, $nf verdicts kept"
+else
+	bad "checked run again without --resume: exit $rc"; cat "$d/again.out"
 fi
 
 # 10. dmesg + usability: lost+found's directory block fails its checksum.
