@@ -43,17 +43,11 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
 
 int checker_boot(struct checker *c, struct torn_err *err)
 {
-	struct torn_vm_config cfg = { 0 };
+	struct torn_vm_config cfg;
 	const struct check_run *run = c->run;
 
-	cfg.kernel = run->kit.kernel;
-	cfg.initrd = run->kit.initrd;
-	cfg.pm_path = c->pm_path;
-	cfg.pm_size = run->pm_size;
-	cfg.flush_mode = run->guest.flush_mode;
-	cfg.workdir = c->work;
-	cfg.boot_timeout_ms =
-		(run->guest.timeout_s ? run->guest.timeout_s : 300) * 1000;
+	guest_vm_config(&run->guest, &run->kit, c->pm_path, run->pm_size,
+			c->work, &cfg);
 	c->boots++;
 	return torn_vm_start(&cfg, &c->vm, err);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "torn_exit.h"
 #include "torn_parse.h"
 
 #ifndef TORN_AGENT_PATH
@@ -213,4 +214,49 @@ int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 		*detail = dup_field(&m, 1, &s_detail);
 	torn_proto_msg_clear(&m);
 	return 0;
+}
+
+void guest_vm_config(const struct guest_opts *o, const struct torn_kit *kit,
+		     const char *pm_path, uint64_t pm_size, const char *workdir,
+		     struct torn_vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kernel = kit->kernel;
+	cfg->initrd = kit->initrd;
+	cfg->pm_path = pm_path;
+	cfg->pm_size = pm_size;
+	cfg->flush_mode = o->flush_mode;
+	cfg->workdir = workdir;
+	cfg->boot_timeout_ms = (o->timeout_s ? o->timeout_s : 300) * 1000;
+}
+
+int guest_pm_prepare(const struct guest_opts *o, const char *what,
+		     struct guest_pm *g)
+{
+	struct torn_err err = { "" };
+	int reused, ret;
+
+	memset(g, 0, sizeof(*g));
+	if (guest_kit(o, &g->kit))
+		return TORN_EXIT_INFRA;
+	if (torn_kit_base_image(&g->kit, o->fs_kind, g->base, sizeof(g->base),
+				&reused, &err)) {
+		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
+			torn_fs_kind_name(o->fs_kind), err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (guest_workdir(what, g->work, sizeof(g->work))) {
+		perror("torn: cannot create a work directory");
+		return TORN_EXIT_INFRA;
+	}
+	snprintf(g->pm, sizeof(g->pm), "%s/pm.img", g->work);
+	ret = torn_copy_file(g->base, g->pm);
+	if (ret) {
+		fprintf(stderr, "torn: cannot copy %s: %s\n", g->base,
+			torn_strerror(ret));
+		guest_workdir_remove(g->work);
+		return TORN_EXIT_INFRA;
+	}
+	guest_vm_config(o, &g->kit, g->pm, TORN_KIT_PM_SIZE, g->work, &g->cfg);
+	return TORN_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #define TORN_GUEST_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kit.h"
 #include "vm.h"
@@ -47,6 +48,34 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit);
 int guest_workdir(const char *what, char *out, size_t len);
 /* Remove a work directory and what is in it (one level). */
 void guest_workdir_remove(const char *dir);
+
+/*
+ * *cfg := what boots kit on the NVDIMM backing file pm_path (pm_size
+ * bytes) in workdir, with o's flush mode and boot timeout (default
+ * 300 s); no plugin, the console in workdir.
+ */
+void guest_vm_config(const struct guest_opts *o, const struct torn_kit *kit,
+		     const char *pm_path, uint64_t pm_size, const char *workdir,
+		     struct torn_vm_config *cfg);
+
+/* A guest on a fresh copy of a base image of the kit. */
+struct guest_pm {
+	struct torn_kit kit;
+	char base[4096]; /* the cached base image it was copied from */
+	char work[4096]; /* the work directory */
+	char pm[4200]; /* WORK/pm.img, the NVDIMM backing file */
+	struct torn_vm_config cfg; /* guest_vm_config() for them: points
+				      into pm and work, so no copies */
+};
+
+/*
+ * The kit, o->fs_kind's base image, a work directory named after what,
+ * the base image copied into it, and the configuration to boot that:
+ * TORN_EXIT_OK, or TORN_EXIT_INFRA after one line on stderr (the work
+ * directory removed).  The caller removes g->work when done.
+ */
+int guest_pm_prepare(const struct guest_opts *o, const char *what,
+		     struct guest_pm *g);
 
 /*
  * Call the agent's "run": fills status ("exit 0"...), out and err (static

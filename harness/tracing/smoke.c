@@ -109,49 +109,23 @@ static int smoke_checks(struct torn_vm *vm, int fs_kind,
 int torn_smoke_run(const struct guest_opts *o, const struct torn_smoke_ops *ops,
 		   void *ctx)
 {
-	struct torn_vm_config cfg = { 0 };
 	struct torn_err err = { "" };
-	struct torn_kit kit;
+	struct guest_pm g;
 	struct torn_vm *vm;
-	char base[4096], work[4096], pm[4200];
-	int reused, ok, ret;
+	int ok, ret;
 
-	if (guest_kit(o, &kit))
-		return TORN_EXIT_INFRA;
-	if (torn_kit_base_image(&kit, o->fs_kind, base, sizeof(base), &reused,
-				&err)) {
-		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
-			torn_fs_kind_name(o->fs_kind), err.msg);
-		return TORN_EXIT_INFRA;
-	}
-	if (guest_workdir("smoke", work, sizeof(work))) {
-		perror("torn: cannot create a work directory");
-		return TORN_EXIT_INFRA;
-	}
-	snprintf(pm, sizeof(pm), "%s/pm.img", work);
-	ret = torn_copy_file(base, pm);
-	if (ret) {
-		fprintf(stderr, "torn: cannot copy %s: %s\n", base,
-			torn_strerror(ret));
-		guest_workdir_remove(work);
-		return TORN_EXIT_INFRA;
-	}
-	cfg.kernel = kit.kernel;
-	cfg.initrd = kit.initrd;
-	cfg.pm_path = pm;
-	cfg.pm_size = TORN_KIT_PM_SIZE;
-	cfg.flush_mode = o->flush_mode;
-	cfg.workdir = work;
-	cfg.boot_timeout_ms = (o->timeout_s ? o->timeout_s : 300) * 1000;
+	ret = guest_pm_prepare(o, "smoke", &g);
+	if (ret)
+		return ret;
 	ops->booting(ctx);
-	ret = torn_vm_start(&cfg, &vm, &err);
+	ret = torn_vm_start(&g.cfg, &vm, &err);
 	if (ret) {
 		fprintf(stderr, "torn: guest did not boot: %s\n", err.msg);
 		if (!o->keep)
-			guest_workdir_remove(work);
+			guest_workdir_remove(g.work);
 		else
 			fprintf(stderr, "torn: work directory kept: %s\n",
-				work);
+				g.work);
 		return TORN_EXIT_INFRA;
 	}
 	ops->booted(ctx, torn_vm_get_boot_ms(vm),
@@ -159,9 +133,9 @@ int torn_smoke_run(const struct guest_opts *o, const struct torn_smoke_ops *ops,
 	ok = smoke_checks(vm, o->fs_kind, ops, ctx);
 	torn_vm_stop(vm, 30000);
 	if (o->keep)
-		fprintf(stderr, "torn: work directory kept: %s\n", work);
+		fprintf(stderr, "torn: work directory kept: %s\n", g.work);
 	else
-		guest_workdir_remove(work);
+		guest_workdir_remove(g.work);
 	return ok ? TORN_EXIT_OK : TORN_EXIT_FAIL;
 }
 

@@ -288,13 +288,12 @@ static int finish(const struct torn_trace_opts *o, struct torn_run_meta *meta,
 
 int torn_trace_run(const struct torn_trace_opts *o)
 {
-	struct torn_vm_config cfg = { 0 };
 	struct torn_err err = { "" };
 	struct torn_run_meta meta;
-	struct torn_kit kit;
+	struct guest_pm g;
 	struct torn_vm *vm;
-	char base[4096], work[4096], pm[4200], trace[4200], base_out[4200],
-		final_out[4200], plugin[16384], console[4200];
+	char trace[4200], base_out[4200], final_out[4200], plugin[16384],
+		console[4200], console_out[4200];
 	/* what each flush mode's -cpu offers, for the trace header */
 	static const char *const features[] = {
 		[TORN_FLUSH_MODE_CLWB] = "clflush+clflushopt+clwb",
@@ -305,7 +304,7 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	};
 	const char *tracer = tracer_path();
 	const char *fs = torn_fs_kind_name(o->guest.fs_kind);
-	int reused, ret;
+	int ret;
 
 	if (!o->workload || torn_trace_out_check(o->out, &err)) {
 		fprintf(stderr, "torn: %s\n",
@@ -320,29 +319,12 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	ret = make_out(o);
 	if (ret)
 		return ret;
-	if (guest_kit(&o->guest, &kit))
-		return TORN_EXIT_INFRA;
-	if (torn_kit_base_image(&kit, o->guest.fs_kind, base, sizeof(base),
-				&reused, &err)) {
-		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
-			fs, err.msg);
-		return TORN_EXIT_INFRA;
-	}
-	if (guest_workdir("trace", work, sizeof(work))) {
-		perror("torn: cannot create a work directory");
-		return TORN_EXIT_INFRA;
-	}
-	snprintf(pm, sizeof(pm), "%s/pm.img", work);
+	ret = guest_pm_prepare(&o->guest, "trace", &g);
+	if (ret)
+		return ret;
 	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);
 	snprintf(base_out, sizeof(base_out), "%s/base.img", o->out);
 	snprintf(final_out, sizeof(final_out), "%s/final.img", o->out);
-	ret = torn_copy_file(base, pm);
-	if (ret) {
-		fprintf(stderr, "torn: cannot copy %s: %s\n", base,
-			torn_strerror(ret));
-		guest_workdir_remove(work);
-		return TORN_EXIT_INFRA;
-	}
 	/*
 	 * The plugin snapshots the backing file at START and at STOP from the
 	 * vCPU thread, so nothing the guest does before or after can leak
@@ -354,37 +336,30 @@ int torn_trace_run(const struct torn_trace_opts *o)
 		"features=%s,pm_file=%s,base_out=%s,final_out=%s,stats=%s/tracer-stats.json",
 		tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
 		(unsigned long long)TORN_KIT_PM_SIZE, o->pc ? "on" : "off",
-		features[o->guest.flush_mode], pm, base_out, final_out, o->out);
-	if (strchr(work, ',') || strchr(tracer, ',')) {
+		features[o->guest.flush_mode], g.pm, base_out, final_out,
+		o->out);
+	if (strchr(g.work, ',') || strchr(tracer, ',')) {
 		/* --out was checked; these come from TMPDIR and the build */
 		fprintf(stderr,
 			"torn: %s contains a comma (QEMU splits plugin arguments at commas)\n",
-			strchr(work, ',') ? work : tracer);
-		guest_workdir_remove(work);
+			strchr(g.work, ',') ? g.work : tracer);
+		guest_workdir_remove(g.work);
 		return TORN_EXIT_INFRA;
 	}
-	cfg.kernel = kit.kernel;
-	cfg.initrd = kit.initrd;
-	cfg.pm_path = pm;
-	cfg.pm_size = TORN_KIT_PM_SIZE;
-	cfg.flush_mode = o->guest.flush_mode;
-	cfg.workdir = work;
-	cfg.plugin = o->untraced ? NULL : plugin;
-	cfg.boot_timeout_ms =
-		(o->guest.timeout_s ? o->guest.timeout_s : 300) * 1000;
+	g.cfg.plugin = o->untraced ? NULL : plugin;
 	torn_run_meta_init(&meta);
 	meta_set(meta.fs, sizeof(meta.fs), fs);
 	meta_set(meta.flush_mode, sizeof(meta.flush_mode),
 		 torn_flush_mode_name(o->guest.flush_mode));
 	/* a long fsops:PATH is cut: the name is for people, not for lookups */
 	meta_set(meta.workload, sizeof(meta.workload), o->workload->name);
-	meta_set(meta.kit, sizeof(meta.kit), kit.hash);
-	meta_set(meta.base_image, sizeof(meta.base_image), base);
+	meta_set(meta.kit, sizeof(meta.kit), g.kit.hash);
+	meta_set(meta.base_image, sizeof(meta.base_image), g.base);
 	meta_set(meta.checker, sizeof(meta.checker), o->workload->checker);
 	fprintf(stderr, "torn: tracing %s on %s (flush mode %s)\n",
 		o->workload->name, fs,
 		torn_flush_mode_name(o->guest.flush_mode));
-	ret = torn_vm_start(&cfg, &vm, &err);
+	ret = torn_vm_start(&g.cfg, &vm, &err);
 	if (ret) {
 		fprintf(stderr, "torn: guest did not boot: %s\n", err.msg);
 		ret = TORN_EXIT_INFRA;
@@ -403,12 +378,12 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	torn_vm_stop(vm, 30000);
 	ret = finish(o, &meta, base_out, final_out);
 out:
-	snprintf(console, sizeof(console), "%s/console.log", work);
-	snprintf(pm, sizeof(pm), "%s/console.log", o->out);
-	torn_copy_file(console, pm);
+	snprintf(console, sizeof(console), "%s/console.log", g.work);
+	snprintf(console_out, sizeof(console_out), "%s/console.log", o->out);
+	torn_copy_file(console, console_out);
 	if (o->guest.keep)
-		fprintf(stderr, "torn: work directory kept: %s\n", work);
+		fprintf(stderr, "torn: work directory kept: %s\n", g.work);
 	else
-		guest_workdir_remove(work);
+		guest_workdir_remove(g.work);
 	return ret;
 }
