@@ -452,24 +452,30 @@ static void print_summary(const struct check_ctx *x, long long t_start)
 	       g_hash_table_size(p->semantic));
 }
 
-/*
- * What to do with the verdicts.jsonl there is (check_start_decide), said
- * before anything is loaded or booted; a usage error after its line.
- */
 static int count_line(const struct torn_verdict_rec *v, void *ctx)
 {
 	return 0;
 }
 
+/*
+ * What to do with the verdicts.jsonl there is (check_start_decide), said
+ * before anything is loaded or booted; a usage error after its line.
+ * With --resume the one read of the file also gives the states to skip
+ * (*done, check_resume_set) and how many are retried.
+ */
 static int decide_start(const struct torn_check_opts *o,
-			enum check_start *start)
+			enum check_start *start, GHashTable **done,
+			uint64_t *retry)
 {
 	struct torn_verdicts_stats st;
 	struct torn_err err = { "" };
 
 	memset(&st, 0, sizeof(st));
 	/* missing or unreadable: nothing to keep; the log's open says why */
-	torn_verdicts_foreach(o->dir, count_line, NULL, &st, &err);
+	if (o->resume && !o->fresh)
+		*done = check_resume_set(o->dir, retry, &st);
+	else
+		torn_verdicts_foreach(o->dir, count_line, NULL, &st, &err);
 	*start = check_start_decide(o->resume, o->fresh, st.lines);
 	if (*start == CHECK_START_BOTH) {
 		fprintf(stderr,
@@ -577,9 +583,9 @@ int torn_check_run(const struct torn_check_opts *o)
 	}
 	if (!o->dir)
 		return TORN_EXIT_USAGE;
-	ret = decide_start(o, &start);
+	ret = decide_start(o, &start, &x.plan.done, &retry);
 	if (ret)
-		return ret;
+		goto out;
 	run->dir = o->dir;
 	run->guest = o->guest;
 	run->oracles = o->oracles;
@@ -592,7 +598,6 @@ int torn_check_run(const struct torn_check_opts *o)
 
 	/* verdicts so far: an error was the harness's, so checked again */
 	if (start == CHECK_START_RESUME) {
-		x.plan.done = check_resume_set(o->dir, &retry, NULL);
 		if (retry)
 			fprintf(stderr,
 				"torn: retrying %" PRIu64
