@@ -399,14 +399,31 @@ int torn_run_meta_write(const char *dir, const struct torn_run_meta *m,
 	return ret;
 }
 
+/* A string member of a file and the buffer it is read into. */
+struct string_member {
+	const char *key;
+	char *buf;
+	size_t size;
+};
+
+/* Every member of t[0..n) with rundir_get_string; the first error. */
+static int get_strings(const struct torn_json *obj,
+		       const struct string_member *t, size_t n, char *why,
+		       size_t whylen)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++)
+		ret = rundir_get_string(obj, t[i].key, t[i].buf, t[i].size,
+					NULL, why, whylen);
+	return ret;
+}
+
 int torn_run_meta_read(const char *dir, struct torn_run_meta *m,
 		       struct torn_err *err)
 {
-	struct {
-		const char *key;
-		char *buf;
-		size_t size;
-	} strings[] = {
+	const struct string_member strings[] = {
 		{ "fs", m->fs, sizeof(m->fs) },
 		{ "flush_mode", m->flush_mode, sizeof(m->flush_mode) },
 		{ "workload", m->workload, sizeof(m->workload) },
@@ -422,17 +439,14 @@ int torn_run_meta_read(const char *dir, struct torn_run_meta *m,
 	};
 	struct torn_json *obj;
 	char why[200];
-	size_t i;
 	int ret;
 
 	torn_run_meta_init(m);
 	ret = read_object(dir, TORN_RUN_META, &obj, err);
 	if (ret)
 		return ret;
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]) && !ret; i++)
-		ret = rundir_get_string(obj, strings[i].key, strings[i].buf,
-					strings[i].size, NULL, why,
-					sizeof(why));
+	ret = get_strings(obj, strings, sizeof(strings) / sizeof(strings[0]),
+			  why, sizeof(why));
 	if (!ret)
 		ret = rundir_get_count(obj, "boot_ms", INT64_MAX, &m->boot_ms,
 				       NULL, why, sizeof(why));
@@ -489,11 +503,7 @@ int torn_run_check_write(const char *dir, const struct torn_run_check *c,
 int torn_run_check_read(const char *dir, struct torn_run_check *c,
 			struct torn_err *err)
 {
-	struct {
-		const char *key;
-		char *buf;
-		size_t size;
-	} strings[] = {
+	const struct string_member strings[] = {
 		{ "model", c->model, sizeof(c->model) },
 		{ "granularity", c->granularity, sizeof(c->granularity) },
 		{ "points", c->points, sizeof(c->points) },
@@ -502,17 +512,14 @@ int torn_run_check_read(const char *dir, struct torn_run_check *c,
 	};
 	struct torn_json *obj;
 	char why[200];
-	size_t i;
 	int ret;
 
 	torn_run_check_init(c);
 	ret = read_object(dir, TORN_RUN_CHECK, &obj, err);
 	if (ret)
 		return ret;
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]) && !ret; i++)
-		ret = rundir_get_string(obj, strings[i].key, strings[i].buf,
-					strings[i].size, NULL, why,
-					sizeof(why));
+	ret = get_strings(obj, strings, sizeof(strings) / sizeof(strings[0]),
+			  why, sizeof(why));
 	if (!ret)
 		ret = rundir_get_uint64(obj, "from_op", &c->from_op, NULL, why,
 					sizeof(why));
