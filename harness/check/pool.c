@@ -223,8 +223,7 @@ void check_pool_hand_over(struct check_pool *p, struct checker *c,
 	c->job.point = point;
 	c->job.index = index;
 	c->job.flags = flags;
-	snprintf(c->job.image_hash, sizeof(c->job.image_hash),
-		 "%016" PRIx64 "%016" PRIx64, hash->hi, hash->lo);
+	torn_hash_format(hash, c->job.image_hash);
 	pthread_mutex_lock(&p->lock);
 	c->has_job = true;
 	pthread_cond_broadcast(&p->cond);

@@ -178,8 +178,7 @@ int torn_replay_load(struct torn_replay **out, const struct torn_replay_opts *o,
 		torn_err_set(err, ret, "%s", why.msg);
 		goto fail;
 	}
-	snprintf(r->hash, sizeof(r->hash), "%016" PRIx64 "%016" PRIx64, h.hi,
-		 h.lo);
+	torn_hash_format(&h, r->hash);
 	torn_verdicts_foreach(o->dir, find_verdict, r, &vst, NULL);
 	if (r->have_verdict && r->verdict.image_hash[0] &&
 	    strcmp(r->verdict.image_hash, r->hash)) {
