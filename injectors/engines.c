@@ -40,7 +40,7 @@ int engine_scratch(struct torn_states *s)
 	s->n_nz = 0;
 	s->nz_stale = false;
 	ret = grow_array((void **)&s->delta, &s->cap_delta,
-			 pk->n_units > GRANULES ? pk->n_units : GRANULES,
+			 (uint64_t)pk->n_units + GRANULES,
 			 sizeof(*s->delta));
 	if (ret)
 		return ret;
@@ -287,12 +287,15 @@ static void full_goto(struct torn_states *s, uint64_t idx)
 	}
 }
 
+/* The torn engine's state (torn_j, torn_r): its base, then its granules. */
 static void torn_hash(struct torn_states *s)
 {
 	const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
 	unsigned int b;
 
-	s->h_cur = s->cur->h_pers;
+	reset_prefixes(s);
+	if (t->chain != NONE32)
+		set_prefix(s, t->chain, t->pfx);
 	for (b = 0; b < t->k; b++)
 		if (s->run.torn_r & (1ull << b))
 			torn_hash_add(&s->h_cur, &t->gh[b]);
@@ -434,26 +437,58 @@ static void delta_from_prefixes(struct torn_states *s)
 	s->n_delta = (uint32_t)(d - s->delta);
 }
 
+/*
+ * The torn engine's granules on top of its base state's delta.  Where
+ * the base already has the line (eadr, line granularity) its entry
+ * points at a copy with the granules laid over; where it has the
+ * granule (torn granularity) the entry takes the new content; else each
+ * granule is an entry of its own.  Entries stay disjoint.
+ */
+static void torn_overlay(struct torn_states *s)
+{
+	const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
+	uint64_t lo = t->line << LINE_SHIFT;
+	struct torn_delta_ent *line = NULL;
+	uint32_t i, n = s->n_delta;
+	unsigned int b;
+
+	for (i = 0; i < n && t->chain != NONE32; i++)
+		if (s->delta[i].offset == lo &&
+		    s->delta[i].len == TORN_LINE_SIZE) {
+			line = &s->delta[i];
+			memcpy(s->torn_line, line->data, TORN_LINE_SIZE);
+			line->data = s->torn_line;
+			break;
+		}
+	for (b = 0; b < t->k; b++) {
+		uint64_t o = lo + t->g[b] * TORN_GRANULE_SIZE;
+
+		if (!(s->run.torn_r & (1ull << b)))
+			continue;
+		if (line) {
+			memcpy(s->torn_line + t->g[b] * TORN_GRANULE_SIZE,
+			       t->gdata[b], TORN_GRANULE_SIZE);
+			continue;
+		}
+		for (i = 0; i < n && t->chain != NONE32; i++)
+			if (s->delta[i].offset == o)
+				break;
+		if (i < n && t->chain != NONE32)
+			s->delta[i].data = t->gdata[b];
+		else
+			push(s, o, TORN_GRANULE_SIZE, t->gdata[b]);
+	}
+}
+
 /* The current state's delta: one entry per unit it changes. */
 void engine_delta(struct torn_states *s)
 {
 	const struct torn_engine *e = &s->o.engines[s->eng_i];
 
 	s->n_delta = 0;
-	if (e->kind == TORN_ENGINE_TORN) {
-		const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
-		unsigned int b;
-
-		for (b = 0; b < t->k; b++) {
-			unsigned int o = t->g[b] * TORN_GRANULE_SIZE;
-
-			if (s->run.torn_r & (1ull << b))
-				push(s, (t->line << LINE_SHIFT) + o,
-				     TORN_GRANULE_SIZE, t->full + o);
-		}
-		return;
-	}
 	if (s->nz_stale)
 		rebuild_nz(s);
 	delta_from_prefixes(s);
+	if (e->kind == TORN_ENGINE_TORN)
+		torn_overlay(s);
 }

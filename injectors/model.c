@@ -352,6 +352,30 @@ static int apply_store(struct torn_states *s, const struct torn_record *rec,
 	return 0;
 }
 
+/*
+ * How many of its line's in-flight writes the clflush rec persists at
+ * once: every write up to the line's last cached one.  Non-temporal
+ * writes after it stay in their write-combining buffers until a fence;
+ * those before it are in that cached write's line content (model.h).
+ */
+uint32_t model_clflush_persists(struct torn_states *s,
+				const struct torn_record *rec)
+{
+	const struct line_state *l;
+	uint32_t fi, i, k = 0;
+
+	if (s->model != TORN_MODEL_ADR || rec->kind != TORN_REC_FLUSH ||
+	    rec->sub != TORN_FLUSH_CLFLUSH || rec->offset >= s->pm_size)
+		return 0;
+	l = line_find(s, rec->offset >> LINE_SHIFT);
+	if (!l)
+		return 0;
+	for (fi = l->head, i = 1; fi != NONE32; fi = s->frags[fi].next, i++)
+		if (!s->frags[fi].nt)
+			k = i;
+	return k;
+}
+
 static int apply_flush(struct torn_states *s, const struct torn_record *rec)
 {
 	struct line_state *l;
@@ -364,7 +388,7 @@ static int apply_flush(struct torn_states *s, const struct torn_record *rec)
 		return 0;
 	li = (uint32_t)(l - s->lines);
 	if (rec->sub == TORN_FLUSH_CLFLUSH)
-		return persist_prefix(s, li, l->n_inflight);
+		return persist_prefix(s, li, model_clflush_persists(s, rec));
 	l->n_flushinit = l->n_inflight;
 	return queue_line(s, li);
 }

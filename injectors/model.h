@@ -22,9 +22,14 @@
  *    younger ones; ordered by fences and locked instructions) and
  *    "CLWB—Cache Line Write Back" (ordered only by store-fencing
  *    operations: SFENCE, MFENCE, XCHG, LOCK-prefixed instructions).
- *  - clflush on L: L's in-flight stores are persistent at once.  SDM
- *    vol. 2, "CLFLUSH—Flush Cache Line": ordered with writes, with other
- *    CLFLUSHes and with fences.
+ *  - clflush on L: L's in-flight stores up to its last cached one are
+ *    persistent at once.  SDM vol. 2, "CLFLUSH—Flush Cache Line":
+ *    ordered with writes, with other CLFLUSHes and with fences.  It does
+ *    not drain write-combining buffers (only an ordering point does):
+ *    non-temporal stores after L's last cached store stay in flight.
+ *    Those before it are in that store's line content (a store to a
+ *    line sees its own earlier non-temporal stores), so they persist
+ *    with it.
  *  - Non-temporal stores (movnt*, movdir64b) are flush-initiated at once:
  *    they go around the cache through write-combining buffers that drain
  *    at the next fence.  If the line has pending cached stores they are
@@ -58,7 +63,8 @@
  *    order.  This keeps every state possible; it omits a few states
  *    where such a non-temporal store lags cached stores to other lines.
  *  - Torn granularity splits stores at granule boundaries: a prefix of
- *    the cached chain may end inside a wide store.
+ *    the cached chain may end inside a wide store, its lower granules
+ *    first.
  *
  * What this model does not do, on purpose:
  *  - MARK records are not ordering points, although the guest emits them
@@ -76,16 +82,21 @@
  *
  * Crash points (before record r: the state after records 0..r-1), only
  * where something is in flight:
- *  fence      before each FENCE record (any kind), the default
+ *  fence      before each FENCE record (any kind), and before each
+ *             clflush that persists writes (adr), the default.  Between
+ *             fences only fences and those clflushes take writes out of
+ *             flight, so every moment's in-flight writes are, chain by
+ *             chain, a prefix of those at one of these points: with the
+ *             full engine, fence points give every state any moment of
+ *             the trace can leave.
  *  flush      before each FLUSH or UNRESOLVED record
  *  store:N    after every N-th STORE / NT_STORE record
  *  marker     before each MARK record
  *  all        before every record
  * and always at the end of the trace when something is still in flight.
  * A point with nothing in flight has one state, the persisted image,
- * usually the last prefix state of an earlier point; not when clflush
- * alone persisted the writes: a trace that never fences has no fence
- * points at all, give it --points flush or all.  A crash point is named
+ * the last prefix state of an earlier point, so it is not taken.  A
+ * crash point is named
  * by r (its record index; the record count for the end), so its name does
  * not depend on --points.
  *
@@ -100,12 +111,29 @@
  *  random:N[:SEED]  N combinations, each chain's prefix drawn uniformly
  *               from a counter-based generator of (seed, point, index),
  *               so any index can be rebuilt alone (default seed 0)
- *  torn         for each in-flight line (first-write order) whose fully
- *               written content differs from its persisted content in
- *               k >= 2 granules, every non-empty strict subset of those
- *               granules, 2^k - 2 states: a write-back torn at granule
- *               boundaries, beyond what either granularity allows
+ *  torn         adr: for each in-flight line (first-write order) whose
+ *               fully written content differs from its persisted content
+ *               in k >= 2 granules, every non-empty strict subset of
+ *               those granules, 2^k - 2 states: a write-back torn at
+ *               granule boundaries, beyond what either granularity
+ *               allows.  eadr: the caches persist, so a crash state is a
+ *               prefix of each chain in program order, torn only inside
+ *               the store at its cut: for each store's part within one
+ *               line that changes k >= 2 granules (chain by chain, in
+ *               chain order), the state where its chain's earlier writes
+ *               persisted plus every non-empty strict subset of those
+ *               granules.  An 8-byte store never tears.
  * Chains are numbered in the order of their oldest in-flight write.
+ *
+ * Torn stores and their order.  The pieces of one wide or line-crossing
+ * store persist lowest address first in a chain (prefix, full, random at
+ * torn granularity): a 16-byte store at granules g0, g1 never shows g1
+ * new with g0 old there.  The torn engine shows both orders within a
+ * line (any subset of its granules); across two lines the lower line's
+ * part comes first.  Real CPUs do not tear an aligned 16-byte SSE/AVX
+ * store at all when they support AVX (SDM vol. 3A, "Guaranteed Atomic
+ * Operations"); torn still tears it, since a program that relies on it
+ * relies on the CPU model.
  */
 
 #include <stdbool.h>

@@ -47,7 +47,7 @@ static int new_unit(struct torn_states *s, struct point *pk, uint32_t *u)
 /* Append one element; contrib is its unit's hash change vs persisted. */
 static int emit(struct torn_states *s, struct point *pk, uint32_t c, uint32_t u,
 		const uint8_t *snap, uint64_t offset, uint32_t len,
-		const struct torn_hash128 *contrib)
+		const struct torn_hash128 *contrib, uint64_t seq)
 {
 	struct pt_chain *ch = &pk->chains[c];
 	struct pt_elem *e;
@@ -60,6 +60,7 @@ static int emit(struct torn_states *s, struct point *pk, uint32_t c, uint32_t u,
 	e = &pk->W[pk->n_W++];
 	e->snap = snap;
 	e->offset = offset;
+	e->seq = seq;
 	e->len = len;
 	e->chain = c;
 	e->unit = u;
@@ -138,7 +139,7 @@ static int elems_line(struct torn_states *s, struct point *pk,
 		}
 		torn_hash_sub(&contrib, &l->hl_pers);
 		ret = emit(s, pk, *cp, pl->unit, f->snap, l->line << LINE_SHIFT,
-			   TORN_LINE_SIZE, &contrib);
+			   TORN_LINE_SIZE, &contrib, f->seq);
 		if (ret)
 			return ret;
 	}
@@ -181,7 +182,7 @@ static int elems_granule(struct torn_states *s, struct point *pk,
 						 l->persisted + b, f->snap + b);
 			ret = emit(s, pk, *cp, pl->gunit[g], f->snap + b,
 				   (l->line << LINE_SHIFT) + b,
-				   TORN_GRANULE_SIZE, &contrib);
+				   TORN_GRANULE_SIZE, &contrib, f->seq);
 			if (ret)
 				return ret;
 		}
@@ -222,47 +223,135 @@ static int chain_lists(struct point *pk)
 	return 0;
 }
 
-/* The torn engine's lines: in-flight lines differing in >= 2 granules. */
-static int torn_lines(struct torn_states *s, struct point *pk)
+static int new_torn(struct point *pk, struct pt_torn **t)
+{
+	int ret = grow_array((void **)&pk->torn, &pk->cap_torn, pk->n_torn + 1,
+			     sizeof(*pk->torn));
+
+	if (ret)
+		return ret;
+	*t = &pk->torn[pk->n_torn];
+	memset(*t, 0, sizeof(**t));
+	(*t)->chain = NONE32;
+	return 0;
+}
+
+/* Granule g of line changes from old to new in t (if it does). */
+static void torn_granule(struct pt_torn *t, unsigned int g,
+			 const uint8_t *old, const uint8_t *new)
+{
+	if (!memcmp(old, new, TORN_GRANULE_SIZE))
+		return;
+	t->g[t->k] = (uint8_t)g;
+	t->gdata[t->k] = new;
+	t->gh[t->k] = zero_hash;
+	torn_hash_granule_change(&t->gh[t->k], t->line * GRANULES + g, old,
+				 new);
+	t->k++;
+}
+
+/* Keep t, the last entry, if it has at least two granules to split. */
+static void torn_keep(struct point *pk, struct pt_torn *t)
+{
+	if (t->k < 2)
+		return;
+	t->count = (1ull << t->k) - 2;
+	pk->n_torn++;
+}
+
+/* adr: in-flight lines whose full content differs in >= 2 granules. */
+static int torn_lines_adr(struct torn_states *s, struct point *pk)
 {
 	uint32_t i;
 	int ret;
 
-	pk->n_torn = 0;
 	for (i = 0; i < s->n_ptl; i++) {
 		const struct line_state *l = &s->lines[s->ptl[i].line];
 		const uint8_t *full = s->frags[l->tail].snap;
 		struct pt_torn *t;
-		unsigned int g, k = 0;
-		uint8_t gs[GRANULES];
+		unsigned int g;
 
-		for (g = 0; g < GRANULES; g++)
-			if (memcmp(full + g * TORN_GRANULE_SIZE,
-				   l->persisted + g * TORN_GRANULE_SIZE,
-				   TORN_GRANULE_SIZE))
-				gs[k++] = (uint8_t)g;
-		if (k < 2)
-			continue;
-		ret = grow_array((void **)&pk->torn, &pk->cap_torn,
-				 pk->n_torn + 1, sizeof(*pk->torn));
+		ret = new_torn(pk, &t);
 		if (ret)
 			return ret;
-		t = &pk->torn[pk->n_torn++];
 		t->line = l->line;
-		t->full = full;
-		t->k = (uint8_t)k;
-		t->count = (1ull << k) - 2;
-		for (g = 0; g < k; g++) {
-			unsigned int b = gs[g] * TORN_GRANULE_SIZE;
-
-			t->g[g] = gs[g];
-			t->gh[g] = zero_hash;
-			torn_hash_granule_change(&t->gh[g],
-						 l->line * GRANULES + gs[g],
-						 l->persisted + b, full + b);
-		}
+		for (g = 0; g < GRANULES; g++)
+			torn_granule(t, g, l->persisted + g * TORN_GRANULE_SIZE,
+				     full + g * TORN_GRANULE_SIZE);
+		torn_keep(pk, t);
 	}
 	return 0;
+}
+
+/*
+ * eadr: every store's part within one line that changes >= 2 granules,
+ * torn on top of the state where its chain's earlier writes persisted:
+ * under TSO a crash state is a prefix of each chain, torn only inside
+ * the write at its cut (model.h).  Writes of one part are consecutive
+ * elements of its chain (one per granule at torn granularity).
+ */
+static int torn_writes_eadr(struct torn_states *s, struct point *pk)
+{
+	const uint8_t **cur;
+	uint32_t c, i, u;
+	int ret;
+
+	cur = calloc(pk->n_units ? pk->n_units : 1, sizeof(*cur));
+	if (!cur)
+		return -ENOMEM;
+	for (u = 0; u < pk->n_units; u++)
+		cur[u] = NULL;
+	for (i = 0; i < pk->n_W; i++) {
+		const struct pt_elem *e = &pk->W[i];
+
+		if (!cur[e->unit])
+			cur[e->unit] =
+				model_line(s, e->offset >> LINE_SHIFT)
+					->persisted +
+				(e->offset & (TORN_LINE_SIZE - 1));
+	}
+	for (c = 0; c < pk->n_chains; c++) {
+		const struct pt_chain *ch = &pk->chains[c];
+
+		for (i = 0; i < ch->len;) {
+			const struct pt_elem *e = &pk->W[pk->ce[ch->first + i]];
+			uint64_t line = e->offset >> LINE_SHIFT;
+			uint32_t j = i;
+			struct pt_torn *t;
+
+			ret = new_torn(pk, &t);
+			if (ret)
+				goto out;
+			t->line = line;
+			t->chain = c;
+			t->pfx = i;
+			for (; j < ch->len; j++) {
+				const struct pt_elem *w =
+					&pk->W[pk->ce[ch->first + j]];
+				unsigned int g0 = (unsigned int)(w->offset %
+								 TORN_LINE_SIZE) /
+						  TORN_GRANULE_SIZE,
+					     g;
+
+				if (w->seq != e->seq ||
+				    w->offset >> LINE_SHIFT != line)
+					break;
+				for (g = 0; g < w->len / TORN_GRANULE_SIZE; g++)
+					torn_granule(
+						t, g0 + g,
+						cur[w->unit] +
+							g * TORN_GRANULE_SIZE,
+						w->snap + g * TORN_GRANULE_SIZE);
+				cur[w->unit] = w->snap;
+			}
+			torn_keep(pk, t);
+			i = j;
+		}
+	}
+	ret = 0;
+out:
+	free(cur);
+	return ret;
 }
 
 /* The lines persisted since the previous point, with their content. */
@@ -293,12 +382,14 @@ static int changed_lines(struct torn_states *s, struct point *pk)
  */
 static int point_freeze(struct point *pk)
 {
-	size_t need = ((size_t)pk->n_torn + pk->n_changed) * TORN_LINE_SIZE;
+	size_t need = (size_t)pk->n_changed * TORN_LINE_SIZE;
 	uint8_t *at;
 	uint32_t i;
 
 	for (i = 0; i < pk->n_W; i++)
 		need += pk->W[i].len;
+	for (i = 0; i < pk->n_torn; i++)
+		need += (size_t)pk->torn[i].k * TORN_GRANULE_SIZE;
 	if (need > pk->cap_arena) {
 		uint8_t *a = realloc(pk->arena, need);
 
@@ -314,9 +405,14 @@ static int point_freeze(struct point *pk)
 		at += pk->W[i].len;
 	}
 	for (i = 0; i < pk->n_torn; i++) {
-		memcpy(at, pk->torn[i].full, TORN_LINE_SIZE);
-		pk->torn[i].full = at;
-		at += TORN_LINE_SIZE;
+		struct pt_torn *t = &pk->torn[i];
+		unsigned int b;
+
+		for (b = 0; b < t->k; b++) {
+			memcpy(at, t->gdata[b], TORN_GRANULE_SIZE);
+			t->gdata[b] = at;
+			at += TORN_GRANULE_SIZE;
+		}
 	}
 	for (i = 0; i < pk->n_changed; i++) {
 		memcpy(at, pk->changed[i].data, TORN_LINE_SIZE);
@@ -382,7 +478,8 @@ int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
 	if (!ret)
 		ret = chain_lists(pk);
 	if (!ret && s->any_torn)
-		ret = torn_lines(s, pk);
+		ret = s->model == TORN_MODEL_EADR ? torn_writes_eadr(s, pk)
+						  : torn_lines_adr(s, pk);
 	if (!ret)
 		ret = changed_lines(s, pk);
 	if (!ret && s->threaded)

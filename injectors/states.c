@@ -156,7 +156,7 @@ static bool is_store(const struct torn_record *r)
 }
 
 /* Is there a crash point before record s->pos? */
-static bool is_point(const struct torn_states *s)
+static bool is_point(struct torn_states *s)
 {
 	unsigned int pts = s->o.points;
 	const struct torn_record *r;
@@ -176,6 +176,14 @@ static bool is_point(const struct torn_states *s)
 	case TORN_REC_FLUSH:
 	case TORN_REC_UNRESOLVED:
 		if (pts & TORN_POINTS_FLUSH)
+			return true;
+		/*
+		 * A clflush takes writes out of flight without a fence:
+		 * the next fence point no longer sees the moment before
+		 * it, so fence points include it (model.h).
+		 */
+		if ((pts & TORN_POINTS_FENCE) &&
+		    model_clflush_persists(s, r))
 			return true;
 		break;
 	case TORN_REC_MARK:

@@ -63,6 +63,7 @@ struct pt_elem {
 	const uint8_t *snap; /* its unit's content after it */
 	struct torn_hash128 cum; /* its chain's hash change, prefix to here */
 	uint64_t offset; /* its unit's byte offset in the image */
+	uint64_t seq; /* its write's program order (frag.seq) */
 	uint32_t chain, unit;
 	uint32_t len; /* unit bytes, 64 or 8 */
 };
@@ -76,13 +77,21 @@ struct pt_chain {
 	struct torn_hash128 cum; /* scratch while building */
 };
 
-/* An in-flight line the torn engine splits. */
+/*
+ * What the torn engine splits: k >= 2 granules of one line, each either
+ * left as in its base state or given its new content, 2^k - 2 ways.
+ * adr: an in-flight line, its base the persisted image, the new content
+ * the line with every in-flight write.  eadr: one store's part within
+ * one line, its base the state where its chain's writes before it
+ * persisted (chain, pfx), the new content the line right after it.
+ */
 struct pt_torn {
 	uint64_t line;
-	const uint8_t *full; /* content with every in-flight write */
 	uint64_t count; /* 2^k - 2 */
+	uint32_t chain, pfx; /* eadr: the base state; adr: NONE32, 0 */
 	uint8_t k;
-	uint8_t g[GRANULES]; /* granules that differ from persisted */
+	uint8_t g[GRANULES]; /* granules that differ from the base */
+	const uint8_t *gdata[GRANULES]; /* their new content, 8 bytes */
 	struct torn_hash128 gh[GRANULES]; /* their hash changes */
 };
 
@@ -193,6 +202,7 @@ struct torn_states {
 	uint32_t cap_unit_stamp;
 	struct torn_delta_ent *delta;
 	uint32_t n_delta, cap_delta;
+	uint8_t torn_line[TORN_LINE_SIZE]; /* torn: a base line overlaid */
 	unsigned int eng_i;
 	struct engine_run run;
 
@@ -204,6 +214,9 @@ struct torn_states {
 int model_apply(struct torn_states *s, const struct torn_record *rec,
 		size_t idx, struct torn_err *err);
 void model_free(struct torn_states *s);
+/* In-flight writes of its line the clflush rec persists at once. */
+uint32_t model_clflush_persists(struct torn_states *s,
+				const struct torn_record *rec);
 /* A line's state (line: byte offset / 64); NULL if never touched. */
 struct line_state *model_line(struct torn_states *s, uint64_t line);
 

@@ -736,7 +736,12 @@ static void infer_points(struct loader *ld, unsigned int *points,
 			continue;
 		case TORN_REC_FLUSH:
 		case TORN_REC_UNRESOLVED:
-			*points |= TORN_POINTS_FLUSH;
+			/* fence points include clflushes (model.h) */
+			*points |= recs[seq].sub == TORN_FLUSH_CLFLUSH &&
+						   recs[seq].kind ==
+							   TORN_REC_FLUSH
+					   ? TORN_POINTS_FENCE
+					   : TORN_POINTS_FLUSH;
 			continue;
 		case TORN_REC_MARK:
 			*points |= TORN_POINTS_MARKER;

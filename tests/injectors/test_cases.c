@@ -133,9 +133,11 @@ static const struct model_case cases[] = {
 	},
 	{
 		/*
-		 * clflush persists A at once: before the sfence only B
-		 * (pending) is in flight, over a persisted A: {A}, {A,B}.
-		 * B is never flushed: the end point (4) repeats both.
+		 * clflush persists A at once, so the moment before it is
+		 * a crash point of its own (1): {}, {A}.  Before the
+		 * sfence only B (pending) is in flight, over a persisted
+		 * A: {A}, {A,B}.  B is never flushed: the end point (4)
+		 * repeats both.
 		 */
 		"clflush persists at once",
 		HDR "store 0x0 8 *aa\n"
@@ -147,7 +149,9 @@ static const struct model_case cases[] = {
 		NULL,
 		NULL,
 		1,
-		{ { "3.prefix.0", "A" },
+		{ { "1.prefix.0", "" },
+		  { "1.prefix.1", "A" },
+		  { "3.prefix.0", "A" },
 		  { "3.prefix.1", "A B" },
 		  { "4.prefix.0", "A" },
 		  { "4.prefix.1", "A B" } },
@@ -277,6 +281,116 @@ static const struct model_case cases[] = {
 		  { "3.full:4096.3", "B" } },
 	},
 	{
+		/*
+		 * Issue 18, case 1: commit (A) and data (B) stored, both
+		 * clflushed, one sfence.  The sfence has nothing in flight
+		 * left; the clflushes are the crash points (2, 3).  2.1 is
+		 * the bug: the commit persisted, its data lost.  At 3 the
+		 * data is persistent, the commit in flight.
+		 */
+		"clflush points: commit before its data",
+		HDR "store 0x40 8 *cc\n"
+		    "store 0x0 8 *dd\n"
+		    "flush clflush 0x0\n"
+		    "flush clflush 0x40\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "2.prefix.0", "" },
+		  { "2.prefix.1", "A" },
+		  { "2.prefix.2", "A B" },
+		  { "3.prefix.0", "B" } },
+	},
+	{
+		/*
+		 * Issue 18, case 3: a clflush does not drain the write-
+		 * combining buffer.  NT store A on line 0 stays in flight
+		 * through clflush 0x0 (not a crash point: it persists
+		 * nothing); B is clflushed (crash point 3: {}, {A},
+		 * {A,B}); before the sfence (4) B is persistent and A in
+		 * flight: {B}, the state where B persisted and A did not
+		 * ({A,B} again is a duplicate).
+		 */
+		"clflush leaves NT stores in flight",
+		HDR "nt_store 0x0 8 *aa\n"
+		    "flush clflush 0x0\n"
+		    "store 0x40 8 *bb\n"
+		    "flush clflush 0x40\n"
+		    "fence sfence\n",
+		"prefix",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "3.prefix.0", "" },
+		  { "3.prefix.1", "A" },
+		  { "3.prefix.2", "A B" },
+		  { "4.prefix.0", "B" } },
+	},
+	{
+		/*
+		 * Issue 18, case 6: on eadr a crash state is a prefix of
+		 * the stores, torn only inside the store at its cut.  A
+		 * (data) and B (flag) are 8-byte stores, one granule each:
+		 * nothing to tear, so torn adds no state, and flag set
+		 * with data lost ("B") never appears.
+		 */
+		"eadr torn keeps store order",
+		HDR_EADR "store 0x0 8 *aa\n"
+			 "store 0x8 8 *bb\n"
+			 "fence sfence\n",
+		"prefix,torn",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "2.prefix.0", "" },
+		  { "2.prefix.1", "A" },
+		  { "2.prefix.2", "A B" } },
+	},
+	{
+		/*
+		 * eadr: B, a 16-byte store after A, tears at the cut: A
+		 * persisted, then one of B's two granules.  Torn at line
+		 * granularity too (the engine splits the store itself).
+		 * A itself is one granule: nothing to tear there.
+		 */
+		"eadr torn tears the store at the cut",
+		HDR_EADR "store 0x40 8 *aa\n"
+			 "store 0x0 16 *bb\n"
+			 "fence sfence\n",
+		"prefix,torn",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "2.prefix.0", "" },
+		  { "2.prefix.1", "A" },
+		  { "2.prefix.2", "A B" },
+		  { "2.torn.0", "A B:0" },
+		  { "2.torn.1", "A B:1" } },
+	},
+	{
+		/* The same at torn granularity, B's granules overlaid. */
+		"eadr torn at torn granularity",
+		HDR_EADR "store 0x0 8 *aa\n"
+			 "store 0x0 16 *bb\n"
+			 "fence sfence\n",
+		"prefix,torn",
+		NULL,
+		NULL,
+		"torn",
+		0,
+		{ { "2.prefix.0", "" },
+		  { "2.prefix.1", "A" },
+		  { "2.prefix.2", "B:0" },
+		  { "2.prefix.3", "B" },
+		  { "2.torn.1", "A B:1" } },
+	},
+	{
 		/* eadr ignores flushes: clflush does not persist A. */
 		"eadr ignores clflush",
 		HDR_EADR "store 0x0 8 *aa\n"
@@ -359,8 +473,9 @@ static const struct model_case cases[] = {
 	{
 		/*
 		 * The sfence at record 2 has nothing in flight (clflush
-		 * persisted A): no crash point there.  Before record 5:
-		 * {A} persisted, B in flight: {A}, {A,B}.
+		 * persisted A): no crash point there, but one before the
+		 * clflush (1): {}, {A} from each engine.  Before record
+		 * 5: {A} persisted, B in flight: {A}, {A,B}.
 		 */
 		"fence with nothing in flight",
 		HDR "store 0x0 8 *aa\n"
@@ -374,7 +489,13 @@ static const struct model_case cases[] = {
 		NULL,
 		NULL,
 		1,
-		{ { "5.prefix.0", "A" },
+		{ { "1.prefix.0", "" },
+		  { "1.prefix.1", "A" },
+		  { "1.subsets:2.0", "" },
+		  { "1.subsets:2.1", "A" },
+		  { "1.full:4096.0", "" },
+		  { "1.full:4096.1", "A" },
+		  { "5.prefix.0", "A" },
 		  { "5.prefix.1", "A B" },
 		  { "5.subsets:2.0", "A" },
 		  { "5.subsets:2.1", "A B" },
@@ -517,7 +638,9 @@ static const struct model_case cases[] = {
 		"adr",
 		NULL,
 		0,
-		{ { "3.prefix.0", "A" }, { "3.prefix.1", "A B" } },
+		{ { "1.prefix.0", "" },
+		  { "1.prefix.1", "A" },
+		  { "3.prefix.1", "A B" } },
 	},
 };
 
