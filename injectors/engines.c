@@ -40,8 +40,7 @@ int engine_scratch(struct torn_states *s)
 	s->n_nz = 0;
 	s->nz_stale = false;
 	ret = grow_array((void **)&s->delta, &s->cap_delta,
-			 (uint64_t)pk->n_units + GRANULES,
-			 sizeof(*s->delta));
+			 (uint64_t)pk->n_units + GRANULES, sizeof(*s->delta));
 	if (ret)
 		return ret;
 	if (pk->n_units > s->cap_unit_stamp) {

@@ -237,8 +237,8 @@ static int new_torn(struct point *pk, struct pt_torn **t)
 }
 
 /* Granule g of line changes from old to new in t (if it does). */
-static void torn_granule(struct pt_torn *t, unsigned int g,
-			 const uint8_t *old, const uint8_t *new)
+static void torn_granule(struct pt_torn *t, unsigned int g, const uint8_t *old,
+			 const uint8_t *new)
 {
 	if (!memcmp(old, new, TORN_GRANULE_SIZE))
 		return;
@@ -293,22 +293,19 @@ static int torn_lines_adr(struct torn_states *s, struct point *pk)
 static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 {
 	const uint8_t **cur;
-	uint32_t c, i, u;
+	uint32_t c, i;
 	int ret;
 
 	cur = calloc(pk->n_units ? pk->n_units : 1, sizeof(*cur));
 	if (!cur)
 		return -ENOMEM;
-	for (u = 0; u < pk->n_units; u++)
-		cur[u] = NULL;
 	for (i = 0; i < pk->n_W; i++) {
 		const struct pt_elem *e = &pk->W[i];
 
 		if (!cur[e->unit])
-			cur[e->unit] =
-				model_line(s, e->offset >> LINE_SHIFT)
-					->persisted +
-				(e->offset & (TORN_LINE_SIZE - 1));
+			cur[e->unit] = model_line(s, e->offset >> LINE_SHIFT)
+					       ->persisted +
+				       (e->offset & (TORN_LINE_SIZE - 1));
 	}
 	for (c = 0; c < pk->n_chains; c++) {
 		const struct pt_chain *ch = &pk->chains[c];
@@ -328,10 +325,11 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 			for (; j < ch->len; j++) {
 				const struct pt_elem *w =
 					&pk->W[pk->ce[ch->first + j]];
-				unsigned int g0 = (unsigned int)(w->offset %
-								 TORN_LINE_SIZE) /
-						  TORN_GRANULE_SIZE,
-					     g;
+				unsigned int
+					g0 = (unsigned int)(w->offset %
+							    TORN_LINE_SIZE) /
+					     TORN_GRANULE_SIZE,
+					g;
 
 				if (w->seq != e->seq ||
 				    w->offset >> LINE_SHIFT != line)
@@ -341,7 +339,8 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 						t, g0 + g,
 						cur[w->unit] +
 							g * TORN_GRANULE_SIZE,
-						w->snap + g * TORN_GRANULE_SIZE);
+						w->snap +
+							g * TORN_GRANULE_SIZE);
 				cur[w->unit] = w->snap;
 			}
 			torn_keep(pk, t);

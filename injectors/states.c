@@ -182,8 +182,7 @@ static bool is_point(struct torn_states *s)
 		 * the next fence point no longer sees the moment before
 		 * it, so fence points include it (model.h).
 		 */
-		if ((pts & TORN_POINTS_FENCE) &&
-		    model_clflush_persists(s, r))
+		if ((pts & TORN_POINTS_FENCE) && model_clflush_persists(s, r))
 			return true;
 		break;
 	case TORN_REC_MARK:

@@ -33,6 +33,7 @@ struct torn_check_opts {
 	uint64_t limit; /* at most this many; default UINT64_MAX */
 	uint64_t from_op; /* only points from op N's begin; 0 */
 	bool boot_per_state; /* a fresh guest per state (baseline) */
+	bool allow_empty; /* no crash state at all is a pass, not EMPTY */
 	struct torn_states_opts
 		states; /* model, granularity, points, engines */
 	const char *points_text; /* --points as given, for check.json */
@@ -67,6 +68,9 @@ int torn_check_order_parse(const char *s, enum torn_check_order *order,
  * continue with ...".  SIGINT or SIGTERM stops it too (the states in
  * flight finish, the checkers' work directories go):
  * TORN_EXIT_INTERRUPTED after "interrupted; N verdicts kept in ...".
+ * No unique crash state at all (nothing in flight at any crash point of
+ * the chosen kinds, or from --from-op on) is TORN_EXIT_EMPTY after a
+ * line that says so, before any guest boots, or OK with allow_empty.
  * Otherwise the exit code the verdicts make (check_exit_code in
  * check_int.h): OK when every checked state is consistent, INFRA when
  * some are errors and none is inconsistent or unrecoverable, FAIL

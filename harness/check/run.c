@@ -113,7 +113,7 @@ struct check_ctx {
 	struct check_pool pool;
 	struct torn_trace *trace;
 	uint8_t *persisted; /* the persisted image at the current point */
-	uint64_t dispatched, skipped, counted;
+	uint64_t dispatched, skipped, counted, counted_all;
 	GPtrArray *ids; /* --order: the states to check */
 	long long t_start; /* of the pass, for its rate */
 	long long progress_last;
@@ -159,6 +159,7 @@ static int count_state(const struct torn_crash_state *cs, const char *id,
 	struct check_ctx *x = ctx;
 
 	x->counted += !done;
+	x->counted_all++;
 	return check_interrupted();
 }
 
@@ -167,7 +168,7 @@ static uint64_t count_states(struct check_ctx *x)
 	const struct check_visit v = { .state = count_state, .ctx = x };
 	struct torn_states *s = NULL;
 
-	x->counted = 0;
+	x->counted = x->counted_all = 0;
 	if (!check_states_new(&s, x->trace, x->run.base, x->run.pm_size,
 			      &x->o->states, NULL)) {
 		check_walk(&x->plan, s, &v);
@@ -433,6 +434,19 @@ static int load_run(struct check_ctx *x)
 	return 0;
 }
 
+/* No unique crash state: never "all consistent" (torn_check_run). */
+static int nothing_to_check(const struct torn_check_opts *o)
+{
+	fprintf(stderr,
+		"torn check: no crash state to check: no write was in flight at "
+		"any crash point of the chosen kinds%s (--points all puts one "
+		"before every record)\n",
+		o->from_op ? " from --from-op on" : "");
+	printf("checked 0 states: nothing to check%s\n",
+	       o->allow_empty ? " (--allow-empty: accepted)" : "");
+	return o->allow_empty ? TORN_EXIT_OK : TORN_EXIT_EMPTY;
+}
+
 static void print_summary(const struct check_ctx *x, long long t_start)
 {
 	const struct check_pool *p = &x->pool;
@@ -609,10 +623,6 @@ int torn_check_run(const struct torn_check_opts *o)
 		goto out;
 
 	torn_vm_install_signal_handlers();
-	if (guest_kit(&run->guest, &run->kit)) {
-		ret = TORN_EXIT_INFRA;
-		goto out_pool;
-	}
 	if (check_states_new(&states, x.trace, run->base, run->pm_size,
 			     &o->states, &err)) {
 		fprintf(stderr, "torn: cannot enumerate states: %s\n",
@@ -633,11 +643,19 @@ int torn_check_run(const struct torn_check_opts *o)
 	 * guests are ours to clean up (till here, nothing is to lose).
 	 */
 	check_signals_install();
+	x.pool.total = MIN(count_states(&x), o->limit);
+	if (!x.counted_all && !check_interrupted()) {
+		ret = nothing_to_check(o);
+		goto out_pool;
+	}
+	if (guest_kit(&run->guest, &run->kit)) {
+		ret = TORN_EXIT_INFRA;
+		goto out_pool;
+	}
 	if (check_pool_start(&x.pool, run, jobs, base_path, log, t_start)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
-	x.pool.total = MIN(count_states(&x), o->limit);
 	fprintf(stderr, "torn: %" PRIu64 " unique states to check\n",
 		x.pool.total);
 	fprintf(stderr, "torn: checking %s with %d checker guests\n", o->dir,

@@ -32,10 +32,12 @@ static void check_usage(FILE *f)
 		"  --from-op N     only crash points from op N's begin marker on (e.g.\n"
 		"                  skip a workload's set-up; ops are numbered from 1)\n"
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
+		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"%s"
 		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure\n"
-		"(also a verdict that could not be written), 130 interrupted.\n",
+		"(also a verdict that could not be written), 4 no crash state to check,\n"
+		"130 interrupted.\n",
 		guest_opts_usage);
 }
 
@@ -112,6 +114,8 @@ int cmd_check(int argc, char **argv)
 			o.resume = true;
 		} else if (!strcmp(a, "--fresh")) {
 			o.fresh = true;
+		} else if (!strcmp(a, "--allow-empty")) {
+			o.allow_empty = true;
 		} else if (a[0] != '-' && !o.dir) {
 			o.dir = a;
 		} else if (i + 1 >= argc) {

@@ -44,15 +44,17 @@ static void run_usage(FILE *f)
 		"                     (ops are numbered from 1)\n"
 		"  --kernel PATH --modules DIR   a kernel other than Debian's stock one\n"
 		"  --cache DIR        cache directory (default ~/.cache/torn)\n"
-		"  --boot-timeout S   seconds to wait for a guest (default 300)\n\n"
+		"  --boot-timeout S   seconds to wait for a guest (default 300)\n"
+		"  --allow-empty      no crash state at all is a pass, not exit 4\n"
+		"                     (spec: allow-empty = yes)\n\n"
 		"SPEC is an INI file with the same settings in a [run] group, e.g.\n"
 		"  [run]\n  fs = xfs-dax\n  engine = prefix,subsets:2\n"
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
-		"cache limit from-op boot-timeout.  An empty spec, one without\n"
+		"cache limit from-op boot-timeout allow-empty.  An empty spec, one without\n"
 		"[run], a NUL byte or a key given twice is an error.\n\n"
 		"Exit status: 0 all consistent, 1 an inconsistency found, 2 usage,\n"
-		"3 infrastructure.\n",
+		"3 infrastructure, 4 no crash state to check.\n",
 		RUN_DEFAULT_FS, RUN_DEFAULT_FLUSH, RUN_DEFAULT_WORKLOAD,
 		RUN_DEFAULT_ENGINE, RUN_DEFAULT_POINTS);
 }
@@ -145,6 +147,10 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 
 		if (a[0] != '-')
 			continue;
+		if (!strcmp(a, "--allow-empty")) {
+			run_settings_set(s, RUN_ALLOW_EMPTY, "yes");
+			continue;
+		}
 		if (!strcmp(a, "-j"))
 			name = "jobs";
 		else if (!strncmp(a, "--", 2))
@@ -176,6 +182,8 @@ static const char *verdict(int ret)
 		return "all crash states consistent";
 	if (ret == TORN_EXIT_FAIL)
 		return "INCONSISTENT crash states found (see verdicts.jsonl)";
+	if (ret == TORN_EXIT_EMPTY)
+		return "NOTHING CHECKED: no crash state at the chosen crash points";
 	return "infrastructure failure";
 }
 

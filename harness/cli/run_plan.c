@@ -102,6 +102,10 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 			return bad(s, keys[k], e.msg, err);
 	}
 	p->check.points_text = seen.points;
+	v = run_settings_get(s, RUN_ALLOW_EMPTY);
+	if (v && strcmp(v, "yes") && strcmp(v, "no"))
+		return bad(s, RUN_ALLOW_EMPTY, "expected yes or no", err);
+	p->check.allow_empty = v && !strcmp(v, "yes");
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
 		return bad(s, RUN_ORACLES, e.msg, err);

@@ -31,6 +31,7 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_LIMIT] = "limit",
 	[RUN_FROM_OP] = "from-op",
 	[RUN_BOOT_TIMEOUT] = "boot-timeout",
+	[RUN_ALLOW_EMPTY] = "allow-empty",
 };
 
 const char *run_key_name(enum run_key k)
@@ -162,7 +163,7 @@ static int only_run_group(GKeyFile *kf, const char *path, struct torn_err *err)
 	return ret;
 }
 
-/* One key of the [run] group into s. */
+/* One key of the [run] group into s; a bad escape ("\q") is an error. */
 static int spec_key(GKeyFile *kf, const char *path, const char *text,
 		    const char *key, struct run_settings *s,
 		    struct torn_err *err)
@@ -179,7 +180,6 @@ static int spec_key(GKeyFile *kf, const char *path, const char *text,
 				    "%s:%d: unknown key '%s'", q, line, qk);
 	v = g_key_file_get_string(kf, "run", key, &e);
 	if (!v) {
-		/* a bad escape, e.g. "\q" */
 		torn_err_set(err, TORN_E_FORMAT, "%s:%d: key '%s': %s", q, line,
 			     qk, torn_quote(e->message, qm, sizeof(qm)));
 		g_error_free(e);

@@ -33,6 +33,7 @@ enum run_key {
 	RUN_LIMIT,
 	RUN_FROM_OP,
 	RUN_BOOT_TIMEOUT,
+	RUN_ALLOW_EMPTY,
 	RUN_KEYS,
 };
 

@@ -46,6 +46,7 @@ struct loader {
 	/* check.json: the model and granularity torn check used; 0: unknown */
 	int check_model, check_granularity;
 	unsigned int check_points; /* its --points; 0: not recorded */
+	char check_engines[512]; /* its engines; "": not recorded */
 	uint64_t check_from_op; /* its --from-op; 0: none */
 	uint64_t check_store_every;
 	/* the first line whose state id is not canonical, and why */
@@ -167,6 +168,7 @@ static void load_check_options(struct loader *ld)
 	    torn_granularity_parse(c.granularity, &ld->check_granularity, NULL))
 		note(r, "%s: unknown granularity; ignored", path);
 	ld->check_from_op = c.from_op;
+	g_strlcpy(ld->check_engines, c.engines, sizeof(ld->check_engines));
 	if (c.points[0] && torn_points_parse(c.points, &ld->check_points,
 					     &ld->check_store_every, NULL)) {
 		ld->check_points = 0;
@@ -737,11 +739,11 @@ static void infer_points(struct loader *ld, unsigned int *points,
 		case TORN_REC_FLUSH:
 		case TORN_REC_UNRESOLVED:
 			/* fence points include clflushes (model.h) */
-			*points |= recs[seq].sub == TORN_FLUSH_CLFLUSH &&
-						   recs[seq].kind ==
-							   TORN_REC_FLUSH
-					   ? TORN_POINTS_FENCE
-					   : TORN_POINTS_FLUSH;
+			*points |=
+				recs[seq].sub == TORN_FLUSH_CLFLUSH &&
+						recs[seq].kind == TORN_REC_FLUSH
+					? TORN_POINTS_FENCE
+					: TORN_POINTS_FLUSH;
 			continue;
 		case TORN_REC_MARK:
 			*points |= TORN_POINTS_MARKER;
@@ -1013,6 +1015,14 @@ static void enumerate(struct loader *ld)
 	r->enum_status = TORN_REPORT_ENUM_SKIPPED;
 	if (!ld->trace)
 		return;
+	if (!r->n_engines && !r->states && ld->check_engines[0]) {
+		/* no verdict at all: the engines check.json names */
+		gchar **names = g_strsplit(ld->check_engines, ",", -1);
+
+		for (i = 0; names[i]; i++)
+			engine_get(ld, names[i]);
+		g_strfreev(names);
+	}
 	if (!r->n_engines) {
 		note(r, "no verdicts name an engine; no dedup figures");
 		return;

@@ -256,9 +256,16 @@ size_t torn_report_problems(const struct torn_report *r,
 			    char (*lines)[TORN_REPORT_PROBLEM_LEN], size_t max);
 
 /*
+ * Nothing was checked because the enumeration gives no crash state:
+ * torn check's exit 4 (torn_exit.h), said again by the report.
+ */
+bool torn_report_empty(const struct torn_report *r);
+
+/*
  * torn report's exit status (torn_exit.h): TORN_EXIT_FAIL when a state
  * is inconsistent or unrecoverable (a bug found outweighs the rest),
- * else TORN_EXIT_INFRA when torn_report_problems() has any or the only
+ * else TORN_EXIT_EMPTY when nothing was there to check, else
+ * TORN_EXIT_INFRA when torn_report_problems() has any or the only
  * failing states are timeouts and errors, else TORN_EXIT_OK.
  */
 int torn_report_exit_status(const struct torn_report *r);

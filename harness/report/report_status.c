@@ -25,6 +25,13 @@ int torn_report_new_unread(const char *dir, const char *why,
 	return 0;
 }
 
+bool torn_report_empty(const struct torn_report *r)
+{
+	return !r->states && !r->lines && !r->bad_lines &&
+	       r->enum_status == TORN_REPORT_ENUM_DONE && !r->enum_unique &&
+	       !r->enum_partial;
+}
+
 size_t torn_report_problems(const struct torn_report *r,
 			    char (*lines)[TORN_REPORT_PROBLEM_LEN], size_t max)
 {
@@ -42,7 +49,10 @@ size_t torn_report_problems(const struct torn_report *r,
 		PROBLEM("no verdicts: %s", r->load_error);
 		return n;
 	}
-	if (!r->states && !r->lines)
+	if (torn_report_empty(r))
+		PROBLEM("nothing checked: no crash state at the chosen crash "
+			"points (no write was in flight at any of them)");
+	else if (!r->states && !r->lines)
 		PROBLEM("no verdicts: verdicts.jsonl is empty (was the run "
 			"checked?)");
 	else if (!r->states)
@@ -67,6 +77,8 @@ int torn_report_exit_status(const struct torn_report *r)
 	if (r->by_verdict[TORN_V_INCONSISTENT] ||
 	    r->by_verdict[TORN_V_UNRECOVERABLE])
 		return TORN_EXIT_FAIL;
+	if (torn_report_empty(r) && torn_report_problems(r, NULL, 0) == 1)
+		return TORN_EXIT_EMPTY;
 	if (torn_report_problems(r, NULL, 0) || r->failing)
 		return TORN_EXIT_INFRA;
 	return TORN_EXIT_OK;

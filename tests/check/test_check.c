@@ -677,6 +677,70 @@ static void test_run_start(void **state)
 	}
 }
 
+/* A run directory of trace text over a zeroed base.img, devdax. */
+static char *make_run(const char *text)
+{
+	struct torn_run_meta m;
+	struct torn_trace *t;
+	struct torn_err err = { "" };
+	char *dir = make_dir(), *p, *zero;
+	uint64_t size;
+
+	assert_int_equal(torn_trace_parse_text(text, &t, &err), 0);
+	size = torn_trace_get_header(t)->pm_size;
+	p = g_build_filename(dir, "trace.torn", NULL);
+	assert_int_equal(torn_trace_save(t, p), 0);
+	g_free(p);
+	zero = g_malloc0(size);
+	p = g_build_filename(dir, "base.img", NULL);
+	assert_true(g_file_set_contents(p, zero, (gssize)size, NULL));
+	g_free(p);
+	g_free(zero);
+	torn_run_meta_init(&m);
+	snprintf(m.fs, sizeof(m.fs), "devdax");
+	snprintf(m.flush_mode, sizeof(m.flush_mode), "clflush");
+	assert_int_equal(torn_run_meta_write(dir, &m, &err), 0);
+	torn_trace_free(t);
+	return dir;
+}
+
+static void remove_run(char *dir)
+{
+	static const char *const files[] = { "trace.torn", "base.img",
+					     "meta.json", "check.json" };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *p = g_build_filename(dir, files[i], NULL);
+
+		g_unlink(p);
+		g_free(p);
+	}
+	remove_dir(dir);
+}
+
+/*
+ * No crash state at all is never "all consistent": exit 4 after a line
+ * that says so, before any kit or guest is needed; 0 with allow_empty.
+ * A trace of markers alone has no write in flight anywhere.
+ */
+static void test_nothing_to_check(void **state)
+{
+	static const char empty[] = "header pm_size=0x1000\n"
+				    "mark 16 0\n"
+				    "mark 16 1\n";
+	char *dir = make_run(empty);
+	struct torn_check_opts o;
+
+	torn_check_opts_init(&o);
+	o.dir = dir;
+	assert_int_equal(torn_check_run(&o), TORN_EXIT_EMPTY);
+	o.fresh = true; /* verdicts.jsonl exists now, empty */
+	o.allow_empty = true;
+	assert_int_equal(torn_check_run(&o), TORN_EXIT_OK);
+	remove_run(dir);
+}
+
 static volatile sig_atomic_t earlier_handler_ran;
 
 static void earlier_handler(int sig)
@@ -821,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_run_start),
+		cmocka_unit_test(test_nothing_to_check),
 		cmocka_unit_test(test_signals), /* last: it stays interrupted */
 	};
 

@@ -392,3 +392,37 @@ out:
 	g_hash_table_destroy(sem);
 	return ret;
 }
+
+int fixture_make_empty(const char *dir)
+{
+	static const char text[] = "header pm_size=0x1000\n"
+				   "mark 1 0\n"
+				   "mark 2 0\n";
+	static const char meta[] =
+		"{\n  \"fs\": \"devdax\",\n  \"flush_mode\": \"clflush\",\n"
+		"  \"workload\": \"fixture-empty\",\n  \"pm_size\": 4096\n}\n";
+	static const char check[] =
+		"{\n  \"model\": \"adr\",\n  \"granularity\": \"line\",\n"
+		"  \"points\": \"fence\",\n"
+		"  \"engines\": \"prefix,subsets:1\"\n}\n";
+	struct torn_err err = { "" };
+	struct torn_trace *t = NULL;
+	uint8_t zero[4096] = { 0 };
+	char *path;
+	int ret = -1;
+
+	if (g_mkdir_with_parents(dir, 0755) ||
+	    torn_trace_parse_text(text, &t, &err))
+		goto out;
+	path = g_build_filename(dir, "trace.torn", NULL);
+	ret = torn_trace_save(t, path);
+	g_free(path);
+	if (!ret)
+		ret = write_file(dir, "base.img", zero, sizeof(zero)) ||
+		      write_file(dir, "meta.json", meta, strlen(meta)) ||
+		      write_file(dir, "check.json", check, strlen(check)) ||
+		      write_file(dir, "verdicts.jsonl", "", 0);
+out:
+	torn_trace_free(t);
+	return ret ? -1 : 0;
+}

@@ -44,6 +44,12 @@ int fixture_make(const char *dir, bool failing, struct fixture_expect *exp);
 int fixture_make_gran(const char *dir, bool failing, int granularity,
 		      struct fixture_expect *exp);
 
+/*
+ * A run directory torn check found nothing to check in: a trace of
+ * markers alone, check.json, an empty verdicts.jsonl.  0 or -1.
+ */
+int fixture_make_empty(const char *dir);
+
 /* The hostile strings the failing fixture puts in details. */
 #define FIXTURE_HOSTILE_SCRIPT "<script>alert(1)</script>"
 #define FIXTURE_HOSTILE_ATTR "\"><img src=x onerror=alert(2)>"

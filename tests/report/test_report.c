@@ -19,6 +19,7 @@
 #include "model.h"
 #include "report.h"
 #include "rundir.h"
+#include "torn_exit.h"
 #include "trace.h"
 
 struct ctx {
@@ -751,6 +752,31 @@ static void test_no_verdicts(void **state)
 	g_free(dir);
 }
 
+/* Nothing to check is said as such, exit 4, never a pass. */
+static void test_nothing_checked(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = g_build_filename(c->tmp, "empty", NULL);
+	struct torn_report_opts o = { .enumerate = true };
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	char *out;
+
+	assert_int_equal(fixture_make_empty(dir), 0);
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_true(torn_report_empty(r));
+	out = render(r, torn_report_write_text, NULL);
+	assert_non_null(
+		strstr(out, "\nERROR: nothing checked: no crash state"));
+	free(out);
+	out = render(r, torn_report_write_junit, NULL);
+	assert_null(strstr(out, "errors=\"0\""));
+	free(out);
+	assert_int_equal(torn_report_exit_status(r), TORN_EXIT_EMPTY);
+	torn_report_free(r);
+	g_free(dir);
+}
+
 /* A verdict lost: the enumeration finds a state without one. */
 static void test_unchecked(void **state)
 {
@@ -813,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_no_verdicts),
+		cmocka_unit_test(test_nothing_checked),
 		cmocka_unit_test(test_unchecked),
 	};
 
