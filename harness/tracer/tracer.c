@@ -109,6 +109,7 @@ struct tracer_stats {
 	uint64_t walk_large_pages; /* walks ending at a 1 GiB/2 MiB page */
 	uint64_t fences;
 	uint64_t fences_collapsed;
+	uint64_t wrmsr_not_serializing; /* TSC deadline, x2APIC: no fence */
 	uint64_t marks;
 	uint64_t marks_ignored; /* before START or after STOP */
 	uint64_t mark_text_unreadable;
@@ -696,7 +697,8 @@ static void write_stats_file(int close_ret, const char *why)
 		",\"walk_cache_hits\":%" PRIu64 ",\"walk_checks\":%" PRIu64
 		",\"walk_mismatches\":%" PRIu64 ",\"walk_large_pages\":%" PRIu64
 		",\"fences\":%" PRIu64 ",\"fences_collapsed\":%" PRIu64
-		",\"marks\":%" PRIu64 ",\"marks_ignored\":%" PRIu64
+		",\"wrmsr_not_serializing\":%" PRIu64 ",\"marks\":%" PRIu64
+		",\"marks_ignored\":%" PRIu64
 		",\"mark_text_unreadable\":%" PRIu64
 		",\"append_errors\":%" PRIu64 "}\n",
 		why, close_ret, stats.stores, stats.nt_stores,
@@ -705,8 +707,8 @@ static void write_stats_file(int close_ret, const char *why)
 		stats.flushes_outside, stats.via_direct_map, stats.page_walks,
 		stats.walk_cache_hits, stats.walk_checks, stats.walk_mismatches,
 		stats.walk_large_pages, stats.fences, stats.fences_collapsed,
-		stats.marks, stats.marks_ignored, stats.mark_text_unreadable,
-		stats.append_errors);
+		stats.wrmsr_not_serializing, stats.marks, stats.marks_ignored,
+		stats.mark_text_unreadable, stats.append_errors);
 	fclose(f);
 }
 
@@ -910,6 +912,21 @@ static void vcpu_fence(unsigned int vcpu_index, void *udata)
 	emit_fence(ii->kind, ii->pc);
 }
 
+/* WRMSR: an ordering point unless ECX names a non-serializing MSR. */
+static void vcpu_wrmsr(unsigned int vcpu_index, void *udata)
+{
+	uint64_t ecx;
+
+	if (read_reg(regs.gpr[GPR_RCX], &ecx) &&
+	    !torn_x86_wrmsr_serializes((uint32_t)ecx)) {
+		g_mutex_lock(&lock);
+		stats.wrmsr_not_serializing++;
+		g_mutex_unlock(&lock);
+		return;
+	}
+	vcpu_fence(vcpu_index, udata);
+}
+
 static void register_callbacks(void);
 
 /* After a reset: instrument for the state we are now in. */
@@ -1046,7 +1063,10 @@ static void vcpu_tb_trans_armed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			ii->pc = pc;
 			ii->kind = d.fence;
 			qemu_plugin_register_vcpu_insn_exec_cb(
-				insn, vcpu_fence, QEMU_PLUGIN_CB_NO_REGS, ii);
+				insn, d.wrmsr ? vcpu_wrmsr : vcpu_fence,
+				d.wrmsr ? QEMU_PLUGIN_CB_R_REGS
+					: QEMU_PLUGIN_CB_NO_REGS,
+				ii);
 			break;
 		case TORN_X86_CPUID:
 			qemu_plugin_register_vcpu_insn_exec_cb(

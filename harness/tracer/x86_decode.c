@@ -346,8 +346,11 @@ static int classify_0f(struct cursor *c, const struct prefixes *p,
 			set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		}
 		return 0;
+	case 0x30: /* wrmsr: serializing for most MSRs, decided at run time */
+		insn->wrmsr = true;
+		set_fence(insn, TORN_X86_FENCE_SERIALIZING);
+		return 0;
 	case 0x08: /* invd */
-	case 0x30: /* wrmsr */
 	case 0xaa: /* rsm */
 	case 0x23: /* mov to debug register */
 		set_fence(insn, TORN_X86_FENCE_SERIALIZING);
@@ -464,6 +467,11 @@ int torn_x86_decode(const uint8_t *code, size_t len, struct torn_x86_insn *insn)
 out_truncated:
 	memset(insn, 0, sizeof(*insn));
 	return -1;
+}
+
+bool torn_x86_wrmsr_serializes(uint32_t ecx)
+{
+	return ecx != 0x6e0 && (ecx < 0x802 || ecx > 0x83f);
 }
 
 uint64_t torn_x86_effective_address(const struct torn_x86_mem *mem,

@@ -87,8 +87,18 @@ struct torn_x86_insn {
 	uint8_t len; /* bytes decoded: prefixes up to the displacement
 		      * when has_mem, else up to the opcode (or ModRM) */
 	bool has_mem; /* mem holds the ModRM memory operand */
+	bool wrmsr; /* a FENCE that serializes only for some MSRs (below) */
 	struct torn_x86_mem mem;
 };
+
+/*
+ * Whether WRMSR to MSR ecx is serializing.  WRMSR is, except to
+ * IA32_TSC_DEADLINE (0x6e0) and the x2APIC MSRs 0x802..0x83f (SDM vol. 3A,
+ * "Serializing Instructions"; "x2APIC Register Address Space"): the
+ * kernel writes those for every timer tick and IPI, and taking them for
+ * ordering points would drop crash states.
+ */
+bool torn_x86_wrmsr_serializes(uint32_t ecx);
 
 /*
  * Classify the instruction in code[0..len).  Returns 0, or -1 when the

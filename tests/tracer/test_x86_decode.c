@@ -177,6 +177,36 @@ static const struct truncated_case truncated_cases[] = {
 	  15 },
 };
 
+/* WRMSR is decoded as a fence to be decided at run time by its MSR. */
+static void test_wrmsr(void **state)
+{
+	static const struct {
+		uint32_t ecx;
+		bool serializes;
+	} msrs[] = {
+		{ 0x10, true }, /* IA32_TIME_STAMP_COUNTER */
+		{ 0x1b, true }, /* IA32_APIC_BASE */
+		{ 0x6df, true },  { 0x6e0, false }, /* IA32_TSC_DEADLINE */
+		{ 0x6e1, true },  { 0x801, true },  { 0x802, false },
+		{ 0x80b, false }, /* x2APIC EOI */
+		{ 0x830, false }, /* x2APIC ICR */
+		{ 0x83f, false }, { 0x840, true },  { 0xc0000080, true },
+	};
+	static const uint8_t wrmsr[] = { 0x0f, 0x30 }, iret[] = { 0x48, 0xcf };
+	struct torn_x86_insn d;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(torn_x86_decode(wrmsr, sizeof(wrmsr), &d), 0);
+	assert_int_equal(d.cls, TORN_X86_FENCE);
+	assert_true(d.wrmsr);
+	assert_int_equal(torn_x86_decode(iret, sizeof(iret), &d), 0);
+	assert_false(d.wrmsr);
+	for (i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+		assert_int_equal(torn_x86_wrmsr_serializes(msrs[i].ecx),
+				 msrs[i].serializes);
+}
+
 static void test_truncated(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(truncated_cases); i++) {
@@ -332,6 +362,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_wrmsr),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_effective_address),
 		cmocka_unit_test(test_mem_regs),
