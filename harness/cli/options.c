@@ -128,7 +128,9 @@ void cli_states_usage(FILE *f, unsigned int which)
 	if (which & CLI_STATES_ENUM)
 		fprintf(f,
 			"  --points P       crash points, comma-separated: fence (the\n"
-			"                   default), flush, store:N, marker, all\n"
+			"                   default: before each fence, and each\n"
+			"                   clflush that persists writes), flush,\n"
+			"                   store:N, marker, all\n"
 			"  --engine E       prefix, subsets:K, full[:CAP],\n"
 			"                   random:N[:SEED], torn; repeat or\n"
 			"                   comma-separate, up to %d (default:\n"
