@@ -117,12 +117,17 @@ struct check_ctx {
 	GPtrArray *ids; /* --order: the states to check */
 	long long t_start; /* of the pass, for its rate */
 	long long progress_last;
+	long long first_done_ms; /* when the first verdict came; 0: none */
+	uint64_t first_done; /* how many had come then */
 	int progress_tty;
 };
 
 /*
  * Progress on stderr: a line redrawn in place on a terminal, a plain line
- * every 10 seconds otherwise or when CI is set.
+ * every 10 seconds otherwise or when CI is set.  The time left is said
+ * once the rate is worth it: measured from the first verdict (the boots
+ * before it are not checking), over at least 2 states per checker and
+ * 10 seconds.
  */
 static void progress(struct check_ctx *x)
 {
@@ -139,12 +144,25 @@ static void progress(struct check_ctx *x)
 	x->progress_last = now;
 	done = check_pool_done(&x->pool);
 	rate = done * 1000.0 / (double)(now - x->t_start + 1);
-	if (total && rate > 0)
+	if (done && !x->first_done_ms) {
+		x->first_done_ms = now;
+		x->first_done = done;
+	}
+	if (total && x->first_done_ms && now - x->first_done_ms >= 10000 &&
+	    done - x->first_done >= 2 * (uint64_t)x->pool.jobs) {
+		double r = (double)(done - x->first_done) * 1000.0 /
+			   (double)(now - x->first_done_ms);
+
 		fprintf(stderr,
 			"%storn: checked %" PRIu64 "/%" PRIu64
 			" states, %.1f/s, %.0f s left%s",
-			tty ? "\r" : "", done, total, rate,
-			(total - done) / rate, tty ? "  " : "\n");
+			tty ? "\r" : "", done, total, r, (total - done) / r,
+			tty ? "  " : "\n");
+	} else if (total)
+		fprintf(stderr,
+			"%storn: checked %" PRIu64 "/%" PRIu64
+			" states, %.1f/s%s",
+			tty ? "\r" : "", done, total, rate, tty ? "  " : "\n");
 	else
 		fprintf(stderr, "%storn: checked %" PRIu64 " states, %.1f/s%s",
 			tty ? "\r" : "", done, rate, tty ? "  " : "\n");

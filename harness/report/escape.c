@@ -9,6 +9,12 @@
 
 void report_put_term(FILE *f, const char *s, size_t len, size_t max)
 {
+	report_put_term_lines(f, s, len, max, NULL);
+}
+
+void report_put_term_lines(FILE *f, const char *s, size_t len, size_t max,
+			   const char *indent)
+{
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, shown = 0;
 
@@ -19,6 +25,13 @@ void report_put_term(FILE *f, const char *s, size_t len, size_t max)
 		if (max && shown >= max) {
 			fputs("...", f);
 			return;
+		}
+		if (indent && cp == '\n') {
+			/* a line of its own; none after the last */
+			if (++i < len)
+				fprintf(f, "\n%s", indent);
+			shown++;
+			continue;
 		}
 		if (!n || cp < 0x20 || cp == 0x7f ||
 		    (cp >= 0x80 && cp < 0xa0)) {

@@ -17,6 +17,9 @@
  * At most max output characters (0: no limit), then "...".
  */
 void report_put_term(FILE *f, const char *s, size_t len, size_t max);
+/* The same, each newline a new line starting with indent (none after s). */
+void report_put_term_lines(FILE *f, const char *s, size_t len, size_t max,
+			   const char *indent);
 
 /*
  * s[0..len) as XML/HTML character data or attribute value: & < > " '

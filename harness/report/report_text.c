@@ -307,8 +307,9 @@ static void put_failures(FILE *f, const struct torn_report *r)
 			put_s(f, res->name, 0);
 			fputs(": ", f);
 			if (res->detail)
-				report_put_term(f, res->detail, res->detail_len,
-						TEXT_DETAIL_MAX);
+				report_put_term_lines(
+					f, res->detail, res->detail_len,
+					TEXT_DETAIL_MAX, "      ");
 			else
 				fputs("failed", f);
 			fputc('\n', f);

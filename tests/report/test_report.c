@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "model.h"
 #include "report.h"
+#include "report_int.h"
 #include "rundir.h"
 #include "torn_exit.h"
 #include "trace.h"
@@ -236,6 +237,22 @@ static void test_text(void **state)
 	free(out);
 	out = render(c->ok_r, torn_report_write_text, NULL);
 	assert_non_null(strstr(out, "failing states: none\n"));
+	free(out);
+}
+
+/* An oracle's detail of several lines is printed as lines, indented. */
+static void test_text_lines(void **state)
+{
+	static const char detail[] = "fsck: 1 error\n  inode 12\x1b[2J\n";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_non_null(f);
+	report_put_term_lines(f, detail, strlen(detail), 0, "    ");
+	fclose(f);
+	assert_string_equal(out, "fsck: 1 error\n      inode 12\\x1b[2J");
 	free(out);
 }
 
@@ -840,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_no_verdicts),
 		cmocka_unit_test(test_nothing_checked),
+		cmocka_unit_test(test_text_lines),
 		cmocka_unit_test(test_unchecked),
 	};
 
