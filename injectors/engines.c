@@ -40,7 +40,12 @@ int engine_scratch(struct torn_states *s)
 	s->n_nz = 0;
 	s->nz_stale = false;
 	ret = grow_array((void **)&s->delta, &s->cap_delta,
-			 (uint64_t)pk->n_units + GRANULES, sizeof(*s->delta));
+			 (uint64_t)pk->n_units +
+				 (uint64_t)GRANULES * (pk->torn_max_n + 1),
+			 sizeof(*s->delta));
+	if (!ret)
+		ret = grow_array((void **)&s->torn_lines, &s->cap_torn_lines,
+				 pk->torn_max_n, TORN_LINE_SIZE);
 	if (ret)
 		return ret;
 	if (pk->n_units > s->cap_unit_stamp) {
@@ -286,18 +291,27 @@ static void full_goto(struct torn_states *s, uint64_t idx)
 	}
 }
 
-/* The torn engine's state (torn_j, torn_r): its base, then its granules. */
+/* Does state r (1..count) of entry t take choice b? */
+static inline bool torn_takes(const struct pt_torn *t, uint64_t r, uint32_t b)
+{
+	if (!t->pairs)
+		return r & (1ull << b);
+	return r <= t->n ? b == r - 1 : b != r - 1 - t->n;
+}
+
+/* The torn engine's state (torn_j, torn_r): its base, then its choices. */
 static void torn_hash(struct torn_states *s)
 {
 	const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
-	unsigned int b;
+	uint32_t b;
 
 	reset_prefixes(s);
 	if (t->chain != NONE32)
 		set_prefix(s, t->chain, t->pfx);
-	for (b = 0; b < t->k; b++)
-		if (s->run.torn_r & (1ull << b))
-			torn_hash_add(&s->h_cur, &t->gh[b]);
+	for (b = 0; b < t->n; b++)
+		if (torn_takes(t, s->run.torn_r, b))
+			torn_hash_add(&s->h_cur,
+				      &s->cur->tunits[t->first + b].h);
 }
 
 void engine_start(struct torn_states *s, unsigned int ei)
@@ -437,45 +451,51 @@ static void delta_from_prefixes(struct torn_states *s)
 }
 
 /*
- * The torn engine's granules on top of its base state's delta.  Where
- * the base already has the line (eadr, line granularity) its entry
- * points at a copy with the granules laid over; where it has the
- * granule (torn granularity) the entry takes the new content; else each
- * granule is an entry of its own.  Entries stay disjoint.
+ * The torn engine's choices on top of its base state's delta.  Where the
+ * base already has a choice's line (eadr, line granularity) its entry
+ * points at a copy with the granules laid over; where it has the granule
+ * (torn granularity) the entry takes the new content; else each granule
+ * is an entry of its own.  Entries stay disjoint.
  */
 static void torn_overlay(struct torn_states *s)
 {
 	const struct pt_torn *t = &s->cur->torn[s->run.torn_j];
-	uint64_t lo = t->line << LINE_SHIFT;
-	struct torn_delta_ent *line = NULL;
-	uint32_t i, n = s->n_delta;
-	unsigned int b;
+	uint32_t i, n = s->n_delta, b, used = 0;
+	bool based = t->chain != NONE32;
+	unsigned int q;
 
-	for (i = 0; i < n && t->chain != NONE32; i++)
-		if (s->delta[i].offset == lo &&
-		    s->delta[i].len == TORN_LINE_SIZE) {
-			line = &s->delta[i];
-			memcpy(s->torn_line, line->data, TORN_LINE_SIZE);
-			line->data = s->torn_line;
-			break;
-		}
-	for (b = 0; b < t->k; b++) {
-		uint64_t o = lo + t->g[b] * TORN_GRANULE_SIZE;
+	for (b = 0; b < t->n; b++) {
+		const struct pt_tunit *tu = &s->cur->tunits[t->first + b];
+		uint64_t lo = tu->line << LINE_SHIFT;
+		uint8_t *copy = NULL;
 
-		if (!(s->run.torn_r & (1ull << b)))
+		if (!torn_takes(t, s->run.torn_r, b))
 			continue;
-		if (line) {
-			memcpy(s->torn_line + t->g[b] * TORN_GRANULE_SIZE,
-			       t->gdata[b], TORN_GRANULE_SIZE);
-			continue;
-		}
-		for (i = 0; i < n && t->chain != NONE32; i++)
-			if (s->delta[i].offset == o)
+		for (i = 0; i < n && based; i++)
+			if (s->delta[i].offset == lo &&
+			    s->delta[i].len == TORN_LINE_SIZE)
 				break;
-		if (i < n && t->chain != NONE32)
-			s->delta[i].data = t->gdata[b];
-		else
-			push(s, o, TORN_GRANULE_SIZE, t->gdata[b]);
+		if (based && i < n) {
+			copy = s->torn_lines + (size_t)used++ * TORN_LINE_SIZE;
+			memcpy(copy, s->delta[i].data, TORN_LINE_SIZE);
+			s->delta[i].data = copy;
+		}
+		for (q = 0; q < tu->k; q++) {
+			uint64_t o = lo + tu->g[q] * TORN_GRANULE_SIZE;
+
+			if (copy) {
+				memcpy(copy + tu->g[q] * TORN_GRANULE_SIZE,
+				       tu->gdata[q], TORN_GRANULE_SIZE);
+				continue;
+			}
+			for (i = 0; i < n && based; i++)
+				if (s->delta[i].offset == o)
+					break;
+			if (based && i < n)
+				s->delta[i].data = tu->gdata[q];
+			else
+				push(s, o, TORN_GRANULE_SIZE, tu->gdata[q]);
+		}
 	}
 }
 

@@ -118,11 +118,23 @@
  *               granule boundaries, beyond what either granularity
  *               allows.  eadr: the caches persist, so a crash state is a
  *               prefix of each chain in program order, torn only inside
- *               the store at its cut: for each store's part within one
- *               line that changes k >= 2 granules (chain by chain, in
- *               chain order), the state where its chain's earlier writes
- *               persisted plus every non-empty strict subset of those
- *               granules.  An 8-byte store never tears.
+ *               the instruction at its cut: for each store's part within
+ *               one line that changes k >= 2 granules (chain by chain,
+ *               in chain order), the state where its chain's earlier
+ *               writes persisted plus every non-empty strict subset of
+ *               those granules.  An 8-byte store never tears.  A string
+ *               instruction (rep movs / rep stos: STORE records flagged
+ *               string with one pc, consecutive in the chain; SDM vol.
+ *               3A, "Fast-String Operation and Out-of-Order Stores")
+ *               may make its stores visible in any order: on the same
+ *               base, each non-empty strict subset of its runs on one
+ *               line (2^n - 2), or for n > 6 runs each run alone and all
+ *               runs but one (2n); an instruction on one line tears as a
+ *               store does.  Two string instructions at one pc with no
+ *               other NVDIMM store between are taken for one, and so are
+ *               all in a row in a trace without PCs: a few states the
+ *               hardware cannot make.  adr needs no such rule: its
+ *               lines persist independently already.
  * Chains are numbered in the order of their oldest in-flight write.
  *
  * Torn stores and their order.  The pieces of one wide or line-crossing

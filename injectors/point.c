@@ -16,6 +16,7 @@ void point_free(struct point *pk)
 	free(pk->ce);
 	free(pk->chash);
 	free(pk->torn);
+	free(pk->tunits);
 	free(pk->arena);
 }
 
@@ -223,78 +224,217 @@ static int chain_lists(struct point *pk)
 	return 0;
 }
 
-static int new_torn(struct point *pk, struct pt_torn **t)
+/* A new entry, pk->torn[pk->n_torn], kept only by torn_keep. */
+static int torn_begin(struct point *pk, uint32_t chain, uint32_t pfx)
 {
+	struct pt_torn *t;
 	int ret = grow_array((void **)&pk->torn, &pk->cap_torn, pk->n_torn + 1,
 			     sizeof(*pk->torn));
 
 	if (ret)
 		return ret;
-	*t = &pk->torn[pk->n_torn];
-	memset(*t, 0, sizeof(**t));
-	(*t)->chain = NONE32;
+	t = &pk->torn[pk->n_torn];
+	memset(t, 0, sizeof(*t));
+	t->chain = chain;
+	t->pfx = pfx;
+	t->first = pk->n_tunits;
 	return 0;
 }
 
-/* Granule g of line changes from old to new in t (if it does). */
-static void torn_granule(struct pt_torn *t, unsigned int g, const uint8_t *old,
-			 const uint8_t *new)
+/* A new choice of the entry being built, on line. */
+static int tunit_begin(struct point *pk, uint64_t line, struct pt_tunit **tu)
+{
+	int ret = grow_array((void **)&pk->tunits, &pk->cap_tunits,
+			     pk->n_tunits + 1, sizeof(*pk->tunits));
+
+	if (ret)
+		return ret;
+	*tu = &pk->tunits[pk->n_tunits];
+	memset(*tu, 0, sizeof(**tu));
+	(*tu)->line = line;
+	return 0;
+}
+
+/* Granule g of the choice changes from old to new (if it does). */
+static void tunit_granule(struct pt_tunit *tu, unsigned int g,
+			  const uint8_t *old, const uint8_t *new)
 {
 	if (!memcmp(old, new, TORN_GRANULE_SIZE))
 		return;
-	t->g[t->k] = (uint8_t)g;
-	t->gdata[t->k] = new;
-	t->gh[t->k] = zero_hash;
-	torn_hash_granule_change(&t->gh[t->k], t->line * GRANULES + g, old,
+	tu->g[tu->k] = (uint8_t)g;
+	tu->gdata[tu->k] = new;
+	tu->gh[tu->k] = zero_hash;
+	torn_hash_granule_change(&tu->gh[tu->k], tu->line * GRANULES + g, old,
 				 new);
-	t->k++;
+	torn_hash_add(&tu->h, &tu->gh[tu->k]);
+	tu->k++;
 }
 
-/* Keep t, the last entry, if it has at least two granules to split. */
-static void torn_keep(struct point *pk, struct pt_torn *t)
+/* The choice just built joins the entry if it changes anything. */
+static void tunit_keep(struct point *pk, struct pt_tunit *tu)
 {
-	if (t->k < 2)
+	if (tu->k) {
+		pk->n_tunits++;
+		pk->torn[pk->n_torn].n++;
+	}
+}
+
+/* Keep the entry being built if it has at least two choices. */
+static void torn_keep(struct point *pk, bool pairs)
+{
+	struct pt_torn *t = &pk->torn[pk->n_torn];
+
+	if (t->n < 2) {
+		pk->n_tunits = t->first;
 		return;
-	t->count = (1ull << t->k) - 2;
+	}
+	t->pairs = pairs;
+	t->count = pairs ? 2ull * t->n : (1ull << t->n) - 2;
+
+	if (t->n > pk->torn_max_n)
+		pk->torn_max_n = t->n;
 	pk->n_torn++;
+}
+
+/* One choice per granule that differs between old and new (8 each). */
+static int torn_granules(struct point *pk, uint64_t line,
+			 const uint8_t *const old[GRANULES],
+			 const uint8_t *const new[GRANULES])
+{
+	struct pt_tunit *tu;
+	unsigned int g;
+	int ret;
+
+	for (g = 0; g < GRANULES; g++) {
+		if (!old[g])
+			continue;
+		ret = tunit_begin(pk, line, &tu);
+		if (ret)
+			return ret;
+		tunit_granule(tu, g, old[g], new[g]);
+		tunit_keep(pk, tu);
+	}
+	return 0;
 }
 
 /* adr: in-flight lines whose full content differs in >= 2 granules. */
 static int torn_lines_adr(struct torn_states *s, struct point *pk)
 {
+	const uint8_t *old[GRANULES], *new[GRANULES];
 	uint32_t i;
 	int ret;
 
 	for (i = 0; i < s->n_ptl; i++) {
 		const struct line_state *l = &s->lines[s->ptl[i].line];
 		const uint8_t *full = s->frags[l->tail].snap;
-		struct pt_torn *t;
 		unsigned int g;
 
-		ret = new_torn(pk, &t);
+		for (g = 0; g < GRANULES; g++) {
+			old[g] = l->persisted + g * TORN_GRANULE_SIZE;
+			new[g] = full + g *TORN_GRANULE_SIZE;
+		}
+		ret = torn_begin(pk, NONE32, 0);
+		if (!ret)
+			ret = torn_granules(pk, l->line, old, new);
 		if (ret)
 			return ret;
-		t->line = l->line;
-		for (g = 0; g < GRANULES; g++)
-			torn_granule(t, g, l->persisted + g * TORN_GRANULE_SIZE,
-				     full + g * TORN_GRANULE_SIZE);
-		torn_keep(pk, t);
+		torn_keep(pk, false);
+	}
+	return 0;
+}
+
+/* The record of element e, and whether it is a string instruction's. */
+static const struct torn_record *elem_rec(const struct torn_states *s,
+					  const struct pt_elem *e)
+{
+	return &s->recs[e->seq / 2];
+}
+
+static bool same_string_op(const struct torn_states *s, const struct pt_elem *a,
+			   const struct pt_elem *b)
+{
+	const struct torn_record *ra = elem_rec(s, a), *rb = elem_rec(s, b);
+
+	return (ra->flags & TORN_REC_F_STRING) &&
+	       (rb->flags & TORN_REC_F_STRING) && ra->pc == rb->pc;
+}
+
+/*
+ * A run of chain c from element *i: the elements on one line that belong
+ * together (one store's part, or, with string, one string op's stretch
+ * on that line).  old[g] / new[g]: granule g's content before and after
+ * it, NULL where the run does not touch g.  cur[unit] follows.
+ */
+static void chain_run(const struct torn_states *s, const struct point *pk,
+		      uint32_t c, uint32_t *i, bool string, const uint8_t **cur,
+		      const uint8_t *old[GRANULES],
+		      const uint8_t *new[GRANULES])
+{
+	const struct pt_chain *ch = &pk->chains[c];
+	const struct pt_elem *e = &pk->W[pk->ce[ch->first + *i]];
+	uint64_t line = e->offset >> LINE_SHIFT;
+	unsigned int g;
+
+	memset(old, 0, GRANULES * sizeof(*old));
+	memset(new, 0, GRANULES * sizeof(*new));
+	for (; *i < ch->len; ++*i) {
+		const struct pt_elem *w = &pk->W[pk->ce[ch->first + *i]];
+		unsigned int g0 = (unsigned int)(w->offset % TORN_LINE_SIZE) /
+				  TORN_GRANULE_SIZE;
+
+		if (w->offset >> LINE_SHIFT != line ||
+		    (string ? !same_string_op(s, e, w) : w->seq != e->seq))
+			break;
+		for (g = 0; g < w->len / TORN_GRANULE_SIZE; g++) {
+			if (!old[g0 + g])
+				old[g0 + g] =
+					cur[w->unit] + g * TORN_GRANULE_SIZE;
+			new[g0 + g] = w->snap + g *TORN_GRANULE_SIZE;
+		}
+		cur[w->unit] = w->snap;
+	}
+}
+
+/* A string op on one line: its granules are the choices, not the line. */
+static int string_one_line(struct point *pk)
+{
+	struct pt_torn *t = &pk->torn[pk->n_torn];
+	struct pt_tunit one, *tu;
+	unsigned int b;
+	int ret;
+
+	if (t->n != 1)
+		return 0;
+	one = pk->tunits[t->first];
+	pk->n_tunits = t->first;
+	t->n = 0;
+	for (b = 0; b < one.k; b++) {
+		ret = tunit_begin(pk, one.line, &tu);
+		if (ret)
+			return ret;
+		tu->g[0] = one.g[b];
+		tu->gdata[0] = one.gdata[b];
+		tu->gh[0] = tu->h = one.gh[b];
+		tu->k = 1;
+		tunit_keep(pk, tu);
 	}
 	return 0;
 }
 
 /*
- * eadr: every store's part within one line that changes >= 2 granules,
- * torn on top of the state where its chain's earlier writes persisted:
- * under TSO a crash state is a prefix of each chain, torn only inside
- * the write at its cut (model.h).  Writes of one part are consecutive
- * elements of its chain (one per granule at torn granularity).
+ * eadr: under TSO a crash state is a prefix of each chain, torn only
+ * inside the instruction at its cut (model.h).  Each store's part within
+ * one line that changes >= 2 granules: one choice per granule; each
+ * string instruction touching >= 2 lines: one choice per run of it on a
+ * line.  Both on top of the state where the chain's earlier writes
+ * persisted.  Elements of one part are consecutive in the chain (one
+ * per granule at torn granularity), and so are a string op's.
  */
 static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 {
-	const uint8_t **cur;
+	const uint8_t **cur, *old[GRANULES], *new[GRANULES];
 	uint32_t c, i;
-	int ret;
+	int ret = 0;
 
 	cur = calloc(pk->n_units ? pk->n_units : 1, sizeof(*cur));
 	if (!cur)
@@ -307,48 +447,49 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 					       ->persisted +
 				       (e->offset & (TORN_LINE_SIZE - 1));
 	}
-	for (c = 0; c < pk->n_chains; c++) {
+	for (c = 0; c < pk->n_chains && !ret; c++) {
 		const struct pt_chain *ch = &pk->chains[c];
 
-		for (i = 0; i < ch->len;) {
+		for (i = 0; i < ch->len && !ret;) {
 			const struct pt_elem *e = &pk->W[pk->ce[ch->first + i]];
-			uint64_t line = e->offset >> LINE_SHIFT;
-			uint32_t j = i;
-			struct pt_torn *t;
+			bool string = elem_rec(s, e)->flags & TORN_REC_F_STRING,
+			     many;
+			struct pt_tunit *tu;
+			unsigned int g;
 
-			ret = new_torn(pk, &t);
+			ret = torn_begin(pk, c, i);
 			if (ret)
-				goto out;
-			t->line = line;
-			t->chain = c;
-			t->pfx = i;
-			for (; j < ch->len; j++) {
-				const struct pt_elem *w =
-					&pk->W[pk->ce[ch->first + j]];
-				unsigned int
-					g0 = (unsigned int)(w->offset %
-							    TORN_LINE_SIZE) /
-					     TORN_GRANULE_SIZE,
-					g;
-
-				if (w->seq != e->seq ||
-				    w->offset >> LINE_SHIFT != line)
-					break;
-				for (g = 0; g < w->len / TORN_GRANULE_SIZE; g++)
-					torn_granule(
-						t, g0 + g,
-						cur[w->unit] +
-							g * TORN_GRANULE_SIZE,
-						w->snap +
-							g * TORN_GRANULE_SIZE);
-				cur[w->unit] = w->snap;
+				break;
+			if (!string) {
+				chain_run(s, pk, c, &i, false, cur, old, new);
+				ret = torn_granules(pk, e->offset >> LINE_SHIFT,
+						    old, new);
+				torn_keep(pk, false);
+				continue;
 			}
-			torn_keep(pk, t);
-			i = j;
+			while (!ret && i < ch->len &&
+			       same_string_op(s, e,
+					      &pk->W[pk->ce[ch->first + i]])) {
+				const struct pt_elem *w =
+					&pk->W[pk->ce[ch->first + i]];
+
+				chain_run(s, pk, c, &i, true, cur, old, new);
+				ret = tunit_begin(pk, w->offset >> LINE_SHIFT,
+						  &tu);
+				if (ret)
+					break;
+				for (g = 0; g < GRANULES; g++)
+					if (old[g])
+						tunit_granule(tu, g, old[g],
+							      new[g]);
+				tunit_keep(pk, tu);
+			}
+			many = pk->torn[pk->n_torn].n > TORN_STRING_SUBSETS;
+			if (!ret)
+				ret = string_one_line(pk);
+			torn_keep(pk, many);
 		}
 	}
-	ret = 0;
-out:
 	free(cur);
 	return ret;
 }
@@ -387,8 +528,8 @@ static int point_freeze(struct point *pk)
 
 	for (i = 0; i < pk->n_W; i++)
 		need += pk->W[i].len;
-	for (i = 0; i < pk->n_torn; i++)
-		need += (size_t)pk->torn[i].k * TORN_GRANULE_SIZE;
+	for (i = 0; i < pk->n_tunits; i++)
+		need += (size_t)pk->tunits[i].k * TORN_GRANULE_SIZE;
 	if (need > pk->cap_arena) {
 		uint8_t *a = realloc(pk->arena, need);
 
@@ -403,13 +544,13 @@ static int point_freeze(struct point *pk)
 		pk->W[i].snap = at;
 		at += pk->W[i].len;
 	}
-	for (i = 0; i < pk->n_torn; i++) {
-		struct pt_torn *t = &pk->torn[i];
+	for (i = 0; i < pk->n_tunits; i++) {
+		struct pt_tunit *tu = &pk->tunits[i];
 		unsigned int b;
 
-		for (b = 0; b < t->k; b++) {
-			memcpy(at, t->gdata[b], TORN_GRANULE_SIZE);
-			t->gdata[b] = at;
+		for (b = 0; b < tu->k; b++) {
+			memcpy(at, tu->gdata[b], TORN_GRANULE_SIZE);
+			tu->gdata[b] = at;
 			at += TORN_GRANULE_SIZE;
 		}
 	}
@@ -469,6 +610,8 @@ int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
 	pk->n_chains = 0;
 	pk->n_units = 0;
 	pk->n_torn = 0;
+	pk->n_tunits = 0;
+	pk->torn_max_n = 0;
 	ret = collect_lines(s);
 	if (!ret)
 		ret = s->gran == TORN_GRAN_LINE

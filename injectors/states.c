@@ -147,6 +147,7 @@ void torn_states_free(struct torn_states *s)
 	free(s->nzpos);
 	free(s->comb);
 	free(s->delta);
+	free(s->torn_lines);
 	free(s);
 }
 

@@ -78,22 +78,34 @@ struct pt_chain {
 };
 
 /*
- * What the torn engine splits: k >= 2 granules of one line, each either
- * left as in its base state or given its new content, 2^k - 2 ways.
- * adr: an in-flight line, its base the persisted image, the new content
- * the line with every in-flight write.  eadr: one store's part within
- * one line, its base the state where its chain's writes before it
- * persisted (chain, pfx), the new content the line right after it.
+ * What the torn engine splits: n choices on top of a base state, each
+ * either left as in the base or given its new content.  A choice is some
+ * granules of one line (pt_tunit).  adr: an in-flight line, its base the
+ * persisted image, one choice per granule of the line with every
+ * in-flight write.  eadr: one store's part within one line, its base the
+ * state where its chain's writes before it persisted (chain, pfx), one
+ * choice per granule it changes; or one string instruction (rep movs,
+ * rep stos), one choice per run of it on one line (model.h).  States:
+ * every non-empty strict subset of the choices (2^n - 2), or with pairs
+ * each choice alone and every choice but one (2n).
  */
-struct pt_torn {
+struct pt_tunit {
 	uint64_t line;
-	uint64_t count; /* 2^k - 2 */
-	uint32_t chain, pfx; /* eadr: the base state; adr: NONE32, 0 */
 	uint8_t k;
 	uint8_t g[GRANULES]; /* granules that differ from the base */
 	const uint8_t *gdata[GRANULES]; /* their new content, 8 bytes */
 	struct torn_hash128 gh[GRANULES]; /* their hash changes */
+	struct torn_hash128 h; /* the sum */
 };
+
+struct pt_torn {
+	uint64_t count;
+	uint32_t chain, pfx; /* eadr: the base state; adr: NONE32, 0 */
+	uint32_t first, n; /* choices: tunits[first .. first + n) */
+	bool pairs;
+};
+
+#define TORN_STRING_SUBSETS 6 /* string ops of more lines: pairs */
 
 /* One engine's walk over the states of the current point. */
 struct engine_run {
@@ -128,6 +140,9 @@ struct point {
 	uint32_t n_units;
 	struct pt_torn *torn;
 	uint32_t n_torn, cap_torn;
+	struct pt_tunit *tunits;
+	uint32_t n_tunits, cap_tunits;
+	uint32_t torn_max_n; /* most choices of one entry */
 	uint8_t *arena;
 	size_t cap_arena;
 	/* replay counters as of this point */
@@ -202,7 +217,8 @@ struct torn_states {
 	uint32_t cap_unit_stamp;
 	struct torn_delta_ent *delta;
 	uint32_t n_delta, cap_delta;
-	uint8_t torn_line[TORN_LINE_SIZE]; /* torn: a base line overlaid */
+	uint8_t *torn_lines; /* torn: base lines overlaid, 64 bytes each */
+	uint32_t cap_torn_lines;
 	unsigned int eng_i;
 	struct engine_run run;
 

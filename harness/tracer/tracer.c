@@ -559,6 +559,9 @@ static bool append_locked(const struct torn_record *rec)
 }
 
 /* A store of size bytes at physical pa, clipped to the NVDIMM. */
+/* emit_store's kind for a store of a rep movs/stos: STORE, flagged. */
+#define KIND_STRING_STORE 0x80
+
 static void emit_store(uint8_t kind, uint64_t pa, const uint8_t *bytes,
 		       unsigned int size, uint64_t pc)
 {
@@ -578,8 +581,9 @@ static void emit_store(uint8_t kind, uint64_t pa, const uint8_t *bytes,
 		end = pm_end;
 		stats.stores_clipped++;
 	}
-	rec.kind = kind;
-	rec.flags = pc_flags(pc);
+	rec.kind = kind & ~KIND_STRING_STORE;
+	rec.flags = pc_flags(pc) |
+		    (kind & KIND_STRING_STORE ? TORN_REC_F_STRING : 0);
 	rec.size = (uint8_t)(end - start);
 	rec.offset = start - cfg.pm_base;
 	rec.pc = cfg.pc ? pc : 0;
@@ -839,8 +843,9 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
  * Filter by physical range first; the only other case worth a look is
  * a store that may cross into the next page.
  */
-static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
-		     uint64_t vaddr, void *udata)
+/* A store of kind (emit_store's) by the instruction at udata's PC. */
+static inline void mem_store(qemu_plugin_meminfo_t info, uint64_t vaddr,
+			     void *udata, uint8_t kind)
 {
 	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
 	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
@@ -849,21 +854,25 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 	    __builtin_expect((vaddr & 0xfff) <= PAGE_SIZE_4K - 16, 1))
 		return;
 	if (hw)
-		record_store(info, vaddr, pa, (uintptr_t)udata, TORN_REC_STORE);
+		record_store(info, vaddr, pa, (uintptr_t)udata, kind);
+}
+
+static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+		     uint64_t vaddr, void *udata)
+{
+	mem_store(info, vaddr, udata, TORN_REC_STORE);
+}
+
+static void vcpu_mem_str(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+			 uint64_t vaddr, void *udata)
+{
+	mem_store(info, vaddr, udata, TORN_REC_STORE | KIND_STRING_STORE);
 }
 
 static void vcpu_mem_nt(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 			uint64_t vaddr, void *udata)
 {
-	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
-	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
-
-	if (__builtin_expect(pa - cfg.pm_base >= cfg.pm_size, 1) &&
-	    __builtin_expect((vaddr & 0xfff) <= PAGE_SIZE_4K - 16, 1))
-		return;
-	if (hw)
-		record_store(info, vaddr, pa, (uintptr_t)udata,
-			     TORN_REC_NT_STORE);
+	mem_store(info, vaddr, udata, TORN_REC_NT_STORE);
 }
 
 /* clflush/clflushopt/clwb, before it executes: which line? */
@@ -1045,7 +1054,9 @@ static void vcpu_tb_trans_armed(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			d.cls = TORN_X86_OTHER;
 		qemu_plugin_register_vcpu_mem_cb(
 			insn,
-			d.cls == TORN_X86_NT_STORE ? vcpu_mem_nt : vcpu_mem,
+			d.cls == TORN_X86_NT_STORE ? vcpu_mem_nt
+			: d.string		   ? vcpu_mem_str
+						   : vcpu_mem,
 			QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_W,
 			(void *)(uintptr_t)pc);
 		switch (d.cls) {

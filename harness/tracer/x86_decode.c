@@ -264,6 +264,13 @@ static int classify_legacy(struct cursor *c, const struct prefixes *p,
 	case 0xcf:
 		set_fence(insn, TORN_X86_FENCE_SERIALIZING);
 		return 0;
+	case 0xa4: /* movsb */
+	case 0xa5: /* movsw/d/q */
+	case 0xaa: /* stosb */
+	case 0xab: /* stosw/d/q */
+		/* with rep (F3; F2 acts as rep for these) */
+		insn->string = p->rep != 0;
+		return 0;
 	}
 	return 0;
 }

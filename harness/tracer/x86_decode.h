@@ -88,6 +88,7 @@ struct torn_x86_insn {
 		      * when has_mem, else up to the opcode (or ModRM) */
 	bool has_mem; /* mem holds the ModRM memory operand */
 	bool wrmsr; /* a FENCE that serializes only for some MSRs (below) */
+	bool string; /* rep movs / rep stos: stores may go out of order */
 	struct torn_x86_mem mem;
 };
 

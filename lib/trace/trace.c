@@ -150,6 +150,10 @@ int trace_check_record(const struct torn_trace_header *hdr,
 		return why_set(why, len, TORN_E_FORMAT,
 			       "%s has unknown flag bits 0x%02x", KIND_NAME,
 			       rec->flags & ~TORN_REC_F_ALL);
+	if ((rec->flags & TORN_REC_F_STRING) && rec->kind != TORN_REC_STORE)
+		return why_set(why, len, TORN_E_FORMAT,
+			       "%s has the string flag (stores only)",
+			       KIND_NAME);
 	switch (rec->kind) {
 	case TORN_REC_STORE:
 	case TORN_REC_NT_STORE:

@@ -90,7 +90,13 @@ enum torn_fence_kind {
 
 /* Record flags (head byte 1). */
 #define TORN_REC_F_KERNEL 0x01 /* executed at CPL 0 */
-#define TORN_REC_F_ALL 0x01
+/*
+ * A STORE of a string instruction (rep movs, rep stos): the stores of
+ * one such instruction may become visible out of order (SDM vol. 3A,
+ * "Fast-String Operation and Out-of-Order Stores").  STORE records only.
+ */
+#define TORN_REC_F_STRING 0x02
+#define TORN_REC_F_ALL 0x03
 
 /* Header cpu_features bits. */
 #define TORN_CPU_CLFLUSH 0x01

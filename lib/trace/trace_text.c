@@ -141,6 +141,8 @@ static void format_record(struct line *l, const struct torn_record *rec)
 		line_add(l, " pc=0x%" PRIx64, rec->pc);
 	if (rec->flags & TORN_REC_F_KERNEL)
 		line_add(l, " kernel");
+	if (rec->flags & TORN_REC_F_STRING)
+		line_add(l, " string");
 }
 
 static int put_line(const struct line *l, FILE *f)
@@ -524,7 +526,7 @@ bad:
 		    "value " TOK_FMT " is not hex bytes or *XX", TOK_ARG(t));
 }
 
-/* The optional trailing fields: pc=X (not for marks) and kernel. */
+/* The optional trailing fields: pc=X (not for marks), kernel, string. */
 static int parse_options(struct parser *ps, int first, struct torn_record *rec)
 {
 	struct token val;
@@ -543,6 +545,9 @@ static int parse_options(struct parser *ps, int first, struct torn_record *rec)
 		} else if (tok_is(t, "kernel") &&
 			   !(rec->flags & TORN_REC_F_KERNEL)) {
 			rec->flags |= TORN_REC_F_KERNEL;
+		} else if (tok_is(t, "string") &&
+			   !(rec->flags & TORN_REC_F_STRING)) {
+			rec->flags |= TORN_REC_F_STRING;
 		} else {
 			return perr(ps, TORN_E_FORMAT,
 				    "unexpected field " TOK_FMT, TOK_ARG(t));

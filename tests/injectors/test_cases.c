@@ -391,6 +391,86 @@ static const struct model_case cases[] = {
 		  { "2.torn.1", "A B:1" } },
 	},
 	{
+		/*
+		 * Issue 18, case 4: on eadr the stores of one string
+		 * instruction (rep movs of [payload | valid]: A, B, C on
+		 * lines 0, 1, 2) may persist out of order.  torn takes the
+		 * state before the instruction and every strict non-empty
+		 * subset of its lines: {B} {C} {A,C} {B,C} are new, {C} is
+		 * the valid byte without its payload.
+		 */
+		"eadr string instruction out of order",
+		HDR_EADR "store 0x0 8 *aa pc=0x100 string\n"
+			 "store 0x40 8 *bb pc=0x100 string\n"
+			 "store 0x80 8 *cc pc=0x100 string\n"
+			 "fence sfence\n",
+		"prefix,torn",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "3.prefix.0", "" },
+		  { "3.prefix.1", "A" },
+		  { "3.prefix.2", "A B" },
+		  { "3.prefix.3", "A B C" },
+		  { "3.torn.1", "B" },
+		  { "3.torn.3", "C" },
+		  { "3.torn.4", "A C" },
+		  { "3.torn.5", "B C" } },
+	},
+	{
+		/* The same stores, no string flag: in order, nothing torn. */
+		"eadr plain stores in order",
+		HDR_EADR "store 0x0 8 *aa pc=0x100\n"
+			 "store 0x40 8 *bb pc=0x100\n"
+			 "store 0x80 8 *cc pc=0x100\n"
+			 "fence sfence\n",
+		"prefix,torn",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "3.prefix.0", "" },
+		  { "3.prefix.1", "A" },
+		  { "3.prefix.2", "A B" },
+		  { "3.prefix.3", "A B C" } },
+	},
+	{
+		/*
+		 * A string op of 7 lines: each line alone (torn.0-6), then
+		 * every line but one (torn.7-13), not all 126 subsets.
+		 * Index 0 is {A}, 7 all but A, 13 all but G.
+		 */
+		"eadr string instruction of 7 lines: pairs",
+		HDR_EADR "store 0x0 8 *aa pc=0x100 string\n"
+			 "store 0x40 8 *bb pc=0x100 string\n"
+			 "store 0x80 8 *cc pc=0x100 string\n"
+			 "store 0xc0 8 *dd pc=0x100 string\n"
+			 "store 0x100 8 *ee pc=0x100 string\n"
+			 "store 0x140 8 *ff pc=0x100 string\n"
+			 "store 0x180 8 *11 pc=0x100 string\n"
+			 "fence sfence\n",
+		"torn",
+		NULL,
+		NULL,
+		NULL,
+		1,
+		{ { "7.torn.0", "A" },
+		  { "7.torn.1", "B" },
+		  { "7.torn.2", "C" },
+		  { "7.torn.3", "D" },
+		  { "7.torn.4", "E" },
+		  { "7.torn.5", "F" },
+		  { "7.torn.6", "G" },
+		  { "7.torn.7", "B C D E F G" },
+		  { "7.torn.8", "A C D E F G" },
+		  { "7.torn.9", "A B D E F G" },
+		  { "7.torn.10", "A B C E F G" },
+		  { "7.torn.11", "A B C D F G" },
+		  { "7.torn.12", "A B C D E G" },
+		  { "7.torn.13", "A B C D E F" } },
+	},
+	{
 		/* eadr ignores flushes: clflush does not persist A. */
 		"eadr ignores clflush",
 		HDR_EADR "store 0x0 8 *aa\n"

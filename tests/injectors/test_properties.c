@@ -35,6 +35,8 @@ struct nwrite {
 	uint32_t off, len; /* bytes of the image */
 	const uint8_t *data;
 	int nt, fi;
+	int string; /* of a string instruction, at pc */
+	uint64_t pc;
 };
 
 struct naive {
@@ -108,6 +110,8 @@ static void nv_record(struct naive *nv, const struct torn_record *r, size_t idx)
 			w->len = n;
 			w->data = r->data + (off - r->offset);
 			w->nt = r->kind == TORN_REC_NT_STORE;
+			w->string = !!(r->flags & TORN_REC_F_STRING);
+			w->pc = r->pc;
 			w->fi = 0;
 			if (w->nt && !nv->eadr)
 				for (i = 0; i < (uint32_t)nv->n; i++)
@@ -318,69 +322,138 @@ static int nv_torn(const struct naive *nv, uint64_t idx, uint8_t *img,
 	return found;
 }
 
+/* The image with chain c's first k pieces persisted, no other chain's. */
+static void nv_chain_image(const struct naive *nv, int c, int k, uint8_t *img)
+{
+	uint32_t p[MAXW] = { 0 };
+
+	p[c] = (uint32_t)k;
+	nv_image_p(nv, p, img);
+}
+
+/* The piece at position i of chain c. */
+static const struct nwrite *nv_at(const struct naive *nv, int c, int i)
+{
+	int j;
+
+	for (j = 0; j < nv->n_pieces; j++)
+		if (nv->chain_of[j] == c && nv->idx_in_chain[j] == i)
+			return &nv->piece[j];
+	return NULL;
+}
+
+struct nchoice {
+	int line, k, g[8];
+	uint8_t data[8][8];
+};
+
 /*
- * eadr: the torn engine's idx-th state, or 0 past the end.  Chain by
- * chain, each store's part within one line (its consecutive pieces),
- * on top of the chain's earlier pieces: every non-empty strict subset
- * of the granules it changes.
+ * One torn entry from position *i of chain c: its choices into ch.  A
+ * string op (same pc, string flag): a choice per run on one line (its
+ * granules if the op has one run); else a store's part on one line: a
+ * choice per changed granule.
+ */
+static int nv_entry(const struct naive *nv, int c, int *i, struct nchoice *ch,
+		    int *pairs)
+{
+	const struct nwrite *e = nv_at(nv, c, *i);
+	int n = 0, g;
+
+	*pairs = 0;
+	while (*i < nv->chain_len[c]) {
+		const struct nwrite *w = nv_at(nv, c, *i);
+		uint8_t before[NPM], after[NPM];
+		int line = (int)(w->off / 64), end = *i;
+
+		if (e->string ? !(w->string && w->pc == e->pc)
+			      : w != e && (w->rec != e->rec))
+			break;
+		while (end < nv->chain_len[c]) {
+			const struct nwrite *x = nv_at(nv, c, end);
+
+			if ((int)(x->off / 64) != line ||
+			    (e->string ? !(x->string && x->pc == e->pc)
+				       : x->rec != e->rec))
+				break;
+			end++;
+		}
+		nv_chain_image(nv, c, *i, before);
+		nv_chain_image(nv, c, end, after);
+		*i = end;
+		ch[n].line = line;
+		ch[n].k = 0;
+		for (g = 0; g < 8; g++)
+			if (memcmp(before + line * 64 + g * 8,
+				   after + line * 64 + g * 8, 8)) {
+				ch[n].g[ch[n].k] = g;
+				memcpy(ch[n].data[ch[n].k++],
+				       after + line * 64 + g * 8, 8);
+			}
+		if (ch[n].k)
+			n++;
+		if (!e->string)
+			break;
+	}
+	if (n == 1 || !e->string) {
+		/* granules are the choices */
+		struct nchoice one = ch[0];
+
+		if (!n)
+			return 0;
+		for (g = 0; g < one.k; g++) {
+			ch[g].line = one.line;
+			ch[g].k = 1;
+			ch[g].g[0] = one.g[g];
+			memcpy(ch[g].data[0], one.data[g], 8);
+		}
+		return one.k;
+	}
+	*pairs = n > 6;
+	return n;
+}
+
+/*
+ * eadr: the torn engine's idx-th state, or 0 past the end (model.h):
+ * chain by chain, each entry on top of the chain's earlier pieces.
  */
 static int nv_torn_eadr(const struct naive *nv, uint64_t idx, uint8_t *img,
 			uint64_t *count)
 {
-	uint32_t p[MAXW] = { 0 };
-	int c, i, j, found = 0;
+	static struct nchoice ch[MAXW];
+	int c, i, found = 0;
 	uint64_t total = 0;
 
 	for (c = 0; c < nv->n_chains; c++) {
 		for (i = 0; i < nv->chain_len[c];) {
-			uint8_t base[NPM], after[NPM];
-			int first = -1, g, gs[8], k = 0, line = 0;
-			size_t rec = 0;
-			uint64_t n;
+			int start = i, n, pairs, b, q;
+			uint64_t cnt;
 
-			p[c] = (uint32_t)i;
-			nv_image_p(nv, p, base);
-			memcpy(after, base, NPM);
-			for (j = 0; j < nv->n_pieces; j++) {
-				const struct nwrite *w = &nv->piece[j];
-
-				if (nv->chain_of[j] != c ||
-				    nv->idx_in_chain[j] < i)
-					continue;
-				if (first < 0) {
-					first = j;
-					rec = w->rec;
-					line = (int)(w->off / 64);
-				} else if (w->rec != rec ||
-					   (int)(w->off / 64) != line) {
-					break;
-				}
-				nv_apply(after, w);
-				i++;
-			}
-			for (g = 0; g < 8; g++)
-				if (memcmp(after + line * 64 + g * 8,
-					   base + line * 64 + g * 8, 8))
-					gs[k++] = g;
-			if (k < 2)
+			n = nv_entry(nv, c, &i, ch, &pairs);
+			if (n < 2)
 				continue;
-			n = (1ull << k) - 2;
-			if (!found && idx >= total && idx < total + n) {
+			cnt = pairs ? 2ull * (uint64_t)n : (1ull << n) - 2;
+
+			if (!found && idx >= total && idx < total + cnt) {
 				uint64_t r = idx - total + 1;
 
-				memcpy(img, base, NPM);
-				for (g = 0; g < k; g++)
-					if (r & (1ull << g))
-						memcpy(img + line * 64 +
-							       gs[g] * 8,
-						       after + line * 64 +
-							       gs[g] * 8,
-						       8);
+				nv_chain_image(nv, c, start, img);
+				for (b = 0; b < n; b++) {
+					int take =
+						pairs ? ((int)r <= n
+								 ? b == (int)r - 1
+								 : b != (int)r - 1 -
+										   n)
+						      : !!(r & (1ull << b));
+
+					for (q = 0; take && q < ch[b].k; q++)
+						memcpy(img + ch[b].line * 64 +
+							       ch[b].g[q] * 8,
+						       ch[b].data[q], 8);
+				}
 				found = 1;
 			}
-			total += n;
+			total += cnt;
 		}
-		p[c] = 0;
 	}
 	*count = total;
 	return found;
@@ -453,6 +526,32 @@ static struct torn_trace *random_trace(uint64_t seed, int eadr)
 		uint8_t val[64];
 		unsigned int k = rnd(&x) % 100;
 
+		if (k >= 38 && k < 42) {
+			/*
+			 * A string op: rep movs/stos of 2..8 stores going
+			 * up from one place, one pc, the string flag; of
+			 * 64 bytes, up to every line (pairs past 6 lines).
+			 */
+			static const uint8_t ssizes[] = { 1, 2, 4, 8, 64 };
+			int m = 2 + (int)(rnd(&x) % 7), q;
+			uint64_t at;
+
+			r.kind = TORN_REC_STORE;
+			r.flags = TORN_REC_F_STRING;
+			r.pc = 0x1000 + (uint64_t)i;
+			r.size = ssizes[rnd(&x) % sizeof(ssizes)];
+			at = rnd(&x) % (NPM - (uint64_t)m * r.size + 1);
+			at &= ~(uint64_t)(r.size - 1);
+			for (q = 0; q < m; q++) {
+				for (j = 0; j < r.size; j++)
+					val[j] = (uint8_t)(1 + rnd(&x) % 3);
+				r.offset = at + (uint64_t)q * r.size;
+				r.data = val;
+				assert_int_equal(torn_trace_append(t, &r, &err),
+						 0);
+			}
+			continue;
+		}
 		if (k < 50) {
 			static const uint8_t sizes[] = { 1, 2,	4,  8,	8,
 							 8, 16, 24, 64, 5 };

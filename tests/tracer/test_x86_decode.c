@@ -207,6 +207,37 @@ static void test_wrmsr(void **state)
 				 msrs[i].serializes);
 }
 
+/* rep movs / rep stos are tagged: their stores may go out of order. */
+static void test_string(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[4];
+		size_t len;
+		bool string;
+	} cases[] = {
+		{ "rep movsb", { 0xf3, 0xa4 }, 2, true },
+		{ "rep movsq", { 0xf3, 0x48, 0xa5 }, 3, true },
+		{ "rep stosb", { 0xf3, 0xaa }, 2, true },
+		{ "rep stosd", { 0xf3, 0xab }, 2, true },
+		{ "repne movsb acts as rep", { 0xf2, 0xa4 }, 2, true },
+		{ "movsb without rep", { 0xa4 }, 1, false },
+		{ "stosq without rep", { 0x48, 0xab }, 2, false },
+		{ "rep lodsb is no store", { 0xf3, 0xac }, 2, false },
+	};
+	struct torn_x86_insn d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(
+			torn_x86_decode(cases[i].code, cases[i].len, &d), 0);
+		assert_int_equal(d.cls, TORN_X86_OTHER);
+		assert_int_equal(d.string, cases[i].string);
+	}
+}
+
 static void test_truncated(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(truncated_cases); i++) {
@@ -363,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_wrmsr),
+		cmocka_unit_test(test_string),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_effective_address),
 		cmocka_unit_test(test_mem_regs),
