@@ -37,7 +37,23 @@ struct torn_check_opts {
 	struct torn_states_opts
 		states; /* model, granularity, points, engines */
 	const char *points_text; /* --points as given, for check.json */
+	/*
+	 * TORN_CHECK_GIVEN_*: the settings the user gave.  The run
+	 * directory's own settings are the run's: --fs and --flush must be
+	 * meta.json's; with --resume, model, granularity, points, engines
+	 * and --from-op must be check.json's and are taken from it when not
+	 * given.  A conflict is TORN_EXIT_USAGE naming both values.
+	 */
+	unsigned int given;
 };
+
+#define TORN_CHECK_GIVEN_FS 0x01
+#define TORN_CHECK_GIVEN_FLUSH 0x02
+#define TORN_CHECK_GIVEN_MODEL 0x04
+#define TORN_CHECK_GIVEN_GRAN 0x08
+#define TORN_CHECK_GIVEN_POINTS 0x10
+#define TORN_CHECK_GIVEN_ENGINES 0x20
+#define TORN_CHECK_GIVEN_FROM_OP 0x40
 
 /* The defaults above (torn_states_opts_init for states). */
 void torn_check_opts_init(struct torn_check_opts *o);

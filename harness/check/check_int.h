@@ -156,6 +156,19 @@ struct torn_check_opts;
 void check_json_fill(struct torn_run_check *c, const struct torn_check_opts *o,
 		     int model);
 
+/*
+ * o's settings against the run's (torn_check_opts.given): --fs and
+ * --flush against meta; with resume, the states settings against
+ * DIR/check.json, taken from it where o was not given them (the points
+ * text copied into points_buf).  0, or TORN_E_USAGE with
+ * "--engine torn: the run was checked with prefix,subsets:1 (check.json);
+ * --fresh starts over with other settings" in err.
+ */
+int check_settings_reconcile(struct torn_check_opts *o,
+			     const struct torn_run_meta *meta, bool resume,
+			     char *points_buf, size_t points_len,
+			     struct torn_err *err);
+
 /* ---- the one enumeration loop ------------------------------------------ */
 
 struct check_plan {

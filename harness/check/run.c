@@ -107,7 +107,10 @@ bool check_interrupted(void)
 
 /* One torn_check_run. */
 struct check_ctx {
-	const struct torn_check_opts *o;
+	const struct torn_check_opts *o; /* &eff */
+	struct torn_check_opts eff; /* the caller's, the run's settings in */
+	char points_buf[256]; /* eff.points_text, from check.json */
+	bool resume;
 	struct check_run run;
 	struct check_plan plan;
 	struct check_pool pool;
@@ -434,6 +437,11 @@ static int load_run(struct check_ctx *x)
 			o->dir);
 		return TORN_EXIT_INFRA;
 	}
+	if (check_settings_reconcile(&x->eff, &meta, x->resume, x->points_buf,
+				     sizeof(x->points_buf), &err)) {
+		fprintf(stderr, "torn check: %s\n", err.msg);
+		return TORN_EXIT_USAGE;
+	}
 	if (check_run_from_meta(run, &meta, o->checker, &err) ||
 	    check_run_load_expected(run, &err)) {
 		fprintf(stderr, "torn: %s\n", err.msg);
@@ -615,9 +623,12 @@ int torn_check_run(const struct torn_check_opts *o)
 	}
 	if (!o->dir)
 		return TORN_EXIT_USAGE;
+	x.eff = *o;
+	o = x.o = &x.eff;
 	ret = decide_start(o, &start, &x.plan.done, &retry);
 	if (ret)
 		goto out;
+	x.resume = start == CHECK_START_RESUME;
 	run->dir = o->dir;
 	run->guest = o->guest;
 	run->oracles = o->oracles;

@@ -34,11 +34,43 @@ static void check_usage(FILE *f)
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
+		"A run is checked on its own --fs and --flush; --resume continues with\n"
+		"the model, granularity, points, engines and --from-op of check.json\n"
+		"(a different one given is an error: --fresh starts over).\n"
 		"%s"
 		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure\n"
 		"(also a verdict that could not be written), 4 no crash state to check,\n"
 		"130 interrupted.\n",
 		guest_opts_usage);
+}
+
+/* The run's settings the command line gives (torn_check_opts.given). */
+static unsigned int given_settings(int argc, char **argv)
+{
+	static const struct {
+		const char *opt;
+		unsigned int bit;
+	} opts[] = {
+		{ "--fs", TORN_CHECK_GIVEN_FS },
+		{ "--flush", TORN_CHECK_GIVEN_FLUSH },
+		{ "--model", TORN_CHECK_GIVEN_MODEL },
+		{ "--granularity", TORN_CHECK_GIVEN_GRAN },
+		{ "--points", TORN_CHECK_GIVEN_POINTS },
+		{ "--engine", TORN_CHECK_GIVEN_ENGINES },
+		{ "--from-op", TORN_CHECK_GIVEN_FROM_OP },
+	};
+	unsigned int bits = 0;
+	size_t k, n;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+			n = strlen(opts[k].opt);
+			if (!strncmp(argv[i], opts[k].opt, n) &&
+			    (!argv[i][n] || argv[i][n] == '='))
+				bits |= opts[k].bit;
+		}
+	return bits;
 }
 
 /* The option at argv[*i] that takes a value and is check's own. */
@@ -132,6 +164,7 @@ int cmd_check(int argc, char **argv)
 		return TORN_EXIT_USAGE;
 	}
 	take_counts(&o, &counts);
+	o.given = given_settings(argc, argv);
 	o.points_text = seen.points;
 	return torn_check_run(&o);
 }

@@ -741,6 +741,87 @@ static void test_nothing_to_check(void **state)
 	remove_run(dir);
 }
 
+/*
+ * The run's settings are the run's: --fs and --flush against meta.json
+ * always; with --resume the states settings against check.json, taken
+ * from it when not given.
+ */
+static void test_settings(void **state)
+{
+	static const char text[] = "header pm_size=0x1000\n"
+				   "store 0x0 8 *aa\n"
+				   "fence sfence\n";
+	char *dir = make_run(text), pbuf[256];
+	struct torn_run_meta meta;
+	struct torn_run_check c;
+	struct torn_check_opts o;
+	struct torn_err err = { "" };
+
+	torn_run_meta_init(&meta);
+	assert_int_equal(torn_run_meta_read(dir, &meta, &err), 0);
+	torn_run_check_init(&c);
+	snprintf(c.model, sizeof(c.model), "adr");
+	snprintf(c.granularity, sizeof(c.granularity), "torn");
+	snprintf(c.points, sizeof(c.points), "fence,flush");
+	snprintf(c.engines, sizeof(c.engines), "prefix,torn");
+	c.from_op = 2;
+	assert_int_equal(torn_run_check_write(dir, &c, &err), 0);
+
+	/* --fs other than the trace's: a usage error naming both */
+	torn_check_opts_init(&o);
+	o.dir = dir;
+	o.guest.fs_kind = torn_fs_kind_parse("xfs-dax");
+	o.given = TORN_CHECK_GIVEN_FS;
+	assert_int_equal(check_settings_reconcile(&o, &meta, false, pbuf,
+						  sizeof(pbuf), &err),
+			 TORN_E_USAGE);
+	assert_string_equal(err.msg,
+			    "--fs xfs-dax: the run was traced on devdax "
+			    "(meta.json): a run is checked on its own");
+	/* the same through torn_check_run, before anything loads */
+	assert_int_equal(torn_check_run(&o), TORN_EXIT_USAGE);
+	o.guest.fs_kind = torn_fs_kind_parse("devdax");
+	assert_int_equal(check_settings_reconcile(&o, &meta, false, pbuf,
+						  sizeof(pbuf), &err),
+			 0);
+
+	/* --resume without settings: check.json's */
+	torn_check_opts_init(&o);
+	o.dir = dir;
+	assert_int_equal(check_settings_reconcile(&o, &meta, true, pbuf,
+						  sizeof(pbuf), &err),
+			 0);
+	assert_int_equal(o.states.granularity, TORN_GRAN_TORN);
+	assert_int_equal(o.states.points,
+			 TORN_POINTS_FENCE | TORN_POINTS_FLUSH);
+	assert_string_equal(o.points_text, "fence,flush");
+	assert_int_equal(o.states.n_engines, 2);
+	assert_int_equal(o.states.engines[1].kind, TORN_ENGINE_TORN);
+	assert_int_equal(o.from_op, 2);
+
+	/* the same engines given: fine; others: refused */
+	o.given = TORN_CHECK_GIVEN_ENGINES;
+	assert_int_equal(check_settings_reconcile(&o, &meta, true, pbuf,
+						  sizeof(pbuf), &err),
+			 0);
+	torn_check_opts_init(&o);
+	o.dir = dir;
+	o.given = TORN_CHECK_GIVEN_ENGINES;
+	assert_int_equal(check_settings_reconcile(&o, &meta, true, pbuf,
+						  sizeof(pbuf), &err),
+			 TORN_E_USAGE);
+	assert_string_equal(
+		err.msg,
+		"--engine prefix,subsets:1: the run was checked with "
+		"prefix,torn (check.json); --fresh starts over with other "
+		"settings");
+	/* without --resume other settings are a new check's */
+	assert_int_equal(check_settings_reconcile(&o, &meta, false, pbuf,
+						  sizeof(pbuf), &err),
+			 0);
+	remove_run(dir);
+}
+
 static volatile sig_atomic_t earlier_handler_ran;
 
 static void earlier_handler(int sig)
@@ -886,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_run_start),
 		cmocka_unit_test(test_nothing_to_check),
+		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_signals), /* last: it stays interrupted */
 	};
 

@@ -126,10 +126,16 @@ else
 	bad "--from-op 3: $nf states"; cat "$d/from.out"
 fi
 "$torn" check "$d/from" --resume --from-op 99 >"$d/from99.out" 2>&1; rc=$?
-if [ $rc -eq 2 ] && grep -q 'the trace has ops 1\.\.' "$d/from99.out" && [ "$(wc -l <"$d/from/verdicts.jsonl")" -eq "$nf" ]; then
-	ok "--from-op 99: usage error ($(cat "$d/from99.out")), verdicts kept"
+if [ $rc -eq 2 ] && grep -q -- '--from-op 99: the run was checked from op 3 (check.json)' "$d/from99.out" && [ "$(wc -l <"$d/from/verdicts.jsonl")" -eq "$nf" ]; then
+	ok "--resume --from-op 99 on a run checked from op 3: usage error, verdicts kept"
 else
 	bad "--from-op 99: exit $rc"; cat "$d/from99.out"
+fi
+"$torn" check "$d/from" --fresh --from-op 99 >"$d/from99.out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q 'the trace has ops 1\.\.' "$d/from99.out"; then
+	ok "--from-op 99: usage error ($(cat "$d/from99.out"))"
+else
+	bad "--fresh --from-op 99: exit $rc"; cat "$d/from99.out"
 fi
 # A checked run is never truncated: without --resume or --fresh, refused
 # before anything boots, the verdicts as they were.

@@ -11,7 +11,9 @@
  *   - page 0: V1 at V1_OFF + clwb [reg]; 16 bytes U128_BYTES at U128_OFF
  *     + clflushopt [base+index*8]; movnti V3 at NT_OFF; V6 at GS_OFF +
  *     clwb gs:[GS_OFF] with the GS base at page 0; V7 at CLFLUSH_OFF +
- *     clflush; clwb of a stack line (not on the NVDIMM: dropped); sfence;
+ *     clflush; REP_N qwords REP_V(i) at REP_OFF with one rep movsq
+ *     (stores flagged string); clwb of a stack line (not on the NVDIMM:
+ *     dropped); sfence;
  *   - a user marker MARK_ID/MARK_ARG/MARK_TEXT;
  *   - page 2: V4 at 0, then msync: the kernel flushes the line through
  *     its direct map;
@@ -38,6 +40,9 @@
 #define GS_OFF 0x1c0
 #define V7 0x7777777777777777ull
 #define CLFLUSH_OFF 0x200
+#define REP_OFF 0x400
+#define REP_N 24 /* 3 lines */
+#define REP_V(i) (0x7265706d6f767300ull | (i))
 #define ABC_OFF 5
 #define NT64_OFF 0x200
 #define NT64_BYTE(i) ((unsigned char)(0x30 + (i)))

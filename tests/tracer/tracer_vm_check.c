@@ -370,6 +370,19 @@ int main(int argc, char **argv)
 	expect(j > 0 && find_fence(recs, n, j, TORN_FENCE_SFENCE, false) > j,
 	       "user sfence after the flushes");
 
+	j = find_store64(recs, n, TORN_REC_STORE, REP_V(0));
+	ok = j >= 0;
+	for (int q = 0; q < REP_N && ok; q++) {
+		i = find_store64(recs, n, TORN_REC_STORE, REP_V(q));
+		ok = i >= 0 && recs[i].offset == page[0] + REP_OFF + 8u * q &&
+		     (recs[i].flags & TORN_REC_F_STRING) &&
+		     recs[i].pc == recs[j].pc;
+	}
+	expect(ok, "rep movsq: every qword a store flagged string, one pc");
+	i = find_store64(recs, n, TORN_REC_STORE, V1);
+	expect(i >= 0 && !(recs[i].flags & TORN_REC_F_STRING),
+	       "a plain store is not flagged string");
+
 	ok = false;
 	for (size_t k = 0; k < n; k++)
 		if (recs[k].kind == TORN_REC_MARK &&

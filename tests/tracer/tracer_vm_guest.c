@@ -109,6 +109,19 @@ int main(int argc, char **argv)
 			     : "r"(sync_map + CLFLUSH_OFF)
 			     : "memory");
 
+	{
+		uint64_t src[REP_N];
+		void *d = sync_map + REP_OFF, *s = src;
+		unsigned long cnt = REP_N;
+
+		for (int k = 0; k < REP_N; k++)
+			src[k] = REP_V(k);
+		__asm__ __volatile__("rep movsq"
+				     : "+D"(d), "+S"(s), "+c"(cnt)
+				     :
+				     : "memory");
+	}
+
 	stack_line[0] = 1;
 	__asm__ __volatile__("clwb %0" : "+m"(stack_line[0]) : : "memory");
 	__asm__ __volatile__("sfence" : : : "memory");
