@@ -19,6 +19,7 @@
 #include "guest.h"
 #include "states.h"
 #include "torn_err.h"
+#include "torn_verdict.h"
 
 struct torn_check_opts {
 	const char *dir; /* the run directory */
@@ -45,6 +46,13 @@ struct torn_check_opts {
 	 * given.  A conflict is TORN_EXIT_USAGE naming both values.
 	 */
 	unsigned int given;
+	/* Filled when not NULL: what this check judged (torn run's summary). */
+	struct torn_check_summary *summary;
+};
+
+struct torn_check_summary {
+	uint64_t checked; /* by this check, not those --resume skipped */
+	uint64_t by_verdict[TORN_V_COUNT];
 };
 
 #define TORN_CHECK_GIVEN_FS 0x01

@@ -582,6 +582,11 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 	char line[9000];
 	int sync;
 
+	if (x->o->summary) {
+		x->o->summary->checked = x->pool.done;
+		memcpy(x->o->summary->by_verdict, x->pool.by_verdict,
+		       sizeof(x->pool.by_verdict));
+	}
 	end.log_error = x->pool.log_error;
 	sync = torn_verdict_log_close(*log, &err);
 	*log = NULL;

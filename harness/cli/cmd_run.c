@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run: trace, crash states, check and summary in one command. */
 #include <glib.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -178,21 +179,46 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 	return 0;
 }
 
-/* The summary's last line, from torn check's exit code. */
-static const char *verdict(int ret)
+/* The summary's last line, in the words of the counts above it. */
+static void print_verdict(int ret, const struct torn_check_summary *c,
+			  const char *dir)
 {
-	if (ret == TORN_EXIT_OK)
-		return "all crash states consistent";
-	if (ret == TORN_EXIT_FAIL)
-		return "INCONSISTENT crash states found (see verdicts.jsonl)";
-	if (ret == TORN_EXIT_EMPTY)
-		return "NOTHING CHECKED: no crash state at the chosen crash points";
-	return "infrastructure failure";
+	static const int order[] = { TORN_V_UNRECOVERABLE, TORN_V_INCONSISTENT,
+				     TORN_V_TIMEOUT, TORN_V_ERROR };
+	const char *sep = "";
+	size_t i;
+
+	if (ret == TORN_EXIT_EMPTY) {
+		printf("verdict: NOTHING CHECKED: no crash state at the chosen "
+		       "crash points\n");
+		return;
+	}
+	if (ret == TORN_EXIT_OK) {
+		printf("verdict: all %" PRIu64 " crash states consistent\n",
+		       c->checked);
+		return;
+	}
+	if (ret != TORN_EXIT_FAIL && !c->checked) {
+		printf("verdict: infrastructure failure, no state judged\n");
+		return;
+	}
+	printf("verdict: %s", ret == TORN_EXIT_FAIL ? "FOUND " : "");
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		uint64_t n = c->by_verdict[order[i]];
+
+		if (!n)
+			continue;
+		printf("%s%" PRIu64 " %s", sep, n, torn_verdict_name(order[i]));
+		sep = ", ";
+	}
+	printf(" of %" PRIu64 " crash states%s (torn report %s)\n", c->checked,
+	       ret == TORN_EXIT_FAIL ? "" : ": infrastructure failure", dir);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct run_settings s = { 0 };
+	struct torn_check_summary sum = { 0 };
 	struct torn_err err = { "" };
 	struct run_plan p;
 	int ret = read_settings(argc, argv, &s);
@@ -217,10 +243,11 @@ int cmd_run(int argc, char **argv)
 	ret = trace(&p);
 	if (ret)
 		goto out;
+	p.check.summary = &sum;
 	ret = torn_check_run(&p.check);
 	printf("run directory: %s (torn report %s for the details)\n",
 	       p.trace.out, p.trace.out);
-	printf("verdict: %s\n", verdict(ret));
+	print_verdict(ret, &sum, p.trace.out);
 out:
 	run_settings_free(&s);
 	return ret;
