@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,23 +467,54 @@ int oracle_atomicity(const struct oracle_expected *e,
 
 /* ---- dmesg -------------------------------------------------------------- */
 
-static const char *const dmesg_patterns[] = {
-	"BUG:",
-	"WARNING:",
-	"Oops",
-	"kernel BUG",
-	"general protection fault",
-	"Call Trace:",
-	"unable to handle",
-	"EXT4-fs error",
-	"EXT4-fs warning",
-	"Corruption",
-	"corruption",
-	"Internal error",
-	"I/O error",
-	"journal commit I/O error",
-	NULL,
+/*
+ * What the kernel logs when something is wrong: anywhere in a line (the
+ * generic ones), or after a subsystem's prefix, from its error and
+ * warning messages (fs/jbd2/{journal,recovery}.c, fs/ext4/super.c
+ * ext4_msg/ext4_error, fs/xfs/xfs_message.c, xfs_fsops.c shut-down).
+ * Informational lines of the same prefixes are not matched: "recovery
+ * complete", "mounted filesystem", XFS's "Ending recovery" and its
+ * "Torn write (CRC failure) detected" (a torn log write it handled).
+ */
+static const struct {
+	const char *prefix; /* "" anywhere */
+	const char *const words[12];
+} dmesg_patterns[] = {
+	{ "",
+	  { "BUG:", "WARNING:", "Oops", "kernel BUG",
+	    "general protection fault", "Call Trace:", "unable to handle",
+	    "Corruption", "corruption", "Internal error", "I/O error" } },
+	{ "JBD2: ",
+	  { "corrupt", "checksum", "Checksum", "recovery failed", "error",
+	    "Error", "bad block", "no valid journal", "failed" } },
+	{ "EXT4-fs ",
+	  { "error", "warning", "corrupt", "checksum", "Checksum", "failed",
+	    "read-only", "Invalid", "invalid", "bad " } },
+	{ "XFS (",
+	  { "CRC error", "xfs_repair", "shut down", "Shutting down", "failed",
+	    "Failed" } },
 };
+
+/* Does word occur in line[0..len) after prefix?  "errors=" (an option). */
+static bool dmesg_hit(const char *line, size_t len, const char *prefix,
+		      const char *word)
+{
+	const char *p =
+		*prefix ? memmem(line, len, prefix, strlen(prefix)) : line;
+	size_t wl = strlen(word);
+
+	while (p && (size_t)(p - line) < len) {
+		const char *hit = memmem(p, len - (size_t)(p - line), word, wl);
+
+		if (!hit)
+			return false;
+		if (strcmp(word, "error") || (size_t)(hit - line) + 6 >= len ||
+		    hit[5] != 's' || hit[6] != '=')
+			return true;
+		p = hit + wl;
+	}
+	return false;
+}
 
 int oracle_dmesg(const char *log, char *detail, size_t len)
 {
@@ -492,18 +524,20 @@ int oracle_dmesg(const char *log, char *detail, size_t len)
 	while (line && *line) {
 		const char *end = strchr(line, '\n');
 		size_t llen = end ? (size_t)(end - line) : strlen(line);
-		size_t i;
+		size_t i, w;
 
-		for (i = 0; dmesg_patterns[i]; i++) {
-			const char *hit = memmem(line, llen, dmesg_patterns[i],
-						 strlen(dmesg_patterns[i]));
-
-			if (hit) {
+		for (i = 0;
+		     i < sizeof(dmesg_patterns) / sizeof(dmesg_patterns[0]);
+		     i++)
+			for (w = 0; dmesg_patterns[i].words[w]; w++) {
+				if (!dmesg_hit(line, llen,
+					       dmesg_patterns[i].prefix,
+					       dmesg_patterns[i].words[w]))
+					continue;
 				snprintf(detail, len, "%.*s",
 					 (int)(llen > 300 ? 300 : llen), line);
 				return 1;
 			}
-		}
 		line = end ? end + 1 : NULL;
 	}
 	return 0;

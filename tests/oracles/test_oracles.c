@@ -159,6 +159,40 @@ static void test_dmesg(void **state)
 		{ "BUG: kernel NULL pointer dereference, address: 0000000000000008\n",
 		  1 },
 		{ "Buffer I/O error on dev pmem0, logical block 7\n", 1 },
+		/* jbd2 (fs/jbd2/journal.c, recovery.c) */
+		{ "JBD2: journal transaction 2 on pmem0-8 is corrupt.\n", 1 },
+		{ "JBD2: Invalid checksum recovering block 1090 in log\n", 1 },
+		{ "JBD2: recovery failed\n", 1 },
+		{ "JBD2: no valid journal superblock found\n", 1 },
+		{ "JBD2: Error -5 detected when updating journal superblock for pmem0-8.\n",
+		  1 },
+		/* ext4 */
+		{ "EXT4-fs (pmem0): ext4_check_descriptors: Checksum for group 0 failed (1234!=5678)\n",
+		  1 },
+		{ "EXT4-fs (pmem0): group descriptors corrupted!\n", 1 },
+		{ "EXT4-fs (pmem0): Remounting filesystem read-only\n", 1 },
+		{ "EXT4-fs (pmem0): error loading journal\n", 1 },
+		{ "EXT4-fs warning (device pmem0): ext4_dx_add_entry: Directory index full!\n",
+		  1 },
+		{ "EXT4-fs (pmem0): re-mounted. Opts: errors=remount-ro. Quota mode: none.\n",
+		  0 },
+		{ "EXT4-fs (pmem0): mounted filesystem with ordered data mode. Quota mode: none.\n",
+		  0 },
+		{ "EXT4-fs (pmem0): recovery complete\n", 0 },
+		/* XFS */
+		{ "XFS (pmem0): Metadata CRC error detected at xfs_agf_read_verify+0x1/0x2, xfs_agf block 0x1\n",
+		  1 },
+		{ "XFS (pmem0): log mount failed\n", 1 },
+		{ "XFS (pmem0): Filesystem has been shut down due to log error (0x2).\n",
+		  1 },
+		{ "XFS (pmem0): Please unmount the filesystem and rectify the problem(s)\n"
+		  "XFS (pmem0): Unmount and run xfs_repair\n",
+		  1 },
+		{ "XFS (pmem0): Mounting V5 Filesystem\nXFS (pmem0): Starting recovery (logdev: internal)\n",
+		  0 },
+		{ "XFS (pmem0): Torn write (CRC failure) detected at log block 0x2a2. Truncating head block from 0x2aa to 0x2a2.\n",
+		  0 },
+		{ "XFS (pmem0): Ending clean mount\n", 0 },
 	};
 	size_t c;
 
