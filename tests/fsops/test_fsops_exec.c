@@ -479,6 +479,44 @@ static void test_dry_run(void **state)
 	torn_fsops_free(w);
 }
 
+/*
+ * A workload whose files would not fit the NVDIMM's filesystem fails in
+ * the dry run before the op that overflows writes anything; rewriting a
+ * file and freeing space before writing more fits.
+ */
+static void test_dry_run_capacity(void **state)
+{
+	static const struct {
+		const char *src;
+		int ret;
+	} cases[] = {
+		{ "creat a\nappend a 40M fill:0x61\nappend a 40M fill:0x62\n",
+		  TORN_E_RANGE },
+		{ "creat a\nappend a 40M fill:0x61\npwrite a 0 40M fill:0x62\n"
+		  "unlink a\ncreat b\nappend b 40M fill:0x63\n",
+		  0 },
+		{ "creat a\nfallocate a 0 49M\n", TORN_E_RANGE },
+	};
+	struct torn_err err = { "" };
+	struct torn_fsops *w;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(torn_fsops_parse(cases[i].src,
+						  strlen(cases[i].src),
+						  "c.fsops", &w, &err),
+				 0);
+		assert_int_equal(torn_fsops_dry_run(w, NULL, &err),
+				 cases[i].ret);
+		if (cases[i].ret)
+			assert_non_null(strstr(err.msg,
+					       "more than the 48 MiB "
+					       "the filesystem holds"));
+		torn_fsops_free(w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_dry_run_capacity),
 		cmocka_unit_test(test_generated_hold),
 	};
 

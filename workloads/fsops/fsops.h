@@ -65,6 +65,11 @@ struct torn_fsops_pattern {
 
 /* Bounds the parser enforces. */
 #define TORN_FSOPS_MAX_LENGTH (64ull << 20) /* bytes one op writes */
+/*
+ * Data a workload may hold at once, judged by the dry run: torn's 64 MiB
+ * NVDIMM less what ext4 and XFS keep for their journal and metadata.
+ */
+#define TORN_FSOPS_CAPACITY (48ull << 20)
 #define TORN_FSOPS_MAX_OFFSET (1ull << 40) /* offsets and sizes */
 #define TORN_FSOPS_MAX_OPS 65536
 #define TORN_FSOPS_MAX_LINE 4096

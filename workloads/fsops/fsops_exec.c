@@ -993,6 +993,53 @@ static int promises(struct exec *x)
 
 /* ---- the loop -------------------------------------------------------- */
 
+/* Bytes the regular files of the current tree take on the host. */
+static uint64_t tree_blocks(const struct exec *x)
+{
+	uint64_t n = 0;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < x->cur.n; i++)
+		if (x->cur.e[i].type == 'f' &&
+		    !fstatat(x->root, x->cur.e[i].path, &st,
+			     AT_SYMLINK_NOFOLLOW))
+			n += (uint64_t)st.st_blocks * 512;
+	return n;
+}
+
+/*
+ * capacity: would op, which writes or allocates, overflow it?  It adds
+ * what it writes past the file's end (a write inside the file reuses
+ * its blocks, holes aside).
+ */
+static int fits(struct exec *x, const struct torn_fsops_op *op)
+{
+	const struct fsx_entry *f = fsx_tree_find(&x->cur, x->p1);
+	uint64_t used, size = f && f->size > 0 ? (uint64_t)f->size : 0;
+	uint64_t off = op->kind == TORN_FSOPS_APPEND ? size : op->offset;
+	uint64_t add = op->length;
+
+	if (!x->o->capacity ||
+	    (op->kind != TORN_FSOPS_WRITE && op->kind != TORN_FSOPS_PWRITE &&
+	     op->kind != TORN_FSOPS_APPEND &&
+	     op->kind != TORN_FSOPS_MMAP_WRITE &&
+	     (op->kind != TORN_FSOPS_FALLOCATE ||
+	      (op->flags & TORN_FSOPS_PUNCH_HOLE))))
+		return 0;
+	if (off < size)
+		add = off + op->length > size ? off + op->length - size : 0;
+	used = tree_blocks(x);
+	if (used + add <= x->o->capacity)
+		return 0;
+	return op_fail(x, TORN_E_RANGE,
+		       "the files would need %llu KiB, more than the %llu MiB "
+		       "the filesystem holds (%llu KiB in files before it)",
+		       (unsigned long long)((used + add) >> 10),
+		       (unsigned long long)(x->o->capacity >> 20),
+		       (unsigned long long)(used >> 10));
+}
+
 static void hook(struct exec *x, int after)
 {
 	if (x->o->hook)
@@ -1041,6 +1088,9 @@ static int run_op(struct exec *x, size_t n, const struct torn_fsops_op *op)
 	dump_path(op->path, x->p1, sizeof(x->p1));
 	dump_path(op->path2, x->p2, sizeof(x->p2));
 	hook(x, 0);
+	ret = fits(x, op);
+	if (ret)
+		return ret;
 	b = fsx_tree_find(&x->cur, x->p1);
 	if ((op->kind == TORN_FSOPS_FSYNC ||
 	     op->kind == TORN_FSOPS_FDATASYNC) &&
@@ -1193,7 +1243,9 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 int torn_fsops_dry_run(const struct torn_fsops *w, FILE *expected,
 		       struct torn_err *err)
 {
-	struct torn_fsops_exec_opts o = { .expected = expected, .host = 1 };
+	struct torn_fsops_exec_opts o = { .expected = expected,
+					  .host = 1,
+					  .capacity = TORN_FSOPS_CAPACITY };
 	const char *base = getenv("TMPDIR");
 	char dir[4096];
 	int ret;

@@ -34,6 +34,12 @@ struct torn_fsops_exec_opts {
 	 */
 	void (*hook)(void *arg, size_t op, int after);
 	void *hook_arg;
+	/*
+	 * Host: an op that writes or allocates fails, before it runs, when
+	 * the files' blocks plus its length pass this many bytes (the dry
+	 * run: TORN_FSOPS_CAPACITY); 0: no limit.
+	 */
+	uint64_t capacity;
 };
 
 /*
