@@ -31,23 +31,76 @@ static void print_mark(FILE *out, const struct torn_record *m, size_t i)
 		m->data ? (const char *)m->data : "");
 }
 
+/* An operation's markers before the crash point. */
+struct op_seen {
+	uint64_t op;
+	size_t begin, end, durable; /* record indices; SIZE_MAX: none */
+	const struct torn_record *text;
+};
+
+static struct op_seen *op_of(GArray *ops, uint64_t op)
+{
+	struct op_seen s = { op, SIZE_MAX, SIZE_MAX, SIZE_MAX, NULL };
+	guint i;
+
+	for (i = ops->len; i-- > 0;)
+		if (g_array_index(ops, struct op_seen, i).op == op)
+			return &g_array_index(ops, struct op_seen, i);
+	g_array_append_val(ops, s);
+	return &g_array_index(ops, struct op_seen, ops->len - 1);
+}
+
+/*
+ * The operations begun before the crash point, each with where it began,
+ * ended and was made durable: what the workload had been told was done.
+ */
 static void explain_markers(const struct torn_replay *r, FILE *out)
 {
-	size_t i, last_begin = SIZE_MAX;
+	GArray *ops = g_array_new(FALSE, FALSE, sizeof(struct op_seen));
+	size_t i;
 
 	fprintf(out, "markers before it:\n");
-	for (i = 0; i < r->point && i < r->nrecs; i++)
-		if (r->recs[i].kind == TORN_REC_MARK) {
-			if (r->recs[i].mark_id == TORN_MARK_OP_BEGIN)
-				last_begin = i;
-			if (r->recs[i].mark_id == TORN_MARK_DURABLE ||
-			    r->recs[i].mark_id == TORN_MARK_START)
-				print_mark(out, &r->recs[i], i);
+	for (i = 0; i < r->point && i < r->nrecs; i++) {
+		const struct torn_record *m = &r->recs[i];
+		struct op_seen *o;
+
+		if (m->kind != TORN_REC_MARK)
+			continue;
+		switch (m->mark_id) {
+		case TORN_MARK_OP_BEGIN:
+			o = op_of(ops, m->arg);
+			o->begin = i;
+			o->text = m;
+			break;
+		case TORN_MARK_OP_END:
+			op_of(ops, m->arg)->end = i;
+			break;
+		case TORN_MARK_DURABLE:
+			op_of(ops, m->arg)->durable = i;
+			break;
+		default:
+			print_mark(out, m, i);
 		}
-	if (last_begin != SIZE_MAX) {
-		fprintf(out, "running when it crashed:\n");
-		print_mark(out, &r->recs[last_begin], last_begin);
 	}
+	for (i = 0; i < ops->len; i++) {
+		const struct op_seen *o =
+			&g_array_index(ops, struct op_seen, i);
+
+		fprintf(out, "  op %-4" PRIu64 " %-24.*s", o->op,
+			o->text ? (int)o->text->size : 0,
+			o->text && o->text->data ? (const char *)o->text->data
+						 : "");
+		if (o->begin != SIZE_MAX)
+			fprintf(out, " begun at %zu", o->begin);
+		if (o->end != SIZE_MAX)
+			fprintf(out, ", ended at %zu", o->end);
+		else
+			fputs(", running when it crashed", out);
+		if (o->durable != SIZE_MAX)
+			fprintf(out, ", durable at %zu", o->durable);
+		fputc('\n', out);
+	}
+	g_array_free(ops, TRUE);
 	for (i = r->point; i < r->nrecs; i++)
 		if (r->recs[i].kind == TORN_REC_MARK) {
 			fprintf(out, "next marker:\n");
