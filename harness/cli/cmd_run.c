@@ -82,8 +82,12 @@ static const char *default_out(struct run_settings *s)
 	return run_settings_get(s, RUN_OUT);
 }
 
-/* Trace, then the tracer's self-check. */
-static int trace(struct run_plan *p)
+/*
+ * Trace, then the tracer's self-check; *unflushed: the workload
+ * acknowledged data it had not flushed and fenced (a note until a crash
+ * state fails).
+ */
+static int trace(struct run_plan *p, bool *unflushed)
 {
 	struct torn_trace_workload w;
 	struct torn_err err = { "" };
@@ -109,9 +113,10 @@ static int trace(struct run_plan *p)
 			"torn run: the tracer's self-check failed: the trace cannot be trusted\n");
 		return TORN_EXIT_INFRA;
 	}
-	if (ret & VERIFY_DURABILITY)
+	*unflushed = ret & VERIFY_DURABILITY;
+	if (*unflushed)
 		fprintf(stderr,
-			"torn run: warning: the workload acknowledged data that was not flushed and fenced; checking the crash states\n");
+			"torn run: the workload acknowledged data that was not flushed and fenced (above); the crash states say whether it matters\n");
 	return TORN_EXIT_OK;
 }
 
@@ -219,6 +224,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_settings s = { 0 };
 	struct torn_check_summary sum = { 0 };
+	bool unflushed = false;
 	struct torn_err err = { "" };
 	struct run_plan p;
 	int ret = read_settings(argc, argv, &s);
@@ -240,7 +246,7 @@ int cmd_run(int argc, char **argv)
 		run_settings_get(&s, RUN_FLUSH),
 		run_settings_get(&s, RUN_ENGINE),
 		run_settings_get(&s, RUN_POINTS), p.trace.out);
-	ret = trace(&p);
+	ret = trace(&p, &unflushed);
 	if (ret)
 		goto out;
 	p.check.summary = &sum;
@@ -248,6 +254,14 @@ int cmd_run(int argc, char **argv)
 	printf("run directory: %s (torn report %s for the details)\n",
 	       p.trace.out, p.trace.out);
 	print_verdict(ret, &sum, p.trace.out);
+	if (unflushed && ret == TORN_EXIT_OK)
+		printf("note: the unflushed acknowledged lines the self-check "
+		       "listed broke no crash state: run-time state the "
+		       "recovery does not read\n");
+	else if (unflushed && ret == TORN_EXIT_FAIL)
+		printf("warning: the workload acknowledged data it had not "
+		       "flushed and fenced (the self-check lists the lines): "
+		       "a likely cause of the failing states\n");
 out:
 	run_settings_free(&s);
 	return ret;
