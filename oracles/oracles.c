@@ -144,6 +144,7 @@ int oracle_expected_parse(const char *text, size_t len,
 	struct oracle_expected *e = calloc(1, sizeof(*e));
 	char *line, *next;
 	size_t lineno = 0;
+	int ret;
 
 	if (!e || !(e->text = malloc(len + 1))) {
 		free(e);
@@ -152,9 +153,10 @@ int oracle_expected_parse(const char *text, size_t len,
 	memcpy(e->text, text, len);
 	e->text[len] = 0;
 	if (memchr(text, 0, len)) {
+		ret = torn_err_set(err, TORN_E_FORMAT,
+				   "expected.txt: NUL byte in text");
 		oracle_expected_free(e);
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "expected.txt: NUL byte in text");
+		return ret;
 	}
 	for (line = e->text; line && *line; line = next) {
 		char kw[16], *rest;
@@ -170,22 +172,24 @@ int oracle_expected_parse(const char *text, size_t len,
 			continue;
 		if (sscanf(line, "%15s %llu %n", kw, &op, &consumed) < 2 ||
 		    !consumed) {
-			oracle_expected_free(e);
-			return torn_err_set(
+			ret = torn_err_set(
 				err, TORN_E_FORMAT,
 				"expected.txt:%zu: expected KEYWORD N ...",
 				lineno);
+			oracle_expected_free(e);
+			return ret;
 		}
 		rest = line + consumed;
 		r.op = op;
 		if (!strcmp(kw, "op")) {
 			if ((rest[0] != '0' && rest[0] != '1') ||
 			    (rest[1] && rest[1] != ' ')) {
-				oracle_expected_free(e);
-				return torn_err_set(
+				ret = torn_err_set(
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: op: atomic flag must be 0 or 1",
 					lineno);
+				oracle_expected_free(e);
+				return ret;
 			}
 			if (push_op(e, op, rest[0] == '1'))
 				goto out_oom;
@@ -196,11 +200,12 @@ int oracle_expected_parse(const char *text, size_t len,
 			r.line = rest;
 			r.path = rest;
 			if (!*rest || strchr(rest, ' ')) {
-				oracle_expected_free(e);
-				return torn_err_set(
+				ret = torn_err_set(
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: touch needs one path",
 					lineno);
+				oracle_expected_free(e);
+				return ret;
 			}
 		} else {
 			size_t plen;
@@ -213,19 +218,21 @@ int oracle_expected_parse(const char *text, size_t len,
 			else if (!strcmp(kw, "durable"))
 				r.kind = EXP_DURABLE;
 			else {
-				oracle_expected_free(e);
-				return torn_err_set(
+				ret = torn_err_set(
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: unknown keyword '%s'",
 					lineno, kw);
+				oracle_expected_free(e);
+				return ret;
 			}
 			p = line_path(rest, &plen);
 			if (!p) {
-				oracle_expected_free(e);
-				return torn_err_set(
+				ret = torn_err_set(
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: not a dump line: '%.60s'",
 					lineno, rest);
+				oracle_expected_free(e);
+				return ret;
 			}
 			r.line = rest;
 			r.path = strndup(p, plen);
@@ -238,8 +245,9 @@ int oracle_expected_parse(const char *text, size_t len,
 	*out = e;
 	return 0;
 out_oom:
+	ret = torn_err_set(err, -ENOMEM, "out of memory");
 	oracle_expected_free(e);
-	return torn_err_set(err, -ENOMEM, "out of memory");
+	return ret;
 }
 
 void oracle_expected_free(struct oracle_expected *e)

@@ -66,7 +66,8 @@ int torn_dir_names(int dirfd, char ***names, size_t *n)
 		torn_dir_names_free(v, k);
 		return ret;
 	}
-	qsort(v, k, sizeof(*v), by_name);
+	if (k)
+		qsort(v, k, sizeof(*v), by_name);
 	*names = v;
 	*n = k;
 	return 0;
