@@ -99,6 +99,7 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	struct torn_err err = { "" };
 	const char *agent = getenv("TORN_AGENT");
 	const char *mark = getenv("TORN_MARK");
+	const char *wl_bins = getenv("TORN_WORKLOAD_BINS");
 	char **bins;
 	int ret;
 
@@ -109,7 +110,9 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	ko.mark = mark && *mark ? mark : TORN_MARK_PATH;
 	if (!ko.mark[0] || access(ko.mark, R_OK))
 		ko.mark = NULL;
-	bins = g_strsplit(TORN_WORKLOAD_BINS, ":", -1);
+	/* the guest programs of another build: a sanitizer build's are not */
+	bins = g_strsplit(wl_bins && *wl_bins ? wl_bins : TORN_WORKLOAD_BINS,
+			  ":", -1);
 	ko.extra_bins = (const char *const *)bins;
 	if (!bins[0] || !bins[0][0])
 		ko.extra_bins = NULL;
