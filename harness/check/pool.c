@@ -157,6 +157,7 @@ static void *checker_main(void *arg)
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 	}
+	guest_thread_done();
 	return NULL;
 }
 

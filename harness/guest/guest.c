@@ -165,12 +165,22 @@ static char *dup_field(const struct torn_proto_msg *m, size_t i, char **slot)
 	return *slot;
 }
 
+/* What guest_run and guest_call return, per thread: checkers call at once. */
+static __thread char *s_status, *s_out, *s_err, *s_detail;
+
+void guest_thread_done(void)
+{
+	free(s_status);
+	free(s_out);
+	free(s_err);
+	free(s_detail);
+	s_status = s_out = s_err = s_detail = NULL;
+}
+
 int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 	      const char **status, const char **out, const char **err_out,
 	      struct torn_err *err)
 {
-	/* per thread: checker threads call the agent at the same time */
-	static __thread char *s_status, *s_out, *s_err;
 	const char *req[64];
 	char t[32];
 	struct torn_proto_msg m;
@@ -203,7 +213,6 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 	       const char **detail, struct torn_err *err)
 {
-	static __thread char *s_detail;
 	struct torn_proto_msg m;
 	size_t n = 0;
 	int ret;

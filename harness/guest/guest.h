@@ -90,4 +90,10 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 	       const char **detail, struct torn_err *err);
 
+/*
+ * The copies are per thread: a thread that called either frees its own
+ * with this before it ends (their pointers are then gone).
+ */
+void guest_thread_done(void);
+
 #endif

@@ -214,9 +214,12 @@ static void kill_all_guests(void)
 {
 	int i;
 
-	for (i = 0; i < MAX_GUESTS; i++)
-		if (live_pids[i] > 0)
-			kill(live_pids[i], SIGKILL);
+	for (i = 0; i < MAX_GUESTS; i++) {
+		pid_t pid = __atomic_load_n(&live_pids[i], __ATOMIC_SEQ_CST);
+
+		if (pid > 0)
+			kill(pid, SIGKILL);
+	}
 }
 
 static void on_signal(int sig)
@@ -245,15 +248,24 @@ int torn_vm_interrupted(void)
 	return interrupted;
 }
 
+/*
+ * A free slot for pid.  Checker threads start guests at once: the slot is
+ * taken with a compare-and-swap (a plain test and store let two threads
+ * take one slot, and a guest drop out of the kill list; ThreadSanitizer
+ * found it).  Lock-free, so the signal handler may read the list.
+ */
 static int claim_slot(pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < MAX_GUESTS; i++)
-		if (live_pids[i] == -1) {
-			live_pids[i] = pid;
+	for (i = 0; i < MAX_GUESTS; i++) {
+		pid_t free_slot = -1;
+
+		if (__atomic_compare_exchange_n(&live_pids[i], &free_slot, pid,
+						0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
 			return i;
-		}
+	}
 	return -1;
 }
 
@@ -298,7 +310,7 @@ static pid_t spawn(char **argv, const char *qemu_log, int console_stdio)
 static void release(struct torn_vm *vm)
 {
 	if (vm->slot >= 0)
-		live_pids[vm->slot] = -1;
+		__atomic_store_n(&live_pids[vm->slot], -1, __ATOMIC_SEQ_CST);
 	if (vm->sock >= 0)
 		close(vm->sock);
 	torn_buf_free(&vm->frame);
