@@ -44,33 +44,20 @@ static void check_usage(FILE *f)
 		guest_opts_usage);
 }
 
-/* The run's settings the command line gives (torn_check_opts.given). */
-static unsigned int given_settings(int argc, char **argv)
+/* The run's settings the command line gave (torn_check_opts.given). */
+static unsigned int given_settings(const struct guest_opts *g,
+				   const struct cli_states_seen *seen,
+				   const struct cli_counts *c)
 {
-	static const struct {
-		const char *opt;
-		unsigned int bit;
-	} opts[] = {
-		{ "--fs", TORN_CHECK_GIVEN_FS },
-		{ "--flush", TORN_CHECK_GIVEN_FLUSH },
-		{ "--model", TORN_CHECK_GIVEN_MODEL },
-		{ "--granularity", TORN_CHECK_GIVEN_GRAN },
-		{ "--points", TORN_CHECK_GIVEN_POINTS },
-		{ "--engine", TORN_CHECK_GIVEN_ENGINES },
-		{ "--from-op", TORN_CHECK_GIVEN_FROM_OP },
-	};
-	unsigned int bits = 0;
-	size_t k, n;
-	int i;
-
-	for (i = 1; i < argc; i++)
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-			n = strlen(opts[k].opt);
-			if (!strncmp(argv[i], opts[k].opt, n) &&
-			    (!argv[i][n] || argv[i][n] == '='))
-				bits |= opts[k].bit;
-		}
-	return bits;
+	return (g->given & GUEST_GIVEN_FS ? TORN_CHECK_GIVEN_FS : 0) |
+	       (g->given & GUEST_GIVEN_FLUSH ? TORN_CHECK_GIVEN_FLUSH : 0) |
+	       (seen->model ? TORN_CHECK_GIVEN_MODEL : 0) |
+	       (seen->granularity ? TORN_CHECK_GIVEN_GRAN : 0) |
+	       (seen->points ? TORN_CHECK_GIVEN_POINTS : 0) |
+	       (seen->engines ? TORN_CHECK_GIVEN_ENGINES : 0) |
+	       (c->given & CLI_COUNT_BIT(CLI_COUNT_FROM_OP)
+			? TORN_CHECK_GIVEN_FROM_OP
+			: 0);
 }
 
 /* The option at argv[*i] that takes a value and is check's own. */
@@ -164,7 +151,7 @@ int cmd_check(int argc, char **argv)
 		return TORN_EXIT_USAGE;
 	}
 	take_counts(&o, &counts);
-	o.given = given_settings(argc, argv);
+	o.given = given_settings(&o.guest, &seen, &counts);
 	o.points_text = seen.points;
 	return torn_check_run(&o);
 }

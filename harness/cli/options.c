@@ -66,10 +66,14 @@ int cli_states_set(const char *opt, const char *value,
 		   struct torn_states_opts *o, struct cli_states_seen *seen,
 		   struct torn_err *err)
 {
-	if (!strcmp(opt, "--model"))
+	if (!strcmp(opt, "--model")) {
+		seen->model = true;
 		return torn_model_parse(value, &o->model, err);
-	if (!strcmp(opt, "--granularity"))
+	}
+	if (!strcmp(opt, "--granularity")) {
+		seen->granularity = true;
 		return torn_granularity_parse(value, &o->granularity, err);
+	}
 	if (!strcmp(opt, "--points")) {
 		if (torn_points_parse(value, &o->points, &o->store_every, err))
 			return TORN_E_USAGE;

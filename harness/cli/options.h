@@ -40,6 +40,7 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
 struct cli_states_seen {
 	bool engines; /* an --engine came: the next ones add to it */
 	const char *points; /* the last --points as given (check.json) */
+	bool model, granularity; /* given */
 };
 
 /*

@@ -43,12 +43,14 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 				err, TORN_E_USAGE,
 				"expected ext4-dax, xfs-dax or devdax");
 		o->fs_kind = torn_fs_kind_parse(v);
+		o->given |= GUEST_GIVEN_FS;
 	} else if (!strcmp(opt, "--flush")) {
 		if (torn_flush_mode_parse(v) < 0)
 			return torn_err_set(
 				err, TORN_E_USAGE,
 				"expected clwb, clflushopt, clflush, eadr or nt");
 		o->flush_mode = torn_flush_mode_parse(v);
+		o->given |= GUEST_GIVEN_FLUSH;
 	} else if (!strcmp(opt, "--kernel")) {
 		o->kernel = v;
 	} else if (!strcmp(opt, "--modules")) {

@@ -17,7 +17,11 @@ struct guest_opts {
 	int flush_mode;
 	int keep; /* keep the work directory */
 	int timeout_s; /* boot timeout */
+	unsigned int given; /* GUEST_GIVEN_*: set by guest_opts_set */
 };
+
+#define GUEST_GIVEN_FS 0x01
+#define GUEST_GIVEN_FLUSH 0x02
 
 /* The longest --boot-timeout, in seconds. */
 #define GUEST_BOOT_TIMEOUT_MAX 86400
