@@ -358,22 +358,27 @@ static int apply_store(struct torn_states *s, const struct torn_record *rec,
  * writes after it stay in their write-combining buffers until a fence;
  * those before it are in that cached write's line content (model.h).
  */
+static uint32_t clflush_persists(const struct torn_states *s,
+				 const struct line_state *l)
+{
+	uint32_t fi, i, k = 0;
+
+	for (fi = l->head, i = 1; fi != NONE32; fi = s->frags[fi].next, i++)
+		if (!s->frags[fi].nt)
+			k = i;
+	return k;
+}
+
 uint32_t model_clflush_persists(struct torn_states *s,
 				const struct torn_record *rec)
 {
 	const struct line_state *l;
-	uint32_t fi, i, k = 0;
 
 	if (s->model != TORN_MODEL_ADR || rec->kind != TORN_REC_FLUSH ||
 	    rec->sub != TORN_FLUSH_CLFLUSH || rec->offset >= s->pm_size)
 		return 0;
 	l = line_find(s, rec->offset >> LINE_SHIFT);
-	if (!l)
-		return 0;
-	for (fi = l->head, i = 1; fi != NONE32; fi = s->frags[fi].next, i++)
-		if (!s->frags[fi].nt)
-			k = i;
-	return k;
+	return l ? clflush_persists(s, l) : 0;
 }
 
 static int apply_flush(struct torn_states *s, const struct torn_record *rec)
@@ -388,7 +393,7 @@ static int apply_flush(struct torn_states *s, const struct torn_record *rec)
 		return 0;
 	li = (uint32_t)(l - s->lines);
 	if (rec->sub == TORN_FLUSH_CLFLUSH)
-		return persist_prefix(s, li, model_clflush_persists(s, rec));
+		return persist_prefix(s, li, clflush_persists(s, l));
 	l->n_flushinit = l->n_inflight;
 	return queue_line(s, li);
 }

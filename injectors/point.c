@@ -255,17 +255,17 @@ static int tunit_begin(struct point *pk, uint64_t line, struct pt_tunit **tu)
 	return 0;
 }
 
-/* Granule g of the choice changes from old to new (if it does). */
+/* Granule g of the choice changes from before to after (if it does). */
 static void tunit_granule(struct pt_tunit *tu, unsigned int g,
-			  const uint8_t *old, const uint8_t *new)
+			  const uint8_t *before, const uint8_t *after)
 {
-	if (!memcmp(old, new, TORN_GRANULE_SIZE))
+	if (!memcmp(before, after, TORN_GRANULE_SIZE))
 		return;
 	tu->g[tu->k] = (uint8_t)g;
-	tu->gdata[tu->k] = new;
+	tu->gdata[tu->k] = after;
 	tu->gh[tu->k] = zero_hash;
-	torn_hash_granule_change(&tu->gh[tu->k], tu->line * GRANULES + g, old,
-				 new);
+	torn_hash_granule_change(&tu->gh[tu->k], tu->line * GRANULES + g,
+				 before, after);
 	torn_hash_add(&tu->h, &tu->gh[tu->k]);
 	tu->k++;
 }
@@ -296,22 +296,22 @@ static void torn_keep(struct point *pk, bool pairs)
 	pk->n_torn++;
 }
 
-/* One choice per granule that differs between old and new (8 each). */
+/* One choice per granule that differs between before and after (8 each). */
 static int torn_granules(struct point *pk, uint64_t line,
-			 const uint8_t *const old[GRANULES],
-			 const uint8_t *const new[GRANULES])
+			 const uint8_t *const before[GRANULES],
+			 const uint8_t *const after[GRANULES])
 {
 	struct pt_tunit *tu;
 	unsigned int g;
 	int ret;
 
 	for (g = 0; g < GRANULES; g++) {
-		if (!old[g])
+		if (!before[g])
 			continue;
 		ret = tunit_begin(pk, line, &tu);
 		if (ret)
 			return ret;
-		tunit_granule(tu, g, old[g], new[g]);
+		tunit_granule(tu, g, before[g], after[g]);
 		tunit_keep(pk, tu);
 	}
 	return 0;
@@ -320,7 +320,7 @@ static int torn_granules(struct point *pk, uint64_t line,
 /* adr: in-flight lines whose full content differs in >= 2 granules. */
 static int torn_lines_adr(struct torn_states *s, struct point *pk)
 {
-	const uint8_t *old[GRANULES], *new[GRANULES];
+	const uint8_t *before[GRANULES], *after[GRANULES];
 	uint32_t i;
 	int ret;
 
@@ -330,12 +330,12 @@ static int torn_lines_adr(struct torn_states *s, struct point *pk)
 		unsigned int g;
 
 		for (g = 0; g < GRANULES; g++) {
-			old[g] = l->persisted + g * TORN_GRANULE_SIZE;
-			new[g] = full + g *TORN_GRANULE_SIZE;
+			before[g] = l->persisted + g * TORN_GRANULE_SIZE;
+			after[g] = full + g * TORN_GRANULE_SIZE;
 		}
 		ret = torn_begin(pk, NONE32, 0);
 		if (!ret)
-			ret = torn_granules(pk, l->line, old, new);
+			ret = torn_granules(pk, l->line, before, after);
 		if (ret)
 			return ret;
 		torn_keep(pk, false);
@@ -343,7 +343,7 @@ static int torn_lines_adr(struct torn_states *s, struct point *pk)
 	return 0;
 }
 
-/* The record of element e, and whether it is a string instruction's. */
+/* The record element e is a part of. */
 static const struct torn_record *elem_rec(const struct torn_states *s,
 					  const struct pt_elem *e)
 {
@@ -362,21 +362,21 @@ static bool same_string_op(const struct torn_states *s, const struct pt_elem *a,
 /*
  * A run of chain c from element *i: the elements on one line that belong
  * together (one store's part, or, with string, one string op's stretch
- * on that line).  old[g] / new[g]: granule g's content before and after
+ * on that line).  before[g] / after[g]: granule g's content before and after
  * it, NULL where the run does not touch g.  cur[unit] follows.
  */
 static void chain_run(const struct torn_states *s, const struct point *pk,
 		      uint32_t c, uint32_t *i, bool string, const uint8_t **cur,
-		      const uint8_t *old[GRANULES],
-		      const uint8_t *new[GRANULES])
+		      const uint8_t *before[GRANULES],
+		      const uint8_t *after[GRANULES])
 {
 	const struct pt_chain *ch = &pk->chains[c];
 	const struct pt_elem *e = &pk->W[pk->ce[ch->first + *i]];
 	uint64_t line = e->offset >> LINE_SHIFT;
 	unsigned int g;
 
-	memset(old, 0, GRANULES * sizeof(*old));
-	memset(new, 0, GRANULES * sizeof(*new));
+	memset(before, 0, GRANULES * sizeof(*before));
+	memset(after, 0, GRANULES * sizeof(*after));
 	for (; *i < ch->len; ++*i) {
 		const struct pt_elem *w = &pk->W[pk->ce[ch->first + *i]];
 		unsigned int g0 = (unsigned int)(w->offset % TORN_LINE_SIZE) /
@@ -386,10 +386,10 @@ static void chain_run(const struct torn_states *s, const struct point *pk,
 		    (string ? !same_string_op(s, e, w) : w->seq != e->seq))
 			break;
 		for (g = 0; g < w->len / TORN_GRANULE_SIZE; g++) {
-			if (!old[g0 + g])
-				old[g0 + g] =
+			if (!before[g0 + g])
+				before[g0 + g] =
 					cur[w->unit] + g * TORN_GRANULE_SIZE;
-			new[g0 + g] = w->snap + g *TORN_GRANULE_SIZE;
+			after[g0 + g] = w->snap + g * TORN_GRANULE_SIZE;
 		}
 		cur[w->unit] = w->snap;
 	}
@@ -432,13 +432,16 @@ static int string_one_line(struct point *pk)
  */
 static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 {
-	const uint8_t **cur, *old[GRANULES], *new[GRANULES];
+	const uint8_t **cur, *before[GRANULES], *after[GRANULES];
 	uint32_t c, i;
-	int ret = 0;
+	int ret;
 
-	cur = calloc(pk->n_units ? pk->n_units : 1, sizeof(*cur));
-	if (!cur)
-		return -ENOMEM;
+	ret = grow_array((void **)&s->unit_data, &s->cap_unit_data,
+			 pk->n_units + 1, sizeof(*s->unit_data));
+	if (ret)
+		return ret;
+	cur = s->unit_data;
+	memset(cur, 0, pk->n_units * sizeof(*cur));
 	for (i = 0; i < pk->n_W; i++) {
 		const struct pt_elem *e = &pk->W[i];
 
@@ -461,9 +464,10 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 			if (ret)
 				break;
 			if (!string) {
-				chain_run(s, pk, c, &i, false, cur, old, new);
+				chain_run(s, pk, c, &i, false, cur, before,
+					  after);
 				ret = torn_granules(pk, e->offset >> LINE_SHIFT,
-						    old, new);
+						    before, after);
 				torn_keep(pk, false);
 				continue;
 			}
@@ -473,15 +477,16 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 				const struct pt_elem *w =
 					&pk->W[pk->ce[ch->first + i]];
 
-				chain_run(s, pk, c, &i, true, cur, old, new);
+				chain_run(s, pk, c, &i, true, cur, before,
+					  after);
 				ret = tunit_begin(pk, w->offset >> LINE_SHIFT,
 						  &tu);
 				if (ret)
 					break;
 				for (g = 0; g < GRANULES; g++)
-					if (old[g])
-						tunit_granule(tu, g, old[g],
-							      new[g]);
+					if (before[g])
+						tunit_granule(tu, g, before[g],
+							      after[g]);
 				tunit_keep(pk, tu);
 			}
 			many = pk->torn[pk->n_torn].n > TORN_STRING_SUBSETS;
@@ -490,7 +495,6 @@ static int torn_writes_eadr(struct torn_states *s, struct point *pk)
 			torn_keep(pk, many);
 		}
 	}
-	free(cur);
 	return ret;
 }
 

@@ -141,6 +141,7 @@ void torn_states_free(struct torn_states *s)
 		point_free(&s->pts[i]);
 	free(s->ptl);
 	free(s->unit_cur);
+	free(s->unit_data);
 	free(s->unit_stamp);
 	free(s->p);
 	free(s->nz);

@@ -191,6 +191,8 @@ struct torn_states {
 	uint32_t n_ptl, cap_ptl;
 	struct torn_hash128 *unit_cur;
 	uint32_t cap_units;
+	const uint8_t **unit_data; /* eadr torn: a unit's content so far */
+	uint32_t cap_unit_data;
 
 	struct point pts[NPOINTS];
 	struct torn_err rerr; /* replay side error */
