@@ -38,29 +38,13 @@ static int recorded_engines(const struct torn_run_check *c,
 	return 0;
 }
 
-/* o's engines as check.json writes them. */
-static void engines_text(const struct torn_states_opts *o, char *buf,
-			 size_t size)
-{
-	size_t len = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < o->n_engines && len + 1 < size; i++) {
-		if (i)
-			buf[len++] = ',';
-		len += (size_t)torn_engine_format(&o->engines[i], buf + len,
-						  size - len);
-	}
-	buf[size - 1] = '\0';
-}
-
 static int resume_states(struct torn_check_opts *o,
 			 const struct torn_run_check *c, char *points_buf,
 			 size_t points_len, struct torn_err *err)
 {
 	struct torn_states_opts *so = &o->states, rec = *so;
-	char now[sizeof(c->engines)], num[32];
+	struct torn_run_check now_c;
+	char now[32], num[32];
 	unsigned int points;
 	uint64_t every = 1;
 	int v;
@@ -94,10 +78,11 @@ static int resume_states(struct torn_check_opts *o,
 		o->points_text = points_buf;
 	}
 	if (c->engines[0] && !recorded_engines(c, &rec)) {
-		engines_text(so, now, sizeof(now));
+		/* the given engines as check.json would write them */
+		check_json_fill(&now_c, o, so->model);
 		if ((o->given & TORN_CHECK_GIVEN_ENGINES) &&
-		    strcmp(now, c->engines))
-			return conflict(err, "--engine", now, CHECKED,
+		    strcmp(now_c.engines, c->engines))
+			return conflict(err, "--engine", now_c.engines, CHECKED,
 					c->engines, FRESH);
 		so->n_engines = rec.n_engines;
 		memcpy(so->engines, rec.engines, sizeof(so->engines));
