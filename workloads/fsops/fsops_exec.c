@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1008,24 +1009,29 @@ static uint64_t tree_blocks(const struct exec *x)
 	return n;
 }
 
+/* Does op write data of op->length bytes (its pattern)? */
+static bool writes_data(const struct torn_fsops_op *op)
+{
+	return op->kind == TORN_FSOPS_WRITE || op->kind == TORN_FSOPS_PWRITE ||
+	       op->kind == TORN_FSOPS_APPEND ||
+	       op->kind == TORN_FSOPS_MMAP_WRITE;
+}
+
 /*
  * capacity: would op, which writes or allocates, overflow it?  It adds
- * what it writes past the file's end (a write inside the file reuses
- * its blocks, holes aside).
+ * what it writes past the end of f, its file (a write inside the file
+ * reuses its blocks, holes aside).
  */
-static int fits(struct exec *x, const struct torn_fsops_op *op)
+static int fits(struct exec *x, const struct torn_fsops_op *op,
+		const struct fsx_entry *f)
 {
-	const struct fsx_entry *f = fsx_tree_find(&x->cur, x->p1);
 	uint64_t used, size = f && f->size > 0 ? (uint64_t)f->size : 0;
 	uint64_t off = op->kind == TORN_FSOPS_APPEND ? size : op->offset;
 	uint64_t add = op->length;
 
 	if (!x->o->capacity ||
-	    (op->kind != TORN_FSOPS_WRITE && op->kind != TORN_FSOPS_PWRITE &&
-	     op->kind != TORN_FSOPS_APPEND &&
-	     op->kind != TORN_FSOPS_MMAP_WRITE &&
-	     (op->kind != TORN_FSOPS_FALLOCATE ||
-	      (op->flags & TORN_FSOPS_PUNCH_HOLE))))
+	    (!writes_data(op) && (op->kind != TORN_FSOPS_FALLOCATE ||
+				  (op->flags & TORN_FSOPS_PUNCH_HOLE))))
 		return 0;
 	if (off < size)
 		add = off + op->length > size ? off + op->length - size : 0;
@@ -1088,19 +1094,17 @@ static int run_op(struct exec *x, size_t n, const struct torn_fsops_op *op)
 	dump_path(op->path, x->p1, sizeof(x->p1));
 	dump_path(op->path2, x->p2, sizeof(x->p2));
 	hook(x, 0);
-	ret = fits(x, op);
+	b = fsx_tree_find(&x->cur, x->p1);
+	ret = fits(x, op, b);
 	if (ret)
 		return ret;
-	b = fsx_tree_find(&x->cur, x->p1);
 	if ((op->kind == TORN_FSOPS_FSYNC ||
 	     op->kind == TORN_FSOPS_FDATASYNC) &&
 	    b && b->type == 'l')
 		return op_fail(x, TORN_E_USAGE,
 			       "%s is a symbolic link; name what it points to",
 			       x->p1);
-	if (op->kind == TORN_FSOPS_WRITE || op->kind == TORN_FSOPS_PWRITE ||
-	    op->kind == TORN_FSOPS_APPEND ||
-	    op->kind == TORN_FSOPS_MMAP_WRITE) {
+	if (writes_data(op)) {
 		data = malloc(op->length);
 		if (!data)
 			return op_fail(x, -ENOMEM, "out of memory");
