@@ -155,8 +155,7 @@ int oracle_expected_parse(const char *text, size_t len,
 	if (memchr(text, 0, len)) {
 		ret = torn_err_set(err, TORN_E_FORMAT,
 				   "expected.txt: NUL byte in text");
-		oracle_expected_free(e);
-		return ret;
+		goto out_fail;
 	}
 	for (line = e->text; line && *line; line = next) {
 		char kw[16], *rest;
@@ -176,8 +175,7 @@ int oracle_expected_parse(const char *text, size_t len,
 				err, TORN_E_FORMAT,
 				"expected.txt:%zu: expected KEYWORD N ...",
 				lineno);
-			oracle_expected_free(e);
-			return ret;
+			goto out_fail;
 		}
 		rest = line + consumed;
 		r.op = op;
@@ -188,8 +186,7 @@ int oracle_expected_parse(const char *text, size_t len,
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: op: atomic flag must be 0 or 1",
 					lineno);
-				oracle_expected_free(e);
-				return ret;
+				goto out_fail;
 			}
 			if (push_op(e, op, rest[0] == '1'))
 				goto out_oom;
@@ -204,8 +201,7 @@ int oracle_expected_parse(const char *text, size_t len,
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: touch needs one path",
 					lineno);
-				oracle_expected_free(e);
-				return ret;
+				goto out_fail;
 			}
 		} else {
 			size_t plen;
@@ -222,8 +218,7 @@ int oracle_expected_parse(const char *text, size_t len,
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: unknown keyword '%s'",
 					lineno, kw);
-				oracle_expected_free(e);
-				return ret;
+				goto out_fail;
 			}
 			p = line_path(rest, &plen);
 			if (!p) {
@@ -231,8 +226,7 @@ int oracle_expected_parse(const char *text, size_t len,
 					err, TORN_E_FORMAT,
 					"expected.txt:%zu: not a dump line: '%.60s'",
 					lineno, rest);
-				oracle_expected_free(e);
-				return ret;
+				goto out_fail;
 			}
 			r.line = rest;
 			r.path = strndup(p, plen);
@@ -246,6 +240,8 @@ int oracle_expected_parse(const char *text, size_t len,
 	return 0;
 out_oom:
 	ret = torn_err_set(err, -ENOMEM, "out of memory");
+out_fail:
+	/* after the message: it may quote the text e holds */
 	oracle_expected_free(e);
 	return ret;
 }
