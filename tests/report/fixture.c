@@ -51,6 +51,22 @@ static int write_file(const char *dir, const char *name, const void *data,
 	return ok ? 0 : -1;
 }
 
+/* dir (made) with trace.torn of the text trace, also into *t. 0 or -1. */
+static int save_trace(const char *dir, const char *text, struct torn_trace **t)
+{
+	struct torn_err err = { "" };
+	char *path;
+	int ret;
+
+	if (g_mkdir_with_parents(dir, 0755) ||
+	    torn_trace_parse_text(text, t, &err))
+		return -1;
+	path = g_build_filename(dir, "trace.torn", NULL);
+	ret = torn_trace_save(*t, path);
+	g_free(path);
+	return ret ? -1 : 0;
+}
+
 enum kind {
 	K_OK,
 	K_DURABILITY,
@@ -208,20 +224,13 @@ int fixture_make_gran(const char *dir, bool failing, int granularity,
 	uint64_t pm_size, last_point = UINT64_MAX, points = 0, first_point;
 	uint64_t last_failing = UINT64_MAX;
 	unsigned int nth = 0;
-	char *path, *meta;
+	char *meta;
 	int ret = -1;
 	guint i;
 
 	memset(exp, 0, sizeof(*exp));
-	if (g_mkdir_with_parents(dir, 0755) ||
-	    torn_trace_parse_text(fixture_trace, &t, &err))
+	if (save_trace(dir, fixture_trace, &t))
 		goto out;
-	path = g_build_filename(dir, "trace.torn", NULL);
-	ret = torn_trace_save(t, path);
-	g_free(path);
-	if (ret)
-		goto out;
-	ret = -1;
 	exp->records = torn_trace_get_count(t);
 	recs = torn_trace_get_records(t);
 	pm_size = torn_trace_get_header(t)->pm_size;
@@ -405,24 +414,16 @@ int fixture_make_empty(const char *dir)
 		"{\n  \"model\": \"adr\",\n  \"granularity\": \"line\",\n"
 		"  \"points\": \"fence\",\n"
 		"  \"engines\": \"prefix,subsets:1\"\n}\n";
-	struct torn_err err = { "" };
 	struct torn_trace *t = NULL;
 	uint8_t zero[4096] = { 0 };
-	char *path;
-	int ret = -1;
+	int ret;
 
-	if (g_mkdir_with_parents(dir, 0755) ||
-	    torn_trace_parse_text(text, &t, &err))
-		goto out;
-	path = g_build_filename(dir, "trace.torn", NULL);
-	ret = torn_trace_save(t, path);
-	g_free(path);
+	ret = save_trace(dir, text, &t);
 	if (!ret)
 		ret = write_file(dir, "base.img", zero, sizeof(zero)) ||
 		      write_file(dir, "meta.json", meta, strlen(meta)) ||
 		      write_file(dir, "check.json", check, strlen(check)) ||
 		      write_file(dir, "verdicts.jsonl", "", 0);
-out:
 	torn_trace_free(t);
 	return ret ? -1 : 0;
 }
