@@ -41,11 +41,18 @@ int engine_scratch(struct torn_states *s)
 	s->nz_stale = false;
 	ret = grow_array((void **)&s->delta, &s->cap_delta,
 			 (uint64_t)pk->n_units +
+				 (uint64_t)GRANULES * pk->n_split +
+				 pk->n_shared +
 				 (uint64_t)GRANULES * (pk->torn_max_n + 1),
 			 sizeof(*s->delta));
 	if (!ret)
 		ret = grow_array((void **)&s->torn_lines, &s->cap_torn_lines,
 				 pk->torn_max_n, TORN_LINE_SIZE);
+	if (ret)
+		return ret;
+	if (!ret)
+		ret = grow_array((void **)&s->sh_best, &s->cap_sh_best,
+				 pk->n_shared + 1, sizeof(*s->sh_best));
 	if (ret)
 		return ret;
 	if (pk->n_units > s->cap_unit_stamp) {
@@ -314,6 +321,35 @@ static void torn_hash(struct torn_states *s)
 				      &s->cur->tunits[t->first + b].h);
 }
 
+/*
+ * The state's hash: the chains' part plus each shared granule's content,
+ * that of the latest write touching it among the kept prefixes (model.h,
+ * "Chains"); the winners stay in sh_best for the delta.
+ */
+static void shared_hash(struct torn_states *s)
+{
+	const struct point *pk = s->cur;
+	uint32_t *best = s->sh_best, i;
+
+	s->h_state = s->h_cur;
+	if (!pk->n_shared)
+		return;
+	for (i = 0; i < pk->n_shared; i++)
+		best[i] = NONE32;
+	for (i = 0; i < pk->n_srefs; i++) {
+		const struct pt_sref *r = &pk->srefs[i];
+		const struct pt_elem *e = &pk->W[r->elem];
+
+		if (s->p[e->chain] >= r->pos &&
+		    (best[r->shared] == NONE32 ||
+		     pk->W[pk->srefs[best[r->shared]].elem].seq < e->seq))
+			best[r->shared] = i;
+	}
+	for (i = 0; i < pk->n_shared; i++)
+		if (best[i] != NONE32)
+			torn_hash_add(&s->h_state, &pk->srefs[best[i]].h);
+}
+
 void engine_start(struct torn_states *s, unsigned int ei)
 {
 	reset_prefixes(s);
@@ -361,6 +397,7 @@ void engine_step(struct torn_states *s, uint64_t idx)
 		torn_hash(s);
 		break;
 	}
+	shared_hash(s);
 }
 
 void engine_goto(struct torn_states *s, uint64_t idx)
@@ -400,6 +437,7 @@ void engine_goto(struct torn_states *s, uint64_t idx)
 		break;
 	}
 	s->run.next = want + 1;
+	shared_hash(s);
 }
 
 static inline void push(struct torn_states *s, uint64_t offset, uint32_t len,
@@ -410,6 +448,29 @@ static inline void push(struct torn_states *s, uint64_t offset, uint32_t len,
 	d->offset = offset;
 	d->len = len;
 	d->data = data;
+}
+
+/* w's entries: its unit, or one per granule of its mask. */
+static inline struct torn_delta_ent *put_elem(struct torn_delta_ent *d,
+					      const struct pt_elem *w)
+{
+	unsigned int g;
+
+	if (!w->masked) {
+		d->offset = w->offset;
+		d->len = w->len;
+		d->data = w->snap;
+		return d + 1;
+	}
+	for (g = 0; g < GRANULES; g++) {
+		if (!(w->mask & (1u << g)))
+			continue;
+		d->offset = w->offset + g * TORN_GRANULE_SIZE;
+		d->len = TORN_GRANULE_SIZE;
+		d->data = w->snap + g * TORN_GRANULE_SIZE;
+		d++;
+	}
+	return d;
 }
 
 /* The delta of the state in p[]: each chain's latest write per unit. */
@@ -429,11 +490,7 @@ static void delta_from_prefixes(struct torn_states *s)
 		const struct pt_elem *w;
 
 		if (!ch->multi) {
-			w = &W[ce[ch->first + j - 1]];
-			d->offset = w->offset;
-			d->len = w->len;
-			d->data = w->snap;
-			d++;
+			d = put_elem(d, &W[ce[ch->first + j - 1]]);
 			continue;
 		}
 		while (j--) {
@@ -441,10 +498,7 @@ static void delta_from_prefixes(struct torn_states *s)
 			if (stamp[w->unit] == ds)
 				continue;
 			stamp[w->unit] = ds;
-			d->offset = w->offset;
-			d->len = w->len;
-			d->data = w->snap;
-			d++;
+			d = put_elem(d, w);
 		}
 	}
 	s->n_delta = (uint32_t)(d - s->delta);
@@ -503,11 +557,20 @@ static void torn_overlay(struct torn_states *s)
 void engine_delta(struct torn_states *s)
 {
 	const struct torn_engine *e = &s->o.engines[s->eng_i];
+	const struct point *pk = s->cur;
+	uint32_t i;
 
 	s->n_delta = 0;
 	if (s->nz_stale)
 		rebuild_nz(s);
 	delta_from_prefixes(s);
+	for (i = 0; i < pk->n_shared; i++)
+		if (s->sh_best[i] != NONE32) {
+			const struct pt_sref *r = &pk->srefs[s->sh_best[i]];
+
+			push(s, pk->shared[i].offset, TORN_GRANULE_SIZE,
+			     pk->W[r->elem].snap + r->goff);
+		}
 	if (e->kind == TORN_ENGINE_TORN)
 		torn_overlay(s);
 }

@@ -56,12 +56,8 @@
  *  - Every store since the last ordering point is in flight; every
  *    ordering point persists them all; flushes change nothing.
  *  - Cached stores persist as a global prefix in program order: they form
- *    one chain.  A non-temporal store forms a chain with the other
- *    non-temporal stores to its line (granule), unless cached stores to
- *    that line (granule) are in flight: then it joins the cached chain in
- *    program order, so that a line's own stores never persist out of
- *    order.  This keeps every state possible; it omits a few states
- *    where such a non-temporal store lags cached stores to other lines.
+ *    one chain.  Non-temporal stores form chains of their own, per line
+ *    (granule), beside it ("Chains" below).
  *  - Torn granularity splits stores at granule boundaries: a prefix of
  *    the cached chain may end inside a wide store, its lower granules
  *    first.
@@ -76,9 +72,29 @@
  * Chains.  At a crash point the in-flight stores are grouped into chains;
  * a crash state picks a prefix length for each chain independently.
  * adr: one chain per line (line granularity) or per granule (torn).
- * eadr: the cached chain plus the non-temporal chains above.  A store
- * that crosses a line (granule) boundary is split into one write per
- * line (granule); writes are ordered by program order and then address.
+ * eadr: one chain of all cached stores, one per line (granule) of the
+ * non-temporal ones.  A store that crosses a line (granule) boundary is
+ * split into one write per line (granule); writes are ordered by
+ * program order and then address.
+ *  - Non-temporal data sits in write-combining buffers, not in the cache
+ *    line, so a line with in-flight cached and non-temporal stores
+ *    splits: its non-temporal stores are a chain of their own beside its
+ *    cached ones (adr: the line's chain; eadr: the cached chain).  So
+ *    adr "store L+0; movnti L+8; sfence" can leave the NT data without
+ *    the cached store (the head/body pattern of the kernel's
+ *    __copy_user_flushcache), and eadr "movnti L+8; store L+0; store M"
+ *    the later cached stores without the NT data.  adr at torn
+ *    granularity needs no split: its chains are per granule already.
+ *  - Writes to one granule persist in program order.  A granule that
+ *    both parts touch (shared) holds, in a state, its content after the
+ *    latest kept write that touches it, every earlier write to it
+ *    included: a cached store after an NT store to its granule carries
+ *    the NT data when it persists, as a line read back after the NT
+ *    store does, and an NT store after a cached one overwrites it.  The
+ *    shared granule is no one chain's: engines add its content to the
+ *    state from the two prefixes (pt_shared in states_int.h).  The torn
+ *    engine under eadr leaves shared granules as its base state has
+ *    them.
  *
  * Crash points (before record r: the state after records 0..r-1), only
  * where something is in flight:

@@ -13,6 +13,8 @@ void point_free(struct point *pk)
 	free(pk->changed);
 	free(pk->W);
 	free(pk->chains);
+	free(pk->shared);
+	free(pk->srefs);
 	free(pk->ce);
 	free(pk->chash);
 	free(pk->torn);
@@ -65,6 +67,8 @@ static int emit(struct torn_states *s, struct point *pk, uint32_t c, uint32_t u,
 	e->len = len;
 	e->chain = c;
 	e->unit = u;
+	e->masked = false;
+	e->mask = 0;
 	torn_hash_add(&ch->cum, contrib);
 	torn_hash_sub(&ch->cum, &s->unit_cur[u]);
 	s->unit_cur[u] = *contrib;
@@ -77,10 +81,26 @@ static int emit(struct torn_states *s, struct point *pk, uint32_t c, uint32_t u,
 	return 0;
 }
 
-/* Number the in-flight lines in first-write order; eadr: cached bits. */
-static int collect_lines(struct torn_states *s)
+/* The granules (bits) that a write of bytes off .. off + len - 1 touches. */
+static uint8_t granule_bits(unsigned int off, unsigned int len)
 {
-	uint32_t fi;
+	unsigned int g0 = off / TORN_GRANULE_SIZE;
+	unsigned int g1 = (off + len - 1) / TORN_GRANULE_SIZE;
+
+	return (uint8_t)(((2u << g1) - 1) & ~((1u << g0) - 1));
+}
+
+/*
+ * Number the in-flight lines in first-write order, with the granules
+ * their cached and non-temporal writes touch.  A line with both splits
+ * into a cached and a non-temporal part (model.h, "Chains"), at line
+ * granularity, and under eadr at torn granularity; adr at torn
+ * granularity needs no split: its chains are per granule already.
+ */
+static int collect_lines(struct torn_states *s, struct point *pk)
+{
+	bool split = s->gran == TORN_GRAN_LINE || s->model == TORN_MODEL_EADR;
+	uint32_t fi, i;
 	int ret;
 
 	s->n_ptl = 0;
@@ -99,19 +119,71 @@ static int collect_lines(struct torn_states *s)
 			pl = &s->ptl[s->n_ptl++];
 			memset(pl, 0xff, sizeof(*pl));
 			pl->line = f->line;
-			pl->cached = 0;
+			pl->cached = pl->ntg = 0;
 		}
 		pl = &s->ptl[l->pt_idx];
-		if (!f->nt) {
-			unsigned int g0 = f->off / TORN_GRANULE_SIZE;
-			unsigned int g1 =
-				(f->off + f->len - 1) / TORN_GRANULE_SIZE;
+		if (f->nt)
+			pl->ntg |= granule_bits(f->off, f->len);
+		else
+			pl->cached |= granule_bits(f->off, f->len);
+	}
+	for (i = 0; i < s->n_ptl; i++) {
+		struct pt_line *pl = &s->ptl[i];
 
-			pl->cached |=
-				(uint8_t)(((2u << g1) - 1) & ~((1u << g0) - 1));
-		}
+		pl->split = split && pl->cached && pl->ntg;
+		pk->n_split += pl->split;
 	}
 	return 0;
+}
+
+/*
+ * Element e (just emitted, f's write) writes granule g of its line,
+ * which is shared: a pt_sref, and the pt_shared on first sight.
+ */
+static int share(struct torn_states *s, struct point *pk, struct pt_line *pl,
+		 const struct frag *f, unsigned int g, uint32_t goff)
+{
+	const struct line_state *l = &s->lines[f->line];
+	uint32_t e = pk->n_W - 1;
+	struct pt_sref *r;
+	int ret;
+
+	if (pl->sh[g] == NONE32) {
+		ret = grow_array((void **)&pk->shared, &pk->cap_shared,
+				 pk->n_shared + 1, sizeof(*pk->shared));
+		if (ret)
+			return ret;
+		pk->shared[pk->n_shared].offset =
+			(l->line << LINE_SHIFT) + g * TORN_GRANULE_SIZE;
+		pl->sh[g] = pk->n_shared++;
+	}
+	ret = grow_array((void **)&pk->srefs, &pk->cap_srefs, pk->n_srefs + 1,
+			 sizeof(*pk->srefs));
+	if (ret)
+		return ret;
+	r = &pk->srefs[pk->n_srefs++];
+	r->h = zero_hash;
+	torn_hash_granule_change(&r->h, l->line * GRANULES + g,
+				 l->persisted + g * TORN_GRANULE_SIZE,
+				 pk->W[e].snap + goff);
+	r->shared = pl->sh[g];
+	r->elem = e;
+	r->pos = pk->chains[pk->W[e].chain].len;
+	r->goff = goff;
+	return 0;
+}
+
+/* Get chain *cp and unit *up, new ones where NONE32. */
+static int chain_unit(struct torn_states *s, struct point *pk, uint32_t *cp,
+		      uint32_t *up)
+{
+	int ret = 0;
+
+	if (*cp == NONE32)
+		ret = new_chain(pk, cp);
+	if (!ret && *up == NONE32)
+		ret = new_unit(s, pk, up);
+	return ret;
 }
 
 static int elems_line(struct torn_states *s, struct point *pk,
@@ -127,20 +199,44 @@ static int elems_line(struct torn_states *s, struct point *pk,
 		struct pt_line *pl = &s->ptl[l->pt_idx];
 		struct torn_hash128 contrib = f->hl;
 		uint32_t *cp = eadr && pl->cached ? cached_chain : &pl->chain;
+		uint32_t *up = &pl->unit;
+		uint8_t shared = pl->cached & pl->ntg, mask = pl->cached, touch;
+		unsigned int g;
 
-		if (*cp == NONE32) {
-			ret = new_chain(pk, cp);
-			if (ret)
-				return ret;
+		if (pl->split && f->nt) {
+			cp = &pl->ntchain;
+			up = &pl->ntunit;
+			mask = pl->ntg;
 		}
-		if (pl->unit == NONE32) {
-			ret = new_unit(s, pk, &pl->unit);
-			if (ret)
-				return ret;
+		mask &= (uint8_t)~shared;
+		ret = chain_unit(s, pk, cp, up);
+		if (ret)
+			return ret;
+		if (pl->split) {
+			contrib = zero_hash;
+			for (g = 0; g < GRANULES; g++)
+				if (mask & (1u << g))
+					torn_hash_granule_change(
+						&contrib,
+						l->line * GRANULES + g,
+						l->persisted +
+							g * TORN_GRANULE_SIZE,
+						f->snap +
+							g * TORN_GRANULE_SIZE);
+		} else {
+			torn_hash_sub(&contrib, &l->hl_pers);
 		}
-		torn_hash_sub(&contrib, &l->hl_pers);
-		ret = emit(s, pk, *cp, pl->unit, f->snap, l->line << LINE_SHIFT,
+		ret = emit(s, pk, *cp, *up, f->snap, l->line << LINE_SHIFT,
 			   TORN_LINE_SIZE, &contrib, f->seq);
+		if (ret || !pl->split)
+			continue;
+		pk->W[pk->n_W - 1].masked = true;
+		pk->W[pk->n_W - 1].mask = mask;
+		touch = granule_bits(f->off, f->len) & shared;
+		for (g = 0; g < GRANULES && !ret; g++)
+			if (touch & (1u << g))
+				ret = share(s, pk, pl, f, g,
+					    g * TORN_GRANULE_SIZE);
 		if (ret)
 			return ret;
 	}
@@ -165,25 +261,25 @@ static int elems_granule(struct torn_states *s, struct point *pk,
 			unsigned int b = g * TORN_GRANULE_SIZE;
 			struct torn_hash128 contrib = zero_hash;
 			uint32_t *cp = &pl->gchain[g];
+			bool shared =
+				pl->split && (pl->cached & pl->ntg & (1u << g));
 
-			if (eadr && (pl->cached & (1u << g)))
+			if (eadr && !f->nt)
 				cp = cached_chain;
-			if (*cp == NONE32) {
-				ret = new_chain(pk, cp);
-				if (ret)
-					return ret;
-			}
-			if (pl->gunit[g] == NONE32) {
-				ret = new_unit(s, pk, &pl->gunit[g]);
-				if (ret)
-					return ret;
-			}
-			torn_hash_granule_change(&contrib,
-						 l->line * GRANULES + g,
-						 l->persisted + b, f->snap + b);
+			ret = chain_unit(s, pk, cp, &pl->gunit[g]);
+			if (ret)
+				return ret;
+			if (!shared)
+				torn_hash_granule_change(
+					&contrib, l->line * GRANULES + g,
+					l->persisted + b, f->snap + b);
 			ret = emit(s, pk, *cp, pl->gunit[g], f->snap + b,
 				   (l->line << LINE_SHIFT) + b,
 				   TORN_GRANULE_SIZE, &contrib, f->seq);
+			if (!ret && shared) {
+				pk->W[pk->n_W - 1].masked = true;
+				ret = share(s, pk, pl, f, g, 0);
+			}
 			if (ret)
 				return ret;
 		}
@@ -386,6 +482,8 @@ static void chain_run(const struct torn_states *s, const struct point *pk,
 		    (string ? !same_string_op(s, e, w) : w->seq != e->seq))
 			break;
 		for (g = 0; g < w->len / TORN_GRANULE_SIZE; g++) {
+			if (w->masked && !(w->mask & (1u << (g0 + g))))
+				continue;
 			if (!before[g0 + g])
 				before[g0 + g] =
 					cur[w->unit] + g * TORN_GRANULE_SIZE;
@@ -613,10 +711,13 @@ int point_build(struct torn_states *s, struct point *pk, struct torn_err *err)
 	pk->n_W = 0;
 	pk->n_chains = 0;
 	pk->n_units = 0;
+	pk->n_split = 0;
+	pk->n_shared = 0;
+	pk->n_srefs = 0;
 	pk->n_torn = 0;
 	pk->n_tunits = 0;
 	pk->torn_max_n = 0;
-	ret = collect_lines(s);
+	ret = collect_lines(s, pk);
 	if (!ret)
 		ret = s->gran == TORN_GRAN_LINE
 			      ? elems_line(s, pk, &cached_chain)

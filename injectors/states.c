@@ -148,6 +148,7 @@ void torn_states_free(struct torn_states *s)
 	free(s->nzpos);
 	free(s->comb);
 	free(s->delta);
+	free(s->sh_best);
 	free(s->torn_lines);
 	free(s);
 }
@@ -343,7 +344,8 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 			s->stats.states++;
 			s->stats.engine_states[s->eng_i]++;
 			if (s->o.dedup) {
-				ret = torn_state_set_add(s->o.dedup, &s->h_cur);
+				ret = torn_state_set_add(s->o.dedup,
+							 &s->h_state);
 				if (ret < 0)
 					return torn_err_set(
 						&s->err, ret,
@@ -358,8 +360,8 @@ int torn_states_next_state(struct torn_states *s, struct torn_crash_state *st)
 			st->engine_idx = s->eng_i;
 			st->engine = &s->o.engines[s->eng_i];
 			st->index = idx;
-			st->hash = s->h_cur;
-			st->flags = torn_hash_eq(&s->h_cur, &s->cur->h_pers)
+			st->hash = s->h_state;
+			st->flags = torn_hash_eq(&s->h_state, &s->cur->h_pers)
 					    ? TORN_STATE_F_PERSISTED
 					    : 0;
 			st->n_delta = s->n_delta;
@@ -463,7 +465,7 @@ int torn_state_image(const struct torn_trace *t, const void *base, size_t size,
 	st.delta = s->delta;
 	torn_state_apply(&st, img);
 	if (hash)
-		*hash = s->h_cur;
+		*hash = s->h_state;
 	ret = 0;
 out_free:
 	torn_states_free(s);

@@ -53,9 +53,13 @@ struct lmap_slot {
 struct pt_line {
 	uint32_t line; /* line_state index */
 	uint32_t chain, unit; /* line granularity */
+	uint32_t ntchain, ntunit; /* line granularity: its non-temporal part */
 	/* torn granularity */
 	uint32_t gchain[GRANULES], gunit[GRANULES];
-	uint8_t cached; /* eadr: granules cached writes touch */
+	uint32_t sh[GRANULES]; /* its shared granules' pt_shared, or NONE32 */
+	uint8_t cached; /* granules cached writes touch */
+	uint8_t ntg; /* granules non-temporal writes touch */
+	bool split; /* its writes form a cached and a non-temporal part */
 };
 
 /* One write of a chain at a crash point (after splitting). */
@@ -66,6 +70,28 @@ struct pt_elem {
 	uint64_t seq; /* its write's program order (frag.seq) */
 	uint32_t chain, unit;
 	uint32_t len; /* unit bytes, 64 or 8 */
+	bool masked; /* it writes only the granules of mask, not len bytes */
+	uint8_t mask; /* granules of its line (bit 0: the line's first) */
+};
+
+/*
+ * A shared granule: one that a cached and a non-temporal in-flight write
+ * touch, whose two parts are separate chains (model.h, "Chains").  Its
+ * content in a state is that of the latest write (in program order) of
+ * the kept prefixes that touches it, so it is no chain's alone: the
+ * chains leave it out of their hashes and elements, and each write that
+ * touches it is a pt_sref.
+ */
+struct pt_shared {
+	uint64_t offset; /* byte offset of the granule */
+};
+
+struct pt_sref {
+	struct torn_hash128 h; /* the granule's hash change if it wins */
+	uint32_t shared; /* into point.shared */
+	uint32_t elem; /* into point.W: its chain and program order */
+	uint32_t pos; /* kept when its chain's prefix is at least pos */
+	uint32_t goff; /* the granule's content: W[elem].snap + goff */
 };
 
 struct pt_chain {
@@ -138,6 +164,11 @@ struct point {
 	struct torn_hash128 *chash; /* per chain: 0, then W[].cum */
 	uint32_t cap_chash;
 	uint32_t n_units;
+	uint32_t n_split; /* lines whose two parts are units of their own */
+	struct pt_shared *shared;
+	uint32_t n_shared, cap_shared;
+	struct pt_sref *srefs;
+	uint32_t n_srefs, cap_srefs;
 	struct pt_torn *torn;
 	uint32_t n_torn, cap_torn;
 	struct pt_tunit *tunits;
@@ -213,7 +244,10 @@ struct torn_states {
 	uint32_t *p, *nz, *nzpos, *comb;
 	uint32_t n_nz, cap_p;
 	bool nz_stale; /* p[] was set directly: rebuild nz */
-	struct torn_hash128 h_cur;
+	struct torn_hash128 h_cur; /* the chains' part of the state hash */
+	struct torn_hash128 h_state; /* with the shared granules: the state's */
+	uint32_t *sh_best; /* per shared granule: the winning pt_sref */
+	uint32_t cap_sh_best;
 	uint64_t dstamp;
 	uint64_t *unit_stamp; /* delta building: unit already emitted */
 	uint32_t cap_unit_stamp;
@@ -245,6 +279,7 @@ void point_free(struct point *pk);
 /* engines.c, on s->cur */
 int engine_scratch(struct torn_states *s);
 void engine_start(struct torn_states *s, unsigned int ei);
+/* Both leave the state's hash in h_state. */
 void engine_step(struct torn_states *s, uint64_t idx); /* idx = next */
 void engine_goto(struct torn_states *s, uint64_t idx); /* any idx */
 void engine_delta(struct torn_states *s);

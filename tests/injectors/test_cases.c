@@ -282,6 +282,79 @@ static const struct model_case cases[] = {
 	},
 	{
 		/*
+		 * Issue 18, case 2 (adr): NT data sits in a write-
+		 * combining buffer, not in the cache line, so NT store B
+		 * forms a chain of its own beside the line's cached
+		 * chain [A] (chain 0): full, index = p0 + 2 * p1: 0 {},
+		 * 1 {A}, 2 {B}: NT data persisted, cached store lost
+		 * (the head/body pattern of __copy_user_flushcache).
+		 */
+		"NT store and cached store to one line: two chains",
+		HDR "store 0x0 8 *aa\n"
+		    "nt_store 0x8 8 *bb\n"
+		    "fence sfence\n",
+		"full",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "2.full:4096.0", "" },
+		  { "2.full:4096.1", "A" },
+		  { "2.full:4096.2", "B" },
+		  { "2.full:4096.3", "A B" } },
+	},
+	{
+		/*
+		 * Issue 18, case 2 (eadr): NT store A to line 0 is chain
+		 * 0, the cached chain [B (line 0), C (line 1)] chain 1:
+		 * index = p0 + 2 * p1.  4 {B,C}: later cached stores
+		 * persisted, NT data lost.  Never {C} without B.
+		 */
+		"eadr NT store lags later cached stores",
+		HDR_EADR "nt_store 0x8 8 *aa\n"
+			 "store 0x0 8 *bb\n"
+			 "store 0x40 8 *cc\n"
+			 "fence sfence\n",
+		"full",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "3.full:4096.0", "" },
+		  { "3.full:4096.1", "A" },
+		  { "3.full:4096.2", "B" },
+		  { "3.full:4096.3", "A B" },
+		  { "3.full:4096.4", "B C" },
+		  { "3.full:4096.5", "A B C" } },
+	},
+	{
+		/*
+		 * A granule both chains touch takes the latest write of
+		 * the kept prefixes (writes to one granule persist in
+		 * program order).  Cached chain [A (granule 0), C
+		 * (granule 1)] is chain 0, NT chain [B (granule 0)]
+		 * chain 1: index = p0 + 3 * p1.  2 {A,C}: granule 0
+		 * holds A, not the B that C's line snapshot saw; 3 {B};
+		 * 4 is {A,B} = B's content, a duplicate of 3; 5 all.
+		 */
+		"NT store and cached store to one granule",
+		HDR "store 0x0 8 *aa\n"
+		    "nt_store 0x0 8 *bb\n"
+		    "store 0x8 8 *cc\n"
+		    "fence sfence\n",
+		"full",
+		NULL,
+		NULL,
+		NULL,
+		0,
+		{ { "3.full:4096.0", "" },
+		  { "3.full:4096.1", "A" },
+		  { "3.full:4096.2", "A C" },
+		  { "3.full:4096.3", "B" },
+		  { "3.full:4096.5", "A B C" } },
+	},
+	{
+		/*
 		 * Issue 18, case 1: commit (A) and data (B) stored, both
 		 * clflushed, one sfence.  The sfence has nothing in flight
 		 * left; the clflushes are the crash points (2, 3).  2.1 is
