@@ -7,17 +7,7 @@
 #include <stdint.h>
 
 #include "torn_err.h"
-
-/* Filesystem kinds a base PM image can hold. */
-enum torn_fs_kind {
-	TORN_FS_EXT4_DAX = 0,
-	TORN_FS_XFS_DAX,
-	TORN_FS_DEVDAX,
-	TORN_FS_COUNT,
-};
-
-int torn_fs_kind_parse(const char *s); /* "ext4-dax" ... or -1 */
-const char *torn_fs_kind_name(int kind);
+#include "torn_fs.h"
 
 /*
  * NVDIMM sizes.  xfsprogs refuses filesystems under 300 MB except under
