@@ -6,6 +6,7 @@
  * numbers for the messages.
  */
 #include <errno.h>
+#include <glib.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -435,4 +436,98 @@ int torn_known_match(const struct torn_known *k, const char *fs, int v,
 		if (explains(&k->v[i], kind, v, r))
 			return (int)i;
 	return -1;
+}
+
+/* The part of an oracle's detail that names the failure, as a pattern. */
+static void detail_pattern(int o, const char *detail, GString *out)
+{
+	const char *s = detail, *end, *c;
+	size_t n = 0;
+
+	while (*s == '\n' || *s == ' ')
+		s++;
+	end = s + strcspn(s, "\n");
+	if (o == TORN_O_FSCK && !strncmp(s, "exit ", 5)) {
+		c = memchr(s, ':', (size_t)(end - s));
+		if (c && c[1] == ' ')
+			s = c + 2;
+	}
+	if (o == TORN_O_MOUNT)
+		for (c = s; c + 1 < end; c++)
+			if (c[0] == ':' && c[1] == ' ')
+				s = c + 2;
+	while (end > s && (end[-1] == '.' || end[-1] == ' '))
+		end--;
+	for (c = s; c < end && n < 120; c++, n++) {
+		if (*c >= '0' && *c <= '9') {
+			while (c + 1 < end && c[1] >= '0' && c[1] <= '9')
+				c++;
+			g_string_append(out, "[0-9]+");
+		} else if (strchr("\\^$.|?*+()[]{}", *c)) {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, *c);
+		} else if ((unsigned char)*c >= ' ') {
+			g_string_append_c(out, *c);
+		}
+	}
+}
+
+/* The oracles of mask, blank-separated, after "key = ". */
+static void oracle_list(GString *out, const char *key, unsigned int mask)
+{
+	const char *sep = "";
+	int o;
+
+	if (!mask)
+		return;
+	g_string_append_printf(out, "%s =", key);
+	for (o = 0; o < TORN_O_COUNT; o++)
+		if (mask & TORN_O_BIT(o)) {
+			g_string_append_printf(out, "%s %s", sep,
+					       torn_oracle_name(o));
+			sep = "";
+		}
+	g_string_append_c(out, '\n');
+}
+
+char *torn_known_propose(const char *id, const char *fs, int v,
+			 const struct torn_oracle_result r[TORN_O_COUNT])
+{
+	unsigned int failed = 0, passed = 0, named;
+	GString *out;
+	int o;
+
+	if (v != TORN_V_INCONSISTENT && v != TORN_V_UNRECOVERABLE)
+		return NULL;
+	for (o = 0; o < TORN_O_COUNT; o++) {
+		if (r[o].ran && !r[o].ok)
+			failed |= TORN_O_BIT(o);
+		else if (r[o].ran)
+			passed |= TORN_O_BIT(o);
+	}
+	if (!failed)
+		return NULL;
+	named = failed;
+	if (failed != TORN_O_BIT(TORN_O_DMESG))
+		named &= ~TORN_O_BIT(TORN_O_DMESG);
+	out = g_string_new(NULL);
+	g_string_append_printf(out,
+			       "[%s]\ntitle = TODO: what goes wrong, and "
+			       "where\n# doc = where it is explained\n",
+			       id);
+	if (fs && torn_fs_kind_parse(fs) >= 0)
+		g_string_append_printf(out, "fs = %s\n", fs);
+	g_string_append_printf(out, "verdict = %s\n", torn_verdict_name(v));
+	for (o = 0; o < TORN_O_COUNT; o++) {
+		if (!(named & TORN_O_BIT(o)))
+			continue;
+		g_string_append_printf(out, "%s = ", torn_oracle_name(o));
+		detail_pattern(o, r[o].detail, out);
+		if (out->str[out->len - 1] == ' ')
+			g_string_append(out, ".*");
+		g_string_append_c(out, '\n');
+	}
+	oracle_list(out, "may-fail", failed & ~named);
+	oracle_list(out, "passed", passed);
+	return g_string_free(out, FALSE);
 }

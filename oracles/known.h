@@ -77,4 +77,17 @@ int torn_known_find(const struct torn_known *k, const char *id);
 int torn_known_match(const struct torn_known *k, const char *fs, int v,
 		     const struct torn_oracle_result r[TORN_O_COUNT]);
 
+/*
+ * A finding that explains a state of verdict v with results r on fs,
+ * as a findings file group [id] (a string to g_free): title
+ * "TODO ...", fs, verdict, a pattern for each failed oracle (its
+ * detail's first line, e.g. fsck's without "exit N: ", mount's after
+ * its last ": ", regular-expression characters escaped and numbers
+ * generalized to [0-9]+) but dmesg when others failed (then may-fail),
+ * and passed for the oracles that passed.  NULL when v is not
+ * inconsistent or unrecoverable, no oracle failed, or out of memory.
+ */
+char *torn_known_propose(const char *id, const char *fs, int v,
+			 const struct torn_oracle_result r[TORN_O_COUNT]);
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "guest.h"
+#include "known.h"
 #include "states.h"
 #include "torn_err.h"
 #include "torn_verdict.h"
@@ -35,6 +36,14 @@ struct torn_check_opts {
 	uint64_t from_op; /* only points from op N's begin; 0 */
 	bool boot_per_state; /* a fresh guest per state (baseline) */
 	bool allow_empty; /* no crash state at all is a pass, not EMPTY */
+	/*
+	 * Known findings (known.h, torn_check_known_load): a flagged state
+	 * one explains is recorded with its id and is known, not new; the
+	 * check fails only on new ones, or with strict on known ones too.
+	 * NULL: none.
+	 */
+	const struct torn_known *known;
+	bool strict;
 	struct torn_states_opts
 		states; /* model, granularity, points, engines */
 	const char *points_text; /* --points as given, for check.json */
@@ -53,7 +62,19 @@ struct torn_check_opts {
 struct torn_check_summary {
 	uint64_t checked; /* by this check, not those --resume skipped */
 	uint64_t by_verdict[TORN_V_COUNT];
+	uint64_t known; /* flagged states a known finding explains */
+	char known_text[512]; /* "F1 ×10, F2 ×2", "" none */
 };
+
+/*
+ * The known findings for a check: the stock kernel's (torn_known_builtin
+ * "stock") and then each of files[0..n) in order, unless one of them is
+ * "none", which leaves the stock ones out.  TORN_E_FORMAT with
+ * "FILE:LINE: why" for a file that does not parse, -errno with "cannot
+ * read FILE: why" for one that cannot be read.  *out is NULL then.
+ */
+int torn_check_known_load(struct torn_known **out, const char *const *files,
+			  size_t n, struct torn_err *err);
 
 #define TORN_CHECK_GIVEN_FS 0x01
 #define TORN_CHECK_GIVEN_FLUSH 0x02

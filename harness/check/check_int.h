@@ -22,6 +22,7 @@
 #include <glib.h>
 
 #include "guest.h"
+#include "known.h"
 #include "oracles.h"
 #include "rundir.h"
 #include "states.h"
@@ -112,6 +113,8 @@ struct check_end {
 	uint64_t kept; /* states with a verdict in verdicts.jsonl */
 	const uint64_t *count; /* [TORN_V_COUNT]: this check's verdicts */
 	uint64_t done; /* states this check judged */
+	uint64_t known; /* of them flagged and explained by a known finding */
+	bool strict; /* known findings fail the check too */
 };
 
 /*
@@ -138,11 +141,21 @@ bool check_interrupted(void);
 
 /*
  * The exit code a check's verdicts make (count[v]: states with verdict v,
- * done: all checked states): TORN_EXIT_OK when all are consistent,
- * TORN_EXIT_INFRA when some are errors and none inconsistent or
- * unrecoverable, TORN_EXIT_FAIL otherwise.  Pure.
+ * done: all checked states, known: flagged ones a known finding
+ * explains): a flagged state fails the check unless it is known (strict:
+ * even then).  TORN_EXIT_OK when every state is consistent or a known
+ * finding, TORN_EXIT_INFRA when some are errors and none fails the
+ * check, TORN_EXIT_FAIL otherwise.  Pure.
  */
-int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done);
+int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done,
+		    uint64_t known, bool strict);
+
+/*
+ * "F1 ×10, F2 ×2": the findings of k with a non-zero count in by[]
+ * (indexed as k), most first, ties in k's order; "" when none.
+ */
+void check_known_text(const struct torn_known *k, const uint64_t *by, char *buf,
+		      size_t len);
 
 struct torn_check_opts;
 
@@ -220,6 +233,7 @@ struct check_run {
 	const uint8_t *base; /* base.img, pm_size bytes */
 	bool boot_per_state; /* a fresh guest per state (baseline) */
 	FILE *verbose; /* torn replay: every step's output */
+	const struct torn_known *known; /* NULL: none */
 };
 
 /*
@@ -316,6 +330,8 @@ struct check_pool {
 	struct torn_verdict_log *log;
 	/* under lock */
 	uint64_t done, by_verdict[TORN_V_COUNT];
+	uint64_t known; /* flagged states a known finding explains */
+	uint64_t *by_known; /* per finding of run->known */
 	int log_error; /* the first append that failed; 0 */
 	bool stopping; /* no more jobs: check_pool_wait_free says NULL */
 	GHashTable *semantic; /* distinct semantic hashes */

@@ -17,7 +17,7 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	struct check_pool *p = c->pool;
 	struct torn_verdict_rec v;
 	struct torn_err err = { "" };
-	int ret;
+	int ret, known;
 
 	torn_verdict_rec_init(&v);
 	snprintf(v.state, sizeof(v.state), "%s", c->job.id);
@@ -27,6 +27,15 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	snprintf(v.image_hash, sizeof(v.image_hash), "%s", c->job.image_hash);
 	snprintf(v.semantic_hash, sizeof(v.semantic_hash), "%s", res->semantic);
 	v.verdict = res->verdict;
+	known = torn_known_match(c->run->known,
+				 torn_fs_kind_name(c->run->fs_kind),
+				 res->verdict, res->r);
+	if (known >= 0) {
+		struct torn_finding_info info;
+
+		torn_known_info(c->run->known, (size_t)known, &info);
+		snprintf(v.known, sizeof(v.known), "%s", info.id);
+	}
 	memcpy(v.oracles, res->r, sizeof(v.oracles));
 	v.last_op_begin = res->progress.last_begun;
 	v.last_op_end = res->progress.last_ended;
@@ -49,6 +58,10 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	}
 	p->done++;
 	p->by_verdict[res->verdict]++;
+	if (known >= 0 && p->by_known) {
+		p->known++;
+		p->by_known[known]++;
+	}
 	if (res->semantic[0])
 		g_hash_table_add(p->semantic, g_strdup(res->semantic));
 	pthread_mutex_unlock(&p->lock);
@@ -176,7 +189,9 @@ int check_pool_start(struct check_pool *p, const struct check_run *run,
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->checkers = calloc(jobs, sizeof(*p->checkers));
-	if (!p->checkers)
+	p->by_known =
+		calloc(torn_known_count(run->known) + 1, sizeof(*p->by_known));
+	if (!p->checkers || !p->by_known)
 		return -ENOMEM;
 	p->jobs = jobs;
 	for (i = 0; i < jobs; i++) {
@@ -264,6 +279,8 @@ void check_pool_fini(struct check_pool *p)
 {
 	free(p->checkers);
 	p->checkers = NULL;
+	free(p->by_known);
+	p->by_known = NULL;
 	if (p->semantic)
 		g_hash_table_destroy(p->semantic);
 	p->semantic = NULL;

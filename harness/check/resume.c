@@ -71,12 +71,17 @@ enum check_start check_start_decide(bool resume, bool fresh, uint64_t lines)
 	return fresh ? CHECK_START_FRESH : CHECK_START_REFUSE;
 }
 
-int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done)
+int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done,
+		    uint64_t known, bool strict)
 {
-	if (count[TORN_V_ERROR] && !count[TORN_V_INCONSISTENT] &&
-	    !count[TORN_V_UNRECOVERABLE])
+	uint64_t flagged =
+		count[TORN_V_INCONSISTENT] + count[TORN_V_UNRECOVERABLE];
+	uint64_t ok = strict ? 0 : MIN(known, flagged);
+
+	if (count[TORN_V_ERROR] && flagged == ok)
 		return TORN_EXIT_INFRA;
-	return count[TORN_V_CONSISTENT] == done ? TORN_EXIT_OK : TORN_EXIT_FAIL;
+	return count[TORN_V_CONSISTENT] + ok == done ? TORN_EXIT_OK
+						     : TORN_EXIT_FAIL;
 }
 
 int check_end_decide(const struct check_end *e, const char *dir, char *line,
@@ -103,5 +108,5 @@ int check_end_decide(const struct check_end *e, const char *dir, char *line,
 			 e->kept, s, dir, dir);
 		return TORN_EXIT_INTERRUPTED;
 	}
-	return check_exit_code(e->count, e->done);
+	return check_exit_code(e->count, e->done, e->known, e->strict);
 }

@@ -473,6 +473,25 @@ static int nothing_to_check(const struct torn_check_opts *o)
 	return o->allow_empty ? TORN_EXIT_OK : TORN_EXIT_EMPTY;
 }
 
+/* "12 flagged: 12 known (F1 ×10, F2 ×2), 0 new" when any is flagged. */
+static void print_flagged(const struct check_ctx *x)
+{
+	const struct check_pool *p = &x->pool;
+	uint64_t flagged = p->by_verdict[TORN_V_INCONSISTENT] +
+			   p->by_verdict[TORN_V_UNRECOVERABLE];
+	char text[512];
+
+	if (!flagged)
+		return;
+	check_known_text(x->run.known, p->by_known, text, sizeof(text));
+	printf("%" PRIu64 " flagged: %" PRIu64 " known%s%s%s, %" PRIu64
+	       " new%s\n",
+	       flagged, p->known, text[0] ? " (" : "", text, text[0] ? ")" : "",
+	       flagged - p->known,
+	       x->o->strict && p->known ? " (--strict: known ones fail too)"
+					: "");
+}
+
 static void print_summary(const struct check_ctx *x, long long t_start)
 {
 	const struct check_pool *p = &x->pool;
@@ -490,6 +509,7 @@ static void print_summary(const struct check_ctx *x, long long t_start)
 			       p->by_verdict[v]);
 	printf("distinct semantic states: %u\n",
 	       g_hash_table_size(p->semantic));
+	print_flagged(x);
 }
 
 static int count_line(const struct torn_verdict_rec *v, void *ctx)
@@ -577,7 +597,9 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 		  long long t_start, int ret)
 {
 	struct check_end end = { .count = x->pool.by_verdict,
-				 .done = x->pool.done };
+				 .done = x->pool.done,
+				 .known = x->pool.known,
+				 .strict = x->o->strict };
 	struct torn_err err = { "" };
 	char line[9000];
 	int sync;
@@ -586,6 +608,10 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 		x->o->summary->checked = x->pool.done;
 		memcpy(x->o->summary->by_verdict, x->pool.by_verdict,
 		       sizeof(x->pool.by_verdict));
+		x->o->summary->known = x->pool.known;
+		check_known_text(x->run.known, x->pool.by_known,
+				 x->o->summary->known_text,
+				 sizeof(x->o->summary->known_text));
 	}
 	end.log_error = x->pool.log_error;
 	sync = torn_verdict_log_close(*log, &err);
@@ -639,6 +665,7 @@ int torn_check_run(const struct torn_check_opts *o)
 	run->oracles = o->oracles;
 	run->timeout_ms = o->timeout_ms;
 	run->boot_per_state = o->boot_per_state;
+	run->known = o->known;
 	x.t_start = t_start;
 	ret = load_run(&x);
 	if (ret)

@@ -25,5 +25,15 @@ int cmd_run(int argc, char **argv);
 int cmd_workloads(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_findings(int argc, char **argv);
+
+struct cli_known;
+struct torn_known;
+/*
+ * The known findings k names (torn_check_known_load) into *out: 0, or
+ * -1 after "CMD: why" on stderr.
+ */
+int cli_known_load(const char *cmd, const struct cli_known *k,
+		   struct torn_known **out);
 
 #endif

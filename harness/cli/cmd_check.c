@@ -33,14 +33,17 @@ static void check_usage(FILE *f)
 		"                  skip a workload's set-up; ops are numbered from 1)\n"
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
+		"  --known FILE    known findings besides the stock kernel's (repeatable;\n"
+		"                  none: not even those); docs/findings.md\n"
+		"  --strict        states a known finding explains fail the check too\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"A run is checked on its own --fs and --flush; --resume continues with\n"
 		"the model, granularity, points, engines and --from-op of check.json\n"
 		"(a different one given is an error: --fresh starts over).\n"
 		"%s"
-		"Exit status: 0 all consistent, 1 a state was not, 2 usage, 3 infrastructure\n"
-		"(also a verdict that could not be written), 4 no crash state to check,\n"
-		"130 interrupted.\n",
+		"Exit status: 0 every state consistent or a known finding, 1 a state\n"
+		"was not, 2 usage, 3 infrastructure (also a verdict that could not be\n"
+		"written), 4 no crash state to check, 130 interrupted.\n",
 		guest_opts_usage);
 }
 
@@ -107,6 +110,8 @@ int cmd_check(int argc, char **argv)
 	struct torn_check_opts o;
 	struct cli_states_seen seen = { 0 };
 	struct cli_counts counts = { 0 };
+	struct cli_known known = { 0 };
+	struct torn_known *k = NULL;
 	int i, r;
 
 	torn_check_opts_init(&o);
@@ -120,12 +125,16 @@ int cmd_check(int argc, char **argv)
 		if (!r)
 			r = cli_count_option("torn check", argc, argv, &i, ~0u,
 					     &counts);
+		if (!r)
+			r = cli_known_option("torn check", argc, argv, &i,
+					     &known);
 		if (r < 0)
-			return TORN_EXIT_USAGE;
+			goto usage;
 		if (r)
 			continue;
 		if (!strcmp(a, "--help")) {
 			check_usage(stdout);
+			cli_known_fini(&known);
 			return TORN_EXIT_OK;
 		} else if (!strcmp(a, "--boot-per-state")) {
 			o.boot_per_state = true;
@@ -141,17 +150,27 @@ int cmd_check(int argc, char **argv)
 			fprintf(stderr,
 				"torn check: unknown option or missing value '%s'\n",
 				a);
-			return TORN_EXIT_USAGE;
+			goto usage;
 		} else if (parse_valued(&o, argv, &i)) {
-			return TORN_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (!o.dir) {
 		check_usage(stderr);
-		return TORN_EXIT_USAGE;
+		goto usage;
 	}
+	if (cli_known_load("torn check", &known, &k))
+		goto usage;
 	take_counts(&o, &counts);
 	o.given = given_settings(&o.guest, &seen, &counts);
 	o.points_text = seen.points;
-	return torn_check_run(&o);
+	o.known = k;
+	o.strict = known.strict;
+	r = torn_check_run(&o);
+	torn_known_free(k);
+	cli_known_fini(&known);
+	return r;
+usage:
+	cli_known_fini(&known);
+	return TORN_EXIT_USAGE;
 }

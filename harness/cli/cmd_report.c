@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "known.h"
+#include "options.h"
 #include "report.h"
 
 static void report_usage(FILE *f)
@@ -29,11 +31,17 @@ static void report_usage(FILE *f)
 		"  --no-enumerate   do not enumerate the crash states again "
 		"(no\n"
 		"                   generated/unique figures; faster on huge "
-		"runs)\n\n"
-		"Exit status: 0 every state consistent, 1 a state "
-		"inconsistent or\n"
-		"unrecoverable, 2 usage, 3 the verdicts are not the run's "
-		"result (no\n"
+		"runs)\n"
+		"  --known FILE     match the flagged states against these "
+		"known\n"
+		"                   findings (and the stock kernel's; none: "
+		"not\n"
+		"                   those), not the ones the check recorded\n"
+		"  --strict         known findings count as failures too\n\n"
+		"Exit status: 0 every state consistent or a known finding, "
+		"1 a state\n"
+		"inconsistent or unrecoverable, 2 usage, 3 the verdicts are "
+		"not the\nrun's result (no\n"
 		"verdicts.jsonl or none in it, unreadable lines, states "
 		"enumerated\n"
 		"without a verdict), only timeouts/errors, or an output not "
@@ -77,12 +85,19 @@ int cmd_report(int argc, char **argv)
 	struct torn_err err = { "" };
 	struct torn_report *r;
 	const char *dir = NULL, *junit = NULL, *html = NULL;
+	struct cli_known known = { 0 };
+	struct torn_known *kn = NULL;
 	int i, ret;
 	size_t k;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		ret = cli_known_option("torn report", argc, argv, &i, &known);
+		if (ret < 0)
+			goto usage;
+		if (ret)
+			continue;
 		if (!strcmp(a, "--help")) {
 			report_usage(stdout);
 			return TORN_EXIT_OK;
@@ -102,13 +117,18 @@ int cmd_report(int argc, char **argv)
 				"second directory '%s'\n",
 				a);
 			report_usage(stderr);
-			return TORN_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (!dir) {
 		report_usage(stderr);
-		return TORN_EXIT_USAGE;
+		goto usage;
 	}
+	if (known.n && cli_known_load("torn report", &known, &kn))
+		goto usage;
+	o.known = kn;
+	o.strict = known.strict;
+	cli_known_fini(&known);
 	ret = torn_report_load(dir, &o, &r, &err);
 	if (ret) {
 		fprintf(stderr, "torn report: %s\n", err.msg);
@@ -128,5 +148,9 @@ int cmd_report(int argc, char **argv)
 	if (!ret)
 		ret = torn_report_exit_status(r);
 	torn_report_free(r);
+	torn_known_free(kn);
 	return ret;
+usage:
+	cli_known_fini(&known);
+	return TORN_EXIT_USAGE;
 }

@@ -47,7 +47,10 @@ static void run_usage(FILE *f)
 		"  --cache DIR        cache directory (default ~/.cache/torn)\n"
 		"  --boot-timeout S   seconds to wait for a guest (default 300)\n"
 		"  --allow-empty      no crash state at all is a pass, not exit 4\n"
-		"                     (spec: allow-empty = yes)\n\n"
+		"                     (spec: allow-empty = yes)\n"
+		"  --known FILE       known findings besides the stock kernel's\n"
+		"                     (repeatable; none: not even those)\n"
+		"  --strict           known findings fail the run too\n\n"
 		"The defaults write each cache line back whole: lines torn at 8-byte\n"
 		"granules need --granularity torn (1.7x the states of the default run)\n"
 		"or the torn engine (26x); docs/user-guide.md says what each covers.\n\n"
@@ -55,10 +58,11 @@ static void run_usage(FILE *f)
 		"  [run]\n  fs = xfs-dax\n  engine = prefix,subsets:2\n"
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
-		"cache limit from-op boot-timeout allow-empty.  An empty spec, one\n"
-		"without [run], a NUL byte or a key given twice is an error.\n\n"
-		"Exit status: 0 all consistent, 1 an inconsistency found, 2 usage,\n"
-		"3 infrastructure, 4 no crash state to check.\n",
+		"cache limit from-op boot-timeout allow-empty known strict.  An empty\n"
+		"spec, one without [run], a NUL byte or a key given twice is an error.\n\n"
+		"Exit status: 0 every state consistent or a known finding, 1 a new\n"
+		"inconsistency found, 2 usage, 3 infrastructure, 4 no crash state to\n"
+		"check.\n",
 		RUN_DEFAULT_FS, RUN_DEFAULT_FLUSH, RUN_DEFAULT_WORKLOAD,
 		RUN_DEFAULT_ENGINE, RUN_DEFAULT_POINTS);
 }
@@ -124,11 +128,17 @@ static int trace(struct run_plan *p, bool *unflushed)
  * SPEC, then the options over it, then the defaults: 0; 1 after --help;
  * -1 after one line on stderr.
  */
+/* The options without a value: yes for their setting. */
+static bool is_flag(const char *a)
+{
+	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict");
+}
+
 static int read_settings(int argc, char **argv, struct run_settings *s)
 {
 	struct torn_err err = { "" };
 	const char *spec = NULL, *name;
-	int i, k;
+	int i, k, known_seen = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help")) {
@@ -136,7 +146,7 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 			return 1;
 		}
 		if (argv[i][0] == '-') {
-			i++; /* every option takes a value */
+			i += !is_flag(argv[i]); /* the others take a value */
 			continue;
 		}
 		if (spec) {
@@ -156,8 +166,10 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 
 		if (a[0] != '-')
 			continue;
-		if (!strcmp(a, "--allow-empty")) {
-			run_settings_set(s, RUN_ALLOW_EMPTY, "yes");
+		if (is_flag(a)) {
+			run_settings_set(
+				s, a[2] == 'a' ? RUN_ALLOW_EMPTY : RUN_STRICT,
+				"yes");
 			continue;
 		}
 		if (!strcmp(a, "-j"))
@@ -173,6 +185,15 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 				a);
 			run_usage(stderr);
 			return -1;
+		}
+		if (k == RUN_KNOWN && known_seen++) {
+			/* --known again: one more file, not another value */
+			char *both = g_strdup_printf(
+				"%s %s", run_settings_get(s, k), argv[++i]);
+
+			run_settings_set(s, k, both);
+			g_free(both);
+			continue;
 		}
 		run_settings_set(s, k, argv[++i]);
 	}
@@ -198,6 +219,13 @@ static void print_verdict(int ret, const struct torn_check_summary *c,
 		       "crash points\n");
 		return;
 	}
+	if (ret == TORN_EXIT_OK && c->known) {
+		printf("verdict: no new inconsistency: %" PRIu64 " of %" PRIu64
+		       " crash states flagged, all known findings (%s; torn "
+		       "report %s lists them)\n",
+		       c->known, c->checked, c->known_text, dir);
+		return;
+	}
 	if (ret == TORN_EXIT_OK) {
 		printf("verdict: all %" PRIu64 " crash states consistent\n",
 		       c->checked);
@@ -216,8 +244,12 @@ static void print_verdict(int ret, const struct torn_check_summary *c,
 		printf("%s%" PRIu64 " %s", sep, n, torn_verdict_name(order[i]));
 		sep = ", ";
 	}
-	printf(" of %" PRIu64 " crash states%s (torn report %s)\n", c->checked,
-	       ret == TORN_EXIT_FAIL ? "" : ": infrastructure failure", dir);
+	printf(" of %" PRIu64 " crash states%s", c->checked,
+	       ret == TORN_EXIT_FAIL ? "" : ": infrastructure failure");
+	if (c->known)
+		printf(", %" PRIu64 " of them known findings (%s)", c->known,
+		       c->known_text);
+	printf(" (torn report %s)\n", dir);
 }
 
 int cmd_run(int argc, char **argv)
@@ -226,7 +258,8 @@ int cmd_run(int argc, char **argv)
 	struct torn_check_summary sum = { 0 };
 	bool unflushed = false;
 	struct torn_err err = { "" };
-	struct run_plan p;
+	struct run_plan p = { 0 };
+	struct torn_known *known = NULL;
 	int ret = read_settings(argc, argv, &s);
 
 	if (ret) {
@@ -238,6 +271,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "torn run: %s\n", err.msg);
 		goto out;
 	}
+	if (cli_known_load("torn run", &p.known, &known))
+		goto out;
+	p.check.known = known;
+	p.check.strict = p.known.strict;
 	if (!p.trace.out)
 		p.trace.out = p.check.dir = default_out(&s);
 	fprintf(stderr,
@@ -263,6 +300,8 @@ int cmd_run(int argc, char **argv)
 		       "flushed and fenced (the self-check lists the lines): "
 		       "a likely cause of the failing states\n");
 out:
+	torn_known_free(known);
+	run_plan_fini(&p);
 	run_settings_free(&s);
 	return ret;
 }

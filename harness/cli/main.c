@@ -35,6 +35,8 @@ static const struct subcommand subcommands[] = {
 	  "generate ACE-style fsops workloads, check workload files" },
 	{ "check", cmd_check,
 	  "recover and judge every crash state in checker guests" },
+	{ "findings", cmd_findings,
+	  "propose known findings entries from a run's flagged states" },
 };
 
 static void usage(FILE *f)

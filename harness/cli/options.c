@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The option table (options.h): crash-state options, counts, oracles. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -224,4 +226,69 @@ int cli_oracles_parse(const char *value, unsigned int *set,
 		err, TORN_E_USAGE,
 		"unknown oracle '%s' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)",
 		bad);
+}
+
+/* ---- known findings ---------------------------------------------------- */
+
+static int known_add(struct cli_known *k, const char *file,
+		     struct torn_err *err)
+{
+	if (k->n == CLI_KNOWN_MAX)
+		return torn_err_set(err, TORN_E_USAGE,
+				    "at most %d known findings files",
+				    CLI_KNOWN_MAX);
+	k->files[k->n] = strdup(file);
+	if (!k->files[k->n])
+		return torn_err_set(err, -ENOMEM, "out of memory");
+	k->n++;
+	return 0;
+}
+
+int cli_known_option(const char *cmd, int argc, char **argv, int *i,
+		     struct cli_known *k)
+{
+	struct torn_err err = { .msg = "" };
+	bool missing = false;
+	const char *v;
+
+	if (!strcmp(argv[*i], "--strict")) {
+		k->strict = true;
+		return 1;
+	}
+	v = cli_opt_value(argc, argv, i, "--known", &missing);
+	if (missing) {
+		fprintf(stderr, "%s: --known needs a value\n", cmd);
+		return -1;
+	}
+	if (!v)
+		return 0;
+	if (known_add(k, v, &err)) {
+		fprintf(stderr, "%s: --known: %s\n", cmd, err.msg);
+		return -1;
+	}
+	return 1;
+}
+
+int cli_known_add_list(struct cli_known *k, const char *list,
+		       struct torn_err *err)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return torn_err_set(err, -ENOMEM, "out of memory");
+	for (tok = strtok_r(copy, " \t", &save); tok && !ret;
+	     tok = strtok_r(NULL, " \t", &save))
+		ret = known_add(k, tok, err);
+	free(copy);
+	return ret;
+}
+
+void cli_known_fini(struct cli_known *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->files[i]);
+	k->n = 0;
 }

@@ -108,6 +108,31 @@ int cli_count_parse(enum cli_count c, const char *value, uint64_t *out,
 /* Their usage lines (the given CLI_COUNT_BIT()s), as torn check words them. */
 void cli_counts_usage(FILE *f, unsigned int which);
 
+/* ---- known findings ---------------------------------------------------- */
+
+#define CLI_KNOWN_MAX 16
+
+/* --known FILE (repeatable; "none": not even the stock findings), --strict. */
+struct cli_known {
+	char *files[CLI_KNOWN_MAX]; /* owned (cli_known_fini) */
+	size_t n;
+	bool strict;
+};
+
+/*
+ * --known FILE or --strict at argv[*i] into k.  1 consumed, 0 not ours,
+ * -1 on a missing value or too many files (one line on stderr).
+ */
+int cli_known_option(const char *cmd, int argc, char **argv, int *i,
+		     struct cli_known *k);
+/*
+ * Each blank-separated file of list into k (a spec's "known = A B"):
+ * 0, or TORN_E_USAGE with "at most 16 known findings files".
+ */
+int cli_known_add_list(struct cli_known *k, const char *list,
+		       struct torn_err *err);
+void cli_known_fini(struct cli_known *k);
+
 /* ---- oracles ---------------------------------------------------------- */
 
 /*

@@ -83,6 +83,30 @@ static int number_settings(const struct run_settings *s, struct run_plan *p,
 	return 0;
 }
 
+/* yes or no; NULL: not given. */
+static int yes_no(const struct run_settings *s, enum run_key k, bool *out,
+		  struct torn_err *err)
+{
+	const char *v = run_settings_get(s, k);
+
+	if (v && strcmp(v, "yes") && strcmp(v, "no"))
+		return bad(s, k, "expected yes or no", err);
+	*out = v && !strcmp(v, "yes");
+	return 0;
+}
+
+/* The known findings files, read when the run starts (cli_known_load). */
+static int known_settings(const struct run_settings *s, struct run_plan *p,
+			  struct torn_err *err)
+{
+	const char *v = run_settings_get(s, RUN_KNOWN);
+	struct torn_err e = { "" };
+
+	if (v && cli_known_add_list(&p->known, v, &e))
+		return bad(s, RUN_KNOWN, e.msg, err);
+	return yes_no(s, RUN_STRICT, &p->known.strict, err);
+}
+
 /* How the crash states are made and judged. */
 static int state_settings(const struct run_settings *s, struct run_plan *p,
 			  struct torn_err *err)
@@ -102,19 +126,18 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 			return bad(s, keys[k], e.msg, err);
 	}
 	p->check.points_text = seen.points;
-	v = run_settings_get(s, RUN_ALLOW_EMPTY);
-	if (v && strcmp(v, "yes") && strcmp(v, "no"))
-		return bad(s, RUN_ALLOW_EMPTY, "expected yes or no", err);
-	p->check.allow_empty = v && !strcmp(v, "yes");
+	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err))
+		return TORN_E_USAGE;
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
 		return bad(s, RUN_ORACLES, e.msg, err);
-	return 0;
+	return known_settings(s, p, err);
 }
 
 int run_plan_make(const struct run_settings *s, struct run_plan *p,
 		  struct torn_err *err)
 {
+	memset(&p->known, 0, sizeof(p->known));
 	torn_trace_opts_init(&p->trace);
 	torn_check_opts_init(&p->check);
 	p->workload = run_settings_get(s, RUN_WORKLOAD);
@@ -126,4 +149,9 @@ int run_plan_make(const struct run_settings *s, struct run_plan *p,
 	p->trace.out = p->check.dir = run_settings_get(s, RUN_OUT);
 	p->check.guest = p->trace.guest;
 	return 0;
+}
+
+void run_plan_fini(struct run_plan *p)
+{
+	cli_known_fini(&p->known);
 }

@@ -4,6 +4,7 @@
 #define TORN_CLI_RUN_PLAN_H
 
 #include "check.h"
+#include "options.h"
 #include "run_spec.h"
 #include "tracing.h"
 
@@ -12,6 +13,7 @@ struct run_plan {
 	struct torn_trace_opts trace; /* workload: torn_trace_workload() */
 	struct torn_check_opts check;
 	const char *workload; /* the name, or fsops:PATH */
+	struct cli_known known; /* the known findings files (run_plan_fini) */
 };
 
 /*
@@ -24,5 +26,6 @@ struct run_plan {
  */
 int run_plan_make(const struct run_settings *s, struct run_plan *p,
 		  struct torn_err *err);
+void run_plan_fini(struct run_plan *p);
 
 #endif

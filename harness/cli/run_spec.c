@@ -13,42 +13,6 @@
 /* Room for a quoted path or name in a message of torn_err's 512 bytes. */
 #define SPEC_QUOTE 200
 
-static const char *const key_names[RUN_KEYS] = {
-	[RUN_FS] = "fs",
-	[RUN_FLUSH] = "flush",
-	[RUN_WORKLOAD] = "workload",
-	[RUN_ENGINE] = "engine",
-	[RUN_POINTS] = "points",
-	[RUN_MODEL] = "model",
-	[RUN_GRANULARITY] = "granularity",
-	[RUN_OUT] = "out",
-	[RUN_ORACLES] = "oracles",
-	[RUN_TIMEOUT] = "timeout",
-	[RUN_JOBS] = "jobs",
-	[RUN_KERNEL] = "kernel",
-	[RUN_MODULES] = "modules",
-	[RUN_CACHE] = "cache",
-	[RUN_LIMIT] = "limit",
-	[RUN_FROM_OP] = "from-op",
-	[RUN_BOOT_TIMEOUT] = "boot-timeout",
-	[RUN_ALLOW_EMPTY] = "allow-empty",
-};
-
-const char *run_key_name(enum run_key k)
-{
-	return k >= 0 && k < RUN_KEYS ? key_names[k] : "?";
-}
-
-int run_key_parse(const char *name)
-{
-	int k;
-
-	for (k = 0; k < RUN_KEYS; k++)
-		if (!strcmp(name, key_names[k]))
-			return k;
-	return -1;
-}
-
 /*
  * The line of key in a [run] group of text (0: none).  The last one:
  * GKeyFile keeps the last of repeated keys, and merges repeated groups.
@@ -315,9 +279,10 @@ void run_settings_blame(const struct run_settings *s, enum run_key k,
 	if (s->spec && s->set[k].line)
 		torn_err_set(err, TORN_E_USAGE, "%s:%d: key '%s': %s",
 			     torn_quote(s->spec, q, sizeof(q)), s->set[k].line,
-			     key_names[k], qw);
+			     run_key_name(k), qw);
 	else
-		torn_err_set(err, TORN_E_USAGE, "--%s: %s", key_names[k], qw);
+		torn_err_set(err, TORN_E_USAGE, "--%s: %s", run_key_name(k),
+			     qw);
 }
 
 void run_settings_free(struct run_settings *s)

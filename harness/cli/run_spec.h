@@ -34,6 +34,8 @@ enum run_key {
 	RUN_FROM_OP,
 	RUN_BOOT_TIMEOUT,
 	RUN_ALLOW_EMPTY,
+	RUN_KNOWN, /* known findings files, blank-separated; none */
+	RUN_STRICT, /* known findings fail the run too: yes or no */
 	RUN_KEYS,
 };
 

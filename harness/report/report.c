@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "known.h"
 #include "report.h"
 #include "report_int.h"
 #include "rundir.h"
@@ -458,6 +459,88 @@ static bool id_canonical(const struct torn_verdict_rec *v, char *eng,
 }
 
 /* The failure record's owned parts, for a state that is not consistent. */
+/* v's known finding: recorded, or matched again (torn_report_opts.known). */
+static void known_of(const struct loader *ld, const struct torn_verdict_rec *v,
+		     char *id, size_t len)
+{
+	const struct torn_known *k = ld->o ? ld->o->known : NULL;
+	struct torn_finding_info info;
+	int i;
+
+	snprintf(id, len, "%s", k ? "" : v->known);
+	if (!k)
+		return;
+	i = torn_known_match(k, ld->r->fs, v->verdict, v->oracles);
+	if (i < 0)
+		return;
+	torn_known_info(k, (size_t)i, &info);
+	snprintf(id, len, "%s", info.id);
+}
+
+/* One more state of known finding id; past the table's room, "other". */
+static void known_count(struct torn_report *r, const char *id)
+{
+	size_t i;
+
+	r->known++;
+	for (i = 0; i < r->n_known; i++)
+		if (!strcmp(r->known_ids[i].id, id))
+			break;
+	if (i == r->n_known) {
+		if (i == TORN_REPORT_KNOWN_MAX)
+			snprintf(r->known_ids[--i].id,
+				 sizeof(r->known_ids[i].id), "other");
+		else
+			snprintf(r->known_ids[r->n_known++].id,
+				 sizeof(r->known_ids[i].id), "%s", id);
+	}
+	r->known_ids[i].states++;
+}
+
+static int by_states(const void *a, const void *b)
+{
+	const struct torn_report_known *x = a, *y = b;
+
+	return x->states < y->states ? 1 : x->states > y->states ? -1 : 0;
+}
+
+/*
+ * Most states first, with titles: from the findings matched again, else
+ * the stock ones'.
+ */
+static void known_finish(struct torn_report *r,
+			 const struct torn_report_opts *o)
+{
+	const char *stock = torn_known_builtin("stock");
+	struct torn_known *own = NULL;
+	const struct torn_known *k = o ? o->known : NULL;
+	struct torn_err err = { "" };
+	size_t i;
+
+	r->strict = o && o->strict;
+	qsort(r->known_ids, r->n_known, sizeof(r->known_ids[0]), by_states);
+	if (!k) {
+		own = torn_known_new();
+		if (own && stock &&
+		    !torn_known_add(own, "stock", stock, strlen(stock), &err))
+			k = own;
+	}
+	if (k)
+		for (i = 0; i < r->n_known; i++) {
+			struct torn_report_known *kn = &r->known_ids[i];
+			int j = torn_known_find(k, kn->id);
+			struct torn_finding_info info;
+
+			if (j < 0)
+				continue;
+			torn_known_info(k, (size_t)j, &info);
+			snprintf(kn->title, sizeof(kn->title), "%s",
+				 info.title);
+			snprintf(kn->doc, sizeof(kn->doc), "%s", info.doc);
+		}
+	torn_known_free(own);
+}
+
 static int failure_fill(const struct torn_verdict_rec *v,
 			struct torn_report_failure *f)
 {
@@ -619,6 +702,9 @@ static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
 	pt->failing++;
 	if (eng)
 		eng->failing++;
+	known_of(ld, v, f.known, sizeof(f.known));
+	if (f.known[0])
+		known_count(r, f.known);
 	if (failure_fill(v, &f)) {
 		note(r, "out of memory keeping failing state %s", f.id);
 		failure_free(&f);
@@ -1276,10 +1362,10 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	ld.failures =
 		g_array_new(FALSE, TRUE, sizeof(struct torn_report_failure));
 
+	load_meta(r); /* first: the fs, for known findings matched again */
 	ret = load_verdicts(&ld, err);
 	if (ret)
 		goto out;
-	load_meta(r);
 	load_check_options(&ld);
 	load_trace(&ld);
 	load_tracer_stats(r);
@@ -1292,6 +1378,7 @@ int torn_report_load(const char *dir, const struct torn_report_opts *o,
 	sort_points(&ld);
 	finish_points(&ld);
 	r->n_failures = ld.failures->len;
+	known_finish(r, o);
 	r->failures = (struct torn_report_failure *)(void *)g_array_free(
 		ld.failures, FALSE);
 	ld.failures = NULL;

@@ -38,6 +38,8 @@
 /* Distinct oracles: those torn_verdict.h names (others make a line bad). */
 #define TORN_REPORT_ORACLES_MAX TORN_O_COUNT
 
+struct torn_known;
+
 struct torn_report_opts {
 	unsigned int timeline_buckets; /* 0: TORN_REPORT_BUCKETS */
 	/*
@@ -51,6 +53,13 @@ struct torn_report_opts {
 	 * the figures are then partial, and r->enum_partial says so.
 	 */
 	unsigned int enum_budget_ms;
+	/*
+	 * Known findings to match every flagged verdict against again
+	 * (known.h), replacing the "known" the check recorded; NULL: the
+	 * recorded ones.  strict: flagged states fail even when known.
+	 */
+	const struct torn_known *known;
+	bool strict;
 };
 
 #define TORN_REPORT_ENUM_BUDGET_MS 120000
@@ -121,6 +130,16 @@ struct torn_report_failure {
 	size_t error_len; /* it may hold NULs */
 	uint64_t attempts;
 	uint64_t line; /* in verdicts.jsonl, from 1 */
+	char known[48]; /* the known finding that explains it, "" new */
+};
+
+/* A known finding the verdicts name (their "known"), most states first. */
+#define TORN_REPORT_KNOWN_MAX 32
+struct torn_report_known {
+	char id[48];
+	uint64_t states;
+	char title[200]; /* the stock findings' title for it, "" */
+	char doc[200]; /* and where it is explained, "" */
 };
 
 /* A marker of the trace. */
@@ -173,6 +192,10 @@ struct torn_report {
 	uint64_t duplicates; /* a state id seen again: the last kept */
 	uint64_t by_verdict[TORN_V_COUNT];
 	uint64_t failing; /* states not consistent */
+	uint64_t known; /* of them flagged and explained by a known finding */
+	bool strict; /* known ones fail too (torn_report_opts.strict) */
+	size_t n_known; /* known findings named (the rest fold into the last) */
+	struct torn_report_known known_ids[TORN_REPORT_KNOWN_MAX];
 	uint64_t unique_images; /* distinct image_hash */
 	uint64_t unique_semantic; /* distinct non-empty semantic_hash */
 	uint64_t restore_ms, check_ms; /* summed over verdicts */
@@ -263,12 +286,16 @@ bool torn_report_empty(const struct torn_report *r);
 
 /*
  * torn report's exit status (torn_exit.h): TORN_EXIT_FAIL when a state
- * is inconsistent or unrecoverable (a bug found outweighs the rest),
+ * is inconsistent or unrecoverable and no known finding explains it
+ * (strict: even when one does; a bug found outweighs the rest),
  * else TORN_EXIT_EMPTY when nothing was there to check, else
  * TORN_EXIT_INFRA when torn_report_problems() has any or the only
  * failing states are timeouts and errors, else TORN_EXIT_OK.
  */
 int torn_report_exit_status(const struct torn_report *r);
+
+/* "F1 ×10, F2 ×2": the known findings of r's verdicts, "" none. */
+void torn_report_known_text(const struct torn_report *r, char *buf, size_t len);
 
 /* The point seq, or NULL. */
 const struct torn_report_point *

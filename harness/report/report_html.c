@@ -416,6 +416,60 @@ static void put_progress(FILE *f, const struct torn_report *r, const char *what,
 }
 
 static void put_failure(FILE *f, const struct torn_report *r,
+			const struct torn_report_failure *s);
+
+/* The failing states a known finding explains (known), or the others. */
+static void put_failures(FILE *f, const struct torn_report *r, bool known)
+{
+	size_t i, n = 0, shown = 0;
+
+	for (i = 0; i < r->n_failures; i++)
+		n += !!r->failures[i].known[0] == known;
+	if (known) {
+		fprintf(f,
+			"<h2 id=\"known\">Known findings (%zu states)</h2>\n"
+			"<ul id=\"known-findings\">\n",
+			n);
+		for (i = 0; i < r->n_known; i++) {
+			const struct torn_report_known *k = &r->known_ids[i];
+
+			fputs("<li><b>", f);
+			esc(f, k->id);
+			fprintf(f, "</b> %" PRIu64 " state%s", k->states,
+				k->states == 1 ? "" : "s");
+			if (k->title[0]) {
+				fputs(": ", f);
+				esc(f, k->title);
+			}
+			if (k->doc[0]) {
+				fputs(" (", f);
+				esc(f, k->doc);
+				fputc(')', f);
+			}
+			fputs("</li>\n", f);
+		}
+		fputs("</ul>\n", f);
+	} else {
+		fprintf(f, "<h2 id=\"failures\">Failing states (%zu%s)</h2>\n",
+			n, r->known ? " new" : "");
+		if (!r->n_failures && r->states)
+			fputs("<p id=\"no-failures\">Every state checked was "
+			      "consistent.</p>\n",
+			      f);
+	}
+	for (i = 0; i < r->n_failures && shown < HTML_FAILURES_MAX; i++)
+		if (!!r->failures[i].known[0] == known) {
+			put_failure(f, r, &r->failures[i]);
+			shown++;
+		}
+	if (n > shown)
+		fprintf(f,
+			"<p>%zu more are in verdicts.jsonl and in torn report "
+			"--junit.</p>\n",
+			n - shown);
+}
+
+static void put_failure(FILE *f, const struct torn_report *r,
 			const struct torn_report_failure *s)
 {
 	const struct torn_report_point *p = torn_report_find_point(r, s->point);
@@ -637,19 +691,9 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	}
 	fputs("</table>\n", f);
 	put_points(f, r);
-	fprintf(f, "<h2 id=\"failures\">Failing states (%zu)</h2>\n",
-		r->n_failures);
-	if (!r->n_failures && r->states)
-		fputs("<p id=\"no-failures\">Every state checked was "
-		      "consistent.</p>\n",
-		      f);
-	for (i = 0; i < r->n_failures && i < HTML_FAILURES_MAX; i++)
-		put_failure(f, r, &r->failures[i]);
-	if (r->n_failures > HTML_FAILURES_MAX)
-		fprintf(f,
-			"<p>%zu more failing states are in verdicts.jsonl and "
-			"in torn report --junit.</p>\n",
-			r->n_failures - HTML_FAILURES_MAX);
+	put_failures(f, r, false);
+	if (r->known)
+		put_failures(f, r, true);
 	put_times(f, r);
 out:
 	fputs("</body></html>\n", f);

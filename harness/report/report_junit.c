@@ -11,11 +11,14 @@
 #define JUNIT_STATES_MAX 1000
 #define JUNIT_DETAIL_MAX 1000
 
+/* A new failure of oracle: known findings are skipped cases of their own. */
 static bool failed_oracle(const struct torn_report_failure *s,
 			  const char *oracle)
 {
 	size_t i;
 
+	if (s->known[0])
+		return false;
 	for (i = 0; i < s->n_results; i++)
 		if (!s->results[i].ok && !strcmp(s->results[i].name, oracle))
 			return true;
@@ -108,6 +111,30 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 	fputs("</failure>\n    </testcase>\n", f);
 }
 
+/* A known finding: a skipped case named by its id, its states counted. */
+static void put_known_case(FILE *f, const char *suite,
+			   const struct torn_report_known *k)
+{
+	fputs("    <testcase classname=\"", f);
+	report_put_xmls(f, suite);
+	fputs("\" name=\"known finding ", f);
+	report_put_xmls(f, k->id);
+	fprintf(f, "\">\n      <skipped message=\"known finding ");
+	report_put_xmls(f, k->id);
+	fprintf(f, ": %" PRIu64 " state%s", k->states,
+		k->states == 1 ? "" : "s");
+	if (k->title[0]) {
+		fputs(": ", f);
+		report_put_xmls(f, k->title);
+	}
+	if (k->doc[0]) {
+		fputs(" (", f);
+		report_put_xmls(f, k->doc);
+		fputc(')', f);
+	}
+	fputs("\"/>\n    </testcase>\n", f);
+}
+
 /* States that got no verdict from the oracles: timeouts and errors. */
 static void put_checking_case(FILE *f, const struct torn_report *r,
 			      const char *suite)
@@ -181,7 +208,7 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 				      r->workload[0] ? r->workload : "?");
 	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
 	size_t n_problems = torn_report_problems(r, lines, G_N_ELEMENTS(lines));
-	uint64_t failures = 0, errors, tests = r->n_oracles + 2;
+	uint64_t failures = 0, errors, tests = r->n_oracles + r->n_known + 2;
 	char num[32];
 	size_t i, k;
 
@@ -211,8 +238,8 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	report_put_xmls(f, suite);
 	fprintf(f,
 		"\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64
-		"\" errors=\"%" PRIu64 "\" skipped=\"0\" time=\"%.3f\">\n",
-		tests, failures, errors,
+		"\" errors=\"%" PRIu64 "\" skipped=\"%zu\" time=\"%.3f\">\n",
+		tests, failures, errors, r->n_known,
 		(r->restore_ms + r->check_ms) / 1000.0);
 	fputs("    <properties>\n", f);
 	put_property(f, "run", r->dir);
@@ -243,6 +270,8 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	put_verdicts_case(f, suite, lines, n_problems);
 	for (i = 0; i < r->n_oracles; i++)
 		put_oracle_case(f, r, suite, &r->oracles[i]);
+	for (i = 0; i < r->n_known; i++)
+		put_known_case(f, suite, &r->known_ids[i]);
 	if (!r->load_error[0])
 		put_checking_case(f, r, suite);
 	if (r->n_notes) {

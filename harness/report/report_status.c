@@ -74,12 +74,24 @@ size_t torn_report_problems(const struct torn_report *r,
 
 int torn_report_exit_status(const struct torn_report *r)
 {
-	if (r->by_verdict[TORN_V_INCONSISTENT] ||
-	    r->by_verdict[TORN_V_UNRECOVERABLE])
+	if (r->by_verdict[TORN_V_INCONSISTENT] +
+		    r->by_verdict[TORN_V_UNRECOVERABLE] >
+	    (r->strict ? 0 : r->known))
 		return TORN_EXIT_FAIL;
 	if (torn_report_empty(r) && torn_report_problems(r, NULL, 0) == 1)
 		return TORN_EXIT_EMPTY;
-	if (torn_report_problems(r, NULL, 0) || r->failing)
+	if (torn_report_problems(r, NULL, 0) || r->failing > r->known)
 		return TORN_EXIT_INFRA;
 	return TORN_EXIT_OK;
+}
+
+void torn_report_known_text(const struct torn_report *r, char *buf, size_t len)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n_known && at + 1 < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s ×%" PRIu64,
+				       i ? ", " : "", r->known_ids[i].id,
+				       r->known_ids[i].states);
 }

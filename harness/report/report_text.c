@@ -271,6 +271,38 @@ static void put_progress(FILE *f, const struct torn_report *r,
 		fputs(", nothing durable yet", f);
 }
 
+/* "12 flagged: 12 known (F1 ×10, F2 ×2), 0 new", and what each is. */
+static void put_known(FILE *f, const struct torn_report *r)
+{
+	uint64_t flagged = r->by_verdict[TORN_V_INCONSISTENT] +
+			   r->by_verdict[TORN_V_UNRECOVERABLE];
+	char text[512];
+	size_t i;
+
+	if (!flagged)
+		return;
+	torn_report_known_text(r, text, sizeof(text));
+	fprintf(f, "  %" PRIu64 " flagged: %" PRIu64 " known%s", flagged,
+		r->known, text[0] ? " (" : "");
+	put_s(f, text, 0);
+	fprintf(f, "%s, %" PRIu64 " new\n", text[0] ? ")" : "",
+		flagged - r->known);
+	for (i = 0; i < r->n_known; i++) {
+		if (!r->known_ids[i].title[0])
+			continue;
+		fputs("    ", f);
+		put_s(f, r->known_ids[i].id, 0);
+		fputs(": ", f);
+		put_s(f, r->known_ids[i].title, 0);
+		if (r->known_ids[i].doc[0]) {
+			fputs(" (", f);
+			put_s(f, r->known_ids[i].doc, 0);
+			fputc(')', f);
+		}
+		fputc('\n', f);
+	}
+}
+
 static void put_failures(FILE *f, const struct torn_report *r)
 {
 	size_t i, k;
@@ -293,8 +325,13 @@ static void put_failures(FILE *f, const struct torn_report *r)
 
 		if (p)
 			report_point_kind(p, kind, sizeof(kind));
-		fprintf(f, "  %s  %s  before record %" PRIu64 " (%s)\n", s->id,
+		fprintf(f, "  %s  %s  before record %" PRIu64 " (%s)", s->id,
 			torn_verdict_name(s->verdict), s->point, kind);
+		if (s->known[0]) {
+			fputs("  known finding ", f);
+			put_s(f, s->known, 0);
+		}
+		fputc('\n', f);
 		fputs("    markers: ", f);
 		put_progress(f, r, s);
 		fputc('\n', f);
@@ -388,6 +425,7 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 			"  (%" PRIu64 " line(s) of verdicts.jsonl skipped: "
 			"corrupt or cut short; %" PRIu64 " duplicate(s))\n",
 			r->bad_lines, r->duplicates);
+	put_known(f, r);
 
 	fprintf(f, "\n  %-15s %8s %8s\n", "oracle", "ran", "failed");
 	for (i = 0; i < r->n_oracles; i++) {

@@ -101,6 +101,9 @@ struct torn_verdict_rec {
 	char image_hash[40]; /* 32 hex digits */
 	char semantic_hash[72]; /* sha256 hex of the recovered tree, "" */
 	int verdict; /* enum torn_verdict */
+	/* the known finding that explains it (inconsistent or unrecoverable
+	 * only; known.h), "" none */
+	char known[48];
 	struct torn_oracle_result oracles[TORN_O_COUNT];
 	uint64_t last_op_begin, last_op_end, last_durable;
 	char error[1200]; /* infrastructure detail, "" */

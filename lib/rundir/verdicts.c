@@ -62,6 +62,8 @@ char *torn_verdict_rec_format(const struct torn_verdict_rec *v, size_t *len)
 		  sizeof(v->semantic_hash));
 	torn_json_write_key(w, "verdict");
 	torn_json_write_str(w, torn_verdict_name(v->verdict));
+	if (v->known[0])
+		put_field(w, "known", v->known, sizeof(v->known));
 	torn_json_write_key(w, "failed");
 	torn_json_write_begin_array(w);
 	for (o = 0; o < TORN_O_COUNT; o++)
@@ -464,8 +466,17 @@ static int parse_verdict(const struct torn_json *obj,
 	    parse_markers(obj, v, why, whylen) ||
 	    rundir_get_string(obj, "error", v->error, sizeof(v->error), NULL,
 			      why, whylen) ||
+	    rundir_get_string(obj, "known", v->known, sizeof(v->known), NULL,
+			      why, whylen) ||
 	    parse_times(obj, v, why, whylen))
 		return TORN_E_FORMAT;
+	if (v->known[0] && v->verdict != TORN_V_INCONSISTENT &&
+	    v->verdict != TORN_V_UNRECOVERABLE) {
+		snprintf(why, whylen,
+			 "member 'known': a %s state is no known finding",
+			 torn_verdict_name(v->verdict));
+		return TORN_E_FORMAT;
+	}
 	return 0;
 }
 

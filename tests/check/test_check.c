@@ -480,21 +480,60 @@ static void test_exit_code(void **state)
 {
 	static const struct {
 		uint64_t count[TORN_V_COUNT];
+		uint64_t known;
+		bool strict;
 		int code;
 	} cases[] = {
-		{ { 0 }, TORN_EXIT_OK },
-		{ { [TORN_V_CONSISTENT] = 5 }, TORN_EXIT_OK },
+		{ { 0 }, 0, false, TORN_EXIT_OK },
+		{ { [TORN_V_CONSISTENT] = 5 }, 0, false, TORN_EXIT_OK },
 		{ { [TORN_V_CONSISTENT] = 5, [TORN_V_INCONSISTENT] = 1 },
+		  0,
+		  false,
 		  TORN_EXIT_FAIL },
-		{ { [TORN_V_UNRECOVERABLE] = 1 }, TORN_EXIT_FAIL },
-		{ { [TORN_V_TIMEOUT] = 2 }, TORN_EXIT_FAIL },
+		{ { [TORN_V_UNRECOVERABLE] = 1 }, 0, false, TORN_EXIT_FAIL },
+		{ { [TORN_V_TIMEOUT] = 2 }, 0, false, TORN_EXIT_FAIL },
 		{ { [TORN_V_CONSISTENT] = 3, [TORN_V_ERROR] = 1 },
+		  0,
+		  false,
 		  TORN_EXIT_INFRA },
 		{ { [TORN_V_ERROR] = 1, [TORN_V_TIMEOUT] = 1 },
+		  0,
+		  false,
 		  TORN_EXIT_INFRA },
 		{ { [TORN_V_ERROR] = 1, [TORN_V_INCONSISTENT] = 1 },
+		  0,
+		  false,
 		  TORN_EXIT_FAIL },
 		{ { [TORN_V_ERROR] = 1, [TORN_V_UNRECOVERABLE] = 1 },
+		  0,
+		  false,
+		  TORN_EXIT_FAIL },
+		/* known findings: a pass unless strict, or a new one too */
+		{ { [TORN_V_CONSISTENT] = 96, [TORN_V_UNRECOVERABLE] = 12 },
+		  12,
+		  false,
+		  TORN_EXIT_OK },
+		{ { [TORN_V_CONSISTENT] = 96, [TORN_V_UNRECOVERABLE] = 12 },
+		  12,
+		  true,
+		  TORN_EXIT_FAIL },
+		{ { [TORN_V_CONSISTENT] = 96,
+		    [TORN_V_UNRECOVERABLE] = 12,
+		    [TORN_V_INCONSISTENT] = 1 },
+		  12,
+		  false,
+		  TORN_EXIT_FAIL },
+		{ { [TORN_V_INCONSISTENT] = 2, [TORN_V_TIMEOUT] = 1 },
+		  2,
+		  false,
+		  TORN_EXIT_FAIL },
+		{ { [TORN_V_INCONSISTENT] = 2, [TORN_V_ERROR] = 1 },
+		  2,
+		  false,
+		  TORN_EXIT_INFRA },
+		{ { [TORN_V_INCONSISTENT] = 2, [TORN_V_ERROR] = 1 },
+		  2,
+		  true,
 		  TORN_EXIT_FAIL },
 	};
 	size_t i;
@@ -505,8 +544,48 @@ static void test_exit_code(void **state)
 
 		for (v = 0; v < TORN_V_COUNT; v++)
 			done += cases[i].count[v];
-		assert_int_equal(check_exit_code(cases[i].count, done),
+		if (check_exit_code(cases[i].count, done, cases[i].known,
+				    cases[i].strict) != cases[i].code)
+			fail_msg("case %zu: exit %d, expected %d", i,
+				 check_exit_code(cases[i].count, done,
+						 cases[i].known,
+						 cases[i].strict),
 				 cases[i].code);
+	}
+}
+
+/* The summary's "F1 ×10, F2 ×2": most first, ties in file order. */
+static void test_known_text(void **state)
+{
+	struct torn_known *k = NULL;
+	struct torn_err err = { "" };
+	uint64_t by[5] = { 2, 10, 0, 2, 0 };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(torn_check_known_load(&k, NULL, 0, &err), 0);
+	assert_int_equal(torn_known_count(k), 5);
+	check_known_text(k, by, buf, sizeof(buf));
+	assert_string_equal(buf, "F2 ×10, F1 ×2, F4 ×2");
+	check_known_text(k, by, buf, 12);
+	assert_string_equal(buf, "F2 ×10, F1");
+	memset(by, 0, sizeof(by));
+	check_known_text(k, by, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	torn_known_free(k);
+	/* none: not even the stock ones; a missing file: its path, why */
+	{
+		const char *none[] = { "none" },
+			   *missing[] = { "/nonexistent/x" };
+
+		assert_int_equal(torn_check_known_load(&k, none, 1, &err), 0);
+		assert_int_equal(torn_known_count(k), 0);
+		torn_known_free(k);
+		assert_int_equal(torn_check_known_load(&k, missing, 1, &err),
+				 -ENOENT);
+		assert_null(k);
+		assert_non_null(strstr(err.msg, "cannot read known findings "
+						"/nonexistent/x: "));
 	}
 }
 
@@ -574,24 +653,27 @@ static void test_end_decide(void **state)
 		int code;
 		const char *line;
 	} cases[] = {
-		{ { 0, false, false, 0, ok, 4 }, TORN_EXIT_OK, "" },
-		{ { 0, false, false, 0, bad, 4 }, TORN_EXIT_FAIL, "" },
-		{ { -ENOSPC, false, false, 12, ok, 4 },
+		{ { 0, false, false, 0, ok, 4, 0, false }, TORN_EXIT_OK, "" },
+		{ { 0, false, false, 0, bad, 4, 0, false },
+		  TORN_EXIT_FAIL,
+		  "" },
+		{ { 0, false, false, 0, bad, 4, 1, false }, TORN_EXIT_OK, "" },
+		{ { -ENOSPC, false, false, 12, ok, 4, 0, false },
 		  TORN_EXIT_INFRA,
 		  "torn: cannot append to RUN/verdicts.jsonl: No space left "
 		  "on device; 12 verdicts kept; continue with torn check RUN "
 		  "--resume" },
-		{ { -EIO, true, false, 1, bad, 4 },
+		{ { -EIO, true, false, 1, bad, 4, 0, false },
 		  TORN_EXIT_INFRA,
 		  "torn: cannot sync RUN/verdicts.jsonl: Input/output error; "
 		  "1 verdict kept; continue with torn check RUN --resume" },
 		/* a lost verdict says more than the signal that came after */
-		{ { -EIO, false, true, 0, ok, 0 },
+		{ { -EIO, false, true, 0, ok, 0, 0, false },
 		  TORN_EXIT_INFRA,
 		  "torn: cannot append to RUN/verdicts.jsonl: Input/output "
 		  "error; 0 verdicts kept; continue with torn check RUN "
 		  "--resume" },
-		{ { 0, false, true, 7, bad, 4 },
+		{ { 0, false, true, 7, bad, 4, 0, false },
 		  TORN_EXIT_INTERRUPTED,
 		  "torn: interrupted; 7 verdicts kept in RUN/verdicts.jsonl; "
 		  "continue with torn check RUN --resume" },
@@ -959,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_resume_set),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_known_text),
 		cmocka_unit_test(test_resume_skips),
 		cmocka_unit_test(test_start_decide),
 		cmocka_unit_test(test_end_decide),

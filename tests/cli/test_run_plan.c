@@ -55,6 +55,12 @@ static const struct plan_case plan_cases[] = {
 	  "s.ini:2: key 'granularity': unknown granularity 'x': expected line or torn" },
 	{ "[run]\noracles = mount,x\n", { NULL },
 	  "s.ini:2: key 'oracles': unknown oracle 'x' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)" },
+	{ "[run]\nstrict = maybe\n", { NULL },
+	  "s.ini:2: key 'strict': expected yes or no" },
+	{ "[run]\nallow-empty = 1\n", { NULL },
+	  "s.ini:2: key 'allow-empty': expected yes or no" },
+	{ "[run]\nknown = a b c d e f g h i j k l m n o p q\n", { NULL },
+	  "s.ini:2: key 'known': at most 16 known findings files" },
 	/* the first bad value, in the order fs, flush, workload, numbers, states */
 	{ "[run]\nengine = bogus\njobs = 0\nflush = x\n", { NULL },
 	  "s.ini:4: key 'flush': expected clwb, clflushopt, clflush, eadr or nt" },
@@ -97,6 +103,7 @@ static void test_errors(void **state)
 		} else {
 			assert_int_equal(ret, 0);
 		}
+		run_plan_fini(&p);
 		run_settings_free(&s);
 	}
 }
@@ -109,7 +116,8 @@ static void test_placed(void **state)
 		"engine = torn\npoints = store:5\nmodel = adr\n"
 		"granularity = torn\nout = /tmp/x\noracles = mount,fsck\n"
 		"timeout = 7\njobs = 3\nkernel = /k\nmodules = /m\n"
-		"cache = /c\nlimit = 9\nfrom-op = 4\nboot-timeout = 11\n",
+		"cache = /c\nlimit = 9\nfrom-op = 4\nboot-timeout = 11\n"
+		"known = my.findings  none\nstrict = yes\nallow-empty = yes\n",
 		{ "engine", "prefix,subsets:2" },
 		NULL
 	};
@@ -148,6 +156,12 @@ static void test_placed(void **state)
 	assert_int_equal(p.check.states.n_engines, 2);
 	assert_int_equal(p.check.states.engines[0].kind, TORN_ENGINE_PREFIX);
 	assert_int_equal(p.check.states.engines[1].kind, TORN_ENGINE_SUBSETS);
+	assert_int_equal(p.known.n, 2);
+	assert_string_equal(p.known.files[0], "my.findings");
+	assert_string_equal(p.known.files[1], "none");
+	assert_true(p.known.strict);
+	assert_true(p.check.allow_empty);
+	run_plan_fini(&p);
 	run_settings_free(&s);
 }
 
@@ -173,6 +187,10 @@ static void test_defaults(void **state)
 	assert_int_equal(p.check.states.n_engines, 2);
 	assert_int_equal(p.trace.guest.fs_kind, TORN_FS_EXT4_DAX);
 	assert_int_equal(p.trace.guest.timeout_s, 0);
+	assert_int_equal(p.known.n, 0);
+	assert_false(p.known.strict);
+	assert_false(p.check.allow_empty);
+	run_plan_fini(&p);
 	run_settings_free(&s);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <glib.h>
 
 #include "known.h"
 
@@ -26,7 +27,7 @@ struct res_case {
 #define F1_FSCK                                                              \
 	"exit 12: Journal superblock is corrupt.\nFix? no\n\n\n/dev/pmem0: " \
 	"********** WARNING: Filesystem still has errors **********\n\n"
-#define EUCLEAN "mount /dev/pmem0 on /mnt: Structure needs cleaning"
+#define MOUNT_EUCLEAN "mount /dev/pmem0 on /mnt: Structure needs cleaning"
 #define F3_DMESG                                                           \
 	"XFS (pmem0): Internal error hlen <= 0 || hlen > bufsize at line " \
 	"2959 of file fs/xfs/xfs_log_recover.c.  Caller "                  \
@@ -60,32 +61,32 @@ static const struct res_case cases[] = {
 	  V_UNR,
 	  { { "fsck", F1_FSCK }, { "durability", "a.txt: lost" } },
 	  NULL },
-	{ "F2: EUCLEAN, fsck clean",
+	{ "F2: MOUNT_EUCLEAN, fsck clean",
 	  "ext4-dax",
 	  V_UNR,
-	  { { "mount", EUCLEAN }, { "fsck", NULL } },
+	  { { "mount", MOUNT_EUCLEAN }, { "fsck", NULL } },
 	  "F2" },
 	{ "F2 with the jbd2 dmesg line",
 	  "ext4-dax",
 	  V_UNR,
-	  { { "mount", EUCLEAN },
+	  { { "mount", MOUNT_EUCLEAN },
 	    { "fsck", NULL },
 	    { "dmesg", "JBD2: journal transaction 2 on pmem0-8 is corrupt." } },
 	  "F2" },
-	{ "EUCLEAN and fsck never ran: not F2",
+	{ "MOUNT_EUCLEAN and fsck never ran: not F2",
 	  "ext4-dax",
 	  V_UNR,
-	  { { "mount", EUCLEAN } },
+	  { { "mount", MOUNT_EUCLEAN } },
 	  NULL },
-	{ "F5: EUCLEAN, fsck finds bad group descriptor checksums",
+	{ "F5: MOUNT_EUCLEAN, fsck finds bad group descriptor checksums",
 	  "ext4-dax",
 	  V_UNR,
-	  { { "mount", EUCLEAN }, { "fsck", F5_FSCK } },
+	  { { "mount", MOUNT_EUCLEAN }, { "fsck", F5_FSCK } },
 	  "F5" },
-	{ "EUCLEAN and some other fsck failure: neither F2 nor F5",
+	{ "MOUNT_EUCLEAN and some other fsck failure: neither F2 nor F5",
 	  "ext4-dax",
 	  V_UNR,
-	  { { "mount", EUCLEAN }, { "fsck", "exit 4: inode 12 is bad" } },
+	  { { "mount", MOUNT_EUCLEAN }, { "fsck", "exit 4: inode 12 is bad" } },
 	  NULL },
 	{ "F3: the XFS internal error in dmesg alone",
 	  "xfs-dax",
@@ -291,12 +292,59 @@ static void test_bad_files(void **state)
 	torn_known_free(k);
 }
 
+/* A proposal parses, explains its state, and says what it saw. */
+static void test_propose(void **state)
+{
+	struct torn_oracle_result r[TORN_O_COUNT];
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct res_case *c = &cases[i];
+		struct torn_known *k = torn_known_new();
+		struct torn_err err = { "" };
+		char *text;
+
+		fill(c, r);
+		text = torn_known_propose("NEW-1", c->fs, c->verdict, r);
+		assert_non_null(text);
+		if (torn_known_add(k, "proposal", text, strlen(text), &err))
+			fail_msg("%s: %s\n%s", c->name, err.msg, text);
+		assert_int_equal(torn_known_match(k, c->fs, c->verdict, r), 0);
+		if (!strcmp(c->name, cases[0].name)) {
+			print_message("%s", text);
+			assert_non_null(strstr(
+				text,
+				"\nfsck = Journal superblock is corrupt\n"));
+			assert_non_null(
+				strstr(text, "\nmount = Invalid argument\n"));
+			assert_non_null(strstr(text, "\nfs = ext4-dax\n"));
+		}
+		if (!strcmp(c->name,
+			    "F3: the XFS internal error in dmesg alone"))
+			assert_non_null(strstr(
+				text, "dmesg = XFS \\(pmem[0-9]+\\): Internal "
+				      "error hlen <= [0-9]+ \\|\\| hlen > "
+				      "bufsize at line [0-9]+ of file"));
+		g_free(text);
+		torn_known_free(k);
+		n++;
+	}
+	fill(&cases[0], r);
+	assert_null(torn_known_propose("X", "ext4-dax", TORN_V_CONSISTENT, r));
+	memset(r, 0, sizeof(r));
+	assert_null(
+		torn_known_propose("X", "ext4-dax", TORN_V_INCONSISTENT, r));
+	print_message("%zu proposals parsed and matched\n", n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stock),
 		cmocka_unit_test(test_user_file),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_propose),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

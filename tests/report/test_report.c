@@ -17,6 +17,7 @@
 
 #include "fixture.h"
 #include "model.h"
+#include "known.h"
 #include "report.h"
 #include "report_int.h"
 #include "rundir.h"
@@ -840,6 +841,119 @@ static void test_unchecked(void **state)
 	g_free(dir);
 }
 
+/* Write verdicts: F1's state recorded known, a durability loss new. */
+static void write_known_run(const char *dir, bool with_new)
+{
+	struct torn_run_meta m;
+	struct torn_err err = { "" };
+	GString *text = g_string_new(NULL);
+	char *path;
+	int k;
+
+	g_mkdir(dir, 0755);
+	torn_run_meta_init(&m);
+	snprintf(m.fs, sizeof(m.fs), "ext4-dax");
+	assert_int_equal(torn_run_meta_write(dir, &m, &err), 0);
+	for (k = 0; k < 3 - !with_new; k++) {
+		struct torn_verdict_rec v;
+		char *line;
+
+		torn_verdict_rec_init(&v);
+		snprintf(v.state, sizeof(v.state), "%d.prefix.0", 2 + 2 * k);
+		v.point = 2 + 2 * (uint64_t)k;
+		snprintf(v.engine, sizeof(v.engine), "prefix");
+		v.oracles[TORN_O_MOUNT].ran = v.oracles[TORN_O_FSCK].ran = true;
+		v.oracles[TORN_O_MOUNT].ok = v.oracles[TORN_O_FSCK].ok = true;
+		if (k == 1) {
+			v.verdict = TORN_V_UNRECOVERABLE;
+			v.oracles[TORN_O_MOUNT].ok = false;
+			v.oracles[TORN_O_FSCK].ok = false;
+			snprintf(v.oracles[TORN_O_FSCK].detail,
+				 sizeof(v.oracles[0].detail),
+				 "exit 12: Journal superblock is corrupt.");
+			snprintf(v.known, sizeof(v.known), "F1");
+		} else if (k == 2) {
+			v.verdict = TORN_V_INCONSISTENT;
+			v.oracles[TORN_O_DURABILITY].ran = true;
+			snprintf(v.oracles[TORN_O_DURABILITY].detail,
+				 sizeof(v.oracles[0].detail),
+				 "f: fsync'd data lost");
+		}
+		line = torn_verdict_rec_format(&v, NULL);
+		assert_non_null(line);
+		g_string_append(text, line);
+		free(line);
+	}
+	path = g_build_filename(dir, "verdicts.jsonl", NULL);
+	assert_true(g_file_set_contents(path, text->str, text->len, NULL));
+	g_string_free(text, TRUE);
+	g_free(path);
+}
+
+/* Known findings: counted apart, a pass unless new ones or --strict. */
+static void test_known_findings(void **state)
+{
+	static const char mine[] = "[MY-1]\ntitle = mine\n"
+				   "durability = data lost\n";
+	struct ctx *c = *state;
+	struct torn_report_opts o = { .enumerate = false };
+	char *dir = g_build_filename(c->tmp, "known", NULL);
+	struct torn_err err = { "" };
+	struct torn_report *r = NULL;
+	struct torn_known *k;
+	char *out;
+
+	write_known_run(dir, true);
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(r->failing, 2);
+	assert_int_equal(r->known, 1);
+	assert_int_equal(r->n_known, 1);
+	assert_string_equal(r->known_ids[0].id, "F1");
+	assert_non_null(strstr(r->known_ids[0].title, "jbd2 journal"));
+	assert_int_equal(torn_report_exit_status(r), TORN_EXIT_FAIL);
+	out = render(r, torn_report_write_text, NULL);
+	assert_non_null(strstr(out, "  2 flagged: 1 known (F1 ×1), 1 new\n"));
+	assert_non_null(strstr(out, "known finding F1\n"));
+	free(out);
+	out = render(r, torn_report_write_junit, NULL);
+	assert_non_null(strstr(out, "skipped=\"1\""));
+	assert_non_null(strstr(out, "name=\"known finding F1\">\n      "
+				    "<skipped message=\"known finding F1: 1 "
+				    "state: ext4: a torn jbd2"));
+	/* the known state fails no oracle's testcase: only durability does */
+	assert_non_null(strstr(out, "failures=\"1\""));
+	free(out);
+	out = render(r, torn_report_write_html, NULL);
+	assert_non_null(strstr(out, "Failing states (1 new)"));
+	assert_non_null(strstr(out, "Known findings (1 states)"));
+	free(out);
+	torn_report_free(r);
+
+	/* matched again with a user's finding that explains the other */
+	k = torn_known_new();
+	assert_int_equal(torn_known_add(k, "mine", mine, strlen(mine), &err),
+			 0);
+	o.known = k;
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(r->known, 1); /* F1 is not in k: stock not loaded */
+	assert_string_equal(r->known_ids[0].id, "MY-1");
+	assert_string_equal(r->known_ids[0].title, "mine");
+	torn_report_free(r);
+	torn_known_free(k);
+	o.known = NULL;
+
+	/* only the known one: exit 0; strict: 1 */
+	write_known_run(dir, false);
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(torn_report_exit_status(r), TORN_EXIT_OK);
+	torn_report_free(r);
+	o.strict = true;
+	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
+	assert_int_equal(torn_report_exit_status(r), TORN_EXIT_FAIL);
+	torn_report_free(r);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_nothing_checked),
 		cmocka_unit_test(test_text_lines),
 		cmocka_unit_test(test_unchecked),
+		cmocka_unit_test(test_known_findings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

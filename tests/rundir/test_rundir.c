@@ -118,6 +118,7 @@ static void assert_rec_equal(const struct torn_verdict_rec *a,
 	assert_string_equal(a->image_hash, b->image_hash);
 	assert_string_equal(a->semantic_hash, b->semantic_hash);
 	assert_int_equal(a->verdict, b->verdict);
+	assert_string_equal(a->known, b->known);
 	for (o = 0; o < TORN_O_COUNT; o++) {
 		assert_int_equal(a->oracles[o].ran, b->oracles[o].ran);
 		if (!a->oracles[o].ran)
@@ -447,6 +448,7 @@ static void rec_failing(struct torn_verdict_rec *v)
 	v->oracles[TORN_O_ATOMICITY].ran = true;
 	snprintf(v->oracles[TORN_O_ATOMICITY].detail,
 		 sizeof(v->oracles[0].detail), "op 2: torn");
+	snprintf(v->known, sizeof(v->known), "MY-1");
 	v->last_op_begin = 3;
 	v->last_op_end = 2;
 	v->last_durable = 1;
@@ -496,7 +498,7 @@ static const struct format_case format_cases[] = {
 	  "\"subsets:2\",\"index\":3,\"image_hash\":"
 	  "\"0123456789abcdef0123456789abcdef\",\"semantic_hash\":"
 	  "\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\","
-	  "\"verdict\":\"inconsistent\",\"failed\":[\"durability\","
+	  "\"verdict\":\"inconsistent\",\"known\":\"MY-1\",\"failed\":[\"durability\","
 	  "\"atomicity\"],\"oracles\":{\"mount\":{\"ok\":true},\"fsck\":{"
 	  "\"ok\":true},\"durability\":{\"ok\":false,\"detail\":\"./a: "
 	  "expected \\\"x\\\"\\n\\tgot\\\\ \\u0001\"},\"atomicity\":{\"ok\":"
@@ -657,6 +659,9 @@ static const struct bad_line_case bad_lines[] = {
 	  "member 'semantic_hash': not "
 	  "64 hex" },
 	{ SV "\"oracles\":[]}", 0, "member 'oracles': not an object" },
+	{ SV "\"known\":\"F1\"}", 0,
+	  "member 'known': a consistent state is no known finding" },
+	{ SV "\"known\":1}", 0, "member 'known': not a string" },
 	{ SV "\"oracles\":{\"bogus\":{\"ok\":true}}}", 0,
 	  "member 'oracles': unknown oracle 'bogus'" },
 	{ SV "\"oracles\":{\"mount\":{\"ok\":true},\"mount\":{\"ok\":true}}}",

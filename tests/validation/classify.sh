@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Classify the flagged states of a run: prints "ID COUNT" for each known
-# finding (findings.txt) they match, and "unexplained COUNT" for the rest.
-# usage: classify.sh VERDICTS.JSONL [FINDINGS.TXT]
-v=${1:?usage: classify.sh VERDICTS.JSONL [FINDINGS]}
-f=${2:-$(dirname "$0")/findings.txt}
-grep '"verdict":"\(inconsistent\|unrecoverable\)"' "$v" 2>/dev/null | awk -F'\t' -v fs="$f" '
-BEGIN { while ((getline l < fs) > 0) if (l !~ /^#/ && split(l, p, "\t") == 2) { id[++n] = p[1]; re[n] = p[2] } }
-{ hit = 0; for (i = 1; i <= n && !hit; i++) if ($0 ~ re[i]) { c[id[i]]++; hit = 1 } if (!hit) c["unexplained"]++ }
-END { for (k in c) print k, c[k] }' | sort
+# Classify the flagged states of a run by the known finding torn check
+# recorded for each (its "known" member, from the stock findings file
+# oracles/findings/stock.findings and any --known file; docs/findings.md):
+# prints "ID COUNT" for each finding and "unexplained COUNT" for the rest.
+# A state's last verdict line is its verdict.
+# usage: classify.sh VERDICTS.JSONL
+v=${1:?usage: classify.sh VERDICTS.JSONL}
+[ -f "$v" ] || exit 0
+tac "$v" | awk -F'"' '$2 == "state" && !seen[$4]++' |
+	grep '"verdict":"\(inconsistent\|unrecoverable\)"' |
+	sed -e 's/.*"known":"\([^"]*\)".*/\1/;t' -e 's/.*/unexplained/' |
+	sort | uniq -c | awk '{print $2, $1}'

@@ -3,7 +3,8 @@
 # The kernel's filesystems as the reference: ACE-style seq-1 fsops workloads
 # (torn workloads generate --seq 1) traced on ext4-dax and xfs-dax, their
 # crash states checked, every flagged state either explained by a known
-# kernel finding (findings.txt) or counted as a false positive.
+# kernel finding (recorded by torn check, docs/findings.md) or counted as
+# a false positive.
 #
 # The set-up (mkdir, creat, pwrite, sync) is the same in every workload, so
 # as in ACE its crash states are checked once per filesystem, in the first
@@ -67,7 +68,7 @@ for w in "$d"/wl/*.fsops; do
 			fp=$((fp + $(awk '/^unexplained/ {print $2}' <<<"$cls")))
 			fail=$((fail + 1)); echo "FAIL $line, unexplained: $(tr '\n' ' ' <<<"$cls")"
 			grep '"verdict":"\(inconsistent\|unrecoverable\)"' "$run/verdicts.jsonl" | head -2 | cut -c1-400 | sed 's/^/     /'
-		elif [ $rc -gt 1 ]; then
+		elif [ $rc -ne 0 ]; then
 			fail=$((fail + 1)); echo "FAIL $line: torn check exit $rc: $(tail -1 "$run.log")"
 		else
 			setup_done[$fs]=1
