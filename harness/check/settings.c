@@ -117,6 +117,17 @@ int check_settings_reconcile(struct torn_check_opts *o,
 		return conflict(err, "--flush", now, "traced with",
 				meta->flush_mode,
 				" (meta.json): a run is checked on its own");
+	if ((o->guest.given & GUEST_GIVEN_PM_SIZE) && meta->pm_size &&
+	    o->guest.pm_size != meta->pm_size) {
+		char given[32], was[32];
+
+		snprintf(given, sizeof(given), "%llu MiB",
+			 (unsigned long long)(o->guest.pm_size >> 20));
+		snprintf(was, sizeof(was), "%llu MiB",
+			 (unsigned long long)(meta->pm_size >> 20));
+		return conflict(err, "--pm-size", given, "traced on", was,
+				" (meta.json): a run is checked on its own");
+	}
 	if (!resume || torn_run_check_read(o->dir, &c, NULL))
 		return 0; /* a new check, or one from before check.json */
 	return resume_states(o, &c, points_buf, points_len, err);

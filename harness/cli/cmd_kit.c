@@ -54,8 +54,8 @@ int cmd_kit(int argc, char **argv)
 
 		if (o.fs_kind >= 0 && k != o.fs_kind)
 			continue;
-		if (torn_kit_base_image(&kit, k, path, sizeof(path), &reused,
-					&err)) {
+		if (torn_kit_base_image(&kit, k, guest_pm_size(&o), path,
+					sizeof(path), &reused, &err)) {
 			fprintf(stderr,
 				"torn: cannot build the %s base image: %s\n",
 				torn_fs_kind_name(k), err.msg);

@@ -25,6 +25,7 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_ALLOW_EMPTY] = "allow-empty",
 	[RUN_KNOWN] = "known",
 	[RUN_STRICT] = "strict",
+	[RUN_PM_SIZE] = "pm-size",
 };
 
 const char *run_key_name(enum run_key k)

@@ -19,8 +19,10 @@ static int bad(const struct run_settings *s, enum run_key k, const char *why,
 static int guest_settings(const struct run_settings *s, struct run_plan *p,
 			  struct torn_err *err)
 {
-	static const enum run_key keys[] = { RUN_FS, RUN_FLUSH, RUN_KERNEL,
-					     RUN_MODULES, RUN_CACHE };
+	static const enum run_key keys[] = {
+		RUN_FS,	     RUN_FLUSH, RUN_KERNEL,
+		RUN_MODULES, RUN_CACHE, RUN_PM_SIZE
+	};
 	struct torn_err e = { "" };
 	char opt[32];
 	size_t k;

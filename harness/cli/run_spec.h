@@ -36,6 +36,7 @@ enum run_key {
 	RUN_ALLOW_EMPTY,
 	RUN_KNOWN, /* known findings files, blank-separated; none */
 	RUN_STRICT, /* known findings fail the run too: yes or no */
+	RUN_PM_SIZE, /* the NVDIMM's size */
 	RUN_KEYS,
 };
 

@@ -30,7 +30,42 @@ const char guest_opts_usage[] =
 	"  --kernel PATH --modules DIR    a kernel other than Debian's stock one\n"
 	"  --cache DIR                    cache directory (default ~/.cache/torn)\n"
 	"  --boot-timeout S               seconds to wait for the guest (default 300)\n"
+	"  --pm-size SIZE                 the NVDIMM's size, e.g. 512M or 1G (default\n"
+	"                                 64M; a run is checked on its own)\n"
 	"  --keep                         keep the work directory\n";
+
+int guest_pm_size_parse(const char *v, uint64_t *out, struct torn_err *err)
+{
+	static const char units[] = "KMG";
+	char num[32];
+	const char *u;
+	size_t n = strlen(v);
+	uint64_t x;
+	unsigned int shift = 0;
+
+	if (n && n < sizeof(num) && (u = strchr(units, v[n - 1])) && *u) {
+		shift = 10 * (unsigned int)(u - units + 1);
+		n--;
+	}
+	if (!n || n >= sizeof(num))
+		return torn_err_set(err, TORN_E_USAGE,
+				    "expected a size such as 512M or 1G");
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (torn_parse_count(NULL, NULL, num, 1, GUEST_PM_SIZE_MAX >> shift,
+			     &x) ||
+	    (x << shift) < GUEST_PM_SIZE_MIN ||
+	    (x << shift) % GUEST_PM_SIZE_ALIGN)
+		return torn_err_set(err, TORN_E_USAGE,
+				    "expected 16M..16G in steps of 2M");
+	*out = x << shift;
+	return 0;
+}
+
+uint64_t guest_pm_size(const struct guest_opts *o)
+{
+	return o->pm_size ? o->pm_size : TORN_KIT_PM_SIZE;
+}
 
 int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 		   struct torn_err *err)
@@ -57,6 +92,11 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 		o->modules = v;
 	} else if (!strcmp(opt, "--cache")) {
 		o->cache_dir = v;
+	} else if (!strcmp(opt, "--pm-size")) {
+		if (guest_pm_size_parse(v, &s, err))
+			return TORN_E_USAGE;
+		o->pm_size = s;
+		o->given |= GUEST_GIVEN_PM_SIZE;
 	} else if (!strcmp(opt, "--boot-timeout")) {
 		if (torn_parse_count(NULL, NULL, v, 1, GUEST_BOOT_TIMEOUT_MAX,
 				     &s))
@@ -81,7 +121,8 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	}
 	if (strcmp(a, "--fs") && strcmp(a, "--flush") &&
 	    strcmp(a, "--kernel") && strcmp(a, "--modules") &&
-	    strcmp(a, "--cache") && strcmp(a, "--boot-timeout"))
+	    strcmp(a, "--cache") && strcmp(a, "--boot-timeout") &&
+	    strcmp(a, "--pm-size"))
 		return 0;
 	if (*i + 1 >= argc) {
 		fprintf(stderr, "torn: option %s needs a value\n", a);
@@ -253,8 +294,8 @@ int guest_pm_prepare(const struct guest_opts *o, const char *what,
 	memset(g, 0, sizeof(*g));
 	if (guest_kit(o, &g->kit))
 		return TORN_EXIT_INFRA;
-	if (torn_kit_base_image(&g->kit, o->fs_kind, g->base, sizeof(g->base),
-				&reused, &err)) {
+	if (torn_kit_base_image(&g->kit, o->fs_kind, guest_pm_size(o), g->base,
+				sizeof(g->base), &reused, &err)) {
 		fprintf(stderr, "torn: cannot build the %s base image: %s\n",
 			torn_fs_kind_name(o->fs_kind), err.msg);
 		return TORN_EXIT_INFRA;
@@ -271,6 +312,6 @@ int guest_pm_prepare(const struct guest_opts *o, const char *what,
 		guest_workdir_remove(g->work);
 		return TORN_EXIT_INFRA;
 	}
-	guest_vm_config(o, &g->kit, g->pm, TORN_KIT_PM_SIZE, g->work, &g->cfg);
+	guest_vm_config(o, &g->kit, g->pm, guest_pm_size(o), g->work, &g->cfg);
 	return TORN_EXIT_OK;
 }

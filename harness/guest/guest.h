@@ -17,11 +17,21 @@ struct guest_opts {
 	int flush_mode;
 	int keep; /* keep the work directory */
 	int timeout_s; /* boot timeout */
+	uint64_t pm_size; /* the NVDIMM's bytes; 0: TORN_KIT_PM_SIZE */
 	unsigned int given; /* GUEST_GIVEN_*: set by guest_opts_set */
 };
 
 #define GUEST_GIVEN_FS 0x01
 #define GUEST_GIVEN_FLUSH 0x02
+#define GUEST_GIVEN_PM_SIZE 0x04
+
+/* The NVDIMM sizes --pm-size takes: 16 MiB .. 16 GiB, in 2 MiB steps. */
+#define GUEST_PM_SIZE_MIN (16ull << 20)
+#define GUEST_PM_SIZE_MAX (16ull << 30)
+#define GUEST_PM_SIZE_ALIGN (2ull << 20)
+
+/* o's NVDIMM size: --pm-size, else the default. */
+uint64_t guest_pm_size(const struct guest_opts *o);
 
 /* The longest --boot-timeout, in seconds. */
 #define GUEST_BOOT_TIMEOUT_MAX 86400
@@ -35,6 +45,13 @@ struct guest_opts {
  */
 int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 		   struct torn_err *err);
+
+/*
+ * A size as --pm-size takes it: bytes, or a number with K, M or G
+ * (binary units), e.g. "512M"; in GUEST_PM_SIZE_MIN..MAX and a multiple
+ * of GUEST_PM_SIZE_ALIGN.  0, or TORN_E_USAGE with why in err.
+ */
+int guest_pm_size_parse(const char *v, uint64_t *out, struct torn_err *err);
 
 /*
  * Consume a kit/guest option at argv[*i] (advancing *i past a value).

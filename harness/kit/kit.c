@@ -914,8 +914,9 @@ static int format_base(struct torn_vm *vm, int fs_kind, struct torn_err *err)
 	return ret;
 }
 
-int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
-			size_t pathlen, int *reused, struct torn_err *err)
+int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
+			uint64_t pm_size, char *path, size_t pathlen,
+			int *reused, struct torn_err *err)
 {
 	struct torn_vm_config cfg = { 0 };
 	struct torn_vm *vm;
@@ -930,7 +931,7 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
 				    "unknown filesystem kind");
 	key = g_strdup_printf("%s %s %s %llu", BASE_FORMAT, kit->hash,
 			      torn_fs_kind_name(fs_kind),
-			      (unsigned long long)TORN_KIT_PM_SIZE);
+			      (unsigned long long)pm_size);
 	sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_checksum_update(sum, (const guchar *)key, strlen(key));
 	snprintf(dir, sizeof(dir), "%s/base/%.16s", kit->cache_dir,
@@ -951,7 +952,7 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
 		 torn_fs_kind_name(fs_kind));
 	mkdirs(work);
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, TORN_KIT_PM_SIZE)) {
+	if (fd < 0 || ftruncate(fd, (off_t)pm_size)) {
 		ret = -errno;
 		if (fd >= 0)
 			close(fd);
@@ -962,10 +963,12 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
 	cfg.kernel = kit->kernel;
 	cfg.initrd = kit->initrd;
 	cfg.pm_path = tmp;
-	cfg.pm_size = TORN_KIT_PM_SIZE;
+	cfg.pm_size = pm_size;
 	cfg.workdir = work;
-	fprintf(stderr, "torn: building the %s base image (boots a guest)\n",
-		torn_fs_kind_name(fs_kind));
+	fprintf(stderr,
+		"torn: building the %s base image of %llu MiB (boots a guest)\n",
+		torn_fs_kind_name(fs_kind),
+		(unsigned long long)(pm_size >> 20));
 	ret = torn_vm_start(&cfg, &vm, err);
 	if (ret)
 		goto out_unlink;

@@ -44,12 +44,14 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 		    struct torn_err *err);
 
 /*
- * The base PM image of a filesystem kind for this kit: built by booting
- * the kit once (ndctl create-namespace, mkfs) and cached.  path gets the
- * image's path; reused is set when it was already there.
+ * The base PM image of a filesystem kind and size (bytes, a multiple of
+ * 2 MiB) for this kit: built by booting the kit once (ndctl
+ * create-namespace, mkfs) and cached per kit, kind and size.  path gets
+ * the image's path; reused is set when it was already there.
  */
-int torn_kit_base_image(const struct torn_kit *kit, int fs_kind, char *path,
-			size_t pathlen, int *reused, struct torn_err *err);
+int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
+			uint64_t pm_size, char *path, size_t pathlen,
+			int *reused, struct torn_err *err);
 
 /* The directory for the cache (created). */
 int torn_cache_dir(const char *override, char *out, size_t len);

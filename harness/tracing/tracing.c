@@ -274,7 +274,7 @@ static int finish(const struct torn_trace_opts *o, struct torn_run_meta *meta,
 	file_sha256(base_out, meta->base_sha256, sizeof(meta->base_sha256));
 	file_sha256(final_out, meta->final_sha256, sizeof(meta->final_sha256));
 	meta->pm_base = TORN_VM_PM_ADDR;
-	meta->pm_size = TORN_KIT_PM_SIZE;
+	meta->pm_size = guest_pm_size(&o->guest);
 	ret = write_meta(o, meta);
 	if (ret)
 		return ret;
@@ -335,9 +335,9 @@ int torn_trace_run(const struct torn_trace_opts *o)
 		"%s,out=%s,pm_base=0x%llx,pm_size=0x%llx,arm=start,pc=%s,"
 		"features=%s,pm_file=%s,base_out=%s,final_out=%s,stats=%s/tracer-stats.json",
 		tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
-		(unsigned long long)TORN_KIT_PM_SIZE, o->pc ? "on" : "off",
-		features[o->guest.flush_mode], g.pm, base_out, final_out,
-		o->out);
+		(unsigned long long)guest_pm_size(&o->guest),
+		o->pc ? "on" : "off", features[o->guest.flush_mode], g.pm,
+		base_out, final_out, o->out);
 	if (strchr(g.work, ',') || strchr(tracer, ',')) {
 		/* --out was checked; these come from TMPDIR and the build */
 		fprintf(stderr,

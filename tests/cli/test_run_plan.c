@@ -55,6 +55,12 @@ static const struct plan_case plan_cases[] = {
 	  "s.ini:2: key 'granularity': unknown granularity 'x': expected line or torn" },
 	{ "[run]\noracles = mount,x\n", { NULL },
 	  "s.ini:2: key 'oracles': unknown oracle 'x' (mount, fsck, dmesg, durability, atomicity, usability, custom, all)" },
+	{ "[run]\npm-size = 3M\n", { NULL },
+	  "s.ini:2: key 'pm-size': expected 16M..16G in steps of 2M" },
+	{ "[run]\n", { "pm-size", "65M" }, "--pm-size: expected 16M..16G in steps of 2M" },
+	{ "[run]\n", { "pm-size", "17G" }, "--pm-size: expected 16M..16G in steps of 2M" },
+	{ "[run]\n", { "pm-size", "M" }, "--pm-size: expected a size such as 512M or 1G" },
+	{ "[run]\n", { "pm-size", "1073741824" }, NULL },
 	{ "[run]\nstrict = maybe\n", { NULL },
 	  "s.ini:2: key 'strict': expected yes or no" },
 	{ "[run]\nallow-empty = 1\n", { NULL },
@@ -117,7 +123,8 @@ static void test_placed(void **state)
 		"granularity = torn\nout = /tmp/x\noracles = mount,fsck\n"
 		"timeout = 7\njobs = 3\nkernel = /k\nmodules = /m\n"
 		"cache = /c\nlimit = 9\nfrom-op = 4\nboot-timeout = 11\n"
-		"known = my.findings  none\nstrict = yes\nallow-empty = yes\n",
+		"known = my.findings  none\nstrict = yes\nallow-empty = yes\n"
+		"pm-size = 512M\n",
 		{ "engine", "prefix,subsets:2" },
 		NULL
 	};
@@ -156,6 +163,9 @@ static void test_placed(void **state)
 	assert_int_equal(p.check.states.n_engines, 2);
 	assert_int_equal(p.check.states.engines[0].kind, TORN_ENGINE_PREFIX);
 	assert_int_equal(p.check.states.engines[1].kind, TORN_ENGINE_SUBSETS);
+	assert_int_equal(p.trace.guest.pm_size, 512ull << 20);
+	assert_int_equal(p.check.guest.pm_size, 512ull << 20);
+	assert_int_equal(guest_pm_size(&p.trace.guest), 512ull << 20);
 	assert_int_equal(p.known.n, 2);
 	assert_string_equal(p.known.files[0], "my.findings");
 	assert_string_equal(p.known.files[1], "none");
@@ -187,6 +197,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.check.states.n_engines, 2);
 	assert_int_equal(p.trace.guest.fs_kind, TORN_FS_EXT4_DAX);
 	assert_int_equal(p.trace.guest.timeout_s, 0);
+	assert_int_equal(guest_pm_size(&p.trace.guest), 64ull << 20);
 	assert_int_equal(p.known.n, 0);
 	assert_false(p.known.strict);
 	assert_false(p.check.allow_empty);
