@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Escaping run data for terminals, XML and HTML; small shared helpers. */
 #include <glib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "report_int.h"
@@ -100,6 +101,21 @@ void report_put_xml(FILE *f, const char *s, size_t len, size_t max)
 void report_put_xmls(FILE *f, const char *s)
 {
 	report_put_xml(f, s, strlen(s), 0);
+}
+
+void report_put_known_xml(FILE *f, const struct torn_report_known *k)
+{
+	fprintf(f, "%" PRIu64 " state%s", k->states,
+		k->states == 1 ? "" : "s");
+	if (k->title[0]) {
+		fputs(": ", f);
+		report_put_xmls(f, k->title);
+	}
+	if (k->doc[0]) {
+		fputs(" (", f);
+		report_put_xmls(f, k->doc);
+		fputc(')', f);
+	}
 }
 
 static bool shell_safe(const char *s)

@@ -435,17 +435,8 @@ static void put_failures(FILE *f, const struct torn_report *r, bool known)
 
 			fputs("<li><b>", f);
 			esc(f, k->id);
-			fprintf(f, "</b> %" PRIu64 " state%s", k->states,
-				k->states == 1 ? "" : "s");
-			if (k->title[0]) {
-				fputs(": ", f);
-				esc(f, k->title);
-			}
-			if (k->doc[0]) {
-				fputs(" (", f);
-				esc(f, k->doc);
-				fputc(')', f);
-			}
+			fputs("</b> ", f);
+			report_put_known_xml(f, k);
 			fputs("</li>\n", f);
 		}
 		fputs("</ul>\n", f);

@@ -32,6 +32,8 @@ void report_put_xml(FILE *f, const char *s, size_t len, size_t max);
 
 /* report_put_xml of a NUL-terminated string. */
 void report_put_xmls(FILE *f, const char *s);
+/* "10 states: TITLE (DOC)", escaped, for a known finding's line. */
+void report_put_known_xml(FILE *f, const struct torn_report_known *k);
 
 /*
  * The replay command of a state, "torn replay DIR ID", DIR in single

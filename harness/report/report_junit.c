@@ -121,17 +121,8 @@ static void put_known_case(FILE *f, const char *suite,
 	report_put_xmls(f, k->id);
 	fprintf(f, "\">\n      <skipped message=\"known finding ");
 	report_put_xmls(f, k->id);
-	fprintf(f, ": %" PRIu64 " state%s", k->states,
-		k->states == 1 ? "" : "s");
-	if (k->title[0]) {
-		fputs(": ", f);
-		report_put_xmls(f, k->title);
-	}
-	if (k->doc[0]) {
-		fputs(" (", f);
-		report_put_xmls(f, k->doc);
-		fputc(')', f);
-	}
+	fputs(": ", f);
+	report_put_known_xml(f, k);
 	fputs("\"/>\n    </testcase>\n", f);
 }
 
