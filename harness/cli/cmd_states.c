@@ -4,8 +4,10 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "check_int.h"
 #include "cli.h"
 #include "options.h"
 #include "states_print.h"
@@ -33,6 +35,42 @@ static void states_usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 2 usage, 3 unreadable run\n"
 		"directory.\n");
+}
+
+static int count_state(const struct torn_crash_state *cs, const char *id,
+		       bool done, void *ctx)
+{
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/*
+ * What torn check would check: a unique image once per number of
+ * markers before its crash point (check_walk, the check's own loop).
+ */
+static void print_to_check(const struct states_run *run,
+			   const struct torn_states_opts *o)
+{
+	struct check_run cr = { 0 };
+	struct check_plan plan = { 0 };
+	uint64_t n = 0;
+	struct check_visit v = { NULL, count_state, &n };
+	struct torn_states *s = NULL;
+
+	if (check_run_collect_markers(&cr, run->trace) ||
+	    check_states_new(&s, run->trace, run->base, run->size, o, NULL)) {
+		free(cr.markers);
+		return;
+	}
+	plan.dedup.markers = cr.markers;
+	plan.dedup.nmarkers = cr.nmarkers;
+	if (!check_walk(&plan, s, &v))
+		printf("states to check %" PRIu64
+		       " (torn check's count: a unique image once per number "
+		       "of markers before its crash point)\n",
+		       n);
+	torn_states_free(s);
+	free(cr.markers);
 }
 
 int cmd_states(int argc, char **argv)
@@ -152,6 +190,8 @@ int cmd_states(int argc, char **argv)
 	}
 	torn_states_get_stats(s, &st);
 	states_print_totals(&o, &st, set, stats);
+	if (stats && dedup)
+		print_to_check(&run, &o);
 	if (st.unresolved)
 		fprintf(stderr,
 			"torn: states: %" PRIu64

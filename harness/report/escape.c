@@ -105,8 +105,7 @@ void report_put_xmls(FILE *f, const char *s)
 
 void report_put_known_xml(FILE *f, const struct torn_report_known *k)
 {
-	fprintf(f, "%" PRIu64 " state%s", k->states,
-		k->states == 1 ? "" : "s");
+	fprintf(f, "%" PRIu64 " state%s", k->states, k->states == 1 ? "" : "s");
 	if (k->title[0]) {
 		fputs(": ", f);
 		report_put_xmls(f, k->title);
