@@ -79,6 +79,19 @@ torn_state_context_key(struct torn_hash128 h, uint64_t markers_before)
 	return h;
 }
 
+/*
+ * The shard (1..count) of a state with context key key (torn check
+ * --shard I/N): a mix of the key, so the same split on every machine for
+ * the same trace and options.  0 when count is 0.
+ */
+static inline uint32_t torn_state_shard(struct torn_hash128 key, uint32_t count)
+{
+	if (!count)
+		return 0;
+	return (uint32_t)(torn_mix64a(key.lo ^ torn_mix64b(key.hi)) % count) +
+	       1;
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 #define TORN_POINT_ANY UINT64_MAX

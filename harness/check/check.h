@@ -44,6 +44,13 @@ struct torn_check_opts {
 	 */
 	const struct torn_known *known;
 	bool strict;
+	/*
+	 * --shard I/N: judge only the unique states of shard I (1..N), a
+	 * split by state key that is the same on every machine
+	 * (check_shard_of); recorded in check.json, kept by --resume, and
+	 * joined again by torn merge.  0, 0: every state.
+	 */
+	uint32_t shard_index, shard_count;
 	struct torn_states_opts
 		states; /* model, granularity, points, engines */
 	const char *points_text; /* --points as given, for check.json */
@@ -76,6 +83,20 @@ struct torn_check_summary {
 int torn_check_known_load(struct torn_known **out, const char *const *files,
 			  size_t n, struct torn_err *err);
 
+/*
+ * torn merge: join the shard checks runs[0..n) (torn check --shard I/N
+ * on copies of one traced run) into the new run directory out: the
+ * run's files of runs[0], check.json without the shard, and every
+ * shard's verdicts (each state's last line).  TORN_E_USAGE, nothing
+ * made, when the runs are not shards of one check: a run checked
+ * without --shard, different traces or settings, a shard given twice
+ * or missing, a state judged in two shards; or out exists.
+ * TORN_E_FORMAT for unreadable verdict lines; -errno for I/O (out
+ * removed again).  *states: the states merged.
+ */
+int torn_check_merge(const char *out, const char *const *runs, size_t n,
+		     uint64_t *states, struct torn_err *err);
+
 #define TORN_CHECK_GIVEN_FS 0x01
 #define TORN_CHECK_GIVEN_FLUSH 0x02
 #define TORN_CHECK_GIVEN_MODEL 0x04
@@ -83,6 +104,14 @@ int torn_check_known_load(struct torn_known **out, const char *const *files,
 #define TORN_CHECK_GIVEN_POINTS 0x10
 #define TORN_CHECK_GIVEN_ENGINES 0x20
 #define TORN_CHECK_GIVEN_FROM_OP 0x40
+#define TORN_CHECK_GIVEN_SHARD 0x80
+
+/*
+ * "I/N" (1 <= I <= N <= TORN_SHARDS_MAX) into *i and *n: 0, or
+ * TORN_E_USAGE with "expected I/N, 1 <= I <= N <= 1024".
+ */
+int torn_check_shard_parse(const char *s, uint32_t *i, uint32_t *n,
+			   struct torn_err *err);
 
 /* The defaults above (torn_states_opts_init for states). */
 void torn_check_opts_init(struct torn_check_opts *o);

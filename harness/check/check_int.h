@@ -187,6 +187,7 @@ int check_settings_reconcile(struct torn_check_opts *o,
 struct check_plan {
 	struct check_dedup dedup;
 	GHashTable *done; /* ids --resume skips; NULL: none */
+	uint32_t shard_index, shard_count; /* 1..count of count; 0, 0: all */
 };
 
 /* What check_walk tells its caller; a callback returns non-zero to stop. */

@@ -395,6 +395,8 @@ void check_json_fill(struct torn_run_check *c, const struct torn_check_opts *o,
 					sizeof(c->oracles) - len, "%s%s",
 					len ? "," : "", torn_oracle_name(k));
 	c->from_op = o->from_op;
+	c->shard_index = o->shard_index;
+	c->shard_count = o->shard_count;
 }
 
 /* What torn replay and torn report need to rebuild and describe the states. */
@@ -451,6 +453,8 @@ static int load_run(struct check_ctx *x)
 		return TORN_EXIT_INFRA;
 	x->plan.dedup.markers = run->markers;
 	x->plan.dedup.nmarkers = run->nmarkers;
+	x->plan.shard_index = o->shard_index;
+	x->plan.shard_count = o->shard_count;
 	if (o->from_op &&
 	    check_find_op_begin(run, o->from_op, &x->plan.dedup.from_record,
 				&err)) {

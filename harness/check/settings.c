@@ -96,6 +96,37 @@ static int resume_states(struct torn_check_opts *o,
 				FRESH);
 	}
 	o->from_op = c->from_op;
+	if ((o->given & TORN_CHECK_GIVEN_SHARD) &&
+	    (o->shard_index != c->shard_index ||
+	     o->shard_count != c->shard_count)) {
+		snprintf(num, sizeof(num), "%llu/%llu",
+			 (unsigned long long)c->shard_index,
+			 (unsigned long long)c->shard_count);
+		snprintf(now, sizeof(now), "%u/%u", o->shard_index,
+			 o->shard_count);
+		return conflict(err, "--shard", now, "checked as shard",
+				c->shard_count ? num : "none (all states)",
+				FRESH);
+	}
+	o->shard_index = (uint32_t)c->shard_index;
+	o->shard_count = (uint32_t)c->shard_count;
+	return 0;
+}
+
+int torn_check_shard_parse(const char *s, uint32_t *i, uint32_t *n,
+			   struct torn_err *err)
+{
+	unsigned long long a, b;
+	int used = 0;
+
+	if (strspn(s, "0123456789/") != strlen(s) ||
+	    sscanf(s, "%llu/%llu%n", &a, &b, &used) != 2 || s[used] || !a ||
+	    a > b || b > TORN_SHARDS_MAX)
+		return torn_err_set(err, TORN_E_USAGE,
+				    "expected I/N, 1 <= I <= N <= %d",
+				    TORN_SHARDS_MAX);
+	*i = (uint32_t)a;
+	*n = (uint32_t)b;
 	return 0;
 }
 

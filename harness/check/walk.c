@@ -42,6 +42,19 @@ int check_state_is_new(const struct check_dedup *d, struct torn_state_set *seen,
 	return torn_state_set_add(seen, &key) != 0;
 }
 
+/* A new state of the plan's shard: key in seen, 1; else 0. */
+static int in_plan(const struct check_plan *plan, struct torn_state_set *seen,
+		   uint64_t point, struct torn_hash128 hash)
+{
+	struct torn_hash128 key;
+
+	if (!check_dedup_key(&plan->dedup, point, hash, &key) ||
+	    !torn_state_set_add(seen, &key))
+		return 0;
+	return !plan->shard_count ||
+	       torn_state_shard(key, plan->shard_count) == plan->shard_index;
+}
+
 int check_states_new(struct torn_states **out, const struct torn_trace *t,
 		     const uint8_t *base, uint64_t size,
 		     const struct torn_states_opts *so, struct torn_err *err)
@@ -73,8 +86,7 @@ int check_walk(const struct check_plan *plan, struct torn_states *s,
 			char id[96];
 			bool done;
 
-			if (!check_state_is_new(&plan->dedup, seen, cs.point,
-						cs.hash))
+			if (!in_plan(plan, seen, cs.point, cs.hash))
 				continue;
 			torn_state_id_format(&cs, id, sizeof(id));
 			done = plan->done &&

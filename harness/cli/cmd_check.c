@@ -36,6 +36,8 @@ static void check_usage(FILE *f)
 		"  --known FILE    known findings besides the stock kernel's (repeatable;\n"
 		"                  none: not even those); docs/findings.md\n"
 		"  --strict        states a known finding explains fail the check too\n"
+		"  --shard I/N     only shard I of N of the unique states (the same split\n"
+		"                  on every machine); torn merge joins the shards\n"
 		"  --model, --granularity, --points, --engine   as for torn states\n"
 		"A run is checked on its own --fs and --flush; --resume continues with\n"
 		"the model, granularity, points, engines and --from-op of check.json\n"
@@ -79,6 +81,14 @@ static int parse_valued(struct torn_check_opts *o, char **argv, int *i)
 			return -1;
 		}
 		o->order = order == TORN_CHECK_ORDER_TRACE ? NULL : val;
+	} else if (!strcmp(a, "--shard")) {
+		if (torn_check_shard_parse(val, &o->shard_index,
+					   &o->shard_count, &err)) {
+			fprintf(stderr, "torn check: --shard '%s': %s\n", val,
+				err.msg);
+			return -1;
+		}
+		o->given |= TORN_CHECK_GIVEN_SHARD;
 	} else if (!strcmp(a, "--oracles")) {
 		if (cli_oracles_parse(val, &o->oracles, &err)) {
 			fprintf(stderr, "torn check: --oracles: %s\n", err.msg);
@@ -162,7 +172,7 @@ int cmd_check(int argc, char **argv)
 	if (cli_known_load("torn check", &known, &k))
 		goto usage;
 	take_counts(&o, &counts);
-	o.given = given_settings(&o.guest, &seen, &counts);
+	o.given |= given_settings(&o.guest, &seen, &counts);
 	o.points_text = seen.points;
 	o.known = k;
 	o.strict = known.strict;

@@ -35,6 +35,8 @@ static const struct subcommand subcommands[] = {
 	  "generate ACE-style fsops workloads, check workload files" },
 	{ "check", cmd_check,
 	  "recover and judge every crash state in checker guests" },
+	{ "merge", cmd_merge,
+	  "join the shard checks of one traced run into one run" },
 	{ "findings", cmd_findings,
 	  "propose known findings entries from a run's flagged states" },
 };

@@ -49,6 +49,7 @@ struct loader {
 	unsigned int check_points; /* its --points; 0: not recorded */
 	char check_engines[512]; /* its engines; "": not recorded */
 	uint64_t check_from_op; /* its --from-op; 0: none */
+	uint32_t check_shard_index, check_shard_count; /* its --shard; 0: all */
 	uint64_t check_store_every;
 	/* the first line whose state id is not canonical, and why */
 	uint64_t first_bad_line;
@@ -169,6 +170,14 @@ static void load_check_options(struct loader *ld)
 	    torn_granularity_parse(c.granularity, &ld->check_granularity, NULL))
 		note(r, "%s: unknown granularity; ignored", path);
 	ld->check_from_op = c.from_op;
+	ld->check_shard_index = (uint32_t)c.shard_index;
+	ld->check_shard_count = (uint32_t)c.shard_count;
+	if (c.shard_count)
+		note(r,
+		     "%s: shard %" PRIu64 " of %" PRIu64
+		     ": the verdicts of this shard's states only; torn merge "
+		     "joins the shards",
+		     path, c.shard_index, c.shard_count);
 	g_strlcpy(ld->check_engines, c.engines, sizeof(ld->check_engines));
 	if (c.points[0] && torn_points_parse(c.points, &ld->check_points,
 					     &ld->check_store_every, NULL)) {
@@ -964,7 +973,9 @@ static int enumerate_once(struct loader *ld, const void *base,
 			ret = torn_state_set_add(seen, &key);
 			if (ret < 0)
 				break;
-			if (ret == 1) {
+			if (ret == 1 &&
+			    torn_state_shard(key, ld->check_shard_count) ==
+				    ld->check_shard_index) {
 				unique++;
 				res->engine_unique[cs.engine_idx]++;
 			}

@@ -494,6 +494,12 @@ int torn_run_check_write(const char *dir, const struct torn_run_check *c,
 	torn_json_write_uint64(w, c->from_op);
 	put_string(w, "engines", c->engines);
 	put_string(w, "oracles", c->oracles);
+	if (c->shard_count) {
+		torn_json_write_key(w, "shard_index");
+		torn_json_write_uint64(w, c->shard_index);
+		torn_json_write_key(w, "shard_count");
+		torn_json_write_uint64(w, c->shard_count);
+	}
 	torn_json_write_end_object(w);
 	ret = write_json(dir, TORN_RUN_CHECK, w, err);
 	torn_json_writer_free(w);
@@ -523,6 +529,22 @@ int torn_run_check_read(const char *dir, struct torn_run_check *c,
 	if (!ret)
 		ret = rundir_get_uint64(obj, "from_op", &c->from_op, NULL, why,
 					sizeof(why));
+	if (!ret)
+		ret = rundir_get_uint64(obj, "shard_index", &c->shard_index,
+					NULL, why, sizeof(why));
+	if (!ret)
+		ret = rundir_get_uint64(obj, "shard_count", &c->shard_count,
+					NULL, why, sizeof(why));
+	if (!ret && (c->shard_count > TORN_SHARDS_MAX ||
+		     (c->shard_count &&
+		      (!c->shard_index || c->shard_index > c->shard_count)) ||
+		     (!c->shard_count && c->shard_index))) {
+		snprintf(why, sizeof(why),
+			 "shard_index %" PRIu64 " of shard_count %" PRIu64
+			 ": expected 1..count, count at most %d",
+			 c->shard_index, c->shard_count, TORN_SHARDS_MAX);
+		ret = TORN_E_FORMAT;
+	}
 	torn_json_free(obj);
 	if (ret) {
 		member_error(err, dir, TORN_RUN_CHECK, ret, why);

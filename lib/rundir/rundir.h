@@ -82,7 +82,11 @@ struct torn_run_check {
 	char engines[512]; /* canonical engine names, comma-separated */
 	char oracles[256]; /* oracle names, comma-separated */
 	uint64_t from_op; /* 0: none */
+	/* --shard I/N: this check judged shard I (1..N) of N; 0, 0: all */
+	uint64_t shard_index, shard_count;
 };
+
+#define TORN_SHARDS_MAX 1024
 
 void torn_run_check_init(struct torn_run_check *c);
 int torn_run_check_write(const char *dir, const struct torn_run_check *c,

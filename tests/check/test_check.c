@@ -437,8 +437,9 @@ static void test_walk(void **state)
 		const struct walk_case *c = &walk_cases[i];
 		struct walked w = { g_string_new(NULL), g_string_new(NULL) };
 		const struct check_visit v = { walked_point, walked_state, &w };
-		struct check_plan plan = { { run.markers, run.nmarkers, 0 },
-					   NULL };
+		struct check_plan plan = {
+			{ run.markers, run.nmarkers, 0 }, NULL, 0, 0
+		};
 		struct torn_states *s = NULL;
 		char *dir = make_dir();
 
@@ -472,6 +473,251 @@ static void test_walk(void **state)
 	free(base);
 	check_run_fini(&run);
 	torn_trace_free(t);
+}
+
+/*
+ * Shards: each state in exactly one, together the unsharded walk's
+ * states, for any count; the split depends on the state key alone.
+ */
+static void test_shards(void **state)
+{
+	static const uint32_t counts[] = { 1, 2, 3, 7 };
+	struct torn_trace *t = NULL;
+	struct torn_err err = { "" };
+	struct check_run run = { 0 };
+	struct torn_states_opts so;
+	uint8_t *base = calloc(1, 0x10000);
+	GString *all = g_string_new(NULL);
+	struct walked w0 = { all, g_string_new(NULL) };
+	struct check_plan plan = { { NULL, 0, 0 }, NULL, 0, 0 };
+	const struct check_visit v0 = { NULL, walked_state, &w0 };
+	struct torn_states *s = NULL;
+	size_t c;
+	uint32_t i, k;
+
+	(void)state;
+	assert_int_equal(torn_trace_parse_text(trace_text, &t, &err), 0);
+	assert_int_equal(check_run_collect_markers(&run, t), 0);
+	torn_states_opts_init(&so);
+	so.model = TORN_MODEL_ADR;
+	plan.dedup.markers = run.markers;
+	plan.dedup.nmarkers = run.nmarkers;
+	assert_int_equal(check_states_new(&s, t, base, 0x10000, &so, &err), 0);
+	assert_int_equal(check_walk(&plan, s, &v0), 0);
+	torn_states_free(s);
+	for (c = 0; c < G_N_ELEMENTS(counts); c++) {
+		GHashTable *seen = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, NULL);
+		char **ids = g_strsplit(all->str, " ", -1), **id;
+		size_t n_all = 0;
+
+		for (i = 1; i <= counts[c]; i++) {
+			struct walked w = { g_string_new(NULL),
+					    g_string_new(NULL) };
+			const struct check_visit v = { NULL, walked_state, &w };
+			char **got, **g;
+
+			plan.shard_index = i;
+			plan.shard_count = counts[c];
+			assert_int_equal(check_states_new(&s, t, base, 0x10000,
+							  &so, &err),
+					 0);
+			assert_int_equal(check_walk(&plan, s, &v), 0);
+			torn_states_free(s);
+			got = g_strsplit(w.ids->str, " ", -1);
+			for (g = got; *g; g++) {
+				if (!**g)
+					continue;
+				if (g_hash_table_contains(seen, *g))
+					fail_msg("%u shards: %s in two",
+						 counts[c], *g);
+				g_hash_table_add(seen, g_strdup(*g));
+			}
+			g_strfreev(got);
+			g_string_free(w.ids, TRUE);
+			g_string_free(w.points, TRUE);
+		}
+		for (id = ids; *id; id++)
+			if (**id) {
+				n_all++;
+				if (!g_hash_table_contains(seen, *id))
+					fail_msg("%u shards: %s in none",
+						 counts[c], *id);
+			}
+		assert_int_equal(g_hash_table_size(seen), n_all);
+		print_message("%u shards: %zu states\n", counts[c], n_all);
+		g_strfreev(ids);
+		g_hash_table_destroy(seen);
+	}
+	/* a key's shard: 1..count, fixed (the split must not move) */
+	for (k = 0; k < 100; k++) {
+		struct torn_hash128 key = { k * 0x9e3779b97f4a7c15ULL, k };
+
+		i = torn_state_shard(key, 5);
+		assert_true(i >= 1 && i <= 5);
+		assert_int_equal(torn_state_shard(key, 5), i);
+	}
+	{
+		struct torn_hash128 key = { 1, 2 };
+
+		assert_int_equal(torn_state_shard(key, 1000), 192);
+	}
+	assert_int_equal(torn_check_shard_parse("2/3", &i, &k, &err), 0);
+	assert_int_equal(i, 2);
+	assert_int_equal(k, 3);
+	assert_int_equal(torn_check_shard_parse("0/3", &i, &k, &err),
+			 TORN_E_USAGE);
+	assert_string_equal(err.msg, "expected I/N, 1 <= I <= N <= 1024");
+	assert_int_equal(torn_check_shard_parse("4/3", &i, &k, &err),
+			 TORN_E_USAGE);
+	assert_int_equal(torn_check_shard_parse("1/ 3", &i, &k, &err),
+			 TORN_E_USAGE);
+	assert_int_equal(torn_check_shard_parse("1/1025", &i, &k, &err),
+			 TORN_E_USAGE);
+	assert_int_equal(torn_check_shard_parse("1/3x", &i, &k, &err),
+			 TORN_E_USAGE);
+	free(run.markers);
+	free(base);
+	g_string_free(all, TRUE);
+	g_string_free(w0.points, TRUE);
+	torn_trace_free(t);
+}
+
+/* ---- torn merge ---------------------------------------------------------- */
+
+/* A shard's run directory: trace, check.json of shard i/n, verdicts. */
+static char *shard_dir(const char *trace, uint64_t i, uint64_t n,
+		       const char *engines, const struct vline *lines)
+{
+	char *dir = make_dir(), *p = g_build_filename(dir, "trace.torn", NULL);
+	struct torn_run_check c;
+	struct torn_err err = { "" };
+
+	assert_true(g_file_set_contents(p, trace, -1, NULL));
+	g_free(p);
+	p = g_build_filename(dir, "meta.json", NULL);
+	assert_true(g_file_set_contents(p, "{\"fs\":\"devdax\"}\n", -1, NULL));
+	g_free(p);
+	torn_run_check_init(&c);
+	snprintf(c.model, sizeof(c.model), "adr");
+	snprintf(c.engines, sizeof(c.engines), "%s", engines);
+	c.shard_index = i;
+	c.shard_count = n;
+	assert_int_equal(torn_run_check_write(dir, &c, &err), 0);
+	if (lines)
+		write_verdicts(dir, lines);
+	return dir;
+}
+
+static void rm_tree(char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		char *p = g_build_filename(dir, name, NULL);
+
+		g_unlink(p);
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(dir);
+	g_free(dir);
+}
+
+static void test_merge(void **state)
+{
+	static const struct vline one[] = {
+		{ "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true },
+		{ "4.prefix.1", TORN_V_ERROR, WHOLE, true },
+		{ "4.prefix.1", TORN_V_INCONSISTENT, WHOLE, true },
+		END
+	};
+	static const struct vline two[] = {
+		{ "7.prefix.0", TORN_V_CONSISTENT, WHOLE, true }, END
+	};
+	static const struct vline clash[] = {
+		{ "2.prefix.0", TORN_V_CONSISTENT, WHOLE, true }, END
+	};
+	char *a = shard_dir("T1", 1, 2, "prefix", one);
+	char *b = shard_dir("T1", 2, 2, "prefix", two);
+	char *other = shard_dir("T2", 2, 2, "prefix", two);
+	char *eng = shard_dir("T1", 2, 2, "subsets:1", two);
+	char *dup = shard_dir("T1", 2, 2, "prefix", clash);
+	char *all = shard_dir("T1", 0, 0, "prefix", two);
+	char *tmp = make_dir();
+	char *out = g_build_filename(tmp, "merged", NULL);
+	const char *runs[3];
+	struct torn_err err = { "" };
+	struct torn_run_check c;
+	GHashTable *last;
+	uint64_t n = 0;
+
+	(void)state;
+	runs[0] = b;
+	runs[1] = a;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err), 0);
+	assert_int_equal(n, 3);
+	last = check_last_verdicts(out, NULL);
+	assert_int_equal(g_hash_table_size(last), 3);
+	assert_int_equal(
+		GPOINTER_TO_INT(g_hash_table_lookup(last, "4.prefix.1")) - 1,
+		TORN_V_INCONSISTENT);
+	g_hash_table_destroy(last);
+	assert_int_equal(torn_run_check_read(out, &c, &err), 0);
+	assert_int_equal(c.shard_count, 0);
+	assert_string_equal(c.engines, "prefix");
+	{
+		char *p = g_build_filename(out, "trace.torn", NULL);
+
+		assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
+		g_free(p);
+	}
+	/* out exists now */
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "torn merge makes a new run"));
+	rm_tree(g_strdup(out));
+
+	runs[0] = a;
+	assert_int_equal(torn_check_merge(out, runs, 1, &n, &err),
+			 TORN_E_USAGE);
+	assert_string_equal(err.msg, "shard 2 of 2 is missing: give every "
+				     "shard's run directory");
+	runs[1] = a;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "shard 1 of 2 given twice"));
+	runs[1] = other;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "are checks of different traces"));
+	runs[1] = eng;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "engines prefix,"));
+	assert_non_null(strstr(err.msg, "engines subsets:1,"));
+	runs[1] = dup;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "state 2.prefix.0 has verdicts in "
+					"two shards"));
+	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	runs[1] = all;
+	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+			 TORN_E_USAGE);
+	assert_non_null(strstr(err.msg, "not a shard (checked without "
+					"--shard)"));
+	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	rm_tree(a);
+	rm_tree(b);
+	rm_tree(other);
+	rm_tree(eng);
+	rm_tree(dup);
+	rm_tree(all);
+	g_free(out);
+	rm_tree(tmp);
 }
 
 /* ---- the exit code ----------------------------------------------------- */
@@ -953,7 +1199,8 @@ static const struct json_case {
 	  TORN_O_ALL,
 	  0,
 	  { "adr", "line", "fence", "prefix,subsets:1",
-	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0 } },
+	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0, 0,
+	    0 } },
 	{ TORN_MODEL_EADR,
 	  TORN_GRAN_TORN,
 	  "fence,store:100",
@@ -961,14 +1208,15 @@ static const struct json_case {
 	  TORN_O_BIT(TORN_O_MOUNT) | TORN_O_BIT(TORN_O_CUSTOM),
 	  3,
 	  { "eadr", "torn", "fence,store:100", "prefix,full:16", "mount,custom",
-	    3 } },
+	    3, 0, 0 } },
 	{ TORN_MODEL_ADR,
 	  TORN_GRAN_LINE,
 	  "all",
 	  { "random:5", "subsets:2", NULL },
 	  TORN_O_BIT(TORN_O_DURABILITY),
 	  0,
-	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0 } },
+	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0, 0,
+	    0 } },
 };
 
 static void test_check_json(void **state)
@@ -1040,6 +1288,8 @@ int main(void)
 		cmocka_unit_test(test_state_is_new),
 		cmocka_unit_test(test_resume_set),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_exit_code),
 		cmocka_unit_test(test_known_text),
 		cmocka_unit_test(test_resume_skips),
