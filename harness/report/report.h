@@ -294,6 +294,16 @@ bool torn_report_empty(const struct torn_report *r);
  */
 int torn_report_exit_status(const struct torn_report *r);
 
+/*
+ * The overall result in words, the exit status's sentence (text report's
+ * last line, the HTML banner): "FOUND 45 inconsistent of 108 crash
+ * states", "no new inconsistency: 12 of 108 crash states flagged, all
+ * known findings (F1 ×10, F2 ×2)", "all 108 crash states consistent",
+ * "nothing checked: ...", "not a result: ...".
+ */
+void torn_report_verdict_line(const struct torn_report *r, char *buf,
+			      size_t len);
+
 /* "F1 ×10, F2 ×2": the known findings of r's verdicts, "" none. */
 void torn_report_known_text(const struct torn_report *r, char *buf, size_t len);
 

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "report_int.h"
+#include "torn_exit.h"
 #include "trace.h"
 
 /* Rows and states a page holds at most: it must open in a browser. */
 #define HTML_POINTS_MAX 1000
 #define HTML_FAILURES_MAX 500
+#define HTML_SIGNATURES_MAX 50 /* signature rows */
 #define HTML_DETAIL_MAX 4000
 
 /* The timeline's geometry, in SVG user units. */
@@ -42,6 +44,10 @@ static void put_style(FILE *f)
 	      ".card b{display:block;font-size:1.5em}.card.bad "
 	      "b{color:#c62828}\n"
 	      ".notes li{color:#8a5300}\n"
+	      ".banner{font-size:1.15em;font-weight:bold;border-radius:6px;"
+	      "padding:8px 12px}.banner.ok{background:#e8f5e9;color:#1b5e20}"
+	      ".banner.known{background:#fff8e1;color:#6d4c00}"
+	      ".banner.bad{background:#fdecea;color:#8e0000}\n"
 	      ".problems{border:2px solid #c62828;background:#fdecea;"
 	      "color:#8e0000;border-radius:6px;padding:6px 12px;"
 	      "margin:10px 0;font-weight:bold}\n"
@@ -418,6 +424,106 @@ static void put_progress(FILE *f, const struct torn_report *r, const char *what,
 static void put_failure(FILE *f, const struct torn_report *r,
 			const struct torn_report_failure *s);
 
+/* A failing state's signature: each failed oracle and its detail's first
+ * line, runs of digits as N, at most 120 bytes of each. */
+static void signature(const struct torn_report_failure *s, GString *out)
+{
+	size_t k;
+
+	for (k = 0; k < s->n_results; k++) {
+		const struct torn_report_result *res = &s->results[k];
+		const char *d = res->detail ? res->detail : "";
+		size_t n = 0;
+
+		if (res->ok)
+			continue;
+		g_string_append_printf(out, "%s%s: ", out->len ? "; " : "",
+				       res->name);
+		for (; *d && *d != '\n' && n < 120; d++, n++) {
+			if (g_ascii_isdigit(*d)) {
+				while (g_ascii_isdigit(d[1]))
+					d++;
+				g_string_append_c(out, 'N');
+			} else {
+				g_string_append_c(out, *d);
+			}
+		}
+	}
+	if (!out->len)
+		g_string_append(out, torn_verdict_name(s->verdict));
+}
+
+struct sig_group {
+	const char *sig; /* key of the table */
+	const struct torn_report_failure *first;
+	uint64_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct sig_group *x = *(struct sig_group *const *)a;
+	const struct sig_group *y = *(struct sig_group *const *)b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+/* Failing states grouped by signature, most first, with one of each. */
+static void put_signatures(FILE *f, const struct torn_report *r)
+{
+	GHashTable *t =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GPtrArray *groups = g_ptr_array_new();
+	GString *sig = g_string_new(NULL);
+	size_t i;
+
+	for (i = 0; i < r->n_failures; i++) {
+		struct sig_group *g;
+
+		g_string_truncate(sig, 0);
+		signature(&r->failures[i], sig);
+		g = g_hash_table_lookup(t, sig->str);
+		if (!g) {
+			g = g_new0(struct sig_group, 1);
+			g->sig = g_strdup(sig->str);
+			g->first = &r->failures[i];
+			g_hash_table_insert(t, (gpointer)g->sig, g);
+			g_ptr_array_add(groups, g);
+		}
+		g->n++;
+	}
+	g_ptr_array_sort(groups, by_count);
+	fprintf(f,
+		"<h2 id=\"signatures\">Failures by signature (%u)</h2>\n"
+		"<table id=\"signature-table\"><tr><th>states</th><th "
+		"class=\"l\">failed oracles and what they said</th><th "
+		"class=\"l\">e.g.</th></tr>\n",
+		groups->len);
+	for (i = 0; i < groups->len && i < HTML_SIGNATURES_MAX; i++) {
+		const struct sig_group *g = groups->pdata[i];
+
+		fprintf(f, "<tr%s><td>%" PRIu64 "</td><td class=\"l\">",
+			g->first->known[0] ? "" : " class=\"fail\"", g->n);
+		esc(f, g->sig);
+		if (g->first->known[0]) {
+			fputs(" <b>known finding ", f);
+			esc(f, g->first->known);
+			fputs("</b>", f);
+		}
+		fputs("</td><td class=\"l\"><a href=\"#s-", f);
+		esc(f, g->first->id);
+		fputs("\"><code>", f);
+		esc(f, g->first->id);
+		fputs("</code></a></td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	if (groups->len > HTML_SIGNATURES_MAX)
+		fprintf(f, "<p>%u more signatures.</p>\n",
+			groups->len - HTML_SIGNATURES_MAX);
+	g_string_free(sig, TRUE);
+	g_ptr_array_free(groups, TRUE);
+	g_hash_table_destroy(t);
+}
+
 /* The failing states a known finding explains (known), or the others. */
 static void put_failures(FILE *f, const struct torn_report *r, bool known)
 {
@@ -569,6 +675,19 @@ static void put_times(FILE *f, const struct torn_report *r)
 }
 
 /* A banner when the verdicts are not the run's result. */
+/* The overall result in words, coloured by the exit status. */
+static void put_banner(FILE *f, const struct torn_report *r)
+{
+	int st = torn_report_exit_status(r);
+	char line[600];
+
+	torn_report_verdict_line(r, line, sizeof(line));
+	fprintf(f, "<p class=\"banner %s\" id=\"banner\">",
+		st == TORN_EXIT_OK ? (r->known ? "known" : "ok") : "bad");
+	esc(f, line);
+	fputs("</p>\n", f);
+}
+
 static void put_problems(FILE *f, const struct torn_report *r)
 {
 	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
@@ -624,6 +743,7 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	put_problems(f, r);
 	if (r->load_error[0])
 		goto out;
+	put_banner(f, r);
 	fputs("<div class=\"cards\" id=\"counts\">\n", f);
 	put_card(f, "count-states", "states checked", r->states, false);
 	for (v = 0; v < TORN_V_COUNT; v++) {
@@ -682,6 +802,8 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	}
 	fputs("</table>\n", f);
 	put_points(f, r);
+	if (r->n_failures)
+		put_signatures(f, r);
 	put_failures(f, r, false);
 	if (r->known)
 		put_failures(f, r, true);

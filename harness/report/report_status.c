@@ -85,6 +85,63 @@ int torn_report_exit_status(const struct torn_report *r)
 	return TORN_EXIT_OK;
 }
 
+void torn_report_verdict_line(const struct torn_report *r, char *buf,
+			      size_t len)
+{
+	uint64_t flagged = r->by_verdict[TORN_V_INCONSISTENT] +
+			   r->by_verdict[TORN_V_UNRECOVERABLE];
+	char known[400];
+	size_t at;
+
+	torn_report_known_text(r, known, sizeof(known));
+	switch (torn_report_exit_status(r)) {
+	case TORN_EXIT_FAIL:
+		at = (size_t)snprintf(buf, len, "FOUND");
+		if (r->by_verdict[TORN_V_INCONSISTENT] && at < len)
+			at += (size_t)snprintf(
+				buf + at, len - at, " %" PRIu64 " inconsistent",
+				r->by_verdict[TORN_V_INCONSISTENT]);
+		if (r->by_verdict[TORN_V_UNRECOVERABLE] && at < len)
+			at += (size_t)snprintf(
+				buf + at, len - at,
+				"%s %" PRIu64 " unrecoverable",
+				r->by_verdict[TORN_V_INCONSISTENT] ? "," : "",
+				r->by_verdict[TORN_V_UNRECOVERABLE]);
+		if (at < len)
+			at += (size_t)snprintf(buf + at, len - at,
+					       " of %" PRIu64 " crash states",
+					       r->states);
+		if (r->known && at < len)
+			snprintf(buf + at, len - at,
+				 "%s%" PRIu64 " of them known findings (%s)",
+				 r->strict ? ", --strict: " : ", ", r->known,
+				 known);
+		break;
+	case TORN_EXIT_EMPTY:
+		snprintf(buf, len,
+			 "nothing checked: no crash state at the "
+			 "chosen crash points");
+		break;
+	case TORN_EXIT_INFRA:
+		snprintf(buf, len,
+			 "not a result: the verdicts are not this "
+			 "run's whole result");
+		break;
+	default:
+		if (flagged)
+			snprintf(buf, len,
+				 "no new inconsistency: %" PRIu64 " of %" PRIu64
+				 " crash states flagged, all known findings "
+				 "(%s)",
+				 flagged, r->states, known);
+		else
+			snprintf(buf, len,
+				 "all %" PRIu64 " crash states "
+				 "consistent",
+				 r->states);
+	}
+}
+
 void torn_report_known_text(const struct torn_report *r, char *buf, size_t len)
 {
 	size_t i, at = 0;

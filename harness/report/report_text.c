@@ -439,6 +439,14 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 	put_times(f, r);
 	put_failures(f, r);
 	put_problems(f, r);
+	{
+		char line[600];
+
+		torn_report_verdict_line(r, line, sizeof(line));
+		fputs("\nverdict: ", f);
+		put_s(f, line, 0);
+		fputc('\n', f);
+	}
 out:
 	fflush(f);
 	return ferror(f) ? -EIO : 0;

@@ -690,6 +690,20 @@ static void test_exit_status(void **state)
 			torn_report_problems(&r, lines, G_N_ELEMENTS(lines)),
 			cases[i].problems);
 		assert_int_equal(torn_report_exit_status(&r), cases[i].exit);
+		{
+			static const char *const words[] = {
+				[0] = "all 5 crash states consistent",
+				[1] = "FOUND 1 inconsistent of 5 crash states",
+				[3] = "not a result: the verdicts are not this "
+				      "run's whole result",
+			};
+			char line[300];
+
+			torn_report_verdict_line(&r, line, sizeof(line));
+			if (words[cases[i].exit] &&
+			    (cases[i].exit != 0 || cases[i].states == 5))
+				assert_string_equal(line, words[cases[i].exit]);
+		}
 	}
 }
 
@@ -914,6 +928,9 @@ static void test_known_findings(void **state)
 	out = render(r, torn_report_write_text, NULL);
 	assert_non_null(strstr(out, "  2 flagged: 1 known (F1 ×1), 1 new\n"));
 	assert_non_null(strstr(out, "known finding F1\n"));
+	assert_non_null(strstr(out, "\nverdict: FOUND 1 inconsistent, 1 "
+				    "unrecoverable of 3 crash states, 1 of "
+				    "them known findings (F1 ×1)\n"));
 	free(out);
 	out = render(r, torn_report_write_junit, NULL);
 	assert_non_null(strstr(out, "skipped=\"1\""));
@@ -926,6 +943,15 @@ static void test_known_findings(void **state)
 	out = render(r, torn_report_write_html, NULL);
 	assert_non_null(strstr(out, "Failing states (1 new)"));
 	assert_non_null(strstr(out, "Known findings (1 states)"));
+	assert_non_null(strstr(out, "<p class=\"banner bad\" id=\"banner\">"
+				    "FOUND 1 inconsistent"));
+	/* signatures: the new one flagged, the known one named */
+	assert_non_null(strstr(out, "Failures by signature (2)"));
+	assert_non_null(strstr(out, "<tr class=\"fail\"><td>1</td><td "
+				    "class=\"l\">durability: f: fsync&#39;d "
+				    "data lost</td>"));
+	assert_non_null(strstr(out, "fsck: exit N: Journal superblock is "
+				    "corrupt. <b>known finding F1</b>"));
 	free(out);
 	torn_report_free(r);
 
@@ -946,6 +972,15 @@ static void test_known_findings(void **state)
 	write_known_run(dir, false);
 	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
 	assert_int_equal(torn_report_exit_status(r), TORN_EXIT_OK);
+	out = render(r, torn_report_write_text, NULL);
+	assert_non_null(strstr(out, "\nverdict: no new inconsistency: 1 of 2 "
+				    "crash states flagged, all known findings "
+				    "(F1 ×1)\n"));
+	free(out);
+	out = render(r, torn_report_write_html, NULL);
+	assert_non_null(
+		strstr(out, "<p class=\"banner known\" id=\"banner\">"));
+	free(out);
 	torn_report_free(r);
 	o.strict = true;
 	assert_int_equal(torn_report_load(dir, &o, &r, &err), 0);
