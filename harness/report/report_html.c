@@ -72,6 +72,45 @@ static void put_card(FILE *f, const char *id, const char *label, uint64_t n,
 
 /* ---- timeline ---------------------------------------------------------- */
 
+#define TL_OPS 24 /* the operations row under the record axis */
+
+/*
+ * Each operation's begin marker on the record axis: a tick, its number
+ * where there is room for it, its text as the tooltip.
+ */
+static void put_ops_row(FILE *f, const struct torn_report *r, double y)
+{
+	double last = -100;
+	size_t i;
+
+	if (!r->records)
+		return;
+	fprintf(f, "<text x=\"4\" y=\"%.0f\">operations</text>\n", y + 4);
+	for (i = 0; i < r->n_marks; i++) {
+		const struct torn_report_mark *m = &r->marks[i];
+		double x = TL_LEFT +
+			   (double)m->record * TL_WIDTH / (double)r->records;
+
+		if (m->id != TORN_MARK_OP_BEGIN)
+			continue;
+		fprintf(f,
+			"<g class=\"op\"><rect x=\"%.1f\" y=\"%.0f\" "
+			"width=\"1\" height=\"8\" class=\"mk\"/>",
+			x, y - 8);
+		if (x - last >= 14) {
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%.0f\" "
+				"text-anchor=\"middle\">%" PRIu64 "</text>",
+				x, y + 8, m->arg);
+			last = x;
+		}
+		fprintf(f, "<title>op %" PRIu64 " at record %" PRIu64 ": ",
+			m->arg, m->record);
+		report_put_xml(f, m->text, strlen(m->text), 80);
+		fputs("</title></g>\n", f);
+	}
+}
+
 static double bucket_x(const struct torn_report *r, size_t b)
 {
 	return TL_LEFT + (double)b * TL_WIDTH / (double)r->n_buckets;
@@ -184,7 +223,7 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 		{ "markers", "mk", "/slice", v_marks },
 	};
 	size_t nl = G_N_ELEMENTS(lanes), l, b, m = 0;
-	double y, height = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 24;
+	double y, height = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 24 + TL_OPS;
 	double w;
 
 	fprintf(f,
@@ -294,8 +333,9 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 		}
 		fputs("</title></rect>\n", f);
 	}
-	/* record axis */
+	/* record axis, and the operations under it */
 	y = TL_TOP + (nl + 1) * (TL_LANE + TL_GAP) + 12;
+	put_ops_row(f, r, y + 16);
 	for (l = 0; l <= 4; l++)
 		fprintf(f,
 			"<text x=\"%.0f\" y=\"%.0f\" "
@@ -316,6 +356,71 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 	      "and fenced, "
 	      "or until a fence on eADR).</small></p>\n",
 	      f);
+}
+
+/* ---- failing states per operation -----------------------------------------
+ */
+
+/* Failing states by the operation running at their crash point. */
+static void put_ops_table(FILE *f, const struct torn_report *r)
+{
+	GHashTable *by_op = g_hash_table_new(g_int64_hash, g_int64_equal);
+	GArray *ops = g_array_new(FALSE, FALSE, sizeof(gint64));
+	struct op_row {
+		gint64 op;
+		uint64_t n, known;
+		const struct torn_report_failure *first;
+	} * rows;
+	size_t i;
+	guint k;
+
+	rows = g_new0(struct op_row, r->n_failures + 1);
+	for (i = 0; i < r->n_failures; i++) {
+		const struct torn_report_failure *s = &r->failures[i];
+		gint64 op = s->last_op_begin > 0 ? s->last_op_begin : 0;
+		struct op_row *row = g_hash_table_lookup(by_op, &op);
+
+		if (!row) {
+			row = &rows[ops->len];
+			row->op = op;
+			row->first = s;
+			g_array_append_val(ops, op);
+			g_hash_table_insert(by_op, &row->op, row);
+		}
+		row->n++;
+		row->known += s->known[0] != 0;
+	}
+	fputs("<h2 id=\"per-op\">Failing states per operation</h2>\n<table "
+	      "id=\"ops-table\"><tr><th>op</th><th class=\"l\">running at "
+	      "the crash point</th><th>failing</th><th>known</th><th "
+	      "class=\"l\">e.g.</th></tr>\n",
+	      f);
+	for (k = 0; k < ops->len; k++) {
+		const struct op_row *row = &rows[k];
+		const char *text =
+			row->op ? torn_report_op_text(r, (uint64_t)row->op)
+				: NULL;
+
+		fprintf(f,
+			"<tr%s><td>%" G_GINT64_FORMAT "</td><td class=\"l\">",
+			row->n > row->known ? " class=\"fail\"" : "", row->op);
+		if (row->op)
+			esc(f, text ? text : "?");
+		else
+			fputs("(before the first operation)", f);
+		fprintf(f,
+			"</td><td>%" PRIu64 "</td><td>%" PRIu64
+			"</td><td class=\"l\"><a href=\"#s-",
+			row->n, row->known);
+		esc(f, row->first->id);
+		fputs("\"><code>", f);
+		esc(f, row->first->id);
+		fputs("</code></a></td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	g_free(rows);
+	g_array_free(ops, TRUE);
+	g_hash_table_destroy(by_op);
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -804,6 +909,8 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	put_points(f, r);
 	if (r->n_failures)
 		put_signatures(f, r);
+	if (r->n_failures && r->n_marks)
+		put_ops_table(f, r);
 	put_failures(f, r, false);
 	if (r->known)
 		put_failures(f, r, true);

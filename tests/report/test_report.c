@@ -348,8 +348,16 @@ static void test_html(void **state)
 	snprintf(want, sizeof(want), "<b>%" PRIu64 "</b>inconsistent",
 		 c->bad_exp.by_verdict[TORN_V_INCONSISTENT]);
 	assert_non_null(strstr(out, want));
+	/* the operations: on the timeline, and the failures per operation */
+	assert_non_null(strstr(out, ">operations</text>"));
+	assert_non_null(strstr(out, "<title>op 2 at record "));
+	assert_non_null(strstr(out, "<h2 id=\"per-op\">Failing states per "
+				    "operation</h2>"));
+	assert_non_null(strstr(out, "write ./a &lt;b&gt;&amp;amp;&lt;/b&gt; "
+				    "\\x1b[31mred</td>"));
 	free(out);
 	out = render(c->ok_r, torn_report_write_html, &len);
+	assert_null(strstr(out, "id=\"per-op\""));
 	assert_non_null(strstr(out, "id=\"no-failures\""));
 	assert_null(strstr(out, "class=\"cp-fail\""));
 	free(out);
