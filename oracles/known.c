@@ -6,6 +6,7 @@
  * numbers for the messages.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <glib.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -530,4 +531,36 @@ char *torn_known_propose(const char *id, const char *fs, int v,
 	oracle_list(out, "may-fail", failed & ~named);
 	oracle_list(out, "passed", passed);
 	return g_string_free(out, FALSE);
+}
+
+void torn_known_counts_text(const char *const *ids, const uint64_t *counts,
+			    size_t n, char *buf, size_t len)
+{
+	bool *used = calloc(n + 1, sizeof(*used));
+	size_t at = 0, done, i;
+
+	buf[0] = '\0';
+	for (done = 0; used && done < n && at + 1 < len; done++) {
+		size_t best = n;
+
+		for (i = 0; i < n; i++)
+			if (!used[i] && (best == n || counts[i] > counts[best]))
+				best = i;
+		used[best] = true;
+		if (!counts[best])
+			break;
+		at += (size_t)snprintf(buf + at, len - at, "%s%s ×%" PRIu64,
+				       at ? ", " : "", ids[best], counts[best]);
+	}
+	free(used);
+}
+
+void torn_known_flagged_line(uint64_t flagged, uint64_t known,
+			     const char *counts_text, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "%" PRIu64 " flagged: %" PRIu64 " known%s%s%s, %" PRIu64
+		 " new",
+		 flagged, known, counts_text[0] ? " (" : "", counts_text,
+		 counts_text[0] ? ")" : "", flagged - known);
 }

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "torn_err.h"
 #include "torn_verdict.h"
@@ -89,5 +90,19 @@ int torn_known_match(const struct torn_known *k, const char *fs, int v,
  */
 char *torn_known_propose(const char *id, const char *fs, int v,
 			 const struct torn_oracle_result r[TORN_O_COUNT]);
+
+/*
+ * "F1 ×10, F2 ×2": each ids[i] with a non-zero counts[i], most states
+ * first, ties in the given order, into buf (cut to len); "" when none.
+ */
+void torn_known_counts_text(const char *const *ids, const uint64_t *counts,
+			    size_t n, char *buf, size_t len);
+
+/*
+ * "12 flagged: 10 known (F2 ×10), 2 new": flagged states, how many of them
+ * known findings explain, and counts_text (torn_known_counts_text).
+ */
+void torn_known_flagged_line(uint64_t flagged, uint64_t known,
+			     const char *counts_text, char *buf, size_t len);
 
 #endif

@@ -64,30 +64,18 @@ int torn_check_known_load(struct torn_known **out, const char *const *files,
 void check_known_text(const struct torn_known *k, const uint64_t *by, char *buf,
 		      size_t len)
 {
-	size_t n = torn_known_count(k), i, at = 0, done = 0;
-	bool *used = calloc(n + 1, sizeof(*used));
+	size_t n = torn_known_count(k), i;
+	const char **ids = calloc(n + 1, sizeof(*ids));
 
 	buf[0] = '\0';
-	if (!used || !by)
-		goto out;
-	while (done < n) {
-		struct torn_finding_info info;
-		size_t best = n;
+	if (ids && by) {
+		for (i = 0; i < n; i++) {
+			struct torn_finding_info info;
 
-		for (i = 0; i < n; i++)
-			if (!used[i] && (best == n || by[i] > by[best]))
-				best = i;
-		used[best] = true;
-		done++;
-		if (!by[best])
-			break;
-		torn_known_info(k, best, &info);
-		if (at + 1 >= len)
-			break;
-		at += (size_t)snprintf(buf + at, len - at,
-				       "%s%s ×%" G_GUINT64_FORMAT,
-				       at ? ", " : "", info.id, by[best]);
+			torn_known_info(k, i, &info);
+			ids[i] = info.id;
+		}
+		torn_known_counts_text(ids, by, n, buf, len);
 	}
-out:
-	free(used);
+	free(ids);
 }

@@ -483,15 +483,13 @@ static void print_flagged(const struct check_ctx *x)
 	const struct check_pool *p = &x->pool;
 	uint64_t flagged = p->by_verdict[TORN_V_INCONSISTENT] +
 			   p->by_verdict[TORN_V_UNRECOVERABLE];
-	char text[512];
+	char text[512], line[600];
 
 	if (!flagged)
 		return;
 	check_known_text(x->run.known, p->by_known, text, sizeof(text));
-	printf("%" PRIu64 " flagged: %" PRIu64 " known%s%s%s, %" PRIu64
-	       " new%s\n",
-	       flagged, p->known, text[0] ? " (" : "", text, text[0] ? ")" : "",
-	       flagged - p->known,
+	torn_known_flagged_line(flagged, p->known, text, line, sizeof(line));
+	printf("%s%s\n", line,
 	       x->o->strict && p->known ? " (--strict: known ones fail too)"
 					: "");
 }

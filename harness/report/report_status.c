@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "known.h"
 #include "report.h"
 #include "torn_exit.h"
 
@@ -144,11 +145,13 @@ void torn_report_verdict_line(const struct torn_report *r, char *buf,
 
 void torn_report_known_text(const struct torn_report *r, char *buf, size_t len)
 {
-	size_t i, at = 0;
+	const char *ids[TORN_REPORT_KNOWN_MAX];
+	uint64_t counts[TORN_REPORT_KNOWN_MAX];
+	size_t i;
 
-	buf[0] = '\0';
-	for (i = 0; i < r->n_known && at + 1 < len; i++)
-		at += (size_t)snprintf(buf + at, len - at, "%s%s ×%" PRIu64,
-				       i ? ", " : "", r->known_ids[i].id,
-				       r->known_ids[i].states);
+	for (i = 0; i < r->n_known; i++) {
+		ids[i] = r->known_ids[i].id;
+		counts[i] = r->known_ids[i].states;
+	}
+	torn_known_counts_text(ids, counts, r->n_known, buf, len);
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "known.h"
 #include "report_int.h"
 #include "trace.h"
 
@@ -276,17 +277,16 @@ static void put_known(FILE *f, const struct torn_report *r)
 {
 	uint64_t flagged = r->by_verdict[TORN_V_INCONSISTENT] +
 			   r->by_verdict[TORN_V_UNRECOVERABLE];
-	char text[512];
+	char text[512], line[600];
 	size_t i;
 
 	if (!flagged)
 		return;
 	torn_report_known_text(r, text, sizeof(text));
-	fprintf(f, "  %" PRIu64 " flagged: %" PRIu64 " known%s", flagged,
-		r->known, text[0] ? " (" : "");
-	put_s(f, text, 0);
-	fprintf(f, "%s, %" PRIu64 " new\n", text[0] ? ")" : "",
-		flagged - r->known);
+	torn_known_flagged_line(flagged, r->known, text, line, sizeof(line));
+	fputs("  ", f);
+	put_s(f, line, 0);
+	fputc('\n', f);
 	for (i = 0; i < r->n_known; i++) {
 		if (!r->known_ids[i].title[0])
 			continue;
