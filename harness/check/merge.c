@@ -23,18 +23,22 @@ static bool run_file(const char *name)
 	       strcmp(name, TORN_RUN_CHECK);
 }
 
+/* The SHA-256 of dir/name, read in pieces (a trace may be large). */
 static gchar *file_sha256(const char *dir, const char *name)
 {
-	gchar *path = g_build_filename(dir, name, NULL), *text = NULL, *sum;
-	gsize len = 0;
+	gchar *path = g_build_filename(dir, name, NULL), *sum = NULL;
+	FILE *f = fopen(path, "rbe");
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+	guchar buf[1 << 16];
+	size_t n;
 
-	if (!g_file_get_contents(path, &text, &len, NULL)) {
-		g_free(path);
-		return NULL;
-	}
-	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)text,
-					  len);
-	g_free(text);
+	while (f && (n = fread(buf, 1, sizeof(buf), f)))
+		g_checksum_update(c, buf, n);
+	if (f && !ferror(f))
+		sum = g_strdup(g_checksum_get_string(c));
+	if (f)
+		fclose(f);
+	g_checksum_free(c);
 	g_free(path);
 	return sum;
 }
@@ -179,12 +183,15 @@ static int check_shards(const char *const *runs, size_t n,
 	size_t i;
 	int ret = shard_settings(runs[0], first, want, err);
 
+	/* runs[0] sets what every other shard must agree with */
 	if (!ret && !(trace = file_sha256(runs[0], "trace.torn")))
 		ret = torn_err_set(err, TORN_E_USAGE, "%s: no trace.torn",
 				   runs[0]);
-	if (!ret)
+	if (!ret) {
 		by_index = g_new0(const char *, first->shard_count + 1);
-	for (i = 0; !ret && i < n; i++) {
+		by_index[first->shard_index] = runs[0];
+	}
+	for (i = 1; !ret && i < n; i++) {
 		ret = shard_settings(runs[i], &c, got, err);
 		if (ret)
 			break;
