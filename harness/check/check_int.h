@@ -57,10 +57,12 @@ bool check_dedup_key(const struct check_dedup *d, uint64_t point,
 /*
  * 1 for a state to check (its key now in seen; also when seen cannot
  * grow, so that nothing goes unchecked), 0 for a duplicate of one seen
- * before or a point before --from-op.
+ * before or a point before --from-op.  The key goes to *key when not
+ * NULL (and the state is new).
  */
 int check_state_is_new(const struct check_dedup *d, struct torn_state_set *seen,
-		       uint64_t point, struct torn_hash128 hash);
+		       uint64_t point, struct torn_hash128 hash,
+		       struct torn_hash128 *key);
 
 /*
  * Every state's verdict in DIR/verdicts.jsonl: its last readable line's

@@ -33,26 +33,27 @@ bool check_dedup_key(const struct check_dedup *d, uint64_t point,
 }
 
 int check_state_is_new(const struct check_dedup *d, struct torn_state_set *seen,
-		       uint64_t point, struct torn_hash128 hash)
+		       uint64_t point, struct torn_hash128 hash,
+		       struct torn_hash128 *key)
 {
-	struct torn_hash128 key;
+	struct torn_hash128 k;
 
-	if (!check_dedup_key(d, point, hash, &key))
+	if (!check_dedup_key(d, point, hash, &k))
 		return 0;
-	return torn_state_set_add(seen, &key) != 0;
+	if (key)
+		*key = k;
+	return torn_state_set_add(seen, &k) != 0;
 }
 
-/* A new state of the plan's shard: key in seen, 1; else 0. */
-static int in_plan(const struct check_plan *plan, struct torn_state_set *seen,
-		   uint64_t point, struct torn_hash128 hash)
+/* A new state (check_state_is_new) of the plan's shard. */
+static bool in_plan(const struct check_plan *plan, struct torn_state_set *seen,
+		    uint64_t point, struct torn_hash128 hash)
 {
 	struct torn_hash128 key;
 
-	if (!check_dedup_key(&plan->dedup, point, hash, &key) ||
-	    !torn_state_set_add(seen, &key))
-		return 0;
-	return !plan->shard_count ||
-	       torn_state_shard(key, plan->shard_count) == plan->shard_index;
+	return check_state_is_new(&plan->dedup, seen, point, hash, &key) &&
+	       (!plan->shard_count ||
+		torn_state_shard(key, plan->shard_count) == plan->shard_index);
 }
 
 int check_states_new(struct torn_states **out, const struct torn_trace *t,

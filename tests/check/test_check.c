@@ -162,11 +162,11 @@ static void test_state_is_new(void **state)
 	assert_int_equal(torn_state_set_new(&seen2), 0);
 	for (i = 0; i < G_N_ELEMENTS(seq); i++) {
 		assert_int_equal(check_state_is_new(&d, seen, seq[i].point,
-						    *seq[i].image),
+						    *seq[i].image, NULL),
 				 seq[i].is_new);
 		/* from op 2 on: the same, but nothing before record 3 */
 		assert_int_equal(check_state_is_new(&from2, seen2, seq[i].point,
-						    *seq[i].image),
+						    *seq[i].image, NULL),
 				 seq[i].point < 3 ? 0 : seq[i].is_new);
 	}
 	torn_state_set_free(seen);
