@@ -48,8 +48,6 @@ int engine_scratch(struct torn_states *s)
 	if (!ret)
 		ret = grow_array((void **)&s->torn_lines, &s->cap_torn_lines,
 				 pk->torn_max_n, TORN_LINE_SIZE);
-	if (ret)
-		return ret;
 	if (!ret)
 		ret = grow_array((void **)&s->sh_best, &s->cap_sh_best,
 				 pk->n_shared + 1, sizeof(*s->sh_best));

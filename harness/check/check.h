@@ -47,7 +47,7 @@ struct torn_check_opts {
 	/*
 	 * --shard I/N: judge only the unique states of shard I (1..N), a
 	 * split by state key that is the same on every machine
-	 * (check_shard_of); recorded in check.json, kept by --resume, and
+	 * (torn_state_shard); recorded in check.json, kept by --resume, and
 	 * joined again by torn merge.  0, 0: every state.
 	 */
 	uint32_t shard_index, shard_count;

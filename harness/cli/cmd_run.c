@@ -126,16 +126,16 @@ static int trace(struct run_plan *p, bool *unflushed)
 	return TORN_EXIT_OK;
 }
 
-/*
- * SPEC, then the options over it, then the defaults: 0; 1 after --help;
- * -1 after one line on stderr.
- */
 /* The options without a value: yes for their setting. */
 static bool is_flag(const char *a)
 {
 	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict");
 }
 
+/*
+ * SPEC, then the options over it, then the defaults: 0; 1 after --help;
+ * -1 after one line on stderr.
+ */
 static int read_settings(int argc, char **argv, struct run_settings *s)
 {
 	struct torn_err err = { "" };

@@ -467,7 +467,6 @@ static bool id_canonical(const struct torn_verdict_rec *v, char *eng,
 	return !strcmp(canon, v->state);
 }
 
-/* The failure record's owned parts, for a state that is not consistent. */
 /* v's known finding: recorded, or matched again (torn_report_opts.known). */
 static void known_of(const struct loader *ld, const struct torn_verdict_rec *v,
 		     char *id, size_t len)
@@ -527,6 +526,8 @@ static void known_finish(struct torn_report *r,
 	size_t i;
 
 	r->strict = o && o->strict;
+	if (!r->n_known)
+		return;
 	qsort(r->known_ids, r->n_known, sizeof(r->known_ids[0]), by_states);
 	if (!k) {
 		own = torn_known_new();
@@ -550,6 +551,7 @@ static void known_finish(struct torn_report *r,
 	torn_known_free(own);
 }
 
+/* The failure record's owned parts, for a state that is not consistent. */
 static int failure_fill(const struct torn_verdict_rec *v,
 			struct torn_report_failure *f)
 {

@@ -365,14 +365,12 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 static void put_ops_table(FILE *f, const struct torn_report *r)
 {
 	GHashTable *by_op = g_hash_table_new(g_int64_hash, g_int64_equal);
-	GArray *ops = g_array_new(FALSE, FALSE, sizeof(gint64));
 	struct op_row {
 		gint64 op;
 		uint64_t n, known;
 		const struct torn_report_failure *first;
 	} * rows;
-	size_t i;
-	guint k;
+	size_t i, k, n = 0;
 
 	rows = g_new0(struct op_row, r->n_failures + 1);
 	for (i = 0; i < r->n_failures; i++) {
@@ -381,10 +379,9 @@ static void put_ops_table(FILE *f, const struct torn_report *r)
 		struct op_row *row = g_hash_table_lookup(by_op, &op);
 
 		if (!row) {
-			row = &rows[ops->len];
+			row = &rows[n++];
 			row->op = op;
 			row->first = s;
-			g_array_append_val(ops, op);
 			g_hash_table_insert(by_op, &row->op, row);
 		}
 		row->n++;
@@ -395,7 +392,7 @@ static void put_ops_table(FILE *f, const struct torn_report *r)
 	      "the crash point</th><th>failing</th><th>known</th><th "
 	      "class=\"l\">e.g.</th></tr>\n",
 	      f);
-	for (k = 0; k < ops->len; k++) {
+	for (k = 0; k < n; k++) {
 		const struct op_row *row = &rows[k];
 		const char *text =
 			row->op ? torn_report_op_text(r, (uint64_t)row->op)
@@ -419,7 +416,6 @@ static void put_ops_table(FILE *f, const struct torn_report *r)
 	}
 	fputs("</table>\n", f);
 	g_free(rows);
-	g_array_free(ops, TRUE);
 	g_hash_table_destroy(by_op);
 }
 
@@ -779,7 +775,6 @@ static void put_times(FILE *f, const struct torn_report *r)
 	fputs("</table>\n", f);
 }
 
-/* A banner when the verdicts are not the run's result. */
 /* The overall result in words, coloured by the exit status. */
 static void put_banner(FILE *f, const struct torn_report *r)
 {
@@ -793,6 +788,7 @@ static void put_banner(FILE *f, const struct torn_report *r)
 	fputs("</p>\n", f);
 }
 
+/* A banner when the verdicts are not the run's result. */
 static void put_problems(FILE *f, const struct torn_report *r)
 {
 	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
