@@ -277,8 +277,7 @@ static int set_key(struct reader *r, const char *key, const char *v)
 		return each_word(r, key, v, fs_word, &f->fs);
 	case 3:
 		f->verdict = torn_verdict_parse(v);
-		if (f->verdict != TORN_V_INCONSISTENT &&
-		    f->verdict != TORN_V_UNRECOVERABLE)
+		if (!torn_verdict_flagged(f->verdict))
 			return fail(r, key,
 				    "'%s' is not inconsistent or unrecoverable",
 				    Q(v, q));
@@ -431,7 +430,7 @@ int torn_known_match(const struct torn_known *k, const char *fs, int v,
 	int kind = fs ? torn_fs_kind_parse(fs) : -1;
 	size_t i;
 
-	if (!k || (v != TORN_V_INCONSISTENT && v != TORN_V_UNRECOVERABLE))
+	if (!k || !torn_verdict_flagged(v))
 		return -1;
 	for (i = 0; i < k->n; i++)
 		if (explains(&k->v[i], kind, v, r))
@@ -498,7 +497,7 @@ char *torn_known_propose(const char *id, const char *fs, int v,
 	GString *out;
 	int o;
 
-	if (v != TORN_V_INCONSISTENT && v != TORN_V_UNRECOVERABLE)
+	if (!torn_verdict_flagged(v))
 		return NULL;
 	for (o = 0; o < TORN_O_COUNT; o++) {
 		if (r[o].ran && !r[o].ok)

@@ -74,8 +74,7 @@ enum check_start check_start_decide(bool resume, bool fresh, uint64_t lines)
 int check_exit_code(const uint64_t count[TORN_V_COUNT], uint64_t done,
 		    uint64_t known, bool strict)
 {
-	uint64_t flagged =
-		count[TORN_V_INCONSISTENT] + count[TORN_V_UNRECOVERABLE];
+	uint64_t flagged = torn_verdicts_flagged(count);
 	uint64_t ok = strict ? 0 : MIN(known, flagged);
 
 	if (count[TORN_V_ERROR] && flagged == ok)

@@ -481,8 +481,7 @@ static int nothing_to_check(const struct torn_check_opts *o)
 static void print_flagged(const struct check_ctx *x)
 {
 	const struct check_pool *p = &x->pool;
-	uint64_t flagged = p->by_verdict[TORN_V_INCONSISTENT] +
-			   p->by_verdict[TORN_V_UNRECOVERABLE];
+	uint64_t flagged = torn_verdicts_flagged(p->by_verdict);
 	char text[512], line[600];
 
 	if (!flagged)

@@ -39,8 +39,7 @@ static int keep_flagged(const struct torn_verdict_rec *v, void *ctx)
 	struct flagged *fl = ctx;
 	bool seen = g_hash_table_contains(fl->by_id, v->state);
 
-	if (v->verdict != TORN_V_INCONSISTENT &&
-	    v->verdict != TORN_V_UNRECOVERABLE) {
+	if (!torn_verdict_flagged(v->verdict)) {
 		/* a later verdict of the state replaces a flagged one */
 		g_hash_table_remove(fl->by_id, v->state);
 		return 0;

@@ -75,9 +75,7 @@ size_t torn_report_problems(const struct torn_report *r,
 
 int torn_report_exit_status(const struct torn_report *r)
 {
-	if (r->by_verdict[TORN_V_INCONSISTENT] +
-		    r->by_verdict[TORN_V_UNRECOVERABLE] >
-	    (r->strict ? 0 : r->known))
+	if (torn_verdicts_flagged(r->by_verdict) > (r->strict ? 0 : r->known))
 		return TORN_EXIT_FAIL;
 	if (torn_report_empty(r) && torn_report_problems(r, NULL, 0) == 1)
 		return TORN_EXIT_EMPTY;
@@ -89,8 +87,7 @@ int torn_report_exit_status(const struct torn_report *r)
 void torn_report_verdict_line(const struct torn_report *r, char *buf,
 			      size_t len)
 {
-	uint64_t flagged = r->by_verdict[TORN_V_INCONSISTENT] +
-			   r->by_verdict[TORN_V_UNRECOVERABLE];
+	uint64_t flagged = torn_verdicts_flagged(r->by_verdict);
 	char known[400];
 	size_t at;
 

@@ -275,8 +275,7 @@ static void put_progress(FILE *f, const struct torn_report *r,
 /* "12 flagged: 12 known (F1 ×10, F2 ×2), 0 new", and what each is. */
 static void put_known(FILE *f, const struct torn_report *r)
 {
-	uint64_t flagged = r->by_verdict[TORN_V_INCONSISTENT] +
-			   r->by_verdict[TORN_V_UNRECOVERABLE];
+	uint64_t flagged = torn_verdicts_flagged(r->by_verdict);
 	char text[512], line[600];
 	size_t i;
 

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum torn_oracle {
 	TORN_O_MOUNT,
@@ -48,6 +49,21 @@ int torn_oracle_parse(const char *s);
 const char *torn_verdict_name(int verdict);
 /* The verdict named s (exact), or -1. */
 int torn_verdict_parse(const char *s);
+
+/*
+ * Flagged: inconsistent or unrecoverable, a state the oracles found
+ * broken (a known finding may explain it; timeouts and errors are not).
+ */
+static inline bool torn_verdict_flagged(int v)
+{
+	return v == TORN_V_INCONSISTENT || v == TORN_V_UNRECOVERABLE;
+}
+
+/* The flagged states among counts by verdict. */
+static inline uint64_t torn_verdicts_flagged(const uint64_t by[TORN_V_COUNT])
+{
+	return by[TORN_V_INCONSISTENT] + by[TORN_V_UNRECOVERABLE];
+}
 
 /*
  * "mount,fsck" or "all" into a set of TORN_O_BIT()s: 0, or -1 with the

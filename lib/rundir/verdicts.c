@@ -470,8 +470,7 @@ static int parse_verdict(const struct torn_json *obj,
 			      why, whylen) ||
 	    parse_times(obj, v, why, whylen))
 		return TORN_E_FORMAT;
-	if (v->known[0] && v->verdict != TORN_V_INCONSISTENT &&
-	    v->verdict != TORN_V_UNRECOVERABLE) {
+	if (v->known[0] && !torn_verdict_flagged(v->verdict)) {
 		snprintf(why, whylen,
 			 "member 'known': a %s state is no known finding",
 			 torn_verdict_name(v->verdict));
