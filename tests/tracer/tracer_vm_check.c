@@ -63,13 +63,23 @@ static long find_flush(const struct torn_record *recs, size_t n, long from,
 	return -1;
 }
 
-static long find_fence(const struct torn_record *recs, size_t n, long from,
-		       int sub, bool kernel)
+/*
+ * Index of the fence that orders the user flushes before record from:
+ * the user's sfence, or, when an interrupt ran between the flushes and
+ * the sfence, the kernel fence the tracer then folds it into (a fence
+ * with no PM record since the previous one is not recorded again).
+ * -1 when the first fence after from is neither.
+ */
+static long find_user_sfence(const struct torn_record *recs, size_t n,
+			     long from)
 {
-	for (size_t i = from < 0 ? 0 : (size_t)from; i < n; i++)
-		if (recs[i].kind == TORN_REC_FENCE && recs[i].sub == sub &&
-		    is_kernel(&recs[i]) == kernel)
+	for (size_t i = from < 0 ? 0 : (size_t)from; i < n; i++) {
+		if (recs[i].kind != TORN_REC_FENCE)
+			continue;
+		if (is_kernel(&recs[i]) || recs[i].sub == TORN_FENCE_SFENCE)
 			return (long)i;
+		return -1;
+	}
 	return -1;
 }
 
@@ -242,8 +252,7 @@ static int pmem_check(const char *trace)
 			last_flush = j;
 	}
 	expect(ok, "pmem_persist: a user flush of each stored line after it");
-	expect(last_flush > 0 && find_fence(recs, n, last_flush,
-					    TORN_FENCE_SFENCE, false) > 0,
+	expect(last_flush > 0 && find_user_sfence(recs, n, last_flush) > 0,
 	       "pmem_persist: user sfence after the flushes");
 
 	for (size_t k = 0; k < n; k++)
@@ -367,7 +376,7 @@ int main(int argc, char **argv)
 	j = find_flush(recs, n, i, page[0] + CLFLUSH_OFF, TORN_FLUSH_CLFLUSH,
 		       false);
 	expect(i >= 0 && j > i, "user clflush on its line");
-	expect(j > 0 && find_fence(recs, n, j, TORN_FENCE_SFENCE, false) > j,
+	expect(j > 0 && find_user_sfence(recs, n, j) > j,
 	       "user sfence after the flushes");
 
 	j = find_store64(recs, n, TORN_REC_STORE, REP_V(0));
