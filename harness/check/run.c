@@ -645,7 +645,7 @@ int torn_check_run(const struct torn_check_opts *o)
 	enum check_start start;
 	long long t_start = torn_now_ms();
 	char base_path[4200];
-	uint64_t seed, retry = 0;
+	uint64_t seed, retry = 0, total;
 	int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int ret;
 
@@ -705,7 +705,7 @@ int torn_check_run(const struct torn_check_opts *o)
 	 * guests are ours to clean up (till here, nothing is to lose).
 	 */
 	check_signals_install();
-	x.pool.total = MIN(count_states(&x), o->limit);
+	total = MIN(count_states(&x), o->limit);
 	if (!x.counted_all && !check_interrupted()) {
 		ret = nothing_to_check(o);
 		goto out_pool;
@@ -718,6 +718,7 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
+	x.pool.total = total; /* the start zeroes the pool */
 	fprintf(stderr, "torn: %" PRIu64 " unique states to check\n",
 		x.pool.total);
 	fprintf(stderr, "torn: checking %s with %d checker guests\n", o->dir,
