@@ -363,6 +363,14 @@ static int add_program(struct entries *es, const char *host, const char *as,
 		char *arrow = strstr(*l, "=> "), *p, *end;
 
 		p = arrow ? arrow + 3 : g_strstrip(*l);
+		if (arrow && g_str_has_prefix(p, "not found")) {
+			*arrow = 0;
+			ret = torn_err_set(
+				err, TORN_E_NOTFOUND,
+				"%s needs %s, which the host's loader cannot find (ldd says not found)",
+				host, g_strstrip(*l));
+			break;
+		}
 		if (*p != '/')
 			continue;
 		end = strchr(p, ' ');
@@ -991,5 +999,208 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	return 0;
 out_unlink:
 	unlink(tmp);
+	return ret;
+}
+
+/* ---- the stage: a user's test, in an archive after the kit's ------------ */
+
+/* A script's #! interpreter, staged unless the kit's busybox is it. */
+static int add_interpreter(struct entries *es, const char *host,
+			   struct torn_err *err)
+{
+	char line[512] = "", prog[PATH_MAX], *p, *end;
+	FILE *f = fopen(host, "re");
+
+	if (!f)
+		return torn_err_set(err, -errno, "cannot read %s: %s", host,
+				    strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	if (strncmp(line, "#!", 2))
+		return 0; /* an ELF program, or one the kernel runs as sh */
+	p = line + 2;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strcspn(p, " \t\r\n");
+	if (!strncmp(p, "/usr/bin/env", (size_t)(end - p)) &&
+	    end - p == (long)strlen("/usr/bin/env")) {
+		/* #!/usr/bin/env NAME: busybox's env finds NAME on PATH */
+		p = end + strspn(end, " \t");
+		end = p + strcspn(p, " \t\r\n");
+	}
+	*end = 0;
+	if (!*p)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "%s: a #! line without an interpreter",
+				    host);
+	{
+		char *base = g_path_get_basename(p);
+		int busybox = !strcmp(base, "sh") || !strcmp(base, "ash");
+
+		g_free(base);
+		if (busybox)
+			return 0; /* the kit's /bin/sh is busybox */
+	}
+	if (find_program(p, prog, sizeof(prog)))
+		return torn_err_set(
+			err, TORN_E_NOTFOUND,
+			"%s: its interpreter %s is not on this host", host, p);
+	return add_program(es, prog, NULL, err);
+}
+
+/* A host directory tree at guest, as it is (files, links, directories). */
+static int add_tree(struct entries *es, const char *host, const char *guest,
+		    int depth, struct torn_err *err)
+{
+	GDir *d;
+	GError *gerr = NULL;
+	const char *name;
+	int ret = 0;
+
+	if (depth > 32)
+		return torn_err_set(err, TORN_E_RANGE,
+				    "%s: directories nested too deep", host);
+	d = g_dir_open(host, 0, &gerr);
+	if (!d) {
+		ret = torn_err_set(err, -ENOENT, "cannot list %s: %s", host,
+				   gerr->message);
+		g_error_free(gerr);
+		return ret;
+	}
+	add_dirs_of(es, guest);
+	if (!g_hash_table_lookup(es->by_path, guest))
+		add_entry(es, guest, ENTRY_DIR)->mode = 0755;
+	while (!ret && (name = g_dir_read_name(d))) {
+		char *h = g_build_filename(host, name, NULL);
+		char *g = g_build_filename(guest, name, NULL);
+		struct stat st;
+
+		if (lstat(h, &st)) {
+			ret = torn_err_set(err, -errno, "cannot stat %s: %s", h,
+					   strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = add_tree(es, h, g, depth + 1, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char *target = g_file_read_link(h, NULL);
+
+			if (target)
+				add_link(es, g, target);
+			g_free(target);
+		} else if (S_ISREG(st.st_mode)) {
+			ret = add_host_file(es, h, g, err);
+		}
+		g_free(h);
+		g_free(g);
+	}
+	g_dir_close(d);
+	return ret;
+}
+
+int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
+			 void **out, size_t *len, struct torn_err *err)
+{
+	struct entries es;
+	GString *cpio;
+	size_t i;
+	int ret = 0;
+
+	*out = NULL;
+	*len = 0;
+	es.v = g_ptr_array_new_with_free_func(entry_free);
+	es.by_path = g_hash_table_new(g_str_hash, g_str_equal);
+	for (i = 0; i < n && !ret; i++) {
+		const struct torn_stage_item *it = &items[i];
+		struct stat st;
+
+		if (stat(it->host, &st)) {
+			ret = torn_err_set(err, TORN_E_NOTFOUND, "%s: %s",
+					   it->host, strerror(errno));
+		} else if (it->kind == TORN_STAGE_PROGRAM &&
+			   (!S_ISREG(st.st_mode) || access(it->host, X_OK))) {
+			ret = torn_err_set(
+				err, TORN_E_USAGE,
+				"%s is not an executable file (chmod +x?)",
+				it->host);
+		} else if (it->kind == TORN_STAGE_PROGRAM) {
+			ret = add_interpreter(&es, it->host, err);
+			if (!ret)
+				ret = add_program(&es, it->host, it->guest,
+						  err);
+		} else if (it->kind == TORN_STAGE_SCRIPT) {
+			ret = add_interpreter(&es, it->host, err);
+			if (!ret)
+				ret = add_host_file(&es, it->host, it->guest,
+						    err);
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = add_tree(&es, it->host, it->guest, 0, err);
+		} else {
+			ret = add_host_file(&es, it->host, it->guest, err);
+		}
+	}
+	if (!ret) {
+		cpio = cpio_build(&es);
+		*len = cpio->len;
+		*out = g_string_free(cpio, FALSE);
+	}
+	g_hash_table_destroy(es.by_path);
+	g_ptr_array_unref(es.v);
+	return ret;
+}
+
+int torn_kit_use_stage(struct torn_kit *kit, const char *stage_path,
+		       struct torn_err *err)
+{
+	gchar *stage = NULL, *base = NULL;
+	gsize slen, blen;
+	GError *gerr = NULL;
+	char *dir, *path;
+	int ret = 0;
+
+	if (!g_file_get_contents(stage_path, &stage, &slen, &gerr)) {
+		ret = torn_err_set(err, -ENOENT, "cannot read the stage %s: %s",
+				   stage_path, gerr->message);
+		g_error_free(gerr);
+		return ret;
+	}
+	if (slen < 6 || memcmp(stage, "070701", 6)) {
+		g_free(stage);
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "%s is not a stage archive (newc cpio)",
+				    stage_path);
+	}
+	{
+		gchar *sum = g_compute_checksum_for_data(
+			G_CHECKSUM_SHA256, (const guchar *)stage, slen);
+
+		dir = g_strdup_printf("%s/staged", kit->dir);
+		path = g_strdup_printf("%s/%.16s.cpio", dir, sum);
+		g_free(sum);
+	}
+	if (access(path, R_OK)) {
+		/* the kernel unpacks concatenated archives, later ones over */
+		if (!g_file_get_contents(kit->initrd, &base, &blen, &gerr)) {
+			ret = torn_err_set(err, -ENOENT, "cannot read %s: %s",
+					   kit->initrd, gerr->message);
+			g_error_free(gerr);
+			goto out;
+		}
+		base = g_realloc(base, blen + slen);
+		memcpy(base + blen, stage, slen);
+		ret = mkdirs(dir);
+		if (!ret)
+			ret = write_file_atomic(path, base, blen + slen);
+		if (ret) {
+			torn_err_set(err, ret, "cannot write %s: %s", path,
+				     strerror(-ret));
+			goto out;
+		}
+	}
+	snprintf(kit->initrd, sizeof(kit->initrd), "%s", path);
+out:
+	g_free(base);
+	g_free(stage);
+	g_free(dir);
+	g_free(path);
 	return ret;
 }

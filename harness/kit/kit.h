@@ -53,6 +53,46 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			uint64_t pm_size, char *path, size_t pathlen,
 			int *reused, struct torn_err *err);
 
+/*
+ * The stage: what a user's test brings into the guest (docs/own-tests.md),
+ * a second initramfs archive the kernel unpacks after the kit's, so that
+ * a changed program re-stages in a second without rebuilding the kit or
+ * its base images.
+ */
+enum torn_stage_kind {
+	/*
+	 * An executable at guest: an ELF program with the shared libraries
+	 * and the loader ldd names, a script with its #! interpreter (the
+	 * kit's busybox for sh).
+	 */
+	TORN_STAGE_PROGRAM,
+	TORN_STAGE_FILE, /* a file, or a directory tree, as it is */
+	TORN_STAGE_SCRIPT, /* a file, and the interpreter its #! names */
+};
+
+struct torn_stage_item {
+	const char *host; /* the host path */
+	const char *guest; /* absolute path in the guest */
+	int kind; /* enum torn_stage_kind */
+};
+
+/*
+ * The stage archive (newc cpio) of items into *out (g_free it), *len
+ * bytes.  0, or with one line in err: a path missing (TORN_E_NOTFOUND),
+ * a program not executable (TORN_E_USAGE), a library or interpreter the
+ * host cannot resolve (TORN_E_NOTFOUND), a file unreadable.
+ */
+int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
+			 void **out, size_t *len, struct torn_err *err);
+
+/*
+ * Boot kit with the stage archive at stage_path: kit->initrd becomes the
+ * kit's archive followed by the stage's, cached in KIT/staged/ by the
+ * stage's hash.  0, or -errno / TORN_E_FORMAT with err filled.
+ */
+int torn_kit_use_stage(struct torn_kit *kit, const char *stage_path,
+		       struct torn_err *err);
+
 /* The directory for the cache (created). */
 int torn_cache_dir(const char *override, char *out, size_t len);
 
