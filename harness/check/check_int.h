@@ -228,7 +228,10 @@ struct check_run {
 	unsigned int oracles; /* TORN_O_BIT()s */
 	int timeout_ms; /* each step in the guest */
 	int fs_kind; /* enum torn_fs_kind */
-	char checker_prog[1024]; /* the custom oracle's program, "" none */
+	char checker_prog[1024]; /* the custom oracle's command line (shell
+				    words, docs/oracles.md), "" none */
+	char stage[4200]; /* DIR/stage.cpio when the run has one: guests
+			     boot with the user test staged (kit.h) */
 	struct oracle_expected *expected; /* NULL: no expected.txt */
 	struct oracle_marker *markers; /* of the trace, in record order */
 	size_t nmarkers;

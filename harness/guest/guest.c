@@ -169,7 +169,10 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	fprintf(stderr, "torn: kit %.16s (kernel %s) %s\n", kit->hash,
 		kit->release,
 		kit->reused ? "up to date, nothing to do" : "built");
-	return 0;
+	ret = o->stage ? torn_kit_use_stage(kit, o->stage, &err) : 0;
+	if (ret)
+		fprintf(stderr, "torn: cannot stage the test: %s\n", err.msg);
+	return ret;
 }
 
 int guest_workdir(const char *what, char *out, size_t len)

@@ -18,6 +18,7 @@ struct guest_opts {
 	int keep; /* keep the work directory */
 	int timeout_s; /* boot timeout */
 	uint64_t pm_size; /* the NVDIMM's bytes; 0: TORN_KIT_PM_SIZE */
+	const char *stage; /* a user test's stage archive (kit.h), or NULL */
 	unsigned int given; /* GUEST_GIVEN_*: set by guest_opts_set */
 };
 
@@ -62,7 +63,10 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i);
 /* Usage lines for those options. */
 extern const char guest_opts_usage[];
 
-/* Build or reuse the kit; prints one line about it on stderr. */
+/*
+ * Build or reuse the kit, with o->stage's archive after its own when
+ * set; prints one line about it on stderr.
+ */
 int guest_kit(const struct guest_opts *o, struct torn_kit *kit);
 
 /* A fresh work directory under $TMPDIR (short: it holds a socket). */

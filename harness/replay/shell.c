@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replay_int.h"
 #include "torn_exit.h"
@@ -18,6 +19,11 @@ int replay_shell(struct torn_replay *r)
 	char work[4096], pm[4200];
 	int fs = r->have_meta ? torn_fs_kind_parse(r->meta.fs) : -1;
 
+	char stage[4200];
+
+	/* a user test's programs and checker, as the checker guests had */
+	snprintf(stage, sizeof(stage), "%s/%s", r->o.dir, TORN_RUN_STAGE);
+	go.stage = access(stage, F_OK) ? NULL : stage;
 	if (guest_kit(&go, &kit))
 		return TORN_EXIT_INFRA;
 	if (guest_workdir("shell", work, sizeof(work))) {

@@ -32,6 +32,8 @@
 #define TORN_RUN_META "meta.json"
 #define TORN_RUN_CHECK "check.json"
 #define TORN_RUN_VERDICTS "verdicts.jsonl"
+/* a user test's stage archive (harness/kit/kit.h), when it has one */
+#define TORN_RUN_STAGE "stage.cpio"
 
 /* "DIR/NAME" into buf; TORN_E_RANGE when it does not fit. */
 int torn_run_path(const char *dir, const char *name, char *buf, size_t len,
