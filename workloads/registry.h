@@ -41,6 +41,16 @@ struct torn_workload {
 	 * before it runs program (torn-fsops) with fs_arg (the mount point).
 	 */
 	const char *fsops_text;
+	/*
+	 * A user's own test (docs/own-tests.md), all NULL for the built-ins:
+	 * args, the program's argument vector (replaces fs_arg and
+	 * devdax_arg); envs, more NAME=VALUE words (beside env); setup, the
+	 * argument vector of a step run before START and not traced.  Each
+	 * NULL-terminated, with {target}, {mnt} and {fs} already expanded.
+	 */
+	const char *const *args;
+	const char *const *envs;
+	const char *const *setup;
 };
 
 extern const struct torn_workload torn_workloads[];

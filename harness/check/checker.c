@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check_int.h"
+#include "user.h"
 #include "verdict.h"
 
 static uint8_t *map_shared(const char *path, uint64_t size)
@@ -109,29 +110,44 @@ static int run_custom(struct checker *c, struct check_result *res,
 	const struct check_run *run = c->run;
 	char *env_markers = markers_env(run, c->job.point);
 	char env_state[160], env_durable[64];
-	const char *argv[16], *status, *out, *errout;
+	const char *status, *out, *errout;
 	struct torn_err err = { "" };
-	char **words, **w;
-	size_t n = 0;
+	GPtrArray *argv = g_ptr_array_new();
+	bool named_target;
+	char **words;
 	int ret;
 
+	/*
+	 * The command line is shell words (a user's checker-args quoted),
+	 * with {target}, {mnt} and {fs} expanded; the target goes last
+	 * unless a word named it.
+	 */
+	if (torn_user_words(run->checker_prog, false, target,
+			    torn_fs_kind_name(run->fs_kind), &words,
+			    &named_target, &err)) {
+		res->judge |= TORN_J_ERROR;
+		set_result(res, TORN_O_CUSTOM, false, err.msg);
+		g_ptr_array_unref(argv);
+		g_free(env_markers);
+		return 0;
+	}
 	snprintf(env_state, sizeof(env_state), "TORN_STATE=%s", c->job.id);
 	snprintf(env_durable, sizeof(env_durable), "TORN_LAST_DURABLE=%" PRIu64,
 		 res->progress.last_durable);
-	argv[n++] = "env";
-	argv[n++] = env_markers;
-	argv[n++] = env_state;
+	g_ptr_array_add(argv, "env");
+	g_ptr_array_add(argv, env_markers);
+	g_ptr_array_add(argv, env_state);
 	if (res->progress.last_durable)
-		argv[n++] = env_durable;
-	/* "PROGRAM [ARGS]": split at spaces, the target goes last */
-	words = g_strsplit(run->checker_prog, " ", 8);
-	for (w = words; *w && n < 15; w++)
-		if (**w)
-			argv[n++] = *w;
-	argv[n++] = target;
-	argv[n] = NULL;
-	ret = guest_run(c->vm, run->timeout_ms, argv, &status, &out, &errout,
-			&err);
+		g_ptr_array_add(argv, env_durable);
+	for (char **w = words; *w; w++)
+		g_ptr_array_add(argv, *w);
+	if (!named_target)
+		g_ptr_array_add(argv, (char *)target);
+	g_ptr_array_add(argv, NULL);
+	ret = guest_run(c->vm, run->timeout_ms,
+			(const char *const *)argv->pdata, &status, &out,
+			&errout, &err);
+	g_ptr_array_unref(argv);
 	g_strfreev(words);
 	g_free(env_markers);
 	if (!ret && run->verbose)
