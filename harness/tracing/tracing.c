@@ -92,21 +92,81 @@ static int has_flag(const char *flags, const char *f)
 	return found;
 }
 
-/* The workload's command line in the guest, into argv (8 slots). */
-static void workload_argv(const struct torn_trace_opts *o, const char **argv)
+/*
+ * The workload's command line in the guest: env, the workload's
+ * NAME=VALUE words, the program and its arguments (g_ptr_array_unref).
+ */
+static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 {
 	const struct torn_workload *wl = o->workload;
-	size_t n = 0;
+	GPtrArray *v = g_ptr_array_new();
 
-	argv[n++] = "env";
+	g_ptr_array_add(v, "env");
 	if (wl->env)
-		argv[n++] = wl->env;
+		g_ptr_array_add(v, (char *)wl->env);
+	for (const char *const *e = wl->envs; e && *e; e++)
+		g_ptr_array_add(v, (char *)*e);
 	if (o->guest.flush_mode == TORN_FLUSH_MODE_NT)
-		argv[n++] = "PMEM_MOVNT_THRESHOLD=0"; /* libpmem: NT stores */
-	argv[n++] = wl->program;
-	argv[n++] = o->guest.fs_kind == TORN_FS_DEVDAX ? wl->devdax_arg
-						       : wl->fs_arg;
-	argv[n] = NULL;
+		g_ptr_array_add(v, "PMEM_MOVNT_THRESHOLD=0"); /* libpmem NT */
+	g_ptr_array_add(v, (char *)wl->program);
+	if (wl->args)
+		for (const char *const *a = wl->args; *a; a++)
+			g_ptr_array_add(v, (char *)*a);
+	else
+		g_ptr_array_add(v, (char *)(o->guest.fs_kind == TORN_FS_DEVDAX
+						    ? wl->devdax_arg
+						    : wl->fs_arg));
+	g_ptr_array_add(v, NULL);
+	return v;
+}
+
+/* The last bytes of a program's output, for a one-screen error. */
+static const char *tail(const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	return len > n ? s + len - n : s;
+}
+
+/* A user test's setup step: before START, untraced, then synced. */
+static int setup_step(struct torn_vm *vm, const struct torn_workload *wl)
+{
+	static const char *const sync_req[] = { "sync", NULL };
+	const char *status, *out, *errout;
+	struct torn_err err = { "" };
+	GPtrArray *v;
+	int ret;
+
+	if (!wl->setup)
+		return TORN_EXIT_OK;
+	v = g_ptr_array_new();
+	g_ptr_array_add(v, "env");
+	for (const char *const *e = wl->envs; e && *e; e++)
+		g_ptr_array_add(v, (char *)*e);
+	for (const char *const *a = wl->setup; *a; a++)
+		g_ptr_array_add(v, (char *)*a);
+	g_ptr_array_add(v, NULL);
+	ret = guest_run(vm, 600000, (const char *const *)v->pdata, &status,
+			&out, &errout, &err);
+	g_ptr_array_unref(v);
+	if (ret) {
+		fprintf(stderr, "torn: the setup step failed to run: %s\n",
+			err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (strcmp(status, "exit 0")) {
+		fprintf(stderr,
+			"torn: the setup step %s ended with %s\n--- stdout\n%s--- stderr\n%s",
+			wl->setup[0], status, tail(out, 2000),
+			tail(errout, 2000));
+		return TORN_EXIT_INFRA;
+	}
+	if (guest_call(vm, 120000, sync_req, NULL, &err)) {
+		fprintf(stderr, "torn: sync after the setup step: %s\n",
+			err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	return TORN_EXIT_OK;
 }
 
 /* Everything with a guest up: mount, kallsyms, START, workload, STOP. */
@@ -128,7 +188,8 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 						"/tmp/torn-expected.txt",
 						NULL };
 	const struct torn_workload *wl = o->workload;
-	const char *wl_argv[8], *status, *out, *errout, *detail;
+	const char *status, *out, *errout, *detail;
+	GPtrArray *wl_argv;
 	struct torn_err err = { "" };
 	long long t0;
 	char *flags;
@@ -173,22 +234,31 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 			return TORN_EXIT_INFRA;
 		}
 	}
+	if (setup_step(vm, wl))
+		return TORN_EXIT_INFRA;
 	if (guest_call(vm, 60000, start, NULL, &err)) {
 		fprintf(stderr, "torn: START marker failed: %s\n", err.msg);
 		return TORN_EXIT_INFRA;
 	}
-	workload_argv(o, wl_argv);
+	wl_argv = workload_argv(o);
 	t0 = torn_now_ms();
-	if (guest_run(vm, 600000, wl_argv, &status, &out, &errout, &err)) {
+	if (guest_run(vm, 600000, (const char *const *)wl_argv->pdata, &status,
+		      &out, &errout, &err)) {
 		fprintf(stderr, "torn: workload %s failed to run: %s\n",
 			wl->name, err.msg);
+		g_ptr_array_unref(wl_argv);
 		return TORN_EXIT_INFRA;
 	}
 	meta->workload_ms = torn_now_ms() - t0;
 	log = g_string_new(NULL);
 	g_string_append(log, "$");
-	for (n = 0; wl_argv[n]; n++)
-		g_string_append_printf(log, " %s", wl_argv[n]);
+	for (n = 0; n + 1 < wl_argv->len; n++) {
+		char *q = g_shell_quote(wl_argv->pdata[n]);
+
+		g_string_append_printf(log, " %s", q);
+		g_free(q);
+	}
+	g_ptr_array_unref(wl_argv);
 	g_string_append_printf(log,
 			       "\nstatus: %s\n--- stdout\n%s--- stderr\n%s",
 			       status, out, errout);
@@ -200,8 +270,11 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 		return TORN_EXIT_INFRA;
 	}
 	if (strcmp(status, "exit 0")) {
-		fprintf(stderr, "torn: workload %s ended with %s: %s\n",
-			wl->name, status, errout);
+		/* before STOP: no trace to trust, never a silent pass */
+		fprintf(stderr,
+			"torn: workload %s ended with %s before STOP (its output is in %s/workload.log)\n--- stdout\n%s--- stderr\n%s",
+			wl->name, status, o->out, tail(out, 2000),
+			tail(errout, 2000));
 		return TORN_EXIT_INFRA;
 	}
 	/* what the workload promised, for the durability and atomicity */
@@ -286,8 +359,27 @@ static int finish(const struct torn_trace_opts *o, struct torn_run_meta *meta,
 	return v < 0 ? TORN_EXIT_INFRA : v ? TORN_EXIT_FAIL : TORN_EXIT_OK;
 }
 
+/*
+ * A user test's stage archive into the run directory, where torn check
+ * and torn replay find it; *guest := o's guest options booting it.
+ */
+static int write_stage(const struct torn_trace_opts *o,
+		       struct guest_opts *guest, char *path, size_t len)
+{
+	*guest = o->guest;
+	if (!o->stage)
+		return TORN_EXIT_OK;
+	snprintf(path, len, "%s/%s", o->out, TORN_RUN_STAGE);
+	if (write_text(o->out, TORN_RUN_STAGE, o->stage, o->stage_len))
+		return TORN_EXIT_INFRA;
+	guest->stage = path;
+	return TORN_EXIT_OK;
+}
+
 int torn_trace_run(const struct torn_trace_opts *o)
 {
+	struct guest_opts guest;
+	char stage[4200];
 	struct torn_err err = { "" };
 	struct torn_run_meta meta;
 	struct guest_pm g;
@@ -319,7 +411,10 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	ret = make_out(o);
 	if (ret)
 		return ret;
-	ret = guest_pm_prepare(&o->guest, "trace", &g);
+	ret = write_stage(o, &guest, stage, sizeof(stage));
+	if (ret)
+		return ret;
+	ret = guest_pm_prepare(&guest, "trace", &g);
 	if (ret)
 		return ret;
 	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);

@@ -34,6 +34,13 @@ struct torn_trace_opts {
 	bool self_check; /* torn verify the run directory afterwards */
 	bool pc; /* record instruction addresses */
 	bool untraced; /* no plugin, the benchmark's baseline */
+	/*
+	 * A user test's stage archive (torn_trace_user_workload), written
+	 * into the run directory as stage.cpio and booted after the kit's
+	 * archive; NULL for the built-in workloads.
+	 */
+	const void *stage;
+	size_t stage_len;
 };
 
 /* ext4-dax, clwb, instruction addresses on; no workload, no out. */
@@ -48,12 +55,47 @@ int torn_trace_run(const struct torn_trace_opts *o);
  */
 int torn_trace_out_check(const char *out, struct torn_err *err);
 
-/* A workload to trace: a built-in one, or a user's fsops file. */
+/* A workload to trace: a built-in one, a user's fsops file or test. */
 struct torn_trace_workload {
 	const struct torn_workload *wl; /* for torn_trace_opts.workload */
 	struct torn_workload user; /* wl points here for "fsops:PATH" */
 	char *text; /* the user's file (owned) */
+	/* a user's test (owned): what user's pointers point to */
+	char *name, *program, *checker;
+	char **args, **envs, **setup;
+	void *stage; /* for torn_trace_opts.stage */
+	size_t stage_len;
 };
+
+/*
+ * A user's own test (docs/own-tests.md): host paths, relative to the
+ * current directory, and shell-quoted words (user.h).  program or
+ * script, not both; the others may be NULL.
+ */
+struct torn_user_test {
+	const char *program; /* an executable, staged with its libraries */
+	const char *script; /* a shell script, run by the guest's sh */
+	const char *args; /* its arguments */
+	const char *checker; /* run on each recovered state */
+	const char *checker_args; /* its arguments; the target goes last
+				     unless one names {target} */
+	const char *files; /* files and directories, blank-separated */
+	const char *setup; /* run with the target before START, untraced */
+	const char *env; /* NAME=VALUE words for all of them */
+};
+
+/*
+ * The user's test t, on fs_kind, into *w: every path checked and staged
+ * (torn_kit_stage_build), every word parsed, before anything boots.  0,
+ * or with one line in err: TORN_E_USAGE (neither or both of program
+ * and script, a word that is not NAME=VALUE in env, two staged files of
+ * one name), TORN_E_NOTFOUND (a path missing, a library unresolved),
+ * TORN_E_FORMAT (an unclosed quote, an unknown {name}).
+ * torn_trace_workload_clear() frees it.
+ */
+int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
+			     struct torn_trace_workload *w,
+			     struct torn_err *err);
 
 /*
  * The workload called name that runs on fs_kind into *w: a built-in

@@ -85,5 +85,12 @@ int torn_trace_workload(const char *name, int fs_kind,
 void torn_trace_workload_clear(struct torn_trace_workload *w)
 {
 	g_free(w->text);
+	g_free(w->name);
+	g_free(w->program);
+	g_free(w->checker);
+	g_strfreev(w->args);
+	g_strfreev(w->envs);
+	g_strfreev(w->setup);
+	g_free(w->stage);
 	memset(w, 0, sizeof(*w));
 }

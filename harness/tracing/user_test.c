@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A user's own test (tracing.h): checked, staged and put into a workload. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kit.h"
+#include "tracing.h"
+#include "user.h"
+
+/* What torn_trace_user_workload gathers before it hands it over. */
+struct user_build {
+	GPtrArray *items; /* struct torn_stage_item, owned strings */
+	GHashTable *guests; /* guest path -> host path: one file a name */
+	struct torn_err *err;
+	int ret; /* the first error's code */
+};
+
+static void item_free(gpointer p)
+{
+	struct torn_stage_item *it = p;
+
+	g_free((char *)it->host);
+	g_free((char *)it->guest);
+	g_free(it);
+}
+
+/* Stage host at DIR/its base name; the guest path, or NULL (err set). */
+static const char *stage(struct user_build *b, const char *what,
+			 const char *host, const char *dir, int kind)
+{
+	struct torn_stage_item *it;
+	char *base = g_path_get_basename(host);
+	char *guest = g_build_filename(dir, base, NULL);
+	const char *other = g_hash_table_lookup(b->guests, guest);
+
+	g_free(base);
+	if (!*host || !strcmp(host, "/") || !strcmp(host, ".")) {
+		b->ret = torn_err_set(b->err, TORN_E_USAGE,
+				      "%s '%s': not a file name", what, host);
+		g_free(guest);
+		return NULL;
+	}
+	if (access(host, F_OK) ||
+	    (kind == TORN_STAGE_PROGRAM &&
+	     (!g_file_test(host, G_FILE_TEST_IS_REGULAR) ||
+	      access(host, X_OK)))) {
+		int missing = access(host, F_OK) != 0;
+
+		b->ret = torn_err_set(
+			b->err, missing ? TORN_E_NOTFOUND : TORN_E_USAGE,
+			"%s '%s': %s", what, host,
+			missing ? "no such file" : "not an executable file");
+		g_free(guest);
+		return NULL;
+	}
+	if (other && !strcmp(other, host)) {
+		/* the program as its own checker: staged once */
+		gpointer key = NULL;
+
+		g_hash_table_lookup_extended(b->guests, guest, &key, NULL);
+		g_free(guest);
+		return key;
+	}
+	if (other) {
+		b->ret = torn_err_set(
+			b->err, TORN_E_USAGE,
+			"%s '%s' and '%s' would both be %s in the guest", what,
+			other, host, guest);
+		g_free(guest);
+		return NULL;
+	}
+	it = g_new0(struct torn_stage_item, 1);
+	it->host = g_strdup(host);
+	it->guest = guest;
+	it->kind = kind;
+	g_ptr_array_add(b->items, it);
+	g_hash_table_insert(b->guests, guest, (char *)it->host);
+	return guest;
+}
+
+/* err's message after "what: "; returns code. */
+static int blame(struct torn_err *err, int code, const char *what)
+{
+	char msg[sizeof(err->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return torn_err_set(err, code, "%s: %s", what, msg);
+}
+
+/* env's words: each NAME=VALUE, TORN_FILES first. */
+static int env_words(const char *env, char ***out, struct torn_err *err)
+{
+	char **words;
+	GPtrArray *v;
+	int ret = torn_user_words(env, true, "/mnt", "", &words, NULL, err);
+
+	if (ret)
+		return blame(err, ret, "env");
+	v = g_ptr_array_new();
+	g_ptr_array_add(v, g_strdup("TORN_FILES=" TORN_USER_FILES));
+	for (char **w = words; *w; w++) {
+		const char *eq = strchr(*w, '=');
+		size_t n = eq ? (size_t)(eq - *w) : 0;
+
+		if (!n ||
+		    strspn(*w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "abcdefghijklmnopqrstuvwxyz"
+			       "0123456789_") != n ||
+		    g_ascii_isdigit(**w)) {
+			ret = torn_err_set(err, TORN_E_USAGE,
+					   "env: '%s' is not NAME=VALUE", *w);
+			break;
+		}
+		g_ptr_array_add(v, g_strdup(*w));
+	}
+	g_strfreev(words);
+	g_ptr_array_add(v, NULL);
+	*out = (char **)g_ptr_array_free(v, FALSE);
+	if (ret) {
+		g_strfreev(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The checker's command line as the check stage reads it (shell words,
+ * expanded there): env, the user's NAME=VALUE words, the program, the
+ * arguments as given.
+ */
+static char *checker_line(char **envs, const char *prog, const char *args)
+{
+	GString *s = g_string_new("env");
+
+	for (char **e = envs; *e; e++) {
+		char *q = g_shell_quote(*e);
+
+		g_string_append_printf(s, " %s", q);
+		g_free(q);
+	}
+	g_string_append_printf(s, " %s", prog);
+	if (args)
+		g_string_append_printf(s, " %s", args);
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * What runs a script: the interpreter its #! line names (with the one
+ * argument a #! line may have), sh without one; into v.
+ */
+static void script_words(const char *script, GPtrArray *v)
+{
+	char line[512] = "", **w;
+	FILE *f = fopen(script, "re");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	if (strncmp(line, "#!", 2)) {
+		g_ptr_array_add(v, g_strdup("sh"));
+		return;
+	}
+	w = g_strsplit_set(g_strstrip(line + 2), " \t", 2);
+	for (char **p = w; *p; p++)
+		if (**p)
+			g_ptr_array_add(v, g_strdup(g_strstrip(*p)));
+	g_strfreev(w);
+}
+
+/* The program's words, with its interpreter for a script. */
+static int program_words(const struct torn_user_test *t, const char *guest,
+			 const char *target, const char *fs, char ***out,
+			 struct torn_err *err)
+{
+	char **words;
+	GPtrArray *v;
+	int ret = torn_user_words(t->args, true, target, fs, &words, NULL, err);
+
+	if (ret)
+		return blame(err, ret, "args");
+	v = g_ptr_array_new();
+	if (t->script) {
+		script_words(t->script, v);
+		g_ptr_array_add(v, g_strdup(guest));
+	}
+	for (char **w = words; *w; w++)
+		g_ptr_array_add(v, g_strdup(*w));
+	g_ptr_array_add(v, NULL);
+	g_strfreev(words);
+	*out = (char **)g_ptr_array_free(v, FALSE);
+	return 0;
+}
+
+/* The stage and the workload's strings, once every input was checked. */
+static int user_parts(const struct torn_user_test *t, int fs_kind,
+		      struct user_build *b, struct torn_trace_workload *w)
+{
+	const char *target = fs_kind == TORN_FS_DEVDAX ? "/dev/dax0.0" : "/mnt";
+	const char *fs = torn_fs_kind_name(fs_kind);
+	const char *prog, *chk = NULL, *setup = NULL;
+	char **files = NULL, **words = NULL;
+	struct torn_err *err = b->err;
+	int ret;
+
+	prog = stage(b, t->script ? "script" : "program",
+		     t->script ? t->script : t->program, TORN_USER_BIN,
+		     t->script ? TORN_STAGE_SCRIPT : TORN_STAGE_PROGRAM);
+	if (prog && t->checker)
+		chk = stage(b, "checker", t->checker, TORN_USER_BIN,
+			    TORN_STAGE_PROGRAM);
+	if (prog && t->setup)
+		setup = stage(b, "setup", t->setup, TORN_USER_BIN,
+			      TORN_STAGE_PROGRAM);
+	if (!prog || (t->checker && !chk) || (t->setup && !setup))
+		return b->ret;
+	ret = torn_user_words(t->files, true, target, fs, &files, NULL, err);
+	if (ret)
+		return blame(err, ret, "files");
+	for (char **f = files; *f && !ret; f++)
+		if (!stage(b, "file", *f, TORN_USER_FILES, TORN_STAGE_FILE))
+			ret = b->ret;
+	g_strfreev(files);
+	if (!ret)
+		ret = env_words(t->env, &w->envs, err);
+	if (!ret)
+		ret = program_words(t, prog, target, fs, &w->args, err);
+	if (!ret && t->checker_args) {
+		/* expanded per state; parsed now so that a typo fails now */
+		ret = torn_user_words(t->checker_args, true, target, fs, &words,
+				      NULL, err);
+		g_strfreev(words);
+		if (ret)
+			return blame(err, ret, "checker-args");
+	}
+	if (ret)
+		return ret;
+	if (setup) {
+		const char *v[] = { setup, target, NULL };
+
+		w->setup = g_strdupv((char **)v);
+	}
+	if (chk)
+		w->checker = checker_line(w->envs, chk, t->checker_args);
+	if (t->script) {
+		/* the interpreter runs: the script is its argument */
+		w->program = w->args[0];
+		memmove(w->args, w->args + 1,
+			g_strv_length(w->args) * sizeof(*w->args));
+	} else {
+		w->program = g_strdup(prog);
+	}
+	return 0;
+}
+
+int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
+			     struct torn_trace_workload *w,
+			     struct torn_err *err)
+{
+	struct user_build b;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	if (!t->program == !t->script)
+		return torn_err_set(
+			err, TORN_E_USAGE, "%s",
+			t->program ? "program and script: give one of them"
+				   : "a test needs a program or a script");
+	b.items = g_ptr_array_new_with_free_func(item_free);
+	b.guests = g_hash_table_new(g_str_hash, g_str_equal);
+	b.err = err;
+	b.ret = 0;
+	ret = user_parts(t, fs_kind, &b, w);
+	if (!ret) {
+		GArray *v = g_array_new(FALSE, FALSE,
+					sizeof(struct torn_stage_item));
+
+		for (guint i = 0; i < b.items->len; i++)
+			g_array_append_val(
+				v,
+				*(struct torn_stage_item *)b.items->pdata[i]);
+		ret = torn_kit_stage_build((struct torn_stage_item *)v->data,
+					   v->len, &w->stage, &w->stage_len,
+					   err);
+		g_array_free(v, TRUE);
+	}
+	g_hash_table_destroy(b.guests);
+	g_ptr_array_unref(b.items);
+	if (ret) {
+		torn_trace_workload_clear(w);
+		return ret;
+	}
+	w->name = g_path_get_basename(t->script ? t->script : t->program);
+	w->user.name = w->name;
+	w->user.program = w->program;
+	w->user.checker = w->checker;
+	w->user.args = (const char *const *)w->args;
+	w->user.envs = (const char *const *)w->envs;
+	w->user.setup = (const char *const *)w->setup;
+	w->user.flags = TORN_WL_FS | TORN_WL_DEVDAX;
+	w->user.summary = "a user's test";
+	w->wl = &w->user;
+	return 0;
+}
