@@ -51,15 +51,24 @@ static void run_usage(FILE *f)
 		"                     (spec: allow-empty = yes)\n"
 		"  --known FILE       known findings besides the stock kernel's\n"
 		"                     (repeatable; none: not even those)\n"
-		"  --strict           known findings fail the run too\n\n"
+		"  --strict           known findings fail the run too\n"
+		"A test of your own (docs/own-tests.md), instead of --workload:\n"
+		"  --program PATH | --script PATH   what to trace, staged into the guest\n"
+		"  --arg A            one argument (repeatable); {target} {mnt} {fs}\n"
+		"  --checker PATH --checker-arg A   run on each recovered state\n"
+		"  --file PATH        staged into /opt/torn/files (repeatable)\n"
+		"  --setup PATH       run with the target before START, untraced\n"
+		"  --env NAME=VALUE   for all of them (repeatable)\n"
+		"  --expect consistent|inconsistent   inconsistent: a seeded bug\n\n"
 		"The defaults write each cache line back whole: lines torn at 8-byte\n"
 		"granules need --granularity torn (1.7x the states of the default run)\n"
 		"or the torn engine (26x); docs/user-guide.md says what each covers.\n\n"
-		"SPEC is an INI file with the same settings in a [run] group, e.g.\n"
+		"SPEC is an INI file with the same settings in a [run] or [test] group:\n"
 		"  [run]\n  fs = xfs-dax\n  engine = prefix,subsets:2\n"
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
-		"cache limit from-op boot-timeout allow-empty known strict pm-size.\n"
+		"cache limit from-op boot-timeout allow-empty known strict pm-size\n"
+		"program script args checker checker-args files setup env expect.\n"
 		"An empty spec, one without [run], a NUL byte or a key given twice is\n"
 		"an error.\n\n"
 		"Exit status: 0 every state consistent or a known finding, 1 a new\n"
@@ -70,9 +79,9 @@ static void run_usage(FILE *f)
 }
 
 /* torn-runs/FS-FLUSH-WORKLOAD-TIME (created), as a setting of s. */
-static const char *default_out(struct run_settings *s)
+static const char *default_out(struct run_settings *s, const char *name)
 {
-	char stamp[64], *out, *wl = g_strdup(run_settings_get(s, RUN_WORKLOAD));
+	char stamp[64], *out, *wl = g_strdup(name);
 	time_t now = time(NULL);
 
 	/* fsops:PATH: keep the name readable and free of slashes */
@@ -100,12 +109,10 @@ static int trace(struct run_plan *p, bool *unflushed)
 	int ret;
 
 	if (torn_trace_out_check(p->trace.out, &err) ||
-	    torn_trace_workload(p->workload, p->trace.guest.fs_kind, &w,
-				&err)) {
-		fprintf(stderr, "torn trace: %s\n", err.msg);
+	    run_plan_workload(p, &w, &err)) {
+		fprintf(stderr, "torn run: %s\n", err.msg);
 		return TORN_EXIT_USAGE;
 	}
-	p->trace.workload = w.wl;
 	torn_vm_install_signal_handlers();
 	ret = torn_trace_run(&p->trace);
 	torn_trace_workload_clear(&w);
@@ -140,7 +147,7 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 {
 	struct torn_err err = { "" };
 	const char *spec = NULL, *name;
-	int i, k, known_seen = 0;
+	int i, k, one, seen[RUN_KEYS] = { 0 };
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help")) {
@@ -180,7 +187,7 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 			name = a + 2;
 		else
 			name = "";
-		k = run_key_parse(name);
+		k = run_option_key(name, &one);
 		if (k < 0 || i + 1 >= argc) {
 			fprintf(stderr,
 				"torn run: unknown option or missing value '%s'\n",
@@ -188,70 +195,30 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 			run_usage(stderr);
 			return -1;
 		}
-		if (k == RUN_KNOWN && known_seen++) {
-			/* --known again: one more file, not another value */
-			char *both = g_strdup_printf(
-				"%s %s", run_settings_get(s, k), argv[++i]);
+		/* --known, --arg, --file...: each adds a word to the list */
+		{
+			char *w = one ? g_shell_quote(argv[++i])
+				      : g_strdup(argv[++i]);
+			char *both =
+				(one || k == RUN_KNOWN) && seen[k]++
+					? g_strdup_printf(
+						  "%s %s",
+						  run_settings_get(s, k), w)
+					: g_strdup(w);
 
 			run_settings_set(s, k, both);
 			g_free(both);
-			continue;
+			g_free(w);
 		}
-		run_settings_set(s, k, argv[++i]);
 	}
 	run_settings_default(s, RUN_FS, RUN_DEFAULT_FS);
 	run_settings_default(s, RUN_FLUSH, RUN_DEFAULT_FLUSH);
-	run_settings_default(s, RUN_WORKLOAD, RUN_DEFAULT_WORKLOAD);
+	if (!run_settings_get(s, RUN_PROGRAM) &&
+	    !run_settings_get(s, RUN_SCRIPT))
+		run_settings_default(s, RUN_WORKLOAD, RUN_DEFAULT_WORKLOAD);
 	run_settings_default(s, RUN_ENGINE, RUN_DEFAULT_ENGINE);
 	run_settings_default(s, RUN_POINTS, RUN_DEFAULT_POINTS);
 	return 0;
-}
-
-/* The summary's last line, in the words of the counts above it. */
-static void print_verdict(int ret, const struct torn_check_summary *c,
-			  const char *dir)
-{
-	static const int order[] = { TORN_V_UNRECOVERABLE, TORN_V_INCONSISTENT,
-				     TORN_V_TIMEOUT, TORN_V_ERROR };
-	const char *sep = "";
-	size_t i;
-
-	if (ret == TORN_EXIT_EMPTY) {
-		printf("verdict: NOTHING CHECKED: no crash state at the chosen "
-		       "crash points\n");
-		return;
-	}
-	if (ret == TORN_EXIT_OK && c->known) {
-		printf("verdict: no new inconsistency: %" PRIu64 " of %" PRIu64
-		       " crash states flagged, all known findings (%s; torn "
-		       "report %s lists them)\n",
-		       c->known, c->checked, c->known_text, dir);
-		return;
-	}
-	if (ret == TORN_EXIT_OK) {
-		printf("verdict: all %" PRIu64 " crash states consistent\n",
-		       c->checked);
-		return;
-	}
-	if (ret != TORN_EXIT_FAIL && !c->checked) {
-		printf("verdict: infrastructure failure, no state judged\n");
-		return;
-	}
-	printf("verdict: %s", ret == TORN_EXIT_FAIL ? "FOUND " : "");
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		uint64_t n = c->by_verdict[order[i]];
-
-		if (!n)
-			continue;
-		printf("%s%" PRIu64 " %s", sep, n, torn_verdict_name(order[i]));
-		sep = ", ";
-	}
-	printf(" of %" PRIu64 " crash states%s", c->checked,
-	       ret == TORN_EXIT_FAIL ? "" : ": infrastructure failure");
-	if (c->known)
-		printf(", %" PRIu64 " of them known findings (%s)", c->known,
-		       c->known_text);
-	printf(" (torn report %s)\n", dir);
 }
 
 int cmd_run(int argc, char **argv)
@@ -278,7 +245,7 @@ int cmd_run(int argc, char **argv)
 	p.check.known = known;
 	p.check.strict = p.known.strict;
 	if (!p.trace.out)
-		p.trace.out = p.check.dir = default_out(&s);
+		p.trace.out = p.check.dir = default_out(&s, p.workload);
 	fprintf(stderr,
 		"torn run: %s on %s, flush %s, engines %s, points %s -> %s\n",
 		p.workload, run_settings_get(&s, RUN_FS),
@@ -292,7 +259,7 @@ int cmd_run(int argc, char **argv)
 	ret = torn_check_run(&p.check);
 	printf("run directory: %s (torn report %s for the details)\n",
 	       p.trace.out, p.trace.out);
-	print_verdict(ret, &sum, p.trace.out);
+	run_print_verdict(ret, &sum, p.trace.out);
 	if (unflushed && ret == TORN_EXIT_OK)
 		printf("note: the unflushed acknowledged lines the self-check "
 		       "listed broke no crash state: run-time state the "
@@ -301,6 +268,7 @@ int cmd_run(int argc, char **argv)
 		printf("warning: the workload acknowledged data it had not "
 		       "flushed and fenced (the self-check lists the lines): "
 		       "a likely cause of the failing states\n");
+	ret = run_expect(&p, ret, &sum);
 out:
 	torn_known_free(known);
 	run_plan_fini(&p);

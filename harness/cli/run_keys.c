@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run's keys: the spec key and option name of each setting. */
+#include <glib.h>
 #include <string.h>
 
 #include "run_spec.h"
@@ -26,7 +27,38 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_KNOWN] = "known",
 	[RUN_STRICT] = "strict",
 	[RUN_PM_SIZE] = "pm-size",
+	[RUN_PROGRAM] = "program",
+	[RUN_SCRIPT] = "script",
+	[RUN_ARGS] = "args",
+	[RUN_CHECKER] = "checker",
+	[RUN_CHECKER_ARGS] = "checker-args",
+	[RUN_FILES] = "files",
+	[RUN_SETUP] = "setup",
+	[RUN_ENV] = "env",
+	[RUN_EXPECT] = "expect",
 };
+
+int run_option_key(const char *name, int *one_word)
+{
+	static const struct {
+		const char *option;
+		enum run_key key;
+	} words[] = {
+		{ "arg", RUN_ARGS },
+		{ "checker-arg", RUN_CHECKER_ARGS },
+		{ "file", RUN_FILES },
+		{ "env", RUN_ENV },
+	};
+	size_t i;
+
+	*one_word = 0;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(name, words[i].option)) {
+			*one_word = 1;
+			return words[i].key;
+		}
+	return run_key_parse(name);
+}
 
 const char *run_key_name(enum run_key k)
 {
@@ -41,4 +73,31 @@ int run_key_parse(const char *name)
 		if (!strcmp(name, key_names[k]))
 			return k;
 	return -1;
+}
+
+/*
+ * A value without its trailing comment: from a # after a blank, outside
+ * quotes, as a shell reads a line ("program = x   # a note").
+ */
+void run_value_cut_comment(char *v)
+{
+	char quote = 0, *p;
+
+	for (p = v; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && quote == '"' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+		} else if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '#' && p > v &&
+			   (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = 0;
+			break;
+		}
+	}
+	g_strchomp(v);
 }

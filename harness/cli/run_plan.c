@@ -34,8 +34,8 @@ static int guest_settings(const struct run_settings *s, struct run_plan *p,
 		if (v && guest_opts_set(&p->trace.guest, opt, v, &e))
 			return bad(s, keys[k], e.msg, err);
 	}
-	/* a user's fsops file is read and parsed with the trace */
-	if (!torn_workload_find(p->workload) &&
+	/* a user's fsops file or test is read and checked with the trace */
+	if (!p->is_user && !torn_workload_find(p->workload) &&
 	    strncmp(p->workload, "fsops:", 6))
 		return bad(s, RUN_WORKLOAD,
 			   "unknown workload; 'torn trace --help' lists them",
@@ -140,9 +140,12 @@ int run_plan_make(const struct run_settings *s, struct run_plan *p,
 		  struct torn_err *err)
 {
 	memset(&p->known, 0, sizeof(p->known));
+	p->user_name = NULL;
 	torn_trace_opts_init(&p->trace);
 	torn_check_opts_init(&p->check);
 	p->workload = run_settings_get(s, RUN_WORKLOAD);
+	if (run_plan_user(s, p, err))
+		return TORN_E_USAGE;
 	if (!p->workload)
 		return torn_err_set(err, TORN_E_USAGE, "no workload");
 	if (guest_settings(s, p, err) || number_settings(s, p, err) ||
@@ -156,4 +159,6 @@ int run_plan_make(const struct run_settings *s, struct run_plan *p,
 void run_plan_fini(struct run_plan *p)
 {
 	cli_known_fini(&p->known);
+	g_free(p->user_name);
+	p->user_name = NULL;
 }

@@ -14,7 +14,30 @@ struct run_plan {
 	struct torn_check_opts check;
 	const char *workload; /* the name, or fsops:PATH */
 	struct cli_known known; /* the known findings files (run_plan_fini) */
+	/* a user's own test instead of a workload (run_user.c) */
+	bool is_user;
+	struct torn_user_test user; /* points into the settings */
+	char *user_name; /* its program's or script's base name (owned) */
+	bool expect_inconsistent; /* expect = inconsistent: a seeded bug */
 };
+
+/*
+ * The user test of s into p (program or script and the keys with them;
+ * expect): 0, or TORN_E_USAGE blamed on the key (both program and
+ * script, a workload beside them, a test key without them, a bad
+ * expect).  Paths and words are checked by run_plan_workload.
+ */
+int run_plan_user(const struct run_settings *s, struct run_plan *p,
+		  struct torn_err *err);
+
+/*
+ * The workload p traces into *w (torn_trace_workload_clear it): the
+ * named one, or the user test staged; p->trace's workload and stage
+ * point into *w.  0, or the error of torn_trace_workload or
+ * torn_trace_user_workload with its line in err.
+ */
+int run_plan_workload(struct run_plan *p, struct torn_trace_workload *w,
+		      struct torn_err *err);
 
 /*
  * Check every setting of s (the defaults filled in) and place it, before
@@ -27,5 +50,17 @@ struct run_plan {
 int run_plan_make(const struct run_settings *s, struct run_plan *p,
 		  struct torn_err *err);
 void run_plan_fini(struct run_plan *p);
+
+/*
+ * ret, torn check's exit code for p, as p expects it: with expect =
+ * inconsistent, FAIL (a new inconsistency) is OK and OK is FAIL, each
+ * said on stdout; anything else stays.
+ */
+int run_expect(const struct run_plan *p, int ret,
+	       const struct torn_check_summary *c);
+
+/* The summary's last line ("verdict: ..."), for torn check's ret. */
+void run_print_verdict(int ret, const struct torn_check_summary *c,
+		       const char *dir);
 
 #endif

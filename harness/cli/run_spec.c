@@ -27,7 +27,7 @@ static int spec_line(const char *text, const char *key)
 
 		n++;
 		if (t[0] == '[') {
-			in_run = !strcmp(t, "[run]");
+			in_run = !strcmp(t, "[run]") || !strcmp(t, "[test]");
 		} else if (in_run && g_str_has_prefix(t, key)) {
 			const char *rest = t + strlen(key);
 
@@ -78,7 +78,8 @@ static int spec_prescan(const char *path, const char *text, size_t len,
 		if (p == end || *p == '#')
 			continue;
 		if (*p == '[') {
-			in_run = end - p >= 5 && !memcmp(p, "[run]", 5);
+			in_run = (end - p >= 5 && !memcmp(p, "[run]", 5)) ||
+				 (end - p >= 6 && !memcmp(p, "[test]", 6));
 			continue;
 		}
 		eq = memchr(p, '=', (size_t)(end - p));
@@ -102,34 +103,43 @@ out:
 	return ret;
 }
 
-static int only_run_group(GKeyFile *kf, const char *path, struct torn_err *err)
+/*
+ * The one group of a spec: [run], or [test] for a user's test (the same
+ * keys; docs/own-tests.md).  *group := its name.
+ */
+static int only_run_group(GKeyFile *kf, const char *path, const char **group,
+			  struct torn_err *err)
 {
 	char q[SPEC_QUOTE], qg[SPEC_QUOTE];
 	gchar **groups;
 	gsize n, i;
 	int ret = 0;
 
+	torn_quote(path, q, sizeof(q));
 	groups = g_key_file_get_groups(kf, &n);
 	for (i = 0; i < n && !ret; i++)
-		if (strcmp(groups[i], "run"))
+		if (strcmp(groups[i], "run") && strcmp(groups[i], "test"))
 			ret = torn_err_set(
 				err, TORN_E_FORMAT,
-				"%s: unknown group [%s]; settings go in [run]",
-				torn_quote(path, q, sizeof(q)),
-				torn_quote(groups[i], qg, sizeof(qg)));
+				"%s: unknown group [%s]; settings go in [run] or [test]",
+				q, torn_quote(groups[i], qg, sizeof(qg)));
 	g_strfreev(groups);
+	*group = g_key_file_has_group(kf, "test") ? "test" : "run";
+	if (!ret && g_key_file_has_group(kf, "test") &&
+	    g_key_file_has_group(kf, "run"))
+		ret = torn_err_set(err, TORN_E_FORMAT,
+				   "%s: [run] and [test]: one group a spec", q);
 	/* an empty spec must not quietly run the default job */
-	if (!ret && !g_key_file_has_group(kf, "run"))
+	if (!ret && !g_key_file_has_group(kf, *group))
 		ret = torn_err_set(
-			err, TORN_E_FORMAT, "%s:1: %s; settings go in [run]",
-			torn_quote(path, q, sizeof(q)),
+			err, TORN_E_FORMAT, "%s:1: %s; settings go in [run]", q,
 			n ? "no [run] group" : "empty spec, no [run] group");
 	return ret;
 }
 
 /* One key of the [run] group into s; a bad escape ("\q") is an error. */
 static int spec_key(GKeyFile *kf, const char *path, const char *text,
-		    const char *key, struct run_settings *s,
+		    const char *group, const char *key, struct run_settings *s,
 		    struct torn_err *err)
 {
 	int k = run_key_parse(key), line = spec_line(text, key);
@@ -142,14 +152,16 @@ static int spec_key(GKeyFile *kf, const char *path, const char *text,
 	if (k < 0)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "%s:%d: unknown key '%s'", q, line, qk);
-	v = g_key_file_get_string(kf, "run", key, &e);
+	v = g_key_file_get_string(kf, group, key, &e);
 	if (!v) {
 		torn_err_set(err, TORN_E_FORMAT, "%s:%d: key '%s': %s", q, line,
 			     qk, torn_quote(e->message, qm, sizeof(qm)));
 		g_error_free(e);
 		return TORN_E_FORMAT;
 	}
-	if (!*v) {
+	if (v)
+		run_value_cut_comment(v);
+	if (v && !*v) {
 		g_free(v);
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "%s:%d: key '%s' has no value", q, line,
@@ -169,6 +181,7 @@ int run_spec_parse(const char *path, const char *text, size_t len,
 	char q[SPEC_QUOTE], qm[SPEC_QUOTE];
 	GError *e = NULL;
 	gchar **keys = NULL;
+	const char *group;
 	gsize n, i;
 	int ret;
 
@@ -184,12 +197,12 @@ int run_spec_parse(const char *path, const char *text, size_t len,
 		g_error_free(e);
 		goto out;
 	}
-	ret = only_run_group(kf, path, err);
+	ret = only_run_group(kf, path, &group, err);
 	if (ret)
 		goto out;
-	keys = g_key_file_get_keys(kf, "run", &n, NULL);
+	keys = g_key_file_get_keys(kf, group, &n, NULL);
 	for (i = 0; keys && i < n && !ret; i++)
-		ret = spec_key(kf, path, copy, keys[i], s, err);
+		ret = spec_key(kf, path, copy, group, keys[i], s, err);
 	if (!ret)
 		s->spec = path;
 out:

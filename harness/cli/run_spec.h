@@ -37,6 +37,16 @@ enum run_key {
 	RUN_KNOWN, /* known findings files, blank-separated; none */
 	RUN_STRICT, /* known findings fail the run too: yes or no */
 	RUN_PM_SIZE, /* the NVDIMM's size */
+	/* a user's own test (docs/own-tests.md), instead of a workload */
+	RUN_PROGRAM,
+	RUN_SCRIPT,
+	RUN_ARGS, /* shell words; --arg adds one word */
+	RUN_CHECKER,
+	RUN_CHECKER_ARGS, /* shell words; --checker-arg adds one */
+	RUN_FILES, /* shell words; --file adds one */
+	RUN_SETUP,
+	RUN_ENV, /* NAME=VALUE shell words; --env adds one */
+	RUN_EXPECT, /* consistent or inconsistent */
 	RUN_KEYS,
 };
 
@@ -54,6 +64,19 @@ struct run_settings {
 const char *run_key_name(enum run_key k);
 /* The key called name, or -1. */
 int run_key_parse(const char *name);
+
+/*
+ * The key of the option --name: run_key_parse(name), or for the
+ * singular of a list (arg, checker-arg, file) and env, that list's key
+ * with *one_word set: the option's value is one word of it.  -1: none.
+ */
+int run_option_key(const char *name, int *one_word);
+
+/*
+ * A spec value without its trailing comment: from a # after a blank,
+ * outside quotes, as a shell reads a line ("program = x   # a note").
+ */
+void run_value_cut_comment(char *v);
 
 /*
  * Parse text, the spec at path, into s (zeroed, or holding earlier

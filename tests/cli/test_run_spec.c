@@ -63,7 +63,7 @@ static const struct spec_case spec_cases[] = {
 	{ "# c\n[run]\nfs = ext4-dax\nengine =\n", TORN_E_FORMAT,
 	  "spec.ini:4: key 'engine' has no value", { { 0 } }, 0 },
 	{ "[run]\nfs = ext4-dax\n[other]\nx = 1\n", TORN_E_FORMAT,
-	  "spec.ini: unknown group [other]; settings go in [run]", { { 0 } },
+	  "spec.ini: unknown group [other]; settings go in [run] or [test]", { { 0 } },
 	  0 },
 	{ "[run\nfs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
 	{ "fs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
