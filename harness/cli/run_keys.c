@@ -82,6 +82,7 @@ int run_key_parse(const char *name)
 void run_value_cut_comment(char *v)
 {
 	char quote = 0, *p;
+	int blank = 1; /* at the start, or after an unquoted blank */
 
 	for (p = v; *p; p++) {
 		if (quote) {
@@ -89,14 +90,17 @@ void run_value_cut_comment(char *v)
 				p++;
 			else if (*p == quote)
 				quote = 0;
+			blank = 0;
 		} else if (*p == '\\' && p[1]) {
-			p++;
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-		} else if (*p == '#' && p > v &&
-			   (p[-1] == ' ' || p[-1] == '\t')) {
+			p++; /* an escaped blank is no blank */
+			blank = 0;
+		} else if (*p == '#' && blank) {
 			*p = 0;
 			break;
+		} else {
+			if (*p == '\'' || *p == '"')
+				quote = *p;
+			blank = *p == ' ' || *p == '\t';
 		}
 	}
 	g_strchomp(v);

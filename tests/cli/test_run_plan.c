@@ -67,6 +67,20 @@ static const struct plan_case plan_cases[] = {
 	  "s.ini:2: key 'allow-empty': expected yes or no" },
 	{ "[run]\nknown = a b c d e f g h i j k l m n o p q\n", { NULL },
 	  "s.ini:2: key 'known': at most 16 known findings files" },
+	/* a test of one's own (docs/own-tests.md) */
+	{ "[test]\nprogram = /bin/true\nargs = a {target}\n", { NULL }, NULL },
+	{ "[test]\nprogram = a\nscript = b\n", { NULL },
+	  "s.ini:3: key 'script': a test has a program or a script" },
+	{ "[test]\nprogram = a\nworkload = files\n", { NULL },
+	  "s.ini:3: key 'workload': a test with a program or a script has no workload" },
+	{ "[run]\nchecker = x\n", { NULL },
+	  "s.ini:2: key 'checker': belongs to a test: give program or script" },
+	{ "[run]\n", { "env", "A=1" },
+	  "--env: belongs to a test: give program or script" },
+	{ "[test]\nscript = a.sh\nexpect = maybe\n", { NULL },
+	  "s.ini:3: key 'expect': expected consistent or inconsistent" },
+	{ "[test]\nprogram = a\nchecker-args = x\n", { NULL },
+	  "s.ini:3: key 'checker-args': needs a checker" },
 	/* the first bad value, in the order fs, flush, workload, numbers, states */
 	{ "[run]\nengine = bogus\njobs = 0\nflush = x\n", { NULL },
 	  "s.ini:4: key 'flush': expected clwb, clflushopt, clflush, eadr or nt" },
@@ -84,7 +98,10 @@ static void settings(const struct plan_case *c, struct run_settings *s)
 		run_settings_set(s, run_key_parse(c->args[i]), c->args[i + 1]);
 	run_settings_default(s, RUN_FS, "ext4-dax");
 	run_settings_default(s, RUN_FLUSH, "clwb");
-	run_settings_default(s, RUN_WORKLOAD, "fsops-default");
+	/* as torn run: a test of one's own has no default workload */
+	if (!run_settings_get(s, RUN_PROGRAM) &&
+	    !run_settings_get(s, RUN_SCRIPT))
+		run_settings_default(s, RUN_WORKLOAD, "fsops-default");
 	run_settings_default(s, RUN_ENGINE, "prefix,subsets:1");
 	run_settings_default(s, RUN_POINTS, "fence");
 }
@@ -175,6 +192,38 @@ static void test_placed(void **state)
 	run_settings_free(&s);
 }
 
+/* A test's keys reach the trace's user test; expect is kept. */
+static void test_user_placed(void **state)
+{
+	static const struct plan_case c = {
+		"[test]\nprogram = build/wal   # a comment\n"
+		"args = --log {target}/wal.log 'a b'\nchecker = build/chk\n"
+		"checker-args = {target}/wal.log\nfiles = d/ e\n"
+		"setup = mk.sh\nenv = A=1\nexpect = inconsistent\n",
+		{ NULL },
+		NULL
+	};
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	struct run_plan p;
+
+	settings(&c, &s);
+	assert_int_equal(run_plan_make(&s, &p, &err), 0);
+	assert_true(p.is_user);
+	assert_true(p.expect_inconsistent);
+	assert_string_equal(p.workload, "wal");
+	assert_string_equal(p.user.program, "build/wal");
+	assert_null(p.user.script);
+	assert_string_equal(p.user.args, "--log {target}/wal.log 'a b'");
+	assert_string_equal(p.user.checker, "build/chk");
+	assert_string_equal(p.user.checker_args, "{target}/wal.log");
+	assert_string_equal(p.user.files, "d/ e");
+	assert_string_equal(p.user.setup, "mk.sh");
+	assert_string_equal(p.user.env, "A=1");
+	run_plan_fini(&p);
+	run_settings_free(&s);
+}
+
 /* Unset, the check keeps its own defaults. */
 static void test_defaults(void **state)
 {
@@ -210,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_placed),
+		cmocka_unit_test(test_user_placed),
 		cmocka_unit_test(test_defaults),
 	};
 

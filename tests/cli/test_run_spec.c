@@ -71,6 +71,19 @@ static const struct spec_case spec_cases[] = {
 	{ "[run]\nfs = \xff\xfe\n", TORN_E_FORMAT, "spec.ini*", { { 0 } }, 0 },
 	{ "[run]\nFS = ext4-dax\n", TORN_E_FORMAT,
 	  "spec.ini:2: unknown key 'FS'", { { 0 } }, 0 },
+	/* a test of one's own: [test], the same keys, comments after # */
+	{ "[test]\nprogram = build/wal   # host path\n"
+	  "args = 'a #b' c\\ #d # e\nfs = xfs-dax\n", 0, NULL,
+	  { { RUN_PROGRAM, "build/wal", 2 }, { RUN_ARGS, "'a #b' c\\ #d", 3 },
+	    { RUN_FS, "xfs-dax", 4 } },
+	  3 },
+	{ "[test]\nprogram = a\n[run]\nfs = x\n", TORN_E_FORMAT,
+	  "spec.ini: [run] and [test]: one group a spec", { { 0 } }, 0 },
+	{ "[test]\nprogram = a\nprogram = b\n", TORN_E_FORMAT,
+	  "spec.ini:3: key 'program' given twice (first on line 2)", { { 0 } },
+	  0 },
+	{ "[test]\nsetup = # only a comment\n", TORN_E_FORMAT,
+	  "spec.ini:2: key 'setup' has no value", { { 0 } }, 0 },
 };
 /* clang-format on */
 
@@ -208,6 +221,27 @@ static void test_keys(void **state)
 	assert_int_equal(run_key_parse(""), -1);
 }
 
+/* --arg, --checker-arg, --file, --env: one word of their list each. */
+static void test_option_keys(void **state)
+{
+	int one;
+
+	assert_int_equal(run_option_key("arg", &one), RUN_ARGS);
+	assert_int_equal(one, 1);
+	assert_int_equal(run_option_key("checker-arg", &one), RUN_CHECKER_ARGS);
+	assert_int_equal(one, 1);
+	assert_int_equal(run_option_key("file", &one), RUN_FILES);
+	assert_int_equal(one, 1);
+	assert_int_equal(run_option_key("env", &one), RUN_ENV);
+	assert_int_equal(one, 1);
+	/* the list's own key takes shell words, as in a spec */
+	assert_int_equal(run_option_key("args", &one), RUN_ARGS);
+	assert_int_equal(one, 0);
+	assert_int_equal(run_option_key("program", &one), RUN_PROGRAM);
+	assert_int_equal(one, 0);
+	assert_int_equal(run_option_key("argz", &one), -1);
+}
+
 static void test_read_missing(void **state)
 {
 	struct torn_err err = { .msg = "" };
@@ -229,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_spec_nul),
 		cmocka_unit_test(test_read_special),
 		cmocka_unit_test(test_blame),
+		cmocka_unit_test(test_option_keys),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_read_missing),
 	};
