@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kit.h"
@@ -24,6 +25,15 @@ static void item_free(gpointer p)
 	g_free((char *)it->host);
 	g_free((char *)it->guest);
 	g_free(it);
+}
+
+/* Are a and b one file (two paths to it)? */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
 }
 
 /* Stage host at DIR/its base name; the guest path, or NULL (err set). */
@@ -55,7 +65,7 @@ static const char *stage(struct user_build *b, const char *what,
 		g_free(guest);
 		return NULL;
 	}
-	if (other && !strcmp(other, host)) {
+	if (other && same_file(other, host)) {
 		/* the program as its own checker: staged once */
 		gpointer key = NULL;
 
