@@ -43,9 +43,11 @@ folder_of() { # path -> its folder in the table, or ""
 }
 floor_of() { awk -v f="$1" '$1 == f { print $2 }' <<<"$floors"; }
 
-# every source and header file of the folders, as "folder file"
+# every source and header file of the folders, as "folder file" (examples/
+# are programs of a user's own, built against nothing of torn's but
+# torn_mark.h)
 files=$(git ls-files -co --exclude-standard -- '*.c' '*.h' |
-	grep -v '^tests/\|^bench/' || true)
+	grep -v '^tests/\|^bench/\|^examples/' || true)
 declare -A header_folder
 declare -A file_folder
 bad=0
