@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,17 +344,21 @@ static int add_host_file(struct entries *es, const char *host, const char *as,
 	return 0;
 }
 
-/* A host program and the shared libraries ldd says it needs. */
-static int add_program(struct entries *es, const char *host, const char *as,
-		       struct torn_err *err)
+/*
+ * The shared libraries ldd says host needs, but those under the host
+ * directory inside (a staged tree that brings its own; NULL: none).  A
+ * library ldd cannot find is an error for a program (inside NULL); in a
+ * tree it is not: a runtime's libraries need others it loads first
+ * itself (a JVM's libjava.so needs the libjvm.so java dlopen()ed).
+ */
+static int add_libs(struct entries *es, const char *host, const char *inside,
+		    struct torn_err *err)
 {
 	char *argv[] = { "ldd", (char *)host, NULL };
 	char *out = NULL;
 	char **lines, **l;
-	int ret = add_host_file(es, host, as, err);
+	int ret = 0;
 
-	if (ret)
-		return ret;
 	if (capture(argv, &out) < 0) {
 		g_free(out);
 		return torn_err_set(err, -ENOENT, "cannot run ldd on %s", host);
@@ -363,6 +368,8 @@ static int add_program(struct entries *es, const char *host, const char *as,
 		char *arrow = strstr(*l, "=> "), *p, *end;
 
 		p = arrow ? arrow + 3 : g_strstrip(*l);
+		if (arrow && g_str_has_prefix(p, "not found") && inside)
+			continue;
 		if (arrow && g_str_has_prefix(p, "not found")) {
 			*arrow = 0;
 			ret = torn_err_set(
@@ -376,11 +383,40 @@ static int add_program(struct entries *es, const char *host, const char *as,
 		end = strchr(p, ' ');
 		if (end)
 			*end = 0;
+		if (inside && g_str_has_prefix(p, inside) &&
+		    p[strlen(inside)] == '/')
+			continue;
 		ret = add_host_file(es, p, NULL, err);
 	}
 	g_strfreev(lines);
 	g_free(out);
 	return ret;
+}
+
+/* A host program and the shared libraries ldd says it needs. */
+static int add_program(struct entries *es, const char *host, const char *as,
+		       struct torn_err *err)
+{
+	int ret = add_host_file(es, host, as, err);
+
+	return ret ? ret : add_libs(es, host, NULL, err);
+}
+
+/* Does the file at path start as an ELF object does? */
+static bool is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rbe");
+	bool elf;
+
+	if (!f)
+		return false;
+	elf = fread(magic, 1, 4, f) == 4 && !memcmp(magic,
+						    "\x7f"
+						    "ELF",
+						    4);
+	fclose(f);
+	return elf;
 }
 
 /* ---- kernel modules ------------------------------------------------------ */
@@ -1051,7 +1087,7 @@ static int add_interpreter(struct entries *es, const char *host,
 
 /* A host directory tree at guest, as it is (files, links, directories). */
 static int add_tree(struct entries *es, const char *host, const char *guest,
-		    int depth, struct torn_err *err)
+		    const char *root, int depth, struct torn_err *err)
 {
 	GDir *d;
 	GError *gerr = NULL;
@@ -1080,7 +1116,7 @@ static int add_tree(struct entries *es, const char *host, const char *guest,
 			ret = torn_err_set(err, -errno, "cannot stat %s: %s", h,
 					   strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			ret = add_tree(es, h, g, depth + 1, err);
+			ret = add_tree(es, h, g, root, depth + 1, err);
 		} else if (S_ISLNK(st.st_mode)) {
 			char *target = g_file_read_link(h, NULL);
 
@@ -1088,7 +1124,10 @@ static int add_tree(struct entries *es, const char *host, const char *guest,
 				add_link(es, g, target);
 			g_free(target);
 		} else if (S_ISREG(st.st_mode)) {
+			/* a runtime's programs and libraries need theirs */
 			ret = add_host_file(es, h, g, err);
+			if (!ret && is_elf(h))
+				ret = add_libs(es, h, root, err);
 		}
 		g_free(h);
 		g_free(g);
@@ -1133,7 +1172,13 @@ int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
 				ret = add_host_file(&es, it->host, it->guest,
 						    err);
 		} else if (S_ISDIR(st.st_mode)) {
-			ret = add_tree(&es, it->host, it->guest, 0, err);
+			char root[PATH_MAX];
+
+			ret = realpath(it->host, root)
+				      ? add_tree(&es, it->host, it->guest, root,
+						 0, err)
+				      : torn_err_set(err, -errno, "%s: %s",
+						     it->host, strerror(errno));
 		} else {
 			ret = add_host_file(&es, it->host, it->guest, err);
 		}
