@@ -4,11 +4,13 @@
 # libpmemobj example (examples/pmemobj-log) from its spec: the correct
 # program's crash states all pass its checker; its seeded bug (expect =
 # inconsistent) is caught, so that run passes too; torn replay re-checks
-# a flagged state in a guest with the test staged again; a script that
+# a flagged state in a guest with the test staged again; the Java
+# example (examples/java-log: a JVM, MAP_SYNC) and its seeded bug; a
+# script that
 # fails before STOP is exit 3 with its output shown; bad paths fail
-# before anything boots.  Engines subsets:1 keep it short (the specs'
-# defaults check ~1,100 states each).
-torn=$1 pmlog=$2 src=$3
+# before anything boots.  Engines subsets:1 and one record keep it short
+# (the specs' defaults check ~1,100 states each).
+torn=$1 pmlog=$2 src=$3 javadir=$4
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
 [ -x "$pmlog" ] || { echo "skip: pmlog not built (no libpmemobj-dev)"; exit 4; }
@@ -20,6 +22,7 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 ex=examples/pmemobj-log
 quick=(--program "$pmlog" --checker "$pmlog" --engine subsets:1 -j 2)
+one=(--args "append {target}/log.pool 1") # one record, not the specs' 2
 
 # before anything boots: one line, exit 2
 "$torn" run --program /no/such/prog --out "$d/x" >"$d/x.out" 2>"$d/x.err"; rc=$?
@@ -31,7 +34,7 @@ quick=(--program "$pmlog" --checker "$pmlog" --engine subsets:1 -j 2)
 	ok "a bad env word: exit 2 before a boot" || { bad "a bad env word: exit $rc"; cat "$d/y.err"; }
 
 # the correct program: every state consistent
-"$torn" run $ex/pmlog.torn "${quick[@]}" --out "$d/ok" >"$d/ok.out" 2>"$d/ok.err"; rc=$?
+"$torn" run $ex/pmlog.torn "${quick[@]}" "${one[@]}" --out "$d/ok" >"$d/ok.out" 2>"$d/ok.err"; rc=$?
 n=$(grep -c . "$d/ok/verdicts.jsonl" 2>/dev/null)
 if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ] && grep -q "verdict: all $n crash states consistent" "$d/ok.out" &&
 	[ -s "$d/ok/stage.cpio" ]; then
@@ -44,7 +47,7 @@ c=$(grep -c '"custom":{"ok":true}' "$d/ok/verdicts.jsonl" 2>/dev/null)
 	bad "the custom oracle ran on ${c:-0} of ${n:-0} states"
 
 # the seeded bug: caught, so the test passes
-"$torn" run $ex/pmlog-bug.torn "${quick[@]}" --out "$d/bug" >"$d/bug.out" 2>"$d/bug.err"; rc=$?
+"$torn" run $ex/pmlog-bug.torn "${quick[@]}" --args "append {target}/log.pool 1 --bug" --out "$d/bug" >"$d/bug.out" 2>"$d/bug.err"; rc=$?
 f=$(grep -c '"custom":{"ok":false,"detail":"pmlog: record [0-9]* of [0-9]* is committed but holds' "$d/bug/verdicts.jsonl" 2>/dev/null)
 if [ $rc -eq 0 ] && [ "${f:-0}" -gt 0 ] && grep -q "expect = inconsistent: the bug was caught" "$d/bug.out"; then
 	ok "pmlog-bug.torn: caught in $f states, exit 0 as expected"
@@ -61,6 +64,29 @@ if [ -n "$st" ]; then
 		{ bad "torn replay $st: exit $rc"; tail -8 "$d/replay.out"; }
 else
 	bad "no flagged state to replay"
+fi
+
+# the Java example: a JVM writing through MAP_SYNC, its twin and its bug
+if [ -x "$javadir/jre/bin/java" ]; then
+	jf=(--file "$javadir/jre" --file "$javadir/classes")
+	for spec in wallog wallog-bug; do
+		"$torn" run examples/java-log/$spec.torn "${jf[@]}" -j 2 --out "$d/$spec" \
+			>"$d/$spec.out" 2>"$d/$spec.err"; rc=$?
+		n=$(grep -c . "$d/$spec/verdicts.jsonl" 2>/dev/null)
+		f=$(grep -c '"custom":{"ok":false,"detail":"WalLog: record [0-9]* of [0-9]* is committed but holds' \
+			"$d/$spec/verdicts.jsonl" 2>/dev/null)
+		if [ $spec = wallog ] && [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ] && [ "${f:-0}" -eq 0 ] &&
+			grep -q "verdict: all $n crash states consistent" "$d/$spec.out"; then
+			ok "wallog.torn (Java, MAP_SYNC): $n states, all consistent"
+		elif [ $spec = wallog-bug ] && [ $rc -eq 0 ] && [ "${f:-0}" -gt 0 ] &&
+			grep -q "the bug was caught" "$d/$spec.out"; then
+			ok "wallog-bug.torn (Java): caught in $f of ${n:-0} states"
+		else
+			bad "$spec.torn: exit $rc, ${n:-0} states, ${f:-0} flagged"; tail -5 "$d/$spec.out" "$d/$spec.err"
+		fi
+	done
+else
+	bad "the Java example was not built (openjdk-17-jdk-headless)"
 fi
 
 # a script that fails before STOP: infrastructure, its output shown

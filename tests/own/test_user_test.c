@@ -215,6 +215,34 @@ static void test_good(void **state)
 }
 
 /*
+ * A staged tree is a runtime (a JVM): its ELF files get the host
+ * libraries they need, and a library of its own ldd cannot resolve by
+ * itself (libjava.so needs the libjvm.so java loads first) is no error.
+ */
+static void test_tree(void **state)
+{
+	/* a script run by the kit's sh: no library but the tree's */
+	struct torn_user_test t = { .script = "ok.sh", .files = "rt" };
+	struct torn_trace_workload w;
+	struct torn_err err = { "" };
+	gchar *exe = NULL;
+	gsize len;
+
+	assert_true(g_file_get_contents(NEEDS_LIB, &exe, &len, NULL));
+	g_mkdir_with_parents("rt/lib", 0755);
+	assert_true(g_file_set_contents("rt/lib/needs-lib", exe, (gssize)len,
+					NULL));
+	g_free(exe);
+	assert_int_equal(
+		torn_trace_user_workload(&t, TORN_FS_EXT4_DAX, &w, &err), 0);
+	assert_true(has_entry(w.stage, w.stage_len,
+			      "opt/torn/files/rt/lib/needs-lib"));
+	assert_true(has_entry(w.stage, w.stage_len,
+			      "usr/lib/x86_64-linux-gnu/libc.so.6"));
+	torn_trace_workload_clear(&w);
+}
+
+/*
  * A script runs as INTERPRETER SCRIPT ARGS, the interpreter its #! line
  * names; on devdax {target} is the device.
  */
@@ -268,9 +296,9 @@ static void test_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),   cmocka_unit_test(test_bad_paths),
-		cmocka_unit_test(test_good),  cmocka_unit_test(test_script),
-		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_bad),    cmocka_unit_test(test_bad_paths),
+		cmocka_unit_test(test_good),   cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_script), cmocka_unit_test(test_words),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
