@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kit.h"
+#include "rundir.h"
 #include "tracing.h"
 #include "user.h"
 
@@ -255,6 +256,13 @@ static int user_parts(const struct torn_user_test *t, int fs_kind,
 	}
 	if (chk)
 		w->checker = checker_line(w->envs, chk, t->checker_args);
+	if (w->checker &&
+	    strlen(w->checker) >= sizeof(((struct torn_run_meta *)0)->checker))
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"the checker's command line with env is %zu bytes; meta.json keeps %zu",
+			strlen(w->checker),
+			sizeof(((struct torn_run_meta *)0)->checker) - 1);
 	if (t->script) {
 		/* the interpreter runs: the script is its argument */
 		w->program = w->args[0];

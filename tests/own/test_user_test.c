@@ -73,6 +73,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* 1,100 bytes of checker arguments */
+#define LONG10 "xxxxxxxxx "
+#define LONG100 \
+	LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10
+#define LONG_ARGS                                                       \
+	LONG100 LONG100 LONG100 LONG100 LONG100 LONG100 LONG100 LONG100 \
+		LONG100 LONG100 LONG100
+
 struct bad_case {
 	struct torn_user_test t;
 	int code;
@@ -106,6 +114,9 @@ static const struct bad_case bad_cases[] = {
 	{ { .program = "/bin/true", .checker = "/bin/true",
 	    .checker_args = "{mnt}/a {oops" }, TORN_E_FORMAT,
 	  "checker-args: '{oops': torn knows {target}, {mnt} and {fs}" },
+	{ { .program = "/bin/true", .checker = "/bin/true",
+	    .checker_args = LONG_ARGS }, TORN_E_USAGE,
+	  "the checker's command line with env is 1152 bytes; meta.json keeps 1023" },
 	{ { .script = "bad-interp.sh" }, TORN_E_NOTFOUND, NULL },
 	{ { .program = "needs-lib" }, TORN_E_NOTFOUND, NULL },
 };
