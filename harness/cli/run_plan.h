@@ -17,7 +17,7 @@ struct run_plan {
 	/* a user's own test instead of a workload (run_user.c) */
 	bool is_user;
 	struct torn_user_test user; /* points into the settings */
-	char *user_name; /* its program's or script's base name (owned) */
+	char *user_name; /* test:BASENAME of its program or script (owned) */
 	bool expect_inconsistent; /* expect = inconsistent: a seeded bug */
 };
 

@@ -57,7 +57,12 @@ int run_plan_user(const struct run_settings *s, struct run_plan *p,
 	t->env = run_settings_get(s, RUN_ENV);
 	if (t->checker_args && !t->checker)
 		return bad(s, RUN_CHECKER_ARGS, "needs a checker", err);
-	p->user_name = g_path_get_basename(program ? program : script);
+	{
+		char *base = g_path_get_basename(program ? program : script);
+
+		p->user_name = g_strconcat("test:", base, NULL); /* as traced */
+		g_free(base);
+	}
 	p->workload = p->user_name;
 	return 0;
 }

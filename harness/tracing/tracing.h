@@ -85,7 +85,8 @@ struct torn_user_test {
 };
 
 /*
- * The user's test t, on fs_kind, into *w: every path checked and staged
+ * The user's test t, on fs_kind, into *w, named test:BASENAME of its
+ * program or script: every path checked and staged
  * (torn_kit_stage_build), every word parsed, before anything boots.  0,
  * or with one line in err: TORN_E_USAGE (neither or both of program
  * and script, a word that is not NAME=VALUE in env, two staged files of

@@ -311,7 +311,14 @@ int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
 		torn_trace_workload_clear(w);
 		return ret;
 	}
-	w->name = g_path_get_basename(t->script ? t->script : t->program);
+	{
+		/* test:NAME, never a built-in workload's name (replay's symbols) */
+		char *base = g_path_get_basename(t->script ? t->script
+							   : t->program);
+
+		w->name = g_strconcat("test:", base, NULL);
+		g_free(base);
+	}
 	w->user.name = w->name;
 	w->user.program = w->program;
 	w->user.checker = w->checker;

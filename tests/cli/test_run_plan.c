@@ -211,7 +211,7 @@ static void test_user_placed(void **state)
 	assert_int_equal(run_plan_make(&s, &p, &err), 0);
 	assert_true(p.is_user);
 	assert_true(p.expect_inconsistent);
-	assert_string_equal(p.workload, "wal");
+	assert_string_equal(p.workload, "test:wal");
 	assert_string_equal(p.user.program, "build/wal");
 	assert_null(p.user.script);
 	assert_string_equal(p.user.args, "--log {target}/wal.log 'a b'");

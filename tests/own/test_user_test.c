@@ -199,7 +199,7 @@ static void test_good(void **state)
 	assert_int_equal(
 		torn_trace_user_workload(&t, TORN_FS_XFS_DAX, &w, &err), 0);
 	wl = w.wl;
-	assert_string_equal(wl->name, "true");
+	assert_string_equal(wl->name, "test:true");
 	assert_string_equal(wl->program, "/opt/torn/bin/true");
 	assert_string_equal(wl->args[0], "--log");
 	assert_string_equal(wl->args[1], "/mnt/wal.log");
