@@ -312,9 +312,10 @@ int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
 		return ret;
 	}
 	{
-		/* test:NAME, never a built-in workload's name (replay's symbols) */
-		char *base = g_path_get_basename(t->script ? t->script
-							   : t->program);
+		/* test:NAME, never a built-in workload's name (replay's
+		 * symbols) */
+		char *base =
+			g_path_get_basename(t->script ? t->script : t->program);
 
 		w->name = g_strconcat("test:", base, NULL);
 		g_free(base);
