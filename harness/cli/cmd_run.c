@@ -28,6 +28,8 @@ static void run_usage(FILE *f)
 		"flush %s, workload %s, engines %s, points %s.\n\n"
 		"  --fs ext4-dax|xfs-dax|devdax   filesystem kind\n"
 		"  --flush clwb|clflushopt|clflush|eadr|nt   flush mode\n"
+		"                     (several, blank-separated: a run for each\n"
+		"                     pair, into OUT/FS-FLUSH, the worst exit)\n"
 		"  --workload W       a workload of torn trace --help, or fsops:PATH\n"
 		"  --engine E         crash state engines, e.g. prefix,subsets:2,torn\n"
 		"  --points P         crash points, e.g. fence,flush or store:100\n"
@@ -221,22 +223,17 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+/* One run of s, an fs and a flush mode: trace, check, summary. */
+static int run_one(struct run_settings *s)
 {
-	struct run_settings s = { 0 };
 	struct torn_check_summary sum = { 0 };
 	bool unflushed = false;
 	struct torn_err err = { "" };
 	struct run_plan p = { 0 };
 	struct torn_known *known = NULL;
-	int ret = read_settings(argc, argv, &s);
+	int ret = TORN_EXIT_USAGE;
 
-	if (ret) {
-		ret = ret > 0 ? TORN_EXIT_OK : TORN_EXIT_USAGE;
-		goto out;
-	}
-	ret = TORN_EXIT_USAGE;
-	if (run_plan_make(&s, &p, &err)) {
+	if (run_plan_make(s, &p, &err)) {
 		fprintf(stderr, "torn run: %s\n", err.msg);
 		goto out;
 	}
@@ -245,13 +242,12 @@ int cmd_run(int argc, char **argv)
 	p.check.known = known;
 	p.check.strict = p.known.strict;
 	if (!p.trace.out)
-		p.trace.out = p.check.dir = default_out(&s, p.workload);
+		p.trace.out = p.check.dir = default_out(s, p.workload);
 	fprintf(stderr,
 		"torn run: %s on %s, flush %s, engines %s, points %s -> %s\n",
-		p.workload, run_settings_get(&s, RUN_FS),
-		run_settings_get(&s, RUN_FLUSH),
-		run_settings_get(&s, RUN_ENGINE),
-		run_settings_get(&s, RUN_POINTS), p.trace.out);
+		p.workload, run_settings_get(s, RUN_FS),
+		run_settings_get(s, RUN_FLUSH), run_settings_get(s, RUN_ENGINE),
+		run_settings_get(s, RUN_POINTS), p.trace.out);
 	ret = trace(&p, &unflushed);
 	if (ret)
 		goto out;
@@ -272,6 +268,20 @@ int cmd_run(int argc, char **argv)
 out:
 	torn_known_free(known);
 	run_plan_fini(&p);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_settings s = { 0 };
+	int ret = read_settings(argc, argv, &s);
+
+	if (ret)
+		ret = ret > 0 ? TORN_EXIT_OK : TORN_EXIT_USAGE;
+	else if (run_matrix_cells(&s) > 1)
+		ret = run_matrix(&s, run_one);
+	else
+		ret = run_one(&s);
 	run_settings_free(&s);
 	return ret;
 }

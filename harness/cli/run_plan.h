@@ -63,4 +63,16 @@ int run_expect(const struct run_plan *p, int ret,
 void run_print_verdict(int ret, const struct torn_check_summary *c,
 		       const char *dir);
 
+/*
+ * torn run over lists (run_matrix.c): fs and flush may each name several,
+ * blank-separated; a run for each pair, into OUT/FS-FLUSH when out is
+ * set.  run_matrix_cells() is how many runs s asks for (1: no matrix).
+ * run_matrix() checks every pair's settings first (a word twice, a bad
+ * one: exit 2 before a boot), runs each with run, prints a line per
+ * run and returns the worst exit code (usage, infrastructure, failure,
+ * nothing checked, pass).
+ */
+int run_matrix_cells(const struct run_settings *s);
+int run_matrix(struct run_settings *s, int (*run)(struct run_settings *));
+
 #endif

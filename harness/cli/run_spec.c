@@ -277,6 +277,18 @@ void run_settings_default(struct run_settings *s, enum run_key k,
 		run_settings_set(s, k, value);
 }
 
+void run_settings_copy(struct run_settings *dst, const struct run_settings *src)
+{
+	int k;
+
+	run_settings_free(dst);
+	dst->spec = src->spec;
+	for (k = 0; k < RUN_KEYS; k++) {
+		dst->set[k].value = g_strdup(src->set[k].value);
+		dst->set[k].line = src->set[k].line;
+	}
+}
+
 const char *run_settings_get(const struct run_settings *s, enum run_key k)
 {
 	return s->set[k].value;

@@ -96,6 +96,10 @@ void run_settings_set(struct run_settings *s, enum run_key k,
 /* Set k when it is not set yet. */
 void run_settings_default(struct run_settings *s, enum run_key k,
 			  const char *value);
+/* dst := a copy of src (dst's earlier values freed). */
+void run_settings_copy(struct run_settings *dst,
+		       const struct run_settings *src);
+
 /* k's value, or NULL. */
 const char *run_settings_get(const struct run_settings *s, enum run_key k);
 
