@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* torn run over lists of filesystems and flush modes: one run a cell. */
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +127,13 @@ int run_matrix(struct run_settings *s, int (*run)(struct run_settings *))
 
 	if (ret) /* torn run sets fs and flush before */
 		goto out;
+	if (run_settings_get(s, RUN_OUT) &&
+	    g_mkdir_with_parents(run_settings_get(s, RUN_OUT), 0755)) {
+		fprintf(stderr, "torn run: cannot create %s: %s\n",
+			run_settings_get(s, RUN_OUT), g_strerror(errno));
+		ret = TORN_EXIT_INFRA;
+		goto out;
+	}
 	cells = (int)(g_strv_length(fs) * g_strv_length(flush));
 	for (char **f = fs; *f; f++)
 		for (char **m = flush; *m; m++) {
