@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check_int.h"
 
@@ -23,10 +22,9 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 		run->guest.flush_mode = flush;
 	snprintf(run->checker_prog, sizeof(run->checker_prog), "%s",
 		 checker ? checker : m->checker);
-	/* a user's test: its programs, checker and files (torn_kit_stage) */
-	snprintf(run->stage, sizeof(run->stage), "%s/%s", run->dir,
-		 TORN_RUN_STAGE);
-	run->guest.stage = access(run->stage, F_OK) ? NULL : run->stage;
+	/* a user's test: its programs, checker and files (kit.h) */
+	run->guest.stage =
+		torn_run_stage(run->dir, run->stage, sizeof(run->stage));
 	return 0;
 }
 

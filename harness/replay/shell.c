@@ -3,7 +3,6 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "replay_int.h"
 #include "torn_exit.h"
@@ -22,8 +21,7 @@ int replay_shell(struct torn_replay *r)
 	char stage[4200];
 
 	/* a user test's programs and checker, as the checker guests had */
-	snprintf(stage, sizeof(stage), "%s/%s", r->o.dir, TORN_RUN_STAGE);
-	go.stage = access(stage, F_OK) ? NULL : stage;
+	go.stage = torn_run_stage(r->o.dir, stage, sizeof(stage));
 	if (guest_kit(&go, &kit))
 		return TORN_EXIT_INFRA;
 	if (guest_workdir("shell", work, sizeof(work))) {

@@ -366,10 +366,15 @@ static int finish(const struct torn_trace_opts *o, struct torn_run_meta *meta,
 static int write_stage(const struct torn_trace_opts *o,
 		       struct guest_opts *guest, char *path, size_t len)
 {
+	struct torn_err err = { "" };
+
 	*guest = o->guest;
 	if (!o->stage)
 		return TORN_EXIT_OK;
-	snprintf(path, len, "%s/%s", o->out, TORN_RUN_STAGE);
+	if (torn_run_path(o->out, TORN_RUN_STAGE, path, len, &err)) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
 	if (write_text(o->out, TORN_RUN_STAGE, o->stage, o->stage_len))
 		return TORN_EXIT_INFRA;
 	guest->stage = path;

@@ -29,6 +29,13 @@ int torn_run_path(const char *dir, const char *name, char *buf, size_t len,
 	return 0;
 }
 
+const char *torn_run_stage(const char *dir, char *buf, size_t len)
+{
+	if (torn_run_path(dir, TORN_RUN_STAGE, buf, len, NULL))
+		return NULL;
+	return access(buf, F_OK) ? NULL : buf;
+}
+
 /* ---- strict members ----------------------------------------------------- */
 
 void rundir_quote(const char *s, size_t len, char *buf, size_t size)

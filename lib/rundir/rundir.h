@@ -39,6 +39,12 @@
 int torn_run_path(const char *dir, const char *name, char *buf, size_t len,
 		  struct torn_err *err);
 
+/*
+ * The run's stage archive, DIR/stage.cpio, into buf: buf when the run
+ * has one (a user's test), NULL when not (a built-in workload).
+ */
+const char *torn_run_stage(const char *dir, char *buf, size_t len);
+
 /* ---- meta.json (written by torn trace) ---------------------------------- */
 
 struct torn_run_meta {
