@@ -92,13 +92,9 @@ static int has_flag(const char *flags, const char *f)
 	return found;
 }
 
-/*
- * The workload's command line in the guest: env, the workload's
- * NAME=VALUE words, the program and its arguments (g_ptr_array_unref).
- */
-static GPtrArray *workload_argv(const struct torn_trace_opts *o)
+/* env and the workload's NAME=VALUE words, to go before a command. */
+static GPtrArray *env_argv(const struct torn_workload *wl)
 {
-	const struct torn_workload *wl = o->workload;
 	GPtrArray *v = g_ptr_array_new();
 
 	g_ptr_array_add(v, "env");
@@ -106,6 +102,18 @@ static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 		g_ptr_array_add(v, (char *)wl->env);
 	for (const char *const *e = wl->envs; e && *e; e++)
 		g_ptr_array_add(v, (char *)*e);
+	return v;
+}
+
+/*
+ * The workload's command line in the guest: env, the workload's
+ * NAME=VALUE words, the program and its arguments (g_ptr_array_unref).
+ */
+static GPtrArray *workload_argv(const struct torn_trace_opts *o)
+{
+	const struct torn_workload *wl = o->workload;
+	GPtrArray *v = env_argv(wl);
+
 	if (o->guest.flush_mode == TORN_FLUSH_MODE_NT)
 		g_ptr_array_add(v, "PMEM_MOVNT_THRESHOLD=0"); /* libpmem NT */
 	g_ptr_array_add(v, (char *)wl->program);
@@ -139,10 +147,7 @@ static int setup_step(struct torn_vm *vm, const struct torn_workload *wl)
 
 	if (!wl->setup)
 		return TORN_EXIT_OK;
-	v = g_ptr_array_new();
-	g_ptr_array_add(v, "env");
-	for (const char *const *e = wl->envs; e && *e; e++)
-		g_ptr_array_add(v, (char *)*e);
+	v = env_argv(wl);
 	for (const char *const *a = wl->setup; *a; a++)
 		g_ptr_array_add(v, (char *)*a);
 	g_ptr_array_add(v, NULL);
