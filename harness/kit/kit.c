@@ -1040,44 +1040,55 @@ out_unlink:
 
 /* ---- the stage: a user's test, in an archive after the kit's ------------ */
 
-/* A script's #! interpreter, staged unless the kit's busybox is it. */
-static int add_interpreter(struct entries *es, const char *host,
-			   struct torn_err *err)
+int torn_kit_shebang(const char *path, char *interp, size_t ilen, char *arg,
+		     size_t alen)
 {
-	char line[512] = "", prog[PATH_MAX], *p, *end;
-	FILE *f = fopen(host, "re");
+	char line[512] = "", *p, *end;
+	FILE *f = fopen(path, "re");
 
 	if (!f)
-		return torn_err_set(err, -errno, "cannot read %s: %s", host,
-				    strerror(errno));
+		return -errno;
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
 	if (strncmp(line, "#!", 2))
-		return 0; /* an ELF program, or one the kernel runs as sh */
-	p = line + 2;
-	while (*p == ' ' || *p == '\t')
-		p++;
+		return 0;
+	p = line + 2 + strspn(line + 2, " \t");
 	end = p + strcspn(p, " \t\r\n");
-	if (!strncmp(p, "/usr/bin/env", (size_t)(end - p)) &&
-	    end - p == (long)strlen("/usr/bin/env")) {
+	snprintf(interp, ilen, "%.*s", (int)(end - p), p);
+	p = g_strstrip(end);
+	snprintf(arg, alen, "%s", p);
+	return 1;
+}
+
+/* A script's #! interpreter, staged unless the kit's busybox is it. */
+static int add_interpreter(struct entries *es, const char *host,
+			   struct torn_err *err)
+{
+	char interp[PATH_MAX], arg[512], prog[PATH_MAX], *p = interp, *base;
+	int ret = torn_kit_shebang(host, interp, sizeof(interp), arg,
+				   sizeof(arg)),
+	    busybox;
+
+	if (ret < 0)
+		return torn_err_set(err, ret, "cannot read %s: %s", host,
+				    strerror(-ret));
+	if (!ret)
+		return 0; /* an ELF program, or one the kernel runs as sh */
+	if (!strcmp(interp, "/usr/bin/env")) {
 		/* #!/usr/bin/env NAME: busybox's env finds NAME on PATH */
-		p = end + strspn(end, " \t");
-		end = p + strcspn(p, " \t\r\n");
+		p = arg;
+		p[strcspn(p, " \t")] = 0;
 	}
-	*end = 0;
 	if (!*p)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "%s: a #! line without an interpreter",
 				    host);
-	{
-		char *base = g_path_get_basename(p);
-		int busybox = !strcmp(base, "sh") || !strcmp(base, "ash");
-
-		g_free(base);
-		if (busybox)
-			return 0; /* the kit's /bin/sh is busybox */
-	}
+	base = g_path_get_basename(p);
+	busybox = !strcmp(base, "sh") || !strcmp(base, "ash");
+	g_free(base);
+	if (busybox)
+		return 0; /* the kit's /bin/sh is busybox */
 	if (find_program(p, prog, sizeof(prog)))
 		return torn_err_set(
 			err, TORN_E_NOTFOUND,
@@ -1153,14 +1164,15 @@ int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
 		struct stat st;
 
 		if (stat(it->host, &st)) {
-			ret = torn_err_set(err, TORN_E_NOTFOUND, "%s: %s",
-					   it->host, strerror(errno));
+			ret = torn_err_set(err, TORN_E_NOTFOUND, "%s '%s': %s",
+					   it->what, it->host,
+					   errno == ENOENT ? "no such file"
+							   : strerror(errno));
 		} else if (it->kind == TORN_STAGE_PROGRAM &&
 			   (!S_ISREG(st.st_mode) || access(it->host, X_OK))) {
-			ret = torn_err_set(
-				err, TORN_E_USAGE,
-				"%s is not an executable file (chmod +x?)",
-				it->host);
+			ret = torn_err_set(err, TORN_E_USAGE,
+					   "%s '%s': not an executable file",
+					   it->what, it->host);
 		} else if (it->kind == TORN_STAGE_PROGRAM) {
 			ret = add_interpreter(&es, it->host, err);
 			if (!ret)

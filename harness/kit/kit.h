@@ -74,13 +74,15 @@ struct torn_stage_item {
 	const char *host; /* the host path */
 	const char *guest; /* absolute path in the guest */
 	int kind; /* enum torn_stage_kind */
+	const char *what; /* what it is to the user ("checker"), for errors */
 };
 
 /*
  * The stage archive (newc cpio) of items into *out (g_free it), *len
- * bytes.  0, or with one line in err: a path missing (TORN_E_NOTFOUND),
- * a program not executable (TORN_E_USAGE), a library or interpreter the
- * host cannot resolve (TORN_E_NOTFOUND), a file unreadable.
+ * bytes.  0, or with one line in err: "WHAT 'HOST': no such file"
+ * (TORN_E_NOTFOUND), "WHAT 'HOST': not an executable file" for a
+ * program (TORN_E_USAGE), a library or interpreter the host cannot
+ * resolve (TORN_E_NOTFOUND), a file unreadable.
  */
 int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
 			 void **out, size_t *len, struct torn_err *err);
@@ -92,6 +94,15 @@ int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
  */
 int torn_kit_use_stage(struct torn_kit *kit, const char *stage_path,
 		       struct torn_err *err);
+
+/*
+ * The #! line of the script at path: 1 with its interpreter in interp
+ * and the rest of the line (the one argument the kernel passes it, ""
+ * when none) in arg; 0 when the file does not start with #!; -errno when
+ * it cannot be read.  An interpreter longer than ilen is cut.
+ */
+int torn_kit_shebang(const char *path, char *interp, size_t ilen, char *arg,
+		     size_t alen);
 
 /* The directory for the cache (created). */
 int torn_cache_dir(const char *override, char *out, size_t len);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "kit.h"
 #include "rundir.h"
@@ -13,19 +12,18 @@
 
 /* What torn_trace_user_workload gathers before it hands it over. */
 struct user_build {
-	GPtrArray *items; /* struct torn_stage_item, owned strings */
+	GArray *items; /* struct torn_stage_item, owned host and guest */
 	GHashTable *guests; /* guest path -> host path: one file a name */
 	struct torn_err *err;
 	int ret; /* the first error's code */
 };
 
-static void item_free(gpointer p)
+static void item_clear(gpointer p)
 {
 	struct torn_stage_item *it = p;
 
 	g_free((char *)it->host);
 	g_free((char *)it->guest);
-	g_free(it);
 }
 
 /* Are a and b one file (two paths to it)? */
@@ -37,11 +35,14 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/* Stage host at DIR/its base name; the guest path, or NULL (err set). */
+/*
+ * Stage host at DIR/its base name; the guest path, or NULL (err set).
+ * Whether it exists and runs is torn_kit_stage_build's to say.
+ */
 static const char *stage(struct user_build *b, const char *what,
 			 const char *host, const char *dir, int kind)
 {
-	struct torn_stage_item *it;
+	struct torn_stage_item it = { .kind = kind, .what = what };
 	char *base = g_path_get_basename(host);
 	char *guest = g_build_filename(dir, base, NULL);
 	const char *other = g_hash_table_lookup(b->guests, guest);
@@ -50,19 +51,6 @@ static const char *stage(struct user_build *b, const char *what,
 	if (!*host || !strcmp(host, "/") || !strcmp(host, ".")) {
 		b->ret = torn_err_set(b->err, TORN_E_USAGE,
 				      "%s '%s': not a file name", what, host);
-		g_free(guest);
-		return NULL;
-	}
-	if (access(host, F_OK) ||
-	    (kind == TORN_STAGE_PROGRAM &&
-	     (!g_file_test(host, G_FILE_TEST_IS_REGULAR) ||
-	      access(host, X_OK)))) {
-		int missing = access(host, F_OK) != 0;
-
-		b->ret = torn_err_set(
-			b->err, missing ? TORN_E_NOTFOUND : TORN_E_USAGE,
-			"%s '%s': %s", what, host,
-			missing ? "no such file" : "not an executable file");
 		g_free(guest);
 		return NULL;
 	}
@@ -82,12 +70,10 @@ static const char *stage(struct user_build *b, const char *what,
 		g_free(guest);
 		return NULL;
 	}
-	it = g_new0(struct torn_stage_item, 1);
-	it->host = g_strdup(host);
-	it->guest = guest;
-	it->kind = kind;
-	g_ptr_array_add(b->items, it);
-	g_hash_table_insert(b->guests, guest, (char *)it->host);
+	it.host = g_strdup(host);
+	it.guest = guest;
+	g_array_append_val(b->items, it);
+	g_hash_table_insert(b->guests, guest, (char *)it.host);
 	return guest;
 }
 
@@ -163,23 +149,17 @@ static char *checker_line(char **envs, const char *prog, const char *args)
  */
 static void script_words(const char *script, GPtrArray *v)
 {
-	char line[512] = "", **w;
-	FILE *f = fopen(script, "re");
+	char interp[4096], arg[512];
 
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = 0;
-		fclose(f);
-	}
-	if (strncmp(line, "#!", 2)) {
+	if (torn_kit_shebang(script, interp, sizeof(interp), arg,
+			     sizeof(arg)) <= 0 ||
+	    !*interp) {
 		g_ptr_array_add(v, g_strdup("sh"));
 		return;
 	}
-	w = g_strsplit_set(g_strstrip(line + 2), " \t", 2);
-	for (char **p = w; *p; p++)
-		if (**p)
-			g_ptr_array_add(v, g_strdup(g_strstrip(*p)));
-	g_strfreev(w);
+	g_ptr_array_add(v, g_strdup(interp));
+	if (*arg)
+		g_ptr_array_add(v, g_strdup(arg));
 }
 
 /* The program's words, with its interpreter for a script. */
@@ -287,26 +267,18 @@ int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
 			err, TORN_E_USAGE, "%s",
 			t->program ? "program and script: give one of them"
 				   : "a test needs a program or a script");
-	b.items = g_ptr_array_new_with_free_func(item_free);
+	b.items = g_array_new(FALSE, FALSE, sizeof(struct torn_stage_item));
+	g_array_set_clear_func(b.items, item_clear);
 	b.guests = g_hash_table_new(g_str_hash, g_str_equal);
 	b.err = err;
 	b.ret = 0;
 	ret = user_parts(t, fs_kind, &b, w);
-	if (!ret) {
-		GArray *v = g_array_new(FALSE, FALSE,
-					sizeof(struct torn_stage_item));
-
-		for (guint i = 0; i < b.items->len; i++)
-			g_array_append_val(
-				v,
-				*(struct torn_stage_item *)b.items->pdata[i]);
-		ret = torn_kit_stage_build((struct torn_stage_item *)v->data,
-					   v->len, &w->stage, &w->stage_len,
-					   err);
-		g_array_free(v, TRUE);
-	}
+	if (!ret)
+		ret = torn_kit_stage_build(
+			(struct torn_stage_item *)b.items->data, b.items->len,
+			&w->stage, &w->stage_len, err);
 	g_hash_table_destroy(b.guests);
-	g_ptr_array_unref(b.items);
+	g_array_unref(b.items);
 	if (ret) {
 		torn_trace_workload_clear(w);
 		return ret;
