@@ -85,8 +85,7 @@ static int twice(const struct run_settings *s, enum run_key k, char **w,
 
 				snprintf(why, sizeof(why), "'%s' given twice",
 					 *a);
-				run_settings_blame(s, k, why, err);
-				return TORN_E_USAGE;
+				return run_settings_blame(s, k, why, err);
 			}
 	return 0;
 }

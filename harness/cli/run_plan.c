@@ -7,14 +7,6 @@
 #include "options.h"
 #include "run_plan.h"
 
-/* Blame a bad value on its spec line or option. */
-static int bad(const struct run_settings *s, enum run_key k, const char *why,
-	       struct torn_err *err)
-{
-	run_settings_blame(s, k, why, err);
-	return TORN_E_USAGE;
-}
-
 /* The guest settings, into both stages' guest options; the workload. */
 static int guest_settings(const struct run_settings *s, struct run_plan *p,
 			  struct torn_err *err)
@@ -32,14 +24,15 @@ static int guest_settings(const struct run_settings *s, struct run_plan *p,
 
 		snprintf(opt, sizeof(opt), "--%s", run_key_name(keys[k]));
 		if (v && guest_opts_set(&p->trace.guest, opt, v, &e))
-			return bad(s, keys[k], e.msg, err);
+			return run_settings_blame(s, keys[k], e.msg, err);
 	}
 	/* a user's fsops file or test is read and checked with the trace */
 	if (!p->is_user && !torn_workload_find(p->workload) &&
 	    strncmp(p->workload, "fsops:", 6))
-		return bad(s, RUN_WORKLOAD,
-			   "unknown workload; 'torn trace --help' lists them",
-			   err);
+		return run_settings_blame(
+			s, RUN_WORKLOAD,
+			"unknown workload; 'torn trace --help' lists them",
+			err);
 	return 0;
 }
 
@@ -69,11 +62,11 @@ static int number_settings(const struct run_settings *s, struct run_plan *p,
 		    !cli_count_parse(nums[k].count, val, &n[nums[k].count], &e))
 			continue;
 		snprintf(why, sizeof(why), "'%s': %s", val, e.msg);
-		return bad(s, nums[k].key, why, err);
+		return run_settings_blame(s, nums[k].key, why, err);
 	}
 	if (v && guest_opts_set(&p->trace.guest, "--boot-timeout", v, &e)) {
 		snprintf(why, sizeof(why), "'%s': %s", v, e.msg);
-		return bad(s, RUN_BOOT_TIMEOUT, why, err);
+		return run_settings_blame(s, RUN_BOOT_TIMEOUT, why, err);
 	}
 	if (n[CLI_COUNT_TIMEOUT])
 		p->check.timeout_ms = (int)n[CLI_COUNT_TIMEOUT] * 1000;
@@ -92,7 +85,7 @@ static int yes_no(const struct run_settings *s, enum run_key k, bool *out,
 	const char *v = run_settings_get(s, k);
 
 	if (v && strcmp(v, "yes") && strcmp(v, "no"))
-		return bad(s, k, "expected yes or no", err);
+		return run_settings_blame(s, k, "expected yes or no", err);
 	*out = v && !strcmp(v, "yes");
 	return 0;
 }
@@ -105,7 +98,7 @@ static int known_settings(const struct run_settings *s, struct run_plan *p,
 	struct torn_err e = { "" };
 
 	if (v && cli_known_add_list(&p->known, v, &e))
-		return bad(s, RUN_KNOWN, e.msg, err);
+		return run_settings_blame(s, RUN_KNOWN, e.msg, err);
 	return yes_no(s, RUN_STRICT, &p->known.strict, err);
 }
 
@@ -125,14 +118,14 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 		v = run_settings_get(s, keys[k]);
 		snprintf(opt, sizeof(opt), "--%s", run_key_name(keys[k]));
 		if (v && cli_states_set(opt, v, &p->check.states, &seen, &e))
-			return bad(s, keys[k], e.msg, err);
+			return run_settings_blame(s, keys[k], e.msg, err);
 	}
 	p->check.points_text = seen.points;
 	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err))
 		return TORN_E_USAGE;
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
-		return bad(s, RUN_ORACLES, e.msg, err);
+		return run_settings_blame(s, RUN_ORACLES, e.msg, err);
 	return known_settings(s, p, err);
 }
 

@@ -159,9 +159,8 @@ static int spec_key(GKeyFile *kf, const char *path, const char *text,
 		g_error_free(e);
 		return TORN_E_FORMAT;
 	}
-	if (v)
-		run_value_cut_comment(v);
-	if (v && !*v) {
+	run_value_cut_comment(v);
+	if (!*v) {
 		g_free(v);
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "%s:%d: key '%s' has no value", q, line,
@@ -294,20 +293,18 @@ const char *run_settings_get(const struct run_settings *s, enum run_key k)
 	return s->set[k].value;
 }
 
-void run_settings_blame(const struct run_settings *s, enum run_key k,
-			const char *why, struct torn_err *err)
+int run_settings_blame(const struct run_settings *s, enum run_key k,
+		       const char *why, struct torn_err *err)
 {
 	char q[SPEC_QUOTE], qw[TORN_QUOTE_SIZE];
 
 	/* why quotes the value, which came from the user */
 	torn_quote(why, qw, sizeof(qw));
 	if (s->spec && s->set[k].line)
-		torn_err_set(err, TORN_E_USAGE, "%s:%d: key '%s': %s",
-			     torn_quote(s->spec, q, sizeof(q)), s->set[k].line,
-			     run_key_name(k), qw);
-	else
-		torn_err_set(err, TORN_E_USAGE, "--%s: %s", run_key_name(k),
-			     qw);
+		return torn_err_set(err, TORN_E_USAGE, "%s:%d: key '%s': %s",
+				    torn_quote(s->spec, q, sizeof(q)),
+				    s->set[k].line, run_key_name(k), qw);
+	return torn_err_set(err, TORN_E_USAGE, "--%s: %s", run_key_name(k), qw);
 }
 
 void run_settings_free(struct run_settings *s)

@@ -105,10 +105,10 @@ const char *run_settings_get(const struct run_settings *s, enum run_key k);
 
 /*
  * A bad value of k, where it came from: "SPEC:LINE: key 'K': why", or
- * "--K: why" for the command line and defaults.
+ * "--K: why" for the command line and defaults.  Returns TORN_E_USAGE.
  */
-void run_settings_blame(const struct run_settings *s, enum run_key k,
-			const char *why, struct torn_err *err);
+int run_settings_blame(const struct run_settings *s, enum run_key k,
+		       const char *why, struct torn_err *err);
 
 void run_settings_free(struct run_settings *s);
 

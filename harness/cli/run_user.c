@@ -5,14 +5,6 @@
 
 #include "run_plan.h"
 
-/* Blame a bad value on its spec line or option. */
-static int bad(const struct run_settings *s, enum run_key k, const char *why,
-	       struct torn_err *err)
-{
-	run_settings_blame(s, k, why, err);
-	return TORN_E_USAGE;
-}
-
 int run_plan_user(const struct run_settings *s, struct run_plan *p,
 		  struct torn_err *err)
 {
@@ -29,21 +21,24 @@ int run_plan_user(const struct run_settings *s, struct run_plan *p,
 	memset(t, 0, sizeof(*t));
 	p->is_user = program || script;
 	if (program && script)
-		return bad(s, RUN_SCRIPT, "a test has a program or a script",
-			   err);
+		return run_settings_blame(
+			s, RUN_SCRIPT, "a test has a program or a script", err);
 	if (p->is_user && run_settings_get(s, RUN_WORKLOAD))
-		return bad(s, RUN_WORKLOAD,
-			   "a test with a program or a script has no workload",
-			   err);
+		return run_settings_blame(
+			s, RUN_WORKLOAD,
+			"a test with a program or a script has no workload",
+			err);
 	for (i = 0; !p->is_user && i < G_N_ELEMENTS(needs_test); i++)
 		if (run_settings_get(s, needs_test[i]))
-			return bad(s, needs_test[i],
-				   "belongs to a test: give program or script",
-				   err);
+			return run_settings_blame(
+				s, needs_test[i],
+				"belongs to a test: give program or script",
+				err);
 	if (expect && strcmp(expect, "consistent") &&
 	    strcmp(expect, "inconsistent"))
-		return bad(s, RUN_EXPECT, "expected consistent or inconsistent",
-			   err);
+		return run_settings_blame(s, RUN_EXPECT,
+					  "expected consistent or inconsistent",
+					  err);
 	p->expect_inconsistent = expect && !strcmp(expect, "inconsistent");
 	if (!p->is_user)
 		return 0;
@@ -56,7 +51,8 @@ int run_plan_user(const struct run_settings *s, struct run_plan *p,
 	t->setup = run_settings_get(s, RUN_SETUP);
 	t->env = run_settings_get(s, RUN_ENV);
 	if (t->checker_args && !t->checker)
-		return bad(s, RUN_CHECKER_ARGS, "needs a checker", err);
+		return run_settings_blame(s, RUN_CHECKER_ARGS,
+					  "needs a checker", err);
 	{
 		char *base = g_path_get_basename(program ? program : script);
 
