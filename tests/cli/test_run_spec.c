@@ -224,22 +224,26 @@ static void test_keys(void **state)
 /* --arg, --checker-arg, --file, --env: one word of their list each. */
 static void test_option_keys(void **state)
 {
+	static const struct {
+		const char *option;
+		int key, one_word;
+	} cases[] = {
+		{ "arg", RUN_ARGS, 1 },
+		{ "checker-arg", RUN_CHECKER_ARGS, 1 },
+		{ "file", RUN_FILES, 1 },
+		{ "env", RUN_ENV, 1 },
+		/* the list's own key takes shell words, as in a spec */
+		{ "args", RUN_ARGS, 0 },
+		{ "program", RUN_PROGRAM, 0 },
+		{ "argz", -1, 0 },
+	};
 	int one;
 
-	assert_int_equal(run_option_key("arg", &one), RUN_ARGS);
-	assert_int_equal(one, 1);
-	assert_int_equal(run_option_key("checker-arg", &one), RUN_CHECKER_ARGS);
-	assert_int_equal(one, 1);
-	assert_int_equal(run_option_key("file", &one), RUN_FILES);
-	assert_int_equal(one, 1);
-	assert_int_equal(run_option_key("env", &one), RUN_ENV);
-	assert_int_equal(one, 1);
-	/* the list's own key takes shell words, as in a spec */
-	assert_int_equal(run_option_key("args", &one), RUN_ARGS);
-	assert_int_equal(one, 0);
-	assert_int_equal(run_option_key("program", &one), RUN_PROGRAM);
-	assert_int_equal(one, 0);
-	assert_int_equal(run_option_key("argz", &one), -1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run_option_key(cases[i].option, &one),
+				 cases[i].key);
+		assert_int_equal(one, cases[i].one_word);
+	}
 }
 
 static void test_read_missing(void **state)
