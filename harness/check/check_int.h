@@ -24,11 +24,13 @@
 #include "guest.h"
 #include "known.h"
 #include "oracles.h"
+#include "restore.h"
 #include "rundir.h"
 #include "states.h"
 #include "torn_err.h"
 #include "torn_verdict.h"
 #include "trace.h"
+#include "wp.h"
 
 /* ---- which crash states get checked ------------------------------------ */
 
@@ -240,7 +242,23 @@ struct check_run {
 	bool boot_per_state; /* a fresh guest per state (baseline) */
 	FILE *verbose; /* torn replay: every step's output */
 	const struct torn_known *known; /* NULL: none */
+	/*
+	 * The write-tracking shim preloaded into checker guests' QEMU
+	 * (vm/wp.h), "" none: without it every page may have been written
+	 * by recovery, and the next restore compares them all.
+	 */
+	char wp_shim[4096];
+	/*
+	 * What rebuilding a state from scratch needs (a retry, a guest that
+	 * wrote its NVDIMM while it booted); NULL trace: no rebuild (torn
+	 * replay, which restores its own image).
+	 */
+	const struct torn_trace *trace;
+	const struct torn_states_opts *states;
 };
+
+/* The shim torn was built with ($TORN_WP_SHIM overrides, "" turns it off). */
+const char *check_wp_shim_default(void);
 
 /*
  * The filesystem, flush mode and checker program of meta.json into run
@@ -275,6 +293,8 @@ struct check_job {
 	uint64_t index;
 	char image_hash[40];
 	unsigned int flags; /* TORN_STATE_F_* */
+	long long restore_ms; /* putting its image in place */
+	uint64_t restored; /* pages that took */
 };
 
 struct check_pool;
@@ -287,12 +307,21 @@ struct checker {
 	char work[4096];
 	char pm_path[4200];
 	uint8_t *pm; /* the backing file, shared with QEMU */
-	uint8_t *img; /* what the backing file must hold for the job */
+	/*
+	 * pm's pages that may differ from the persisted image the walk is
+	 * at: the last state's delta, the lines persisted since, and what
+	 * the guest wrote (wp; all pages when that is unknown).
+	 */
+	struct check_pages stale;
+	struct torn_wp wp; /* the guest's writes to pm */
+	char wp_why[256]; /* why wp is off, "" on */
 	pthread_t thread;
 	bool has_job; /* under pool->lock */
 	bool quit;
 	struct check_job job;
 	uint64_t pages_restored;
+	uint64_t pages_written; /* by the guest, as wp reported */
+	uint64_t rebuilds; /* images built again from scratch */
 	uint64_t boots;
 };
 
@@ -313,8 +342,19 @@ struct check_result {
  */
 int checker_init(struct checker *c, const struct check_run *run, int idx,
 		 const char *base_path);
-/* Boot c's guest on its backing file. */
+/*
+ * Boot c's guest on its backing file, with the write-tracking shim when
+ * run has one (c->wp; c->wp_why says why not).
+ */
 int checker_boot(struct checker *c, struct torn_err *err);
+/* Kill c's guest at once (it failed us). */
+void checker_kill(struct checker *c);
+/*
+ * Mark in c->stale the pages c's guest wrote since the last call (all of
+ * them when that is unknown: no tracking, or no guest to ask).  Returns
+ * how many pages were marked.
+ */
+uint64_t checker_collect_writes(struct checker *c);
 void checker_fini(struct checker *c);
 /*
  * Recover the image now in c's backing file and run the oracles on it
@@ -354,7 +394,7 @@ int check_pool_start(struct check_pool *p, const struct check_run *run,
 		     int jobs, const char *base_path,
 		     struct torn_verdict_log *log, long long t_start);
 /*
- * Wait for an idle checker: its image buffer is the caller's till
+ * Wait for an idle checker: its backing file is the caller's till
  * hand-over.  NULL once the pool is stopping (a verdict could not be
  * written, or check_interrupted()): dispatch no more.
  */
@@ -365,11 +405,15 @@ struct checker *check_pool_wait_free(struct check_pool *p);
  * p->lock.
  */
 void check_pool_log_failed(struct check_pool *p, int ret);
-/* c->img holds the state's image: give c the job. */
+/*
+ * c->pm holds the state's image (put there in restore_ms, restored
+ * pages): give c the job.
+ */
 void check_pool_hand_over(struct check_pool *p, struct checker *c,
 			  const char *id, uint64_t point,
 			  const struct torn_engine *engine, uint64_t index,
-			  const struct torn_hash128 *hash, unsigned int flags);
+			  const struct torn_hash128 *hash, unsigned int flags,
+			  long long restore_ms, uint64_t restored);
 /* States checked so far. */
 uint64_t check_pool_done(struct check_pool *p);
 /* Let the checkers finish their jobs, end the threads and the guests. */

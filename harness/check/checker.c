@@ -24,21 +24,31 @@ static uint8_t *map_shared(const char *path, uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#ifndef TORN_WP_SHIM_PATH
+#define TORN_WP_SHIM_PATH ""
+#endif
+
+const char *check_wp_shim_default(void)
+{
+	const char *shim = getenv("TORN_WP_SHIM");
+
+	return shim ? shim : TORN_WP_SHIM_PATH;
+}
+
 int checker_init(struct checker *c, const struct check_run *run, int idx,
 		 const char *base_path)
 {
 	c->run = run;
 	c->idx = idx;
+	c->wp.pagemap = -1;
 	if (guest_workdir("check", c->work, sizeof(c->work)))
 		return -errno;
 	snprintf(c->pm_path, sizeof(c->pm_path), "%s/pm.img", c->work);
 	if (torn_copy_file(base_path, c->pm_path))
 		return -EIO;
 	c->pm = map_shared(c->pm_path, run->pm_size);
-	c->img = malloc(run->pm_size);
-	if (!c->pm || !c->img)
+	if (!c->pm || check_pages_init(&c->stale, run->pm_size))
 		return -ENOMEM;
-	memcpy(c->img, run->base, run->pm_size);
 	return 0;
 }
 
@@ -46,11 +56,54 @@ int checker_boot(struct checker *c, struct torn_err *err)
 {
 	struct torn_vm_config cfg;
 	const struct check_run *run = c->run;
+	struct torn_err wperr = { "" };
+	int ret;
 
 	guest_vm_config(&run->guest, &run->kit, c->pm_path, run->pm_size,
 			c->work, &cfg);
+	cfg.wp_shim = run->wp_shim[0] ? run->wp_shim : NULL;
 	c->boots++;
-	return torn_vm_start(&cfg, &c->vm, err);
+	ret = torn_vm_start(&cfg, &c->vm, err);
+	if (ret)
+		return ret;
+	if (!cfg.wp_shim)
+		snprintf(c->wp_why, sizeof(c->wp_why),
+			 "no write-tracking shim");
+	else if (torn_wp_open(&c->wp, torn_vm_pid(c->vm), c->work, &wperr))
+		snprintf(c->wp_why, sizeof(c->wp_why), "%s", wperr.msg);
+	else
+		c->wp_why[0] = '\0';
+	return 0;
+}
+
+void checker_kill(struct checker *c)
+{
+	torn_vm_kill(c->vm);
+	c->vm = NULL;
+	torn_wp_close(&c->wp);
+}
+
+static void mark_written(uint64_t off, uint64_t len, void *ctx)
+{
+	struct checker *c = ctx;
+
+	check_pages_mark(&c->stale, off, len);
+	c->pages_written += len / CHECK_PAGE;
+}
+
+uint64_t checker_collect_writes(struct checker *c)
+{
+	struct torn_err err = { "" };
+	uint64_t before = c->pages_written;
+
+	if (c->vm && torn_wp_on(&c->wp) &&
+	    !torn_wp_scan(&c->wp, mark_written, c, &err))
+		return c->pages_written - before;
+	if (err.msg[0])
+		snprintf(c->wp_why, sizeof(c->wp_why), "%s", err.msg);
+	torn_wp_close(&c->wp);
+	check_pages_mark_all(&c->stale);
+	return c->stale.npages;
 }
 
 void checker_fini(struct checker *c)
@@ -58,11 +111,11 @@ void checker_fini(struct checker *c)
 	if (c->vm)
 		torn_vm_stop(c->vm, 10000);
 	c->vm = NULL;
+	torn_wp_close(&c->wp);
 	if (c->pm)
 		munmap(c->pm, c->run->pm_size);
 	c->pm = NULL;
-	free(c->img);
-	c->img = NULL;
+	check_pages_fini(&c->stale);
 	if (c->work[0] && !c->run->guest.keep)
 		guest_workdir_remove(c->work);
 	c->work[0] = '\0';

@@ -75,15 +75,60 @@ void check_pool_log_failed(struct check_pool *p, int ret)
 	pthread_cond_broadcast(&p->cond);
 }
 
+/* Once per checker: say so when the guest's writes are not tracked. */
+static void say_tracking(struct checker *c)
+{
+	if (!c->wp_why[0] || c->boots > 1)
+		return;
+	fprintf(stderr,
+		"torn: checker %d: recovery's writes are not tracked (%s); "
+		"each state is restored by a compare of the whole image\n",
+		c->idx, c->wp_why);
+}
+
 /*
- * Restore c's backing file to its job's image and check it, twice at
- * most.  Once interrupted (the guests die with a terminal's SIGINT), a
+ * Build c's job's image again from the trace, straight into the backing
+ * file: what the guest wrote is unknown (a failed attempt) or came
+ * before the restore (a boot).  Every page may now differ from the
+ * persisted image the walk is at.  -1 with an error verdict in res when
+ * the image cannot be built or is not the state's.
+ */
+static int rebuild(struct checker *c, struct check_result *res)
+{
+	const struct check_run *run = c->run;
+	struct torn_err err = { "" };
+	struct torn_hash128 h;
+	char hex[40];
+
+	check_pages_mark_all(&c->stale);
+	c->rebuilds++;
+	if (!run->trace) {
+		torn_err_set(&err, TORN_E_NOTFOUND, "no trace to rebuild from");
+	} else if (!torn_state_image(run->trace, run->base, run->pm_size,
+				     run->states, c->job.id, c->pm, &h, &err)) {
+		torn_hash_format(&h, hex);
+		if (!strcmp(hex, c->job.image_hash))
+			return 0;
+		torn_err_set(&err, TORN_E_MISMATCH,
+			     "rebuilt image hash %s, not the state's %s", hex,
+			     c->job.image_hash);
+	}
+	memset(res, 0, sizeof(*res));
+	res->judge = TORN_J_ERROR;
+	res->verdict = torn_verdict_combine(res->r, res->judge);
+	snprintf(res->infra_detail, sizeof(res->infra_detail),
+		 "cannot build the state's image again: %s", err.msg);
+	return -1;
+}
+
+/*
+ * Check c's job on the image the dispatcher put in its backing file,
+ * twice at most.  Once interrupted (the guests die with a terminal's SIGINT), a
  * state whose check did not finish is not judged (no verdict line; a
  * --resume checks it), and no guest is booted again.
  */
 static void check_job(struct checker *c)
 {
-	const struct check_run *run = c->run;
 	struct check_result res;
 	long long t0 = 0, t1 = 0, t2 = 0;
 	int attempt, last_timeout = 0;
@@ -91,23 +136,37 @@ static void check_job(struct checker *c)
 	memset(&res, 0, sizeof(res));
 	for (attempt = 1; attempt <= 2; attempt++) {
 		struct torn_err err = { "" };
+		bool fresh = attempt > 1; /* the last attempt's writes */
 
 		if (check_interrupted())
 			return;
-		if (!c->vm && checker_boot(c, &err)) {
-			memset(&res, 0, sizeof(res));
-			res.judge = TORN_J_ERROR;
-			res.verdict = torn_verdict_combine(res.r, res.judge);
-			snprintf(res.infra_detail, sizeof(res.infra_detail),
-				 "checker guest did not boot: %s", err.msg);
-			t0 = t1 = t2 = torn_now_ms();
-			continue;
+		if (!c->vm) {
+			if (checker_boot(c, &err)) {
+				memset(&res, 0, sizeof(res));
+				res.judge = TORN_J_ERROR;
+				res.verdict =
+					torn_verdict_combine(res.r, res.judge);
+				snprintf(res.infra_detail,
+					 sizeof(res.infra_detail),
+					 "checker guest did not boot: %s",
+					 err.msg);
+				t0 = t1 = t2 = torn_now_ms();
+				continue;
+			}
+			say_tracking(c);
+			/* a guest that wrote its NVDIMM while booting */
+			if (checker_collect_writes(c))
+				fresh = true;
 		}
 		t0 = torn_now_ms();
-		c->pages_restored += check_restore(c->pm, c->img, run->pm_size);
+		if (fresh && rebuild(c, &res)) {
+			t1 = t2 = torn_now_ms();
+			break;
+		}
 		t1 = torn_now_ms();
 		check_one(c, &res);
 		t2 = torn_now_ms();
+		checker_collect_writes(c);
 		if (!res.infra && res.verdict != TORN_V_TIMEOUT)
 			break;
 		if (check_interrupted())
@@ -119,8 +178,7 @@ static void check_job(struct checker *c)
 			fprintf(stderr,
 				"torn: checker %d: %s; restarting it (state %s, attempt %d)\n",
 				c->idx, res.infra_detail, c->job.id, attempt);
-			torn_vm_kill(c->vm);
-			c->vm = NULL;
+			checker_kill(c);
 		}
 	}
 	/* a guest that died with the signal failed no state: none judged */
@@ -142,7 +200,8 @@ static void check_job(struct checker *c)
 			sizeof(res.infra_detail) - strlen(res.infra_detail) -
 				1);
 	}
-	record_verdict(c, &res, t1 - t0, t2 - t1, attempt > 2 ? 2 : attempt);
+	record_verdict(c, &res, c->job.restore_ms + (t1 - t0), t2 - t1,
+		       attempt > 2 ? 2 : attempt);
 }
 
 static void *checker_main(void *arg)
@@ -161,10 +220,8 @@ static void *checker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		check_job(c);
-		if (c->run->boot_per_state && c->vm) {
-			torn_vm_kill(c->vm);
-			c->vm = NULL;
-		}
+		if (c->run->boot_per_state && c->vm)
+			checker_kill(c);
 		pthread_mutex_lock(&p->lock);
 		c->has_job = false;
 		pthread_cond_broadcast(&p->cond);
@@ -231,9 +288,13 @@ struct checker *check_pool_wait_free(struct check_pool *p)
 void check_pool_hand_over(struct check_pool *p, struct checker *c,
 			  const char *id, uint64_t point,
 			  const struct torn_engine *engine, uint64_t index,
-			  const struct torn_hash128 *hash, unsigned int flags)
+			  const struct torn_hash128 *hash, unsigned int flags,
+			  long long restore_ms, uint64_t restored)
 {
 	memset(&c->job, 0, sizeof(c->job));
+	c->job.restore_ms = restore_ms;
+	c->job.restored = restored;
+	c->pages_restored += restored;
 	snprintf(c->job.id, sizeof(c->job.id), "%s", id);
 	torn_engine_format(engine, c->job.engine, sizeof(c->job.engine));
 	c->job.point = point;

@@ -115,7 +115,11 @@ struct check_ctx {
 	struct check_plan plan;
 	struct check_pool pool;
 	struct torn_trace *trace;
-	uint8_t *persisted; /* the persisted image at the current point */
+	/*
+	 * The persisted image at the current point: a private mapping of
+	 * base.img, so that it holds memory only for the pages it changed
+	 */
+	uint8_t *persisted;
 	uint64_t dispatched, skipped, counted, counted_all;
 	GPtrArray *ids; /* --order: the states to check */
 	long long t_start; /* of the pass, for its rate */
@@ -123,6 +127,9 @@ struct check_ctx {
 	long long first_done_ms; /* when the first verdict came; 0: none */
 	uint64_t first_done; /* how many had come then */
 	int progress_tty;
+	/* $TORN_VERIFY_RESTORE: each restored image against a fresh build */
+	uint8_t *verify_buf; /* NULL: off */
+	uint64_t verified, verify_bad;
 };
 
 /*
@@ -204,10 +211,48 @@ static int next_point(const struct torn_crash_point *pt, void *ctx)
 	struct check_ctx *x = ctx;
 	size_t k;
 
-	for (k = 0; k < pt->n_changed; k++)
-		memcpy(x->persisted + pt->changed[k].line * TORN_LINE_SIZE,
-		       pt->changed[k].data, TORN_LINE_SIZE);
+	int j;
+
+	for (k = 0; k < pt->n_changed; k++) {
+		uint64_t off = pt->changed[k].line * TORN_LINE_SIZE;
+
+		memcpy(x->persisted + off, pt->changed[k].data, TORN_LINE_SIZE);
+		for (j = 0; j < x->pool.jobs; j++)
+			check_pages_mark(&x->pool.checkers[j].stale, off,
+					 TORN_LINE_SIZE);
+	}
 	return 0;
+}
+
+/*
+ * $TORN_VERIFY_RESTORE: c's backing file, restored for state id, against
+ * the state's image built from scratch, byte for byte.  A page that
+ * differs is said, counted and put right.
+ */
+static void verify_restore(struct check_ctx *x, struct checker *c,
+			   const char *id)
+{
+	struct torn_err err = { "" };
+	uint64_t off, bad = 0;
+
+	x->verified++;
+	if (torn_state_image(x->trace, x->run.base, x->run.pm_size,
+			     &x->o->states, id, x->verify_buf, NULL, &err)) {
+		fprintf(stderr, "torn: verify restore: state %s: %s\n", id,
+			err.msg);
+		x->verify_bad++;
+		return;
+	}
+	for (off = 0; off < x->run.pm_size; off += CHECK_PAGE)
+		if (memcmp(c->pm + off, x->verify_buf + off, CHECK_PAGE)) {
+			if (!bad++)
+				fprintf(stderr,
+					"torn: verify restore: state %s differs from its image at page %" PRIu64
+					"\n",
+					id, off / CHECK_PAGE);
+			memcpy(c->pm + off, x->verify_buf + off, CHECK_PAGE);
+		}
+	x->verify_bad += bad != 0;
 }
 
 static int dispatch_state(const struct torn_crash_state *cs, const char *id,
@@ -215,6 +260,8 @@ static int dispatch_state(const struct torn_crash_state *cs, const char *id,
 {
 	struct check_ctx *x = ctx;
 	struct checker *c;
+	long long t0;
+	uint64_t copied;
 
 	if (check_interrupted() || x->dispatched >= x->o->limit)
 		return 1;
@@ -225,11 +272,13 @@ static int dispatch_state(const struct torn_crash_state *cs, const char *id,
 	c = check_pool_wait_free(&x->pool);
 	if (!c)
 		return 1; /* stopping: a verdict not written, or a signal */
-	/* the checker is idle: its image buffer is ours */
-	check_restore(c->img, x->persisted, x->run.pm_size);
-	torn_state_apply(cs, c->img);
+	/* the checker is idle: its backing file is ours */
+	t0 = torn_now_ms();
+	copied = check_restore_state(c->pm, x->persisted, cs, &c->stale);
+	if (x->verify_buf)
+		verify_restore(x, c, id);
 	check_pool_hand_over(&x->pool, c, id, cs->point, cs->engine, cs->index,
-			     &cs->hash, cs->flags);
+			     &cs->hash, cs->flags, torn_now_ms() - t0, copied);
 	x->dispatched++;
 	progress(x);
 	return 0;
@@ -318,18 +367,23 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 		struct torn_hash128 h;
 		uint64_t point, index;
 		struct torn_engine e;
+		long long t0;
 
 		if (!c)
 			break; /* stopping: a verdict not written, or a signal
 				*/
+		/* built whole into the backing file: no page is known */
+		t0 = torn_now_ms();
+		check_pages_mark_all(&c->stale);
 		if (torn_state_image(x->trace, x->run.base, x->run.pm_size, so,
-				     id, c->img, &h, &err) ||
+				     id, c->pm, &h, &err) ||
 		    torn_state_id_parse(id, &point, &e, &index, &err)) {
 			fprintf(stderr, "torn: state %s: %s\n", id, err.msg);
 			ret = TORN_EXIT_INFRA;
 			break;
 		}
-		check_pool_hand_over(&x->pool, c, id, point, &e, index, &h, 0);
+		check_pool_hand_over(&x->pool, c, id, point, &e, index, &h, 0,
+				     torn_now_ms() - t0, c->stale.npages);
 		x->dispatched++;
 		progress(x);
 	}
@@ -341,10 +395,11 @@ static int check_in_order(struct check_ctx *x, enum torn_check_order order,
 /* ---- set-up ------------------------------------------------------------ */
 
 /*
- * base.img, mapped read-only; NULL when it is missing or not pm_size bytes
+ * base.img, mapped privately with prot (written pages are torn's own
+ * copies); NULL when it is missing or not pm_size bytes
  * (*said: after a message) or cannot be mapped.
  */
-static const uint8_t *map_base(const char *dir, uint64_t size, bool *said)
+static uint8_t *map_image(const char *dir, uint64_t size, int prot, bool *said)
 {
 	char path[4200];
 	struct stat st;
@@ -361,7 +416,7 @@ static const uint8_t *map_base(const char *dir, uint64_t size, bool *said)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		p = mmap(NULL, size, prot, MAP_PRIVATE, fd, 0);
 		close(fd);
 	}
 	return p == MAP_FAILED ? NULL : p;
@@ -428,7 +483,7 @@ static int load_run(struct check_ctx *x)
 		return TORN_EXIT_INFRA;
 	}
 	run->pm_size = torn_trace_get_header(x->trace)->pm_size;
-	run->base = map_base(o->dir, run->pm_size, &said);
+	run->base = map_image(o->dir, run->pm_size, PROT_READ, &said);
 	if (said)
 		return TORN_EXIT_INFRA;
 	torn_run_meta_init(&meta);
@@ -634,6 +689,29 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 	return ret;
 }
 
+/* What restoring the checkers' backing files took, on stderr. */
+static void say_restores(const struct check_pool *p)
+{
+	uint64_t copied = 0, written = 0, rebuilt = 0;
+	bool tracked = true;
+	int i;
+
+	if (!p->checkers || !check_pool_done((struct check_pool *)p))
+		return;
+	for (i = 0; i < p->jobs; i++) {
+		copied += p->checkers[i].pages_restored;
+		written += p->checkers[i].pages_written;
+		rebuilt += p->checkers[i].rebuilds;
+		tracked = tracked && !p->checkers[i].wp_why[0];
+	}
+	fprintf(stderr,
+		"torn: restores copied %" PRIu64
+		" pages; recovery wrote %" PRIu64 " pages%s; %" PRIu64
+		" images built again\n",
+		copied, written, tracked ? " (tracked)" : " (not all tracked)",
+		rebuilt);
+}
+
 int torn_check_run(const struct torn_check_opts *o)
 {
 	struct check_ctx x = { .o = o, .progress_tty = -1 };
@@ -646,6 +724,7 @@ int torn_check_run(const struct torn_check_opts *o)
 	long long t_start = torn_now_ms();
 	char base_path[4200];
 	uint64_t seed, retry = 0, total;
+	bool said = false;
 	int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int ret;
 
@@ -693,12 +772,16 @@ int torn_check_run(const struct torn_check_opts *o)
 		goto out_pool;
 	}
 	write_check_json(&x, torn_states_get_model(states));
-	x.persisted = malloc(run->pm_size);
+	x.persisted =
+		map_image(o->dir, run->pm_size, PROT_READ | PROT_WRITE, &said);
 	if (!x.persisted) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
-	memcpy(x.persisted, run->base, run->pm_size);
+	run->trace = x.trace;
+	run->states = &o->states;
+	snprintf(run->wp_shim, sizeof(run->wp_shim), "%s",
+		 check_wp_shim_default());
 	snprintf(base_path, sizeof(base_path), "%s/base.img", o->dir);
 	/*
 	 * From here a signal ends the check, not torn: work directories and
@@ -723,13 +806,23 @@ int torn_check_run(const struct torn_check_opts *o)
 		x.pool.total);
 	fprintf(stderr, "torn: checking %s with %d checker guests\n", o->dir,
 		jobs);
+	if (getenv("TORN_VERIFY_RESTORE") && *getenv("TORN_VERIFY_RESTORE"))
+		x.verify_buf = malloc(run->pm_size);
 	if (order != TORN_CHECK_ORDER_TRACE)
 		ret = check_in_order(&x, order, seed);
 	else
 		ret = check_in_trace_order(&x, states);
+	if (x.verify_buf)
+		fprintf(stderr,
+			"torn: verify restore: %" PRIu64 " states, %" PRIu64
+			" restored wrong\n",
+			x.verified, x.verify_bad);
+	if (x.verify_bad)
+		ret = TORN_EXIT_INFRA;
 out_pool:
 	/* the states in flight finish; the guests and work directories go */
 	check_pool_stop(&x.pool);
+	say_restores(&x.pool);
 	if (x.pool.total && isatty(2) && !getenv("CI"))
 		fputc('\n', stderr);
 	ret = finish(&x, &log, t_start, ret);
@@ -740,7 +833,9 @@ out:
 	torn_states_free(states);
 	torn_trace_free(x.trace);
 	check_run_fini(run);
-	free(x.persisted);
+	if (x.persisted)
+		munmap(x.persisted, run->pm_size);
+	free(x.verify_buf);
 	if (x.plan.done)
 		g_hash_table_destroy(x.plan.done);
 	if (run->base)

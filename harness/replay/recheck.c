@@ -59,8 +59,7 @@ void replay_guest_fini(struct replay_guest *g)
 int replay_guest_check(struct replay_guest *g, const uint8_t *img,
 		       struct check_result *res)
 {
-	memcpy(g->c.img, img, g->run.pm_size);
-	check_restore(g->c.pm, g->c.img, g->run.pm_size);
+	check_restore(g->c.pm, img, g->run.pm_size);
 	if (check_one(&g->c, res)) {
 		fprintf(stderr, "torn replay: the guest failed: %s\n",
 			res->infra_detail);

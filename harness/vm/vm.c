@@ -3,6 +3,9 @@
  */
 #include "vm.h"
 #include "torn_time.h"
+#include "wp.h"
+
+#include <glib.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -271,7 +274,8 @@ static int claim_slot(pid_t pid)
 
 /* ---- process --------------------------------------------------------- */
 
-static pid_t spawn(char **argv, const char *qemu_log, int console_stdio)
+static pid_t spawn(char **argv, char **envp, const char *qemu_log,
+		   int console_stdio)
 {
 	sigset_t all, old;
 	pid_t parent = getpid(), pid;
@@ -299,12 +303,38 @@ static pid_t spawn(char **argv, const char *qemu_log, int console_stdio)
 		}
 		if (nul >= 0 && !console_stdio)
 			dup2(nul, 0);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, envp);
 		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
+}
+
+/*
+ * QEMU's environment: torn's, with the write-tracking shim preloaded
+ * when cfg asks for it (wp.h); NULL: torn's as it is.  Built before the
+ * fork, since the child of a threaded torn may not allocate.
+ */
+static char **spawn_env(const struct torn_vm_config *cfg)
+{
+	char **env;
+	char status[4200];
+
+	if (!cfg->wp_shim || !cfg->pm_path)
+		return NULL;
+	snprintf(status, sizeof(status), "%s/" TORN_WP_STATUS_NAME,
+		 cfg->workdir);
+	unlink(status);
+	env = g_get_environ();
+	env = g_environ_setenv(env, "LD_PRELOAD", cfg->wp_shim, TRUE);
+	env = g_environ_setenv(env, "TORN_WP_FILE", cfg->pm_path, TRUE);
+	return g_environ_setenv(env, "TORN_WP_STATUS", status, TRUE);
+}
+
+pid_t torn_vm_pid(const struct torn_vm *vm)
+{
+	return vm->pid;
 }
 
 static void release(struct torn_vm *vm)
@@ -405,7 +435,7 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	struct torn_vm *vm;
 	struct torn_proto_msg msg;
 	char qemu_log[4096], sock[4096];
-	char **argv;
+	char **argv, **envp;
 	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms
 						    : 300000;
 
@@ -435,8 +465,11 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 			"work directory path too long for a socket: %s",
 			cfg->workdir);
 	}
-	vm->pid = spawn(argv, qemu_log, cfg->console_stdio);
+	envp = spawn_env(cfg);
+	vm->pid = spawn(argv, envp ? envp : environ, qemu_log,
+			cfg->console_stdio);
 	torn_vm_argv_free(argv);
+	g_strfreev(envp);
 	if (vm->pid < 0) {
 		ret = -errno;
 		release(vm);

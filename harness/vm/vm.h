@@ -5,6 +5,7 @@
 #define TORN_VM_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 #include "torn_err.h"
@@ -38,6 +39,11 @@ struct torn_vm_config {
 	const char *workdir; /* holds console.log, qemu.log, agent.sock */
 	int console_stdio; /* console on the terminal (interactive shell) */
 	int boot_timeout_ms; /* default 300000 */
+	/*
+	 * The write-tracking shim (wp.h) preloaded into QEMU to track the
+	 * guest's writes to pm_path; NULL: none.
+	 */
+	const char *wp_shim;
 };
 
 struct torn_vm;
@@ -68,6 +74,8 @@ int torn_vm_call(struct torn_vm *vm, int timeout_ms, size_t nargs,
 
 /* The agent's hello: kernel release. */
 const char *torn_vm_get_kernel_release(const struct torn_vm *vm);
+/* QEMU's process id; -1 once it is known to have exited. */
+pid_t torn_vm_pid(const struct torn_vm *vm);
 /* Milliseconds from spawn to the agent's hello. */
 long torn_vm_get_boot_ms(const struct torn_vm *vm);
 /* The last bytes of the console log (for error reports); static buffer. */

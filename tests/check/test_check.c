@@ -1279,6 +1279,106 @@ static void test_restore(void **state)
 	free(b);
 }
 
+/* A pseudo-random walk for test_restore_state. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * The restore of a check: over a walk of crash points (lines persisted),
+ * states (deltas of lines and granules) and recoveries (pages a guest
+ * writes, marked as the write tracker marks them, or all pages when it
+ * is off), the backing file always equals persisted + delta byte for
+ * byte, and only the pages marked are looked at.  A write left unmarked
+ * is restored wrong: the comparison can fail.
+ */
+static void test_restore_state(void **state)
+{
+	const size_t size = 1 << 20, npages = size / CHECK_PAGE;
+	uint8_t *persisted = malloc(size), *pm = malloc(size);
+	uint8_t *want = malloc(size), data[16][64];
+	struct torn_delta_ent ent[16];
+	struct torn_crash_state cs;
+	struct check_pages stale;
+	uint64_t seed = 88172645463325252ULL, copied_total = 0;
+	int step, i;
+
+	(void)state;
+	for (i = 0; i < (int)size; i++)
+		persisted[i] = (uint8_t)(i * 7 + 3);
+	memcpy(pm, persisted, size);
+	assert_int_equal(check_pages_init(&stale, size), 0);
+	assert_int_equal(check_pages_count(&stale), 0);
+	for (step = 0; step < 400; step++) {
+		int lines = (int)(rnd(&seed) % 5), n = (int)(rnd(&seed) % 16);
+		int writes = (int)(rnd(&seed) % 4);
+
+		/* a crash point persists lines */
+		for (i = 0; i < lines; i++) {
+			uint64_t off = rnd(&seed) % (size / 64) * 64;
+
+			memset(persisted + off, (int)rnd(&seed), 64);
+			check_pages_mark(&stale, off, 64);
+		}
+		/* a state: lines and granules in flight */
+		memset(&cs, 0, sizeof(cs));
+		for (i = 0; i < n; i++) {
+			bool granule = rnd(&seed) & 1;
+
+			ent[i].len = granule ? 8 : 64;
+			ent[i].offset =
+				rnd(&seed) % (size / ent[i].len) * ent[i].len;
+			memset(data[i], (int)rnd(&seed), sizeof(data[i]));
+			ent[i].data = data[i];
+		}
+		cs.n_delta = (size_t)n;
+		cs.delta = ent;
+		copied_total += check_restore_state(pm, persisted, &cs, &stale);
+		memcpy(want, persisted, size);
+		torn_state_apply(&cs, want);
+		assert_memory_equal(pm, want, size);
+		assert_true(check_pages_count(&stale) <= (uint64_t)n);
+		/* recovery writes pages; the tracker says which */
+		for (i = 0; i < writes; i++) {
+			uint64_t pg = rnd(&seed) % npages;
+
+			pm[pg * CHECK_PAGE + rnd(&seed) % CHECK_PAGE] ^= 0xa5;
+			check_pages_mark(&stale, pg * CHECK_PAGE, 1);
+		}
+		if (step % 97 == 0) { /* tracking lost: all pages */
+			pm[rnd(&seed) % size] ^= 0x11;
+			check_pages_mark_all(&stale);
+			assert_int_equal(check_pages_count(&stale), npages);
+		}
+	}
+	assert_true(copied_total > 0);
+
+	/* a write nobody marked stays: the restore is only as exact as
+	 * the marks (and the test sees it) */
+	memset(&cs, 0, sizeof(cs));
+	check_restore_state(pm, persisted, &cs, &stale);
+	pm[5 * CHECK_PAGE] ^= 1;
+	check_restore_state(pm, persisted, &cs, &stale);
+	assert_memory_not_equal(pm, persisted, size);
+	check_pages_mark(&stale, 5 * CHECK_PAGE + 4095, 1);
+	assert_int_equal(check_restore_state(pm, persisted, &cs, &stale), 1);
+	assert_memory_equal(pm, persisted, size);
+
+	/* marks past the end are ignored; a range spans its pages */
+	check_pages_mark(&stale, size + 1, 10);
+	assert_int_equal(check_pages_count(&stale), 0);
+	check_pages_mark(&stale, CHECK_PAGE - 1, 2);
+	assert_int_equal(check_pages_count(&stale), 2);
+	check_pages_fini(&stale);
+	free(persisted);
+	free(pm);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1298,6 +1398,7 @@ int main(void)
 		cmocka_unit_test(test_pool_stops),
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_restore_state),
 		cmocka_unit_test(test_run_start),
 		cmocka_unit_test(test_nothing_to_check),
 		cmocka_unit_test(test_settings),
