@@ -13,40 +13,116 @@
 
 #include "stepper.h"
 
+#define REPLAY_CHUNK (1u << 20)
+
+/* A store's piece of one chunk of the image, in record order. */
+struct chunk_store {
+	uint64_t chunk;
+	size_t rec;
+};
+
+static int by_chunk(const void *a, const void *b)
+{
+	const struct chunk_store *x = a, *y = b;
+
+	if (x->chunk != y->chunk)
+		return x->chunk < y->chunk ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+static void add_range(struct verify_range *ranges, size_t max_ranges,
+		      size_t *nranges, uint64_t off)
+{
+	if (*nranges &&
+	    ranges[*nranges - 1].offset + ranges[*nranges - 1].length == off) {
+		ranges[*nranges - 1].length++;
+	} else if (*nranges < max_ranges) {
+		ranges[*nranges].offset = off;
+		ranges[*nranges].length = 1;
+		++*nranges;
+	}
+}
+
+/*
+ * verify_replay a 1 MiB chunk at a time: the stores sorted by chunk (in
+ * record order within one), each chunk of base copied, stored to and
+ * compared with final's.  With release, base and final are file
+ * mappings whose chunks are given back once compared, so that memory
+ * does not grow with the image.
+ */
+static uint64_t replay_chunks(const struct torn_trace *t, const uint8_t *base,
+			      const uint8_t *final, bool release,
+			      struct verify_range *ranges, size_t max_ranges,
+			      size_t *nranges)
+{
+	const struct torn_trace_header *h = torn_trace_get_header(t);
+	const struct torn_record *r = torn_trace_get_records(t);
+	size_t n = torn_trace_get_count(t), i, ns = 0, k = 0;
+	struct chunk_store *cs = malloc((2 * n + 1) * sizeof(*cs));
+	uint8_t *img = malloc(REPLAY_CHUNK);
+	uint64_t diff = 0, chunk, off;
+
+	*nranges = 0;
+	if (!cs || !img) {
+		free(cs);
+		free(img);
+		return UINT64_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t first, last;
+
+		if ((r[i].kind != TORN_REC_STORE &&
+		     r[i].kind != TORN_REC_NT_STORE) ||
+		    !r[i].size)
+			continue;
+		first = r[i].offset / REPLAY_CHUNK;
+		last = (r[i].offset + r[i].size - 1) / REPLAY_CHUNK;
+		cs[ns++] = (struct chunk_store){ first, i };
+		if (last != first)
+			cs[ns++] = (struct chunk_store){ last, i };
+	}
+	qsort(cs, ns, sizeof(*cs), by_chunk);
+	for (chunk = 0; chunk * REPLAY_CHUNK < h->pm_size; chunk++) {
+		uint64_t start = chunk * REPLAY_CHUNK;
+		uint64_t len = h->pm_size - start < REPLAY_CHUNK
+				       ? h->pm_size - start
+				       : REPLAY_CHUNK;
+
+		memcpy(img, base + start, len);
+		for (; k < ns && cs[k].chunk == chunk; k++) {
+			const struct torn_record *s = &r[cs[k].rec];
+			uint64_t a = s->offset > start ? s->offset : start;
+			uint64_t b = s->offset + s->size < start + len
+					     ? s->offset + s->size
+					     : start + len;
+
+			if (a < b)
+				memcpy(img + (a - start),
+				       s->data + (a - s->offset), b - a);
+		}
+		if (memcmp(img, final + start, len))
+			for (off = 0; off < len; off++)
+				if (img[off] != final[start + off]) {
+					diff++;
+					add_range(ranges, max_ranges, nranges,
+						  start + off);
+				}
+		if (release) {
+			madvise((void *)(base + start), len, MADV_DONTNEED);
+			madvise((void *)(final + start), len, MADV_DONTNEED);
+		}
+	}
+	free(cs);
+	free(img);
+	return diff;
+}
+
 uint64_t verify_replay(const struct torn_trace *t, const uint8_t *base,
 		       const uint8_t *final, struct verify_range *ranges,
 		       size_t max_ranges, size_t *nranges)
 {
-	const struct torn_trace_header *h = torn_trace_get_header(t);
-	const struct torn_record *r = torn_trace_get_records(t);
-	size_t n = torn_trace_get_count(t), i;
-	uint8_t *img = malloc(h->pm_size);
-	uint64_t diff = 0, off;
-
-	*nranges = 0;
-	if (!img)
-		return UINT64_MAX;
-	memcpy(img, base, h->pm_size);
-	for (i = 0; i < n; i++)
-		if (r[i].kind == TORN_REC_STORE ||
-		    r[i].kind == TORN_REC_NT_STORE)
-			memcpy(img + r[i].offset, r[i].data, r[i].size);
-	for (off = 0; off < h->pm_size; off++) {
-		if (img[off] == final[off])
-			continue;
-		diff++;
-		if (*nranges &&
-		    ranges[*nranges - 1].offset + ranges[*nranges - 1].length ==
-			    off) {
-			ranges[*nranges - 1].length++;
-		} else if (*nranges < max_ranges) {
-			ranges[*nranges].offset = off;
-			ranges[*nranges].length = 1;
-			++*nranges;
-		}
-	}
-	free(img);
-	return diff;
+	return replay_chunks(t, base, final, false, ranges, max_ranges,
+			     nranges);
 }
 
 /*
@@ -318,7 +394,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 	if (map_file(path, h->pm_size, &final, out))
 		goto out_fail;
 	torn_trace_get_stats(t, &st);
-	diff = verify_replay(t, base, final, ranges, 10, &nranges);
+	diff = replay_chunks(t, base, final, true, ranges, 10, &nranges);
 	if (diff == 0) {
 		fprintf(out,
 			"ok   replay: base.img + %llu stores == final.img (%llu bytes stored, %llu lines)\n",
