@@ -30,7 +30,6 @@
 
 #define AGENT_PORT_NAME "torn.agent"
 #define AGENT_VERSION "1"
-#define OUTPUT_CAP (4u << 20) /* bytes of a program's stdout or stderr kept */
 
 static int kmsg_fd = -1;
 
@@ -184,124 +183,24 @@ static int send_error(int fd, const char *fmt, ...)
 
 /* ---- run a program ---------------------------------------------------- */
 
-static void drain(int fd, struct torn_buf *b, int *open_flag)
-{
-	char tmp[65536];
-	ssize_t n = read(fd, tmp, sizeof(tmp));
-
-	if (n <= 0) {
-		if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			*open_flag = 0;
-		return;
-	}
-	if (b->len < OUTPUT_CAP) {
-		size_t keep = (size_t)n;
-
-		if (b->len + keep > OUTPUT_CAP)
-			keep = OUTPUT_CAP - b->len;
-		torn_buf_append(b, tmp, keep);
-	}
-}
-
-int agent_run(char *const argv[], const char *const envp_extra[],
-	      long timeout_ms, struct agent_run_result *res)
-{
-	int out[2], err[2], status = 0, out_open = 1, err_open = 1;
-	long long deadline = timeout_ms > 0 ? torn_now_ms() + timeout_ms : -1;
-	pid_t pid;
-
-	memset(res, 0, sizeof(*res));
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		size_t i;
-
-		setpgid(0, 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
-		for (i = 0; envp_extra && envp_extra[i]; i++)
-			putenv((char *)envp_extra[i]);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run '%s': %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	while (out_open || err_open) {
-		struct pollfd p[2] = {
-			{ .fd = out_open ? out[0] : -1, .events = POLLIN },
-			{ .fd = err_open ? err[0] : -1, .events = POLLIN }
-		};
-		int wait_ms = -1;
-
-		if (deadline >= 0) {
-			long long left = deadline - torn_now_ms();
-
-			if (left <= 0) {
-				res->timed_out = 1;
-				break;
-			}
-			wait_ms = left > 1000000 ? 1000000 : (int)left;
-		}
-		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents)
-			drain(out[0], &res->out, &out_open);
-		if (p[1].revents)
-			drain(err[0], &res->err, &err_open);
-	}
-	if (res->timed_out)
-		kill(-pid, SIGKILL);
-	close(out[0]);
-	close(err[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	res->status = status;
-	return 0;
-}
-
-void agent_run_result_free(struct agent_run_result *res)
-{
-	torn_buf_free(&res->out);
-	torn_buf_free(&res->err);
-}
-
-/* "exit 0", "signal 9", "timeout" */
-static void describe_status(const struct agent_run_result *res, char *buf,
-			    size_t len)
-{
-	if (res->timed_out)
-		snprintf(buf, len, "timeout");
-	else if (WIFEXITED(res->status))
-		snprintf(buf, len, "exit %d", WEXITSTATUS(res->status));
-	else if (WIFSIGNALED(res->status))
-		snprintf(buf, len, "signal %d", WTERMSIG(res->status));
-	else
-		snprintf(buf, len, "status %d", res->status);
-}
-
 static int reply_run(int fd, char *const argv[], long timeout_ms)
 {
-	struct agent_run_result res;
+	struct torn_capture res;
 	struct reply r = { .n = 0 };
 	char status[32];
-	int ret = agent_run(argv, NULL, timeout_ms, &res);
+	int ret = torn_capture_run(argv, "/bin:/sbin:/usr/bin:/usr/sbin",
+				   timeout_ms, &res);
 
 	if (ret)
 		return send_error(fd, "cannot run '%s': %s", argv[0],
 				  strerror(-ret));
-	describe_status(&res, status, sizeof(status));
+	torn_capture_status(&res, status, sizeof(status));
 	reply_str(&r, "ok");
 	reply_str(&r, status);
 	reply_add(&r, res.out.data, res.out.len);
 	reply_add(&r, res.err.data, res.err.len);
 	ret = send_reply(fd, TORN_PROTO_REPLY, &r);
-	agent_run_result_free(&res);
+	torn_capture_free(&res);
 	return ret;
 }
 

@@ -5,22 +5,8 @@
 
 #include <stddef.h>
 
+#include "capture.h"
 #include "proto.h"
-
-struct agent_run_result {
-	int status; /* waitpid status */
-	int timed_out; /* killed at the deadline */
-	struct torn_buf out, err;
-};
-
-/*
- * Run argv with stdout/stderr captured (each capped), killing its whole
- * process group after timeout_ms (<= 0: no limit).  envp_extra adds
- * NAME=VALUE strings to the environment.  Returns 0 or -errno.
- */
-int agent_run(char *const argv[], const char *const envp_extra[],
-	      long timeout_ms, struct agent_run_result *res);
-void agent_run_result_free(struct agent_run_result *res);
 
 /*
  * The canonical semantic dump of the tree at dir, appended to out: one

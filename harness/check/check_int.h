@@ -249,6 +249,12 @@ struct check_run {
 	 */
 	char wp_shim[4096];
 	/*
+	 * Where ext4 starts in the backing file when its fsck runs on the
+	 * host (the same e2fsck -fn on the same bytes, natively: see
+	 * check_run_host_fsck); 0: fsck runs in the guest.
+	 */
+	uint64_t host_fsck_offset;
+	/*
 	 * What rebuilding a state from scratch needs (a retry, a guest that
 	 * wrote its NVDIMM while it booted); NULL trace: no rebuild (torn
 	 * replay, which restores its own image).
@@ -256,6 +262,14 @@ struct check_run {
 	const struct torn_trace *trace;
 	const struct torn_states_opts *states;
 };
+
+/*
+ * Whether run's fsck can run on the host: ext4-dax with the fsck
+ * oracle, an e2fsck on the host's PATH, an ext4 superblock where the
+ * namespace's data starts (2 MiB into base.img), and $TORN_FSCK not
+ * "guest".  Sets run->host_fsck_offset; returns it.
+ */
+uint64_t check_run_host_fsck(struct check_run *run);
 
 /* The shim torn was built with ($TORN_WP_SHIM overrides, "" turns it off). */
 const char *check_wp_shim_default(void);

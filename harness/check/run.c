@@ -782,6 +782,7 @@ int torn_check_run(const struct torn_check_opts *o)
 	run->states = &o->states;
 	snprintf(run->wp_shim, sizeof(run->wp_shim), "%s",
 		 check_wp_shim_default());
+	check_run_host_fsck(run);
 	snprintf(base_path, sizeof(base_path), "%s/base.img", o->dir);
 	/*
 	 * From here a signal ends the check, not torn: work directories and
