@@ -30,7 +30,7 @@ one() { # label binary run-dir
 	t1=$(date +%s%N)
 	k=$(grep -c . "$d/c/verdicts.jsonl")
 	steady=$(grep -o '"at_ms":[0-9]*' "$d/c/verdicts.jsonl" | cut -d: -f2 | sort -n |
-		awk '{a[NR]=$1} END {printf "%.2f", NR > 1 ? (NR - 1) * 1000 / (a[NR] - a[1] + 1) : 0}')
+		awk '{a[NR]=$1} END {printf "%.2f", (NR > 1) ? (NR - 1) * 1000 / (a[NR] - a[1] + 1) : 0}')
 	restore=$(grep -o '"restore":[0-9]*' "$d/c/verdicts.jsonl" | cut -d: -f2 | median)
 	check=$(grep -o '"check":[0-9]*' "$d/c/verdicts.jsonl" | cut -d: -f2 | median)
 	grep -o '"state":"[^"]*","[^}]*"verdict":"[a-z]*"' "$d/c/verdicts.jsonl" |

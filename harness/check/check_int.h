@@ -249,9 +249,9 @@ struct check_run {
 	 */
 	char wp_shim[4096];
 	/*
-	 * Where ext4 starts in the backing file when its fsck runs on the
-	 * host (the same e2fsck -fn on the same bytes, natively: see
-	 * check_run_host_fsck); 0: fsck runs in the guest.
+	 * Where the filesystem starts in the backing file when its fsck
+	 * runs on the host (the same e2fsck -fn or xfs_repair -n on the
+	 * same bytes, natively: hostfsck.c); 0: fsck runs in the guest.
 	 */
 	uint64_t host_fsck_offset;
 	/*
@@ -264,10 +264,10 @@ struct check_run {
 };
 
 /*
- * Whether run's fsck can run on the host: ext4-dax with the fsck
- * oracle, an e2fsck on the host's PATH, an ext4 superblock where the
- * namespace's data starts (2 MiB into base.img), and $TORN_FSCK not
- * "guest".  Sets run->host_fsck_offset; returns it.
+ * Whether run's fsck can run on the host: ext4-dax or xfs-dax with the
+ * fsck oracle, e2fsck or xfs_repair on the host's PATH, the filesystem's
+ * superblock where the namespace's data starts (2 MiB into base.img),
+ * and $TORN_FSCK not "guest".  Sets run->host_fsck_offset; returns it.
  */
 uint64_t check_run_host_fsck(struct check_run *run);
 
@@ -329,6 +329,9 @@ struct checker {
 	struct check_pages stale;
 	struct torn_wp wp; /* the guest's writes to pm */
 	char wp_why[256]; /* why wp is off, "" on */
+	bool fsck_on_host; /* run->host_fsck_offset, and set up for it */
+	int loop_fd; /* XFS: a read-only loop device on pm at the offset */
+	char loop_dev[32];
 	pthread_t thread;
 	bool has_job; /* under pool->lock */
 	bool quit;
@@ -361,6 +364,21 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
  * run has one (c->wp; c->wp_why says why not).
  */
 int checker_boot(struct checker *c, struct torn_err *err);
+/*
+ * Set c up to run fsck on the host when run->host_fsck_offset says so
+ * (XFS: a read-only, auto-clearing loop device on the backing file at
+ * the offset, since xfs_repair takes no offset); otherwise, or when that
+ * fails (said once on stderr), c's fsck runs in its guest.
+ */
+void check_host_fsck_attach(struct checker *c);
+void check_host_fsck_detach(struct checker *c);
+/*
+ * fsck -n of c's backing file on the host, after the guest's umount:
+ * its status ("exit N", "timeout") and stdout, with the device named
+ * /dev/pmem0 as in the guest (free both).  0 or a negative error.
+ */
+int check_host_fsck(struct checker *c, char **status, char **out);
+
 /* Kill c's guest at once (it failed us). */
 void checker_kill(struct checker *c);
 /*

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "check_int.h"
 #include "user.h"
 #include "verdict.h"
@@ -42,6 +41,7 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
 	c->run = run;
 	c->idx = idx;
 	c->wp.pagemap = -1;
+	c->loop_fd = -1;
 	if (guest_workdir("check", c->work, sizeof(c->work)))
 		return -errno;
 	snprintf(c->pm_path, sizeof(c->pm_path), "%s/pm.img", c->work);
@@ -50,6 +50,7 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
 	c->pm = map_shared(c->pm_path, run->pm_size);
 	if (!c->pm || check_pages_init(&c->stale, run->pm_size))
 		return -ENOMEM;
+	check_host_fsck_attach(c);
 	return 0;
 }
 
@@ -113,6 +114,7 @@ void checker_fini(struct checker *c)
 		torn_vm_stop(c->vm, 10000);
 	c->vm = NULL;
 	torn_wp_close(&c->wp);
+	check_host_fsck_detach(c);
 	if (c->pm)
 		munmap(c->pm, c->run->pm_size);
 	c->pm = NULL;
@@ -288,56 +290,6 @@ static int judge_tree(struct checker *c, struct check_result *res)
 	return 0;
 }
 
-#define HOST_FSCK_OFFSET (2u << 20) /* fsdax, --map=mem: data at 2 MiB */
-
-uint64_t check_run_host_fsck(struct check_run *run)
-{
-	const char *mode = getenv("TORN_FSCK");
-	gchar *e2fsck = g_find_program_in_path("e2fsck");
-	const uint8_t *sb =
-		run->base ? run->base + HOST_FSCK_OFFSET + 1024 : NULL;
-
-	run->host_fsck_offset = 0;
-	if (run->fs_kind == TORN_FS_EXT4_DAX &&
-	    (run->oracles & TORN_O_BIT(TORN_O_FSCK)) && e2fsck &&
-	    !(mode && !strcmp(mode, "guest")) && sb &&
-	    run->pm_size > HOST_FSCK_OFFSET + 2048 && sb[0x38] == 0x53 &&
-	    sb[0x39] == 0xef)
-		run->host_fsck_offset = HOST_FSCK_OFFSET;
-	g_free(e2fsck);
-	return run->host_fsck_offset;
-}
-
-/*
- * e2fsck -fn on the backing file at ext4's offset, on the host, read
- * only, after the guest's umount: the guest's e2fsck on /dev/pmem0 reads
- * the same bytes.  Its output names the device as the guest's does.
- */
-static int host_fsck(struct checker *c, char **status, char **out)
-{
-	char dev[4300], st[32];
-	char *argv[] = { "e2fsck", "-fn", dev, NULL };
-	struct torn_capture cap;
-	GString *text;
-	int ret;
-
-	snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, c->pm_path,
-		 c->run->host_fsck_offset);
-	ret = torn_capture_run(argv, NULL, c->run->timeout_ms, &cap);
-	if (ret)
-		return ret;
-	torn_capture_status(&cap, st, sizeof(st));
-	text = g_string_new_len((const char *)cap.out.data,
-				(gssize)cap.out.len);
-	/* e2fsck names it with and without the options */
-	g_string_replace(text, dev, "/dev/pmem0", 0);
-	g_string_replace(text, c->pm_path, "/dev/pmem0", 0);
-	*status = strdup(st);
-	*out = g_string_free(text, FALSE);
-	torn_capture_free(&cap);
-	return 0;
-}
-
 static int run_fsck(struct checker *c, struct check_result *res,
 		    const char *fstype)
 {
@@ -350,8 +302,8 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	int ret;
 
 	memset(&m, 0, sizeof(m));
-	if (run->host_fsck_offset) {
-		ret = host_fsck(c, &status, &out);
+	if (c->fsck_on_host) {
+		ret = check_host_fsck(c, &status, &out);
 		if (ret) {
 			torn_err_set(&err, ret, "cannot run e2fsck: %s",
 				     torn_strerror(ret));
@@ -371,7 +323,7 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	ok = status && !strcmp(status, "exit 0");
 	if (run->verbose)
 		fprintf(run->verbose, "== fsck %s /dev/pmem0%s: %s\n%s", fstype,
-			run->host_fsck_offset ? " (on the host)" : "",
+			c->fsck_on_host ? " (on the host)" : "",
 			status ? status : "?", out ? out : "");
 	if (!ok) {
 		/* the first lines that say what is wrong */
