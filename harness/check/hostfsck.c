@@ -43,7 +43,7 @@ uint64_t check_run_host_fsck(struct check_run *run)
 }
 
 /* A read-only loop device on c's backing file at the offset. */
-static int loop_attach(struct checker *c, struct torn_err *err)
+static int loop_attach_once(struct checker *c, struct torn_err *err)
 {
 	struct loop_config cfg;
 	int ctl, n, fd, file;
@@ -86,6 +86,19 @@ static int loop_attach(struct checker *c, struct torn_err *err)
 	close(file);
 	c->loop_fd = fd;
 	return 0;
+}
+
+/* Again when another process took the free device first (EBUSY). */
+static int loop_attach(struct checker *c, struct torn_err *err)
+{
+	int ret = 0, i;
+
+	for (i = 0; i < 5; i++) {
+		ret = loop_attach_once(c, err);
+		if (ret != -EBUSY)
+			break;
+	}
+	return ret;
 }
 
 void check_host_fsck_attach(struct checker *c)
