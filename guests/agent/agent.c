@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,12 +359,35 @@ static int cmd_dump(int fd, char **a, size_t n)
 }
 
 /*
+ * BLKFLSBUF on dev: its buffers written back and dropped.  0, or -1 with
+ * why in why (ENOTTY, not a block device, is no error when any_file).
+ */
+static int flush_bdev(const char *dev, bool any_file, char *why, size_t len)
+{
+	int bfd = open(dev, O_RDONLY | O_CLOEXEC), e;
+
+	if (bfd < 0) {
+		snprintf(why, len, "open %s: %s", dev, strerror(errno));
+		return -1;
+	}
+	if (ioctl(bfd, BLKFLSBUF, 0) && !(any_file && errno == ENOTTY)) {
+		e = errno;
+		close(bfd);
+		snprintf(why, len, "BLKFLSBUF %s: %s", dev, strerror(e));
+		return -1;
+	}
+	close(bfd);
+	return 0;
+}
+
+/*
  * Drop the page cache, and a block device's buffers when one is named
  * (the whole guest's caches: for a user who wants them gone; a check
  * between crash states needs only "invalidate").
  */
 static int cmd_drop_caches(int fd, char **a, size_t n)
 {
+	char why[300];
 	int dfd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
 
 	sync();
@@ -372,21 +396,8 @@ static int cmd_drop_caches(int fd, char **a, size_t n)
 			logmsg("drop_caches: %s", strerror(errno));
 		close(dfd);
 	}
-	if (n == 1) {
-		int bfd = open(a[0], O_RDONLY | O_CLOEXEC);
-
-		if (bfd < 0)
-			return send_error(fd, "open %s: %s", a[0],
-					  strerror(errno));
-		if (ioctl(bfd, BLKFLSBUF, 0) && errno != ENOTTY) {
-			int e = errno;
-
-			close(bfd);
-			return send_error(fd, "BLKFLSBUF %s: %s", a[0],
-					  strerror(e));
-		}
-		close(bfd);
-	}
+	if (n == 1 && flush_bdev(a[0], true, why, sizeof(why)))
+		return send_error(fd, "%s", why);
 	return reply_ok(fd, NULL);
 }
 
@@ -397,19 +408,12 @@ static int cmd_drop_caches(int fd, char **a, size_t n)
  */
 static int cmd_invalidate(int fd, char **a, size_t n)
 {
-	int bfd, e;
+	char why[300];
 
 	if (n != 1)
 		return send_error(fd, "usage: invalidate DEVICE");
-	bfd = open(a[0], O_RDONLY | O_CLOEXEC);
-	if (bfd < 0)
-		return send_error(fd, "open %s: %s", a[0], strerror(errno));
-	if (ioctl(bfd, BLKFLSBUF, 0)) {
-		e = errno;
-		close(bfd);
-		return send_error(fd, "BLKFLSBUF %s: %s", a[0], strerror(e));
-	}
-	close(bfd);
+	if (flush_bdev(a[0], false, why, sizeof(why)))
+		return send_error(fd, "%s", why);
 	return reply_ok(fd, NULL);
 }
 
