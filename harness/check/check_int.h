@@ -308,7 +308,6 @@ struct check_job {
 	char image_hash[40];
 	unsigned int flags; /* TORN_STATE_F_* */
 	long long restore_ms; /* putting its image in place */
-	uint64_t restored; /* pages that took */
 };
 
 struct check_pool;

@@ -305,8 +305,9 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	if (c->fsck_on_host) {
 		ret = check_host_fsck(c, &status, &out);
 		if (ret) {
-			torn_err_set(&err, ret, "cannot run e2fsck: %s",
-				     torn_strerror(ret));
+			torn_err_set(&err, ret,
+				     "cannot run %s's fsck on the host: %s",
+				     fstype, torn_strerror(ret));
 			return infra(res, &err);
 		}
 	} else {

@@ -293,7 +293,6 @@ void check_pool_hand_over(struct check_pool *p, struct checker *c,
 {
 	memset(&c->job, 0, sizeof(c->job));
 	c->job.restore_ms = restore_ms;
-	c->job.restored = restored;
 	c->pages_restored += restored;
 	snprintf(c->job.id, sizeof(c->job.id), "%s", id);
 	torn_engine_format(engine, c->job.engine, sizeof(c->job.engine));

@@ -210,7 +210,6 @@ static int next_point(const struct torn_crash_point *pt, void *ctx)
 {
 	struct check_ctx *x = ctx;
 	size_t k;
-
 	int j;
 
 	for (k = 0; k < pt->n_changed; k++) {
@@ -696,7 +695,8 @@ static void say_restores(const struct check_pool *p)
 	bool tracked = true;
 	int i;
 
-	if (!p->checkers || !check_pool_done((struct check_pool *)p))
+	/* after check_pool_stop: the threads are gone, no lock needed */
+	if (!p->checkers || !p->done)
 		return;
 	for (i = 0; i < p->jobs; i++) {
 		copied += p->checkers[i].pages_restored;
