@@ -7,16 +7,17 @@
 #include "fsops_examples.h"
 
 /* How an fsops example runs in the guest (see fsops_text in registry.h). */
-#define FSOPS(example)                                \
+#define FSOPS(example, nodax)                         \
 	.program = "torn-fsops", .fs_arg = "/mnt",    \
 	.env = "TORN_FSOPS_FILE=/tmp/workload.fsops", \
-	.fsops_text = torn_fsops_example_##example, .flags = TORN_WL_FS
+	.fsops_text = torn_fsops_example_##example,   \
+	.flags = TORN_WL_FS | (nodax)
 
 const struct torn_workload torn_workloads[] = {
 	{ .name = "files",
 	  .program = "torn-wl-files",
 	  .fs_arg = "/mnt",
-	  .flags = TORN_WL_FS,
+	  .flags = TORN_WL_FS | TORN_WL_NODAX,
 	  .summary = "create, write, fsync, rename, fsync dir, fdatasync" },
 	{ .name = "pmem",
 	  .program = "torn-wl-pmem",
@@ -28,17 +29,17 @@ const struct torn_workload torn_workloads[] = {
 	{ .name = "msync",
 	  .program = "torn-wl-msync",
 	  .fs_arg = "/mnt/msync-file",
-	  .flags = TORN_WL_FS,
+	  .flags = TORN_WL_FS | TORN_WL_NODAX,
 	  .summary = "writes through a plain shared mapping, msync" },
 	{ .name = "fsops-default",
-	  FSOPS(default),
+	  FSOPS(default, TORN_WL_NODAX),
 	  .summary =
 		  "fsops: write, fsync, atomic rename over, link, unlink, fdatasync" },
 	{ .name = "fsops-mmap",
-	  FSOPS(mmap),
+	  FSOPS(mmap, 0),
 	  .summary = "fsops: msync and MAP_SYNC writes beside write(2)" },
 	{ .name = "fsops-dirs",
-	  FSOPS(dirs),
+	  FSOPS(dirs, TORN_WL_NODAX),
 	  .summary =
 		  "fsops: nested directories, atomic directory rename, rmdir" },
 	/* PM applications (workloads/pm) and seeded bugs (docs/seeded-bugs.md)
@@ -69,7 +70,7 @@ const struct torn_workload torn_workloads[] = {
 	  .program = "torn-pm-mmap-msync",
 	  .fs_arg = "/mnt/mmap-msync",
 	  .checker = "torn-pm-mmap-msync-check",
-	  .flags = TORN_WL_FS,
+	  .flags = TORN_WL_FS | TORN_WL_NODAX,
 	  .summary =
 		  "pm: records through a shared mapping, acked after msync" },
 	{ .name = "bug-noflush",
@@ -141,7 +142,7 @@ const struct torn_workload torn_workloads[] = {
 	  .program = "torn-bug-nomsync",
 	  .fs_arg = "/mnt/mmap-msync",
 	  .checker = "torn-pm-mmap-msync-check",
-	  .flags = TORN_WL_FS | TORN_WL_BUGGY,
+	  .flags = TORN_WL_FS | TORN_WL_NODAX | TORN_WL_BUGGY,
 	  .buggy_modes = "clwb,clflushopt,clflush,eadr,nt",
 	  .detect_engines = "prefix",
 	  .twin = "mmap-msync",

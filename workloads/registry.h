@@ -7,9 +7,11 @@
 #include <stddef.h>
 
 /* Workload flags. */
-#define TORN_WL_FS 0x01 /* runs on ext4-dax and xfs-dax */
+#define TORN_WL_FS 0x01 /* runs on a DAX filesystem (ext4-dax, xfs-dax) */
 #define TORN_WL_DEVDAX 0x02 /* runs on devdax */
 #define TORN_WL_BUGGY 0x04 /* a seeded bug: some mode must be flagged */
+/* runs on a filesystem without DAX too (ext4-btt, btrfs-pmem): no MAP_SYNC */
+#define TORN_WL_NODAX 0x08
 
 /*
  * One workload.  In the guest torn runs `program ARG` where ARG is fs_arg

@@ -65,15 +65,20 @@ static void mount_basics(void)
 		logmsg("mount /tmp: %s", strerror(errno));
 }
 
-/* Load the modules listed, in dependency order, by the kit builder. */
-static void load_modules(const char *list)
+/*
+ * Load the modules listed, in dependency order, by the kit builder.
+ * 0, or -1 with why set (what failed first; the rest are still tried).
+ */
+static int load_modules(const char *list, char *why, size_t len)
 {
 	char line[512];
 	FILE *f = fopen(list, "r");
+	int ret = 0;
 
 	if (!f) {
-		logmsg("no module list %s: %s", list, strerror(errno));
-		return;
+		snprintf(why, len, "no module list %s: %s", list,
+			 strerror(errno));
+		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		int fd;
@@ -83,14 +88,22 @@ static void load_modules(const char *list)
 			continue;
 		fd = open(line, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			logmsg("module %s: %s", line, strerror(errno));
+			if (!ret)
+				snprintf(why, len, "module %s: %s", line,
+					 strerror(errno));
+			ret = -1;
 			continue;
 		}
-		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
-			logmsg("loading %s: %s", line, strerror(errno));
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+			if (!ret)
+				snprintf(why, len, "loading %s: %s", line,
+					 strerror(errno));
+			ret = -1;
+		}
 		close(fd);
 	}
 	fclose(f);
+	return ret;
 }
 
 /* Find /dev/vportNpM whose name is AGENT_PORT_NAME; wait for it a while. */
@@ -291,21 +304,39 @@ static int cmd_umount(int fd, char **a, size_t n)
 	return reply_ok(fd, NULL);
 }
 
-static int cmd_fsck(int fd, char **a, size_t n, long timeout_ms)
+/* Kernel log since the previous call (the first call gets everything). */
+/* Load modules the kit staged for use on demand (modules.d/NAME). */
+static int cmd_load_modules(int fd, char **a, size_t n)
 {
-	char *e2[] = { "e2fsck", "-fn", a[1], NULL };
-	char *xfs[] = { "xfs_repair", "-n", a[1], NULL };
+	static char loaded[16][64]; /* each list once: a mount asks each time */
+	static size_t nloaded;
+	char path[300], why[600];
 
-	if (n != 2)
-		return send_error(fd, "usage: fsck ext4|xfs DEV");
-	if (!strcmp(a[0], "ext4"))
-		return reply_run(fd, e2, timeout_ms);
-	if (!strcmp(a[0], "xfs"))
-		return reply_run(fd, xfs, timeout_ms);
-	return send_error(fd, "fsck: unknown filesystem '%s'", a[0]);
+	if (!n)
+		return send_error(fd, "usage: load-modules NAME...");
+	for (size_t i = 0; i < n; i++) {
+		for (char *p = a[i]; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		if (strchr(a[i], '/'))
+			return send_error(fd, "bad module name '%s'", a[i]);
+		for (size_t j = 0; j < nloaded; j++)
+			if (!strcmp(loaded[j], a[i]))
+				goto next;
+		snprintf(path, sizeof(path), "/etc/torn/modules.d/%s", a[i]);
+		if (access(path, R_OK))
+			return send_error(
+				fd, "kernel module %s is not in the kit", a[i]);
+		if (load_modules(path, why, sizeof(why)))
+			return send_error(fd, "%s", why);
+		if (nloaded < 16 && strlen(a[i]) < sizeof(loaded[0]))
+			snprintf(loaded[nloaded++], sizeof(loaded[0]), "%s",
+				 a[i]);
+	next:;
+	}
+	return reply_ok(fd, NULL);
 }
 
-/* Kernel log since the previous call (the first call gets everything). */
 static int cmd_dmesg(int fd)
 {
 	struct torn_buf b = { 0 };
@@ -505,7 +536,6 @@ static int cmd_mapsync(int fd, char **a, size_t n)
 /* Handle one request; returns 1 when the agent should power off. */
 static int handle(int fd, const struct torn_proto_msg *msg)
 {
-	long timeout_ms = 600000;
 	char **a;
 	size_t n;
 	int ret = 0;
@@ -530,8 +560,8 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 		cmd_mount(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "umount"))
 		cmd_umount(fd, a, n);
-	else if (torn_proto_field_is(msg, 0, "fsck"))
-		cmd_fsck(fd, a, n, timeout_ms);
+	else if (torn_proto_field_is(msg, 0, "load-modules"))
+		cmd_load_modules(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "dump"))
 		cmd_dump(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "dmesg"))
@@ -628,8 +658,11 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (init_mode) {
+		char why[600];
+
 		mount_basics();
-		load_modules("/etc/torn/modules");
+		if (load_modules("/etc/torn/modules", why, sizeof(why)))
+			logmsg("%s", why);
 	}
 	fd = open_port(port, sizeof(port));
 	if (fd < 0) {

@@ -291,39 +291,45 @@ static int judge_tree(struct checker *c, struct check_result *res)
 }
 
 static int run_fsck(struct checker *c, struct check_result *res,
-		    const char *fstype)
+		    const struct torn_fs *fs)
 {
 	const struct check_run *run = c->run;
-	const char *fields[] = { "fsck", fstype, "/dev/pmem0" };
+	char **argv = torn_fs_argv(fs, fs->fsck);
+	char *line = argv ? g_strjoinv(" ", argv) : NULL;
 	struct torn_err err = { "" };
-	struct torn_proto_msg m;
+	const char *gstatus, *gout;
 	char *status, *out, d[600];
 	bool ok;
 	int ret;
 
-	memset(&m, 0, sizeof(m));
+	if (!argv) {
+		torn_err_set(&err, -ENOMEM, "out of memory");
+		return infra(res, &err);
+	}
 	if (c->fsck_on_host) {
 		ret = check_host_fsck(c, &status, &out);
 		if (ret) {
 			torn_err_set(&err, ret,
 				     "cannot run %s's fsck on the host: %s",
-				     fstype, torn_strerror(ret));
-			return infra(res, &err);
+				     fs->name, torn_strerror(ret));
+			goto infra;
 		}
 	} else {
-		ret = torn_vm_call(c->vm, run->timeout_ms, 3, fields, &m, &err);
+		ret = guest_run(c->vm, run->timeout_ms,
+				(const char *const *)argv, &gstatus, &gout,
+				NULL, &err);
 		if (is_infra_error(ret))
-			return infra(res, &err);
+			goto infra;
 		if (ret) {
 			set_result(res, TORN_O_FSCK, false, err.msg);
-			return 0;
+			goto out;
 		}
-		status = torn_proto_field_dup(&m, 1);
-		out = torn_proto_field_dup(&m, 2);
+		status = strdup(gstatus);
+		out = g_strdup(gout);
 	}
 	ok = status && !strcmp(status, "exit 0");
 	if (run->verbose)
-		fprintf(run->verbose, "== fsck %s /dev/pmem0%s: %s\n%s", fstype,
+		fprintf(run->verbose, "== %s%s: %s\n%s", line,
 			c->fsck_on_host ? " (on the host)" : "",
 			status ? status : "?", out ? out : "");
 	if (!ok) {
@@ -336,21 +342,25 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	set_result(res, TORN_O_FSCK, ok, ok ? NULL : d);
 	free(status);
 	g_free(out);
-	torn_proto_msg_clear(&m);
+out:
+	g_free(line);
+	torn_fs_argv_free(argv);
 	return 0;
+infra:
+	g_free(line);
+	torn_fs_argv_free(argv);
+	return infra(res, &err);
 }
 
 int check_one(struct checker *c, struct check_result *res)
 {
 	const struct check_run *run = c->run;
-	const char *fstype = run->fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
+	const struct torn_fs *fs = torn_fs_get(run->fs_kind);
 	const char *const dmesg_req[] = { "dmesg", NULL };
-	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
-				    fstype,  "dax",	   NULL };
-	const char *const usable_req[] = { "usable", "/mnt", NULL };
-	const char *const umnt[] = { "umount", "/mnt", NULL };
-	const char *const invalidate[] = { "invalidate", "/dev/pmem0", NULL };
-	bool devdax = run->fs_kind == TORN_FS_DEVDAX, mounted = false;
+	const char *const usable_req[] = { "usable", TORN_FS_MNT, NULL };
+	const char *const invalidate[] = { "invalidate", torn_fs_dev(fs),
+					   NULL };
+	bool devdax = !fs->mount, mounted = false;
 	struct torn_err err = { "" };
 	const char *detail;
 	char d[600];
@@ -365,23 +375,26 @@ int check_one(struct checker *c, struct check_result *res)
 	if (devdax) {
 		res->judge |= TORN_J_NOMOUNT;
 	} else {
-		ret = guest_call(c->vm, run->timeout_ms, mnt, NULL, &err);
+		ret = guest_fs_mount(c->vm, fs, run->timeout_ms, &err);
 		if (is_infra_error(ret))
 			return infra(res, &err);
 		set_result(res, TORN_O_MOUNT, !ret, ret ? err.msg : NULL);
 		mounted = !ret;
 		if (mounted)
 			res->judge |= TORN_J_MOUNTED;
-		if (run->verbose)
-			fprintf(run->verbose,
-				"== mount -o dax /dev/pmem0 /mnt (%s): %s\n",
-				fstype, ret ? err.msg : "ok");
+		if (run->verbose) {
+			char *line = guest_fs_line(fs, fs->mount);
+
+			fprintf(run->verbose, "== %s: %s\n", line,
+				ret ? err.msg : "ok");
+			g_free(line);
+		}
 	}
 	if (mounted && judge_tree(c, res))
 		return -1;
 	if (run->checker_prog[0] &&
 	    (run->oracles & TORN_O_BIT(TORN_O_CUSTOM)) && (mounted || devdax) &&
-	    run_custom(c, res, devdax ? "/dev/dax0.0" : "/mnt"))
+	    run_custom(c, res, devdax ? torn_fs_dev(fs) : TORN_FS_MNT))
 		return -1;
 	if (mounted && (run->oracles & TORN_O_BIT(TORN_O_USABILITY))) {
 		ret = guest_call(c->vm, run->timeout_ms, usable_req, NULL,
@@ -394,7 +407,7 @@ int check_one(struct checker *c, struct check_result *res)
 				ret ? err.msg : "ok");
 	}
 	if (mounted) {
-		ret = guest_call(c->vm, run->timeout_ms, umnt, NULL, &err);
+		ret = guest_fs_umount(c->vm, fs, run->timeout_ms, &err);
 		if (is_infra_error(ret))
 			return infra(res, &err);
 		if (ret) {
@@ -403,8 +416,8 @@ int check_one(struct checker *c, struct check_result *res)
 			set_result(res, TORN_O_MOUNT, false, d);
 		}
 	}
-	if (!devdax && (run->oracles & TORN_O_BIT(TORN_O_FSCK)) &&
-	    run_fsck(c, res, fstype))
+	if (fs->fsck && (run->oracles & TORN_O_BIT(TORN_O_FSCK)) &&
+	    run_fsck(c, res, fs))
 		return -1;
 	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, &detail, &err);
 	if (ret)

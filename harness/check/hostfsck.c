@@ -25,7 +25,8 @@
 uint64_t check_run_host_fsck(struct check_run *run)
 {
 	const char *mode = getenv("TORN_FSCK");
-	bool xfs = run->fs_kind == TORN_FS_XFS_DAX;
+	int host = torn_fs_get(run->fs_kind)->host_fsck;
+	bool xfs = host == TORN_HOST_FSCK_XFS;
 	gchar *prog = g_find_program_in_path(xfs ? "xfs_repair" : "e2fsck");
 	const uint8_t *d = run->base ? run->base + HOST_FSCK_OFFSET : NULL;
 	bool sb = false;
@@ -34,7 +35,7 @@ uint64_t check_run_host_fsck(struct check_run *run)
 	if (d && run->pm_size > HOST_FSCK_OFFSET + 4096)
 		sb = xfs ? !memcmp(d, "XFSB", 4)
 			 : d[1024 + 0x38] == 0x53 && d[1024 + 0x39] == 0xef;
-	if ((xfs || run->fs_kind == TORN_FS_EXT4_DAX) &&
+	if (host != TORN_HOST_FSCK_NONE &&
 	    (run->oracles & TORN_O_BIT(TORN_O_FSCK)) && prog && sb &&
 	    !(mode && !strcmp(mode, "guest")))
 		run->host_fsck_offset = HOST_FSCK_OFFSET;
@@ -108,7 +109,8 @@ void check_host_fsck_attach(struct checker *c)
 	c->fsck_on_host = false;
 	if (!c->run->host_fsck_offset)
 		return;
-	if (c->run->fs_kind == TORN_FS_XFS_DAX && loop_attach(c, &err)) {
+	if (torn_fs_get(c->run->fs_kind)->host_fsck == TORN_HOST_FSCK_XFS &&
+	    loop_attach(c, &err)) {
 		fprintf(stderr,
 			"torn: checker %d: xfs_repair runs in the guest: %s\n",
 			c->idx, err.msg);

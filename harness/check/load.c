@@ -10,11 +10,11 @@
 int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 			const char *checker, struct torn_err *err)
 {
-	int kind = torn_fs_kind_parse(m->fs), flush;
+	int kind, flush;
 
-	if (kind < 0)
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "meta.json: unknown fs '%s'", m->fs);
+	/* built in, or the run's own kind (RUN/fs.spec) */
+	if (guest_fs_load_run(run->dir, m->fs, &kind, err))
+		return TORN_E_FORMAT;
 	run->fs_kind = kind;
 	run->guest.fs_kind = kind;
 	flush = torn_flush_mode_parse(m->flush_mode);

@@ -47,7 +47,7 @@ int cmd_kit(int argc, char **argv)
 	all_reused = kit.reused;
 	printf("kit %s\nkernel %s\ninitrd %s\n", kit.hash, kit.kernel,
 	       kit.initrd);
-	for (k = 0; k < TORN_FS_COUNT; k++) {
+	for (k = 0; k < TORN_FS_BUILTIN; k++) {
 		struct torn_err err = { "" };
 		char path[4096];
 		int reused;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "run_spec.h"
 #include "torn_quote.h"
 
@@ -14,32 +15,15 @@
 #define SPEC_QUOTE 200
 
 /*
- * The line of key in a [run] group of text (0: none).  The last one:
- * GKeyFile keeps the last of repeated keys, and merges repeated groups.
+ * The line of key in the [run] or [test] group of text (0: none).  The
+ * last one: GKeyFile keeps the last of repeated keys, and merges
+ * repeated groups (a spec has one of the two groups).
  */
 static int spec_line(const char *text, const char *key)
 {
-	char **lines = g_strsplit(text, "\n", -1), **l;
-	int n = 0, found = 0, in_run = 0;
+	int run = guest_spec_line(text, "run", key);
 
-	for (l = lines; *l; l++) {
-		char *t = g_strstrip(g_strdup(*l));
-
-		n++;
-		if (t[0] == '[') {
-			in_run = !strcmp(t, "[run]") || !strcmp(t, "[test]");
-		} else if (in_run && g_str_has_prefix(t, key)) {
-			const char *rest = t + strlen(key);
-
-			while (*rest == ' ' || *rest == '\t')
-				rest++;
-			if (*rest == '=')
-				found = n;
-		}
-		g_free(t);
-	}
-	g_strfreev(lines);
-	return found;
+	return run ? run : guest_spec_line(text, "test", key);
 }
 
 /*
@@ -118,10 +102,11 @@ static int only_run_group(GKeyFile *kf, const char *path, const char **group,
 	torn_quote(path, q, sizeof(q));
 	groups = g_key_file_get_groups(kf, &n);
 	for (i = 0; i < n && !ret; i++)
-		if (strcmp(groups[i], "run") && strcmp(groups[i], "test"))
+		if (strcmp(groups[i], "run") && strcmp(groups[i], "test") &&
+		    strcmp(groups[i], "fs"))
 			ret = torn_err_set(
 				err, TORN_E_FORMAT,
-				"%s: unknown group [%s]; settings go in [run] or [test]",
+				"%s: unknown group [%s]; settings go in [run] or [test], a filesystem kind in [fs]",
 				q, torn_quote(groups[i], qg, sizeof(qg)));
 	g_strfreev(groups);
 	*group = g_key_file_has_group(kf, "test") ? "test" : "run";
@@ -202,6 +187,18 @@ int run_spec_parse(const char *path, const char *text, size_t len,
 	keys = g_key_file_get_keys(kf, group, &n, NULL);
 	for (i = 0; keys && i < n && !ret; i++)
 		ret = spec_key(kf, path, copy, group, keys[i], s, err);
+	if (!ret && g_key_file_has_group(kf, "fs")) {
+		/* a kind of the user's own; fs = defaults to it */
+		int kind;
+
+		ret = guest_fs_parse(kf, copy, path, &kind, err);
+		if (!ret && !s->set[RUN_FS].value) {
+			s->set[RUN_FS].value =
+				g_strdup(torn_fs_kind_name(kind));
+			s->set[RUN_FS].line =
+				guest_spec_line(copy, "fs", "name");
+		}
+	}
 	if (!ret)
 		s->spec = path;
 out:

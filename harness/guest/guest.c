@@ -73,10 +73,22 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 	uint64_t s;
 
 	if (!strcmp(opt, "--fs")) {
-		if (torn_fs_kind_parse(v) < 0)
-			return torn_err_set(
-				err, TORN_E_USAGE,
-				"expected ext4-dax, xfs-dax or devdax");
+		if (torn_fs_kind_parse(v) < 0) {
+			GString *k = g_string_new(NULL);
+
+			for (int i = 0; i < torn_fs_count(); i++)
+				g_string_append_printf(k, "%s%s",
+						       !i ? ""
+						       : i + 1 < torn_fs_count()
+							       ? ", "
+							       : " or ",
+						       torn_fs_kind_name(i));
+			torn_err_set(err, TORN_E_USAGE,
+				     "expected %s (or a spec's [fs] kind)",
+				     k->str);
+			g_string_free(k, TRUE);
+			return TORN_E_USAGE;
+		}
 		o->fs_kind = torn_fs_kind_parse(v);
 		o->given |= GUEST_GIVEN_FS;
 	} else if (!strcmp(opt, "--flush")) {
@@ -136,6 +148,38 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	return 1;
 }
 
+/*
+ * bins with the host programs fs (a kind of the user's own) runs (the first
+ * word of mkfs, mount, umount and fsck past env and NAME=VALUE), where
+ * the host has them; mount, umount and env are busybox's.
+ */
+static char **fs_programs(const struct torn_fs *fs, char **bins)
+{
+	const char *const *vecs[] = { fs ? fs->mkfs : NULL,
+				      fs ? fs->mount : NULL,
+				      fs ? fs->umount : NULL,
+				      fs ? fs->fsck : NULL };
+	GPtrArray *v = g_ptr_array_new();
+
+	for (char **b = bins; *b; b++)
+		g_ptr_array_add(v, *b);
+	g_free(bins); /* the strings moved into v */
+	for (size_t i = 0; fs && i < G_N_ELEMENTS(vecs); i++) {
+		const char *const *w = vecs[i];
+		char *path;
+
+		while (w && *w && (!strcmp(*w, "env") || strchr(*w, '=')))
+			w++;
+		if (!w || !*w || !strcmp(*w, "mount") || !strcmp(*w, "umount"))
+			continue;
+		path = g_find_program_in_path(*w);
+		if (path)
+			g_ptr_array_add(v, path);
+	}
+	g_ptr_array_add(v, NULL);
+	return (char **)g_ptr_array_free(v, FALSE);
+}
+
 int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 {
 	struct torn_kit_options ko = { 0 };
@@ -156,9 +200,17 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	/* the guest programs of another build: a sanitizer build's are not */
 	bins = g_strsplit(wl_bins && *wl_bins ? wl_bins : TORN_WORKLOAD_BINS,
 			  ":", -1);
+	if (!bins[0] || !bins[0][0]) {
+		g_strfreev(bins);
+		bins = g_new0(char *, 1);
+	}
+	/* a kind of the user's own: its programs and modules too */
+	bins = fs_programs(
+		o->fs_kind >= TORN_FS_BUILTIN ? torn_fs_get(o->fs_kind) : NULL,
+		bins);
 	ko.extra_bins = (const char *const *)bins;
-	if (!bins[0] || !bins[0][0])
-		ko.extra_bins = NULL;
+	if (o->fs_kind >= TORN_FS_BUILTIN)
+		ko.load_modules = torn_fs_get(o->fs_kind)->modules;
 	ret = torn_kit_ensure(&ko, kit, &err);
 	g_strfreev(bins);
 	if (ret) {
@@ -272,6 +324,61 @@ int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 		*detail = dup_field(&m, 1, &s_detail);
 	torn_proto_msg_clear(&m);
 	return 0;
+}
+
+/* A program of fs's in the guest; TORN_E_GUEST unless it exits 0. */
+static int fs_program(struct torn_vm *vm, const struct torn_fs *fs,
+		      const char *const *tmpl, int timeout_ms,
+		      struct torn_err *err)
+{
+	char **argv = torn_fs_argv(fs, tmpl);
+	const char *status, *out, *errout;
+	int ret;
+
+	if (!argv)
+		return torn_err_set(err, -ENOMEM, "out of memory");
+	ret = guest_run(vm, timeout_ms, (const char *const *)argv, &status,
+			&out, &errout, err);
+	if (!ret && strcmp(status, "exit 0"))
+		ret = torn_err_set(err, TORN_E_GUEST, "%s: %s: %.300s", argv[0],
+				   status, *errout ? errout : out);
+	torn_fs_argv_free(argv);
+	return ret;
+}
+
+int guest_fs_mount(struct torn_vm *vm, const struct torn_fs *fs, int timeout_ms,
+		   struct torn_err *err)
+{
+	const char *mnt[] = { "mount",	  torn_fs_dev(fs), TORN_FS_MNT,
+			      fs->fstype, fs->mount_data,  NULL };
+	int ret = torn_kit_load_modules(vm, fs, err);
+
+	if (ret || !fs->mount)
+		return ret;
+	if (fs->fstype)
+		return guest_call(vm, timeout_ms, mnt, NULL, err);
+	return fs_program(vm, fs, fs->mount, timeout_ms, err);
+}
+
+int guest_fs_umount(struct torn_vm *vm, const struct torn_fs *fs,
+		    int timeout_ms, struct torn_err *err)
+{
+	static const char *const umnt[] = { "umount", TORN_FS_MNT, NULL };
+
+	if (!fs->mount)
+		return 0;
+	if (fs->fstype || !fs->umount)
+		return guest_call(vm, timeout_ms, umnt, NULL, err);
+	return fs_program(vm, fs, fs->umount, timeout_ms, err);
+}
+
+char *guest_fs_line(const struct torn_fs *fs, const char *const *argv)
+{
+	char **v = torn_fs_argv(fs, argv);
+	char *line = v ? g_strjoinv(" ", v) : g_strdup("(none)");
+
+	torn_fs_argv_free(v);
+	return line;
 }
 
 void guest_vm_config(const struct guest_opts *o, const struct torn_kit *kit,

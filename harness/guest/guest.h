@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "kit.h"
 #include "vm.h"
 
@@ -114,6 +116,39 @@ int guest_run(struct torn_vm *vm, int timeout_ms, const char *const *argv,
 /* Simple call returning the first field after "ok" (static copy) or NULL. */
 int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
 	       const char **detail, struct torn_err *err);
+
+/*
+ * Mount fs's device on /mnt in the guest, its modules loaded first:
+ * with mount(2) when the kind has that form, else with its mount
+ * program.  0; TORN_E_GUEST with why in err when the mount failed
+ * (a verdict); another code when the call itself did.
+ */
+int guest_fs_mount(struct torn_vm *vm, const struct torn_fs *fs, int timeout_ms,
+		   struct torn_err *err);
+
+/* Unmount it again, the same way. */
+int guest_fs_umount(struct torn_vm *vm, const struct torn_fs *fs,
+		    int timeout_ms, struct torn_err *err);
+
+/* The kind's mount line as a user reads it ("mount -t ext4 -o dax ..."). */
+char *guest_fs_line(const struct torn_fs *fs, const char *const *argv);
+
+/*
+ * Kinds of the user's own (docs/filesystems.md).  guest_fs_parse reads
+ * kf's [fs] group (text is the spec's text and src its name, for
+ * messages) and registers the kind: *kind, or TORN_E_FORMAT with one
+ * line in err.  guest_fs_text is the [fs] group that defines fs
+ * (g_free); guest_fs_load reads one from a file.  guest_fs_load_run
+ * finds a run's kind by name: built in, or RUN/fs.spec.
+ */
+/* The line of key in [group] of a spec's text (the last; 0: none). */
+int guest_spec_line(const char *text, const char *group, const char *key);
+int guest_fs_parse(GKeyFile *kf, const char *text, const char *src, int *kind,
+		   struct torn_err *err);
+char *guest_fs_text(const struct torn_fs *fs);
+int guest_fs_load(const char *path, int *kind, struct torn_err *err);
+int guest_fs_load_run(const char *dir, const char *name, int *kind,
+		      struct torn_err *err);
 
 /*
  * The copies are per thread: a thread that called either frees its own

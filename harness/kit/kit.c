@@ -37,10 +37,13 @@ static int module_optional(const char *name)
 
 /* Host programs in every kit. */
 static const char *const kit_programs[] = {
-	"busybox", "mke2fs",   "mkfs.ext4", "e2fsck",	  "fsck.ext4",
-	"debugfs", "dumpe2fs", "mkfs.xfs",  "xfs_repair", "xfs_db",
-	"ndctl",   "daxctl",   NULL,
+	"busybox",  "mke2fs",	"mkfs.ext4",  "e2fsck", "fsck.ext4",  "debugfs",
+	"dumpe2fs", "mkfs.xfs", "xfs_repair", "xfs_db", "mkfs.btrfs", "btrfs",
+	"dmsetup",  "ndctl",	"daxctl",     NULL,
 };
+
+/* Modules loaded when used, not at boot (each kind's modules, too). */
+static const char *const on_demand_modules[] = { "dm_writecache", NULL };
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -521,8 +524,38 @@ static void order_module(struct moddep *md, const char *name, GHashTable *done,
 		g_ptr_array_add(order, g_strdup(name));
 }
 
+/* Stage the modules in order and list their guest paths in list. */
+static int stage_modules(struct entries *es, struct moddep *md,
+			 const char *moddir, const char *release,
+			 GPtrArray *order, GString *list, struct torn_err *err)
+{
+	int ret = 0;
+
+	for (guint i = 0; i < order->len && !ret; i++) {
+		const char *rel =
+			g_hash_table_lookup(md->paths, order->pdata[i]);
+		char *host = g_strdup_printf("%s/%s", moddir, rel);
+		char *guest =
+			g_strdup_printf("/lib/modules/%s/%s", release, rel);
+
+		ret = add_host_file(es, host, guest, err);
+		g_string_append_printf(list, "/usr/lib/modules/%s/%s\n",
+				       release, rel);
+		g_free(host);
+		g_free(guest);
+	}
+	return ret;
+}
+
+/*
+ * The modules every guest loads at boot (/etc/torn/modules), and the
+ * ones a filesystem kind loads when it is used: each of those gets
+ * /etc/torn/modules.d/NAME, its dependencies that boot does not load
+ * first (the agent's load-modules request).
+ */
 static int add_modules(struct entries *es, const char *moddir,
-		       const char *release, struct torn_err *err)
+		       const char *release, const char *const *on_demand,
+		       struct torn_err *err)
 {
 	struct moddep md;
 	GHashTable *done;
@@ -553,22 +586,48 @@ static int add_modules(struct entries *es, const char *moddir,
 	}
 	list = g_string_new(
 		"# kernel modules in load order (from modules.dep)\n");
-	for (i = 0; i < order->len && !ret; i++) {
-		const char *rel =
-			g_hash_table_lookup(md.paths, order->pdata[i]);
-		char *host = g_strdup_printf("%s/%s", moddir, rel);
-		char *guest =
-			g_strdup_printf("/lib/modules/%s/%s", release, rel);
-
-		ret = add_host_file(es, host, guest, err);
-		g_string_append_printf(list, "/usr/lib/modules/%s/%s\n",
-				       release, rel);
-		g_free(host);
-		g_free(guest);
-	}
+	ret = stage_modules(es, &md, moddir, release, order, list, err);
 	if (!ret)
 		add_data(es, "/etc/torn/modules", 0644, list->str, list->len);
 	g_string_free(list, TRUE);
+	for (i = 0; !ret && on_demand && on_demand[i]; i++) {
+		GHashTable *seen = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, NULL);
+		GHashTableIter it;
+		gpointer k;
+		char *name = g_strdelimit(g_strdup(on_demand[i]), "-", '_');
+		char *path = g_strdup_printf("/etc/torn/modules.d/%s", name);
+
+		if (g_hash_table_lookup(es->by_path, path)) {
+			g_hash_table_destroy(seen); /* named twice */
+			g_free(path);
+			g_free(name);
+			continue;
+		}
+		g_hash_table_iter_init(&it, done);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			g_hash_table_add(seen, g_strdup(k));
+		g_ptr_array_set_size(order, 0);
+		if (g_hash_table_contains(md.builtin, name))
+			; /* an empty list: nothing to load */
+		else if (!g_hash_table_contains(md.paths, name))
+			ret = torn_err_set(
+				err, -ENOENT,
+				"kernel module %s is neither in %s/modules.dep nor built in",
+				on_demand[i], moddir);
+		else
+			order_module(&md, name, seen, order, 0);
+		list = g_string_new("");
+		if (!ret)
+			ret = stage_modules(es, &md, moddir, release, order,
+					    list, err);
+		if (!ret)
+			add_data(es, path, 0644, list->str, list->len);
+		g_string_free(list, TRUE);
+		g_hash_table_destroy(seen);
+		g_free(path);
+		g_free(name);
+	}
 out:
 	g_ptr_array_unref(order);
 	g_hash_table_destroy(done);
@@ -830,8 +889,22 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 		}
 		g_free(out);
 	}
-	if (!ret)
-		ret = add_modules(&es, moddir, kit->release, err);
+	if (!ret) {
+		GPtrArray *mods = g_ptr_array_new();
+
+		for (i = 0; on_demand_modules[i]; i++)
+			g_ptr_array_add(mods, (char *)on_demand_modules[i]);
+		for (int k = 0; k < TORN_FS_BUILTIN; k++)
+			for (const char *const *m = torn_fs_get(k)->modules;
+			     m && *m; m++)
+				g_ptr_array_add(mods, (char *)*m);
+		for (i = 0; opt->load_modules && opt->load_modules[i]; i++)
+			g_ptr_array_add(mods, (char *)opt->load_modules[i]);
+		g_ptr_array_add(mods, NULL);
+		ret = add_modules(&es, moddir, kit->release,
+				  (const char *const *)mods->pdata, err);
+		g_ptr_array_unref(mods);
+	}
 	if (ret)
 		goto out;
 
@@ -910,52 +983,53 @@ static int guest_run(struct torn_vm *vm, const char *const *argv,
 	return ret;
 }
 
-static int format_base(struct torn_vm *vm, int fs_kind, struct torn_err *err)
+int torn_kit_load_modules(struct torn_vm *vm, const struct torn_fs *fs,
+			  struct torn_err *err)
 {
-	static const char *const ns_fsdax[] = {
-		"ndctl", "create-namespace", "-f", "-e", "namespace0.0", "-m",
-		"fsdax", "--map=mem",	     NULL
-	};
-	static const char *const ns_devdax[] = {
-		"ndctl", "create-namespace", "-f",	  "-e", "namespace0.0",
-		"-m",	 "devdax",	     "--map=mem", NULL
-	};
-	static const char *const mkfs_ext4[] = {
-		"mkfs.ext4",
-		"-F",
-		"-q",
-		"-b",
-		"4096",
-		"-E",
-		"nodiscard,lazy_itable_init=0,lazy_journal_init=0",
-		"/dev/pmem0",
-		NULL
-	};
-	/* the fstests way past xfsprogs' 300 MB floor */
-	static const char *const mkfs_xfs[] = { "env",
-						"TEST_DIR=/tmp",
-						"TEST_DEV=/dev/pmem0",
-						"QA_CHECK_FS=1",
-						"mkfs.xfs",
-						"-f",
-						"-q",
-						"-m",
-						"reflink=0",
-						"-K",
-						"/dev/pmem0",
-						NULL };
-	static const char *const sync_argv[] = { "sync", NULL };
+	const char *req[18] = { "load-modules" };
+	struct torn_proto_msg reply;
+	size_t n = 1;
 	int ret;
 
-	ret = guest_run(vm, fs_kind == TORN_FS_DEVDAX ? ns_devdax : ns_fsdax,
-			err);
-	if (!ret && fs_kind == TORN_FS_EXT4_DAX)
-		ret = guest_run(vm, mkfs_ext4, err);
-	if (!ret && fs_kind == TORN_FS_XFS_DAX)
-		ret = guest_run(vm, mkfs_xfs, err);
+	for (const char *const *m = fs->modules; m && *m && n < 17; m++)
+		req[n++] = *m;
+	if (n == 1)
+		return 0;
+	ret = torn_vm_call(vm, 120000, n, req, &reply, err);
+	if (!ret)
+		torn_proto_msg_clear(&reply);
+	return ret;
+}
+
+static int format_base(struct torn_vm *vm, const struct torn_fs *fs,
+		       struct torn_err *err)
+{
+	const char *ns[] = { "ndctl", "create-namespace", "-f", "-e",
+			     "namespace0.0", "-m", torn_fs_ns_name(fs->ns),
+			     /* the page map in DRAM: no struct pages on pm */
+			     fs->ns == TORN_NS_SECTOR ? NULL : "--map=mem",
+			     NULL };
+	static const char *const sync_argv[] = { "sync", NULL };
+	char **mkfs = torn_fs_argv(fs, fs->mkfs);
+	int ret;
+
+	ret = guest_run(vm, ns, err);
+	if (!ret)
+		ret = torn_kit_load_modules(vm, fs, err);
+	if (!ret && mkfs)
+		ret = guest_run(vm, (const char *const *)mkfs, err);
 	if (!ret)
 		ret = guest_run(vm, sync_argv, err);
+	torn_fs_argv_free(mkfs);
 	return ret;
+}
+
+/* What makes a kind's base image: the namespace, modules and mkfs. */
+static void base_key_add(GString *k, const char *what, const char *const *argv)
+{
+	g_string_append_printf(k, " %s", what);
+	for (; argv && *argv; argv++)
+		g_string_append_printf(k, " %zu:%s", strlen(*argv), *argv);
 }
 
 int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
@@ -965,23 +1039,27 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	struct torn_vm_config cfg = { 0 };
 	struct torn_vm *vm;
 	char dir[PATH_MAX], tmp[PATH_MAX + 32], work[PATH_MAX + 32];
+	const struct torn_fs *fs = torn_fs_get(fs_kind);
 	GChecksum *sum;
-	char *key;
+	GString *key;
 	int fd, ret;
 
 	*reused = 0;
-	if (fs_kind < 0 || fs_kind >= TORN_FS_COUNT)
+	if (!fs)
 		return torn_err_set(err, TORN_E_USAGE,
 				    "unknown filesystem kind");
-	key = g_strdup_printf("%s %s %s %llu", BASE_FORMAT, kit->hash,
-			      torn_fs_kind_name(fs_kind),
-			      (unsigned long long)pm_size);
+	key = g_string_new(NULL);
+	g_string_printf(key, "%s %s %s %s %llu", BASE_FORMAT, kit->hash,
+			fs->name, torn_fs_ns_name(fs->ns),
+			(unsigned long long)pm_size);
+	base_key_add(key, "modules", fs->modules);
+	base_key_add(key, "mkfs", fs->mkfs);
 	sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(sum, (const guchar *)key, strlen(key));
+	g_checksum_update(sum, (const guchar *)key->str, key->len);
 	snprintf(dir, sizeof(dir), "%s/base/%.16s", kit->cache_dir,
 		 g_checksum_get_string(sum));
 	g_checksum_free(sum);
-	g_free(key);
+	g_string_free(key, TRUE);
 	snprintf(path, pathlen, "%s/%s.img", dir, torn_fs_kind_name(fs_kind));
 	if (!access(path, R_OK)) {
 		*reused = 1;
@@ -1016,7 +1094,7 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	ret = torn_vm_start(&cfg, &vm, err);
 	if (ret)
 		goto out_unlink;
-	ret = format_base(vm, fs_kind, err);
+	ret = format_base(vm, fs, err);
 	if (ret) {
 		torn_vm_kill(vm);
 		goto out_unlink;

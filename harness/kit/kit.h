@@ -26,6 +26,11 @@ struct torn_kit_options {
 	const char *mark; /* torn-mark binary, may be NULL */
 	const char *const *
 		extra_bins; /* more host programs to include, NULL-terminated */
+	/*
+	 * More kernel modules a filesystem kind loads when it is used (beside
+	 * every built-in kind's), NULL-terminated or NULL.
+	 */
+	const char *const *load_modules;
 	int verbose;
 };
 
@@ -52,6 +57,15 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			uint64_t pm_size, char *path, size_t pathlen,
 			int *reused, struct torn_err *err);
+
+struct torn_vm;
+
+/*
+ * Load fs's kernel modules in a booted kit guest (its agent's
+ * load-modules request); 0 when it has none.
+ */
+int torn_kit_load_modules(struct torn_vm *vm, const struct torn_fs *fs,
+			  struct torn_err *err);
 
 /*
  * The stage: what a user's test brings into the guest (docs/own-tests.md),

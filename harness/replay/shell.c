@@ -16,10 +16,16 @@ int replay_shell(struct torn_replay *r)
 	struct torn_kit kit;
 	struct torn_vm *vm;
 	char work[4096], pm[4200];
-	int fs = r->have_meta ? torn_fs_kind_parse(r->meta.fs) : -1;
-
 	char stage[4200];
+	int fs = -1;
 
+	if (r->have_meta &&
+	    guest_fs_load_run(r->o.dir, r->meta.fs, &fs, &err)) {
+		fprintf(stderr, "torn replay: %s\n", err.msg);
+		fs = -1;
+	}
+	if (fs >= 0)
+		go.fs_kind = fs; /* a kind of the user's own: its programs */
 	/* a user test's programs and checker, as the checker guests had */
 	go.stage = torn_run_stage(r->o.dir, stage, sizeof(stage));
 	if (guest_kit(&go, &kit))
@@ -48,14 +54,8 @@ int replay_shell(struct torn_replay *r)
 		guest_workdir_remove(work);
 		return TORN_EXIT_INFRA;
 	}
-	if (fs >= 0 && fs != TORN_FS_DEVDAX) {
-		const char *mnt[] = {
-			"mount", "/dev/pmem0",
-			"/mnt",	 fs == TORN_FS_XFS_DAX ? "xfs" : "ext4",
-			"dax",	 NULL
-		};
-
-		if (guest_call(vm, 120000, mnt, NULL, &err))
+	if (fs >= 0 && torn_fs_get(fs)->mount) {
+		if (guest_fs_mount(vm, torn_fs_get(fs), 120000, &err))
 			fprintf(stderr,
 				"torn replay: the recovery mount failed: %s\n",
 				err.msg);

@@ -54,56 +54,68 @@ static int devdax_checks(struct torn_vm *vm, const struct torn_smoke_ops *ops,
 	return ok;
 }
 
-static int fs_checks(struct torn_vm *vm, int fs_kind,
+static int fs_checks(struct torn_vm *vm, const struct torn_fs *fs,
 		     const struct torn_smoke_ops *ops, void *ctx)
 {
-	const char *fstype = fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
-	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
-				    fstype,  "dax",	   NULL };
 	static const char *const rd[] = { "read-file", "/proc/mounts", NULL };
 	static const char *const map[] = { "mapsync-check", "/mnt/torn-smoke",
 					   NULL };
-	static const char *const um[] = { "umount", "/mnt", NULL };
 	struct torn_err err = { "" };
+	char *what = guest_fs_line(fs, fs->mount), *line;
 	const char *detail;
-	char *line;
 	int ok = 1;
 
-	if (guest_call(vm, 120000, mnt, NULL, &err))
-		return check(ops, ctx, 0, "mount -o dax /dev/pmem0", err.msg);
+	if (guest_fs_mount(vm, fs, 120000, &err)) {
+		ok = check(ops, ctx, 0, what, err.msg);
+		g_free(what);
+		return ok;
+	}
+	ok &= check(ops, ctx, 1, what, NULL);
+	g_free(what);
 	if (guest_call(vm, 60000, rd, &detail, &err))
 		return check(ops, ctx, 0, "/proc/mounts", err.msg);
-	line = mount_line(detail, "/mnt");
-	ok &= check(ops, ctx, line && strstr(line, "dax=always"),
-		    "mounted with dax=always", line ? line : "not mounted");
-	free(line);
-	if (guest_call(vm, 60000, map, &detail, &err))
-		ok &= check(ops, ctx, 0, "MAP_SYNC file", err.msg);
+	line = mount_line(detail, TORN_FS_MNT);
+	if (fs->dax)
+		ok &= check(ops, ctx, line && strstr(line, "dax=always"),
+			    "mounted with dax=always",
+			    line ? line : "not mounted");
 	else
-		ok &= check(ops, ctx, 1, "MAP_SYNC file", detail);
-	if (guest_call(vm, 60000, um, NULL, &err))
+		ok &= check(ops, ctx, line && !strstr(line, "dax"),
+			    "mounted, no DAX", line ? line : "not mounted");
+	free(line);
+	if (fs->dax) {
+		if (guest_call(vm, 60000, map, &detail, &err))
+			ok &= check(ops, ctx, 0, "MAP_SYNC file", err.msg);
+		else
+			ok &= check(ops, ctx, 1, "MAP_SYNC file", detail);
+	}
+	if (guest_fs_umount(vm, fs, 60000, &err))
 		ok &= check(ops, ctx, 0, "umount", err.msg);
 	return ok;
 }
 
-static int smoke_checks(struct torn_vm *vm, int fs_kind,
+static int smoke_checks(struct torn_vm *vm, const struct torn_fs *fs,
 			const struct torn_smoke_ops *ops, void *ctx)
 {
 	static const char *const list_ns[] = { "ndctl", "list", "-N", NULL };
 	struct torn_err err = { "" };
-	int ok, devdax = fs_kind == TORN_FS_DEVDAX;
-	const char *want =
-		devdax ? "\"mode\":\"devdax\"" : "\"mode\":\"fsdax\"";
+	char *want =
+		g_strdup_printf("\"mode\":\"%s\"", torn_fs_ns_name(fs->ns));
+	char *what = g_strdup_printf("namespace0.0 is %s (%s)",
+				     torn_fs_ns_name(fs->ns), torn_fs_dev(fs));
 	const char *status, *out;
+	int ok;
 
 	if (guest_run(vm, 60000, list_ns, &status, &out, NULL, &err))
-		return check(ops, ctx, 0, "ndctl list", err.msg);
-	ok = check(ops, ctx, strstr(out, want) != NULL,
-		   devdax ? "namespace0.0 is devdax" : "namespace0.0 is fsdax",
-		   strstr(out, want) ? NULL : out);
-	if (devdax)
+		ok = check(ops, ctx, 0, "ndctl list", err.msg);
+	else
+		ok = check(ops, ctx, strstr(out, want) != NULL, what,
+			   strstr(out, want) ? NULL : out);
+	g_free(want);
+	g_free(what);
+	if (fs->ns == TORN_NS_DEVDAX)
 		return devdax_checks(vm, ops, ctx) && ok;
-	return fs_checks(vm, fs_kind, ops, ctx) && ok;
+	return fs_checks(vm, fs, ops, ctx) && ok;
 }
 
 int torn_smoke_run(const struct guest_opts *o, const struct torn_smoke_ops *ops,
@@ -130,7 +142,7 @@ int torn_smoke_run(const struct guest_opts *o, const struct torn_smoke_ops *ops,
 	}
 	ops->booted(ctx, torn_vm_get_boot_ms(vm),
 		    torn_vm_get_kernel_release(vm));
-	ok = smoke_checks(vm, o->fs_kind, ops, ctx);
+	ok = smoke_checks(vm, torn_fs_get(o->fs_kind), ops, ctx);
 	torn_vm_stop(vm, 30000);
 	if (o->keep)
 		fprintf(stderr, "torn: work directory kept: %s\n", g.work);
@@ -189,8 +201,12 @@ static int trace_and_count(const struct guest_opts *o, const char *dir,
 int torn_smoke_flushes(const struct guest_opts *o,
 		       const struct torn_smoke_ops *ops, void *ctx)
 {
-	static const char *const wls[] = { "pmem", "msync" };
-	size_t w, nwl = o->fs_kind == TORN_FS_DEVDAX ? 1 : 2;
+	/* libpmem's pmem_persist on DAX, msync where a filesystem is */
+	const struct torn_fs *fs = torn_fs_get(o->fs_kind);
+	const char *const wls[] = {
+		fs->dax || fs->ns == TORN_NS_DEVDAX ? "pmem" : "msync", "msync"
+	};
+	size_t w, nwl = fs->dax ? 2 : 1;
 	char tmp[4096];
 	int ok = 1;
 

@@ -125,7 +125,8 @@ static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 		for (const char *const *a = wl->args; *a; a++)
 			g_ptr_array_add(v, (char *)*a);
 	else
-		g_ptr_array_add(v, (char *)(o->guest.fs_kind == TORN_FS_DEVDAX
+		g_ptr_array_add(v, (char *)(torn_fs_get(o->guest.fs_kind)->ns ==
+							    TORN_NS_DEVDAX
 						    ? wl->devdax_arg
 						    : wl->fs_arg));
 	g_ptr_array_add(v, NULL);
@@ -182,10 +183,7 @@ static int setup_step(struct torn_vm *vm, const struct torn_workload *wl)
 static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 			  struct torn_run_meta *meta)
 {
-	const char *fstype =
-		o->guest.fs_kind == TORN_FS_XFS_DAX ? "xfs" : "ext4";
-	const char *const mnt[] = { "mount", "/dev/pmem0", "/mnt",
-				    fstype,  "dax",	   NULL };
+	const struct torn_fs *fs = torn_fs_get(o->guest.fs_kind);
 	static const char *const sync_req[] = { "sync", NULL };
 	static const char *const kallsyms[] = { "read-file", "/proc/kallsyms",
 						NULL };
@@ -205,13 +203,13 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 	GString *log;
 	size_t n;
 
-	if (o->guest.fs_kind != TORN_FS_DEVDAX) {
-		if (guest_call(vm, 120000, mnt, NULL, &err) ||
-		    guest_call(vm, 120000, sync_req, NULL, &err)) {
-			fprintf(stderr, "torn: mount -o dax failed: %s\n",
-				err.msg);
-			return TORN_EXIT_INFRA;
-		}
+	if (guest_fs_mount(vm, fs, 120000, &err) ||
+	    guest_call(vm, 120000, sync_req, NULL, &err)) {
+		char *line = guest_fs_line(fs, fs->mount);
+
+		fprintf(stderr, "torn: %s failed: %s\n", line, err.msg);
+		g_free(line);
+		return TORN_EXIT_INFRA;
 	}
 	if (guest_call(vm, 60000, kallsyms, &detail, &err)) {
 		fprintf(stderr, "torn: cannot read /proc/kallsyms: %s\n",
@@ -458,6 +456,17 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	g.cfg.plugin = o->untraced ? NULL : plugin;
 	torn_run_meta_init(&meta);
 	meta_set(meta.fs, sizeof(meta.fs), fs);
+	if (o->guest.fs_kind >= TORN_FS_BUILTIN) {
+		/* the user's kind, for torn check and replay of this run */
+		char *def = guest_fs_text(torn_fs_get(o->guest.fs_kind));
+
+		ret = write_text(o->out, "fs.spec", def, strlen(def));
+		g_free(def);
+		if (ret) {
+			guest_workdir_remove(g.work);
+			return TORN_EXIT_INFRA;
+		}
+	}
 	meta_set(meta.flush_mode, sizeof(meta.flush_mode),
 		 torn_flush_mode_name(o->guest.flush_mode));
 	/* a long fsops:PATH is cut: the name is for people, not for lookups */

@@ -190,7 +190,9 @@ static int program_words(const struct torn_user_test *t, const char *guest,
 static int user_parts(const struct torn_user_test *t, int fs_kind,
 		      struct user_build *b, struct torn_trace_workload *w)
 {
-	const char *target = fs_kind == TORN_FS_DEVDAX ? "/dev/dax0.0" : "/mnt";
+	const struct torn_fs *kind = torn_fs_get(fs_kind);
+	const char *target =
+		kind->ns == TORN_NS_DEVDAX ? torn_fs_dev(kind) : TORN_FS_MNT;
 	const char *fs = torn_fs_kind_name(fs_kind);
 	const char *prog, *chk = NULL, *setup = NULL;
 	char **files = NULL, **words = NULL;
@@ -298,7 +300,7 @@ int torn_trace_user_workload(const struct torn_user_test *t, int fs_kind,
 	w->user.args = (const char *const *)w->args;
 	w->user.envs = (const char *const *)w->envs;
 	w->user.setup = (const char *const *)w->setup;
-	w->user.flags = TORN_WL_FS | TORN_WL_DEVDAX;
+	w->user.flags = TORN_WL_FS | TORN_WL_DEVDAX | TORN_WL_NODAX;
 	w->user.summary = "a user's test";
 	w->wl = &w->user;
 	return 0;

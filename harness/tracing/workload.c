@@ -54,11 +54,16 @@ static int user_workload(const char *name, struct torn_trace_workload *w,
 int torn_trace_workload(const char *name, int fs_kind,
 			struct torn_trace_workload *w, struct torn_err *err)
 {
+	const struct torn_fs *fs = torn_fs_get(fs_kind);
+	unsigned int need = fs->ns == TORN_NS_DEVDAX ? TORN_WL_DEVDAX
+			    : fs->dax		     ? TORN_WL_FS
+						     : TORN_WL_NODAX;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
+
 	if (!name)
-		name = fs_kind == TORN_FS_DEVDAX ? "pmem" : "fsops-default";
+		name = fs->ns == TORN_NS_DEVDAX ? "pmem" : "fsops-default";
 	if (!strncmp(name, "fsops:", 6)) {
 		ret = user_workload(name, w, err);
 		if (ret)
@@ -71,11 +76,13 @@ int torn_trace_workload(const char *name, int fs_kind,
 			err, TORN_E_NOTFOUND,
 			"--workload '%s': unknown; 'torn trace --help' lists them",
 			name);
-	if (fs_kind == TORN_FS_DEVDAX ? !(w->wl->flags & TORN_WL_DEVDAX)
-				      : !(w->wl->flags & TORN_WL_FS)) {
-		ret = torn_err_set(err, TORN_E_USAGE,
-				   "workload %s does not run on %s", name,
-				   torn_fs_kind_name(fs_kind));
+	if (!(w->wl->flags & need)) {
+		ret = torn_err_set(
+			err, TORN_E_USAGE,
+			need == TORN_WL_NODAX
+				? "workload %s does not run on %s (it needs DAX)"
+				: "workload %s does not run on %s",
+			name, torn_fs_kind_name(fs_kind));
 		torn_trace_workload_clear(w);
 		return ret;
 	}

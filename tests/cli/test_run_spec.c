@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "guest.h"
 #include "run_spec.h"
+#include "torn_fs.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -63,7 +65,7 @@ static const struct spec_case spec_cases[] = {
 	{ "# c\n[run]\nfs = ext4-dax\nengine =\n", TORN_E_FORMAT,
 	  "spec.ini:4: key 'engine' has no value", { { 0 } }, 0 },
 	{ "[run]\nfs = ext4-dax\n[other]\nx = 1\n", TORN_E_FORMAT,
-	  "spec.ini: unknown group [other]; settings go in [run] or [test]", { { 0 } },
+	  "spec.ini: unknown group [other]; settings go in [run] or [test], a filesystem kind in [fs]", { { 0 } },
 	  0 },
 	{ "[run\nfs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
 	{ "fs = x\n", TORN_E_FORMAT, "spec.ini: *", { { 0 } }, 0 },
@@ -84,6 +86,47 @@ static const struct spec_case spec_cases[] = {
 	  0 },
 	{ "[test]\nsetup = # only a comment\n", TORN_E_FORMAT,
 	  "spec.ini:2: key 'setup' has no value", { { 0 } }, 0 },
+	/* a filesystem kind of one's own: [fs], and fs = defaults to it */
+	{ "[run]\nengine = prefix\n[fs]\nname = my-ext4\nnamespace = fsdax\n"
+	  "mount = mount -t ext4 {dev} {mnt}\n", 0, NULL,
+	  { { RUN_FS, "my-ext4", 4 }, { RUN_ENGINE, "prefix", 2 } }, 2 },
+	{ "[run]\nfs = ext4-dax\n[fs]\nname = other-kind\nnamespace = sector\n"
+	  "mount = mount -t ext4 {dev} {mnt}\n", 0, NULL,
+	  { { RUN_FS, "ext4-dax", 2 } }, 1 },
+	{ "[run]\n[fs]\nname = k1\nnamespace = sector\nmount = x\nmkfs = mkfs.ext4 {dev}\n"
+	  "fsk = e2fsck\n", TORN_E_FORMAT,
+	  "spec.ini:7: [fs] unknown key 'fsk' (name, namespace, dax, modules, mkfs, mount, umount, fsck)",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k2\nnamespace = pmem\nmount = x\n", TORN_E_FORMAT,
+	  "spec.ini:4: [fs] namespace 'pmem': expected fsdax, sector or devdax",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k3\nnamespace = fsdax\n", TORN_E_FORMAT,
+	  "spec.ini:4: [fs] mount is needed (namespace fsdax)", { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k4\nnamespace = devdax\nmount = m\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:4: [fs] namespace devdax has no filesystem: no mkfs or mount",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k5\nnamespace = sector\ndax = yes\nmount = m\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:5: [fs] dax = yes on a sector namespace: the BTT has no DAX",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k6\nnamespace = fsdax\ndax = maybe\nmount = m\n",
+	  TORN_E_FORMAT, "spec.ini:5: [fs] dax 'maybe': expected yes or no",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k7\nnamespace = fsdax\nmount = mount 'x\n",
+	  TORN_E_FORMAT, "spec.ini:5: [fs] mount: *", { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = a b\nnamespace = fsdax\nmount = m\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:3: [fs] name 'a b': expected letters, digits, - and _",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = ext4-dax\nnamespace = fsdax\nmount = m\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:3: [fs] filesystem kind 'ext4-dax' is built in; give yours another name",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = my-ext4\nnamespace = sector\nmount = m\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:3: [fs] filesystem kind 'my-ext4' is defined twice, differently",
+	  { { 0 } }, 0 },
 };
 /* clang-format on */
 
@@ -123,6 +166,49 @@ static void test_spec(void **state)
 		}
 		run_settings_free(&s);
 	}
+}
+
+/*
+ * ext4-dax written as a spec's [fs] group is the built-in kind (but for
+ * its name, and the fsck torn runs on the host for the built-in), and
+ * what a run directory keeps of it (guest_fs_text) reads back the same.
+ */
+static void test_fs_as_spec(void **state)
+{
+	static const char text[] =
+		"[run]\n[fs]\nname = ext4-dax-spec\nnamespace = fsdax\n"
+		"dax = yes\n"
+		"mkfs = mkfs.ext4 -F -q -b 4096 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 {dev}\n"
+		"mount = mount -t ext4 -o dax {dev} {mnt}\n"
+		"umount = umount {mnt}\nfsck = e2fsck -fn {dev}\n";
+	struct torn_fs want = *torn_fs_get(TORN_FS_EXT4_DAX);
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	GKeyFile *kf = g_key_file_new();
+	int kind, again;
+	char *def, **argv;
+
+	assert_int_equal(run_spec_parse("spec.ini", text, strlen(text), &s,
+					&err),
+			 0);
+	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
+	assert_true(kind >= TORN_FS_BUILTIN);
+	want.name = "ext4-dax-spec";
+	want.host_fsck = TORN_HOST_FSCK_NONE;
+	assert_true(torn_fs_same(torn_fs_get(kind), &want));
+	argv = torn_fs_argv(torn_fs_get(kind), torn_fs_get(kind)->mount);
+	assert_string_equal(argv[5], "/dev/pmem0");
+	assert_string_equal(argv[6], "/mnt");
+	torn_fs_argv_free(argv);
+
+	def = guest_fs_text(torn_fs_get(kind));
+	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
+					      G_KEY_FILE_NONE, NULL));
+	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
+	assert_int_equal(again, kind);
+	g_free(def);
+	g_key_file_free(kf);
+	run_settings_free(&s);
 }
 
 /* NUL bytes: GKeyFile would read the text as ending at the first. */
@@ -265,6 +351,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec),
 		cmocka_unit_test(test_spec_nul),
+		cmocka_unit_test(test_fs_as_spec),
 		cmocka_unit_test(test_read_special),
 		cmocka_unit_test(test_blame),
 		cmocka_unit_test(test_option_keys),
