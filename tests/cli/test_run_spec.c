@@ -188,9 +188,8 @@ static void test_fs_as_spec(void **state)
 	int kind, again;
 	char *def, **argv;
 
-	assert_int_equal(run_spec_parse("spec.ini", text, strlen(text), &s,
-					&err),
-			 0);
+	assert_int_equal(
+		run_spec_parse("spec.ini", text, strlen(text), &s, &err), 0);
 	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
 	assert_true(kind >= TORN_FS_BUILTIN);
 	want.name = "ext4-dax-spec";
