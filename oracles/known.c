@@ -149,7 +149,7 @@ static int fs_word(struct reader *r, const char *key, const char *word,
 	if (fs < 0)
 		return fail(
 			r, key,
-			"unknown filesystem '%s' (ext4-dax, xfs-dax, devdax)",
+			"unknown filesystem '%s' (ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt, btrfs-pmem)",
 			Q(word, q));
 	*bits |= 1u << fs;
 	return 0;

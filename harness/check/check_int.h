@@ -317,6 +317,7 @@ struct checker {
 	struct check_pool *pool; /* NULL outside a pool (torn replay) */
 	int idx;
 	struct torn_vm *vm;
+	bool ns_disabled; /* a sector namespace left disabled (its check) */
 	char work[4096];
 	char pm_path[4200];
 	uint8_t *pm; /* the backing file, shared with QEMU */

@@ -65,6 +65,7 @@ int checker_boot(struct checker *c, struct torn_err *err)
 			c->work, &cfg);
 	cfg.wp_shim = run->wp_shim[0] ? run->wp_shim : NULL;
 	c->boots++;
+	c->ns_disabled = false;
 	ret = torn_vm_start(&cfg, &c->vm, err);
 	if (ret)
 		return ret;
@@ -352,6 +353,21 @@ infra:
 	return infra(res, &err);
 }
 
+/*
+ * The BTT's own check failed (bad: its status and output): the fsck
+ * oracle fails, naming it before the filesystem's fsck says anything.
+ */
+static void btt_failed(struct check_result *res, const char *bad)
+{
+	const struct torn_oracle_result *r = &res->r[TORN_O_FSCK];
+	char *d = g_strdup_printf("BTT: ndctl check-namespace %.400s%s%s", bad,
+				  r->ran && !r->ok ? "; " : "",
+				  r->ran && !r->ok ? r->detail : "");
+
+	set_result(res, TORN_O_FSCK, false, d);
+	g_free(d);
+}
+
 int check_one(struct checker *c, struct check_result *res)
 {
 	const struct check_run *run = c->run;
@@ -361,9 +377,10 @@ int check_one(struct checker *c, struct check_result *res)
 	const char *const invalidate[] = { "invalidate", torn_fs_dev(fs),
 					   NULL };
 	bool devdax = !fs->mount, mounted = false;
+	bool fsck = run->oracles & TORN_O_BIT(TORN_O_FSCK);
 	struct torn_err err = { "" };
 	const char *detail;
-	char d[600];
+	char d[600], btt[600];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -372,10 +389,17 @@ int check_one(struct checker *c, struct check_result *res)
 	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, NULL, &err);
 	if (ret)
 		return infra(res, &err);
+	/* a namespace that does not come back is a failed mount */
+	ret = guest_fs_ns_recover(c->vm, fs, c->ns_disabled, run->timeout_ms,
+				  &err);
+	c->ns_disabled = false;
+	if (is_infra_error(ret))
+		return infra(res, &err);
 	if (devdax) {
 		res->judge |= TORN_J_NOMOUNT;
 	} else {
-		ret = guest_fs_mount(c->vm, fs, run->timeout_ms, &err);
+		if (!ret)
+			ret = guest_fs_mount(c->vm, fs, run->timeout_ms, &err);
 		if (is_infra_error(ret))
 			return infra(res, &err);
 		set_result(res, TORN_O_MOUNT, !ret, ret ? err.msg : NULL);
@@ -416,9 +440,24 @@ int check_one(struct checker *c, struct check_result *res)
 			set_result(res, TORN_O_MOUNT, false, d);
 		}
 	}
-	if (fs->fsck && (run->oracles & TORN_O_BIT(TORN_O_FSCK)) &&
-	    run_fsck(c, res, fs))
+	if (fs->fsck && fsck && run_fsck(c, res, fs))
 		return -1;
+	if (fsck && fs->ns == TORN_NS_SECTOR) {
+		/* after the BTT's recovery and the filesystem's */
+		ret = guest_fs_ns_check(c->vm, fs, run->timeout_ms, btt,
+					sizeof(btt), &err);
+		if (is_infra_error(ret))
+			return infra(res, &err);
+		c->ns_disabled = !ret;
+		if (run->verbose)
+			fprintf(run->verbose,
+				"== ndctl check-namespace namespace0.0: %s\n",
+				ret	 ? err.msg
+				: btt[0] ? btt
+					 : "ok");
+		if (ret || btt[0])
+			btt_failed(res, ret ? err.msg : btt);
+	}
 	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, &detail, &err);
 	if (ret)
 		return infra(res, &err);
@@ -434,11 +473,13 @@ int check_one(struct checker *c, struct check_result *res)
 	 * What the next state must not see: the block device's buffers
 	 * (mount, fsck read through them); the filesystem's caches went
 	 * with umount.  A device-DAX state is read through its mapping,
-	 * which caches nothing.
+	 * which caches nothing; a sector namespace's device goes with the
+	 * next state's reprobe.
 	 */
-	ret = devdax ? 0
-		     : guest_call(c->vm, run->timeout_ms, invalidate, NULL,
-				  &err);
+	ret = devdax || fs->ns == TORN_NS_SECTOR
+		      ? 0
+		      : guest_call(c->vm, run->timeout_ms, invalidate, NULL,
+				   &err);
 	if (ret)
 		return infra(res, &err);
 	res->verdict = torn_verdict_combine(res->r, res->judge);

@@ -10,10 +10,11 @@
 static void smoke_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: torn smoke [--fs ext4-dax|xfs-dax|devdax] [options]\n"
+		"usage: torn smoke [--fs KIND] [options]\n"
 		"Boots the kit on a copy of the base image and checks, one line\n"
-		"each: the namespace mode, a DAX mount showing dax=always, and a\n"
-		"file written through MAP_SYNC, flushed, unmapped and read back.\n"
+		"each: the namespace mode, the kind's mount line, and on a DAX\n"
+		"kind a mount showing dax=always and a file written through\n"
+		"MAP_SYNC, flushed, unmapped and read back.\n"
 		"--flushes also traces libpmem and msync and counts the flush\n"
 		"instructions the guest really used.\n\n%s",
 		guest_opts_usage);

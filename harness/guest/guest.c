@@ -25,7 +25,9 @@
 #endif
 
 const char guest_opts_usage[] =
-	"  --fs ext4-dax|xfs-dax|devdax   filesystem kind (default ext4-dax)\n"
+	"  --fs KIND                      filesystem kind (default ext4-dax): ext4-dax,\n"
+	"                                 xfs-dax, devdax, ext4-btt, xfs-btt,\n"
+	"                                 btrfs-pmem, or a spec's [fs] kind\n"
 	"  --flush clwb|clflushopt|clflush|eadr|nt   flush mode (default clwb)\n"
 	"  --kernel PATH --modules DIR    a kernel other than Debian's stock one\n"
 	"  --cache DIR                    cache directory (default ~/.cache/torn)\n"
@@ -358,6 +360,44 @@ int guest_fs_mount(struct torn_vm *vm, const struct torn_fs *fs, int timeout_ms,
 	if (fs->fstype)
 		return guest_call(vm, timeout_ms, mnt, NULL, err);
 	return fs_program(vm, fs, fs->mount, timeout_ms, err);
+}
+
+static const char *const ns_off[] = { "ndctl", "disable-namespace",
+				      "namespace0.0", NULL };
+
+int guest_fs_ns_recover(struct torn_vm *vm, const struct torn_fs *fs,
+			bool disabled, int timeout_ms, struct torn_err *err)
+{
+	static const char *const on[] = { "ndctl", "enable-namespace",
+					  "namespace0.0", NULL };
+	int ret = 0;
+
+	if (fs->ns != TORN_NS_SECTOR)
+		return 0;
+	if (!disabled)
+		ret = fs_program(vm, fs, ns_off, timeout_ms, err);
+	return ret ? ret : fs_program(vm, fs, on, timeout_ms, err);
+}
+
+int guest_fs_ns_check(struct torn_vm *vm, const struct torn_fs *fs,
+		      int timeout_ms, char *bad, size_t len,
+		      struct torn_err *err)
+{
+	static const char *const chk[] = { "ndctl", "check-namespace",
+					   "namespace0.0", NULL };
+	const char *status, *out, *errout;
+	int ret;
+
+	bad[0] = 0;
+	if (fs->ns != TORN_NS_SECTOR)
+		return 0;
+	ret = fs_program(vm, fs, ns_off, timeout_ms, err);
+	if (!ret)
+		ret = guest_run(vm, timeout_ms, chk, &status, &out, &errout,
+				err);
+	if (!ret && strcmp(status, "exit 0"))
+		snprintf(bad, len, "%s: %s%s", status, errout, out);
+	return ret;
 }
 
 int guest_fs_umount(struct torn_vm *vm, const struct torn_fs *fs,

@@ -3,6 +3,7 @@
 #ifndef TORN_GUEST_CLI_H
 #define TORN_GUEST_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -125,6 +126,23 @@ int guest_call(struct torn_vm *vm, int timeout_ms, const char *const *args,
  */
 int guest_fs_mount(struct torn_vm *vm, const struct torn_fs *fs, int timeout_ms,
 		   struct torn_err *err);
+
+/*
+ * A sector namespace between crash states.  The BTT keeps its free list
+ * and log positions in memory, read when the namespace is enabled, so a
+ * restored image under a live BTT would take writes into blocks the
+ * image uses.  guest_fs_ns_recover disables the namespace (unless
+ * disabled says it is) and enables it again: the BTT reads the arena
+ * afresh and runs its own recovery (a map entry its log says was being
+ * written is completed).  guest_fs_ns_check disables it and runs the
+ * BTT's own check, ndctl check-namespace: bad gets "" or its status and
+ * output.  Other kinds: nothing, 0.  0, or as guest_fs_mount.
+ */
+int guest_fs_ns_recover(struct torn_vm *vm, const struct torn_fs *fs,
+			bool disabled, int timeout_ms, struct torn_err *err);
+int guest_fs_ns_check(struct torn_vm *vm, const struct torn_fs *fs,
+		      int timeout_ms, char *bad, size_t len,
+		      struct torn_err *err);
 
 /* Unmount it again, the same way. */
 int guest_fs_umount(struct torn_vm *vm, const struct torn_fs *fs,

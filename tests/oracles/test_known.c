@@ -28,6 +28,9 @@ struct res_case {
 	"exit 12: Journal superblock is corrupt.\nFix? no\n\n\n/dev/pmem0: " \
 	"********** WARNING: Filesystem still has errors **********\n\n"
 #define MOUNT_EUCLEAN "mount /dev/pmem0 on /mnt: Structure needs cleaning"
+#define F6_FSCK                                                                \
+	"BTT: ndctl check-namespace exit 250: namespace0.0: btt_xlat_status: " \
+	"arena 0: bitmap error: internal blocks are incorrectly referenced\n"
 #define F3_DMESG                                                           \
 	"XFS (pmem0): Internal error hlen <= 0 || hlen > bufsize at line " \
 	"2959 of file fs/xfs/xfs_log_recover.c.  Caller "                  \
@@ -87,6 +90,23 @@ static const struct res_case cases[] = {
 	  "ext4-dax",
 	  V_UNR,
 	  { { "mount", MOUNT_EUCLEAN }, { "fsck", "exit 4: inode 12 is bad" } },
+	  NULL },
+	{ "F6: the BTT check's bitmap error, then ext4's journal",
+	  "ext4-btt",
+	  V_UNR,
+	  { { "mount", "mount /dev/pmem0s on /mnt: Invalid argument" },
+	    { "fsck", F6_FSCK "; " F1_FSCK },
+	    { "dmesg", "JBD2: no valid journal superblock found" } },
+	  "F6" },
+	{ "F6's BTT check on ext4-dax: not F6 (no BTT there)",
+	  "ext4-dax",
+	  V_INC,
+	  { { "fsck", F6_FSCK } },
+	  NULL },
+	{ "F1's signature on ext4-btt: not F1 (the BTT's blocks do not tear)",
+	  "ext4-btt",
+	  V_UNR,
+	  { { "mount", "mount failed" }, { "fsck", F1_FSCK } },
 	  NULL },
 	{ "F3: the XFS internal error in dmesg alone",
 	  "xfs-dax",
@@ -151,7 +171,7 @@ static void test_stock(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(torn_known_count(k), 5);
+	assert_int_equal(torn_known_count(k), 6);
 	for (i = 0; i < torn_known_count(k); i++) {
 		torn_known_info(k, i, &info);
 		assert_true(info.title[0]);
@@ -201,8 +221,8 @@ static void test_user_file(void **state)
 	(void)state;
 	assert_int_equal(
 		torn_known_add(k, "my.findings", text, strlen(text), &err), 0);
-	assert_int_equal(torn_known_count(k), 7);
-	torn_known_info(k, 5, &info);
+	assert_int_equal(torn_known_count(k), 8);
+	torn_known_info(k, 6, &info);
 	assert_string_equal(info.id, "MY-1");
 	assert_string_equal(info.title, "the app's checker on a torn log");
 	assert_string_equal(info.source, "my.findings");
@@ -210,20 +230,20 @@ static void test_user_file(void **state)
 	memset(r, 0, sizeof(r));
 	r[o].ran = true;
 	snprintf(r[o].detail, sizeof(r[o].detail), "log: bad crc at 12");
-	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 5);
+	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 6);
 	snprintf(r[o].detail, sizeof(r[o].detail), "log: bad crc at 12!");
 	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), -1);
 	o = TORN_O_DURABILITY;
 	r[o].ran = true;
 	snprintf(r[o].detail, sizeof(r[o].detail), "f: 12 bytes (lost)");
-	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 6);
-	assert_int_equal(torn_known_match(k, NULL, V_INC, r), 6);
+	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 7);
+	assert_int_equal(torn_known_match(k, NULL, V_INC, r), 7);
 	/* the same ids again: refused, nothing added */
 	assert_int_equal(torn_known_add(k, "again", text, strlen(text), &err),
 			 TORN_E_FORMAT);
 	assert_string_equal(err.msg, "again:2: finding 'MY-1' given twice "
 				     "(first in my.findings:2)");
-	assert_int_equal(torn_known_count(k), 7);
+	assert_int_equal(torn_known_count(k), 8);
 	torn_known_free(k);
 }
 
@@ -241,7 +261,7 @@ static const struct bad_case {
 	{ "[A]\ntitle = t\nfsk = x\n", "f:3: key 'fsk': unknown key (" },
 	{ "[A]\ntitle = t\nfsck = x\nfs = ext4\n",
 	  "f:4: key 'fs': unknown filesystem 'ext4' (ext4-dax, xfs-dax, "
-	  "devdax)" },
+	  "devdax, ext4-btt, xfs-btt, btrfs-pmem)" },
 	{ "[A]\ntitle = t\nfsck = x\nverdict = timeout\n",
 	  "f:4: key 'verdict': 'timeout' is not inconsistent or "
 	  "unrecoverable" },
