@@ -166,11 +166,19 @@ static bool is_point(struct torn_states *s)
 
 	if (s->o.only_point != TORN_POINT_ANY)
 		return s->pos == s->o.only_point;
+	r = s->pos < s->n_recs ? &s->recs[s->pos] : NULL;
+	/*
+	 * A marker is a point even with nothing in flight: what the
+	 * program acknowledged there (a durable marker) may never have
+	 * reached the NVDIMM at all (a page cache without DAX, data kept
+	 * in DRAM), and only a state after the marker can show that.
+	 */
+	if (r && r->kind == TORN_REC_MARK && (pts & TORN_POINTS_MARKER))
+		return true;
 	if (!s->n_inflight)
 		return false;
-	if (s->pos >= s->n_recs || (pts & TORN_POINTS_ALL))
+	if (!r || (pts & TORN_POINTS_ALL))
 		return true;
-	r = &s->recs[s->pos];
 	switch (r->kind) {
 	case TORN_REC_FENCE:
 		if (pts & TORN_POINTS_FENCE)

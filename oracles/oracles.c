@@ -475,7 +475,8 @@ int oracle_atomicity(const struct oracle_expected *e,
  * What the kernel logs when something is wrong: anywhere in a line (the
  * generic ones), or after a subsystem's prefix, from its error and
  * warning messages (fs/jbd2/{journal,recovery}.c, fs/ext4/super.c
- * ext4_msg/ext4_error, fs/xfs/xfs_message.c, xfs_fsops.c shut-down).
+ * ext4_msg/ext4_error, fs/xfs/xfs_message.c, xfs_fsops.c shut-down,
+ * fs/btrfs's error and critical levels and its checksum failures).
  * Informational lines of the same prefixes are not matched: "recovery
  * complete", "mounted filesystem", XFS's "Ending recovery" and its
  * "Torn write (CRC failure) detected" (a torn log write it handled).
@@ -497,6 +498,10 @@ static const struct {
 	{ "XFS (",
 	  { "CRC error", "xfs_repair", "shut down", "Shutting down", "failed",
 	    "Failed" } },
+	/* btrfs_err, btrfs_crit, and checksum failures logged as warnings */
+	{ "BTRFS ",
+	  { "error (", "critical (", "emergency (", "csum failed",
+	    "checksum mismatch", "corrupt" } },
 };
 
 /* Does word occur in line[0..len) after prefix?  "errors=" (an option). */

@@ -298,7 +298,7 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	char **argv = torn_fs_argv(fs, fs->fsck);
 	char *line = argv ? g_strjoinv(" ", argv) : NULL;
 	struct torn_err err = { "" };
-	const char *gstatus, *gout;
+	const char *gstatus, *gout, *gerrout;
 	char *status, *out, d[600];
 	bool ok;
 	int ret;
@@ -318,7 +318,7 @@ static int run_fsck(struct checker *c, struct check_result *res,
 	} else {
 		ret = guest_run(c->vm, run->timeout_ms,
 				(const char *const *)argv, &gstatus, &gout,
-				NULL, &err);
+				&gerrout, &err);
 		if (is_infra_error(ret))
 			goto infra;
 		if (ret) {
@@ -326,7 +326,10 @@ static int run_fsck(struct checker *c, struct check_result *res,
 			goto out;
 		}
 		status = strdup(gstatus);
-		out = g_strdup(gout);
+		/* what a failing fsck says on stderr too (btrfs check's why) */
+		out = strcmp(gstatus, "exit 0") && *gerrout
+			      ? g_strconcat(gout, gerrout, NULL)
+			      : g_strdup(gout);
 	}
 	ok = status && !strcmp(status, "exit 0");
 	if (run->verbose)

@@ -805,12 +805,12 @@ static void test_known_text(void **state)
 {
 	struct torn_known *k = NULL;
 	struct torn_err err = { "" };
-	uint64_t by[6] = { 2, 10, 0, 2, 0, 0 };
+	uint64_t by[7] = { 2, 10, 0, 2, 0, 0, 0 };
 	char buf[64];
 
 	(void)state;
 	assert_int_equal(torn_check_known_load(&k, NULL, 0, &err), 0);
-	assert_int_equal(torn_known_count(k), 6);
+	assert_int_equal(torn_known_count(k), 7);
 	check_known_text(k, by, buf, sizeof(buf));
 	assert_string_equal(buf, "F2 ×10, F1 ×2, F4 ×2");
 	check_known_text(k, by, buf, 12);

@@ -739,6 +739,30 @@ static const struct model_case cases[] = {
 	},
 	{
 		/*
+		 * --points marker with nothing in flight: A persisted at the
+		 * sfence, and the marker after it is still a point (4), the
+		 * persisted image alone, so that what a program acknowledged
+		 * there is judged even when it never reached the NVDIMM (a
+		 * page cache without DAX).  torn check keeps it apart from
+		 * the same image before the marker (the context key); the
+		 * enumerator's own image dedup, off here, would not.
+		 */
+		"marker points with nothing in flight",
+		HDR "store 0x0 8 *aa\n"
+		    "flush clwb 0x0\n"
+		    "fence sfence\n"
+		    "mark 16 0\n",
+		"prefix",
+		"fence,marker",
+		NULL,
+		NULL,
+		1,
+		{ { "2.prefix.0", "" },
+		  { "2.prefix.1", "A" },
+		  { "3.prefix.0", "A" } },
+	},
+	{
+		/*
 		 * --points store:2: after the second store (before record
 		 * 2): {}, {A}, {A,B}.  Nothing is flushed, so the end
 		 * point (4) has A, B, C in flight: only {A,B,C} is new.

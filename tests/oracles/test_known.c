@@ -108,6 +108,22 @@ static const struct res_case cases[] = {
 	  V_UNR,
 	  { { "mount", "mount failed" }, { "fsck", F1_FSCK } },
 	  NULL },
+	{ "F7: btrfs's superblock checksum, fsck fails too",
+	  "btrfs-pmem",
+	  V_UNR,
+	  { { "mount", "mount /dev/pmem0 on /mnt: Invalid argument" },
+	    { "fsck", "exit 1: Opening filesystem to check..." },
+	    { "dmesg",
+	      "BTRFS error (device pmem0): superblock checksum mismatch" } },
+	  "F7" },
+	{ "F7's kernel line with durability lost: not explained",
+	  "btrfs-pmem",
+	  V_UNR,
+	  { { "mount", "mount /dev/pmem0 on /mnt: Invalid argument" },
+	    { "dmesg",
+	      "BTRFS error (device pmem0): superblock checksum mismatch" },
+	    { "durability", "a: lost" } },
+	  NULL },
 	{ "F3: the XFS internal error in dmesg alone",
 	  "xfs-dax",
 	  V_INC,
@@ -171,7 +187,7 @@ static void test_stock(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(torn_known_count(k), 6);
+	assert_int_equal(torn_known_count(k), 7);
 	for (i = 0; i < torn_known_count(k); i++) {
 		torn_known_info(k, i, &info);
 		assert_true(info.title[0]);
@@ -221,8 +237,8 @@ static void test_user_file(void **state)
 	(void)state;
 	assert_int_equal(
 		torn_known_add(k, "my.findings", text, strlen(text), &err), 0);
-	assert_int_equal(torn_known_count(k), 8);
-	torn_known_info(k, 6, &info);
+	assert_int_equal(torn_known_count(k), 9);
+	torn_known_info(k, 7, &info);
 	assert_string_equal(info.id, "MY-1");
 	assert_string_equal(info.title, "the app's checker on a torn log");
 	assert_string_equal(info.source, "my.findings");
@@ -230,20 +246,20 @@ static void test_user_file(void **state)
 	memset(r, 0, sizeof(r));
 	r[o].ran = true;
 	snprintf(r[o].detail, sizeof(r[o].detail), "log: bad crc at 12");
-	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 6);
+	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 7);
 	snprintf(r[o].detail, sizeof(r[o].detail), "log: bad crc at 12!");
 	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), -1);
 	o = TORN_O_DURABILITY;
 	r[o].ran = true;
 	snprintf(r[o].detail, sizeof(r[o].detail), "f: 12 bytes (lost)");
-	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 7);
-	assert_int_equal(torn_known_match(k, NULL, V_INC, r), 7);
+	assert_int_equal(torn_known_match(k, "devdax", V_INC, r), 8);
+	assert_int_equal(torn_known_match(k, NULL, V_INC, r), 8);
 	/* the same ids again: refused, nothing added */
 	assert_int_equal(torn_known_add(k, "again", text, strlen(text), &err),
 			 TORN_E_FORMAT);
 	assert_string_equal(err.msg, "again:2: finding 'MY-1' given twice "
 				     "(first in my.findings:2)");
-	assert_int_equal(torn_known_count(k), 8);
+	assert_int_equal(torn_known_count(k), 9);
 	torn_known_free(k);
 }
 

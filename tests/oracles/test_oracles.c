@@ -193,6 +193,18 @@ static void test_dmesg(void **state)
 		{ "XFS (pmem0): Torn write (CRC failure) detected at log block 0x2a2. Truncating head block from 0x2aa to 0x2a2.\n",
 		  0 },
 		{ "XFS (pmem0): Ending clean mount\n", 0 },
+		/* btrfs (fs/btrfs/messages.c: "BTRFS LEVEL (device DEV): ") */
+		{ "BTRFS error (device pmem0): superblock checksum mismatch\n"
+		  "BTRFS error (device pmem0): open_ctree failed: -22\n",
+		  1 },
+		{ "BTRFS critical (device pmem0): corrupt leaf: root=2 block=30523392 slot=0\n",
+		  1 },
+		{ "BTRFS warning (device pmem0): csum failed root 5 ino 257 off 0 csum 0x8941f998 expected csum 0x1\n",
+		  1 },
+		{ "BTRFS: device fsid 715af9f3 devid 1 transid 7 /dev/pmem0 scanned by torn-agent (80)\n"
+		  "BTRFS info (device pmem0): first mount of filesystem 715af9f3\n"
+		  "BTRFS info (device pmem0): using crc32c (crc32c-intel) checksum algorithm\n",
+		  0 },
 	};
 	size_t c;
 
