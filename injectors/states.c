@@ -196,10 +196,6 @@ static bool is_point(struct torn_states *s)
 		if ((pts & TORN_POINTS_FENCE) && model_clflush_persists(s, r))
 			return true;
 		break;
-	case TORN_REC_MARK:
-		if (pts & TORN_POINTS_MARKER)
-			return true;
-		break;
 	}
 	return (pts & TORN_POINTS_STORE) && s->pos > 0 &&
 	       is_store(&s->recs[s->pos - 1]) &&

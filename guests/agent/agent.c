@@ -304,7 +304,6 @@ static int cmd_umount(int fd, char **a, size_t n)
 	return reply_ok(fd, NULL);
 }
 
-/* Kernel log since the previous call (the first call gets everything). */
 /* Load modules the kit staged for use on demand (modules.d/NAME). */
 static int cmd_load_modules(int fd, char **a, size_t n)
 {
@@ -337,6 +336,7 @@ static int cmd_load_modules(int fd, char **a, size_t n)
 	return reply_ok(fd, NULL);
 }
 
+/* Kernel log since the previous call (the first call gets everything). */
 static int cmd_dmesg(int fd)
 {
 	struct torn_buf b = { 0 };

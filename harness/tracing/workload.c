@@ -61,7 +61,6 @@ int torn_trace_workload(const char *name, int fs_kind,
 	int ret;
 
 	memset(w, 0, sizeof(*w));
-
 	if (!name)
 		name = fs->ns == TORN_NS_DEVDAX ? "pmem" : "fsops-default";
 	if (!strncmp(name, "fsops:", 6)) {
