@@ -144,13 +144,16 @@ static int fs_word(struct reader *r, const char *key, const char *word,
 		   unsigned int *bits)
 {
 	int fs = torn_fs_kind_parse(word);
-	char q[QLEN];
+	char q[QLEN], kinds[256] = "";
 
-	if (fs < 0)
-		return fail(
-			r, key,
-			"unknown filesystem '%s' (ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt, btrfs-pmem)",
-			Q(word, q));
+	if (fs < 0) {
+		for (int i = 0; i < TORN_FS_BUILTIN; i++)
+			snprintf(kinds + strlen(kinds),
+				 sizeof(kinds) - strlen(kinds), "%s%s",
+				 i ? ", " : "", torn_fs_kind_name(i));
+		return fail(r, key, "unknown filesystem '%s' (%s)", Q(word, q),
+			    kinds);
+	}
 	*bits |= 1u << fs;
 	return 0;
 }

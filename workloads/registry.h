@@ -12,6 +12,12 @@
 #define TORN_WL_BUGGY 0x04 /* a seeded bug: some mode must be flagged */
 /* runs on a filesystem without DAX too (ext4-btt, btrfs-pmem): no MAP_SYNC */
 #define TORN_WL_NODAX 0x08
+/*
+ * writes the kind's block device (torn_fs.blockdev) below its filesystem,
+ * not a file: runs on kinds with one (dm-writecache); its argument is
+ * that device, and its checker finds it in $TORN_BLOCKDEV
+ */
+#define TORN_WL_BLOCK 0x10
 
 /*
  * One workload.  In the guest torn runs `program ARG` where ARG is fs_arg

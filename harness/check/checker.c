@@ -59,10 +59,13 @@ int checker_boot(struct checker *c, struct torn_err *err)
 	struct torn_vm_config cfg;
 	const struct check_run *run = c->run;
 	struct torn_err wperr = { "" };
+	char origin[4200];
 	int ret;
 
 	guest_vm_config(&run->guest, &run->kit, c->pm_path, run->pm_size,
 			c->work, &cfg);
+	snprintf(origin, sizeof(origin), "%s/origin.img", run->dir);
+	guest_vm_origin(torn_fs_get(run->fs_kind), origin, &cfg);
 	cfg.wp_shim = run->wp_shim[0] ? run->wp_shim : NULL;
 	c->boots++;
 	c->ns_disabled = false;
@@ -166,7 +169,8 @@ static int run_custom(struct checker *c, struct check_result *res,
 {
 	const struct check_run *run = c->run;
 	char *env_markers = markers_env(run, c->job.point);
-	char env_state[160], env_durable[64];
+	char env_state[160], env_durable[64], env_blockdev[160];
+	const struct torn_fs *fs = torn_fs_get(run->fs_kind);
 	const char *status, *out, *errout;
 	struct torn_err err = { "" };
 	GPtrArray *argv = g_ptr_array_new();
@@ -196,6 +200,11 @@ static int run_custom(struct checker *c, struct check_result *res,
 	g_ptr_array_add(argv, env_state);
 	if (res->progress.last_durable)
 		g_ptr_array_add(argv, env_durable);
+	if (fs->blockdev) {
+		snprintf(env_blockdev, sizeof(env_blockdev),
+			 "TORN_BLOCKDEV=%s", fs->blockdev);
+		g_ptr_array_add(argv, env_blockdev);
+	}
 	for (char **w = words; *w; w++)
 		g_ptr_array_add(argv, *w);
 	if (!named_target)
@@ -483,6 +492,8 @@ int check_one(struct checker *c, struct check_result *res)
 		      ? 0
 		      : guest_call(c->vm, run->timeout_ms, invalidate, NULL,
 				   &err);
+	if (!ret)
+		ret = guest_origin_check(c->vm, fs, run->timeout_ms, &err);
 	if (ret)
 		return infra(res, &err);
 	res->verdict = torn_verdict_combine(res->r, res->judge);

@@ -4,8 +4,32 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check_int.h"
+
+/* a kind over an origin disk (dm-writecache) needs the run's copy of it */
+static int check_origin_present(const struct check_run *run,
+				struct torn_err *err)
+{
+	const struct torn_fs *fs = torn_fs_get(run->fs_kind);
+	char path[4200];
+	struct stat st;
+
+	if (!fs->origin_mb)
+		return 0;
+	snprintf(path, sizeof(path), "%s/origin.img", run->dir);
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "%s: missing; a %s run needs the origin disk its trace ran over",
+				    path, fs->name);
+	if ((uint64_t)st.st_size != (uint64_t)fs->origin_mb << 20)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "%s: %jd bytes, the kind's origin is %u MiB",
+				    path, (intmax_t)st.st_size,
+				    (unsigned)fs->origin_mb);
+	return 0;
+}
 
 int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 			const char *checker, struct torn_err *err)
@@ -22,6 +46,8 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 		run->guest.flush_mode = flush;
 	snprintf(run->checker_prog, sizeof(run->checker_prog), "%s",
 		 checker ? checker : m->checker);
+	if (check_origin_present(run, err))
+		return TORN_E_FORMAT;
 	/* a user's test: its programs, checker and files (kit.h) */
 	run->guest.stage =
 		torn_run_stage(run->dir, run->stage, sizeof(run->stage));

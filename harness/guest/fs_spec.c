@@ -9,15 +9,17 @@
 #include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "guest.h"
 #include "torn_quote.h"
 
-static const char *const fs_keys[] = { "name",	  "namespace", "dax",
-				       "modules", "mkfs",      "mount",
-				       "umount",  "fsck",      NULL };
+static const char *const fs_keys[] = {
+	"name",	 "namespace", "dax",  "modules", "mkfs",	"mount",
+	"umount", "fsck",      "origin", "blockdev", NULL
+};
 
 int guest_spec_line(const char *text, const char *group, const char *key)
 {
@@ -114,7 +116,7 @@ int guest_fs_parse(GKeyFile *kf, const char *text, const char *src, int *kind,
 		if (!known)
 			ret = bad(
 				err, src, guest_spec_line(text, "fs", keys[i]),
-				"unknown key '%s' (name, namespace, dax, modules, mkfs, mount, umount, fsck)",
+				"unknown key '%s' (name, namespace, dax, modules, mkfs, mount, umount, fsck, origin, blockdev)",
 				keys[i]);
 	}
 	g_strfreev(keys);
@@ -140,6 +142,25 @@ int guest_fs_parse(GKeyFile *kf, const char *text, const char *src, int *kind,
 			  "dax '%s': expected yes or no", v);
 	fs->dax = v && !strcmp(v, "yes");
 	g_free(v);
+	v = ret ? NULL : g_key_file_get_string(kf, "fs", "origin", NULL);
+	if (v) {
+		char *end;
+		unsigned long mb = strtoul(v, &end, 10);
+
+		if (end == v || (*end && strcmp(end, "M")) || !mb ||
+		    mb > TORN_FS_ORIGIN_MB_MAX)
+			ret = bad(err, src,
+				  guest_spec_line(text, "fs", "origin"),
+				  "origin '%s': expected the origin disk's size, 1M to %uM",
+				  v, TORN_FS_ORIGIN_MB_MAX);
+		fs->origin_mb = (unsigned int)mb;
+	}
+	g_free(v);
+	v = ret ? NULL : g_key_file_get_string(kf, "fs", "blockdev", NULL);
+	if (!ret && v && strncmp(v, "/dev/", 5))
+		ret = bad(err, src, guest_spec_line(text, "fs", "blockdev"),
+			  "blockdev '%s': expected a device under /dev/", v);
+	fs->blockdev = v;
 	for (size_t i = 0; i < G_N_ELEMENTS(vkeys) && !ret; i++) {
 		v = g_key_file_get_string(kf, "fs", vkeys[i], NULL);
 		if (v && words(v, vecs[i], why, sizeof(why)))
@@ -173,6 +194,7 @@ int guest_fs_parse(GKeyFile *kf, const char *text, const char *src, int *kind,
 		for (size_t i = 0; i < G_N_ELEMENTS(vecs); i++)
 			g_strfreev(*vecs[i]);
 		g_free((char *)fs->name);
+		g_free((char *)fs->blockdev);
 		g_free(fs);
 	}
 	return ret;
@@ -228,6 +250,14 @@ char *guest_fs_text(const struct torn_fs *fs)
 	put_words(kf, "mount", fs->mount);
 	put_words(kf, "umount", fs->umount);
 	put_words(kf, "fsck", fs->fsck);
+	if (fs->origin_mb) {
+		char mb[32];
+
+		snprintf(mb, sizeof(mb), "%uM", fs->origin_mb);
+		g_key_file_set_string(kf, "fs", "origin", mb);
+	}
+	if (fs->blockdev)
+		g_key_file_set_string(kf, "fs", "blockdev", fs->blockdev);
 	text = g_key_file_to_data(kf, NULL, NULL);
 	g_key_file_free(kf);
 	return text;

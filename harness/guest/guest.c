@@ -27,7 +27,8 @@
 const char guest_opts_usage[] =
 	"  --fs KIND                      filesystem kind (default ext4-dax): ext4-dax,\n"
 	"                                 xfs-dax, devdax, ext4-btt, xfs-btt,\n"
-	"                                 btrfs-pmem, or a spec's [fs] kind\n"
+	"                                 btrfs-pmem, dm-writecache, or a spec's\n"
+	"                                 [fs] kind\n"
 	"  --flush clwb|clflushopt|clflush|eadr|nt   flush mode (default clwb)\n"
 	"  --kernel PATH --modules DIR    a kernel other than Debian's stock one\n"
 	"  --cache DIR                    cache directory (default ~/.cache/torn)\n"
@@ -463,5 +464,45 @@ int guest_pm_prepare(const struct guest_opts *o, const char *what,
 		return TORN_EXIT_INFRA;
 	}
 	guest_vm_config(o, &g->kit, g->pm, guest_pm_size(o), g->work, &g->cfg);
+	if (torn_fs_get(o->fs_kind)->origin_mb) {
+		torn_kit_origin_path(g->base, g->origin, sizeof(g->origin));
+		guest_vm_origin(torn_fs_get(o->fs_kind), g->origin, &g->cfg);
+	}
 	return TORN_EXIT_OK;
+}
+
+void guest_vm_origin(const struct torn_fs *fs, const char *origin,
+		     struct torn_vm_config *cfg)
+{
+	cfg->origin_path = fs->origin_mb ? origin : NULL;
+	cfg->origin_writable = 0;
+}
+
+int guest_origin_check(struct torn_vm *vm, const struct torn_fs *fs,
+		       int timeout_ms, struct torn_err *err)
+{
+	const char *const stat[] = {
+		"read-file", "/sys/block/" TORN_FS_ORIGIN_NAME "/stat", NULL
+	};
+	const char *text;
+	unsigned long long f[7] = { 0 };
+	int ret;
+
+	if (!fs->origin_mb)
+		return 0;
+	ret = guest_call(vm, timeout_ms, stat, &text, err);
+	if (ret)
+		return ret;
+	/* the fields: reads, merged, sectors, ms, writes, merged, sectors */
+	if (sscanf(text, "%llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1],
+		   &f[2], &f[3], &f[4], &f[5], &f[6]) != 7)
+		return torn_err_set(err, TORN_E_FORMAT,
+				    "cannot read %s's I/O counts: '%.80s'",
+				    TORN_FS_ORIGIN_DEV, text);
+	if (f[4])
+		return torn_err_set(
+			err, TORN_E_GUEST,
+			"the guest wrote %llu sectors to the origin disk %s (%s wrote back?): the NVDIMM alone no longer holds the crash state",
+			f[6], TORN_FS_ORIGIN_DEV, fs->name);
+	return 0;
 }

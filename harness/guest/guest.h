@@ -86,12 +86,29 @@ void guest_vm_config(const struct guest_opts *o, const struct torn_kit *kit,
 		     const char *pm_path, uint64_t pm_size, const char *workdir,
 		     struct torn_vm_config *cfg);
 
+/*
+ * A kind with an origin disk: the guest is given origin (never written:
+ * its writes go to an overlay that dies with the guest).
+ */
+void guest_vm_origin(const struct torn_fs *fs, const char *origin,
+		     struct torn_vm_config *cfg);
+
+/*
+ * A kind with an origin disk: fails (TORN_E_GUEST, saying so) when the
+ * guest wrote to it since it booted, e.g. a block cache that wrote back:
+ * the NVDIMM alone would no longer hold the crash state, and the next
+ * state checked in this guest would see those writes.
+ */
+int guest_origin_check(struct torn_vm *vm, const struct torn_fs *fs,
+		       int timeout_ms, struct torn_err *err);
+
 /* A guest on a fresh copy of a base image of the kit. */
 struct guest_pm {
 	struct torn_kit kit;
 	char base[4096]; /* the cached base image it was copied from */
 	char work[4096]; /* the work directory */
 	char pm[4200]; /* WORK/pm.img, the NVDIMM backing file */
+	char origin[4200]; /* the base origin disk ("": the kind has none) */
 	struct torn_vm_config cfg; /* guest_vm_config() for them: points
 				      into pm and work, so no copies */
 };

@@ -43,7 +43,8 @@ static const char *const kit_programs[] = {
 };
 
 /* Modules loaded when used, not at boot (each kind's modules, too). */
-static const char *const on_demand_modules[] = { "dm_writecache", NULL };
+static const char *const on_demand_modules[] = { "dm_writecache",
+						  "virtio_blk", NULL };
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -835,6 +836,8 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 	add_data(&es, "/etc/passwd", 0644, "root:x:0:0:root:/root:/bin/sh\n",
 		 30);
 	add_data(&es, "/etc/group", 0644, "root:x:0:\n", 10);
+	add_data(&es, "/usr/bin/torn-wc", 0755, torn_kit_wc_script,
+		 strlen(torn_kit_wc_script));
 	if (!access("/etc/mke2fs.conf", R_OK))
 		ret = add_host_file(&es, "/etc/mke2fs.conf", NULL, err);
 
@@ -1032,6 +1035,30 @@ static void base_key_add(GString *k, const char *what, const char *const *argv)
 		g_string_append_printf(k, " %zu:%s", strlen(*argv), *argv);
 }
 
+void torn_kit_origin_path(const char *base, char *out, size_t len)
+{
+	size_t n = strlen(base);
+
+	if (n > 4 && !strcmp(base + n - 4, ".img"))
+		n -= 4;
+	snprintf(out, len, "%.*s.origin.img", (int)n, base);
+}
+
+/* A sparse file of size bytes (a fresh NVDIMM or origin disk). */
+static int make_sparse(const char *path, uint64_t size, struct torn_err *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret = 0;
+
+	if (fd < 0 || ftruncate(fd, (off_t)size))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret ? torn_err_set(err, ret, "cannot create %s: %s", path,
+				  strerror(-ret))
+		   : 0;
+}
+
 int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			uint64_t pm_size, char *path, size_t pathlen,
 			int *reused, struct torn_err *err)
@@ -1039,10 +1066,11 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	struct torn_vm_config cfg = { 0 };
 	struct torn_vm *vm;
 	char dir[PATH_MAX], tmp[PATH_MAX + 32], work[PATH_MAX + 32];
+	char origin[PATH_MAX + 32], origin_tmp[PATH_MAX + 64];
 	const struct torn_fs *fs = torn_fs_get(fs_kind);
 	GChecksum *sum;
 	GString *key;
-	int fd, ret;
+	int ret;
 
 	*reused = 0;
 	if (!fs)
@@ -1054,6 +1082,8 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			(unsigned long long)pm_size);
 	base_key_add(key, "modules", fs->modules);
 	base_key_add(key, "mkfs", fs->mkfs);
+	if (fs->origin_mb)
+		g_string_append_printf(key, " origin %u", fs->origin_mb);
 	sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_checksum_update(sum, (const guchar *)key->str, key->len);
 	snprintf(dir, sizeof(dir), "%s/base/%.16s", kit->cache_dir,
@@ -1061,7 +1091,9 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	g_checksum_free(sum);
 	g_string_free(key, TRUE);
 	snprintf(path, pathlen, "%s/%s.img", dir, torn_fs_kind_name(fs_kind));
-	if (!access(path, R_OK)) {
+	torn_kit_origin_path(path, origin, sizeof(origin));
+	/* the origin is renamed into place first: the image says both are */
+	if (!access(path, R_OK) && (!fs->origin_mb || !access(origin, R_OK))) {
 		*reused = 1;
 		return 0;
 	}
@@ -1070,23 +1102,26 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 		return torn_err_set(err, ret, "cannot create %s: %s", dir,
 				    strerror(-ret));
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
+	snprintf(origin_tmp, sizeof(origin_tmp), "%s.tmp.%d", origin,
+		 getpid());
 	snprintf(work, sizeof(work), "%s/work-%s", dir,
 		 torn_fs_kind_name(fs_kind));
 	mkdirs(work);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)pm_size)) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		return torn_err_set(err, ret, "cannot create %s: %s", tmp,
-				    strerror(-ret));
-	}
-	close(fd);
+	ret = make_sparse(tmp, pm_size, err);
+	if (!ret && fs->origin_mb)
+		ret = make_sparse(origin_tmp, (uint64_t)fs->origin_mb << 20,
+				  err);
+	if (ret)
+		goto out_unlink;
 	cfg.kernel = kit->kernel;
 	cfg.initrd = kit->initrd;
 	cfg.pm_path = tmp;
 	cfg.pm_size = pm_size;
 	cfg.workdir = work;
+	if (fs->origin_mb) {
+		cfg.origin_path = origin_tmp;
+		cfg.origin_writable = 1;
+	}
 	fprintf(stderr,
 		"torn: building the %s base image of %llu MiB (boots a guest)\n",
 		torn_fs_kind_name(fs_kind),
@@ -1105,7 +1140,8 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			     "guest did not power off after formatting");
 		goto out_unlink;
 	}
-	if (rename(tmp, path)) {
+	if ((fs->origin_mb && rename(origin_tmp, origin)) ||
+	    rename(tmp, path)) {
 		ret = torn_err_set(err, -errno, "cannot rename %s: %s", tmp,
 				   strerror(errno));
 		goto out_unlink;
@@ -1113,6 +1149,7 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 	return 0;
 out_unlink:
 	unlink(tmp);
+	unlink(origin_tmp);
 	return ret;
 }
 

@@ -58,6 +58,16 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			uint64_t pm_size, char *path, size_t pathlen,
 			int *reused, struct torn_err *err);
 
+/*
+ * A kind with an origin disk (torn_fs.origin_mb): the base origin that
+ * goes with the base image at base ("KIND.img" -> "KIND.origin.img");
+ * a run directory's base.img goes with its origin.img the same way.
+ */
+void torn_kit_origin_path(const char *base, char *out, size_t len);
+
+/* /usr/bin/torn-wc, the dm-writecache kind's steps (kit_wc.c). */
+extern const char torn_kit_wc_script[];
+
 struct torn_vm;
 
 /*

@@ -16,7 +16,7 @@ int replay_shell(struct torn_replay *r)
 	struct torn_kit kit;
 	struct torn_vm *vm;
 	char work[4096], pm[4200];
-	char stage[4200];
+	char stage[4200], origin[4200];
 	int fs = -1;
 
 	if (r->have_meta &&
@@ -47,6 +47,9 @@ int replay_shell(struct torn_replay *r)
 	cfg.pm_size = r->size;
 	cfg.workdir = work;
 	cfg.console_stdio = 1;
+	snprintf(origin, sizeof(origin), "%s/origin.img", r->o.dir);
+	if (fs >= 0)
+		guest_vm_origin(torn_fs_get(fs), origin, &cfg);
 	cfg.append = "torn.shell";
 	if (torn_vm_start(&cfg, &vm, &err)) {
 		fprintf(stderr, "torn replay: guest did not boot: %s\n",

@@ -83,6 +83,20 @@ static int fs_checks(struct torn_vm *vm, const struct torn_fs *fs,
 		ok &= check(ops, ctx, line && !strstr(line, "dax"),
 			    "mounted, no DAX", line ? line : "not mounted");
 	free(line);
+	if (fs->blockdev && !strncmp(fs->blockdev, "/dev/mapper/", 12)) {
+		/* the device-mapper table the mount step loaded */
+		const char *const table[] = { "dmsetup", "table",
+					      fs->blockdev + 12, NULL };
+		const char *status, *out;
+
+		if (guest_run(vm, 60000, table, &status, &out, NULL, &err))
+			ok &= check(ops, ctx, 0, "dmsetup table", err.msg);
+		else
+			ok &= check(ops, ctx, !strcmp(status, "exit 0"),
+				    "dmsetup table", g_strstrip((char *)out));
+	}
+	if (fs->origin_mb && guest_origin_check(vm, fs, 60000, &err))
+		ok &= check(ops, ctx, 0, "origin disk unwritten", err.msg);
 	if (fs->dax) {
 		if (guest_call(vm, 60000, map, &detail, &err))
 			ok &= check(ops, ctx, 0, "MAP_SYNC file", err.msg);

@@ -116,6 +116,7 @@ static GPtrArray *env_argv(const struct torn_workload *wl)
 static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 {
 	const struct torn_workload *wl = o->workload;
+	const struct torn_fs *fs = torn_fs_get(o->guest.fs_kind);
 	GPtrArray *v = env_argv(wl);
 
 	if (o->guest.flush_mode == TORN_FLUSH_MODE_NT)
@@ -124,9 +125,10 @@ static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 	if (wl->args)
 		for (const char *const *a = wl->args; *a; a++)
 			g_ptr_array_add(v, (char *)*a);
+	else if (wl->flags & TORN_WL_BLOCK)
+		g_ptr_array_add(v, (char *)fs->blockdev);
 	else
-		g_ptr_array_add(v, (char *)(torn_fs_get(o->guest.fs_kind)->ns ==
-							    TORN_NS_DEVDAX
+		g_ptr_array_add(v, (char *)(fs->ns == TORN_NS_DEVDAX
 						    ? wl->devdax_arg
 						    : wl->fs_arg));
 	g_ptr_array_add(v, NULL);
@@ -274,6 +276,10 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 	meta_set(meta->workload_status, sizeof(meta->workload_status), status);
 	if (guest_call(vm, 60000, stop, NULL, &err)) {
 		fprintf(stderr, "torn: STOP marker failed: %s\n", err.msg);
+		return TORN_EXIT_INFRA;
+	}
+	if (guest_origin_check(vm, fs, 60000, &err)) {
+		fprintf(stderr, "torn: %s\n", err.msg);
 		return TORN_EXIT_INFRA;
 	}
 	if (strcmp(status, "exit 0")) {
@@ -432,6 +438,20 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);
 	snprintf(base_out, sizeof(base_out), "%s/base.img", o->out);
 	snprintf(final_out, sizeof(final_out), "%s/final.img", o->out);
+	if (g.origin[0]) {
+		/* the origin as the trace saw it, for checking and replay */
+		char origin_out[4200];
+
+		snprintf(origin_out, sizeof(origin_out), "%s/origin.img",
+			 o->out);
+		ret = torn_copy_file(g.origin, origin_out);
+		if (ret) {
+			fprintf(stderr, "torn: cannot copy %s: %s\n", g.origin,
+				torn_strerror(ret));
+			guest_workdir_remove(g.work);
+			return TORN_EXIT_INFRA;
+		}
+	}
 	/*
 	 * The plugin snapshots the backing file at START and at STOP from the
 	 * vCPU thread, so nothing the guest does before or after can leak

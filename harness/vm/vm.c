@@ -131,7 +131,8 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 	    !cfg->pm_size)
 		return TORN_E_USAGE;
 	if (!qemu_safe(cfg->pm_path) || !qemu_safe(cfg->workdir) ||
-	    strchr(cfg->kernel, ',') || strchr(cfg->initrd, ','))
+	    strchr(cfg->kernel, ',') || strchr(cfg->initrd, ',') ||
+	    (cfg->origin_path && !qemu_safe(cfg->origin_path)))
 		return TORN_E_USAGE;
 	if (cfg->pm_size % (2u << 20))
 		return TORN_E_RANGE;
@@ -199,6 +200,14 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 	    cfg->workdir);
 	add(&b, "-device");
 	add(&b, "virtserialport,bus=vser0.0,chardev=agent,name=torn.agent");
+	if (cfg->origin_path) {
+		/* snapshot=on: the guest's writes go to a throw-away overlay */
+		add(&b, "-drive");
+		add(&b, "file=%s,if=none,id=origin,format=raw%s",
+		    cfg->origin_path, cfg->origin_writable ? "" : ",snapshot=on");
+		add(&b, "-device");
+		add(&b, "virtio-blk-pci,drive=origin");
+	}
 	if (cfg->plugin) {
 		add(&b, "-plugin");
 		add(&b, "%s", cfg->plugin);

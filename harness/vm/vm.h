@@ -44,6 +44,13 @@ struct torn_vm_config {
 	 * guest's writes to pm_path; NULL: none.
 	 */
 	const char *wp_shim;
+	/*
+	 * A second disk, the guest's /dev/vda (a block cache's origin);
+	 * NULL: none.  Its writes go to a throw-away overlay unless
+	 * origin_writable (the base image's mkfs).
+	 */
+	const char *origin_path;
+	int origin_writable;
 };
 
 struct torn_vm;

@@ -19,6 +19,7 @@ enum torn_fs_kind {
 	TORN_FS_EXT4_BTT,
 	TORN_FS_XFS_BTT,
 	TORN_FS_BTRFS_PMEM,
+	TORN_FS_DM_WRITECACHE,
 	TORN_FS_BUILTIN, /* how many are built in */
 };
 
@@ -40,10 +41,16 @@ enum torn_host_fsck {
 
 /*
  * One kind.  The argument vectors are NULL-terminated, with {dev} (the
- * guest's device for ns) and {mnt} (/mnt) expanded when they run.  mount
- * NULL: nothing is mounted (device DAX).  fstype and mount_data, when
- * fstype is set, are mount's mount(2) form, which the agent does without
- * a program.
+ * guest's device for ns), {mnt} (/mnt) and {origin} (the origin disk)
+ * expanded when they run.  mount NULL: nothing is mounted (device DAX).
+ * fstype and mount_data, when fstype is set, are mount's mount(2) form,
+ * which the agent does without a program.
+ *
+ * origin_mb, when not 0: the guest has a second disk of that many MiB
+ * (a virtio disk, {origin}), made with the base image and never written
+ * after it: a block cache's origin (dm-writecache).  blockdev: the block
+ * device the mount step makes (a device-mapper target), which block-level
+ * workloads write; NULL: none.
  */
 struct torn_fs {
 	const char *name;
@@ -56,6 +63,8 @@ struct torn_fs {
 	const char *const *fsck; /* NULL: no fsck oracle */
 	const char *fstype, *mount_data;
 	int host_fsck; /* enum torn_host_fsck */
+	unsigned int origin_mb;
+	const char *blockdev;
 };
 
 int torn_fs_kind_parse(const char *s); /* "ext4-dax" ... or -1 */
@@ -68,6 +77,9 @@ const char *torn_fs_ns_dev(int ns);
 const char *torn_fs_ns_name(int ns); /* "fsdax", "sector", "devdax" */
 int torn_fs_ns_parse(const char *s); /* or -1 */
 #define TORN_FS_MNT "/mnt"
+#define TORN_FS_ORIGIN_NAME "vda" /* the origin disk, when there is one */
+#define TORN_FS_ORIGIN_DEV "/dev/" TORN_FS_ORIGIN_NAME
+#define TORN_FS_ORIGIN_MB_MAX 4096u
 
 /* The device the kind's filesystem (or data) lives on in the guest. */
 static inline const char *torn_fs_dev(const struct torn_fs *fs)
@@ -87,7 +99,7 @@ int torn_fs_register(const struct torn_fs *fs, char *why, size_t len);
 bool torn_fs_same(const struct torn_fs *a, const struct torn_fs *b);
 
 /*
- * argv with {dev} and {mnt} expanded, malloc'd (torn_fs_argv_free);
+ * argv with {dev}, {mnt} and {origin} expanded, malloc'd (torn_fs_argv_free);
  * NULL when argv is NULL or memory runs out.
  */
 char **torn_fs_argv(const struct torn_fs *fs, const char *const *argv);

@@ -25,10 +25,10 @@ struct plan_case {
 static const struct plan_case plan_cases[] = {
 	{ "[run]\nfs = xfs-dax\n", { NULL }, NULL },
 	{ "[run]\n\nfs = nope\n", { NULL },
-	  "s.ini:3: key 'fs': expected ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt or btrfs-pmem (or a spec's [fs] kind)" },
+	  "s.ini:3: key 'fs': expected ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt, btrfs-pmem or dm-writecache (or a spec's [fs] kind)" },
 	/* the command line overrides the spec, and is blamed as an option */
 	{ "[run]\nfs = ext4-dax\n", { "fs", "nope" },
-	  "--fs: expected ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt or btrfs-pmem (or a spec's [fs] kind)" },
+	  "--fs: expected ext4-dax, xfs-dax, devdax, ext4-btt, xfs-btt, btrfs-pmem or dm-writecache (or a spec's [fs] kind)" },
 	{ "[run]\nfs = nope\n", { "fs", "xfs-dax" }, NULL },
 	{ "[run]\nflush = x\n", { NULL },
 	  "s.ini:2: key 'flush': expected clwb, clflushopt, clflush, eadr or nt" },

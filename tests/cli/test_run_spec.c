@@ -95,8 +95,24 @@ static const struct spec_case spec_cases[] = {
 	  { { RUN_FS, "ext4-dax", 2 } }, 1 },
 	{ "[run]\n[fs]\nname = k1\nnamespace = sector\nmount = x\nmkfs = mkfs.ext4 {dev}\n"
 	  "fsk = e2fsck\n", TORN_E_FORMAT,
-	  "spec.ini:7: [fs] unknown key 'fsk' (name, namespace, dax, modules, mkfs, mount, umount, fsck)",
+	  "spec.ini:7: [fs] unknown key 'fsk' (name, namespace, dax, modules, mkfs, mount, umount, fsck, origin, blockdev)",
 	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k8\nnamespace = fsdax\nmount = m\norigin = 0M\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:6: [fs] origin '0M': expected the origin disk's size, 1M to 4096M",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k9\nnamespace = fsdax\nmount = m\norigin = 8G\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:6: [fs] origin '8G': expected the origin disk's size, 1M to 4096M",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = k10\nnamespace = fsdax\nmount = m\n"
+	  "blockdev = mapper/x\n",
+	  TORN_E_FORMAT,
+	  "spec.ini:6: [fs] blockdev 'mapper/x': expected a device under /dev/",
+	  { { 0 } }, 0 },
+	{ "[run]\n[fs]\nname = my-wc\nnamespace = fsdax\nmount = m {origin}\n"
+	  "origin = 32M\nblockdev = /dev/mapper/w\n",
+	  0, NULL, { { RUN_FS, "my-wc", 3 } }, 1 },
 	{ "[run]\n[fs]\nname = k2\nnamespace = pmem\nmount = x\n", TORN_E_FORMAT,
 	  "spec.ini:4: [fs] namespace 'pmem': expected fsdax, sector or devdax",
 	  { { 0 } }, 0 },
@@ -201,6 +217,51 @@ static void test_fs_as_spec(void **state)
 	torn_fs_argv_free(argv);
 
 	def = guest_fs_text(torn_fs_get(kind));
+	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
+					      G_KEY_FILE_NONE, NULL));
+	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
+	assert_int_equal(again, kind);
+	g_free(def);
+	g_key_file_free(kf);
+	run_settings_free(&s);
+}
+
+/* dm-writecache as a spec: the origin disk and the block device too. */
+static void test_wc_as_spec(void **state)
+{
+	static const char text[] =
+		"[run]\n[fs]\nname = wc-spec\nnamespace = fsdax\n"
+		"modules = virtio_blk dm_writecache\n"
+		"mkfs = torn-wc mkfs {dev} {origin}\n"
+		"mount = torn-wc mount {dev} {origin} {mnt}\n"
+		"umount = torn-wc umount {dev} {origin} {mnt}\n"
+		"fsck = torn-wc fsck {dev} {origin}\n"
+		"origin = 64M\nblockdev = /dev/mapper/torn-wc\n";
+	struct torn_fs want = *torn_fs_get(TORN_FS_DM_WRITECACHE);
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	GKeyFile *kf = g_key_file_new();
+	int kind, again;
+	char *def, **argv;
+
+	(void)state;
+	assert_int_equal(
+		run_spec_parse("spec.ini", text, strlen(text), &s, &err), 0);
+	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
+	assert_true(kind >= TORN_FS_BUILTIN);
+	want.name = "wc-spec";
+	assert_true(torn_fs_same(torn_fs_get(kind), &want));
+	argv = torn_fs_argv(torn_fs_get(kind), torn_fs_get(kind)->mount);
+	assert_string_equal(argv[2], "/dev/pmem0");
+	assert_string_equal(argv[3], TORN_FS_ORIGIN_DEV);
+	assert_string_equal(argv[4], "/mnt");
+	torn_fs_argv_free(argv);
+	/* one field off: not the same kind */
+	want.origin_mb = 32;
+	assert_false(torn_fs_same(torn_fs_get(kind), &want));
+
+	def = guest_fs_text(torn_fs_get(kind));
+	assert_non_null(strstr(def, "origin=64M"));
 	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
 					      G_KEY_FILE_NONE, NULL));
 	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
@@ -351,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_spec),
 		cmocka_unit_test(test_spec_nul),
 		cmocka_unit_test(test_fs_as_spec),
+		cmocka_unit_test(test_wc_as_spec),
 		cmocka_unit_test(test_read_special),
 		cmocka_unit_test(test_blame),
 		cmocka_unit_test(test_option_keys),

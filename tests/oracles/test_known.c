@@ -277,7 +277,7 @@ static const struct bad_case {
 	{ "[A]\ntitle = t\nfsk = x\n", "f:3: key 'fsk': unknown key (" },
 	{ "[A]\ntitle = t\nfsck = x\nfs = ext4\n",
 	  "f:4: key 'fs': unknown filesystem 'ext4' (ext4-dax, xfs-dax, "
-	  "devdax, ext4-btt, xfs-btt, btrfs-pmem)" },
+	  "devdax, ext4-btt, xfs-btt, btrfs-pmem, dm-writecache)" },
 	{ "[A]\ntitle = t\nfsck = x\nverdict = timeout\n",
 	  "f:4: key 'verdict': 'timeout' is not inconsistent or "
 	  "unrecoverable" },
