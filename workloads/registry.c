@@ -147,6 +147,20 @@ const struct torn_workload torn_workloads[] = {
 	  .detect_engines = "prefix",
 	  .twin = "mmap-msync",
 	  .summary = "bug: mmap writes acknowledged without msync" },
+	/* block-level, for a block cache on pmem (dm-writecache) */
+	{ .name = "blk-wc",
+	  .program = "torn-blk-wc",
+	  .checker = "torn-blk-wc-check",
+	  .flags = TORN_WL_BLOCK,
+	  .summary = "O_DIRECT block writes, each round flushed (fdatasync)" },
+	{ .name = "bug-wc-noflush",
+	  .program = "torn-bug-wc-noflush",
+	  .checker = "torn-blk-wc-check",
+	  .flags = TORN_WL_BLOCK | TORN_WL_BUGGY,
+	  .buggy_modes = "clwb,clflushopt,clflush,eadr,nt",
+	  .detect_engines = "prefix",
+	  .twin = "blk-wc",
+	  .summary = "bug: block writes acknowledged without FLUSH" },
 };
 
 const size_t torn_workloads_count =

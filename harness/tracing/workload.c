@@ -75,7 +75,15 @@ int torn_trace_workload(const char *name, int fs_kind,
 			err, TORN_E_NOTFOUND,
 			"--workload '%s': unknown; 'torn trace --help' lists them",
 			name);
-	if (!(w->wl->flags & need)) {
+	if ((w->wl->flags & TORN_WL_BLOCK) && !fs->blockdev) {
+		ret = torn_err_set(
+			err, TORN_E_USAGE,
+			"workload %s writes a block device; %s has none (dm-writecache has)",
+			name, torn_fs_kind_name(fs_kind));
+		torn_trace_workload_clear(w);
+		return ret;
+	}
+	if (!(w->wl->flags & (need | TORN_WL_BLOCK))) {
 		ret = torn_err_set(
 			err, TORN_E_USAGE,
 			need == TORN_WL_NODAX
