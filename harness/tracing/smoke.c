@@ -95,8 +95,13 @@ static int fs_checks(struct torn_vm *vm, const struct torn_fs *fs,
 			ok &= check(ops, ctx, !strcmp(status, "exit 0"),
 				    "dmsetup table", g_strstrip((char *)out));
 	}
-	if (fs->origin_mb && guest_origin_check(vm, fs, 60000, &err))
-		ok &= check(ops, ctx, 0, "origin disk unwritten", err.msg);
+	if (fs->origin_mb) {
+		int clean = !guest_origin_check(vm, fs, 60000, &err);
+
+		ok &= check(ops, ctx, clean, "origin disk unwritten",
+			    clean ? "no sector written to " TORN_FS_ORIGIN_DEV
+				  : err.msg);
+	}
 	if (fs->dax) {
 		if (guest_call(vm, 60000, map, &detail, &err))
 			ok &= check(ops, ctx, 0, "MAP_SYNC file", err.msg);

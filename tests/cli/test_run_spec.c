@@ -185,9 +185,37 @@ static void test_spec(void **state)
 }
 
 /*
+ * text's [fs] group, parsed: a kind registered beside the built-in ones
+ * that is want (name and all), and that reads back the same from what a
+ * run directory keeps of it (guest_fs_text).  Its kind number.
+ */
+static int spec_kind(const char *text, const struct torn_fs *want)
+{
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	GKeyFile *kf = g_key_file_new();
+	int kind, again;
+	char *def;
+
+	assert_int_equal(
+		run_spec_parse("spec.ini", text, strlen(text), &s, &err), 0);
+	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
+	assert_true(kind >= TORN_FS_BUILTIN);
+	assert_true(torn_fs_same(torn_fs_get(kind), want));
+	def = guest_fs_text(torn_fs_get(kind));
+	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
+					      G_KEY_FILE_NONE, NULL));
+	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
+	assert_int_equal(again, kind);
+	g_free(def);
+	g_key_file_free(kf);
+	run_settings_free(&s);
+	return kind;
+}
+
+/*
  * ext4-dax written as a spec's [fs] group is the built-in kind (but for
- * its name, and the fsck torn runs on the host for the built-in), and
- * what a run directory keeps of it (guest_fs_text) reads back the same.
+ * its name, and the fsck torn runs on the host for the built-in).
  */
 static void test_fs_as_spec(void **state)
 {
@@ -198,32 +226,17 @@ static void test_fs_as_spec(void **state)
 		"mount = mount -t ext4 -o dax {dev} {mnt}\n"
 		"umount = umount {mnt}\nfsck = e2fsck -fn {dev}\n";
 	struct torn_fs want = *torn_fs_get(TORN_FS_EXT4_DAX);
-	struct torn_err err = { .msg = "" };
-	struct run_settings s = { 0 };
-	GKeyFile *kf = g_key_file_new();
-	int kind, again;
-	char *def, **argv;
+	char **argv;
+	int kind;
 
-	assert_int_equal(
-		run_spec_parse("spec.ini", text, strlen(text), &s, &err), 0);
-	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
-	assert_true(kind >= TORN_FS_BUILTIN);
+	(void)state;
 	want.name = "ext4-dax-spec";
 	want.host_fsck = TORN_HOST_FSCK_NONE;
-	assert_true(torn_fs_same(torn_fs_get(kind), &want));
+	kind = spec_kind(text, &want);
 	argv = torn_fs_argv(torn_fs_get(kind), torn_fs_get(kind)->mount);
 	assert_string_equal(argv[5], "/dev/pmem0");
 	assert_string_equal(argv[6], "/mnt");
 	torn_fs_argv_free(argv);
-
-	def = guest_fs_text(torn_fs_get(kind));
-	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
-					      G_KEY_FILE_NONE, NULL));
-	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
-	assert_int_equal(again, kind);
-	g_free(def);
-	g_key_file_free(kf);
-	run_settings_free(&s);
 }
 
 /* dm-writecache as a spec: the origin disk and the block device too. */
@@ -238,19 +251,12 @@ static void test_wc_as_spec(void **state)
 		"fsck = torn-wc fsck {dev} {origin}\n"
 		"origin = 64M\nblockdev = /dev/mapper/torn-wc\n";
 	struct torn_fs want = *torn_fs_get(TORN_FS_DM_WRITECACHE);
-	struct torn_err err = { .msg = "" };
-	struct run_settings s = { 0 };
-	GKeyFile *kf = g_key_file_new();
-	int kind, again;
-	char *def, **argv;
+	char **argv;
+	int kind;
 
 	(void)state;
-	assert_int_equal(
-		run_spec_parse("spec.ini", text, strlen(text), &s, &err), 0);
-	kind = torn_fs_kind_parse(run_settings_get(&s, RUN_FS));
-	assert_true(kind >= TORN_FS_BUILTIN);
 	want.name = "wc-spec";
-	assert_true(torn_fs_same(torn_fs_get(kind), &want));
+	kind = spec_kind(text, &want);
 	argv = torn_fs_argv(torn_fs_get(kind), torn_fs_get(kind)->mount);
 	assert_string_equal(argv[2], "/dev/pmem0");
 	assert_string_equal(argv[3], TORN_FS_ORIGIN_DEV);
@@ -259,16 +265,9 @@ static void test_wc_as_spec(void **state)
 	/* one field off: not the same kind */
 	want.origin_mb = 32;
 	assert_false(torn_fs_same(torn_fs_get(kind), &want));
-
-	def = guest_fs_text(torn_fs_get(kind));
-	assert_non_null(strstr(def, "origin=64M"));
-	assert_true(g_key_file_load_from_data(kf, def, strlen(def),
-					      G_KEY_FILE_NONE, NULL));
-	assert_int_equal(guest_fs_parse(kf, def, "fs.spec", &again, &err), 0);
-	assert_int_equal(again, kind);
-	g_free(def);
-	g_key_file_free(kf);
-	run_settings_free(&s);
+	want.origin_mb = 64;
+	want.blockdev = "/dev/mapper/other";
+	assert_false(torn_fs_same(torn_fs_get(kind), &want));
 }
 
 /* NUL bytes: GKeyFile would read the text as ending at the first. */
