@@ -201,8 +201,8 @@ static int run_custom(struct checker *c, struct check_result *res,
 	if (res->progress.last_durable)
 		g_ptr_array_add(argv, env_durable);
 	if (fs->blockdev) {
-		snprintf(env_blockdev, sizeof(env_blockdev),
-			 "TORN_BLOCKDEV=%s", fs->blockdev);
+		snprintf(env_blockdev, sizeof(env_blockdev), "TORN_BLOCKDEV=%s",
+			 fs->blockdev);
 		g_ptr_array_add(argv, env_blockdev);
 	}
 	for (char **w = words; *w; w++)

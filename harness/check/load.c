@@ -20,14 +20,15 @@ static int check_origin_present(const struct check_run *run,
 		return 0;
 	snprintf(path, sizeof(path), "%s/origin.img", run->dir);
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "%s: missing; a %s run needs the origin disk its trace ran over",
-				    path, fs->name);
+		return torn_err_set(
+			err, TORN_E_FORMAT,
+			"%s: missing; a %s run needs the origin disk its trace ran over",
+			path, fs->name);
 	if ((uint64_t)st.st_size != (uint64_t)fs->origin_mb << 20)
-		return torn_err_set(err, TORN_E_FORMAT,
-				    "%s: %jd bytes, the kind's origin is %u MiB",
-				    path, (intmax_t)st.st_size,
-				    (unsigned)fs->origin_mb);
+		return torn_err_set(
+			err, TORN_E_FORMAT,
+			"%s: %jd bytes, the kind's origin is %u MiB", path,
+			(intmax_t)st.st_size, (unsigned)fs->origin_mb);
 	return 0;
 }
 

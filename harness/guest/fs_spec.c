@@ -16,10 +16,10 @@
 #include "guest.h"
 #include "torn_quote.h"
 
-static const char *const fs_keys[] = {
-	"name",	 "namespace", "dax",  "modules", "mkfs",	"mount",
-	"umount", "fsck",      "origin", "blockdev", NULL
-};
+static const char *const fs_keys[] = { "name",	   "namespace", "dax",
+				       "modules",  "mkfs",	"mount",
+				       "umount",   "fsck",	"origin",
+				       "blockdev", NULL };
 
 int guest_spec_line(const char *text, const char *group, const char *key)
 {
@@ -149,10 +149,10 @@ int guest_fs_parse(GKeyFile *kf, const char *text, const char *src, int *kind,
 
 		if (end == v || (*end && strcmp(end, "M")) || !mb ||
 		    mb > TORN_FS_ORIGIN_MB_MAX)
-			ret = bad(err, src,
-				  guest_spec_line(text, "fs", "origin"),
-				  "origin '%s': expected the origin disk's size, 1M to %uM",
-				  v, TORN_FS_ORIGIN_MB_MAX);
+			ret = bad(
+				err, src, guest_spec_line(text, "fs", "origin"),
+				"origin '%s': expected the origin disk's size, 1M to %uM",
+				v, TORN_FS_ORIGIN_MB_MAX);
 		fs->origin_mb = (unsigned int)mb;
 	}
 	g_free(v);

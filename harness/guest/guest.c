@@ -481,9 +481,9 @@ void guest_vm_origin(const struct torn_fs *fs, const char *origin,
 int guest_origin_check(struct torn_vm *vm, const struct torn_fs *fs,
 		       int timeout_ms, struct torn_err *err)
 {
-	const char *const stat[] = {
-		"read-file", "/sys/block/" TORN_FS_ORIGIN_NAME "/stat", NULL
-	};
+	const char *const stat[] = { "read-file",
+				     "/sys/block/" TORN_FS_ORIGIN_NAME "/stat",
+				     NULL };
 	const char *text;
 	unsigned long long f[7] = { 0 };
 	int ret;

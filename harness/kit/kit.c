@@ -43,8 +43,8 @@ static const char *const kit_programs[] = {
 };
 
 /* Modules loaded when used, not at boot (each kind's modules, too). */
-static const char *const on_demand_modules[] = { "dm_writecache",
-						  "virtio_blk", NULL };
+static const char *const on_demand_modules[] = { "dm_writecache", "virtio_blk",
+						 NULL };
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -1102,8 +1102,7 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 		return torn_err_set(err, ret, "cannot create %s: %s", dir,
 				    strerror(-ret));
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid());
-	snprintf(origin_tmp, sizeof(origin_tmp), "%s.tmp.%d", origin,
-		 getpid());
+	snprintf(origin_tmp, sizeof(origin_tmp), "%s.tmp.%d", origin, getpid());
 	snprintf(work, sizeof(work), "%s/work-%s", dir,
 		 torn_fs_kind_name(fs_kind));
 	mkdirs(work);

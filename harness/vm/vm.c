@@ -204,7 +204,8 @@ int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv)
 		/* snapshot=on: the guest's writes go to a throw-away overlay */
 		add(&b, "-drive");
 		add(&b, "file=%s,if=none,id=origin,format=raw%s",
-		    cfg->origin_path, cfg->origin_writable ? "" : ",snapshot=on");
+		    cfg->origin_path,
+		    cfg->origin_writable ? "" : ",snapshot=on");
 		add(&b, "-device");
 		add(&b, "virtio-blk-pci,drive=origin");
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* blk-wc's checker: passes every cut of the rounds, fails lost and torn blocks. */
+/* blk-wc's checker: passes every cut of the rounds, fails lost and torn blocks.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,8 +70,7 @@ static void test_every_cut_passes(void **state)
 					 PM_CONSISTENT);
 		/* a round begun, none of its blocks there yet */
 		if (n < BLK_ROUNDS)
-			assert_int_equal(verify(n, n + 1, NULL),
-					 PM_CONSISTENT);
+			assert_int_equal(verify(n, n + 1, NULL), PM_CONSISTENT);
 	}
 }
 
@@ -103,9 +103,9 @@ static void test_lost_round_flagged(void **state)
 				first = r;
 		if (first) {
 			memset(region + (size_t)b * BLK_SIZE, 0, BLK_SIZE);
-			assert_int_equal(verify(BLK_ROUNDS, BLK_ROUNDS,
-						"holds zeros"),
-					 PM_INCONSISTENT);
+			assert_int_equal(
+				verify(BLK_ROUNDS, BLK_ROUNDS, "holds zeros"),
+				PM_INCONSISTENT);
 			break;
 		}
 	}
@@ -126,12 +126,10 @@ static void test_torn_and_foreign_flagged(void **state)
 	for (other = 0; blk_round_writes(2, other); other++)
 		;
 	blk_record(2, other, region + (size_t)other * BLK_SIZE);
-	assert_int_equal(verify(2, 2, "which never wrote it"),
-			 PM_INCONSISTENT);
+	assert_int_equal(verify(2, 2, "which never wrote it"), PM_INCONSISTENT);
 	/* a round the workload had not begun */
 	after(BLK_ROUNDS);
-	assert_int_equal(verify(2, 3, "which never wrote it"),
-			 PM_INCONSISTENT);
+	assert_int_equal(verify(2, 3, "which never wrote it"), PM_INCONSISTENT);
 }
 
 int main(void)

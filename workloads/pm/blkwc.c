@@ -63,8 +63,8 @@ static long holds(const uint8_t *blk, unsigned int b)
 	return memcmp(blk, want, BLK_SIZE) ? -1 : (long)r;
 }
 
-int blk_verify(const uint8_t *region, uint64_t acked, uint64_t begun,
-	       char *why, size_t whylen)
+int blk_verify(const uint8_t *region, uint64_t acked, uint64_t begun, char *why,
+	       size_t whylen)
 {
 	for (unsigned int b = 0; b < BLK_NBLOCKS; b++) {
 		const uint8_t *blk = region + (size_t)b * BLK_SIZE;
@@ -75,25 +75,28 @@ int blk_verify(const uint8_t *region, uint64_t acked, uint64_t begun,
 			if (blk_round_writes(x, b))
 				must = x;
 		if (r < 0) {
-			snprintf(why, whylen,
-				 "block %u is torn or foreign: neither zero nor a round's record",
-				 b);
+			snprintf(
+				why, whylen,
+				"block %u is torn or foreign: neither zero nor a round's record",
+				b);
 			return PM_INCONSISTENT;
 		}
 		if (r && (!blk_round_writes((unsigned int)r, b) ||
 			  (uint64_t)r > begun)) {
-			snprintf(why, whylen,
-				 "block %u holds round %ld, which never wrote it (%" PRIu64
-				 " rounds begun)",
-				 b, r, begun);
+			snprintf(
+				why, whylen,
+				"block %u holds round %ld, which never wrote it (%" PRIu64
+				" rounds begun)",
+				b, r, begun);
 			return PM_INCONSISTENT;
 		}
 		if ((unsigned int)r < must) {
-			snprintf(why, whylen,
-				 "block %u lost acknowledged round %u: it holds %s%ld (round %" PRIu64
-				 " acknowledged)",
-				 b, must, r ? "round " : "zeros, round ", r,
-				 acked);
+			snprintf(
+				why, whylen,
+				"block %u lost acknowledged round %u: it holds %s%ld (round %" PRIu64
+				" acknowledged)",
+				b, must, r ? "round " : "zeros, round ", r,
+				acked);
 			return PM_INCONSISTENT;
 		}
 	}

@@ -33,8 +33,8 @@ void blk_record(unsigned int r, unsigned int b, uint8_t out[BLK_SIZE]);
  * which rounds up to acked were acknowledged and up to begun begun:
  * PM_CONSISTENT, or PM_INCONSISTENT with why.
  */
-int blk_verify(const uint8_t *region, uint64_t acked, uint64_t begun,
-	       char *why, size_t whylen);
+int blk_verify(const uint8_t *region, uint64_t acked, uint64_t begun, char *why,
+	       size_t whylen);
 
 /* The workload: flush: fdatasync before each acknowledgement. */
 int blk_main(int argc, char **argv, int flush);
