@@ -485,24 +485,33 @@ int guest_origin_check(struct torn_vm *vm, const struct torn_fs *fs,
 				     "/sys/block/" TORN_FS_ORIGIN_NAME "/stat",
 				     NULL };
 	const char *text;
-	unsigned long long f[7] = { 0 };
-	int ret;
+	unsigned long long f[15] = { 0 };
+	int ret, n;
 
 	if (!fs->origin_mb)
 		return 0;
 	ret = guest_call(vm, timeout_ms, stat, &text, err);
 	if (ret)
 		return ret;
-	/* the fields: reads, merged, sectors, ms, writes, merged, sectors */
-	if (sscanf(text, "%llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1],
-		   &f[2], &f[3], &f[4], &f[5], &f[6]) != 7)
+	/*
+	 * Documentation/block/stat.rst: reads, merged, sectors, ms, writes,
+	 * merged, sectors, ms, in flight, io ms, queue ms, then (4.18 on)
+	 * discards, merged, sectors, ms
+	 */
+	n = sscanf(
+		text,
+		"%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8],
+		&f[9], &f[10], &f[11], &f[12], &f[13], &f[14]);
+	if (n < 7)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "cannot read %s's I/O counts: '%.80s'",
 				    TORN_FS_ORIGIN_DEV, text);
-	if (f[4])
+	if (f[4] || f[11])
 		return torn_err_set(
 			err, TORN_E_GUEST,
-			"the guest wrote %llu sectors to the origin disk %s (%s wrote back?): the NVDIMM alone no longer holds the crash state",
-			f[6], TORN_FS_ORIGIN_DEV, fs->name);
+			"the guest %s %llu sectors of the origin disk %s (%s wrote back?): the NVDIMM alone no longer holds the crash state",
+			f[4] ? "wrote" : "discarded", f[4] ? f[6] : f[13],
+			TORN_FS_ORIGIN_DEV, fs->name);
 	return 0;
 }
