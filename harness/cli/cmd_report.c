@@ -18,6 +18,7 @@ static void report_usage(FILE *f)
 	fprintf(f,
 		"usage: torn report DIR [--junit FILE] [--html FILE] "
 		"[--no-enumerate]\n"
+		"         [--base OTHER-DIR]\n"
 		"Summarizes the checked run in DIR on stdout: states by "
 		"verdict, per\n"
 		"oracle, per crash point, unique images and semantic states, "
@@ -37,7 +38,12 @@ static void report_usage(FILE *f)
 		"                   findings (and the stock kernel's; none: "
 		"not\n"
 		"                   those), not the ones the check recorded\n"
-		"  --strict         known findings count as failures too\n\n"
+		"  --strict         known findings count as failures too\n"
+		"  --base DIR       compare with another checked run: its "
+		"failure\n"
+		"                   signatures (failed oracles, their first "
+		"lines,\n"
+		"                   digits as N) new, still failing or fixed\n\n"
 		"Exit status: 0 every state consistent or a known finding, "
 		"1 a state\n"
 		"inconsistent or unrecoverable, 2 usage, 3 the verdicts are "
@@ -84,7 +90,8 @@ int cmd_report(int argc, char **argv)
 	struct torn_report_opts o = { .enumerate = true };
 	struct torn_err err = { "" };
 	struct torn_report *r;
-	const char *dir = NULL, *junit = NULL, *html = NULL;
+	const char *dir = NULL, *junit = NULL, *html = NULL, *base_dir = NULL;
+	struct torn_report *base = NULL;
 	struct cli_known known = { 0 };
 	struct torn_known *kn = NULL;
 	int i, ret;
@@ -103,6 +110,8 @@ int cmd_report(int argc, char **argv)
 			return TORN_EXIT_OK;
 		} else if (!strcmp(a, "--no-enumerate")) {
 			o.enumerate = false;
+		} else if (!strcmp(a, "--base") && i + 1 < argc) {
+			base_dir = argv[++i];
 		} else if ((!strcmp(a, "--junit") || !strcmp(a, "--html")) &&
 			   i + 1 < argc) {
 			if (!strcmp(a, "--junit"))
@@ -138,6 +147,23 @@ int cmd_report(int argc, char **argv)
 	}
 	for (k = 0; k < r->n_notes; k++)
 		fprintf(stderr, "torn report: %s\n", r->notes[k]);
+	if (base_dir) {
+		/* the base's own notes are not this report's */
+		if (torn_report_load(base_dir, &o, &base, &err)) {
+			fprintf(stderr, "torn report: --base %s: %s\n",
+				base_dir, err.msg);
+			torn_report_free(r);
+			torn_known_free(kn);
+			return TORN_EXIT_USAGE;
+		}
+		if (torn_report_set_base(r, base)) {
+			fprintf(stderr, "torn report: out of memory\n");
+			torn_report_free(base);
+			torn_report_free(r);
+			torn_known_free(kn);
+			return TORN_EXIT_INFRA;
+		}
+	}
 	ret = TORN_EXIT_OK;
 	if (torn_report_write_text(r, stdout))
 		ret = TORN_EXIT_INFRA;
@@ -148,6 +174,7 @@ int cmd_report(int argc, char **argv)
 	if (!ret)
 		ret = torn_report_exit_status(r);
 	torn_report_free(r);
+	torn_report_free(base);
 	torn_known_free(kn);
 	return ret;
 usage:

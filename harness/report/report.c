@@ -1441,6 +1441,7 @@ void torn_report_free(struct torn_report *r)
 	for (i = 0; i < r->n_notes; i++)
 		g_free(r->notes[i]);
 	free(r->notes);
+	torn_report_diff_free(r->diff);
 	g_free(r->dir);
 	free(r);
 }

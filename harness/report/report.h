@@ -246,6 +246,25 @@ struct torn_report {
 
 	size_t n_notes;
 	char **notes;
+
+	/* against a base run (torn_report_set_base), or NULL */
+	struct torn_report_diff *diff;
+};
+
+/* One failure signature of two runs compared (torn report --base). */
+struct torn_report_sig_diff {
+	char *sig; /* torn_report_signature */
+	uint64_t now, base; /* failing states with it in this run, the base */
+	const char *now_id, *base_id; /* one state of each, or NULL */
+	char known[48]; /* a known finding that explains it, "" */
+};
+
+struct torn_report_diff {
+	size_t n; /* new first, then still failing, then fixed */
+	struct torn_report_sig_diff *sigs;
+	size_t n_new, n_still, n_fixed;
+	char *base_dir;
+	uint64_t base_states, base_failing;
 };
 
 /*
@@ -306,6 +325,27 @@ void torn_report_verdict_line(const struct torn_report *r, char *buf,
 
 /* "F1 ×10, F2 ×2": the known findings of r's verdicts, "" none. */
 void torn_report_known_text(const struct torn_report *r, char *buf, size_t len);
+
+/*
+ * A failing state's signature: each failed oracle and the first line of
+ * what it said, runs of digits as N, at most 120 bytes of each; the
+ * verdict's name when no oracle failed (timeout, error).  g_free it.
+ */
+char *torn_report_signature(const struct torn_report_failure *s);
+
+/*
+ * Compare r's failing states with base's, by signature (state ids are
+ * records of one trace: two traces share none), into r->diff.  now_id
+ * and base_id point into the two reports: keep base until r is
+ * rendered.  0 or -1 (memory).
+ */
+int torn_report_set_base(struct torn_report *r, const struct torn_report *base);
+void torn_report_diff_free(struct torn_report_diff *d); /* NULL: no-op */
+/* "new", "still failing" or "fixed" */
+const char *torn_report_diff_class(const struct torn_report_sig_diff *s);
+/* "2 new, 1 still failing, 0 fixed signature(s) against the base run" */
+void torn_report_diff_summary(const struct torn_report_diff *d, char *buf,
+			      size_t len);
 
 /* The point seq, or NULL. */
 const struct torn_report_point *

@@ -525,35 +525,6 @@ static void put_progress(FILE *f, const struct torn_report *r, const char *what,
 static void put_failure(FILE *f, const struct torn_report *r,
 			const struct torn_report_failure *s);
 
-/* A failing state's signature: each failed oracle and its detail's first
- * line, runs of digits as N, at most 120 bytes of each. */
-static void signature(const struct torn_report_failure *s, GString *out)
-{
-	size_t k;
-
-	for (k = 0; k < s->n_results; k++) {
-		const struct torn_report_result *res = &s->results[k];
-		const char *d = res->detail ? res->detail : "";
-		size_t n = 0;
-
-		if (res->ok)
-			continue;
-		g_string_append_printf(out, "%s%s: ", out->len ? "; " : "",
-				       res->name);
-		for (; *d && *d != '\n' && n < 120; d++, n++) {
-			if (g_ascii_isdigit(*d)) {
-				while (g_ascii_isdigit(d[1]))
-					d++;
-				g_string_append_c(out, 'N');
-			} else {
-				g_string_append_c(out, *d);
-			}
-		}
-	}
-	if (!out->len)
-		g_string_append(out, torn_verdict_name(s->verdict));
-}
-
 struct sig_group {
 	const char *sig; /* key of the table */
 	const struct torn_report_failure *first;
@@ -574,21 +545,20 @@ static void put_signatures(FILE *f, const struct torn_report *r)
 	GHashTable *t =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	GPtrArray *groups = g_ptr_array_new();
-	GString *sig = g_string_new(NULL);
 	size_t i;
 
 	for (i = 0; i < r->n_failures; i++) {
-		struct sig_group *g;
+		char *sig = torn_report_signature(&r->failures[i]);
+		struct sig_group *g = g_hash_table_lookup(t, sig);
 
-		g_string_truncate(sig, 0);
-		signature(&r->failures[i], sig);
-		g = g_hash_table_lookup(t, sig->str);
 		if (!g) {
 			g = g_new0(struct sig_group, 1);
-			g->sig = g_strdup(sig->str);
+			g->sig = sig;
 			g->first = &r->failures[i];
 			g_hash_table_insert(t, (gpointer)g->sig, g);
 			g_ptr_array_add(groups, g);
+		} else {
+			g_free(sig);
 		}
 		g->n++;
 	}
@@ -620,9 +590,62 @@ static void put_signatures(FILE *f, const struct torn_report *r)
 	if (groups->len > HTML_SIGNATURES_MAX)
 		fprintf(f, "<p>%u more signatures.</p>\n",
 			groups->len - HTML_SIGNATURES_MAX);
-	g_string_free(sig, TRUE);
 	g_ptr_array_free(groups, TRUE);
 	g_hash_table_destroy(t);
+}
+
+/* The failure signatures against the base run: new, still, fixed. */
+static void put_base(FILE *f, const struct torn_report *r)
+{
+	const struct torn_report_diff *d = r->diff;
+	char sum[200];
+	size_t i;
+
+	torn_report_diff_summary(d, sum, sizeof(sum));
+	fputs("<h2 id=\"base\">Against the base run</h2>\n<p>", f);
+	esc(f, sum);
+	fputs(": <code>", f);
+	esc(f, d->base_dir);
+	fprintf(f, "</code>, %" PRIu64 " of %" PRIu64 " states failing.</p>\n",
+		d->base_failing, d->base_states);
+	if (!d->n)
+		return;
+	fputs("<table id=\"base-table\"><tr><th>signature is</th><th>"
+	      "states</th><th>in the base</th><th class=\"l\">failed oracles "
+	      "and what they said</th><th class=\"l\">e.g.</th></tr>\n",
+	      f);
+	for (i = 0; i < d->n && i < HTML_SIGNATURES_MAX; i++) {
+		const struct torn_report_sig_diff *s = &d->sigs[i];
+
+		fprintf(f,
+			"<tr%s><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64
+			"</td><td class=\"l\">",
+			!s->base && !s->known[0] ? " class=\"fail\"" : "",
+			torn_report_diff_class(s), s->now, s->base);
+		esc(f, s->sig);
+		if (s->known[0]) {
+			fputs(" <b>known finding ", f);
+			esc(f, s->known);
+			fputs("</b>", f);
+		}
+		fputs("</td><td class=\"l\">", f);
+		if (s->now_id) {
+			fputs("<a href=\"#s-", f);
+			esc(f, s->now_id);
+			fputs("\"><code>", f);
+			esc(f, s->now_id);
+			fputs("</code></a>", f);
+		} else {
+			fputs("base <code>", f);
+			esc(f, s->base_id);
+			fputs("</code>", f);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	if (d->n > HTML_SIGNATURES_MAX)
+		fprintf(f, "<p>%zu more signatures.</p>\n",
+			d->n - HTML_SIGNATURES_MAX);
 }
 
 /* The failing states a known finding explains (known), or the others. */
@@ -905,6 +928,8 @@ int torn_report_write_html(const struct torn_report *r, FILE *f)
 	put_points(f, r);
 	if (r->n_failures)
 		put_signatures(f, r);
+	if (r->diff)
+		put_base(f, r);
 	if (r->n_failures && r->n_marks)
 		put_ops_table(f, r);
 	put_failures(f, r, false);

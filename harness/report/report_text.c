@@ -302,6 +302,36 @@ static void put_known(FILE *f, const struct torn_report *r)
 	}
 }
 
+/* The failure signatures against the base run (--base), 20 at most. */
+static void put_base(FILE *f, const struct torn_report *r)
+{
+	const struct torn_report_diff *d = r->diff;
+	char sum[200];
+	size_t i;
+
+	if (!d)
+		return;
+	torn_report_diff_summary(d, sum, sizeof(sum));
+	fprintf(f, "\nbase run: ");
+	put_s(f, d->base_dir, 0);
+	fprintf(f, " (%" PRIu64 " of %" PRIu64 " states failing)\n  %s\n",
+		d->base_failing, d->base_states, sum);
+	for (i = 0; i < d->n && i < 20; i++) {
+		const struct torn_report_sig_diff *s = &d->sigs[i];
+
+		fprintf(f, "  %-13s %6" PRIu64 " %6" PRIu64 "  ",
+			torn_report_diff_class(s), s->now, s->base);
+		put_s(f, s->sig, 160);
+		if (s->known[0]) {
+			fputs("  known finding ", f);
+			put_s(f, s->known, 0);
+		}
+		fputc('\n', f);
+	}
+	if (d->n > 20)
+		fprintf(f, "  ... %zu more (--html lists 50)\n", d->n - 20);
+}
+
 static void put_failures(FILE *f, const struct torn_report *r)
 {
 	size_t i, k;
@@ -437,6 +467,7 @@ int torn_report_write_text(const struct torn_report *r, FILE *f)
 	put_dedup(f, r);
 	put_times(f, r);
 	put_failures(f, r);
+	put_base(f, r);
 	put_problems(f, r);
 	{
 		char line[600];

@@ -997,6 +997,78 @@ static void test_known_findings(void **state)
 	g_free(dir);
 }
 
+/*
+ * --base: the failing fixture against the clean one has only new
+ * signatures, the clean one against it only fixed ones, and a run
+ * against itself only still failing ones; each renderer says so.
+ */
+static void test_base(void **state)
+{
+	struct ctx *c = *state;
+	struct torn_report_opts o = { .enumerate = false };
+	struct torn_report *bad = NULL, *ok = NULL, *again = NULL;
+	struct torn_err err = { "" };
+	uint64_t sum = 0;
+	char *text, *html, *sig;
+	size_t i;
+
+	assert_int_equal(torn_report_load(c->bad, &o, &bad, &err), 0);
+	assert_int_equal(torn_report_load(c->ok, &o, &ok, &err), 0);
+	assert_int_equal(torn_report_load(c->bad, &o, &again, &err), 0);
+	assert_true(bad->n_failures > 0);
+
+	assert_int_equal(torn_report_set_base(bad, ok), 0);
+	assert_true(bad->diff->n_new > 0);
+	assert_int_equal(bad->diff->n_still, 0);
+	assert_int_equal(bad->diff->n_fixed, 0);
+	for (i = 0; i < bad->diff->n; i++) {
+		assert_string_equal(torn_report_diff_class(&bad->diff->sigs[i]),
+				    "new");
+		assert_non_null(bad->diff->sigs[i].now_id);
+		assert_null(bad->diff->sigs[i].base_id);
+		sum += bad->diff->sigs[i].now;
+		/* most states first */
+		if (i)
+			assert_true(bad->diff->sigs[i - 1].now >=
+				    bad->diff->sigs[i].now);
+	}
+	assert_int_equal(sum, bad->n_failures);
+	text = render(bad, torn_report_write_text, NULL);
+	assert_non_null(strstr(text, "signature(s) against the base run"));
+	assert_non_null(strstr(text, "\n  new "));
+	/* what a guest wrote stays escaped here too */
+	assert_null(strstr(text, "\033"));
+	free(text);
+	html = render(bad, torn_report_write_html, NULL);
+	assert_non_null(strstr(html, "id=\"base-table\""));
+	assert_null(strstr(html, FIXTURE_HOSTILE_SCRIPT));
+	free(html);
+
+	assert_int_equal(torn_report_set_base(ok, again), 0);
+	assert_int_equal(ok->diff->n_new, 0);
+	assert_int_equal(ok->diff->n_still, 0);
+	assert_int_equal(ok->diff->n_fixed, bad->diff->n_new);
+	text = render(ok, torn_report_write_text, NULL);
+	assert_non_null(strstr(text, "\n  fixed "));
+	free(text);
+
+	/* set again: replaces the first comparison */
+	assert_int_equal(torn_report_set_base(bad, again), 0);
+	assert_int_equal(bad->diff->n_new, 0);
+	assert_int_equal(bad->diff->n_fixed, 0);
+	assert_int_equal(bad->diff->n_still, ok->diff->n_fixed);
+
+	/* runs of digits fold to N */
+	sig = torn_report_signature(&bad->failures[0]);
+	assert_non_null(sig);
+	assert_null(strpbrk(sig, "0123456789"));
+	g_free(sig);
+
+	torn_report_free(bad);
+	torn_report_free(ok);
+	torn_report_free(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1017,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(test_text_lines),
 		cmocka_unit_test(test_unchecked),
 		cmocka_unit_test(test_known_findings),
+		cmocka_unit_test(test_base),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
