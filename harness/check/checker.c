@@ -64,7 +64,8 @@ int checker_boot(struct checker *c, struct torn_err *err)
 
 	guest_vm_config(&run->guest, &run->kit, c->pm_path, run->pm_size,
 			c->work, &cfg);
-	snprintf(origin, sizeof(origin), "%s/origin.img", run->dir);
+	/* its length was checked when the run was loaded (load.c) */
+	torn_run_path(run->dir, TORN_RUN_ORIGIN, origin, sizeof(origin), NULL);
 	guest_vm_origin(torn_fs_get(run->fs_kind), origin, &cfg);
 	cfg.wp_shim = run->wp_shim[0] ? run->wp_shim : NULL;
 	c->boots++;

@@ -18,7 +18,8 @@ static int check_origin_present(const struct check_run *run,
 
 	if (!fs->origin_mb)
 		return 0;
-	snprintf(path, sizeof(path), "%s/origin.img", run->dir);
+	if (torn_run_path(run->dir, TORN_RUN_ORIGIN, path, sizeof(path), err))
+		return TORN_E_FORMAT;
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
 		return torn_err_set(
 			err, TORN_E_FORMAT,

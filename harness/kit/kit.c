@@ -1139,8 +1139,12 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 			     "guest did not power off after formatting");
 		goto out_unlink;
 	}
-	if ((fs->origin_mb && rename(origin_tmp, origin)) ||
-	    rename(tmp, path)) {
+	if (fs->origin_mb && rename(origin_tmp, origin)) {
+		ret = torn_err_set(err, -errno, "cannot rename %s: %s",
+				   origin_tmp, strerror(errno));
+		goto out_unlink;
+	}
+	if (rename(tmp, path)) {
 		ret = torn_err_set(err, -errno, "cannot rename %s: %s", tmp,
 				   strerror(errno));
 		goto out_unlink;

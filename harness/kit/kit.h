@@ -60,8 +60,8 @@ int torn_kit_base_image(const struct torn_kit *kit, int fs_kind,
 
 /*
  * A kind with an origin disk (torn_fs.origin_mb): the base origin that
- * goes with the base image at base ("KIND.img" -> "KIND.origin.img");
- * a run directory's base.img goes with its origin.img the same way.
+ * goes with the base image at base ("KIND.img" -> "KIND.origin.img").
+ * A run directory keeps its copy as TORN_RUN_ORIGIN (rundir.h).
  */
 void torn_kit_origin_path(const char *base, char *out, size_t len);
 

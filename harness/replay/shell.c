@@ -47,8 +47,8 @@ int replay_shell(struct torn_replay *r)
 	cfg.pm_size = r->size;
 	cfg.workdir = work;
 	cfg.console_stdio = 1;
-	snprintf(origin, sizeof(origin), "%s/origin.img", r->o.dir);
-	if (fs >= 0)
+	if (fs >= 0 && !torn_run_path(r->o.dir, TORN_RUN_ORIGIN, origin,
+				      sizeof(origin), NULL))
 		guest_vm_origin(torn_fs_get(fs), origin, &cfg);
 	cfg.append = "torn.shell";
 	if (torn_vm_start(&cfg, &vm, &err)) {

@@ -442,9 +442,10 @@ int torn_trace_run(const struct torn_trace_opts *o)
 		/* the origin as the trace saw it, for checking and replay */
 		char origin_out[4200];
 
-		snprintf(origin_out, sizeof(origin_out), "%s/origin.img",
-			 o->out);
-		ret = torn_copy_file(g.origin, origin_out);
+		ret = torn_run_path(o->out, TORN_RUN_ORIGIN, origin_out,
+				    sizeof(origin_out), NULL);
+		if (!ret)
+			ret = torn_copy_file(g.origin, origin_out);
 		if (ret) {
 			fprintf(stderr, "torn: cannot copy %s: %s\n", g.origin,
 				torn_strerror(ret));

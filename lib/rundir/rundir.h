@@ -7,7 +7,8 @@
 /*
  * A run directory (docs/user-guide.md) holds what torn trace made
  * (trace.torn, base.img, final.img, meta.json, expected.txt, kallsyms,
- * workload.log, console.log) and what torn check added (check.json,
+ * workload.log, console.log, origin.img on a kind with an origin disk)
+ * and what torn check added (check.json,
  * verdicts.jsonl).  This module is the only code that reads or writes
  * meta.json, check.json and verdicts.jsonl; it does so through lib/json
  * (reader and writer), never by searching text.  Every file here is
@@ -34,6 +35,8 @@
 #define TORN_RUN_VERDICTS "verdicts.jsonl"
 /* a user test's stage archive (harness/kit/kit.h), when it has one */
 #define TORN_RUN_STAGE "stage.cpio"
+/* the origin disk of a kind with one (torn_fs.origin_mb), as traced */
+#define TORN_RUN_ORIGIN "origin.img"
 
 /* "DIR/NAME" into buf; TORN_E_RANGE when it does not fit. */
 int torn_run_path(const char *dir, const char *name, char *buf, size_t len,
