@@ -656,6 +656,8 @@ int main(int argc, char **argv)
 	const char *fields[3];
 	int fd, init_mode = argc > 1 && !strcmp(argv[1], "--init");
 
+	if (argc > 3 && !strcmp(argv[1], "maps"))
+		return agent_maps_run(argv[2], argv + 3);
 	signal(SIGPIPE, SIG_IGN);
 	if (init_mode) {
 		char why[600];

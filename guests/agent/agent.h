@@ -34,6 +34,12 @@ int agent_mapsync_check(const char *path, char *detail, size_t len);
 int agent_usable(const char *dir, char *why, size_t len);
 
 /*
+ * torn-agent maps FILE PROGRAM [ARGS...] (maps.c): run the program and
+ * write its memory map to FILE as it exits; its exit status, or 127.
+ */
+int agent_maps_run(const char *out, char **argv);
+
+/*
  * Serve requests on fd until poweroff (returns 0) or exit (returns 1);
  * a negative code when the port fails.
  */

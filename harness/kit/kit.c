@@ -667,6 +667,51 @@ static void cpio_pad(GString *out)
 		g_string_append_c(out, 0);
 }
 
+/* Field i (0: ino .. 12: check) of the newc header at h, or -1. */
+static long long cpio_field(const char *h, int i)
+{
+	char hex[9];
+	char *end;
+	unsigned long long v;
+
+	memcpy(hex, h + 6 + 8 * i, 8);
+	hex[8] = 0;
+	v = strtoull(hex, &end, 16);
+	return *end ? -1 : (long long)v;
+}
+
+int torn_kit_stage_file(const void *stage, size_t len, const char *guest,
+			const void **data, size_t *size)
+{
+	const char *p = stage;
+	size_t at = 0;
+
+	while (at + 110 <= len) {
+		long long mode = cpio_field(p + at, 1);
+		long long fsize = cpio_field(p + at, 6);
+		long long nsize = cpio_field(p + at, 11);
+		size_t name = at + 110, body;
+
+		if (memcmp(p + at, "070701", 6) || mode < 0 || fsize < 0 ||
+		    nsize < 1 || (size_t)nsize > len - name ||
+		    p[name + nsize - 1])
+			return TORN_E_FORMAT;
+		if (!strcmp(p + name, "TRAILER!!!"))
+			break;
+		body = (name + (size_t)nsize + 3) & ~(size_t)3;
+		if (body > len || (size_t)fsize > len - body)
+			return TORN_E_FORMAT;
+		if ((mode & 0170000) == 0100000 && guest[0] == '/' &&
+		    !strcmp(p + name, guest + 1)) {
+			*data = p + body;
+			*size = (size_t)fsize;
+			return 0;
+		}
+		at = (body + (size_t)fsize + 3) & ~(size_t)3;
+	}
+	return TORN_E_NOTFOUND;
+}
+
 /* Serialize entries; the hash covers exactly these bytes. */
 static GString *cpio_build(struct entries *es)
 {

@@ -112,6 +112,14 @@ int torn_kit_stage_build(const struct torn_stage_item *items, size_t n,
 			 void **out, size_t *len, struct torn_err *err);
 
 /*
+ * The file at guest (an absolute path) in a stage archive of len bytes:
+ * *data and *size point into stage.  0; TORN_E_NOTFOUND when the archive
+ * has no such regular file; TORN_E_FORMAT for a damaged archive.
+ */
+int torn_kit_stage_file(const void *stage, size_t len, const char *guest,
+			const void **data, size_t *size);
+
+/*
  * Boot kit with the stage archive at stage_path: kit->initrd becomes the
  * kit's archive followed by the stage's, cached in KIT/staged/ by the
  * stage's hash.  0, or -errno / TORN_E_FORMAT with err filled.

@@ -6,14 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry.h"
 #include "replay_int.h"
 #include "torn_exit.h"
 #include "verdict.h"
-
-#ifndef TORN_WORKLOAD_BINS
-#define TORN_WORKLOAD_BINS ""
-#endif
 
 void torn_replay_opts_init(struct torn_replay_opts *o)
 {
@@ -73,29 +68,6 @@ static int step_to_point(struct torn_replay *r, struct torn_err *err)
 out:
 	torn_stepper_free(st);
 	return ret;
-}
-
-/* The workload program on this host, for user PCs. */
-static void load_symbols(struct torn_replay *r)
-{
-	const struct torn_workload *wl;
-	char **bins, **b, *path;
-
-	path = g_strdup_printf("%s/kallsyms", r->o.dir);
-	replay_load_kallsyms(path, &r->ksyms);
-	g_free(path);
-	wl = r->have_meta && r->meta.workload[0]
-		     ? torn_workload_find(r->meta.workload)
-		     : NULL;
-	if (!wl || !wl->program)
-		return;
-	bins = g_strsplit(TORN_WORKLOAD_BINS, ":", -1);
-	for (b = bins; *b; b++)
-		if (g_str_has_suffix(*b, wl->program) &&
-		    strlen(*b) > strlen(wl->program) &&
-		    (*b)[strlen(*b) - strlen(wl->program) - 1] == '/')
-			replay_load_elf(*b, &r->usyms);
-	g_strfreev(bins);
 }
 
 /* meta.json and check.json: optional, but never misread. */
@@ -191,7 +163,8 @@ int torn_replay_load(struct torn_replay **out, const struct torn_replay_opts *o,
 	ret = step_to_point(r, err);
 	if (ret)
 		goto fail;
-	load_symbols(r);
+	r->syms = torn_run_syms(r->o.dir, r->have_meta ? r->meta.workload : "",
+				r->have_meta ? r->meta.kernel : "");
 	*out = r;
 	return 0;
 fail:
@@ -209,8 +182,7 @@ void torn_replay_free(struct torn_replay *r)
 	free(r->persisted);
 	free(r->full);
 	free(r->inflight);
-	replay_symtab_free(&r->ksyms);
-	replay_symtab_free(&r->usyms);
+	torn_syms_free(r->syms);
 	free(r);
 }
 
@@ -251,12 +223,9 @@ torn_replay_get_verdict(const struct torn_replay *r)
 const char *replay_where(const struct torn_replay *r,
 			 const struct torn_record *rec, char *buf, size_t len)
 {
-	const struct replay_symtab *t =
-		rec->flags & TORN_REC_F_KERNEL ? &r->ksyms : &r->usyms;
-
 	if (!rec->pc)
 		return "?";
-	if (!replay_symbolize(t, rec->pc, buf, len))
+	if (!torn_syms_where(r->syms, rec->pc, buf, len))
 		snprintf(buf, len, "0x%" PRIx64 " (%s)", rec->pc,
 			 rec->flags & TORN_REC_F_KERNEL ? "kernel" : "user");
 	return buf;

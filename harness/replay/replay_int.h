@@ -9,32 +9,11 @@
 
 #include "check_int.h"
 #include "replay.h"
+#include "run_syms.h"
 #include "rundir.h"
 #include "states.h"
 #include "stepper.h"
 #include "trace.h"
-
-/* ---- symbols (symbols.c) ------------------------------------------------- */
-
-struct replay_sym {
-	uint64_t addr;
-	uint64_t size; /* 0: up to the next symbol */
-	char *name;
-};
-
-struct replay_symtab {
-	struct replay_sym *v;
-	size_t n;
-};
-
-/* Text symbols of /proc/kallsyms as captured at trace time. */
-void replay_load_kallsyms(const char *path, struct replay_symtab *t);
-/* Function symbols of a (non-PIE) ELF64 program; an untrusted file, checked. */
-void replay_load_elf(const char *path, struct replay_symtab *t);
-/* "name+0x12" for pc into buf, or NULL when no symbol holds it. */
-const char *replay_symbolize(const struct replay_symtab *t, uint64_t pc,
-			     char *buf, size_t len);
-void replay_symtab_free(struct replay_symtab *t);
 
 /* ---- the loaded state (replay.c) ----------------------------------------- */
 
@@ -60,10 +39,10 @@ struct torn_replay {
 	struct torn_run_meta meta;
 	struct torn_run_check check;
 	struct torn_verdict_rec verdict;
-	struct replay_symtab ksyms, usyms;
+	struct torn_syms *syms; /* run_syms.h */
 };
 
-/* Where rec was executed: "func+0x12", or its PC. */
+/* Where rec was executed: "func+0x12 at file.c:34", or its PC. */
 const char *replay_where(const struct torn_replay *r,
 			 const struct torn_record *rec, char *buf, size_t len);
 /* "  mount      ok" per oracle that ran, FAILED with its detail. */

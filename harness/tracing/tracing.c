@@ -109,16 +109,27 @@ static GPtrArray *env_argv(const struct torn_workload *wl)
 	return v;
 }
 
+/* Where the workload's memory map is kept in the guest. */
+#define GUEST_MAPS "/tmp/torn-maps"
+
 /*
- * The workload's command line in the guest: env, the workload's
- * NAME=VALUE words, the program and its arguments (g_ptr_array_unref).
+ * The workload's command line in the guest: torn-agent maps, env, the
+ * workload's NAME=VALUE words, the program and its arguments
+ * (g_ptr_array_unref).
  */
 static GPtrArray *workload_argv(const struct torn_trace_opts *o)
 {
 	const struct torn_workload *wl = o->workload;
 	const struct torn_fs *fs = torn_fs_get(o->guest.fs_kind);
-	GPtrArray *v = env_argv(wl);
+	GPtrArray *v = g_ptr_array_new();
+	GPtrArray *env = env_argv(wl);
 
+	/* its memory map as it exits: the code behind each user-mode PC */
+	g_ptr_array_add(v, "/usr/bin/torn-agent");
+	g_ptr_array_add(v, "maps");
+	g_ptr_array_add(v, GUEST_MAPS);
+	g_ptr_array_extend(v, env, NULL, NULL);
+	g_ptr_array_unref(env);
 	if (o->guest.flush_mode == TORN_FLUSH_MODE_NT)
 		g_ptr_array_add(v, "PMEM_MOVNT_THRESHOLD=0"); /* libpmem NT */
 	g_ptr_array_add(v, (char *)wl->program);
@@ -196,6 +207,7 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 	static const char *const expected[] = { "read-file",
 						"/tmp/torn-expected.txt",
 						NULL };
+	static const char *const maps[] = { "read-file", GUEST_MAPS, NULL };
 	const struct torn_workload *wl = o->workload;
 	const char *status, *out, *errout, *detail;
 	GPtrArray *wl_argv;
@@ -290,6 +302,10 @@ static int traced_session(struct torn_vm *vm, const struct torn_trace_opts *o,
 			tail(errout, 2000));
 		return TORN_EXIT_INFRA;
 	}
+	/* without it, replay names fewer PCs: nothing to fail the run for */
+	if (!guest_call(vm, 60000, maps, &detail, &err) &&
+	    write_text(o->out, TORN_RUN_MAPS, detail, strlen(detail)))
+		return TORN_EXIT_INFRA;
 	/* what the workload promised, for the durability and atomicity */
 	if (!guest_call(vm, 60000, expected, &detail, &err) &&
 	    write_text(o->out, "expected.txt", detail, strlen(detail)))

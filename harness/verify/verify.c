@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run_syms.h"
+#include "rundir.h"
 #include "stepper.h"
 
 #define REPLAY_CHUNK (1u << 20)
@@ -346,22 +348,43 @@ struct report_ctx {
 	FILE *out;
 	size_t shown;
 	const struct torn_record *recs;
+	const char *dir;
+	struct torn_syms *syms; /* loaded at the first violation */
 };
+
+/* "func+0x12 at file.c:34" of the store, or its PC. */
+static const char *store_where(struct report_ctx *c, uint64_t pc, char *buf,
+			       size_t len)
+{
+	if (!c->syms) {
+		struct torn_run_meta meta;
+		struct torn_err err = { "" };
+
+		torn_run_meta_init(&meta);
+		if (torn_run_meta_read(c->dir, &meta, &err))
+			meta.workload[0] = meta.kernel[0] = 0;
+		c->syms = torn_run_syms(c->dir, meta.workload, meta.kernel);
+	}
+	if (!pc || !torn_syms_where(c->syms, pc, buf, len))
+		snprintf(buf, len, "pc 0x%llx", (unsigned long long)pc);
+	return buf;
+}
 
 static void print_violation(const struct verify_violation *v, void *p)
 {
 	struct report_ctx *c = p;
 	const struct torn_record *m = &c->recs[v->marker_index];
+	char where[512];
 
 	if (c->shown++ >= 20)
 		return;
 	fprintf(c->out,
-		"     durable marker (record %zu, op %llu '%.*s'): line 0x%llx last %s at record %zu (pc 0x%llx) is %s\n",
+		"     durable marker (record %zu, op %llu '%.*s'): line 0x%llx last %s at record %zu (%s) is %s\n",
 		v->marker_index, (unsigned long long)v->marker_arg,
 		(int)m->size, m->data ? (const char *)m->data : "",
 		(unsigned long long)v->line_offset,
 		v->nt ? "NT-stored" : "stored", v->store_index,
-		(unsigned long long)v->store_pc,
+		store_where(c, v->store_pc, where, sizeof(where)),
 		v->flushed ? "flushed but not fenced" : "not flushed");
 }
 
@@ -374,7 +397,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 	const uint8_t *base = NULL, *final = NULL;
 	struct verify_range ranges[10];
 	struct torn_trace_stats st;
-	struct report_ctx rc = { .out = out };
+	struct report_ctx rc = { .out = out, .dir = dir };
 	size_t nranges, i, viol, durable = 0;
 	uint64_t diff;
 	int failed = 0, ret;
@@ -440,6 +463,7 @@ int verify_run_dir(const char *dir, int eadr, FILE *out)
 			"ok   durability points: at all %zu markers every user and NT store was flushed and fenced\n",
 			durable);
 	}
+	torn_syms_free(rc.syms);
 	munmap((void *)base, h->pm_size);
 	munmap((void *) final, h->pm_size);
 	torn_trace_free(t);

@@ -37,6 +37,8 @@
 #define TORN_RUN_STAGE "stage.cpio"
 /* the origin disk of a kind with one (torn_fs.origin_mb), as traced */
 #define TORN_RUN_ORIGIN "origin.img"
+/* the traced workload's /proc/PID/maps as it exited (guests/agent/maps.c) */
+#define TORN_RUN_MAPS "maps"
 
 /* "DIR/NAME" into buf; TORN_E_RANGE when it does not fit. */
 int torn_run_path(const char *dir, const char *name, char *buf, size_t len,

@@ -16,6 +16,7 @@ lib/common 0
 lib/json 1
 lib/trace 1
 lib/proto 1
+lib/symbols 1
 lib/rundir 2
 injectors 3
 oracles 3
@@ -24,6 +25,7 @@ guests 4
 harness/vm 5
 harness/kit 6
 harness/guest 7
+harness/symbols 7
 harness/tracer 8
 harness/verify 8
 harness/tracing 9
