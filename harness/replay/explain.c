@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsmap.h"
+#include "guest.h"
 #include "replay_int.h"
 
 static const char *mark_name(uint32_t id)
@@ -200,6 +202,35 @@ static void explain_write(const struct torn_replay *r, FILE *out,
 			replay_where(r, s, sym, sizeof(sym)));
 }
 
+/* What the lines in flight are in the run's filesystem (fsmap.h). */
+static void explain_fs(const struct torn_replay *r, GHashTable *lines,
+		       FILE *out)
+{
+	struct torn_err err = { "" };
+	GHashTableIter it;
+	gpointer key;
+	uint64_t *v = g_new(uint64_t, g_hash_table_size(lines) + 1);
+	size_t n = 0;
+	int kind = -1;
+	gchar *path, *final = NULL;
+	gsize len = 0;
+
+	if (!r->have_meta ||
+	    guest_fs_load_run(r->o.dir, r->meta.fs, &kind, &err))
+		kind = -1;
+	g_hash_table_iter_init(&it, lines);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		v[n++] = GPOINTER_TO_SIZE(key) - 1;
+	path = g_build_filename(r->o.dir, "final.img", NULL);
+	if (!g_file_get_contents(path, &final, &len, NULL) || len != r->size)
+		g_clear_pointer(&final, g_free);
+	replay_fsmap(kind >= 0 ? torn_fs_get(kind) : NULL, r->full,
+		     (const uint8_t *) final, r->size, v, n, out);
+	g_free(final);
+	g_free(path);
+	g_free(v);
+}
+
 void torn_replay_explain(const struct torn_replay *r, FILE *out)
 {
 	const struct torn_record *pt =
@@ -231,6 +262,7 @@ void torn_replay_explain(const struct torn_replay *r, FILE *out)
 		"in flight: %zu writes on %u lines: %zu persisted, %zu dropped, %zu torn\n",
 		n.persisted + n.dropped + n.torn, g_hash_table_size(n.lines),
 		n.persisted, n.dropped, n.torn);
+	explain_fs(r, n.lines, out);
 	if (r->have_verdict) {
 		fprintf(out, "verdict: %s\n",
 			torn_verdict_name(r->verdict.verdict));
