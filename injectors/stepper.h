@@ -112,4 +112,25 @@ int torn_stepper_foreach_line_inflight(
 void torn_stepper_persisted_image(const struct torn_stepper *st, void *out);
 void torn_stepper_full_image(const struct torn_stepper *st, void *out);
 
+/* What became of an in-flight write in one crash state (fates.c). */
+enum torn_write_fate {
+	TORN_FATE_SAME, /* it changes nothing the state could lose */
+	TORN_FATE_PERSISTED, /* every byte of its own is in the state */
+	TORN_FATE_DROPPED, /* none is */
+	TORN_FATE_TORN, /* some are */
+};
+
+/*
+ * fate[i] for each of the n writes w[] in flight at a crash point (in
+ * program order, as the stepper lists them; recs: the trace's records),
+ * judged on the write's own bytes, those no later write in w[] covers and
+ * that differ from persisted (the persisted image at the point), against
+ * state (the crash state's image).  0, or -1 out of memory.
+ */
+int torn_inflight_fates(const struct torn_record *recs,
+			const struct torn_inflight_write *w, size_t n,
+			const uint8_t *persisted, const uint8_t *state,
+			int *fate);
+const char *torn_fate_name(int fate); /* "persisted", "DROPPED", "TORN" */
+
 #endif

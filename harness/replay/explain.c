@@ -111,86 +111,28 @@ static void explain_markers(const struct torn_replay *r, FILE *out)
 		}
 }
 
-/* Bits of the bytes of line w covers. */
-static uint64_t write_mask(const struct torn_inflight_write *w)
-{
-	unsigned int first = (unsigned int)(w->offset % TORN_LINE_SIZE);
-
-	return (w->len >= 64 ? ~0ull : ((1ull << w->len) - 1)) << first;
-}
-
-/*
- * Per in-flight write, the bytes no later in-flight write overwrites:
- * what the state holds there is this write's or what was persisted.
- * One mask per write, one per line in flight: never per NVDIMM byte.
- */
-static uint64_t *own_bytes(const struct torn_replay *r)
-{
-	uint64_t *own = calloc(r->n_inflight + 1, sizeof(*own));
-	GHashTable *covered = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						    g_free, g_free);
-	size_t i;
-
-	for (i = r->n_inflight; own && i-- > 0;) {
-		const struct torn_inflight_write *w = &r->inflight[i];
-		uint64_t line = w->offset / TORN_LINE_SIZE, *mask;
-
-		mask = g_hash_table_lookup(covered, &line);
-		if (!mask) {
-			uint64_t *key = g_new(uint64_t, 1);
-
-			*key = line;
-			mask = g_new0(uint64_t, 1);
-			g_hash_table_insert(covered, key, mask);
-		}
-		own[i] = write_mask(w) & ~*mask;
-		*mask |= write_mask(w);
-	}
-	g_hash_table_destroy(covered);
-	return own;
-}
-
 struct inflight_counts {
 	size_t persisted, dropped, torn, shown;
 	GHashTable *lines;
 };
 
-/*
- * One write: persisted, DROPPED or TORN, judged on its own bytes that
- * differ from the persisted image.
- */
+/* One write that changes what the state could lose, and its fate. */
 static void explain_write(const struct torn_replay *r, FILE *out,
-			  const struct torn_inflight_write *w, uint64_t own,
+			  const struct torn_inflight_write *w, int fate,
 			  struct inflight_counts *n)
 {
 	const struct torn_record *s = &r->recs[w->record];
 	const uint8_t *data = s->data + (w->offset - s->offset);
-	uint64_t b, mine = 0, kept = 0, line = w->offset / TORN_LINE_SIZE;
-	const char *status;
-	char bytes[64] = "", sym[256];
+	char bytes[64] = "", sym[512];
+	uint64_t b;
 
-	for (b = 0; b < w->len; b++) {
-		uint64_t at = w->offset + b;
-
-		if (!(own & (1ull << (at % TORN_LINE_SIZE))) ||
-		    data[b] == r->persisted[at])
-			continue;
-		mine++;
-		kept += r->state[at] == data[b];
-	}
-	if (!mine)
-		return; /* the write changes nothing the state could lose */
-	g_hash_table_add(n->lines, GSIZE_TO_POINTER(line + 1));
-	if (kept == mine) {
-		status = "persisted";
-		n->persisted++;
-	} else if (!kept) {
-		status = "DROPPED";
-		n->dropped++;
-	} else {
-		status = "TORN";
-		n->torn++;
-	}
+	if (fate == TORN_FATE_SAME)
+		return;
+	g_hash_table_add(n->lines,
+			 GSIZE_TO_POINTER(w->offset / TORN_LINE_SIZE + 1));
+	n->persisted += fate == TORN_FATE_PERSISTED;
+	n->dropped += fate == TORN_FATE_DROPPED;
+	n->torn += fate == TORN_FATE_TORN;
 	for (b = 0; b < w->len && b < 8; b++)
 		snprintf(bytes + 2 * b, sizeof(bytes) - 2 * b, "%02x", data[b]);
 	if (n->shown++ < 200)
@@ -198,7 +140,8 @@ static void explain_write(const struct torn_replay *r, FILE *out,
 			"  record %-7zu %-8s 0x%08" PRIx64
 			" +%-2u %-9s %s%s  %s\n",
 			w->record, w->nt ? "nt_store" : "store", w->offset,
-			w->len, status, bytes, w->len > 8 ? ".." : "",
+			w->len, torn_fate_name(fate), bytes,
+			w->len > 8 ? ".." : "",
 			replay_where(r, s, sym, sizeof(sym)));
 }
 
@@ -213,6 +156,7 @@ static void explain_fs(const struct torn_replay *r, GHashTable *lines,
 	size_t n = 0;
 	int kind = -1;
 	gchar *path, *final = NULL;
+	struct torn_fsmap m;
 	gsize len = 0;
 
 	if (!r->have_meta ||
@@ -224,8 +168,10 @@ static void explain_fs(const struct torn_replay *r, GHashTable *lines,
 	path = g_build_filename(r->o.dir, "final.img", NULL);
 	if (!g_file_get_contents(path, &final, &len, NULL) || len != r->size)
 		g_clear_pointer(&final, g_free);
-	replay_fsmap(kind >= 0 ? torn_fs_get(kind) : NULL, r->full,
-		     (const uint8_t *) final, r->size, v, n, out);
+	torn_fsmap_make(kind >= 0 ? torn_fs_get(kind) : NULL, r->full,
+			(const uint8_t *) final, r->size, v, n, &m);
+	torn_fsmap_print(&m, out);
+	torn_fsmap_fini(&m);
 	g_free(final);
 	g_free(path);
 	g_free(v);
@@ -236,8 +182,8 @@ void torn_replay_explain(const struct torn_replay *r, FILE *out)
 	const struct torn_record *pt =
 		r->point < r->nrecs ? &r->recs[r->point] : NULL;
 	struct inflight_counts n = { 0 };
-	uint64_t *own = own_bytes(r);
-	char sym[256];
+	int *fate = calloc(r->n_inflight + 1, sizeof(*fate));
+	char sym[512];
 	size_t i;
 
 	fprintf(out, "state %s\n", r->o.state_id);
@@ -254,8 +200,11 @@ void torn_replay_explain(const struct torn_replay *r, FILE *out)
 	fprintf(out,
 		"in-flight writes (not yet persistent at the crash point):\n");
 	n.lines = g_hash_table_new(g_direct_hash, g_direct_equal);
-	for (i = 0; own && i < r->n_inflight; i++)
-		explain_write(r, out, &r->inflight[i], own[i], &n);
+	if (fate && torn_inflight_fates(r->recs, r->inflight, r->n_inflight,
+					r->persisted, r->state, fate))
+		g_clear_pointer(&fate, free);
+	for (i = 0; fate && i < r->n_inflight; i++)
+		explain_write(r, out, &r->inflight[i], fate[i], &n);
 	if (n.shown > 200)
 		fprintf(out, "  ... %zu more\n", n.shown - 200);
 	fprintf(out,
@@ -269,5 +218,5 @@ void torn_replay_explain(const struct torn_replay *r, FILE *out)
 		replay_print_oracles(out, r->verdict.oracles);
 	}
 	g_hash_table_destroy(n.lines);
-	free(own);
+	free(fate);
 }

@@ -56,8 +56,7 @@ struct loader {
 	char first_bad[300];
 };
 
-__attribute__((format(printf, 2, 3))) static void note(struct torn_report *r,
-						       const char *fmt, ...)
+void report_note(struct torn_report *r, const char *fmt, ...)
 {
 	char **notes = realloc(r->notes, (r->n_notes + 1) * sizeof(*notes));
 	va_list ap;
@@ -93,12 +92,14 @@ static void load_meta(struct torn_report *r)
 	struct torn_run_meta *m = malloc(sizeof(*m));
 
 	if (!m) {
-		note(r, "out of memory reading " TORN_RUN_META);
+		report_note(r, "out of memory reading " TORN_RUN_META);
 		return;
 	}
 	if (torn_run_meta_read(r->dir, m, &err)) {
-		note(r, "%s; fs, flush mode, workload and trace times unknown",
-		     err.msg);
+		report_note(
+			r,
+			"%s; fs, flush mode, workload and trace times unknown",
+			err.msg);
 		free(m);
 		return;
 	}
@@ -129,15 +130,17 @@ static void load_tracer_stats(struct torn_report *r)
 	if (!g_file_get_contents(path, &text, &len, NULL))
 		goto out;
 	if (torn_json_parse(text, len, &m, NULL)) {
-		note(r, "%s: not valid JSON; ignored", path);
+		report_note(r, "%s: not valid JSON; ignored", path);
 		goto out;
 	}
 	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
 		uint64_t v;
 
 		if (!torn_json_get_member_uint64(m, bad[i], &v) && v)
-			note(r, "tracer: %s = %" PRIu64 " (tracer-stats.json)",
-			     bad[i], v);
+			report_note(r,
+				    "tracer: %s = %" PRIu64
+				    " (tracer-stats.json)",
+				    bad[i], v);
 	}
 out:
 	torn_json_free(m);
@@ -161,29 +164,30 @@ static void load_check_options(struct loader *ld)
 	if (ret == -ENOENT)
 		goto out;
 	if (ret) {
-		note(r, "%s; ignored", err.msg);
+		report_note(r, "%s; ignored", err.msg);
 		goto out;
 	}
 	if (c.model[0] && torn_model_parse(c.model, &ld->check_model, NULL))
-		note(r, "%s: unknown model; ignored", path);
+		report_note(r, "%s: unknown model; ignored", path);
 	if (c.granularity[0] &&
 	    torn_granularity_parse(c.granularity, &ld->check_granularity, NULL))
-		note(r, "%s: unknown granularity; ignored", path);
+		report_note(r, "%s: unknown granularity; ignored", path);
 	ld->check_from_op = c.from_op;
 	ld->check_shard_index = (uint32_t)c.shard_index;
 	ld->check_shard_count = (uint32_t)c.shard_count;
 	if (c.shard_count)
-		note(r,
-		     "%s: shard %" PRIu64 " of %" PRIu64
-		     ": the verdicts of this shard's states only; torn merge "
-		     "joins the shards",
-		     path, c.shard_index, c.shard_count);
+		report_note(
+			r,
+			"%s: shard %" PRIu64 " of %" PRIu64
+			": the verdicts of this shard's states only; torn merge "
+			"joins the shards",
+			path, c.shard_index, c.shard_count);
 	g_strlcpy(ld->check_engines, c.engines, sizeof(ld->check_engines));
 	if (c.points[0] && torn_points_parse(c.points, &ld->check_points,
 					     &ld->check_store_every, NULL)) {
 		ld->check_points = 0;
 		ld->check_store_every = 1;
-		note(r, "%s: unknown points; ignored", path);
+		report_note(r, "%s: unknown points; ignored", path);
 	}
 out:
 	g_free(path);
@@ -214,10 +218,11 @@ static void load_trace(struct loader *ld)
 
 	ret = torn_trace_load(path, &ld->trace, &err);
 	if (ret) {
-		note(r,
-		     "%s: %s; no timeline, no crash point kinds, no dedup "
-		     "figures",
-		     path, ret == -ENOENT ? "missing" : err.msg);
+		report_note(
+			r,
+			"%s: %s; no timeline, no crash point kinds, no dedup "
+			"figures",
+			path, ret == -ENOENT ? "missing" : err.msg);
 		g_free(path);
 		return;
 	}
@@ -234,11 +239,12 @@ static void load_trace(struct loader *ld)
 		r->lines_touched = st.lines_touched;
 	}
 	if (st.records[TORN_REC_UNRESOLVED])
-		note(r,
-		     "trace: %" PRIu64
-		     " flushes the tracer could not translate (unresolved): "
-		     "their lines stay in flight",
-		     st.records[TORN_REC_UNRESOLVED]);
+		report_note(
+			r,
+			"trace: %" PRIu64
+			" flushes the tracer could not translate (unresolved): "
+			"their lines stay in flight",
+			st.records[TORN_REC_UNRESOLVED]);
 	r->marks = calloc(st.records[TORN_REC_MARK] + 1, sizeof(*r->marks));
 	nb = ld->o->timeline_buckets ? ld->o->timeline_buckets
 				     : TORN_REPORT_BUCKETS;
@@ -246,7 +252,7 @@ static void load_trace(struct loader *ld)
 		nb = r->records ? r->records : 1;
 	r->buckets = calloc(nb, sizeof(*r->buckets));
 	if (!r->marks || !r->buckets) {
-		note(r, "out of memory for the timeline");
+		report_note(r, "out of memory for the timeline");
 		return;
 	}
 	r->n_buckets = nb;
@@ -261,9 +267,21 @@ static void load_trace(struct loader *ld)
 			     ld->check_model ? ld->check_model
 					     : TORN_MODEL_AUTO,
 			     &serr)) {
-		note(r, "trace: %s; no in-flight timeline", serr.msg);
+		report_note(r, "trace: %s; no in-flight timeline", serr.msg);
 		model = NULL;
 	}
+	/* the span of the stores, for the stores-by-address lane */
+	r->store_lo = UINT64_MAX;
+	for (i = 0; i < r->records; i++)
+		if (recs[i].kind == TORN_REC_STORE ||
+		    recs[i].kind == TORN_REC_NT_STORE) {
+			if (recs[i].offset < r->store_lo)
+				r->store_lo = recs[i].offset;
+			if (recs[i].offset + recs[i].size > r->store_hi)
+				r->store_hi = recs[i].offset + recs[i].size;
+		}
+	if (r->store_lo >= r->store_hi)
+		r->store_lo = r->store_hi = 0;
 	for (i = 0; i < r->records; i++) {
 		const struct torn_record *rec = &recs[i];
 		struct torn_report_bucket *b = &r->buckets[bucket_of(r, i)];
@@ -279,6 +297,18 @@ static void load_trace(struct loader *ld)
 			else
 				b->nt_stores++;
 			b->kernel_stores += !!(rec->flags & TORN_REC_F_KERNEL);
+			{
+				size_t bin =
+					(size_t)((rec->offset - r->store_lo) *
+						 TORN_REPORT_ADDR_BINS /
+						 (r->store_hi - r->store_lo));
+
+				if (b->addr[bin] < UINT16_MAX)
+					b->addr[bin]++;
+				if ((rec->flags & TORN_REC_F_KERNEL) &&
+				    b->addr_kernel[bin] < UINT16_MAX)
+					b->addr_kernel[bin]++;
+			}
 			break;
 		case TORN_REC_FLUSH:
 			b->flushes++;
@@ -302,9 +332,10 @@ static void load_trace(struct loader *ld)
 		}
 		}
 		if (model && torn_stepper_step(model) < 0) {
-			note(r,
-			     "trace: %s; the in-flight timeline stops at record %zu",
-			     torn_stepper_error(model), i);
+			report_note(
+				r,
+				"trace: %s; the in-flight timeline stops at record %zu",
+				torn_stepper_error(model), i);
 			torn_stepper_free(model);
 			model = NULL;
 		}
@@ -409,10 +440,11 @@ static struct torn_report_engine *engine_get(struct loader *ld,
 			return &r->engines[i];
 	if (r->n_engines == G_N_ELEMENTS(r->engines)) {
 		if (!ld->noted_engines)
-			note(r,
-			     "verdicts.jsonl names more than %zu engines; the "
-			     "others are not counted",
-			     G_N_ELEMENTS(r->engines));
+			report_note(
+				r,
+				"verdicts.jsonl names more than %zu engines; the "
+				"others are not counted",
+				G_N_ELEMENTS(r->engines));
 		ld->noted_engines = true;
 		return NULL;
 	}
@@ -430,6 +462,7 @@ static void failure_free(struct torn_report_failure *f)
 	free(f->results);
 	free(f->failed);
 	free(f->error);
+	g_free(f->writes);
 }
 
 static char *dup_capped(const char *s, size_t len, size_t *out_len)
@@ -717,7 +750,7 @@ static int add_verdict(const struct torn_verdict_rec *v, void *ctx)
 	if (f.known[0])
 		known_count(r, f.known);
 	if (failure_fill(v, &f)) {
-		note(r, "out of memory keeping failing state %s", f.id);
+		report_note(r, "out of memory keeping failing state %s", f.id);
 		failure_free(&f);
 		return 0;
 	}
@@ -774,16 +807,17 @@ static int load_verdicts(struct loader *ld, struct torn_err *err)
 		: ld->first_bad_line ? ld->first_bad
 				     : NULL;
 	if (r->bad_lines)
-		note(r,
-		     "%s: %" PRIu64
-		     " corrupt or cut-short line(s) skipped%s%s%s",
-		     path, r->bad_lines, first ? " (first: " : "",
-		     first ? first : "", first ? ")" : "");
+		report_note(r,
+			    "%s: %" PRIu64
+			    " corrupt or cut-short line(s) skipped%s%s%s",
+			    path, r->bad_lines, first ? " (first: " : "",
+			    first ? first : "", first ? ")" : "");
 	if (r->duplicates)
-		note(r,
-		     "%s: %" PRIu64
-		     " verdict(s) for a state checked again; the last kept",
-		     path, r->duplicates);
+		report_note(
+			r,
+			"%s: %" PRIu64
+			" verdict(s) for a state checked again; the last kept",
+			path, r->duplicates);
 	g_free(path);
 	return 0;
 }
@@ -1080,16 +1114,17 @@ static void *map_base(struct torn_report *r, size_t size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		note(r, "%s: %s; no dedup figures", path,
-		     errno == ENOENT ? "missing" : strerror(errno));
+		report_note(r, "%s: %s; no dedup figures", path,
+			    errno == ENOENT ? "missing" : strerror(errno));
 	} else if (fstat(fd, &st) || (uint64_t)st.st_size != size) {
-		note(r, "%s: not the trace's %zu bytes; no dedup figures", path,
-		     size);
+		report_note(r,
+			    "%s: not the trace's %zu bytes; no dedup figures",
+			    path, size);
 	} else {
 		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED)
-			note(r, "%s: cannot map: %s; no dedup figures", path,
-			     strerror(errno));
+			report_note(r, "%s: cannot map: %s; no dedup figures",
+				    path, strerror(errno));
 	}
 	if (fd >= 0)
 		close(fd);
@@ -1123,7 +1158,7 @@ static void enumerate(struct loader *ld)
 		g_strfreev(names);
 	}
 	if (!r->n_engines) {
-		note(r, "no verdicts name an engine; no dedup figures");
+		report_note(r, "no verdicts name an engine; no dedup figures");
 		return;
 	}
 	if (ld->noted_engines)
@@ -1133,8 +1168,8 @@ static void enumerate(struct loader *ld)
 	for (i = 0; i < r->n_engines; i++)
 		if (torn_engine_parse(r->engines[i].name,
 				      &o.engines[o.n_engines++], &err)) {
-			note(r, "engine '%s': %s; no dedup figures",
-			     r->engines[i].name, err.msg);
+			report_note(r, "engine '%s': %s; no dedup figures",
+				    r->engines[i].name, err.msg);
 			return;
 		}
 	if (ld->check_points) {
@@ -1171,11 +1206,16 @@ static void enumerate(struct loader *ld)
 	t0 = mono_ms();
 	ret = enumerate_once(ld, base, &o, true, &res, &err);
 	r->enum_ms = (uint64_t)(mono_ms() - t0);
+	if (!ret)
+		report_explain(r, ld->trace, base, size, &o,
+			       (struct torn_report_failure *)(void *)
+				       ld->failures->data,
+			       ld->failures->len);
 	munmap(base, size);
 	if (ret) {
 		r->enum_status = TORN_REPORT_ENUM_FAILED;
-		note(r, "enumerating the crash states again failed: %s",
-		     err.msg);
+		report_note(r, "enumerating the crash states again failed: %s",
+			    err.msg);
 		return;
 	}
 	r->enum_status = TORN_REPORT_ENUM_DONE;
@@ -1197,25 +1237,27 @@ static void enumerate(struct loader *ld)
 	r->enum_missing = res.missing;
 	r->enum_partial = res.partial;
 	if (res.partial)
-		note(r,
-		     "enumerating the crash states again stopped after %.0f s, "
-		     "at %" PRIu64 " states: the dedup figures are partial "
-		     "(torn report --no-enumerate skips them)",
-		     r->enum_ms / 1000.0, res.generated);
+		report_note(
+			r,
+			"enumerating the crash states again stopped after %.0f s, "
+			"at %" PRIu64 " states: the dedup figures are partial "
+			"(torn report --no-enumerate skips them)",
+			r->enum_ms / 1000.0, res.generated);
 	for (i = 0; i < r->n_engines; i++) {
 		r->engines[i].generated = res.engine_generated[i];
 		r->engines[i].unique = res.engine_unique[i];
 	}
 	if ((res.mismatched || res.missing) && !res.partial)
-		note(r,
-		     "%" PRIu64 " verdict(s) do not match the states "
-		     "enumerated again with %s (%" PRIu64
-		     " with another image, %" PRIu64
-		     " not found): the check used other options (its --points "
-		     "are inferred from the verdicts), or the run directory "
-		     "changed since",
-		     res.mismatched + res.missing, r->enum_options,
-		     res.mismatched, res.missing);
+		report_note(
+			r,
+			"%" PRIu64 " verdict(s) do not match the states "
+			"enumerated again with %s (%" PRIu64
+			" with another image, %" PRIu64
+			" not found): the check used other options (its --points "
+			"are inferred from the verdicts), or the run directory "
+			"changed since",
+			res.mismatched + res.missing, r->enum_options,
+			res.mismatched, res.missing);
 }
 
 /* ---- the whole run ---------------------------------------------------- */
@@ -1299,10 +1341,11 @@ static void finish_points(struct loader *ld)
 			}
 			p->last_mark = last_mark_before(r, p->seq);
 			if (p->seq > r->records)
-				note(r,
-				     "verdicts name crash point %" PRIu64
-				     ", past the trace's %" PRIu64 " records",
-				     p->seq, r->records);
+				report_note(r,
+					    "verdicts name crash point %" PRIu64
+					    ", past the trace's %" PRIu64
+					    " records",
+					    p->seq, r->records);
 		}
 		if (r->n_buckets) {
 			struct torn_report_bucket *b =

@@ -131,6 +131,27 @@ struct torn_report_failure {
 	uint64_t attempts;
 	uint64_t line; /* in verdicts.jsonl, from 1 */
 	char known[48]; /* the known finding that explains it, "" new */
+	/*
+	 * Its in-flight writes that change what it could lose, with their
+	 * fate (the HTML card's table), for the first
+	 * TORN_REPORT_EXPLAIN_MAX failures; explained false: not computed.
+	 */
+	bool explained;
+	size_t n_writes, more_writes; /* more_writes: past the cap */
+	struct torn_report_write *writes;
+};
+#define TORN_REPORT_EXPLAIN_MAX 50 /* failing states explained */
+#define TORN_REPORT_WRITES_MAX 64 /* writes listed per state */
+#define TORN_REPORT_FSMAP_MAX 10 /* of them, mapped to fs structures */
+
+/* A write in flight in a failing state and what became of it. */
+struct torn_report_write {
+	uint64_t record, offset;
+	uint32_t len;
+	bool nt;
+	int fate; /* enum torn_write_fate (stepper.h) */
+	char where[256]; /* "func+0x12 at file.c:34", or the PC */
+	char what[320]; /* what its line is in the filesystem (fsmap.h), "" */
 };
 
 /* A known finding the verdicts name (their "known"), most states first. */
@@ -151,9 +172,13 @@ struct torn_report_mark {
 };
 
 /* A slice of the trace for the timeline: records [first, end). */
+#define TORN_REPORT_ADDR_BINS 24 /* the stores-by-address lane's rows */
 struct torn_report_bucket {
 	uint64_t first, end;
 	uint32_t stores, nt_stores, kernel_stores;
+	/* stores per band of [store_lo, store_hi) (torn_report), kernel's */
+	uint16_t addr[TORN_REPORT_ADDR_BINS],
+		addr_kernel[TORN_REPORT_ADDR_BINS];
 	uint32_t flushes, unresolved, fences, marks;
 	uint32_t max_inflight_lines; /* report's own replay (report.c) */
 	uint32_t crash_points; /* crash points, checked or not */
@@ -233,6 +258,7 @@ struct torn_report {
 	bool enum_partial; /* stopped by the budget */
 
 	size_t n_buckets;
+	uint64_t store_lo, store_hi; /* the NVDIMM bytes the stores span */
 	struct torn_report_bucket *buckets;
 
 	/*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report_int.h"
+#include "stepper.h"
 #include "torn_exit.h"
 #include "trace.h"
 
@@ -20,7 +21,9 @@
 #define TL_WIDTH 1000
 #define TL_LANE 44
 #define TL_GAP 8
-#define TL_TOP 10
+#define TL_ADDR_TOP 10 /* the stores-by-address lane, first */
+#define TL_ADDR_ROW 3 /* px per address band */
+#define TL_TOP (TL_ADDR_TOP + TL_ADDR_ROW * TORN_REPORT_ADDR_BINS + 16)
 
 static void esc(FILE *f, const char *s)
 {
@@ -58,6 +61,10 @@ static void put_style(FILE *f)
 	      "f6f6f6;padding:4px 8px;margin:2px 0}\n"
 	      "code{background:#f0f0f0;padding:1px 4px}\n"
 	      "svg text{font:11px sans-serif;fill:#444}\n"
+	      ".explain td{font-family:monospace;font-size:.9em}"
+	      ".explain td.dropped{color:#c62828;font-weight:bold}"
+	      ".explain td.torn{color:#e65100;font-weight:bold}"
+	      ".explain td.persisted{color:#2e7d32}\n"
 	      "</style>\n",
 	      f);
 }
@@ -197,6 +204,53 @@ static void put_lane_label(FILE *f, double y, const char *name, uint32_t max,
 		TL_LEFT, TL_LEFT + TL_WIDTH, y + TL_LANE, y + TL_LANE);
 }
 
+/*
+ * Where the stores go: a band per 1/TORN_REPORT_ADDR_BINS of the NVDIMM
+ * bytes the trace stores to, darker for more stores, teal where the
+ * kernel made most of them, blue where the workload did.
+ */
+static void put_addr_lane(FILE *f, const struct torn_report *r)
+{
+	double w = (double)TL_WIDTH / (double)r->n_buckets;
+	uint32_t max = 0;
+	size_t b, k;
+
+	for (b = 0; b < r->n_buckets; b++)
+		for (k = 0; k < TORN_REPORT_ADDR_BINS; k++)
+			if (r->buckets[b].addr[k] > max)
+				max = r->buckets[b].addr[k];
+	fprintf(f,
+		"<g id=\"stores-by-address\"><text x=\"4\" y=\"%d\">stores by "
+		"address</text><text x=\"4\" y=\"%d\">from 0x%" PRIx64
+		"</text><text x=\"4\" y=\"%d\">to 0x%" PRIx64 "</text>\n",
+		TL_ADDR_TOP + 10, TL_ADDR_TOP + 30, r->store_lo,
+		TL_ADDR_TOP + TL_ADDR_ROW * TORN_REPORT_ADDR_BINS, r->store_hi);
+	for (b = 0; max && b < r->n_buckets; b++)
+		for (k = 0; k < TORN_REPORT_ADDR_BINS; k++) {
+			const struct torn_report_bucket *x = &r->buckets[b];
+			double a;
+
+			if (!x->addr[k])
+				continue;
+			a = 0.2 + 0.8 * (double)x->addr[k] / (double)max;
+			fprintf(f,
+				"<rect x=\"%.1f\" y=\"%d\" width=\"%.2f\" "
+				"height=\"%d\" fill=\"%s\" fill-opacity=\"%.2f\"/>",
+				bucket_x(r, b),
+				TL_ADDR_TOP + (int)k * TL_ADDR_ROW,
+				w < 1 ? 1 : w, TL_ADDR_ROW,
+				2 * x->addr_kernel[k] > x->addr[k] ? "#00897b"
+								   : "#1565c0",
+				a);
+		}
+	fprintf(f,
+		"<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" "
+		"stroke=\"#ddd\"/></g>\n",
+		TL_LEFT, TL_LEFT + TL_WIDTH,
+		TL_ADDR_TOP + TL_ADDR_ROW * TORN_REPORT_ADDR_BINS,
+		TL_ADDR_TOP + TL_ADDR_ROW * TORN_REPORT_ADDR_BINS);
+}
+
 /* The first failing crash point at or after seq, or NULL. */
 static const struct torn_report_point *
 failing_point_in(const struct torn_report *r, uint64_t first, uint64_t end)
@@ -248,6 +302,7 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 	      "hov{fill:transparent}"
 	      ".hov:hover{fill:rgba(0,0,0,.08)}</style>\n",
 	      f);
+	put_addr_lane(f, r);
 	for (l = 0; l < nl; l++) {
 		uint32_t max = lane_max(r, lanes[l].value);
 
@@ -345,16 +400,21 @@ static void put_timeline(FILE *f, const struct torn_report *r)
 			: l == 4 ? "end"
 				 : "middle",
 			r->records * l / 4);
-	fputs("</svg>\n<p><small>Colours: <span "
-	      "style=\"color:#1565c0\">stores</span>, "
-	      "<span style=\"color:#7b1fa2\">non-temporal stores</span>, "
-	      "<span style=\"color:#ef6c00\">flushes</span>, "
-	      "<span style=\"color:#2e7d32\">fences</span>, "
-	      "<span style=\"color:#90a4ae\">lines holding stores not yet "
-	      "persistent</span> "
-	      "(the report's own replay: stores are in flight until flushed "
-	      "and fenced, "
-	      "or until a fence on eADR).</small></p>\n",
+	fputs("</svg>\n<p><small>Stores by address: a band per 1/" G_STRINGIFY(
+		      TORN_REPORT_ADDR_BINS) " of the NVDIMM bytes the trace "
+					     "stores to, top to bottom, darker for more stores; "
+					     "<span style=\"color:#1565c0\">the workload's</span> or "
+					     "<span style=\"color:#00897b\">the kernel's</span>, whichever "
+					     "made most. Colours: <span "
+					     "style=\"color:#1565c0\">stores</span>, "
+					     "<span style=\"color:#7b1fa2\">non-temporal stores</span>, "
+					     "<span style=\"color:#ef6c00\">flushes</span>, "
+					     "<span style=\"color:#2e7d32\">fences</span>, "
+					     "<span style=\"color:#90a4ae\">lines holding stores not yet "
+					     "persistent</span> "
+					     "(the report's own replay: stores are in flight until flushed "
+					     "and fenced, "
+					     "or until a fence on eADR).</small></p>\n",
 	      f);
 }
 
@@ -690,6 +750,54 @@ static void put_failures(FILE *f, const struct torn_report *r, bool known)
 			n - shown);
 }
 
+/* The state's in-flight writes and their fate (report_explain.c). */
+static void put_writes(FILE *f, const struct torn_report_failure *s)
+{
+	size_t k;
+
+	if (!s->explained) {
+		fputs("<p class=\"no-explain\">In-flight writes: see <code>torn "
+		      "replay --explain</code> (the page lists them for the "
+		      "first " G_STRINGIFY(
+			      TORN_REPORT_EXPLAIN_MAX) " failing "
+						       "states).</p>\n",
+		      f);
+		return;
+	}
+	fputs("<p>In-flight writes at the crash point, and what this state "
+	      "kept of each:</p>\n<table class=\"explain\"><tr><th>record</th>"
+	      "<th class=\"l\">kind</th><th>NVDIMM offset</th><th>bytes</th>"
+	      "<th class=\"l\">fate</th><th class=\"l\">stored by</th>"
+	      "<th class=\"l\">in the filesystem</th></tr>\n",
+	      f);
+	for (k = 0; k < s->n_writes; k++) {
+		const struct torn_report_write *w = &s->writes[k];
+		const char *cls = w->fate == TORN_FATE_DROPPED ? "dropped"
+				  : w->fate == TORN_FATE_TORN  ? "torn"
+							       : "persisted";
+
+		fprintf(f,
+			"<tr><td>%" PRIu64 "</td><td class=\"l\">%s</td>"
+			"<td>0x%08" PRIx64 "</td><td>%u</td>"
+			"<td class=\"l %s\">%s</td><td class=\"l\">",
+			w->record, w->nt ? "nt_store" : "store", w->offset,
+			w->len, cls, torn_fate_name(w->fate));
+		esc(f, w->where);
+		fputs("</td><td class=\"l\">", f);
+		esc(f, w->what);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	if (s->more_writes)
+		fprintf(f,
+			"<p>%zu more in <code>torn replay --explain</code>.</p>\n",
+			s->more_writes);
+	if (!s->n_writes)
+		fputs("<p>No in-flight write changes what this state could "
+		      "lose: it fails on the persisted image alone.</p>\n",
+		      f);
+}
+
 static void put_failure(FILE *f, const struct torn_report *r,
 			const struct torn_report_failure *s)
 {
@@ -721,6 +829,7 @@ static void put_failure(FILE *f, const struct torn_report *r,
 	put_progress(f, r, "last operation ended", s->last_op_end);
 	put_progress(f, r, "last operation durable", s->last_durable);
 	fputs("</ul>\n", f);
+	put_writes(f, s);
 	if (s->n_failed) {
 		fputs("<p>Failed oracles: ", f);
 		for (k = 0; k < s->n_failed; k++) {

@@ -8,6 +8,24 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "states.h"
+
+/* One more line for the report's notes (printf-style). */
+void report_note(struct torn_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The in-flight writes of the first TORN_REPORT_EXPLAIN_MAX of the n
+ * failures f (new ones first, as the HTML page shows them), each with
+ * its fate in the state and where it was stored (report_explain.c):
+ * states rebuilt from t and base (size bytes) with o, the model and
+ * granularity the check used.  What cannot be rebuilt stays unexplained,
+ * with one note.
+ */
+void report_explain(struct torn_report *r, const struct torn_trace *t,
+		    const uint8_t *base, size_t size,
+		    const struct torn_states_opts *o,
+		    struct torn_report_failure *f, size_t n);
 
 /*
  * s[0..len) for a terminal: well-formed UTF-8 but control characters;

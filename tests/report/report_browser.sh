@@ -56,6 +56,11 @@ has bad '<svg id="timeline"'
 has bad 'data-records="20"'
 has bad 'class="cp-fail"'
 has bad '<path class="st" d="M'
+# where the stores went, and each failing state's in-flight writes
+has bad '<g id="stores-by-address">'
+has bad '<table class="explain">'
+has bad '<td class="l dropped">DROPPED</td>'
+has bad "before the namespace's data (its info block)"
 # the counts
 has bad "<div class=\"card\" id=\"count-states\"><b>$(value states bad)</b>"
 has bad "<div class=\"card bad\" id=\"count-inconsistent\"><b>$(value inconsistent bad)</b>"

@@ -58,22 +58,31 @@ struct fs_line {
 	char what[320];
 };
 
-/* One row per run of lines with the same block and the same meaning. */
-static void print_rows(const struct fs_line *v, size_t n, FILE *out)
+/* A row of m: what; offset UINT64_MAX for a note about the whole map. */
+static struct torn_fsmap_row *add_row(struct torn_fsmap *m, uint64_t offset,
+				      const char *what)
 {
-	size_t i = 0, k;
-	char count[32];
+	struct torn_fsmap_row *r;
 
-	while (i < n) {
-		for (k = i + 1; k < n && v[k].blk == v[i].blk &&
-				!strcmp(v[k].what, v[i].what);
-		     k++)
-			;
-		snprintf(count, sizeof(count), k - i > 1 ? "%zu lines" : "",
-			 k - i);
-		fprintf(out, "  0x%08" PRIx64 " %-9s block %-6" PRIu64 " %s\n",
-			v[i].off + NS_OFFSET, count, v[i].blk, v[i].what);
-		i = k;
+	m->rows = g_renew(struct torn_fsmap_row, m->rows, m->n + 1);
+	r = &m->rows[m->n++];
+	memset(r, 0, sizeof(*r));
+	r->offset = offset;
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	return r;
+}
+
+/* A row per line (torn_fsmap_print merges them for the terminal). */
+static void add_rows(const struct fs_line *v, size_t n, struct torn_fsmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct torn_fsmap_row *r =
+			add_row(m, v[i].off + NS_OFFSET, v[i].what);
+
+		r->block = v[i].blk;
+		r->has_block = true;
 	}
 }
 
@@ -565,7 +574,7 @@ static void ext4_lines_owned(const struct ext4 *e, const char *final_file,
 
 static void map_ext4(const struct ext4 *e, const char *final_file,
 		     const uint8_t *final, const uint64_t *offs, size_t n,
-		     FILE *out)
+		     struct torn_fsmap *m)
 {
 	struct fs_line *v = g_new0(struct fs_line, n + 1);
 	size_t i;
@@ -577,7 +586,7 @@ static void map_ext4(const struct ext4 *e, const char *final_file,
 			  sizeof(v[i].what));
 	}
 	ext4_lines_owned(e, final_file, final, v, n);
-	print_rows(v, n, out);
+	add_rows(v, n, m);
 	g_free(v);
 }
 
@@ -601,7 +610,8 @@ static bool ext4_open(struct ext4 *e, const uint8_t *img, uint64_t size)
 
 /* ---- XFS ----------------------------------------------------------------- */
 
-static void map_xfs(const char *file, const uint64_t *offs, size_t n, FILE *out)
+static void map_xfs(const char *file, const uint64_t *offs, size_t n,
+		    struct torn_fsmap *m)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	char *text, **lines, **l;
@@ -624,7 +634,7 @@ static void map_xfs(const char *file, const uint64_t *offs, size_t n, FILE *out)
 	text = tool((char **)argv->pdata);
 	g_ptr_array_unref(argv);
 	if (!text) {
-		fprintf(out, "  (xfs_db could not read the image)\n");
+		add_row(m, UINT64_MAX, "(xfs_db could not read the image)");
 		return;
 	}
 	/* one "block N (AG/B) type T [inode I [path]]" line per daddr */
@@ -653,7 +663,7 @@ static void map_xfs(const char *file, const uint64_t *offs, size_t n, FILE *out)
 			snprintf(v[i].what, sizeof(v[i].what), "%s", type + 6);
 		i++;
 	}
-	print_rows(v, n, out);
+	add_rows(v, n, m);
 	g_free(v);
 	g_strfreev(lines);
 	g_free(text);
@@ -758,9 +768,9 @@ static void drop_file(char *file)
 	g_free(file);
 }
 
-void replay_fsmap(const struct torn_fs *fs, const uint8_t *img,
-		  const uint8_t *final, uint64_t size, const uint64_t *lines,
-		  size_t n, FILE *out)
+void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
+		     const uint8_t *final, uint64_t size, const uint64_t *lines,
+		     size_t n, struct torn_fsmap *m)
 {
 	uint64_t *offs;
 	size_t i, k = 0;
@@ -768,11 +778,13 @@ void replay_fsmap(const struct torn_fs *fs, const uint8_t *img,
 	char *file = NULL, *final_file = NULL, *rec_file = NULL;
 	gchar *rec = NULL, *fin = NULL;
 
+	memset(m, 0, sizeof(*m));
 	if (!n)
 		return;
 	if (!fs || (fs->ns != TORN_NS_DEVDAX && !fs->host_fsck)) {
-		fprintf(out,
-			"what they are: not mapped on %s (torn reads ext4 and XFS on fsdax, and devdax offsets)\n",
+		snprintf(
+			m->header, sizeof(m->header),
+			"not mapped on %s (torn reads ext4 and XFS on fsdax, and devdax offsets)",
 			fs ? fs->name : "an unknown kind");
 		return;
 	}
@@ -781,44 +793,101 @@ void replay_fsmap(const struct torn_fs *fs, const uint8_t *img,
 		if (lines[i] * 64 >= NS_OFFSET && lines[i] * 64 < size)
 			offs[k++] = lines[i] * 64 - NS_OFFSET;
 	qsort(offs, k, sizeof(*offs), by_value);
+	/* below the data: the namespace's own (its info block) */
+	for (i = 0; i < n; i++)
+		if (lines[i] * 64 < NS_OFFSET)
+			add_row(m, lines[i] * 64,
+				"before the namespace's data (its info block)");
 	if (fs->ns == TORN_NS_DEVDAX) {
-		fprintf(out, "what they are:\n");
-		for (i = 0; i < k; i++)
-			fprintf(out,
-				"  0x%08" PRIx64 "  /dev/dax0.0 at 0x%" PRIx64
-				"\n",
-				offs[i] + NS_OFFSET, offs[i]);
+		for (i = 0; i < k; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what),
+				 "/dev/dax0.0 at 0x%" PRIx64, offs[i]);
+			add_row(m, offs[i] + NS_OFFSET, what);
+		}
 		g_free(offs);
 		return;
 	}
-	fprintf(out,
-		"what they are (%s on the image with every store before the crash point%s):\n",
+	snprintf(
+		m->header, sizeof(m->header),
+		"%s on the image with every store before the crash point%s",
 		fs->host_fsck == TORN_HOST_FSCK_XFS ? "xfs_db" : "debugfs",
 		fs->host_fsck == TORN_HOST_FSCK_XFS
 			? ", metadata in place (no host tool replays an XFS log)"
 			: ", its journal replayed");
 	file = size > NS_OFFSET ? fs_file(img, size) : NULL;
 	if (!file)
-		fprintf(out, "  (cannot write a temporary image: %s)\n",
-			strerror(errno));
+		add_row(m, UINT64_MAX, "(cannot write a temporary image)");
 	else if (fs->host_fsck == TORN_HOST_FSCK_XFS &&
 		 xfs_zero_log(file, img + NS_OFFSET, size - NS_OFFSET))
-		map_xfs(file, offs, k, out);
+		map_xfs(file, offs, k, m);
 	else if (fs->host_fsck == TORN_HOST_FSCK_XFS)
-		fprintf(out, "  (no XFS filesystem xfs_db can read)\n");
+		add_row(m, UINT64_MAX, "(no XFS filesystem xfs_db can read)");
 	else if (ext4_open(&e, img + NS_OFFSET, size - NS_OFFSET) &&
 		 (e.file = file) &&
 		 (e.rec_file = rec_file = replayed(img, size, &rec)) &&
 		 (e.rec = (const uint8_t *)rec) && ext4_groups(&e)) {
 		final_file = final ? replayed(final, size, &fin) : NULL;
-		map_ext4(&e, final_file, (const uint8_t *)fin, offs, k, out);
+		map_ext4(&e, final_file, (const uint8_t *)fin, offs, k, m);
 		g_array_free(e.groups, TRUE);
 	} else
-		fprintf(out, "  (no ext4 filesystem dumpe2fs can read)\n");
+		add_row(m, UINT64_MAX,
+			"(no ext4 filesystem dumpe2fs can read)");
 	drop_file(file);
 	drop_file(rec_file);
 	drop_file(final_file);
 	g_free(rec);
 	g_free(fin);
 	g_free(offs);
+}
+
+void torn_fsmap_print(const struct torn_fsmap *m, FILE *out)
+{
+	size_t i = 0, k;
+	char count[32];
+
+	if (!m->n && !m->header[0])
+		return;
+	if (!m->n) {
+		fprintf(out, "what they are: %s\n", m->header);
+		return;
+	}
+	if (m->header[0])
+		fprintf(out, "what they are (%s):\n", m->header);
+	else
+		fprintf(out, "what they are:\n");
+	while (i < m->n) {
+		const struct torn_fsmap_row *r = &m->rows[i];
+
+		/* one line per run of lines in one block of one meaning */
+		for (k = i + 1;
+		     k < m->n && r->has_block && m->rows[k].has_block &&
+		     m->rows[k].block == r->block &&
+		     !strcmp(m->rows[k].what, r->what);
+		     k++)
+			;
+		i = k;
+		if (r->offset == UINT64_MAX) {
+			fprintf(out, "  %s\n", r->what);
+			continue;
+		}
+		snprintf(count, sizeof(count),
+			 k - (size_t)(r - m->rows) > 1 ? "%zu lines" : "",
+			 k - (size_t)(r - m->rows));
+		if (r->has_block)
+			fprintf(out,
+				"  0x%08" PRIx64 " %-9s block %-6" PRIu64
+				" %s\n",
+				r->offset, count, r->block, r->what);
+		else
+			fprintf(out, "  0x%08" PRIx64 " %-9s %s\n", r->offset,
+				count, r->what);
+	}
+}
+
+void torn_fsmap_fini(struct torn_fsmap *m)
+{
+	g_free(m->rows);
+	memset(m, 0, sizeof(*m));
 }
