@@ -40,6 +40,16 @@ struct img {
 	uint8_t *pm; /* the NVDIMM: the filesystem 2 MiB in */
 };
 
+/* An empty file of the namespace's data size for mkfs. */
+static void new_fs(struct img *m)
+{
+	int fd = g_file_open_tmp("torn-test-fsmap-XXXXXX", &m->fs, NULL);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, PM_SIZE - NS), 0);
+	close(fd);
+}
+
 static void load(struct img *m)
 {
 	gchar *data = NULL;
@@ -98,10 +108,7 @@ static void test_ext4(void **state)
 	int fd;
 
 	(void)state;
-	fd = g_file_open_tmp("torn-test-fsmap-XXXXXX", &m.fs, NULL);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, PM_SIZE - NS), 0);
-	close(fd);
+	new_fs(&m);
 	fd = g_file_open_tmp("torn-test-fsmap-data-XXXXXX", &hello, NULL);
 	assert_int_equal(write(fd, "hello\n", 6), 6);
 	close(fd);
@@ -156,13 +163,9 @@ static void test_xfs(void **state)
 	struct img m;
 	char cmd[512], *text;
 	uint64_t offs[1] = { NS };
-	int fd;
 
 	(void)state;
-	fd = g_file_open_tmp("torn-test-fsmap-XXXXXX", &m.fs, NULL);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, PM_SIZE - NS), 0);
-	close(fd);
+	new_fs(&m);
 	/* as the kit makes it (lib/common/torn_fs.c) */
 	snprintf(
 		cmd, sizeof(cmd),
