@@ -1206,7 +1206,7 @@ static void enumerate(struct loader *ld)
 	t0 = mono_ms();
 	ret = enumerate_once(ld, base, &o, true, &res, &err);
 	r->enum_ms = (uint64_t)(mono_ms() - t0);
-	if (!ret)
+	if (!ret && ld->o->explain)
 		report_explain(r, ld->trace, base, size, &o,
 			       (struct torn_report_failure *)(void *)
 				       ld->failures->data,

@@ -49,6 +49,11 @@ struct torn_report_opts {
 	 */
 	bool enumerate;
 	/*
+	 * With enumerate: rebuild the first failing states to list their
+	 * in-flight writes (torn_report_failure.writes), for the HTML page.
+	 */
+	bool explain;
+	/*
 	 * Stop enumerating after this long (0: TORN_REPORT_ENUM_BUDGET_MS);
 	 * the figures are then partial, and r->enum_partial says so.
 	 */
