@@ -20,25 +20,23 @@
 #include "capture.h"
 #include "check_int.h"
 
-#define HOST_FSCK_OFFSET (2u << 20) /* fsdax, --map=mem: data at 2 MiB */
-
 uint64_t check_run_host_fsck(struct check_run *run)
 {
 	const char *mode = getenv("TORN_FSCK");
 	int host = torn_fs_get(run->fs_kind)->host_fsck;
 	bool xfs = host == TORN_HOST_FSCK_XFS;
 	gchar *prog = g_find_program_in_path(xfs ? "xfs_repair" : "e2fsck");
-	const uint8_t *d = run->base ? run->base + HOST_FSCK_OFFSET : NULL;
+	const uint8_t *d = run->base ? run->base + TORN_NS_DATA_OFFSET : NULL;
 	bool sb = false;
 
 	run->host_fsck_offset = 0;
-	if (d && run->pm_size > HOST_FSCK_OFFSET + 4096)
+	if (d && run->pm_size > TORN_NS_DATA_OFFSET + 4096)
 		sb = xfs ? !memcmp(d, "XFSB", 4)
 			 : d[1024 + 0x38] == 0x53 && d[1024 + 0x39] == 0xef;
 	if (host != TORN_HOST_FSCK_NONE &&
 	    (run->oracles & TORN_O_BIT(TORN_O_FSCK)) && prog && sb &&
 	    !(mode && !strcmp(mode, "guest")))
-		run->host_fsck_offset = HOST_FSCK_OFFSET;
+		run->host_fsck_offset = TORN_NS_DATA_OFFSET;
 	g_free(prog);
 	return run->host_fsck_offset;
 }

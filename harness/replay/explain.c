@@ -155,9 +155,9 @@ static void explain_fs(const struct torn_replay *r, GHashTable *lines,
 	uint64_t *v = g_new(uint64_t, g_hash_table_size(lines) + 1);
 	size_t n = 0;
 	int kind = -1;
-	gchar *path, *final = NULL;
+	char *path = g_build_filename(r->o.dir, "final.img", NULL);
+	struct torn_fsmap_final final = { .path = path };
 	struct torn_fsmap m;
-	gsize len = 0;
 
 	if (!r->have_meta ||
 	    guest_fs_load_run(r->o.dir, r->meta.fs, &kind, &err))
@@ -165,14 +165,11 @@ static void explain_fs(const struct torn_replay *r, GHashTable *lines,
 	g_hash_table_iter_init(&it, lines);
 	while (g_hash_table_iter_next(&it, &key, NULL))
 		v[n++] = GPOINTER_TO_SIZE(key) - 1;
-	path = g_build_filename(r->o.dir, "final.img", NULL);
-	if (!g_file_get_contents(path, &final, &len, NULL) || len != r->size)
-		g_clear_pointer(&final, g_free);
-	torn_fsmap_make(kind >= 0 ? torn_fs_get(kind) : NULL, r->full,
-			(const uint8_t *) final, r->size, v, n, &m);
+	torn_fsmap_make(kind >= 0 ? torn_fs_get(kind) : NULL, r->full, &final,
+			r->size, v, n, &m);
 	torn_fsmap_print(&m, out);
 	torn_fsmap_fini(&m);
-	g_free(final);
+	torn_fsmap_final_fini(&final);
 	g_free(path);
 	g_free(v);
 }

@@ -5,14 +5,10 @@
  * fate (torn_inflight_fates), its PC named through the run's symbols.
  * One stepper walks forward over the states sorted by crash point.
  */
-#include <fcntl.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fsmap.h"
 #include "report_int.h"
@@ -86,25 +82,10 @@ static void rows(struct torn_report_failure *f, const struct collect *c,
 	f->explained = true;
 }
 
-/* The run's final.img when it is the trace's size, else NULL (no note). */
-static const uint8_t *map_final(const struct torn_report *r, size_t size)
-{
-	char *path = g_build_filename(r->dir, "final.img", NULL);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	void *p = MAP_FAILED;
-
-	if (fd >= 0 && !fstat(fd, &st) && (uint64_t)st.st_size == size)
-		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (fd >= 0)
-		close(fd);
-	g_free(path);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* What f's lines are in the filesystem (fsmap.h), into its rows. */
 static void structures(struct torn_report_failure *f, const struct torn_fs *fs,
-		       const uint8_t *full, const uint8_t *final, size_t size)
+		       const uint8_t *full, struct torn_fsmap_final *final,
+		       size_t size)
 {
 	uint64_t *lines = g_new(uint64_t, f->n_writes + 1);
 	struct torn_fsmap m;
@@ -146,7 +127,9 @@ void report_explain(struct torn_report *r, const struct torn_trace *t,
 	struct torn_err err = { "" };
 	struct torn_syms *syms = NULL;
 	uint8_t *img = NULL, *persisted = NULL, *full = NULL;
-	const uint8_t *final = map_final(r, size);
+	char *final_path = g_build_filename(r->dir, "final.img", NULL);
+	/* read once, and only if some state's map needs it */
+	struct torn_fsmap_final final = { .path = final_path };
 	int kind = torn_fs_kind_parse(r->fs);
 	size_t mapped = 0;
 	struct collect c = { 0 };
@@ -188,7 +171,7 @@ void report_explain(struct torn_report *r, const struct torn_trace *t,
 		    mapped++ < TORN_REPORT_FSMAP_MAX &&
 		    (full || (full = malloc(size)))) {
 			torn_stepper_full_image(st, full);
-			structures(pick[i], torn_fs_get(kind), full, final,
+			structures(pick[i], torn_fs_get(kind), full, &final,
 				   size);
 		}
 	}
@@ -204,7 +187,7 @@ out:
 	free(img);
 	free(persisted);
 	free(full);
-	if (final)
-		munmap((void *) final, size);
+	torn_fsmap_final_fini(&final);
+	g_free(final_path);
 	g_free(pick);
 }

@@ -15,9 +15,6 @@
 
 #include "fsmap.h"
 
-#define NS_OFFSET (2u << 20) /* fsdax and devdax namespaces: data 2 MiB in */
-#define TOOL_MS 30000
-
 static uint32_t le32(const uint8_t *p)
 {
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -79,11 +76,32 @@ static void add_rows(const struct fs_line *v, size_t n, struct torn_fsmap *m)
 
 	for (i = 0; i < n; i++) {
 		struct torn_fsmap_row *r =
-			add_row(m, v[i].off + NS_OFFSET, v[i].what);
+			add_row(m, v[i].off + TORN_NS_DATA_OFFSET, v[i].what);
 
 		r->block = v[i].blk;
 		r->has_block = true;
 	}
+}
+
+static char *replayed(const uint8_t *img, uint64_t size, gchar **bytes);
+
+/* final's replayed copy, made the first time a map asks; false: none. */
+static bool final_ready(struct torn_fsmap_final *f, uint64_t size)
+{
+	gchar *data = NULL;
+	gsize len = 0;
+
+	if (!f || !f->path)
+		return false;
+	if (!f->tried) {
+		f->tried = true;
+		if (g_file_get_contents(f->path, &data, &len, NULL) &&
+		    len == size)
+			f->file = replayed((const uint8_t *)data, size,
+					   &f->bytes);
+		g_free(data);
+	}
+	return f->file != NULL;
 }
 
 /* ---- ext4 ---------------------------------------------------------------- */
@@ -133,7 +151,6 @@ static bool ext4_groups(struct ext4 *e)
 	g_free(out);
 	for (l = lines; *l; l++) {
 		uint64_t v, hi;
-
 		unsigned int gno;
 
 		/* "Group 3: (Blocks ...", never "Group descriptor size:" */
@@ -462,9 +479,10 @@ static void logged(const struct ext4 *e, const char *d, size_t fsb1,
 }
 
 /* Lines no metadata range names: their owners, at the point and at the end. */
-static void ext4_lines_owned(const struct ext4 *e, const char *final_file,
-			     const uint8_t *final, struct fs_line *v, size_t n)
+static void ext4_lines_owned(const struct ext4 *e, struct torn_fsmap_final *fin,
+			     struct fs_line *v, size_t n)
 {
+	const uint8_t *final = NULL;
 	uint64_t *ask = g_new0(uint64_t, n + 1);
 	uint32_t *own = g_new0(uint32_t, n + 1);
 	GArray *inodes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -490,14 +508,15 @@ static void ext4_lines_owned(const struct ext4 *e, const char *final_file,
 	for (i = 0, k = 0; i < n; i++)
 		if (!v[i].what[0] && !v[i].owner)
 			ask[k++] = v[i].blk;
-	if (k && final_file) {
-		ext4_owners(final_file, ask, k, own);
+	if (k && final_ready(fin, e->size + TORN_NS_DATA_OFFSET)) {
+		final = (const uint8_t *)fin->bytes;
+		ext4_owners(fin->file, ask, k, own);
 		g_array_set_size(inodes, 0);
 		for (i = 0, nf = 0; i < n; i++)
 			if (!v[i].what[0] && !v[i].owner &&
 			    (v[i].final_owner = own[nf++]))
 				g_array_append_val(inodes, v[i].final_owner);
-		fpaths = ext4_paths(final_file, inodes);
+		fpaths = ext4_paths(fin->file, inodes);
 	}
 	for (i = 0; i < n; i++) {
 		struct fs_line *x = &v[i];
@@ -572,9 +591,8 @@ static void ext4_lines_owned(const struct ext4 *e, const char *final_file,
 	g_free(ask);
 }
 
-static void map_ext4(const struct ext4 *e, const char *final_file,
-		     const uint8_t *final, const uint64_t *offs, size_t n,
-		     struct torn_fsmap *m)
+static void map_ext4(const struct ext4 *e, struct torn_fsmap_final *final,
+		     const uint64_t *offs, size_t n, struct torn_fsmap *m)
 {
 	struct fs_line *v = g_new0(struct fs_line, n + 1);
 	size_t i;
@@ -585,7 +603,7 @@ static void map_ext4(const struct ext4 *e, const char *final_file,
 		ext4_meta(e, v[i].blk, offs[i], &v[i].inode, v[i].what,
 			  sizeof(v[i].what));
 	}
-	ext4_lines_owned(e, final_file, final, v, n);
+	ext4_lines_owned(e, final, v, n);
 	add_rows(v, n, m);
 	g_free(v);
 }
@@ -721,8 +739,9 @@ static char *fs_file(const uint8_t *img, uint64_t size)
 {
 	gchar *file = NULL;
 	int fd = g_file_open_tmp("torn-fsmap-XXXXXX", &file, NULL);
-	bool ok = fd >= 0 && write(fd, img + NS_OFFSET, size - NS_OFFSET) ==
-				     (ssize_t)(size - NS_OFFSET);
+	bool ok = fd >= 0 && write(fd, img + TORN_NS_DATA_OFFSET,
+				   size - TORN_NS_DATA_OFFSET) ==
+				     (ssize_t)(size - TORN_NS_DATA_OFFSET);
 
 	if (fd >= 0)
 		close(fd);
@@ -753,7 +772,7 @@ static char *replayed(const uint8_t *img, uint64_t size, gchar **bytes)
 			     G_SPAWN_STDERR_TO_DEV_NULL,
 		     NULL, NULL, NULL, NULL, &status, NULL);
 	if (!g_file_get_contents(file, bytes, &len, NULL) ||
-	    len != size - NS_OFFSET) {
+	    len != size - TORN_NS_DATA_OFFSET) {
 		g_clear_pointer(bytes, g_free);
 		g_unlink(file);
 		g_clear_pointer(&file, g_free);
@@ -769,14 +788,14 @@ static void drop_file(char *file)
 }
 
 void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
-		     const uint8_t *final, uint64_t size, const uint64_t *lines,
-		     size_t n, struct torn_fsmap *m)
+		     struct torn_fsmap_final *final, uint64_t size,
+		     const uint64_t *lines, size_t n, struct torn_fsmap *m)
 {
 	uint64_t *offs;
 	size_t i, k = 0;
 	struct ext4 e;
-	char *file = NULL, *final_file = NULL, *rec_file = NULL;
-	gchar *rec = NULL, *fin = NULL;
+	char *file = NULL, *rec_file = NULL;
+	gchar *rec = NULL;
 
 	memset(m, 0, sizeof(*m));
 	if (!n)
@@ -790,12 +809,13 @@ void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
 	}
 	offs = g_new(uint64_t, n);
 	for (i = 0; i < n; i++)
-		if (lines[i] * 64 >= NS_OFFSET && lines[i] * 64 < size)
-			offs[k++] = lines[i] * 64 - NS_OFFSET;
+		if (lines[i] * 64 >= TORN_NS_DATA_OFFSET &&
+		    lines[i] * 64 < size)
+			offs[k++] = lines[i] * 64 - TORN_NS_DATA_OFFSET;
 	qsort(offs, k, sizeof(*offs), by_value);
 	/* below the data: the namespace's own (its info block) */
 	for (i = 0; i < n; i++)
-		if (lines[i] * 64 < NS_OFFSET)
+		if (lines[i] * 64 < TORN_NS_DATA_OFFSET)
 			add_row(m, lines[i] * 64,
 				"before the namespace's data (its info block)");
 	if (fs->ns == TORN_NS_DEVDAX) {
@@ -804,7 +824,7 @@ void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
 
 			snprintf(what, sizeof(what),
 				 "/dev/dax0.0 at 0x%" PRIx64, offs[i]);
-			add_row(m, offs[i] + NS_OFFSET, what);
+			add_row(m, offs[i] + TORN_NS_DATA_OFFSET, what);
 		}
 		g_free(offs);
 		return;
@@ -816,30 +836,36 @@ void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
 		fs->host_fsck == TORN_HOST_FSCK_XFS
 			? ", metadata in place (no host tool replays an XFS log)"
 			: ", its journal replayed");
-	file = size > NS_OFFSET ? fs_file(img, size) : NULL;
+	file = size > TORN_NS_DATA_OFFSET ? fs_file(img, size) : NULL;
 	if (!file)
 		add_row(m, UINT64_MAX, "(cannot write a temporary image)");
 	else if (fs->host_fsck == TORN_HOST_FSCK_XFS &&
-		 xfs_zero_log(file, img + NS_OFFSET, size - NS_OFFSET))
+		 xfs_zero_log(file, img + TORN_NS_DATA_OFFSET,
+			      size - TORN_NS_DATA_OFFSET))
 		map_xfs(file, offs, k, m);
 	else if (fs->host_fsck == TORN_HOST_FSCK_XFS)
 		add_row(m, UINT64_MAX, "(no XFS filesystem xfs_db can read)");
-	else if (ext4_open(&e, img + NS_OFFSET, size - NS_OFFSET) &&
+	else if (ext4_open(&e, img + TORN_NS_DATA_OFFSET,
+			   size - TORN_NS_DATA_OFFSET) &&
 		 (e.file = file) &&
 		 (e.rec_file = rec_file = replayed(img, size, &rec)) &&
 		 (e.rec = (const uint8_t *)rec) && ext4_groups(&e)) {
-		final_file = final ? replayed(final, size, &fin) : NULL;
-		map_ext4(&e, final_file, (const uint8_t *)fin, offs, k, m);
+		map_ext4(&e, final, offs, k, m);
 		g_array_free(e.groups, TRUE);
 	} else
 		add_row(m, UINT64_MAX,
 			"(no ext4 filesystem dumpe2fs can read)");
 	drop_file(file);
 	drop_file(rec_file);
-	drop_file(final_file);
 	g_free(rec);
-	g_free(fin);
 	g_free(offs);
+}
+
+void torn_fsmap_final_fini(struct torn_fsmap_final *f)
+{
+	drop_file(f->file);
+	g_free(f->bytes);
+	memset(f, 0, sizeof(*f));
 }
 
 void torn_fsmap_print(const struct torn_fsmap *m, FILE *out)

@@ -28,6 +28,21 @@ struct torn_fsmap {
 };
 
 /*
+ * The image at the end of the trace (a run's final.img), which names
+ * blocks no inode holds yet at a crash point: read, copied and its
+ * journal replayed only when a map needs it, and then once for every map
+ * made with the same one.  Set path (NULL: none) and zero the rest;
+ * torn_fsmap_final_fini after the last map.
+ */
+struct torn_fsmap_final {
+	const char *path;
+	bool tried;
+	char *file; /* its filesystem, journal replayed; NULL: unreadable */
+	char *bytes; /* the same bytes in memory */
+};
+void torn_fsmap_final_fini(struct torn_fsmap_final *f);
+
+/*
  * What each NVDIMM line of lines[n] (line numbers, 64 bytes each) is in
  * img (size bytes, the whole NVDIMM) on fs: for ext4 (dumpe2fs, debugfs)
  * the block and its structure (superblock, group descriptor of group G,
@@ -36,13 +51,12 @@ struct torn_fsmap {
  * block B, data, directory or extent block of inode N and its path); for
  * XFS the block and what xfs_db's blockuse says; for devdax the device
  * offset; otherwise a header saying why not.  One row per line, in
- * offset order.  final (NULL: none): the
- * image at the end of the trace, which names blocks no inode holds yet
- * at img.  torn_fsmap_fini always.
+ * offset order.  final: NULL, or the image at the end of the trace.
+ * torn_fsmap_fini always.
  */
 void torn_fsmap_make(const struct torn_fs *fs, const uint8_t *img,
-		     const uint8_t *final, uint64_t size, const uint64_t *lines,
-		     size_t n, struct torn_fsmap *m);
+		     struct torn_fsmap_final *final, uint64_t size,
+		     const uint64_t *lines, size_t n, struct torn_fsmap *m);
 /*
  * "what they are (HEADER):" and a row per run of lines of one block and
  * one meaning, as --explain prints it.

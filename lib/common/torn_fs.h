@@ -25,6 +25,12 @@ enum torn_fs_kind {
 
 #define TORN_FS_MAX 32 /* kinds in all, built-in and registered */
 
+/*
+ * Where an fsdax (--map=mem) or devdax namespace's data starts in the
+ * NVDIMM: what /dev/pmem0 or /dev/dax0.0 reads at its offset 0.
+ */
+#define TORN_NS_DATA_OFFSET (2u << 20)
+
 /* What ndctl makes of the NVDIMM's namespace. */
 enum torn_ns_mode {
 	TORN_NS_FSDAX, /* /dev/pmem0, DAX-capable, data 2 MiB in */
