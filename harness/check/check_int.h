@@ -234,6 +234,8 @@ struct check_run {
 				    words, docs/oracles.md), "" none */
 	char stage[4200]; /* DIR/stage.cpio when the run has one: guests
 			     boot with the user test staged (kit.h) */
+	/* the kernel the run was traced on (meta.json), when no --kernel */
+	char kernel[4096];
 	struct oracle_expected *expected; /* NULL: no expected.txt */
 	struct oracle_marker *markers; /* of the trace, in record order */
 	size_t nmarkers;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "check_int.h"
+#include "kernel.h"
 
 /* a kind over an origin disk (dm-writecache) needs the run's copy of it */
 static int check_origin_present(const struct check_run *run,
@@ -53,6 +54,15 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 	/* a user's test: its programs, checker and files (kit.h) */
 	run->guest.stage =
 		torn_run_stage(run->dir, run->stage, sizeof(run->stage));
+	/*
+	 * A run traced on a kernel torn built is checked on it too, unless
+	 * --kernel says otherwise (a patched recovery against a stock trace)
+	 */
+	if (!run->guest.kernel && torn_kernel_is_built_spec(m->kernel_build)) {
+		snprintf(run->kernel, sizeof(run->kernel), "%s",
+			 m->kernel_build);
+		run->guest.kernel = run->kernel;
+	}
 	return 0;
 }
 

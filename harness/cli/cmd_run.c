@@ -49,6 +49,7 @@ static void run_usage(FILE *f)
 		"  --from-op N        only crash points from op N's begin marker on\n"
 		"                     (ops are numbered from 1)\n"
 		"  --kernel PATH --modules DIR   a kernel other than Debian's stock one\n"
+		"  --kernel built:HASH|NAME      one torn kernel build made (docs/kernels.md)\n"
 		"  --cache DIR        cache directory (default ~/.cache/torn)\n"
 		"  --boot-timeout S   seconds to wait for a guest (default 300)\n"
 		"  --pm-size SIZE     the NVDIMM's size, e.g. 512M or 1G (default 64M)\n"

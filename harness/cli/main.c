@@ -16,6 +16,8 @@ static const struct subcommand subcommands[] = {
 	{ "run", cmd_run,
 	  "trace, enumerate crash states, check them: the whole job" },
 	{ "kit", cmd_kit, "build (or reuse) the guest kit and base PM images" },
+	{ "kernel", cmd_kernel,
+	  "build a guest kernel from linux-source: patches, gcov" },
 	{ "smoke", cmd_smoke,
 	  "boot a guest and check the DAX stack on an NVDIMM" },
 	{ "trace", cmd_trace,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "torn_exit.h"
 #include "torn_parse.h"
 
@@ -31,6 +32,7 @@ const char guest_opts_usage[] =
 	"                                 [fs] kind\n"
 	"  --flush clwb|clflushopt|clflush|eadr|nt   flush mode (default clwb)\n"
 	"  --kernel PATH --modules DIR    a kernel other than Debian's stock one\n"
+	"  --kernel built:HASH|NAME       one torn kernel build made (docs/kernels.md)\n"
 	"  --cache DIR                    cache directory (default ~/.cache/torn)\n"
 	"  --boot-timeout S               seconds to wait for the guest (default 300)\n"
 	"  --pm-size SIZE                 the NVDIMM's size, e.g. 512M or 1G (default\n"
@@ -186,6 +188,7 @@ static char **fs_programs(const struct torn_fs *fs, char **bins)
 int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 {
 	struct torn_kit_options ko = { 0 };
+	struct torn_kernel built;
 	struct torn_err err = { "" };
 	const char *agent = getenv("TORN_AGENT");
 	const char *mark = getenv("TORN_MARK");
@@ -196,6 +199,26 @@ int guest_kit(const struct guest_opts *o, struct torn_kit *kit)
 	ko.kernel = o->kernel;
 	ko.modules = o->modules;
 	ko.cache_dir = o->cache_dir;
+	if (torn_kernel_is_built_spec(o->kernel) ||
+	    (o->kernel && !o->modules && !strchr(o->kernel, '/'))) {
+		char cache[4096];
+
+		ret = torn_cache_dir(o->cache_dir, cache, sizeof(cache));
+		if (!ret)
+			ret = torn_kernel_find(cache, o->kernel, &built, &err);
+		if (ret) {
+			fprintf(stderr, "torn: --kernel %s: %s\n", o->kernel,
+				err.msg);
+			return ret;
+		}
+		if (o->modules)
+			fprintf(stderr,
+				"torn: --modules is ignored: %s brings its own\n",
+				built.id);
+		ko.kernel = built.vmlinuz;
+		ko.modules = built.modules;
+		ko.kernel_id = built.id;
+	}
 	ko.agent = agent && *agent ? agent : TORN_AGENT_PATH;
 	ko.mark = mark && *mark ? mark : TORN_MARK_PATH;
 	if (!ko.mark[0] || access(ko.mark, R_OK))

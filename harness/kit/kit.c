@@ -826,6 +826,10 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 	int ret;
 
 	memset(kit, 0, sizeof(*kit));
+	snprintf(kit->kernel_id, sizeof(kit->kernel_id), "%s",
+		 opt->kernel_id ? opt->kernel_id
+		 : opt->kernel	? opt->kernel
+				: "stock");
 	ret = torn_cache_dir(opt->cache_dir, kit->cache_dir,
 			     sizeof(kit->cache_dir));
 	if (ret)
@@ -979,8 +983,8 @@ int torn_kit_ensure(const struct torn_kit_options *opt, struct torn_kit *kit,
 	if (!ret) {
 		char *info = g_strdup_printf(
 			"hash %s\nkernel %s\nrelease %s\nentries %u\ninitrd_bytes %zu\n",
-			kit->hash, opt->kernel ? opt->kernel : "stock",
-			kit->release, es.v->len, cpio->len);
+			kit->hash, kit->kernel_id, kit->release, es.v->len,
+			cpio->len);
 		char *p = g_strdup_printf("%s/kit.txt", kit->dir);
 
 		ret = write_file_atomic(p, info, strlen(info));

@@ -20,6 +20,8 @@
 struct torn_kit_options {
 	const char *kernel; /* NULL: Debian's stock kernel in /boot */
 	const char *modules; /* with kernel: its /lib/modules/VERSION */
+	/* what to call the kernel in kit.txt and meta.json; NULL: its path */
+	const char *kernel_id;
 	const char *cache_dir; /* NULL: $TORN_CACHE, $XDG_CACHE_HOME/torn,
 				  ~/.cache/torn */
 	const char *agent; /* torn-agent binary (static) */
@@ -40,6 +42,9 @@ struct torn_kit {
 	char kernel[4096]; /* dir/vmlinuz */
 	char initrd[4096]; /* dir/initrd.cpio */
 	char release[128]; /* kernel release, e.g. 6.1.0-56-amd64 */
+	/* which kernel: "stock", "built:HASH16" (torn kernel build), its path
+	 */
+	char kernel_id[4096];
 	char cache_dir[4096];
 	int reused; /* nothing was built */
 };

@@ -28,6 +28,10 @@ int replay_shell(struct torn_replay *r)
 		go.fs_kind = fs; /* a kind of the user's own: its programs */
 	/* a user test's programs and checker, as the checker guests had */
 	go.stage = torn_run_stage(r->o.dir, stage, sizeof(stage));
+	/* the kernel the run was traced on, as its checkers had */
+	if (!go.kernel && r->have_meta &&
+	    !strncmp(r->meta.kernel_build, "built:", 6))
+		go.kernel = r->meta.kernel_build;
 	if (guest_kit(&go, &kit))
 		return TORN_EXIT_INFRA;
 	if (guest_workdir("shell", work, sizeof(work))) {

@@ -509,6 +509,7 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	/* a long fsops:PATH is cut: the name is for people, not for lookups */
 	meta_set(meta.workload, sizeof(meta.workload), o->workload->name);
 	meta_set(meta.kit, sizeof(meta.kit), g.kit.hash);
+	meta_set(meta.kernel_build, sizeof(meta.kernel_build), g.kit.kernel_id);
 	meta_set(meta.base_image, sizeof(meta.base_image), g.base);
 	meta_set(meta.checker, sizeof(meta.checker), o->workload->checker);
 	fprintf(stderr, "torn: tracing %s on %s (flush mode %s)\n",

@@ -376,6 +376,7 @@ int torn_run_meta_write(const char *dir, const struct torn_run_meta *m,
 	put_string(w, "base_image", m->base_image);
 	put_string(w, "checker", m->checker);
 	put_string(w, "kernel", m->kernel);
+	put_string(w, "kernel_build", m->kernel_build);
 	if (m->boot_ms >= 0) {
 		torn_json_write_key(w, "boot_ms");
 		torn_json_write_int64(w, m->boot_ms);
@@ -438,6 +439,7 @@ int torn_run_meta_read(const char *dir, struct torn_run_meta *m,
 		{ "base_image", m->base_image, sizeof(m->base_image) },
 		{ "checker", m->checker, sizeof(m->checker) },
 		{ "kernel", m->kernel, sizeof(m->kernel) },
+		{ "kernel_build", m->kernel_build, sizeof(m->kernel_build) },
 		{ "cpu_flags", m->cpu_flags, sizeof(m->cpu_flags) },
 		{ "workload_status", m->workload_status,
 		  sizeof(m->workload_status) },

@@ -60,6 +60,9 @@ struct torn_run_meta {
 	char base_image[4096]; /* the cached base image it started from */
 	char checker[1024]; /* the workload's checker command, "" none */
 	char kernel[128]; /* guest kernel release */
+	/* the kit's kernel: "stock", "built:HASH16" (torn kernel build), a path
+	 */
+	char kernel_build[4096];
 	char cpu_flags[2048]; /* /proc/cpuinfo flags of the guest */
 	char workload_status[64]; /* "exit 0", ... */
 	char base_sha256[72], final_sha256[72];

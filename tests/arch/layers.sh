@@ -24,6 +24,7 @@ workloads 3
 guests 4
 harness/vm 5
 harness/kit 6
+harness/kernel 6
 harness/guest 7
 harness/symbols 7
 harness/tracer 8

@@ -8,7 +8,8 @@
 # state beyond the known findings.  TORN_VALIDATION=full runs every
 # row; otherwise only the rows tagged ci.  Prints a line per row, the
 # detection rate and the false-positive count, and closes with
-# "N passed, N failed".
+# "N passed, N failed".  TORN_RUN_ARGS: more words for every torn run
+# (the kernel tests give --kernel built:HASH).
 # usage: validate.sh TORN [ROWS-FILE] [OUT-DIR]
 here=$(cd "$(dirname "$0")" && pwd)
 torn=${1:?usage: validate.sh TORN [ROWS] [OUT]}
@@ -28,7 +29,7 @@ while read -r wl fs flush engines points expect tags; do
 	dir="$out/$n-$wl-$fs-$flush-${engines//[:,]/_}-${points//,/_}"
 	start=$(date +%s)
 	"$torn" run --workload "$wl" --fs "$fs" --flush "$flush" --engine "$engines" \
-		--points "$points" --out "$dir" >"$dir.log" 2>&1
+		--points "$points" --out "$dir" ${TORN_RUN_ARGS:-} >"$dir.log" 2>&1
 	rc=$?
 	k=$(grep -c . "$dir/verdicts.jsonl" 2>/dev/null); k=${k:-0}
 	bad=$(grep -c '"verdict":"\(inconsistent\|unrecoverable\)"' "$dir/verdicts.jsonl" 2>/dev/null); bad=${bad:-0}
