@@ -533,6 +533,32 @@ static int cmd_mapsync(int fd, char **a, size_t n)
 	return reply_ok(fd, detail);
 }
 
+/* gcov-reset, gcov-dump: the kernel's coverage counters (gcov.c). */
+static int cmd_gcov(int fd, int dump)
+{
+	struct torn_buf b = { 0 };
+	struct reply r = { .n = 0 };
+	unsigned int files = 0;
+	char why[300], count[32];
+	int ret;
+
+	if (!dump)
+		return agent_gcov_reset(why, sizeof(why))
+			       ? send_error(fd, "%s", why)
+			       : reply_ok(fd, NULL);
+	if (agent_gcov_dump(&b, &files, why, sizeof(why))) {
+		torn_buf_free(&b);
+		return send_error(fd, "%s", why);
+	}
+	snprintf(count, sizeof(count), "%u", files);
+	reply_str(&r, "ok");
+	reply_str(&r, count);
+	reply_add(&r, b.data, b.len);
+	ret = send_reply(fd, TORN_PROTO_REPLY, &r);
+	torn_buf_free(&b);
+	return ret;
+}
+
 /* Handle one request; returns 1 when the agent should power off. */
 static int handle(int fd, const struct torn_proto_msg *msg)
 {
@@ -588,6 +614,10 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 		cmd_mark(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "mapsync-check"))
 		cmd_mapsync(fd, a, n);
+	else if (torn_proto_field_is(msg, 0, "gcov-reset"))
+		cmd_gcov(fd, 0);
+	else if (torn_proto_field_is(msg, 0, "gcov-dump"))
+		cmd_gcov(fd, 1);
 	else if (torn_proto_field_is(msg, 0, "poweroff")) {
 		reply_ok(fd, NULL);
 		ret = 1;

@@ -40,6 +40,18 @@ int agent_usable(const char *dir, char *why, size_t len);
 int agent_maps_run(const char *out, char **argv);
 
 /*
+ * gcov.c: the guest kernel's gcov counters (a torn kernel build --gcov).
+ * agent_gcov_reset zeroes them.  agent_gcov_dump appends every .gcda
+ * under /sys/kernel/debug/gcov to out as entries of (u32 length, path
+ * below that directory, u32 length, the file's bytes), little-endian,
+ * and counts them in *files.  0, or -1 with err filled (no gcov in this
+ * kernel, a read that failed).
+ */
+int agent_gcov_reset(char *err, size_t len);
+int agent_gcov_dump(struct torn_buf *out, unsigned int *files, char *err,
+		    size_t len);
+
+/*
  * Serve requests on fd until poweroff (returns 0) or exit (returns 1);
  * a negative code when the port fails.
  */

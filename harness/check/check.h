@@ -35,6 +35,11 @@ struct torn_check_opts {
 	uint64_t limit; /* at most this many; default UINT64_MAX */
 	uint64_t from_op; /* only points from op N's begin; 0 */
 	bool boot_per_state; /* a fresh guest per state (baseline) */
+	/*
+	 * the kernel's gcov counters around each recovery, summed into
+	 * RUN/coverage (docs/coverage.md); needs a --gcov kernel
+	 */
+	bool coverage;
 	bool allow_empty; /* no crash state at all is a pass, not EMPTY */
 	/*
 	 * Known findings (known.h, torn_check_known_load): a flagged state

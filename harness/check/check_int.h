@@ -32,6 +32,8 @@
 #include "trace.h"
 #include "wp.h"
 
+struct check_coverage;
+
 /* ---- which crash states get checked ------------------------------------ */
 
 /* What the dedup decision depends on besides the state itself. */
@@ -263,6 +265,11 @@ struct check_run {
 	 */
 	const struct torn_trace *trace;
 	const struct torn_states_opts *states;
+	/*
+	 * --coverage (coverage.c): the counters of every state's recovery
+	 * summed; NULL without it
+	 */
+	struct check_coverage *cov;
 };
 
 /*
@@ -342,6 +349,9 @@ struct checker {
 	uint64_t pages_written; /* by the guest, as wp reported */
 	uint64_t rebuilds; /* images built again from scratch */
 	uint64_t boots;
+	/* --coverage: the gcov dump after this state's recovery, or NULL */
+	void *coverage;
+	size_t coverage_len;
 };
 
 /* One state's outcome. */
@@ -353,6 +363,7 @@ struct check_result {
 	char semantic[65];
 	char infra_detail[600];
 	struct oracle_progress progress;
+	int64_t ms_coverage; /* reading the gcov counters; -1 not read */
 };
 
 /*
@@ -453,5 +464,27 @@ uint64_t check_pool_done(struct check_pool *p);
 /* Let the checkers finish their jobs, end the threads and the guests. */
 void check_pool_stop(struct check_pool *p);
 void check_pool_fini(struct check_pool *p);
+
+/*
+ * --coverage (coverage.c).  open: the check boots a --gcov kernel torn
+ * built (or TORN_E_USAGE), the set of counters made, and with resume
+ * the run's earlier ones read back.  reset: the guest's counters zeroed,
+ * before a state's recovery.  read: the guest's counters into c, right
+ * after the recovery (the namespace's and the mount's; not the oracles'
+ * own file system calls), res->ms_coverage timed.  add: c's counters
+ * summed into run's, *fresh the counters this state reached first (-1:
+ * none read, or a dump left out, said once).  write: RUN/coverage/gcda
+ * (a .gcda per profiled file, renamed over the last set) and
+ * RUN/coverage/summary.json.  Each is a no-op without --coverage.
+ */
+int check_coverage_open(struct check_run *run, bool resume,
+			struct torn_err *err);
+int check_coverage_reset(struct checker *c, struct torn_err *err);
+int check_coverage_read(struct checker *c, struct check_result *res,
+			struct torn_err *err);
+void check_coverage_add(const struct check_run *run, struct checker *c,
+			int64_t *fresh);
+int check_coverage_write(struct check_run *run, struct torn_err *err);
+void check_coverage_fini(struct check_run *run);
 
 #endif

@@ -115,6 +115,8 @@ uint64_t checker_collect_writes(struct checker *c)
 
 void checker_fini(struct checker *c)
 {
+	g_free(c->coverage);
+	c->coverage = NULL;
 	if (c->vm)
 		torn_vm_stop(c->vm, 10000);
 	c->vm = NULL;
@@ -397,9 +399,12 @@ int check_one(struct checker *c, struct check_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->ms_coverage = -1;
 	oracle_progress_at(run->markers, run->nmarkers, c->job.point,
 			   &res->progress);
 	ret = guest_call(c->vm, run->timeout_ms, dmesg_req, NULL, &err);
+	if (!ret)
+		ret = check_coverage_reset(c, &err);
 	if (ret)
 		return infra(res, &err);
 	/* a namespace that does not come back is a failed mount */
@@ -417,6 +422,10 @@ int check_one(struct checker *c, struct check_result *res)
 			return infra(res, &err);
 		set_result(res, TORN_O_MOUNT, !ret, ret ? err.msg : NULL);
 		mounted = !ret;
+		/* what recovery ran, and nothing the oracles' own calls did */
+		ret = check_coverage_read(c, res, &err);
+		if (ret)
+			return infra(res, &err);
 		if (mounted)
 			res->judge |= TORN_J_MOUNTED;
 		if (run->verbose) {

@@ -137,4 +137,5 @@ void check_run_fini(struct check_run *run)
 	free(run->markers);
 	run->markers = NULL;
 	run->nmarkers = 0;
+	check_coverage_fini(run);
 }

@@ -46,10 +46,20 @@ static void record_verdict(struct checker *c, const struct check_result *res,
 	v.at_ms = torn_now_ms() - p->t_start;
 	v.attempts = attempts;
 	v.checker = c->idx;
+	/*
+	 * --coverage: counters added in the order of the lines, so that a
+	 * line's coverage_new is what it reached first in that order
+	 */
+	if (c->run->cov) {
+		pthread_mutex_lock(&p->lock);
+		check_coverage_add(c->run, c, &v.coverage_new);
+		v.ms_coverage = res->ms_coverage;
+	}
 	/* one write() per line with O_APPEND: a dying torn leaves whole lines
 	 */
 	ret = torn_verdict_log_append(p->log, &v, &err);
-	pthread_mutex_lock(&p->lock);
+	if (!c->run->cov)
+		pthread_mutex_lock(&p->lock);
 	if (ret) {
 		/* said once, at the end (check_end_decide): the check stops */
 		check_pool_log_failed(p, ret);

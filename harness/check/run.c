@@ -798,6 +798,11 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
+	if (o->coverage && check_coverage_open(run, x.resume, &err)) {
+		fprintf(stderr, "torn check: %s\n", err.msg);
+		ret = TORN_EXIT_USAGE;
+		goto out_pool;
+	}
 	if (check_pool_start(&x.pool, run, jobs, base_path, log, t_start)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
@@ -824,6 +829,10 @@ out_pool:
 	/* the states in flight finish; the guests and work directories go */
 	check_pool_stop(&x.pool);
 	say_restores(&x.pool);
+	if (check_coverage_write(run, &err)) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		ret = ret ? ret : TORN_EXIT_INFRA;
+	}
 	if (x.pool.total && isatty(2) && !getenv("CI"))
 		fputc('\n', stderr);
 	ret = finish(&x, &log, t_start, ret);

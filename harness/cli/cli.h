@@ -28,6 +28,7 @@ int cmd_report(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
+int cmd_coverage(int argc, char **argv);
 
 struct cli_known;
 struct torn_known;

@@ -32,6 +32,8 @@ static void check_usage(FILE *f)
 		"  --from-op N     only crash points from op N's begin marker on (e.g.\n"
 		"                  skip a workload's set-up; ops are numbered from 1)\n"
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
+		"  --coverage      the kernel's gcov counters around each recovery, into\n"
+		"                  RUN/coverage (a --gcov kernel; docs/coverage.md)\n"
 		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
 		"  --known FILE    known findings besides the stock kernel's (repeatable;\n"
 		"                  none: not even those); docs/findings.md\n"
@@ -148,6 +150,8 @@ int cmd_check(int argc, char **argv)
 			return TORN_EXIT_OK;
 		} else if (!strcmp(a, "--boot-per-state")) {
 			o.boot_per_state = true;
+		} else if (!strcmp(a, "--coverage")) {
+			o.coverage = true;
 		} else if (!strcmp(a, "--resume")) {
 			o.resume = true;
 		} else if (!strcmp(a, "--fresh")) {

@@ -58,6 +58,8 @@ static void run_usage(FILE *f)
 		"  --known FILE       known findings besides the stock kernel's\n"
 		"                     (repeatable; none: not even those)\n"
 		"  --strict           known findings fail the run too\n"
+		"  --coverage         the checker kernel's gcov counters (a --gcov kernel;\n"
+		"                     docs/coverage.md)\n"
 		"A test of your own (docs/own-tests.md), instead of --workload:\n"
 		"  --program PATH | --script PATH   what to trace, staged into the guest\n"
 		"  --arg A            one argument (repeatable); {target} {mnt} {fs}\n"
@@ -73,7 +75,7 @@ static void run_usage(FILE *f)
 		"  [run]\n  fs = xfs-dax\n  engine = prefix,subsets:2\n"
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
-		"cache limit from-op boot-timeout allow-empty known strict pm-size\n"
+		"cache limit from-op boot-timeout allow-empty known strict pm-size coverage\n"
 		"program script args checker checker-args files setup env expect.\n"
 		"An empty spec, one without [run], a NUL byte or a key given twice is\n"
 		"an error.\n\n"
@@ -142,7 +144,8 @@ static int trace(struct run_plan *p, bool *unflushed)
 /* The options without a value: yes for their setting. */
 static bool is_flag(const char *a)
 {
-	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict");
+	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict") ||
+	       !strcmp(a, "--coverage");
 }
 
 /*
@@ -182,9 +185,7 @@ static int read_settings(int argc, char **argv, struct run_settings *s)
 		if (a[0] != '-')
 			continue;
 		if (is_flag(a)) {
-			run_settings_set(
-				s, a[2] == 'a' ? RUN_ALLOW_EMPTY : RUN_STRICT,
-				"yes");
+			run_settings_set(s, run_key_parse(a + 2), "yes");
 			continue;
 		}
 		if (!strcmp(a, "-j"))

@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
 	{ "kit", cmd_kit, "build (or reuse) the guest kit and base PM images" },
 	{ "kernel", cmd_kernel,
 	  "build a guest kernel from linux-source: patches, gcov" },
+	{ "coverage", cmd_coverage,
+	  "the kernel recovery code a run's crash states exercised" },
 	{ "smoke", cmd_smoke,
 	  "boot a guest and check the DAX stack on an NVDIMM" },
 	{ "trace", cmd_trace,

@@ -27,6 +27,7 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_KNOWN] = "known",
 	[RUN_STRICT] = "strict",
 	[RUN_PM_SIZE] = "pm-size",
+	[RUN_COVERAGE] = "coverage",
 	[RUN_PROGRAM] = "program",
 	[RUN_SCRIPT] = "script",
 	[RUN_ARGS] = "args",

@@ -121,7 +121,8 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 			return run_settings_blame(s, keys[k], e.msg, err);
 	}
 	p->check.points_text = seen.points;
-	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err))
+	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err) ||
+	    yes_no(s, RUN_COVERAGE, &p->check.coverage, err))
 		return TORN_E_USAGE;
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))

@@ -37,6 +37,7 @@ enum run_key {
 	RUN_KNOWN, /* known findings files, blank-separated; none */
 	RUN_STRICT, /* known findings fail the run too: yes or no */
 	RUN_PM_SIZE, /* the NVDIMM's size */
+	RUN_COVERAGE, /* the checker kernel's gcov counters: yes or no */
 	/* a user's own test (docs/own-tests.md), instead of a workload */
 	RUN_PROGRAM,
 	RUN_SCRIPT,

@@ -171,7 +171,7 @@ static int run_logged(const struct torn_kernel_build_opts *o, char *const *argv,
 			last = time(NULL);
 			if (expect > 0)
 				say(o,
-				    "compiling: %ld of about %ld steps, %ld:%02ld",
+				    "compiling: %ld steps (a whole build has %ld), %ld:%02ld",
 				    *count, expect, s / 60, s % 60);
 			else
 				say(o, "compiling: %ld steps, %ld:%02ld",
@@ -515,7 +515,8 @@ static int revert_applied(const struct torn_kernel_build_opts *o,
 /* Apply the series in order, each checked with --dry-run first. */
 static int apply_series(const struct torn_kernel_build_opts *o,
 			const char *tree, GPtrArray *series, int log_fd,
-			const char *version, struct torn_err *err)
+			const char *logp, const char *version,
+			struct torn_err *err)
 {
 	char *dir = g_build_filename(tree, ".torn-patches", NULL);
 	char *list = g_build_filename(tree, ".torn-applied", NULL);
@@ -545,8 +546,8 @@ static int apply_series(const struct torn_kernel_build_opts *o,
 			    run_logged(o, apply, tree, log_fd, NULL, 0))
 				ret = torn_err_set(
 					err, -EIO,
-					"patch %s does not apply to linux-source %s (patch's output in %s/build.log)",
-					pt->name, version, tree);
+					"patch %s does not apply to linux-source %s (patch's output in %s)",
+					pt->name, version, logp);
 		}
 		if (!ret) {
 			f = fopen(list, "a");
@@ -743,8 +744,13 @@ static int load_info(const char *kernels, const char *dir16,
 		gcov = info_get(info, "gcov");
 		if (hash && release && strlen(hash) == 64 &&
 		    !strncmp(hash, dir16, 16)) {
+			char *tree = info_get(info, "tree");
+
 			fill(k, kernels, hash, release,
 			     gcov && !strcmp(gcov, "1"));
+			snprintf(k->tree, sizeof(k->tree), "%s",
+				 tree ? tree : "");
+			g_free(tree);
 			ret = access(k->vmlinuz, R_OK) ? -ENOENT : 0;
 		}
 		g_free(hash);
@@ -889,7 +895,7 @@ int torn_kernel_build(const struct torn_kernel_build_opts *o,
 	ret = ensure_tree(o, tree, config, log_fd, err);
 	source_version(tree, version, sizeof(version));
 	if (!ret)
-		ret = apply_series(o, tree, series, log_fd, version, err);
+		ret = apply_series(o, tree, series, log_fd, logp, version, err);
 	if (ret)
 		goto out;
 
@@ -1055,6 +1061,7 @@ int torn_kernel_build(const struct torn_kernel_build_opts *o,
 			goto out;
 		}
 		fill(k, kernels, hash, release, o->gcov);
+		snprintf(k->tree, sizeof(k->tree), "%s", tree);
 		k->built = 1;
 		say(o, "built %s in %ld:%02ld (%ld steps)", k->id, s / 60,
 		    s % 60, steps);

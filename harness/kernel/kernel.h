@@ -38,6 +38,11 @@ struct torn_kernel {
 	char release[128]; /* e.g. 6.1.192-torn-1a2b3c4d */
 	char log[4096]; /* the build's log (dir/build.log) */
 	int gcov; /* built with --gcov: dir/gcov holds the .gcno and sources */
+	/*
+	 * the tree it compiled in: the guest's /sys/kernel/debug/gcov names
+	 * the profiled files by their paths there
+	 */
+	char tree[4096];
 	int reused; /* it was in the cache: nothing was built */
 	int built; /* it exists (0 only with cached_only: hash and id set) */
 };

@@ -129,6 +129,11 @@ struct torn_verdict_rec {
 	char error[1200]; /* infrastructure detail, "" */
 	/* -1: not recorded (left out when written) */
 	int64_t ms_restore, ms_check, at_ms;
+	/*
+	 * --coverage: the kernel's gcov counters this state's recovery was
+	 * first to reach, and the milliseconds reading them took; -1 none
+	 */
+	int64_t coverage_new, ms_coverage;
 	int attempts; /* 1 when not recorded */
 	int checker; /* which checker guest; -1: not recorded */
 	/* the line had no markers (read: older or hand-made; written: none) */

@@ -20,6 +20,7 @@ void torn_verdict_rec_init(struct torn_verdict_rec *v)
 	memset(v, 0, sizeof(*v));
 	v->verdict = TORN_V_CONSISTENT;
 	v->ms_restore = v->ms_check = v->at_ms = -1;
+	v->coverage_new = v->ms_coverage = -1;
 	v->attempts = 1;
 	v->checker = -1;
 }
@@ -99,15 +100,19 @@ char *torn_verdict_rec_format(const struct torn_verdict_rec *v, size_t *len)
 	}
 	if (v->error[0])
 		put_field(w, "error", v->error, sizeof(v->error));
-	if (v->ms_restore >= 0 || v->ms_check >= 0) {
+	if (v->ms_restore >= 0 || v->ms_check >= 0 || v->ms_coverage >= 0) {
 		torn_json_write_key(w, "ms");
 		torn_json_write_begin_object(w);
 		if (v->ms_restore >= 0)
 			put_count(w, "restore", v->ms_restore);
 		if (v->ms_check >= 0)
 			put_count(w, "check", v->ms_check);
+		if (v->ms_coverage >= 0)
+			put_count(w, "coverage", v->ms_coverage);
 		torn_json_write_end_object(w);
 	}
+	if (v->coverage_new >= 0)
+		put_count(w, "coverage_new", v->coverage_new);
 	if (v->at_ms >= 0)
 		put_count(w, "at_ms", v->at_ms);
 	put_count(w, "attempts", v->attempts);
@@ -349,12 +354,16 @@ static int parse_times(const struct torn_json *obj, struct torn_verdict_rec *v,
 	if (rundir_get_count(ms, "restore", INT64_MAX, &v->ms_restore, NULL,
 			     inner, sizeof(inner)) ||
 	    rundir_get_count(ms, "check", INT64_MAX, &v->ms_check, NULL, inner,
-			     sizeof(inner))) {
+			     sizeof(inner)) ||
+	    rundir_get_count(ms, "coverage", INT64_MAX, &v->ms_coverage, NULL,
+			     inner, sizeof(inner))) {
 		snprintf(why, whylen, "member 'ms': %s", inner);
 		return TORN_E_FORMAT;
 	}
 	if (rundir_get_count(obj, "at_ms", INT64_MAX, &v->at_ms, NULL, why,
-			     whylen))
+			     whylen) ||
+	    rundir_get_count(obj, "coverage_new", INT64_MAX, &v->coverage_new,
+			     NULL, why, whylen))
 		return TORN_E_FORMAT;
 	n = v->attempts;
 	if (rundir_get_count(obj, "attempts", INT_MAX, &n, NULL, why, whylen))

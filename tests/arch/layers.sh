@@ -17,6 +17,7 @@ lib/json 1
 lib/trace 1
 lib/proto 1
 lib/symbols 1
+lib/gcov 1
 lib/rundir 2
 injectors 3
 oracles 3
@@ -32,6 +33,7 @@ harness/verify 8
 harness/tracing 9
 harness/check 10
 harness/report 10
+harness/coverage 10
 harness/replay 11
 harness/cli 12
 '

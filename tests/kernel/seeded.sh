@@ -16,11 +16,12 @@ torn=${1:?usage: seeded.sh TORN [ROWS] [OUT]}
 rows=${2:-$here/rows.txt}
 out=${3:-$(mktemp -d /tmp/torn-kernel-XXXXXX)}
 mkdir -p "$out"
+cd "$top" # the rows' paths are from here
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 [ -r /usr/src/linux-source-6.1.tar.xz ] || { echo "skip: no linux-source-6.1"; exit 4; }
 
 kernels=$(awk -v full="${TORN_VALIDATION:-}" '
-	/^#/ || NF < 8 { next }
+	/^#/ || NF < 7 { next }
 	full == "full" || ("," $8 ",") ~ /,ci,/ { print $1 }' "$rows" | sort -u)
 declare -A id
 for k in $kernels; do
@@ -44,11 +45,18 @@ for k in $kernels; do
 done
 
 pass=0 fail=0 det=0 seeded=0 fp=0 clean=0 t0=$(date +%s)
-for k in $kernels; do
-	sub="$out/rows-$k.txt"
-	awk -v k="$k" '!/^#/ && NF >= 8 && $1 == k { $1 = ""; print }' "$rows" >"$sub"
-	res=$(TORN_RUN_ARGS="--kernel ${id[$k]}" "$top/tests/validation/validate.sh" \
-		"$torn" "$sub" "$out/$k" 2>&1)
+# a group per kernel and set of more options (the ninth column)
+groups=$(awk '!/^#/ && NF >= 7 { print $1 "|" (NF >= 9 ? $9 : "") }' "$rows" | sort -u)
+g=0
+for grp in $groups; do
+	k=${grp%%|*} extra=${grp#*|}
+	[ -n "${id[$k]:-}" ] || continue
+	g=$((g + 1))
+	sub="$out/rows-$g-$k.txt"
+	awk -v k="$k" -v x="$extra" '!/^#/ && NF >= 7 && $1 == k && (NF >= 9 ? $9 : "") == x {
+		print $2, $3, $4, $5, $6, $7, (NF >= 8 ? $8 : "-") }' "$rows" >"$sub"
+	res=$(TORN_RUN_ARGS="--kernel ${id[$k]} ${extra//,/ }" "$top/tests/validation/validate.sh" \
+		"$torn" "$sub" "$out/$g-$k" 2>&1)
 	sed "s/^/[$k] /" <<<"$res" | grep -v '^\[.*\] \(seeded\|validation:\)'
 	p=$(sed -n 's/^validation: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$res")
 	f=$(sed -n 's/^validation: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$res")

@@ -136,6 +136,8 @@ static void assert_rec_equal(const struct torn_verdict_rec *a,
 	assert_true(a->ms_restore == b->ms_restore);
 	assert_true(a->ms_check == b->ms_check);
 	assert_true(a->at_ms == b->at_ms);
+	assert_true(a->coverage_new == b->coverage_new);
+	assert_true(a->ms_coverage == b->ms_coverage);
 	assert_int_equal(a->attempts, b->attempts);
 	assert_int_equal(a->checker, b->checker);
 }
@@ -456,6 +458,8 @@ static void rec_failing(struct torn_verdict_rec *v)
 	v->ms_check = 380;
 	v->at_ms = 1234;
 	v->checker = 0;
+	v->coverage_new = 17; /* torn check --coverage */
+	v->ms_coverage = 25;
 }
 
 static void rec_error(struct torn_verdict_rec *v)
@@ -468,6 +472,7 @@ static void rec_error(struct torn_verdict_rec *v)
 	v->ms_restore = 0;
 	v->ms_check = 0;
 	v->at_ms = 0;
+	v->coverage_new = 0; /* a state that reached nothing new */
 	v->attempts = 2;
 	v->checker = 1;
 }
@@ -504,14 +509,16 @@ static const struct format_case format_cases[] = {
 	  "expected \\\"x\\\"\\n\\tgot\\\\ \\u0001\"},\"atomicity\":{\"ok\":"
 	  "false,\"detail\":\"op 2: torn\"}},\"markers\":{\"last_op_begin\":3,"
 	  "\"last_op_end\":2,\"last_durable\":1},\"ms\":{\"restore\":4,"
-	  "\"check\":380},\"at_ms\":1234,\"attempts\":1,\"checker\":0}\n" },
+	  "\"check\":380,\"coverage\":25},\"coverage_new\":17,\"at_ms\":1234,"
+	  "\"attempts\":1,\"checker\":0}\n" },
 	{ rec_error,
 	  "{\"state\":\"0.prefix.0\",\"point\":0,\"engine\":\"prefix\","
 	  "\"index\":0,\"image_hash\":\"\",\"semantic_hash\":\"\",\"verdict\":"
 	  "\"error\",\"failed\":[],\"oracles\":{},\"markers\":{"
 	  "\"last_op_begin\":0,\"last_op_end\":0,\"last_durable\":0},"
 	  "\"error\":\"guest died: \\u001b[0m\",\"ms\":{\"restore\":0,"
-	  "\"check\":0},\"at_ms\":0,\"attempts\":2,\"checker\":1}\n" },
+	  "\"check\":0},\"coverage_new\":0,\"at_ms\":0,\"attempts\":2,"
+	  "\"checker\":1}\n" },
 	{ rec_minimal,
 	  "{\"state\":\"18446744073709551615.random:8:1.18446744073709551615\","
 	  "\"point\":18446744073709551615,\"engine\":\"random:8:1\","
@@ -590,6 +597,7 @@ static void test_verdict_today(void **state)
 	assert_string_equal(v.engine, "prefix");
 	assert_true(v.no_markers);
 	assert_true(v.ms_restore == -1 && v.ms_check == -1 && v.at_ms == -1);
+	assert_true(v.coverage_new == -1 && v.ms_coverage == -1);
 	assert_int_equal(v.attempts, 1);
 	assert_int_equal(v.checker, -1);
 }

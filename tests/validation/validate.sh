@@ -26,7 +26,8 @@ while read -r wl fs flush engines points expect tags; do
 	case "$wl" in ''|\#*) continue ;; esac
 	[ "${TORN_VALIDATION:-}" = full ] || [[ ",$tags," == *",ci,"* ]] || continue
 	n=$((n + 1))
-	dir="$out/$n-$wl-$fs-$flush-${engines//[:,]/_}-${points//,/_}"
+	name=${wl##*/} # fsops:DIR/FILE.fsops: the file's name
+	dir="$out/$n-${name//[:]/_}-$fs-$flush-${engines//[:,]/_}-${points//,/_}"
 	start=$(date +%s)
 	"$torn" run --workload "$wl" --fs "$fs" --flush "$flush" --engine "$engines" \
 		--points "$points" --out "$dir" ${TORN_RUN_ARGS:-} >"$dir.log" 2>&1
