@@ -273,7 +273,10 @@ static void test_bad_inputs(void **state)
 		  "a patch must be a file in" },
 	};
 
-	put(g_build_filename(e->patches, "0001-a.patch", NULL), "--- a/x\n");
+	char *p1 = g_build_filename(e->patches, "0001-a.patch", NULL);
+
+	put(p1, "--- a/x\n");
+	g_free(p1);
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		o = opts(e);
 		o.patches = e->patches;
