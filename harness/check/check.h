@@ -40,6 +40,12 @@ struct torn_check_opts {
 	 * RUN/coverage (docs/coverage.md); needs a --gcov kernel
 	 */
 	bool coverage;
+	/*
+	 * check although this torn's kit is not the one the run was traced
+	 * with (meta.json's "kit"): refused otherwise, unless a --kernel
+	 * other than the trace's makes the kit differ on purpose
+	 */
+	bool any_kit;
 	bool allow_empty; /* no crash state at all is a pass, not EMPTY */
 	/*
 	 * Known findings (known.h, torn_check_known_load): a flagged state

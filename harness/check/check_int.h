@@ -236,6 +236,9 @@ struct check_run {
 				    words, docs/oracles.md), "" none */
 	char stage[4200]; /* DIR/stage.cpio when the run has one: guests
 			     boot with the user test staged (kit.h) */
+	/* the kit the run was traced with (meta.json's "kit"); "": unknown */
+	char trace_kit[80];
+	bool kernel_given; /* --kernel chose the checker's kernel */
 	/* the kernel the run was traced on (meta.json), when no --kernel */
 	char kernel[4096];
 	struct oracle_expected *expected; /* NULL: no expected.txt */
@@ -294,6 +297,13 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
  * DIR/expected.txt into run->expected when there is one; TORN_E_FORMAT
  * with "PATH: why" when it does not parse.
  */
+/*
+ * 0 when the kit in run->kit is the one the run was traced with, or the
+ * trace recorded none, or --kernel chose another kernel on purpose, or
+ * any_kit; else TORN_E_USAGE and one line naming both kits.
+ */
+int check_kit_matches(const struct check_run *run, bool any_kit,
+		      struct torn_err *err);
 int check_run_load_expected(struct check_run *run, struct torn_err *err);
 /* The markers of t into run->markers (free()), in record order. */
 int check_run_collect_markers(struct check_run *run,

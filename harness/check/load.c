@@ -44,6 +44,8 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 		return TORN_E_FORMAT;
 	run->fs_kind = kind;
 	run->guest.fs_kind = kind;
+	snprintf(run->trace_kit, sizeof(run->trace_kit), "%s", m->kit);
+	run->kernel_given = run->guest.kernel != NULL;
 	flush = torn_flush_mode_parse(m->flush_mode);
 	if (m->flush_mode[0] && flush >= 0)
 		run->guest.flush_mode = flush;
@@ -64,6 +66,20 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 		run->guest.kernel = run->kernel;
 	}
 	return 0;
+}
+
+int check_kit_matches(const struct check_run *run, bool any_kit,
+		      struct torn_err *err)
+{
+	if (!run->trace_kit[0] || run->kernel_given || any_kit ||
+	    !strcmp(run->trace_kit, run->kit.hash))
+		return 0;
+	return torn_err_set(
+		err, TORN_E_USAGE,
+		"%s was traced with kit %.12s, this torn's kit is %.12s (torn "
+		"or the machine's kernel changed since): trace it again, or "
+		"--any-kit to check it anyway",
+		run->dir, run->trace_kit, run->kit.hash);
 }
 
 int check_run_load_expected(struct check_run *run, struct torn_err *err)

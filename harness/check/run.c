@@ -750,6 +750,22 @@ int torn_check_run(const struct torn_check_opts *o)
 	ret = load_run(&x);
 	if (ret)
 		goto out;
+	/*
+	 * The kit the run was traced with, before anything is written: a
+	 * run checked (or a shard of it) by another torn or on another
+	 * machine's kernel is refused, not quietly judged by other code.
+	 */
+	if (run->trace_kit[0]) {
+		if (guest_kit(&run->guest, &run->kit)) {
+			ret = TORN_EXIT_INFRA;
+			goto out;
+		}
+		if (check_kit_matches(run, o->any_kit, &err)) {
+			fprintf(stderr, "torn check: %s\n", err.msg);
+			ret = TORN_EXIT_USAGE;
+			goto out;
+		}
+	}
 
 	/* verdicts so far: an error was the harness's, so checked again */
 	if (start == CHECK_START_RESUME) {
@@ -794,7 +810,7 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = nothing_to_check(o);
 		goto out_pool;
 	}
-	if (guest_kit(&run->guest, &run->kit)) {
+	if (!run->kit.hash[0] && guest_kit(&run->guest, &run->kit)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}

@@ -34,6 +34,8 @@ static void check_usage(FILE *f)
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --coverage      the kernel's gcov counters around each recovery, into\n"
 		"                  RUN/coverage (a --gcov kernel; docs/coverage.md)\n"
+		"  --any-kit       check although this torn's kit is not the one the run\n"
+		"                  was traced with (refused otherwise; docs/ci.md)\n"
 		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
 		"  --known FILE    known findings besides the stock kernel's (repeatable;\n"
 		"                  none: not even those); docs/findings.md\n"
@@ -152,6 +154,8 @@ int cmd_check(int argc, char **argv)
 			o.boot_per_state = true;
 		} else if (!strcmp(a, "--coverage")) {
 			o.coverage = true;
+		} else if (!strcmp(a, "--any-kit")) {
+			o.any_kit = true;
 		} else if (!strcmp(a, "--resume")) {
 			o.resume = true;
 		} else if (!strcmp(a, "--fresh")) {
