@@ -183,6 +183,7 @@ static void load_check_options(struct loader *ld)
 			"joins the shards",
 			path, c.shard_index, c.shard_count);
 	g_strlcpy(ld->check_engines, c.engines, sizeof(ld->check_engines));
+	g_strlcpy(r->engines_used, c.engines, sizeof(r->engines_used));
 	if (c.points[0] && torn_points_parse(c.points, &ld->check_points,
 					     &ld->check_store_every, NULL)) {
 		ld->check_points = 0;

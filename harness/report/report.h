@@ -204,6 +204,8 @@ struct torn_report {
 
 	/* meta.json; empty strings and -1 when absent */
 	char fs[64], flush_mode[64], workload[128], kernel[128];
+	/* check.json's engines, e.g. "prefix,subsets:1"; "": not recorded */
+	char engines_used[256];
 	int64_t boot_ms, workload_ms;
 
 	/* trace.torn; has_trace false when it could not be read */

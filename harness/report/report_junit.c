@@ -108,7 +108,22 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 		}
 		put_state(f, r, &r->failures[i], o->name);
 	}
-	fputs("</failure>\n    </testcase>\n", f);
+	fputs("</failure>\n", f);
+	/* what a developer runs next, one state a line, for CI to show */
+	fputs("      <system-out>", f);
+	listed = 0;
+	for (i = 0; i < r->n_failures && listed < JUNIT_STATES_MAX; i++) {
+		char *replay;
+
+		if (!failed_oracle(&r->failures[i], o->name))
+			continue;
+		listed++;
+		replay = report_replay_command(r->dir, r->failures[i].id);
+		report_put_xmls(f, replay);
+		fputc('\n', f);
+		g_free(replay);
+	}
+	fputs("</system-out>\n    </testcase>\n", f);
 }
 
 /* A known finding: a skipped case named by its id, its states counted. */
@@ -197,6 +212,10 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	char *suite = g_strdup_printf("%s/%s/%s", r->fs[0] ? r->fs : "?",
 				      r->flush_mode[0] ? r->flush_mode : "?",
 				      r->workload[0] ? r->workload : "?");
+	/* the test cases' class: fs.flush.engine, a CI matrix's axes */
+	char *cls = g_strdup_printf("%s.%s.%s", r->fs[0] ? r->fs : "?",
+				    r->flush_mode[0] ? r->flush_mode : "?",
+				    r->engines_used[0] ? r->engines_used : "?");
 	char lines[TORN_REPORT_PROBLEMS_MAX][TORN_REPORT_PROBLEM_LEN];
 	size_t n_problems = torn_report_problems(r, lines, G_N_ELEMENTS(lines));
 	uint64_t failures = 0, errors, tests = r->n_oracles + r->n_known + 2;
@@ -258,13 +277,13 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	snprintf(num, sizeof(num), "%" PRIu64, r->bad_lines);
 	put_property(f, "verdict_lines_skipped", num);
 	fputs("    </properties>\n", f);
-	put_verdicts_case(f, suite, lines, n_problems);
+	put_verdicts_case(f, cls, lines, n_problems);
 	for (i = 0; i < r->n_oracles; i++)
-		put_oracle_case(f, r, suite, &r->oracles[i]);
+		put_oracle_case(f, r, cls, &r->oracles[i]);
 	for (i = 0; i < r->n_known; i++)
-		put_known_case(f, suite, &r->known_ids[i]);
+		put_known_case(f, cls, &r->known_ids[i]);
 	if (!r->load_error[0])
-		put_checking_case(f, r, suite);
+		put_checking_case(f, r, cls);
 	if (r->n_notes) {
 		fputs("    <system-err>", f);
 		for (i = 0; i < r->n_notes; i++) {
@@ -275,6 +294,7 @@ int torn_report_write_junit(const struct torn_report *r, FILE *f)
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	g_free(suite);
+	g_free(cls);
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -289,6 +289,11 @@ static void test_junit(void **state)
 	assert_non_null(
 		strstr(out, "<testsuite name=\"ext4-dax/clwb/fixture-bad\""));
 	assert_non_null(strstr(out, "name=\"durability\">\n      <failure"));
+	/* the failing states' replay commands in <system-out>, for CI */
+	assert_non_null(
+		strstr(out, "</failure>\n      <system-out>torn replay "));
+	/* the class of every case: fs.flush.engine, a matrix's axes */
+	assert_non_null(strstr(out, "<testcase classname=\"ext4-dax.clwb."));
 	assert_non_null(strstr(out, "name=\"fsck\"/>"));
 	assert_non_null(strstr(out, "name=\"checking\">\n      <error"));
 	/* its corrupt and cut-short lines make the verdicts incomplete */
