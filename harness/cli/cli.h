@@ -27,6 +27,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
 

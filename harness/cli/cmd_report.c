@@ -12,6 +12,7 @@
 #include "known.h"
 #include "options.h"
 #include "report.h"
+#include "rundir.h"
 
 static void report_usage(FILE *f)
 {
@@ -83,6 +84,34 @@ static int write_output(const struct torn_report *r, const char *path,
 	}
 	g_free(tmp);
 	return ret ? -1 : 0;
+}
+
+/*
+ * ret as the run expects it: a run whose spec said expect = inconsistent
+ * (torn run wrote RUN/expect.txt) passes when a new inconsistency was
+ * found and fails when none was, as torn run says it.
+ */
+static int expect(const char *dir, int ret)
+{
+	char *path = g_build_filename(dir, TORN_RUN_EXPECT, NULL), *text = NULL;
+	bool seeded = g_file_get_contents(path, &text, NULL, NULL) &&
+		      !strcmp(g_strstrip(text), "inconsistent");
+
+	g_free(path);
+	g_free(text);
+	if (!seeded)
+		return ret;
+	if (ret == TORN_EXIT_FAIL) {
+		printf("expect = inconsistent (expect.txt): the bug was caught, "
+		       "the test passes (exit 0)\n");
+		return TORN_EXIT_OK;
+	}
+	if (ret == TORN_EXIT_OK) {
+		printf("expect = inconsistent (expect.txt): no new inconsistent "
+		       "state: the bug was missed, the test fails (exit 1)\n");
+		return TORN_EXIT_FAIL;
+	}
+	return ret;
 }
 
 int cmd_report(int argc, char **argv)
@@ -174,7 +203,7 @@ int cmd_report(int argc, char **argv)
 	if (html && write_output(r, html, torn_report_write_html))
 		ret = TORN_EXIT_INFRA;
 	if (!ret)
-		ret = torn_report_exit_status(r);
+		ret = expect(dir, torn_report_exit_status(r));
 	torn_report_free(r);
 	torn_report_free(base);
 	torn_known_free(kn);

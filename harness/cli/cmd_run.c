@@ -9,17 +9,12 @@
 
 #include "check.h"
 #include "cli.h"
+#include "matrix.h"
 #include "run_plan.h"
+#include "rundir.h"
 #include "verify.h"
 
-/* Built-in default: what `torn run` with no arguments does. */
-#define RUN_DEFAULT_FS "ext4-dax"
-#define RUN_DEFAULT_FLUSH "clwb"
-#define RUN_DEFAULT_WORKLOAD "fsops-default"
-#define RUN_DEFAULT_ENGINE "prefix,subsets:1"
-#define RUN_DEFAULT_POINTS "fence"
-
-static void run_usage(FILE *f)
+void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: torn run [SPEC] [--KEY VALUE]...\n"
@@ -60,6 +55,13 @@ static void run_usage(FILE *f)
 		"  --strict           known findings fail the run too\n"
 		"  --coverage         the checker kernel's gcov counters (a --gcov kernel;\n"
 		"                     docs/coverage.md)\n"
+		"  --shard I/N        check shard I of N of the unique states\n"
+		"  --cell ID          one cell of torn matrix: its spec among the SPECs\n"
+		"                     and DIRs given (torn matrix's), fs, flush, engines\n"
+		"                     and shard; out defaults to torn-runs/ID (docs/ci.md)\n"
+		"  --trace-only       trace and self-check, no check\n"
+		"With --cell or --shard, an OUT that holds a trace (torn run --trace-only,\n"
+		"copied there) is checked, not traced again.\n"
 		"A test of your own (docs/own-tests.md), instead of --workload:\n"
 		"  --program PATH | --script PATH   what to trace, staged into the guest\n"
 		"  --arg A            one argument (repeatable); {target} {mnt} {fs}\n"
@@ -76,6 +78,7 @@ static void run_usage(FILE *f)
 		"Command-line options override it.  Keys: fs flush workload engine\n"
 		"points model granularity out oracles timeout jobs kernel modules\n"
 		"cache limit from-op boot-timeout allow-empty known strict pm-size coverage\n"
+		"shard "
 		"program script args checker checker-args files setup env expect.\n"
 		"An empty spec, one without [run], a NUL byte or a key given twice is\n"
 		"an error.\n\n"
@@ -141,91 +144,20 @@ static int trace(struct run_plan *p, bool *unflushed)
 	return TORN_EXIT_OK;
 }
 
-/* The options without a value: yes for their setting. */
-static bool is_flag(const char *a)
+/* --cell and --trace-only, for run_one (run_matrix calls it with s only) */
+static struct run_extra run_x;
+
+/* dir holds a finished trace: trace.torn and meta.json. */
+static bool holds_trace(const char *dir)
 {
-	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict") ||
-	       !strcmp(a, "--coverage");
-}
+	char *t = g_build_filename(dir, "trace.torn", NULL);
+	char *m = g_build_filename(dir, "meta.json", NULL);
+	bool yes = g_file_test(t, G_FILE_TEST_IS_REGULAR) &&
+		   g_file_test(m, G_FILE_TEST_IS_REGULAR);
 
-/*
- * SPEC, then the options over it, then the defaults: 0; 1 after --help;
- * -1 after one line on stderr.
- */
-static int read_settings(int argc, char **argv, struct run_settings *s)
-{
-	struct torn_err err = { "" };
-	const char *spec = NULL, *name;
-	int i, k, one, seen[RUN_KEYS] = { 0 };
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help")) {
-			run_usage(stdout);
-			return 1;
-		}
-		if (argv[i][0] == '-') {
-			i += !is_flag(argv[i]); /* the others take a value */
-			continue;
-		}
-		if (spec) {
-			fprintf(stderr,
-				"torn run: one spec file at most ('%s', '%s')\n",
-				spec, argv[i]);
-			return -1;
-		}
-		spec = argv[i];
-	}
-	if (spec && run_spec_read(spec, s, &err)) {
-		fprintf(stderr, "torn run: %s\n", err.msg);
-		return -1;
-	}
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-')
-			continue;
-		if (is_flag(a)) {
-			run_settings_set(s, run_key_parse(a + 2), "yes");
-			continue;
-		}
-		if (!strcmp(a, "-j"))
-			name = "jobs";
-		else if (!strncmp(a, "--", 2))
-			name = a + 2;
-		else
-			name = "";
-		k = run_option_key(name, &one);
-		if (k < 0 || i + 1 >= argc) {
-			fprintf(stderr,
-				"torn run: unknown option or missing value '%s'\n",
-				a);
-			run_usage(stderr);
-			return -1;
-		}
-		/* --known, --arg, --file...: each adds a word to the list */
-		{
-			char *w = one ? g_shell_quote(argv[++i])
-				      : g_strdup(argv[++i]);
-			char *both =
-				(one || k == RUN_KNOWN) && seen[k]++
-					? g_strdup_printf(
-						  "%s %s",
-						  run_settings_get(s, k), w)
-					: g_strdup(w);
-
-			run_settings_set(s, k, both);
-			g_free(both);
-			g_free(w);
-		}
-	}
-	run_settings_default(s, RUN_FS, RUN_DEFAULT_FS);
-	run_settings_default(s, RUN_FLUSH, RUN_DEFAULT_FLUSH);
-	if (!run_settings_get(s, RUN_PROGRAM) &&
-	    !run_settings_get(s, RUN_SCRIPT))
-		run_settings_default(s, RUN_WORKLOAD, RUN_DEFAULT_WORKLOAD);
-	run_settings_default(s, RUN_ENGINE, RUN_DEFAULT_ENGINE);
-	run_settings_default(s, RUN_POINTS, RUN_DEFAULT_POINTS);
-	return 0;
+	g_free(t);
+	g_free(m);
+	return yes;
 }
 
 /* One run of s, an fs and a flush mode: trace, check, summary. */
@@ -253,9 +185,40 @@ static int run_one(struct run_settings *s)
 		p.workload, run_settings_get(s, RUN_FS),
 		run_settings_get(s, RUN_FLUSH), run_settings_get(s, RUN_ENGINE),
 		run_settings_get(s, RUN_POINTS), p.trace.out);
-	ret = trace(&p, &unflushed);
-	if (ret)
+	{
+		/* OUT's parents, as CI jobs name it (traces/ID, cells/ID) */
+		char *parent = g_path_get_dirname(p.trace.out);
+
+		g_mkdir_with_parents(parent, 0755);
+		g_free(parent);
+	}
+	if (!run_x.trace_only && (run_x.cell || p.check.shard_count) &&
+	    holds_trace(p.trace.out)) {
+		/* the trace made once (--trace-only) for every shard */
+		fprintf(stderr,
+			"torn run: %s holds a trace: checking it, not tracing again\n",
+			p.trace.out);
+		/* a trace of another cell is refused, not checked */
+		p.check.given |= TORN_CHECK_GIVEN_FS | TORN_CHECK_GIVEN_FLUSH;
+	} else {
+		ret = trace(&p, &unflushed);
+		if (ret)
+			goto out;
+	}
+	/* what the run expects travels with it: shards, torn merge, report */
+	if (p.expect_inconsistent) {
+		char *e = g_build_filename(p.trace.out, TORN_RUN_EXPECT, NULL);
+
+		if (!g_file_set_contents(e, "inconsistent\n", -1, NULL))
+			fprintf(stderr, "torn run: cannot write %s\n", e);
+		g_free(e);
+	}
+	if (run_x.trace_only) {
+		printf("run directory: %s (traced; torn check %s, or torn run "
+		       "--cell with --out %s, checks it)\n",
+		       p.trace.out, p.trace.out, p.trace.out);
 		goto out;
+	}
 	p.check.summary = &sum;
 	ret = torn_check_run(&p.check);
 	printf("run directory: %s (torn report %s for the details)\n",
@@ -269,7 +232,17 @@ static int run_one(struct run_settings *s)
 		printf("warning: the workload acknowledged data it had not "
 		       "flushed and fenced (the self-check lists the lines): "
 		       "a likely cause of the failing states\n");
-	ret = run_expect(&p, ret, &sum);
+	if (p.expect_inconsistent && p.check.shard_count &&
+	    (ret == TORN_EXIT_OK || ret == TORN_EXIT_FAIL)) {
+		/* one shard may hold none of the bug's states */
+		printf("expect = inconsistent: shard %u of %u alone cannot "
+		       "say whether the bug was caught; torn report of the "
+		       "merged run does (exit 0)\n",
+		       p.check.shard_index, p.check.shard_count);
+		ret = TORN_EXIT_OK;
+	} else {
+		ret = run_expect(&p, ret, &sum);
+	}
 out:
 	torn_known_free(known);
 	run_plan_fini(&p);
@@ -279,7 +252,7 @@ out:
 int cmd_run(int argc, char **argv)
 {
 	struct run_settings s = { 0 };
-	int ret = read_settings(argc, argv, &s);
+	int ret = run_read_args(argc, argv, &s, &run_x);
 
 	if (ret)
 		ret = ret > 0 ? TORN_EXIT_OK : TORN_EXIT_USAGE;

@@ -41,6 +41,8 @@ static const struct subcommand subcommands[] = {
 	  "recover and judge every crash state in checker guests" },
 	{ "merge", cmd_merge,
 	  "join the shard checks of one traced run into one run" },
+	{ "matrix", cmd_matrix,
+	  "the cells of a CI job matrix: specs x fs x flush x engine x shard" },
 	{ "findings", cmd_findings,
 	  "propose known findings entries from a run's flagged states" },
 };

@@ -9,7 +9,7 @@
 #include "torn_exit.h"
 
 /* The blank-separated words of k's value (g_strfreev); NULL: unset. */
-static char **words(const struct run_settings *s, enum run_key k)
+char **run_settings_words(const struct run_settings *s, enum run_key k)
 {
 	const char *v = run_settings_get(s, k);
 	char **w, **in, **out;
@@ -29,7 +29,8 @@ static char **words(const struct run_settings *s, enum run_key k)
 
 int run_matrix_cells(const struct run_settings *s)
 {
-	char **fs = words(s, RUN_FS), **flush = words(s, RUN_FLUSH);
+	char **fs = run_settings_words(s, RUN_FS),
+	     **flush = run_settings_words(s, RUN_FLUSH);
 	int n = (fs ? MAX(g_strv_length(fs), 1u) : 1) *
 		(flush ? MAX(g_strv_length(flush), 1u) : 1);
 
@@ -119,7 +120,8 @@ static int check_cells(const struct run_settings *s, char **fs, char **flush)
 
 int run_matrix(struct run_settings *s, int (*run)(struct run_settings *))
 {
-	char **fs = words(s, RUN_FS), **flush = words(s, RUN_FLUSH);
+	char **fs = run_settings_words(s, RUN_FS),
+	     **flush = run_settings_words(s, RUN_FLUSH);
 	GString *table = g_string_new(NULL);
 	int ret = fs && flush ? check_cells(s, fs, flush) : TORN_EXIT_USAGE;
 	int n = 0, bad = 0, cells = 0;

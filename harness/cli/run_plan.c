@@ -127,6 +127,12 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
 		return run_settings_blame(s, RUN_ORACLES, e.msg, err);
+	v = run_settings_get(s, RUN_SHARD);
+	if (v && torn_check_shard_parse(v, &p->check.shard_index,
+					&p->check.shard_count, &e))
+		return run_settings_blame(s, RUN_SHARD, e.msg, err);
+	if (v)
+		p->check.given |= TORN_CHECK_GIVEN_SHARD;
 	return known_settings(s, p, err);
 }
 
@@ -155,4 +161,15 @@ void run_plan_fini(struct run_plan *p)
 	cli_known_fini(&p->known);
 	g_free(p->user_name);
 	p->user_name = NULL;
+}
+
+void run_settings_defaults(struct run_settings *s)
+{
+	run_settings_default(s, RUN_FS, RUN_DEFAULT_FS);
+	run_settings_default(s, RUN_FLUSH, RUN_DEFAULT_FLUSH);
+	if (!run_settings_get(s, RUN_PROGRAM) &&
+	    !run_settings_get(s, RUN_SCRIPT))
+		run_settings_default(s, RUN_WORKLOAD, RUN_DEFAULT_WORKLOAD);
+	run_settings_default(s, RUN_ENGINE, RUN_DEFAULT_ENGINE);
+	run_settings_default(s, RUN_POINTS, RUN_DEFAULT_POINTS);
 }

@@ -3,10 +3,22 @@
 #ifndef TORN_CLI_RUN_PLAN_H
 #define TORN_CLI_RUN_PLAN_H
 
+#include <stdio.h>
+
 #include "check.h"
 #include "options.h"
 #include "run_spec.h"
 #include "tracing.h"
+
+/* Built-in default: what `torn run` with no arguments does. */
+#define RUN_DEFAULT_FS "ext4-dax"
+#define RUN_DEFAULT_FLUSH "clwb"
+#define RUN_DEFAULT_WORKLOAD "fsops-default"
+#define RUN_DEFAULT_ENGINE "prefix,subsets:1"
+#define RUN_DEFAULT_POINTS "fence"
+
+/* The defaults above into s where it has no value. */
+void run_settings_defaults(struct run_settings *s);
 
 /* What torn run hands the trace and check stages. */
 struct run_plan {
@@ -72,6 +84,24 @@ void run_print_verdict(int ret, const struct torn_check_summary *c,
  * run and returns the worst exit code (usage, infrastructure, failure,
  * nothing checked, pass).
  */
+/* What torn run takes beside the settings. */
+struct run_extra {
+	const char *cell; /* --cell ID (torn matrix, matrix.h) */
+	bool trace_only;
+};
+
+/*
+ * torn run's arguments (run_args.c): SPEC (or, with --cell, the specs
+ * and directories to find the cell's among), then the options over it,
+ * then the cell's axes, then the defaults: 0; 1 after --help; -1 after
+ * one line on stderr.  run_usage: torn run --help (cmd_run.c).
+ */
+int run_read_args(int argc, char **argv, struct run_settings *s,
+		  struct run_extra *x);
+void run_usage(FILE *f);
+
+/* The blank-separated words of k's value (g_strfreev); NULL: unset. */
+char **run_settings_words(const struct run_settings *s, enum run_key k);
 int run_matrix_cells(const struct run_settings *s);
 int run_matrix(struct run_settings *s, int (*run)(struct run_settings *));
 

@@ -39,6 +39,11 @@
 #define TORN_RUN_ORIGIN "origin.img"
 /* the traced workload's /proc/PID/maps as it exited (guests/agent/maps.c) */
 #define TORN_RUN_MAPS "maps"
+/*
+ * "inconsistent" when the run's spec said expect = inconsistent (a seeded
+ * bug): torn report of the run, or of its shards merged, applies it
+ */
+#define TORN_RUN_EXPECT "expect.txt"
 
 /* "DIR/NAME" into buf; TORN_E_RANGE when it does not fit. */
 int torn_run_path(const char *dir, const char *name, char *buf, size_t len,

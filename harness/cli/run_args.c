@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* torn run's command line: the spec, or a matrix cell, then the options. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "matrix.h"
+#include "run_plan.h"
+
+/* The options without a value: yes for their setting. */
+static bool is_flag(const char *a)
+{
+	return !strcmp(a, "--allow-empty") || !strcmp(a, "--strict") ||
+	       !strcmp(a, "--coverage") || !strcmp(a, "--trace-only");
+}
+
+/*
+ * The cell's fs, flush, engines and shard over s (the command line may
+ * not name them too): 0, or -1 after one line.
+ */
+static int cell_settings(const char *cell, struct run_settings *s)
+{
+	struct torn_err err = { "" };
+	struct matrix_id id;
+
+	if (matrix_id_parse(cell, &id, &err)) {
+		fprintf(stderr, "torn run: %s\n", err.msg);
+		return -1;
+	}
+	run_settings_set(s, RUN_FS, id.fs);
+	run_settings_set(s, RUN_FLUSH, id.flush);
+	run_settings_set(s, RUN_ENGINE, id.engine);
+	if (id.shards > 1) {
+		char shard[32];
+
+		snprintf(shard, sizeof(shard), "%u/%u", id.shard, id.shards);
+		run_settings_set(s, RUN_SHARD, shard);
+	}
+	matrix_id_clear(&id);
+	return 0;
+}
+
+/*
+ * SPEC, then the options over it, then the defaults: 0; 1 after --help;
+ * -1 after one line on stderr.
+ */
+int run_read_args(int argc, char **argv, struct run_settings *s,
+		  struct run_extra *x)
+{
+	struct torn_err err = { "" };
+	const char *name;
+	char *spec = NULL, **srcs = g_new0(char *, (size_t)argc);
+	size_t nsrc = 0;
+	int i, k, one, seen[RUN_KEYS] = { 0 }, ret = -1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			run_usage(stdout);
+			ret = 1;
+			goto out;
+		}
+		if (!strcmp(argv[i], "--cell") && i + 1 < argc)
+			x->cell = argv[i + 1];
+		if (argv[i][0] == '-') {
+			i += !is_flag(argv[i]); /* the others take a value */
+			continue;
+		}
+		srcs[nsrc++] = argv[i];
+	}
+	if (!x->cell && nsrc > 1) {
+		fprintf(stderr,
+			"torn run: one spec file at most ('%s', '%s'), or "
+			"--cell ID among several\n",
+			srcs[0], srcs[1]);
+		goto out;
+	}
+	if (!x->cell && nsrc)
+		spec = g_strdup(srcs[0]);
+	/* the cell's spec by its name; its settings come after the rest */
+	if (x->cell) {
+		struct matrix_id id;
+
+		if (matrix_id_parse(x->cell, &id, &err) ||
+		    matrix_find_spec((const char *const *)srcs, nsrc, id.name,
+				     &spec, &err)) {
+			fprintf(stderr, "torn run: %s\n", err.msg);
+			matrix_id_clear(&id);
+			goto out;
+		}
+		matrix_id_clear(&id);
+	}
+	if (spec && run_spec_read(spec, s, &err)) {
+		fprintf(stderr, "torn run: %s\n", err.msg);
+		goto out;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-')
+			continue;
+		if (!strcmp(a, "--trace-only")) {
+			x->trace_only = true;
+			continue;
+		}
+		if (!strcmp(a, "--cell")) {
+			i++;
+			continue;
+		}
+		if (is_flag(a)) {
+			run_settings_set(s, run_key_parse(a + 2), "yes");
+			continue;
+		}
+		if (!strcmp(a, "-j"))
+			name = "jobs";
+		else if (!strncmp(a, "--", 2))
+			name = a + 2;
+		else
+			name = "";
+		k = run_option_key(name, &one);
+		if (x->cell && (k == RUN_FS || k == RUN_FLUSH ||
+				k == RUN_ENGINE || k == RUN_SHARD)) {
+			fprintf(stderr,
+				"torn run: --cell names the %s; not %s too\n",
+				run_key_name(k), a);
+			goto out;
+		}
+		if (k < 0 || i + 1 >= argc) {
+			fprintf(stderr,
+				"torn run: unknown option or missing value '%s'\n",
+				a);
+			run_usage(stderr);
+			goto out;
+		}
+		/* --known, --arg, --file...: each adds a word to the list */
+		{
+			char *w = one ? g_shell_quote(argv[++i])
+				      : g_strdup(argv[++i]);
+			char *both =
+				(one || k == RUN_KNOWN) && seen[k]++
+					? g_strdup_printf(
+						  "%s %s",
+						  run_settings_get(s, k), w)
+					: g_strdup(w);
+
+			run_settings_set(s, k, both);
+			g_free(both);
+			g_free(w);
+		}
+	}
+	if (x->cell && cell_settings(x->cell, s))
+		goto out;
+	if (x->cell && !run_settings_get(s, RUN_OUT)) {
+		char *out = g_strdup_printf("torn-runs/%s", x->cell);
+
+		run_settings_set(s, RUN_OUT, out);
+		g_free(out);
+		g_mkdir_with_parents("torn-runs", 0755);
+	}
+	run_settings_defaults(s);
+	ret = 0;
+out:
+	g_free(spec);
+	g_free(srcs);
+	return ret;
+}
