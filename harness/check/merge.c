@@ -62,9 +62,10 @@ static int shard_settings(const char *dir, struct torn_run_check *c, GString *s,
 	g_string_printf(s,
 			"model %s, granularity %s, points %s, engines %s, "
 			"oracles %s, from op %" G_GUINT64_FORMAT
-			", %" G_GUINT64_FORMAT " shards",
+			", %" G_GUINT64_FORMAT " shards, kit %.12s",
 			c->model, c->granularity, c->points, c->engines,
-			c->oracles, c->from_op, c->shard_count);
+			c->oracles, c->from_op, c->shard_count,
+			c->kit[0] ? c->kit : "unknown");
 	return 0;
 }
 

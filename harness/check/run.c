@@ -460,6 +460,7 @@ static void write_check_json(const struct check_ctx *x, int model)
 	struct torn_err err = { "" };
 
 	check_json_fill(&c, x->o, model);
+	snprintf(c.kit, sizeof(c.kit), "%s", x->run.kit.hash);
 	if (torn_run_check_write(x->o->dir, &c, &err))
 		fprintf(stderr, "torn: cannot write %s/check.json\n",
 			x->o->dir);

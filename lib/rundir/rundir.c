@@ -503,6 +503,8 @@ int torn_run_check_write(const char *dir, const struct torn_run_check *c,
 	torn_json_write_uint64(w, c->from_op);
 	put_string(w, "engines", c->engines);
 	put_string(w, "oracles", c->oracles);
+	if (c->kit[0])
+		put_string(w, "kit", c->kit);
 	if (c->shard_count) {
 		torn_json_write_key(w, "shard_index");
 		torn_json_write_uint64(w, c->shard_index);
@@ -524,6 +526,7 @@ int torn_run_check_read(const char *dir, struct torn_run_check *c,
 		{ "points", c->points, sizeof(c->points) },
 		{ "engines", c->engines, sizeof(c->engines) },
 		{ "oracles", c->oracles, sizeof(c->oracles) },
+		{ "kit", c->kit, sizeof(c->kit) },
 	};
 	struct torn_json *obj;
 	char why[200];

@@ -105,6 +105,8 @@ struct torn_run_check {
 	uint64_t from_op; /* 0: none */
 	/* --shard I/N: this check judged shard I (1..N) of N; 0, 0: all */
 	uint64_t shard_index, shard_count;
+	/* the kit that checked (torn_kit.hash); "": not known, not written */
+	char kit[80];
 };
 
 #define TORN_SHARDS_MAX 1024

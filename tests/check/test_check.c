@@ -704,6 +704,21 @@ static void test_merge(void **state)
 	assert_non_null(strstr(err.msg, "state 2.prefix.0 has verdicts in "
 					"two shards"));
 	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	{
+		/* a shard checked by another kit (--any-kit) */
+		char *k = shard_dir("T1", 2, 2, "prefix", two);
+
+		torn_run_check_read(k, &c, &err);
+		snprintf(c.kit, sizeof(c.kit), "0123456789abcdef");
+		assert_int_equal(torn_run_check_write(k, &c, &err), 0);
+		runs[1] = k;
+		assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
+				 TORN_E_USAGE);
+		assert_non_null(strstr(err.msg, "kit 0123456789ab"));
+		assert_non_null(strstr(err.msg, "kit unknown"));
+		assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+		rm_tree(k);
+	}
 	runs[1] = all;
 	assert_int_equal(torn_check_merge(out, runs, 2, &n, &err),
 			 TORN_E_USAGE);
@@ -1200,7 +1215,7 @@ static const struct json_case {
 	  0,
 	  { "adr", "line", "fence", "prefix,subsets:1",
 	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0, 0,
-	    0 } },
+	    0, "" } },
 	{ TORN_MODEL_EADR,
 	  TORN_GRAN_TORN,
 	  "fence,store:100",
@@ -1208,7 +1223,7 @@ static const struct json_case {
 	  TORN_O_BIT(TORN_O_MOUNT) | TORN_O_BIT(TORN_O_CUSTOM),
 	  3,
 	  { "eadr", "torn", "fence,store:100", "prefix,full:16", "mount,custom",
-	    3, 0, 0 } },
+	    3, 0, 0, "" } },
 	{ TORN_MODEL_ADR,
 	  TORN_GRAN_LINE,
 	  "all",
@@ -1216,7 +1231,7 @@ static const struct json_case {
 	  TORN_O_BIT(TORN_O_DURABILITY),
 	  0,
 	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0, 0,
-	    0 } },
+	    0, "" } },
 };
 
 static void test_check_json(void **state)

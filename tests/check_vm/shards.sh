@@ -62,5 +62,16 @@ fi
 "$torn" check "$d/1" "${eng[@]}" --resume --shard 2/3 >"$d/rs.out" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q -- "--shard 2/3: the run was checked as shard 1/3" "$d/rs.out" &&
 	ok "--resume with another shard: refused" || bad "--resume with another shard: exit $rc: $(tail -2 "$d/rs.out")"
+# a copy traced with another kit (another torn, another machine's kernel):
+# refused before anything is written
+cp -r "$d/run" "$d/kit"
+sed -i 's/"kit": *"[0-9a-f]*"/"kit": "00000000000000000000000000000000000000000000000000000000000000ff"/' "$d/kit/meta.json"
+"$torn" check "$d/kit" "${eng[@]}" --shard 1/3 >"$d/kit.out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "was traced with kit 000000000000, this torn's kit is" "$d/kit.out" &&
+	[ ! -e "$d/kit/check.json" ] && [ ! -e "$d/kit/verdicts.jsonl" ] &&
+	ok "a run of another kit: refused, nothing written" || bad "a run of another kit: exit $rc: $(tail -2 "$d/kit.out")"
+# the shards' check.json name the kit that checked them
+grep -q '"kit": "[0-9a-f]\{64\}"' "$d/1/check.json" && ok "check.json records the checking kit" ||
+	bad "check.json has no kit: $(cat "$d/1/check.json")"
 echo "shards: $([ $fail = 0 ] && echo passed || echo failed)"
 exit $fail

@@ -348,6 +348,7 @@ static void test_check_round_trip(void **state)
 	snprintf(c.engines, sizeof(c.engines), "prefix,subsets:2,random:8:1");
 	snprintf(c.oracles, sizeof(c.oracles), "mount,fsck,durability");
 	c.from_op = 3;
+	snprintf(c.kit, sizeof(c.kit), "c2509b53");
 	assert_int_equal(torn_run_check_write(dir, &c, &err), 0);
 	text = get_file(dir, TORN_RUN_CHECK, NULL);
 	assert_string_equal(text,
@@ -357,10 +358,12 @@ static void test_check_round_trip(void **state)
 			    "  \"points\": \"fence,store:100\",\n"
 			    "  \"from_op\": 3,\n"
 			    "  \"engines\": \"prefix,subsets:2,random:8:1\",\n"
-			    "  \"oracles\": \"mount,fsck,durability\"\n"
+			    "  \"oracles\": \"mount,fsck,durability\",\n"
+			    "  \"kit\": \"c2509b53\"\n"
 			    "}\n");
 	free(text);
 	assert_int_equal(torn_run_check_read(dir, &back, &err), 0);
+	assert_string_equal(back.kit, "c2509b53");
 	assert_string_equal(back.model, c.model);
 	assert_string_equal(back.granularity, c.granularity);
 	assert_string_equal(back.points, c.points);
