@@ -1214,8 +1214,8 @@ static const struct json_case {
 	  TORN_O_ALL,
 	  0,
 	  { "adr", "line", "fence", "prefix,subsets:1",
-	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0, 0,
-	    0, "" } },
+	    "mount,fsck,dmesg,durability,atomicity,usability,custom", 0, 0, 0,
+	    "" } },
 	{ TORN_MODEL_EADR,
 	  TORN_GRAN_TORN,
 	  "fence,store:100",
@@ -1230,8 +1230,8 @@ static const struct json_case {
 	  { "random:5", "subsets:2", NULL },
 	  TORN_O_BIT(TORN_O_DURABILITY),
 	  0,
-	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0, 0,
-	    0, "" } },
+	  { "adr", "line", "all", "random:5:0,subsets:2", "durability", 0, 0, 0,
+	    "" } },
 };
 
 static void test_check_json(void **state)
