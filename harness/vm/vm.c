@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* QEMU process control: argv, spawn, agent connection, cleanup on every path.
  */
-#include "vm.h"
+#include "vm_int.h"
 #include "torn_time.h"
 #include "wp.h"
 
@@ -23,17 +23,6 @@
 #include <unistd.h>
 
 #define MAX_GUESTS 64
-
-struct torn_vm {
-	pid_t pid;
-	int sock;
-	char *workdir;
-	char *console_path;
-	char release[128];
-	long boot_ms;
-	struct torn_buf frame;
-	int slot;
-};
 
 /* Live QEMU pids, read by the signal handler; -1 is a free slot. */
 static volatile pid_t live_pids[MAX_GUESTS] = { [0 ... MAX_GUESTS - 1] = -1 };
@@ -349,6 +338,7 @@ pid_t torn_vm_pid(const struct torn_vm *vm)
 
 static void release(struct torn_vm *vm)
 {
+	vm_libvirt_close(vm, 1);
 	if (vm->slot >= 0)
 		__atomic_store_n(&live_pids[vm->slot], -1, __ATOMIC_SEQ_CST);
 	if (vm->sock >= 0)
@@ -363,7 +353,9 @@ void torn_vm_kill(struct torn_vm *vm)
 {
 	if (!vm)
 		return;
-	if (vm->pid > 0) {
+	if (vm->dom) {
+		vm_libvirt_close(vm, 1);
+	} else if (vm->pid > 0) {
 		kill(vm->pid, SIGKILL);
 		while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -412,7 +404,13 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 	for (;;) {
 		int status, fd;
 
-		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
+		if (vm->dom && !vm_libvirt_active(vm))
+			return torn_err_set(
+				err, TORN_E_GUEST,
+				"the libvirt domain stopped at start; "
+				"console: %s",
+				file_tail(vm->console_path, 300));
+		if (!vm->dom && waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
 			vm->pid = -1;
 			return torn_err_set(err, TORN_E_GUEST,
 					    "qemu exited at start: %s",
@@ -449,7 +447,8 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms
 						    : 300000;
 
-	ret = torn_vm_build_argv(cfg, &argv);
+	argv = NULL;
+	ret = cfg->libvirt_uri ? 0 : torn_vm_build_argv(cfg, &argv);
 	if (ret)
 		return torn_err_set(err, ret, "bad guest configuration: %s",
 				    torn_strerror(ret));
@@ -475,17 +474,32 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 			"work directory path too long for a socket: %s",
 			cfg->workdir);
 	}
-	envp = spawn_env(cfg);
-	vm->pid = spawn(argv, envp ? envp : environ, qemu_log,
-			cfg->console_stdio);
-	torn_vm_argv_free(argv);
-	g_strfreev(envp);
-	if (vm->pid < 0) {
-		ret = -errno;
-		release(vm);
-		return torn_err_set(err, ret, "fork: %s", strerror(-ret));
+	if (cfg->libvirt_uri) {
+		if (cfg->wp_shim) {
+			snprintf(qemu_log, sizeof(qemu_log),
+				 "%s/" TORN_WP_STATUS_NAME, cfg->workdir);
+			unlink(qemu_log);
+		}
+		ret = vm_libvirt_start(cfg, vm, err);
+		if (ret) {
+			release(vm);
+			return ret;
+		}
+	} else {
+		envp = spawn_env(cfg);
+		vm->pid = spawn(argv, envp ? envp : environ, qemu_log,
+				cfg->console_stdio);
+		torn_vm_argv_free(argv);
+		g_strfreev(envp);
+		if (vm->pid < 0) {
+			ret = -errno;
+			release(vm);
+			return torn_err_set(err, ret, "fork: %s",
+					    strerror(-ret));
+		}
 	}
-	vm->slot = claim_slot(vm->pid);
+	if (vm->pid > 0)
+		vm->slot = claim_slot(vm->pid);
 	deadline = t0 + timeout;
 	ret = connect_agent(vm, deadline, err);
 	if (ret)
@@ -580,12 +594,17 @@ int torn_vm_stop(struct torn_vm *vm, int timeout_ms)
 	static const char *const off[] = { "poweroff" };
 	struct torn_proto_msg msg;
 	long long deadline = torn_now_ms() + timeout_ms;
-	int status = 0;
+	int status = 0, ret;
 
 	if (!vm)
 		return 0;
 	if (!torn_vm_call(vm, timeout_ms, 1, off, &msg, NULL))
 		torn_proto_msg_clear(&msg);
+	if (vm->dom) {
+		ret = vm_libvirt_wait(vm, deadline);
+		torn_vm_kill(vm);
+		return ret;
+	}
 	while (vm->pid > 0 && torn_now_ms() < deadline) {
 		pid_t r = waitpid(vm->pid, &status, WNOHANG);
 
@@ -609,6 +628,11 @@ int torn_vm_wait(struct torn_vm *vm)
 
 	if (!vm)
 		return 0;
+	if (vm->dom) {
+		status = vm_libvirt_wait(vm, 0);
+		release(vm);
+		return status;
+	}
 	while (vm->pid > 0 && waitpid(vm->pid, &status, 0) < 0 &&
 	       errno == EINTR)
 		;

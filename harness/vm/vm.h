@@ -51,6 +51,11 @@ struct torn_vm_config {
 	 */
 	const char *origin_path;
 	int origin_writable;
+	/*
+	 * --backend libvirt[:URI]: the guest as a transient libvirt domain
+	 * on this URI (vm_libvirt.c); NULL: QEMU started by torn
+	 */
+	const char *libvirt_uri;
 };
 
 struct torn_vm;
@@ -61,6 +66,21 @@ struct torn_vm;
  */
 int torn_vm_build_argv(const struct torn_vm_config *cfg, char ***argv);
 void torn_vm_argv_free(char **argv);
+
+/*
+ * The libvirt domain XML of the same guest, named name (g_free).  Pure:
+ * unit-tested.  TORN_E_USAGE for what a domain cannot be (the console on
+ * the terminal), as torn_vm_build_argv for the rest.
+ */
+int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
+			     char **out);
+
+/*
+ * Whether guests can start on --backend libvirt:uri (NULL: QEMU, 0): a
+ * remote URI is TORN_E_USAGE, a daemon that does not answer TORN_E_GUEST,
+ * each with one line in err.  For the commands to say so before a boot.
+ */
+int torn_vm_backend_check(const char *uri, struct torn_err *err);
 
 /*
  * Boot a guest and wait for its agent's hello (readiness comes from the

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Inside the vm library: the guest handle both backends fill in. */
+#ifndef TORN_VM_INT_H
+#define TORN_VM_INT_H
+
+#include <sys/types.h>
+
+#include "proto.h"
+#include "vm.h"
+
+struct torn_vm {
+	pid_t pid; /* QEMU; -1 once gone (or not known, under libvirt) */
+	int sock;
+	char *workdir;
+	char *console_path;
+	char release[128];
+	long boot_ms;
+	struct torn_buf frame;
+	int slot;
+	/* --backend libvirt (vm_libvirt.c): virConnectPtr, virDomainPtr */
+	void *conn, *dom;
+};
+
+/*
+ * vm_libvirt.c.  start: the domain of cfg started (vm->conn, vm->dom,
+ * vm->pid when it can be found), or one line in err.  active: the domain
+ * still runs.  wait: until it stops (deadline: torn_now_ms() value, 0
+ * none): 0 or TORN_E_TIMEOUT.  close: destroy it (when destroy) and
+ * close the connection.  uri_local: the URI names this host's
+ * hypervisor.
+ */
+int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
+		     struct torn_err *err);
+int vm_libvirt_active(const struct torn_vm *vm);
+int vm_libvirt_wait(struct torn_vm *vm, long long deadline);
+void vm_libvirt_close(struct torn_vm *vm, int destroy);
+int vm_libvirt_uri_local(const char *uri);
+
+#endif

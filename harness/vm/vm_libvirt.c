@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The libvirt backend (vm_int.h): the guest torn_vm_build_argv describes,
+ * as a transient libvirt domain of the same QEMU, through the libvirt C
+ * API.  The NVDIMM is a <memory model='nvdimm' access='shared'> on the
+ * backing file (without access='shared' QEMU would map it privately and
+ * the guest's writes would never reach the file), pinned where the QEMU
+ * backend puts it; the console a file, the agent's virtio-serial port a
+ * unix socket in the work directory, as with the QEMU backend; the tracer
+ * plugin and the nvdimm-persistence machine option through
+ * <qemu:commandline>, the write-tracking shim through <qemu:env>.  The
+ * domain is started with VIR_DOMAIN_START_AUTODESTROY: libvirt destroys
+ * it when torn's connection closes, however torn ends.
+ */
+#include "vm_int.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "torn_time.h"
+#include "wp.h"
+
+/* Text for an XML attribute or element (paths, the kernel command line). */
+static void xml_text(GString *x, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&':
+			g_string_append(x, "&amp;");
+			break;
+		case '<':
+			g_string_append(x, "&lt;");
+			break;
+		case '>':
+			g_string_append(x, "&gt;");
+			break;
+		case '\'':
+			g_string_append(x, "&apos;");
+			break;
+		case '"':
+			g_string_append(x, "&quot;");
+			break;
+		default:
+			g_string_append_c(x, *s);
+		}
+}
+
+/* fmt with each %s an escaped string (only %s, %u, %llu and %x here). */
+static void put(GString *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			g_string_append_c(x, *p);
+			continue;
+		}
+		p++;
+		if (*p == 's') {
+			xml_text(x, va_arg(ap, const char *));
+		} else if (*p == 'u') {
+			g_string_append_printf(x, "%u",
+					       va_arg(ap, unsigned int));
+		} else if (!strncmp(p, "llx", 3)) {
+			g_string_append_printf(x, "%llx",
+					       va_arg(ap, unsigned long long));
+			p += 2;
+		} else if (!strncmp(p, "llu", 3)) {
+			g_string_append_printf(x, "%llu",
+					       va_arg(ap, unsigned long long));
+			p += 2;
+		}
+	}
+	va_end(ap);
+}
+
+int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
+			     char **out)
+{
+	unsigned int mem = cfg->mem_mb ? cfg->mem_mb : 512;
+	unsigned long long maxmem_mb;
+	GString *x;
+
+	if (!cfg->kernel || !cfg->initrd || !cfg->pm_path || !cfg->workdir ||
+	    !cfg->pm_size || !name)
+		return TORN_E_USAGE;
+	if (cfg->pm_size % (2u << 20))
+		return TORN_E_RANGE;
+	if (cfg->flush_mode < TORN_FLUSH_MODE_CLWB ||
+	    cfg->flush_mode > TORN_FLUSH_MODE_NT || cfg->console_stdio)
+		return TORN_E_USAGE;
+	/* as the QEMU backend: slots and maxmem cover RAM plus the NVDIMM */
+	maxmem_mb = mem + (cfg->pm_size >> 20);
+	maxmem_mb = (maxmem_mb + 1023) / 1024 * 1024 + 1024;
+	x = g_string_new(NULL);
+	put(x,
+	    "<domain type='qemu' "
+	    "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+	    "  <name>%s</name>\n"
+	    "  <memory unit='MiB'>%u</memory>\n"
+	    "  <maxMemory slots='2' unit='MiB'>%llu</maxMemory>\n"
+	    "  <vcpu>%u</vcpu>\n"
+	    "  <os>\n"
+	    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+	    "    <kernel>%s</kernel>\n"
+	    "    <initrd>%s</initrd>\n",
+	    name, mem, maxmem_mb, cfg->smp ? cfg->smp : 1, cfg->kernel,
+	    cfg->initrd);
+	put(x,
+	    "    <cmdline>console=ttyS0 nokaslr pti=off no5lvl noreplace-smp "
+	    "panic=-1 loglevel=4 rdinit=/init%s%s</cmdline>\n"
+	    "  </os>\n"
+	    "  <features><acpi/></features>\n"
+	    "  <cpu mode='maximum'>\n"
+	    "    <feature policy='disable' name='la57'/>\n",
+	    cfg->append ? " " : "", cfg->append ? cfg->append : "");
+	if (cfg->flush_mode == TORN_FLUSH_MODE_CLFLUSHOPT ||
+	    cfg->flush_mode == TORN_FLUSH_MODE_CLFLUSH)
+		put(x, "    <feature policy='disable' name='clwb'/>\n");
+	if (cfg->flush_mode == TORN_FLUSH_MODE_CLFLUSH)
+		put(x, "    <feature policy='disable' name='clflushopt'/>\n");
+	put(x,
+	    "    <numa><cell id='0' cpus='0-%u' memory='%u' "
+	    "unit='MiB'/></numa>\n"
+	    "  </cpu>\n"
+	    "  <on_poweroff>destroy</on_poweroff>\n"
+	    "  <on_reboot>destroy</on_reboot>\n"
+	    "  <on_crash>destroy</on_crash>\n"
+	    "  <devices>\n"
+	    "    <emulator>%s</emulator>\n"
+	    "    <controller type='usb' model='none'/>\n"
+	    "    <memballoon model='none'/>\n"
+	    "    <serial type='file'><source path='%s/console.log'/>"
+	    "<target port='0'/></serial>\n"
+	    "    <channel type='unix'><source mode='bind' "
+	    "path='%s/agent.sock'/>"
+	    "<target type='virtio' name='torn.agent'/></channel>\n",
+	    (cfg->smp ? cfg->smp : 1) - 1, mem,
+	    cfg->qemu ? cfg->qemu : "/usr/bin/qemu-system-x86_64", cfg->workdir,
+	    cfg->workdir);
+	if (cfg->origin_path) {
+		put(x,
+		    "    <disk type='file' device='disk'>"
+		    "<driver name='qemu' type='raw'/><source file='%s'/>"
+		    "<target dev='vda' bus='virtio'/>",
+		    cfg->origin_path);
+		/* the guest's writes to a throw-away overlay */
+		if (!cfg->origin_writable)
+			g_string_append(x, "<transient/>");
+		g_string_append(x, "</disk>\n");
+	}
+	put(x,
+	    "    <memory model='nvdimm' access='shared'>\n"
+	    "      <source><path>%s</path></source>\n"
+	    "      <target><size unit='KiB'>%llu</size><node>0</node>"
+	    "</target>\n"
+	    "      <address type='dimm' slot='0' base='0x%llx'/>\n"
+	    "    </memory>\n"
+	    "  </devices>\n"
+	    "  <qemu:commandline>\n"
+	    "    <qemu:arg value='-machine'/>\n"
+	    "    <qemu:arg value='nvdimm-persistence=%s'/>\n",
+	    cfg->pm_path, (unsigned long long)(cfg->pm_size >> 10),
+	    (unsigned long long)TORN_VM_PM_ADDR,
+	    cfg->flush_mode == TORN_FLUSH_MODE_EADR ? "cpu" : "mem-ctrl");
+	if (cfg->plugin)
+		put(x,
+		    "    <qemu:arg value='-plugin'/>\n"
+		    "    <qemu:arg value='%s'/>\n",
+		    cfg->plugin);
+	if (cfg->wp_shim)
+		put(x,
+		    "    <qemu:env name='LD_PRELOAD' value='%s'/>\n"
+		    "    <qemu:env name='TORN_WP_FILE' value='%s'/>\n"
+		    "    <qemu:env name='TORN_WP_STATUS' value='%s/%s'/>\n",
+		    cfg->wp_shim, cfg->pm_path, cfg->workdir,
+		    TORN_WP_STATUS_NAME);
+	put(x, "  </qemu:commandline>\n</domain>\n");
+	*out = g_string_free(x, FALSE);
+	return 0;
+}
+
+/* libvirt's last error, or what errno says. */
+static const char *lv_error(void)
+{
+	const virError *e = virGetLastError();
+
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+/* Quiet: libvirt prints every error to stderr unless told otherwise. */
+static void lv_silent(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+int vm_libvirt_uri_local(const char *uri)
+{
+	/* qemu:///system, qemu:///session, with ?socket=... and the like */
+	return !strncmp(uri, "qemu:///", 8) ||
+	       !strncmp(uri, "qemu+unix:///", 13);
+}
+
+/* QEMU's pid: the process whose command line names the domain. */
+static pid_t find_qemu(const char *name)
+{
+	char want[300];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t pid = -1;
+
+	snprintf(want, sizeof(want), "guest=%s,", name);
+	while (d && pid < 0 && (e = readdir(d))) {
+		char path[300], buf[4096];
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		/* argv[2] of "qemu -name guest=NAME,debug-threads=on" */
+		for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+			if (!strncmp(p, want, strlen(want))) {
+				pid = (pid_t)atoi(e->d_name);
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+int torn_vm_backend_check(const char *uri, struct torn_err *err)
+{
+	virConnectPtr conn;
+
+	if (!uri)
+		return 0;
+	if (!vm_libvirt_uri_local(uri))
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"--backend libvirt:%s: a remote hypervisor is not "
+			"supported yet (torn restores each state into the "
+			"NVDIMM's backing file, which must be on this host): use "
+			"qemu:///system",
+			uri);
+	virSetErrorFunc(NULL, lv_silent);
+	conn = virConnectOpen(uri);
+	if (!conn)
+		return torn_err_set(err, TORN_E_GUEST,
+				    "libvirt %s: %s (is libvirtd running? "
+				    "docs/ci.md)",
+				    uri, lv_error());
+	virConnectClose(conn);
+	return 0;
+}
+
+int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
+		     struct torn_err *err)
+{
+	static int seq;
+	char name[64], *xml = NULL;
+	virConnectPtr conn;
+	virDomainPtr dom;
+	int ret;
+
+	if (!vm_libvirt_uri_local(cfg->libvirt_uri))
+		return torn_vm_backend_check(cfg->libvirt_uri, err);
+	snprintf(name, sizeof(name), "torn-%d-%d", (int)getpid(),
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));
+	ret = torn_vm_build_domain_xml(cfg, name, &xml);
+	if (ret)
+		return torn_err_set(err, ret, "bad guest configuration: %s",
+				    torn_strerror(ret));
+	virSetErrorFunc(NULL, lv_silent);
+	conn = virConnectOpen(cfg->libvirt_uri);
+	if (!conn) {
+		ret = torn_err_set(err, TORN_E_GUEST,
+				   "libvirt %s: %s (is libvirtd running? "
+				   "docs/ci.md)",
+				   cfg->libvirt_uri, lv_error());
+		g_free(xml);
+		return ret;
+	}
+	dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+	g_free(xml);
+	if (!dom) {
+		const char *why = lv_error();
+
+		ret = torn_err_set(
+			err, TORN_E_GUEST,
+			"libvirt %s could not start the guest: %s%s",
+			cfg->libvirt_uri, why,
+			strstr(why, "ermission denied") || strstr(why, "plugin")
+				? " (QEMU under libvirt must read torn's kit, "
+				  "plugin and work files: docs/ci.md, "
+				  "\"libvirt\")"
+				: "");
+		virConnectClose(conn);
+		return ret;
+	}
+	vm->conn = conn;
+	vm->dom = dom;
+	vm->pid = find_qemu(name);
+	return 0;
+}
+
+int vm_libvirt_active(const struct torn_vm *vm)
+{
+	return vm->dom && virDomainIsActive((virDomainPtr)vm->dom) == 1;
+}
+
+void vm_libvirt_close(struct torn_vm *vm, int destroy)
+{
+	if (vm->dom) {
+		if (destroy && virDomainIsActive((virDomainPtr)vm->dom) == 1)
+			virDomainDestroy((virDomainPtr)vm->dom);
+		virDomainFree((virDomainPtr)vm->dom);
+		vm->dom = NULL;
+	}
+	if (vm->conn) {
+		virConnectClose((virConnectPtr)vm->conn);
+		vm->conn = NULL;
+	}
+	vm->pid = -1;
+}
+
+int vm_libvirt_wait(struct torn_vm *vm, long long deadline)
+{
+	while (vm_libvirt_active(vm)) {
+		if (deadline && torn_now_ms() > deadline)
+			return TORN_E_TIMEOUT;
+		usleep(50000);
+	}
+	return 0;
+}
