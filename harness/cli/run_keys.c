@@ -29,6 +29,7 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_PM_SIZE] = "pm-size",
 	[RUN_COVERAGE] = "coverage",
 	[RUN_SHARD] = "shard",
+	[RUN_BACKEND] = "backend",
 	[RUN_PROGRAM] = "program",
 	[RUN_SCRIPT] = "script",
 	[RUN_ARGS] = "args",

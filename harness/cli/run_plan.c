@@ -11,10 +11,10 @@
 static int guest_settings(const struct run_settings *s, struct run_plan *p,
 			  struct torn_err *err)
 {
-	static const enum run_key keys[] = {
-		RUN_FS,	     RUN_FLUSH, RUN_KERNEL,
-		RUN_MODULES, RUN_CACHE, RUN_PM_SIZE
-	};
+	static const enum run_key keys[] = { RUN_FS,	 RUN_FLUSH,
+					     RUN_KERNEL, RUN_MODULES,
+					     RUN_CACHE,	 RUN_PM_SIZE,
+					     RUN_BACKEND };
 	struct torn_err e = { "" };
 	char opt[32];
 	size_t k;

@@ -37,6 +37,9 @@ const char guest_opts_usage[] =
 	"  --boot-timeout S               seconds to wait for the guest (default 300)\n"
 	"  --pm-size SIZE                 the NVDIMM's size, e.g. 512M or 1G (default\n"
 	"                                 64M; a run is checked on its own)\n"
+	"  --backend qemu|libvirt[:URI]   start guests with QEMU (default), or as\n"
+	"                                 libvirt domains (default URI\n"
+	"                                 qemu:///system; docs/ci.md)\n"
 	"  --keep                         keep the work directory\n";
 
 int guest_pm_size_parse(const char *v, uint64_t *out, struct torn_err *err)
@@ -114,6 +117,17 @@ int guest_opts_set(struct guest_opts *o, const char *opt, const char *v,
 			return TORN_E_USAGE;
 		o->pm_size = s;
 		o->given |= GUEST_GIVEN_PM_SIZE;
+	} else if (!strcmp(opt, "--backend")) {
+		if (!strcmp(v, "qemu"))
+			o->libvirt_uri = NULL;
+		else if (!strcmp(v, "libvirt"))
+			o->libvirt_uri = GUEST_LIBVIRT_URI;
+		else if (!strncmp(v, "libvirt:", 8) && v[8])
+			o->libvirt_uri = v + 8;
+		else
+			return torn_err_set(
+				err, TORN_E_USAGE,
+				"expected qemu, libvirt or libvirt:URI");
 	} else if (!strcmp(opt, "--boot-timeout")) {
 		if (torn_parse_count(NULL, NULL, v, 1, GUEST_BOOT_TIMEOUT_MAX,
 				     &s))
@@ -139,7 +153,7 @@ int guest_opts_parse(struct guest_opts *o, int argc, char **argv, int *i)
 	if (strcmp(a, "--fs") && strcmp(a, "--flush") &&
 	    strcmp(a, "--kernel") && strcmp(a, "--modules") &&
 	    strcmp(a, "--cache") && strcmp(a, "--boot-timeout") &&
-	    strcmp(a, "--pm-size"))
+	    strcmp(a, "--pm-size") && strcmp(a, "--backend"))
 		return 0;
 	if (*i + 1 >= argc) {
 		fprintf(stderr, "torn: option %s needs a value\n", a);
@@ -457,6 +471,7 @@ void guest_vm_config(const struct guest_opts *o, const struct torn_kit *kit,
 	cfg->flush_mode = o->flush_mode;
 	cfg->workdir = workdir;
 	cfg->boot_timeout_ms = (o->timeout_s ? o->timeout_s : 300) * 1000;
+	cfg->libvirt_uri = o->libvirt_uri;
 }
 
 int guest_pm_prepare(const struct guest_opts *o, const char *what,

@@ -22,12 +22,17 @@ struct guest_opts {
 	int timeout_s; /* boot timeout */
 	uint64_t pm_size; /* the NVDIMM's bytes; 0: TORN_KIT_PM_SIZE */
 	const char *stage; /* a user test's stage archive (kit.h), or NULL */
+	/* --backend libvirt[:URI]: guests as libvirt domains; NULL: QEMU */
+	const char *libvirt_uri;
 	unsigned int given; /* GUEST_GIVEN_*: set by guest_opts_set */
 };
 
 #define GUEST_GIVEN_FS 0x01
 #define GUEST_GIVEN_FLUSH 0x02
 #define GUEST_GIVEN_PM_SIZE 0x04
+
+/* --backend libvirt without a URI */
+#define GUEST_LIBVIRT_URI "qemu:///system"
 
 /* The NVDIMM sizes --pm-size takes: 16 MiB .. 16 GiB, in 2 MiB steps. */
 #define GUEST_PM_SIZE_MIN (16ull << 20)
@@ -43,7 +48,8 @@ uint64_t guest_pm_size(const struct guest_opts *o);
 /*
  * The one parser of those options, for a value from elsewhere (torn
  * run's spec): opt is the option as on the command line ("--fs",
- * "--flush", "--kernel", "--modules", "--cache", "--boot-timeout"); v
+ * "--flush", "--kernel", "--modules", "--cache", "--boot-timeout",
+ * "--backend"); v
  * must outlive o.  0; TORN_E_NOTFOUND when opt is none of them;
  * TORN_E_USAGE with why in err ("expected 1..86400"), o unchanged.
  */

@@ -24,6 +24,7 @@ int replay_shell(struct torn_replay *r)
 		fprintf(stderr, "torn replay: %s\n", err.msg);
 		fs = -1;
 	}
+	go.libvirt_uri = NULL; /* the shell needs the terminal: QEMU's own */
 	if (fs >= 0)
 		go.fs_kind = fs; /* a kind of the user's own: its programs */
 	/* a user test's programs and checker, as the checker guests had */

@@ -418,6 +418,7 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	struct torn_run_meta meta;
 	struct guest_pm g;
 	struct torn_vm *vm;
+	char *out_abs;
 	char trace[4200], base_out[4200], final_out[4200], plugin[16384],
 		console[4200], console_out[4200];
 	/* what each flush mode's -cpu offers, for the trace header */
@@ -448,12 +449,19 @@ int torn_trace_run(const struct torn_trace_opts *o)
 	ret = write_stage(o, &guest, stage, sizeof(stage));
 	if (ret)
 		return ret;
+	ret = torn_vm_backend_check(guest.libvirt_uri, &err);
+	if (ret) {
+		fprintf(stderr, "torn: %s\n", err.msg);
+		return ret == TORN_E_USAGE ? TORN_EXIT_USAGE : TORN_EXIT_INFRA;
+	}
 	ret = guest_pm_prepare(&guest, "trace", &g);
 	if (ret)
 		return ret;
-	snprintf(trace, sizeof(trace), "%s/trace.torn", o->out);
-	snprintf(base_out, sizeof(base_out), "%s/base.img", o->out);
-	snprintf(final_out, sizeof(final_out), "%s/final.img", o->out);
+	/* absolute: QEMU may not run where torn does (--backend libvirt) */
+	out_abs = g_canonicalize_filename(o->out, NULL);
+	snprintf(trace, sizeof(trace), "%s/trace.torn", out_abs);
+	snprintf(base_out, sizeof(base_out), "%s/base.img", out_abs);
+	snprintf(final_out, sizeof(final_out), "%s/final.img", out_abs);
 	if (g.origin[0]) {
 		/* the origin as the trace saw it, for checking and replay */
 		char origin_out[4200];
@@ -481,7 +489,8 @@ int torn_trace_run(const struct torn_trace_opts *o)
 		tracer, trace, (unsigned long long)TORN_VM_PM_ADDR,
 		(unsigned long long)guest_pm_size(&o->guest),
 		o->pc ? "on" : "off", features[o->guest.flush_mode], g.pm,
-		base_out, final_out, o->out);
+		base_out, final_out, out_abs);
+	g_free(out_abs);
 	if (strchr(g.work, ',') || strchr(tracer, ',')) {
 		/* --out was checked; these come from TMPDIR and the build */
 		fprintf(stderr,

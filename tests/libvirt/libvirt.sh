@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vm test: --backend libvirt against a real libvirtd and virtlogd that the
+# test starts as root (qemu:///system), each in a private mount namespace
+# over directories of the test's own: /etc/libvirt (a copy of the
+# machine's, with QEMU run as root: docs/ci.md, "libvirt"), /run/libvirt,
+# /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt.  The machine's
+# own libvirt, if any, is left alone; torn reaches the test's daemon
+# through the URI's socket.  Checks:
+#   - a trace through libvirt (the tracer plugin by <qemu:commandline>)
+#     passes the tracer's self-check
+#   - one traced seeded bug (bug-noflush on devdax) checked by QEMU and by
+#     libvirt guests: the same verdicts, state by state, flagged and
+#     consistent alike
+#   - no domain is left behind; a daemon not there, a remote URI and a bad
+#     --backend each give one line and their exit code
+# Skips (exit 4) only where the daemons cannot start, saying why.
+torn=$(realpath "$1")
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
+ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
+for p in libvirtd virtlogd virsh unshare; do
+	command -v $p >/dev/null || { echo "skip: no $p (scripts/setup installs libvirt)"; exit 4; }
+done
+[ "$(id -u)" = 0 ] || { echo "skip: libvirtd as root (qemu:///system) needs root"; exit 4; }
+d=$(mktemp -d /tmp/torn-libvirt-XXXXXX)
+rt=$d/lv
+mkdir -p "$rt"/etc "$rt"/run "$rt"/lib "$rt"/log "$rt"/cache
+stop() {
+	for p in libvirtd virtlogd; do
+		[ -f "$rt/$p.pid" ] && kill "$(cat "$rt/$p.pid")" 2>/dev/null
+	done
+	sleep 1
+	rm -rf "$d"
+}
+trap stop EXIT
+cp -a /etc/libvirt/. "$rt/etc/"
+printf '\n# torn tests/libvirt: QEMU reads torn kits under /root\nuser = "root"\ngroup = "root"\n' >>"$rt/etc/qemu.conf"
+unshare --mount --propagation private bash -c "
+	for m in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt; do
+		mkdir -p \${m#*:} && mount --bind $rt/\${m%%:*} \${m#*:} || exit 1
+	done
+	virtlogd -d -p $rt/virtlogd.pid && libvirtd -d -p $rt/libvirtd.pid" >"$d/daemons.log" 2>&1 ||
+	{ echo "skip: libvirtd cannot start here: $(tail -2 "$d/daemons.log")"; exit 4; }
+uri="qemu:///system?socket=$rt/run/libvirt-sock"
+for _ in $(seq 100); do [ -S "$rt/run/libvirt-sock" ] && break; sleep 0.1; done
+virsh -c "$uri" version >"$d/version" 2>&1 ||
+	{ echo "skip: libvirtd started but does not answer: $(tail -2 "$d/version")"; exit 4; }
+echo "libvirtd: $(grep -m1 'Using library' "$d/version")"
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+table() { sed -n 's/^{"state":"\([^"]*\)".*"verdict":"\([a-z]*\)".*/\1 \2/p' "$1/verdicts.jsonl" | sort; }
+
+# a trace through libvirt, and the tracer's self-check on it
+"$torn" trace --fs devdax --workload pmlog --backend "libvirt:$uri" --out "$d/lt" >"$d/lt.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && "$torn" verify "$d/lt" >"$d/lt.verify" 2>&1; then
+	ok "trace through libvirt: $(grep -m1 '^ok   replay' "$d/lt.verify")"
+else
+	bad "trace through libvirt: exit $rc"; tail -5 "$d/lt.out" "$d/lt.verify"
+fi
+
+# one trace, checked by QEMU guests and by libvirt guests
+"$torn" trace --fs devdax --workload bug-noflush --out "$d/run" >/dev/null 2>"$d/trace.err" ||
+	{ cat "$d/trace.err"; echo "FAIL trace"; exit 1; }
+cp -r "$d/run" "$d/q"
+cp -r "$d/run" "$d/l"
+"$torn" check "$d/q" --engine prefix -j 2 >"$d/q.out" 2>&1
+rq=$?
+"$torn" check "$d/l" --engine prefix -j 2 --backend "libvirt:$uri" >"$d/l.out" 2>&1
+rl=$?
+flagged=$(table "$d/l" | grep -c ' inconsistent$')
+consistent=$(table "$d/l" | grep -c ' consistent$')
+if [ $rq -eq 1 ] && [ $rl -eq 1 ] && [ "$flagged" -gt 0 ] && [ "$consistent" -gt 0 ] &&
+	diff <(table "$d/q") <(table "$d/l") >"$d/diff"; then
+	ok "check by libvirt guests = by QEMU guests: $(table "$d/l" | wc -l) states, $flagged flagged, $consistent consistent"
+else
+	bad "check: QEMU exit $rq, libvirt exit $rl, $flagged flagged"; head -5 "$d/diff"; tail -5 "$d/l.out"
+fi
+left=$(virsh -c "$uri" list --all --name | grep -c .)
+[ "$left" -eq 0 ] && ok "no domain left behind" || bad "$left domains left: $(virsh -c "$uri" list --all)"
+
+# bad backends: one line each
+cp -r "$d/run" "$d/e1"
+"$torn" check "$d/e1" --engine prefix -j 1 --backend "libvirt:qemu:///system?socket=$d/none" >"$d/e1.out" 2>&1
+rc=$?
+[ $rc -eq 3 ] && grep -q "is libvirtd running" "$d/e1.out" && ok "no daemon at the URI: exit 3, said" ||
+	bad "no daemon: exit $rc: $(grep -m2 libvirt "$d/e1.out")"
+cp -r "$d/run" "$d/e2"
+"$torn" check "$d/e2" --engine prefix -j 1 --backend "libvirt:qemu+tcp://192.0.2.1/system" >"$d/e2.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "a remote hypervisor is not supported yet" "$d/e2.out" && [ ! -e "$d/e2/verdicts.jsonl" ] &&
+	ok "a remote URI: exit 2, said, nothing written" || bad "remote URI: exit $rc: $(tail -2 "$d/e2.out")"
+"$torn" check "$d/e2" --backend vmware >"$d/e3.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "expected qemu, libvirt or libvirt:URI" "$d/e3.out" && ok "--backend vmware: exit 2" ||
+	bad "--backend vmware: exit $rc: $(cat "$d/e3.out")"
+echo "libvirt: $([ $fail = 0 ] && echo passed || echo failed)"
+exit $fail
