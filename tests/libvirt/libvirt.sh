@@ -1,12 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vm test: --backend libvirt against a real libvirtd and virtlogd that the
-# test starts as root (qemu:///system), each in a private mount namespace
-# over directories of the test's own: /etc/libvirt (a copy of the
-# machine's, with QEMU run as root: docs/ci.md, "libvirt"), /run/libvirt,
-# /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt.  The machine's
-# own libvirt, if any, is left alone; torn reaches the test's daemon
-# through the URI's socket.  Checks:
+# test starts as root (qemu:///system, scripts/private-libvirtd: a private
+# mount namespace, the machine's own libvirt left alone).  Checks:
 #   - a trace through libvirt (the tracer plugin by <qemu:commandline>)
 #     passes the tracer's self-check
 #   - one traced seeded bug (bug-noflush on devdax) checked by QEMU and by
@@ -18,34 +14,13 @@
 torn=$(realpath "$1")
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
 ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
-for p in libvirtd virtlogd virsh unshare; do
-	command -v $p >/dev/null || { echo "skip: no $p (scripts/setup installs libvirt)"; exit 4; }
-done
-[ "$(id -u)" = 0 ] || { echo "skip: libvirtd as root (qemu:///system) needs root"; exit 4; }
+top=$(cd "$(dirname "$0")/../.." && pwd)
 d=$(mktemp -d /tmp/torn-libvirt-XXXXXX)
 rt=$d/lv
-mkdir -p "$rt"/etc "$rt"/run "$rt"/lib "$rt"/log "$rt"/cache
-stop() {
-	for p in libvirtd virtlogd; do
-		[ -f "$rt/$p.pid" ] && kill "$(cat "$rt/$p.pid")" 2>/dev/null
-	done
-	sleep 1
-	rm -rf "$d"
-}
-trap stop EXIT
-cp -a /etc/libvirt/. "$rt/etc/"
-printf '\n# torn tests/libvirt: QEMU reads torn kits under /root\nuser = "root"\ngroup = "root"\n' >>"$rt/etc/qemu.conf"
-unshare --mount --propagation private bash -c "
-	for m in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt; do
-		mkdir -p \${m#*:} && mount --bind $rt/\${m%%:*} \${m#*:} || exit 1
-	done
-	virtlogd -d -p $rt/virtlogd.pid && libvirtd -d -p $rt/libvirtd.pid" >"$d/daemons.log" 2>&1 ||
-	{ echo "skip: libvirtd cannot start here: $(tail -2 "$d/daemons.log")"; exit 4; }
-uri="qemu:///system?socket=$rt/run/libvirt-sock"
-for _ in $(seq 100); do [ -S "$rt/run/libvirt-sock" ] && break; sleep 0.1; done
-virsh -c "$uri" version >"$d/version" 2>&1 ||
-	{ echo "skip: libvirtd started but does not answer: $(tail -2 "$d/version")"; exit 4; }
-echo "libvirtd: $(grep -m1 'Using library' "$d/version")"
+trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
+uri=$("$top/scripts/private-libvirtd" start "$rt" 2>"$d/start.err") ||
+	{ echo "skip: $(cat "$d/start.err")"; exit 4; }
+echo "libvirtd: $(grep -m1 'Using library' "$rt/version")"
 fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
