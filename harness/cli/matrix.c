@@ -143,6 +143,13 @@ static int spec_cells(const char *spec, const struct matrix_axes *ax,
 
 	if (ret)
 		goto out;
+	if (run_settings_get(&s, RUN_SHARD)) {
+		ret = run_settings_blame(&s, RUN_SHARD,
+					 "a matrix's shards come from torn "
+					 "matrix --shards, not the spec",
+					 err);
+		goto out;
+	}
 	fs = axis(ax->fs, &s, RUN_FS, RUN_DEFAULT_FS);
 	flush = axis(ax->flush, &s, RUN_FLUSH, RUN_DEFAULT_FLUSH);
 	eng = axis(ax->engine, &s, RUN_ENGINE, RUN_DEFAULT_ENGINE);

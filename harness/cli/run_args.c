@@ -149,12 +149,21 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 	}
 	if (x->cell && cell_settings(x->cell, s))
 		goto out;
-	if (x->cell && !run_settings_get(s, RUN_OUT)) {
-		char *out = g_strdup_printf("torn-runs/%s", x->cell);
+	/*
+	 * A cell's run directory: --out as given; else the spec's out, or
+	 * torn-runs, with the cell's id under it (a spec's cells must not
+	 * share one directory).
+	 */
+	if (x->cell &&
+	    (!run_settings_get(s, RUN_OUT) || s->set[RUN_OUT].line)) {
+		const char *top = run_settings_get(s, RUN_OUT);
+		char *out = g_strdup_printf("%s/%s", top ? top : "torn-runs",
+					    x->cell);
+		int line = s->set[RUN_OUT].line;
 
 		run_settings_set(s, RUN_OUT, out);
+		s->set[RUN_OUT].line = line;
 		g_free(out);
-		g_mkdir_with_parents("torn-runs", 0755);
 	}
 	run_settings_defaults(s);
 	ret = 0;

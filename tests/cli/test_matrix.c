@@ -146,6 +146,7 @@ static void test_bad(void **state)
 {
 	char *dup_dir = g_build_filename(dir, "sub", NULL);
 	char *dup = NULL, *bad = put("bad.torn", "[run]\nfs = zfs\n");
+	char *sharded = put("shard.torn", "[run]\nshard = 1/2\n");
 	char *empty = g_build_filename(dir, "empty", NULL);
 	const struct {
 		const char *src;
@@ -167,6 +168,7 @@ static void test_bad(void **state)
 		{ NULL, { .engine = "prefix nope" }, TORN_E_USAGE, "nope" },
 		{ NULL, { .fs = " " }, TORN_E_USAGE, "no filesystem kind" },
 		{ NULL, { .shards = 5000 }, TORN_E_USAGE, "at most" },
+		{ sharded, { 0 }, TORN_E_USAGE, "shard.torn:2: " },
 	};
 	struct torn_err err;
 	struct matrix m;
@@ -237,6 +239,8 @@ static void test_bad(void **state)
 	g_free(dup_dir);
 	unlink(bad);
 	g_free(bad);
+	unlink(sharded);
+	g_free(sharded);
 	g_free(empty);
 }
 
