@@ -315,6 +315,17 @@ static pid_t spawn(char **argv, char **envp, const char *qemu_log,
  * when cfg asks for it (wp.h); NULL: torn's as it is.  Built before the
  * fork, since the child of a threaded torn may not allocate.
  */
+/*
+ * The shim's status file of cfg's guest, taken away before QEMU starts
+ * (torn_wp_open reads what this QEMU's shim wrote) into status.
+ */
+static void wp_status_reset(const struct torn_vm_config *cfg, char *status,
+			    size_t len)
+{
+	snprintf(status, len, "%s/" TORN_WP_STATUS_NAME, cfg->workdir);
+	unlink(status);
+}
+
 static char **spawn_env(const struct torn_vm_config *cfg)
 {
 	char **env;
@@ -322,9 +333,7 @@ static char **spawn_env(const struct torn_vm_config *cfg)
 
 	if (!cfg->wp_shim || !cfg->pm_path)
 		return NULL;
-	snprintf(status, sizeof(status), "%s/" TORN_WP_STATUS_NAME,
-		 cfg->workdir);
-	unlink(status);
+	wp_status_reset(cfg, status, sizeof(status));
 	env = g_get_environ();
 	env = g_environ_setenv(env, "LD_PRELOAD", cfg->wp_shim, TRUE);
 	env = g_environ_setenv(env, "TORN_WP_FILE", cfg->pm_path, TRUE);
@@ -353,9 +362,8 @@ void torn_vm_kill(struct torn_vm *vm)
 {
 	if (!vm)
 		return;
-	if (vm->dom) {
-		vm_libvirt_close(vm, 1);
-	} else if (vm->pid > 0) {
+	/* a libvirt domain is destroyed by release() */
+	if (!vm->dom && vm->pid > 0) {
 		kill(vm->pid, SIGKILL);
 		while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -475,11 +483,10 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 			cfg->workdir);
 	}
 	if (cfg->libvirt_uri) {
-		if (cfg->wp_shim) {
-			snprintf(qemu_log, sizeof(qemu_log),
-				 "%s/" TORN_WP_STATUS_NAME, cfg->workdir);
-			unlink(qemu_log);
-		}
+		char status[4200];
+
+		if (cfg->wp_shim)
+			wp_status_reset(cfg, status, sizeof(status));
 		ret = vm_libvirt_start(cfg, vm, err);
 		if (ret) {
 			release(vm);

@@ -30,59 +30,17 @@
 #include "torn_time.h"
 #include "wp.h"
 
-/* Text for an XML attribute or element (paths, the kernel command line). */
-static void xml_text(GString *x, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '&':
-			g_string_append(x, "&amp;");
-			break;
-		case '<':
-			g_string_append(x, "&lt;");
-			break;
-		case '>':
-			g_string_append(x, "&gt;");
-			break;
-		case '\'':
-			g_string_append(x, "&apos;");
-			break;
-		case '"':
-			g_string_append(x, "&quot;");
-			break;
-		default:
-			g_string_append_c(x, *s);
-		}
-}
-
-/* fmt with each %s an escaped string (only %s, %u, %llu and %x here). */
+/* fmt with each %s escaped for XML (paths, the kernel command line). */
 static void put(GString *x, const char *fmt, ...)
 {
 	va_list ap;
+	char *text;
 
 	va_start(ap, fmt);
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%') {
-			g_string_append_c(x, *p);
-			continue;
-		}
-		p++;
-		if (*p == 's') {
-			xml_text(x, va_arg(ap, const char *));
-		} else if (*p == 'u') {
-			g_string_append_printf(x, "%u",
-					       va_arg(ap, unsigned int));
-		} else if (!strncmp(p, "llx", 3)) {
-			g_string_append_printf(x, "%llx",
-					       va_arg(ap, unsigned long long));
-			p += 2;
-		} else if (!strncmp(p, "llu", 3)) {
-			g_string_append_printf(x, "%llu",
-					       va_arg(ap, unsigned long long));
-			p += 2;
-		}
-	}
+	text = g_markup_vprintf_escaped(fmt, ap);
 	va_end(ap);
+	g_string_append(x, text);
+	g_free(text);
 }
 
 int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
