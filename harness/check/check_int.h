@@ -238,7 +238,6 @@ struct check_run {
 			     boot with the user test staged (kit.h) */
 	/* the kit the run was traced with (meta.json's "kit"); "": unknown */
 	char trace_kit[80];
-	bool kernel_given; /* --kernel chose the checker's kernel */
 	/* the kernel the run was traced on (meta.json), when no --kernel */
 	char kernel[4096];
 	struct oracle_expected *expected; /* NULL: no expected.txt */

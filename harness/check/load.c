@@ -45,7 +45,6 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 	run->fs_kind = kind;
 	run->guest.fs_kind = kind;
 	snprintf(run->trace_kit, sizeof(run->trace_kit), "%s", m->kit);
-	run->kernel_given = run->guest.kernel != NULL;
 	flush = torn_flush_mode_parse(m->flush_mode);
 	if (m->flush_mode[0] && flush >= 0)
 		run->guest.flush_mode = flush;
@@ -71,7 +70,11 @@ int check_run_from_meta(struct check_run *run, const struct torn_run_meta *m,
 int check_kit_matches(const struct check_run *run, bool any_kit,
 		      struct torn_err *err)
 {
-	if (!run->trace_kit[0] || run->kernel_given || any_kit ||
+	/* --kernel chose the checker's kernel: not the one meta.json named */
+	bool kernel_given =
+		run->guest.kernel && run->guest.kernel != run->kernel;
+
+	if (!run->trace_kit[0] || kernel_given || any_kit ||
 	    !strcmp(run->trace_kit, run->kit.hash))
 		return 0;
 	return torn_err_set(

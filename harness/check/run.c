@@ -751,17 +751,18 @@ int torn_check_run(const struct torn_check_opts *o)
 	ret = load_run(&x);
 	if (ret)
 		goto out;
-	/*
-	 * The kit the run was traced with, before anything is written: a
-	 * run checked (or a shard of it) by another torn or on another
-	 * machine's kernel is refused, not quietly judged by other code.
-	 */
+	/* the guests' backend, and then the kit, before anything is written */
 	ret = torn_vm_backend_check(run->guest.libvirt_uri, &err);
 	if (ret) {
 		fprintf(stderr, "torn check: %s\n", err.msg);
 		ret = ret == TORN_E_USAGE ? TORN_EXIT_USAGE : TORN_EXIT_INFRA;
 		goto out;
 	}
+	/*
+	 * The kit the run was traced with: a run checked (or a shard of it)
+	 * by another torn or on another machine's kernel is refused, not
+	 * quietly judged by other code.
+	 */
 	if (run->trace_kit[0]) {
 		if (guest_kit(&run->guest, &run->kit)) {
 			ret = TORN_EXIT_INFRA;
