@@ -39,9 +39,13 @@ result_of(const struct torn_report_failure *s, const char *oracle)
 	return NULL;
 }
 
-/* One failing state in a failure or error body (character data). */
+/*
+ * One failing state in a failure or error body (character data); its
+ * torn replay command also onto replays, when given (g_free).
+ */
 static void put_state(FILE *f, const struct torn_report *r,
-		      const struct torn_report_failure *s, const char *oracle)
+		      const struct torn_report_failure *s, const char *oracle,
+		      GPtrArray *replays)
 {
 	const struct torn_report_result *res =
 		oracle ? result_of(s, oracle) : NULL;
@@ -70,13 +74,17 @@ static void put_state(FILE *f, const struct torn_report *r,
 	fputs("  ", f);
 	report_put_xmls(f, replay);
 	fputc('\n', f);
-	g_free(replay);
+	if (replays)
+		g_ptr_array_add(replays, replay);
+	else
+		g_free(replay);
 }
 
 static void put_oracle_case(FILE *f, const struct torn_report *r,
 			    const char *suite,
 			    const struct torn_report_oracle *o)
 {
+	GPtrArray *replays;
 	size_t i, listed = 0;
 	uint64_t n = 0;
 
@@ -96,6 +104,7 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 		"inconsistent", n, o->ran);
 	report_put_xmls(f, o->name);
 	fputs("\">", f);
+	replays = g_ptr_array_new_with_free_func(g_free);
 	for (i = 0; i < r->n_failures; i++) {
 		if (!failed_oracle(&r->failures[i], o->name))
 			continue;
@@ -106,24 +115,17 @@ static void put_oracle_case(FILE *f, const struct torn_report *r,
 				n - JUNIT_STATES_MAX);
 			break;
 		}
-		put_state(f, r, &r->failures[i], o->name);
+		put_state(f, r, &r->failures[i], o->name, replays);
 	}
 	fputs("</failure>\n", f);
 	/* what a developer runs next, one state a line, for CI to show */
 	fputs("      <system-out>", f);
-	listed = 0;
-	for (i = 0; i < r->n_failures && listed < JUNIT_STATES_MAX; i++) {
-		char *replay;
-
-		if (!failed_oracle(&r->failures[i], o->name))
-			continue;
-		listed++;
-		replay = report_replay_command(r->dir, r->failures[i].id);
-		report_put_xmls(f, replay);
+	for (i = 0; i < replays->len; i++) {
+		report_put_xmls(f, replays->pdata[i]);
 		fputc('\n', f);
-		g_free(replay);
 	}
 	fputs("</system-out>\n    </testcase>\n", f);
+	g_ptr_array_free(replays, TRUE);
 }
 
 /* A known finding: a skipped case named by its id, its states counted. */
@@ -172,7 +174,7 @@ static void put_checking_case(FILE *f, const struct torn_report *r,
 				n - JUNIT_STATES_MAX);
 			break;
 		}
-		put_state(f, r, s, NULL);
+		put_state(f, r, s, NULL, NULL);
 	}
 	fputs("</error>\n    </testcase>\n", f);
 }
