@@ -28,6 +28,15 @@ int cmd_report(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+
+/*
+ * ret, torn check's exit code, as a spec's expect = inconsistent (a
+ * seeded bug) has it, said on stdout (expect.c): FAIL, the bug caught, is
+ * OK; OK, the bug missed, is FAIL; anything else stays.  source follows
+ * "expect = inconsistent" (" (expect.txt)"), where follows "no new
+ * inconsistent state" (" in 12 crash states").
+ */
+int cli_expect_inconsistent(int ret, const char *source, const char *where);
 int cmd_kernel(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
 

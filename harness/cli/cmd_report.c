@@ -99,19 +99,7 @@ static int expect(const char *dir, int ret)
 
 	g_free(path);
 	g_free(text);
-	if (!seeded)
-		return ret;
-	if (ret == TORN_EXIT_FAIL) {
-		printf("expect = inconsistent (expect.txt): the bug was caught, "
-		       "the test passes (exit 0)\n");
-		return TORN_EXIT_OK;
-	}
-	if (ret == TORN_EXIT_OK) {
-		printf("expect = inconsistent (expect.txt): no new inconsistent "
-		       "state: the bug was missed, the test fails (exit 1)\n");
-		return TORN_EXIT_FAIL;
-	}
-	return ret;
+	return seeded ? cli_expect_inconsistent(ret, " (expect.txt)", "") : ret;
 }
 
 int cmd_report(int argc, char **argv)

@@ -153,7 +153,7 @@ static struct run_extra run_x;
 static bool holds_trace(const char *dir)
 {
 	char *t = g_build_filename(dir, "trace.torn", NULL);
-	char *m = g_build_filename(dir, "meta.json", NULL);
+	char *m = g_build_filename(dir, TORN_RUN_META, NULL);
 	bool yes = g_file_test(t, G_FILE_TEST_IS_REGULAR) &&
 		   g_file_test(m, G_FILE_TEST_IS_REGULAR);
 

@@ -17,26 +17,19 @@
 static char **axis(const char *given, const struct run_settings *s,
 		   enum run_key k, const char *def)
 {
-	struct run_settings one = { 0 };
-	char **w;
+	const char *v = given ? given : run_settings_get(s, k);
 
-	if (!given && run_settings_get(s, k))
-		return run_settings_words(s, k);
-	run_settings_set(&one, k, given ? given : def);
-	w = run_settings_words(&one, k);
-	run_settings_free(&one);
-	return w;
+	return run_words(v ? v : def);
 }
 
 /* Two words alike in an axis is a typo, not two cells. */
 static int twice(const char *what, char **w, struct torn_err *err)
 {
-	for (char **a = w; *a; a++)
-		for (char **b = a + 1; *b; b++)
-			if (!strcmp(*a, *b))
-				return torn_err_set(err, TORN_E_USAGE,
-						    "%s '%s' given twice", what,
-						    *a);
+	const char *again = run_words_twice(w);
+
+	if (again)
+		return torn_err_set(err, TORN_E_USAGE, "%s '%s' given twice",
+				    what, again);
 	if (!*w)
 		return torn_err_set(err, TORN_E_USAGE, "no %s given", what);
 	return 0;

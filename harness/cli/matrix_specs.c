@@ -166,6 +166,7 @@ int matrix_id_parse(const char *id, struct matrix_id *out, struct torn_err *err)
 {
 	char **f = g_strsplit(id, ".", -1);
 	guint n = g_strv_length(f), k;
+	size_t len;
 	char q[Q];
 
 	memset(out, 0, sizeof(*out));
@@ -184,10 +185,11 @@ int matrix_id_parse(const char *id, struct matrix_id *out, struct torn_err *err)
 	}
 	out->engine = matrix_engine_unslug(f[n - 1]);
 	out->flush = g_strdup(f[n - 2]);
-	out->fs = f[n - 3];
-	f[n - 3] = NULL; /* the name is what is left; it may hold dots */
-	out->name = g_strjoinv(".", f);
-	f[n - 3] = g_strdup(out->fs); /* for g_strfreev */
+	out->fs = g_strdup(f[n - 3]);
+	/* the name is the fields before them, dots and all */
+	for (k = 0, len = 0; k < n - 3; k++)
+		len += strlen(f[k]) + (k > 0);
+	out->name = g_strndup(id, len);
 	g_strfreev(f);
 	return 0;
 }

@@ -14,30 +14,18 @@ static bool is_flag(const char *a)
 	       !strcmp(a, "--coverage") || !strcmp(a, "--trace-only");
 }
 
-/*
- * The cell's fs, flush, engines and shard over s (the command line may
- * not name them too): 0, or -1 after one line.
- */
-static int cell_settings(const char *cell, struct run_settings *s)
+/* The cell's fs, flush, engines and shard over s. */
+static void cell_settings(const struct matrix_id *id, struct run_settings *s)
 {
-	struct torn_err err = { "" };
-	struct matrix_id id;
-
-	if (matrix_id_parse(cell, &id, &err)) {
-		fprintf(stderr, "torn run: %s\n", err.msg);
-		return -1;
-	}
-	run_settings_set(s, RUN_FS, id.fs);
-	run_settings_set(s, RUN_FLUSH, id.flush);
-	run_settings_set(s, RUN_ENGINE, id.engine);
-	if (id.shards > 1) {
+	run_settings_set(s, RUN_FS, id->fs);
+	run_settings_set(s, RUN_FLUSH, id->flush);
+	run_settings_set(s, RUN_ENGINE, id->engine);
+	if (id->shards > 1) {
 		char shard[32];
 
-		snprintf(shard, sizeof(shard), "%u/%u", id.shard, id.shards);
+		snprintf(shard, sizeof(shard), "%u/%u", id->shard, id->shards);
 		run_settings_set(s, RUN_SHARD, shard);
 	}
-	matrix_id_clear(&id);
-	return 0;
 }
 
 /*
@@ -48,6 +36,7 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 		  struct run_extra *x)
 {
 	struct torn_err err = { "" };
+	struct matrix_id id = { 0 };
 	const char *name;
 	char *spec = NULL, **srcs = g_new0(char *, (size_t)argc);
 	size_t nsrc = 0;
@@ -77,17 +66,11 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 	if (!x->cell && nsrc)
 		spec = g_strdup(srcs[0]);
 	/* the cell's spec by its name; its settings come after the rest */
-	if (x->cell) {
-		struct matrix_id id;
-
-		if (matrix_id_parse(x->cell, &id, &err) ||
-		    matrix_find_spec((const char *const *)srcs, nsrc, id.name,
-				     &spec, &err)) {
-			fprintf(stderr, "torn run: %s\n", err.msg);
-			matrix_id_clear(&id);
-			goto out;
-		}
-		matrix_id_clear(&id);
+	if (x->cell && (matrix_id_parse(x->cell, &id, &err) ||
+			matrix_find_spec((const char *const *)srcs, nsrc,
+					 id.name, &spec, &err))) {
+		fprintf(stderr, "torn run: %s\n", err.msg);
+		goto out;
 	}
 	if (spec && run_spec_read(spec, s, &err)) {
 		fprintf(stderr, "torn run: %s\n", err.msg);
@@ -147,8 +130,8 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 			g_free(w);
 		}
 	}
-	if (x->cell && cell_settings(x->cell, s))
-		goto out;
+	if (x->cell)
+		cell_settings(&id, s);
 	/*
 	 * A cell's run directory: --out as given; else the spec's out, or
 	 * torn-runs, with the cell's id under it (a spec's cells must not
@@ -168,6 +151,7 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 	run_settings_defaults(s);
 	ret = 0;
 out:
+	matrix_id_clear(&id);
 	g_free(spec);
 	g_free(srcs);
 	return ret;

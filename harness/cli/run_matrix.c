@@ -8,10 +8,8 @@
 #include "run_plan.h"
 #include "torn_exit.h"
 
-/* The blank-separated words of k's value (g_strfreev); NULL: unset. */
-char **run_settings_words(const struct run_settings *s, enum run_key k)
+char **run_words(const char *v)
 {
-	const char *v = run_settings_get(s, k);
 	char **w, **in, **out;
 
 	if (!v)
@@ -25,6 +23,20 @@ char **run_settings_words(const struct run_settings *s, enum run_key k)
 	}
 	*out = NULL;
 	return w;
+}
+
+char **run_settings_words(const struct run_settings *s, enum run_key k)
+{
+	return run_words(run_settings_get(s, k));
+}
+
+const char *run_words_twice(char **w)
+{
+	for (char **a = w; *a; a++)
+		for (char **b = a + 1; *b; b++)
+			if (!strcmp(*a, *b))
+				return *a;
+	return NULL;
 }
 
 int run_matrix_cells(const struct run_settings *s)
@@ -79,16 +91,13 @@ static void cell(const struct run_settings *s, struct run_settings *c,
 static int twice(const struct run_settings *s, enum run_key k, char **w,
 		 struct torn_err *err)
 {
-	for (char **a = w; *a; a++)
-		for (char **b = a + 1; *b; b++)
-			if (!strcmp(*a, *b)) {
-				char why[200];
+	const char *again = run_words_twice(w);
+	char why[200];
 
-				snprintf(why, sizeof(why), "'%s' given twice",
-					 *a);
-				return run_settings_blame(s, k, why, err);
-			}
-	return 0;
+	if (!again)
+		return 0;
+	snprintf(why, sizeof(why), "'%s' given twice", again);
+	return run_settings_blame(s, k, why, err);
 }
 
 /* Every cell's settings, checked before the first one boots anything. */

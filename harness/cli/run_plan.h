@@ -100,8 +100,13 @@ int run_read_args(int argc, char **argv, struct run_settings *s,
 		  struct run_extra *x);
 void run_usage(FILE *f);
 
-/* The blank-separated words of k's value (g_strfreev); NULL: unset. */
+/*
+ * The blank-separated words of v (g_strfreev); NULL for NULL.  Of k's
+ * value: NULL when unset.  The first word w holds twice, or NULL.
+ */
+char **run_words(const char *v);
 char **run_settings_words(const struct run_settings *s, enum run_key k);
+const char *run_words_twice(char **w);
 int run_matrix_cells(const struct run_settings *s);
 int run_matrix(struct run_settings *s, int (*run)(struct run_settings *));
 

@@ -3,27 +3,20 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "run_plan.h"
 #include "torn_exit.h"
 
 int run_expect(const struct run_plan *p, int ret,
 	       const struct torn_check_summary *c)
 {
+	char where[64];
+
 	if (!p->expect_inconsistent)
 		return ret;
-	if (ret == TORN_EXIT_FAIL) {
-		printf("expect = inconsistent: the bug was caught, the test "
-		       "passes (exit 0)\n");
-		return TORN_EXIT_OK;
-	}
-	if (ret == TORN_EXIT_OK) {
-		printf("expect = inconsistent: no new inconsistent state in "
-		       "%" PRIu64 " crash states: the bug was missed, the test "
-		       "fails (exit 1)\n",
-		       c->checked);
-		return TORN_EXIT_FAIL;
-	}
-	return ret;
+	snprintf(where, sizeof(where), " in %" PRIu64 " crash states",
+		 c->checked);
+	return cli_expect_inconsistent(ret, "", where);
 }
 
 /* The summary's last line, in the words of the counts above it. */
