@@ -73,7 +73,7 @@ static void bench(size_t mib, int rounds)
 		}
 		dirty(pm, size, &stale, &seed);
 		t = now();
-		copied += check_restore_state(pm, persisted, &cs, &stale);
+		copied += check_restore_state(pm, persisted, &cs, &stale, NULL);
 		t_new += now() - t;
 		dirty(pm, size, NULL, &seed);
 		t = now();

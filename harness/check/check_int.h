@@ -346,6 +346,18 @@ struct checker {
 	 */
 	struct check_pages stale;
 	struct torn_wp wp; /* the guest's writes to pm */
+	/*
+	 * A remote hypervisor's checker (--backend libvirt:URI of another
+	 * host): pm is this host's copy of its NVDIMM, the volume vol of
+	 * store there; push marks the pages to upload before the next
+	 * check, and after each check the volume is read back into pm.
+	 */
+	struct torn_vm_store *store;
+	char vol[160];
+	char *pm_rpath;
+	struct check_pages push;
+	uint64_t bytes_up, bytes_down, runs_up;
+	long long ms_transfer; /* uploads and read-backs, all jobs */
 	char wp_why[256]; /* why wp is off, "" on */
 	bool fsck_on_host; /* run->host_fsck_offset, and set up for it */
 	int loop_fd; /* XFS: a read-only loop device on pm at the offset */
@@ -374,6 +386,14 @@ struct check_result {
 	struct oracle_progress progress;
 	int64_t ms_coverage; /* reading the gcov counters; -1 not read */
 };
+
+/*
+ * A remote checker: upload what push marks (0, or an error: then all
+ * of pm is marked to go again); read the volume back into pm, marking
+ * stale what the guest changed.  Both add to c->ms_transfer.
+ */
+int checker_push(struct checker *c, struct torn_err *err);
+int checker_pull(struct checker *c, uint64_t *changed, struct torn_err *err);
 
 /*
  * Work directory, backing file (a copy of base_path), image buffers;

@@ -111,6 +111,8 @@ static int rebuild(struct checker *c, struct check_result *res)
 	char hex[40];
 
 	check_pages_mark_all(&c->stale);
+	if (c->store)
+		check_pages_mark_all(&c->push);
 	c->rebuilds++;
 	if (!run->trace) {
 		torn_err_set(&err, TORN_E_NOTFOUND, "no trace to rebuild from");
@@ -140,7 +142,7 @@ static int rebuild(struct checker *c, struct check_result *res)
 static void check_job(struct checker *c)
 {
 	struct check_result res;
-	long long t0 = 0, t1 = 0, t2 = 0;
+	long long t0 = 0, t1 = 0, t2 = 0, tp = 0;
 	int attempt, last_timeout = 0;
 
 	memset(&res, 0, sizeof(res));
@@ -150,6 +152,10 @@ static void check_job(struct checker *c)
 
 		if (check_interrupted())
 			return;
+		/* a remote guest boots on the state (its writes are then
+		 * what the read-back finds); a failure retries below */
+		if (!c->vm && c->store)
+			checker_push(c, &err);
 		if (!c->vm) {
 			if (checker_boot(c, &err)) {
 				memset(&res, 0, sizeof(res));
@@ -173,10 +179,22 @@ static void check_job(struct checker *c)
 			t1 = t2 = torn_now_ms();
 			break;
 		}
+		if (c->store && checker_push(c, &err)) {
+			/* the volume's state is unknown: not a verdict */
+			memset(&res, 0, sizeof(res));
+			res.infra = true;
+			snprintf(res.infra_detail, sizeof(res.infra_detail),
+				 "%s", err.msg);
+			t1 = t2 = torn_now_ms();
+			checker_kill(c);
+			continue;
+		}
 		t1 = torn_now_ms();
 		check_one(c, &res);
 		t2 = torn_now_ms();
 		checker_collect_writes(c);
+		/* a remote checker's read-back restores the next state */
+		tp = c->store ? torn_now_ms() - t2 : 0;
 		if (!res.infra && res.verdict != TORN_V_TIMEOUT)
 			break;
 		if (check_interrupted())
@@ -210,7 +228,7 @@ static void check_job(struct checker *c)
 			sizeof(res.infra_detail) - strlen(res.infra_detail) -
 				1);
 	}
-	record_verdict(c, &res, c->job.restore_ms + (t1 - t0), t2 - t1,
+	record_verdict(c, &res, c->job.restore_ms + (t1 - t0) + tp, t2 - t1,
 		       attempt > 2 ? 2 : attempt);
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdbool.h>
+
 #include "restore.h"
 
 uint64_t check_restore(uint8_t *dst, const uint8_t *want, size_t size)
@@ -72,7 +74,8 @@ static void mark_delta(struct check_pages *p, const struct torn_crash_state *cs)
 
 uint64_t check_restore_state(uint8_t *pm, const uint8_t *persisted,
 			     const struct torn_crash_state *cs,
-			     struct check_pages *stale)
+			     struct check_pages *stale,
+			     struct check_pages *changed)
 {
 	uint64_t copied = 0, w;
 
@@ -89,11 +92,52 @@ uint64_t check_restore_state(uint8_t *pm, const uint8_t *persisted,
 			bits &= bits - 1;
 			if (memcmp(pm + off, persisted + off, CHECK_PAGE)) {
 				memcpy(pm + off, persisted + off, CHECK_PAGE);
+				if (changed)
+					check_pages_mark(changed, off,
+							 CHECK_PAGE);
 				copied++;
 			}
 		}
 	}
 	torn_state_apply(cs, pm);
 	mark_delta(stale, cs);
+	if (changed)
+		mark_delta(changed, cs);
 	return copied;
+}
+
+uint64_t check_pages_runs(struct check_pages *p, uint64_t gap,
+			  void (*fn)(uint64_t off, uint64_t len, void *ctx),
+			  void *ctx)
+{
+	uint64_t start = 0, end = 0, runs = 0, w;
+	bool open = false;
+
+	for (w = 0; w < (p->npages + 63) / 64; w++) {
+		uint64_t bits =
+			__atomic_exchange_n(&p->bits[w], 0, __ATOMIC_RELAXED);
+
+		while (bits) {
+			uint64_t pg = w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (open && pg <= end + gap) {
+				end = pg + 1;
+				continue;
+			}
+			if (open) {
+				fn(start * CHECK_PAGE,
+				   (end - start) * CHECK_PAGE, ctx);
+				runs++;
+			}
+			start = pg;
+			end = pg + 1;
+			open = true;
+		}
+	}
+	if (open) {
+		fn(start * CHECK_PAGE, (end - start) * CHECK_PAGE, ctx);
+		runs++;
+	}
+	return runs;
 }

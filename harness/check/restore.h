@@ -42,10 +42,21 @@ uint64_t check_pages_count(const struct check_pages *p);
  * (and each page the delta touches) that differs from persisted is
  * copied back, then the delta is applied, and stale is left marking the
  * delta's pages (where pm now differs from persisted).  In proportion to
- * the pages marked, not to the image.  Returns the pages copied.
+ * the pages marked, not to the image.  Returns the pages copied.  changed
+ * (NULL: none) gets a mark on each page pm may now differ from what it
+ * held: the pages copied and the delta's (what a remote checker uploads).
  */
 uint64_t check_restore_state(uint8_t *pm, const uint8_t *persisted,
 			     const struct torn_crash_state *cs,
-			     struct check_pages *stale);
+			     struct check_pages *stale,
+			     struct check_pages *changed);
+
+/*
+ * The runs of pages p marks, runs closer than gap pages apart joined:
+ * fn(offset, length) for each, in order; p is cleared.  Returns the runs.
+ */
+uint64_t check_pages_runs(struct check_pages *p, uint64_t gap,
+			  void (*fn)(uint64_t off, uint64_t len, void *ctx),
+			  void *ctx);
 
 #endif

@@ -273,7 +273,8 @@ static int dispatch_state(const struct torn_crash_state *cs, const char *id,
 		return 1; /* stopping: a verdict not written, or a signal */
 	/* the checker is idle: its backing file is ours */
 	t0 = torn_now_ms();
-	copied = check_restore_state(c->pm, x->persisted, cs, &c->stale);
+	copied = check_restore_state(c->pm, x->persisted, cs, &c->stale,
+				     c->store ? &c->push : NULL);
 	if (x->verify_buf)
 		verify_restore(x, c, id);
 	check_pool_hand_over(&x->pool, c, id, cs->point, cs->engine, cs->index,
@@ -692,8 +693,10 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 /* What restoring the checkers' backing files took, on stderr. */
 static void say_restores(const struct check_pool *p)
 {
-	uint64_t copied = 0, written = 0, rebuilt = 0;
-	bool tracked = true;
+	uint64_t copied = 0, written = 0, rebuilt = 0, up = 0, down = 0,
+		 runs = 0;
+	long long ms = 0;
+	bool tracked = true, remote = false;
 	int i;
 
 	/* after check_pool_stop: the threads are gone, no lock needed */
@@ -711,6 +714,20 @@ static void say_restores(const struct check_pool *p)
 		" images built again\n",
 		copied, written, tracked ? " (tracked)" : " (not all tracked)",
 		rebuilt);
+	for (i = 0; i < p->jobs; i++) {
+		up += p->checkers[i].bytes_up;
+		down += p->checkers[i].bytes_down;
+		runs += p->checkers[i].runs_up;
+		ms += p->checkers[i].ms_transfer;
+		remote = remote || p->checkers[i].bytes_down;
+	}
+	if (remote)
+		fprintf(stderr,
+			"torn: remote NVDIMMs: uploaded %.1f MiB in %" PRIu64
+			" runs, read back %.1f MiB, in %.1f s (%.1f ms a "
+			"state)\n",
+			up / 1048576.0, runs, down / 1048576.0, ms / 1000.0,
+			(double)ms / (double)p->done);
 }
 
 int torn_check_run(const struct torn_check_opts *o)

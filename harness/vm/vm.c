@@ -508,7 +508,8 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	if (vm->pid > 0)
 		vm->slot = claim_slot(vm->pid);
 	deadline = t0 + timeout;
-	ret = connect_agent(vm, deadline, err);
+	/* a remote domain's agent port is a stream already (vm_libvirt.c) */
+	ret = vm->sock >= 0 ? 0 : connect_agent(vm, deadline, err);
 	if (ret)
 		goto out_kill;
 	ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()),

@@ -56,6 +56,11 @@ struct torn_vm_config {
 	 * on this URI (vm_libvirt.c); NULL: QEMU started by torn
 	 */
 	const char *libvirt_uri;
+	/*
+	 * pm_path names a file on the hypervisor's host, not this one's (a
+	 * torn_vm_store volume): the only way a guest of a remote URI runs.
+	 */
+	int pm_remote;
 };
 
 struct torn_vm;
@@ -81,6 +86,41 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
  * each with one line in err.  For the commands to say so before a boot.
  */
 int torn_vm_backend_check(const char *uri, struct torn_err *err);
+
+/* Whether uri (not NULL) names another host's hypervisor. */
+int torn_vm_backend_remote(const char *uri);
+
+/*
+ * Files on a remote hypervisor's host, for --backend libvirt:URI where
+ * the URI is not this host's (vm_store.c): volumes of the directory
+ * storage pool "torn" there (defined and built at
+ * /var/lib/libvirt/images/torn when missing), moved through the libvirt
+ * connection alone.  Each call returns 0 or an error with one line in
+ * err.  A store is used by one thread at a time.
+ */
+struct torn_vm_store;
+typedef void (*torn_vm_store_fn)(uint64_t off, const void *buf, size_t len,
+				 void *ctx);
+
+int torn_vm_store_open(const char *uri, struct torn_vm_store **out,
+		       struct torn_err *err);
+void torn_vm_store_close(struct torn_vm_store *s);
+/* A volume of size bytes (zeros; one of that name is replaced): its path
+ * on the other host in *rpath (free). */
+int torn_vm_store_create(struct torn_vm_store *s, const char *name,
+			 uint64_t size, char **rpath, struct torn_err *err);
+/* Write buf to [off, off + len) of the volume. */
+int torn_vm_store_write(struct torn_vm_store *s, const char *name, uint64_t off,
+			const void *buf, uint64_t len, struct torn_err *err);
+/* Read [off, off + len) of the volume (len 0: to its end), handed to fn
+ * in order, in pieces of at most 1 MiB. */
+int torn_vm_store_read(struct torn_vm_store *s, const char *name, uint64_t off,
+		       uint64_t len, torn_vm_store_fn fn, void *ctx,
+		       struct torn_err *err);
+void torn_vm_store_delete(struct torn_vm_store *s, const char *name);
+/* The local file there, uploaded once per (path, size, mtime): *rpath. */
+int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
+			   char **rpath, struct torn_err *err);
 
 /*
  * Boot a guest and wait for its agent's hello (readiness comes from the

@@ -19,6 +19,9 @@ struct torn_vm {
 	int slot;
 	/* --backend libvirt (vm_libvirt.c): virConnectPtr, virDomainPtr */
 	void *conn, *dom;
+	/* a remote domain: its console and agent channel as streams, each
+	 * pumped by threads (vm_libvirt.c) */
+	struct vm_pump *console, *agent;
 };
 
 /*
@@ -35,5 +38,7 @@ int vm_libvirt_active(const struct torn_vm *vm);
 int vm_libvirt_wait(struct torn_vm *vm, long long deadline);
 void vm_libvirt_close(struct torn_vm *vm, int destroy);
 int vm_libvirt_uri_local(const char *uri);
+/* libvirt's errors to torn's messages only, not to stderr. */
+void vm_libvirt_quiet(void);
 
 #endif

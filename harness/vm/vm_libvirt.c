@@ -11,6 +11,15 @@
  * <qemu:commandline>, the write-tracking shim through <qemu:env>.  The
  * domain is started with VIR_DOMAIN_START_AUTODESTROY: libvirt destroys
  * it when torn's connection closes, however torn ends.
+ *
+ * On another host's hypervisor (a remote URI) no file is shared: the
+ * kernel, initrd and origin disk are volumes uploaded there
+ * (vm_store.c), the NVDIMM's backing file is a volume the caller made
+ * (torn_vm_config.pm_remote), the console is a pty and the agent's port
+ * a unix socket of libvirt's choosing there, each reached as a libvirt
+ * stream (virDomainOpenConsole, virDomainOpenChannel) that two threads
+ * pump to a local file and to a socket pair.  Tracing is not offered
+ * there: the tracer's output would be on the other host.
  */
 #include "vm_int.h"
 
@@ -18,7 +27,10 @@
 #include <libvirt/virterror.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -48,6 +60,7 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
 {
 	unsigned int mem = cfg->mem_mb ? cfg->mem_mb : 512;
 	unsigned long long maxmem_mb;
+	bool remote;
 	GString *x;
 
 	if (!cfg->kernel || !cfg->initrd || !cfg->pm_path || !cfg->workdir ||
@@ -61,6 +74,7 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
 	/* as the QEMU backend: slots and maxmem cover RAM plus the NVDIMM */
 	maxmem_mb = mem + (cfg->pm_size >> 20);
 	maxmem_mb = (maxmem_mb + 1023) / 1024 * 1024 + 1024;
+	remote = cfg->libvirt_uri && !vm_libvirt_uri_local(cfg->libvirt_uri);
 	x = g_string_new(NULL);
 	put(x,
 	    "<domain type='qemu' "
@@ -98,15 +112,21 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
 	    "  <devices>\n"
 	    "    <emulator>%s</emulator>\n"
 	    "    <controller type='usb' model='none'/>\n"
-	    "    <memballoon model='none'/>\n"
-	    "    <serial type='file'><source path='%s/console.log'/>"
-	    "<target port='0'/></serial>\n"
-	    "    <channel type='unix'><source mode='bind' "
-	    "path='%s/agent.sock'/>"
-	    "<target type='virtio' name='torn.agent'/></channel>\n",
+	    "    <memballoon model='none'/>\n",
 	    (cfg->smp ? cfg->smp : 1) - 1, mem,
-	    cfg->qemu ? cfg->qemu : "/usr/bin/qemu-system-x86_64", cfg->workdir,
-	    cfg->workdir);
+	    cfg->qemu ? cfg->qemu : "/usr/bin/qemu-system-x86_64");
+	if (remote)
+		put(x, "    <serial type='pty'><target port='0'/></serial>\n"
+		       "    <channel type='unix'><source mode='bind'/>"
+		       "<target type='virtio' name='torn.agent'/></channel>\n");
+	else
+		put(x,
+		    "    <serial type='file'><source path='%s/console.log'/>"
+		    "<target port='0'/></serial>\n"
+		    "    <channel type='unix'><source mode='bind' "
+		    "path='%s/agent.sock'/>"
+		    "<target type='virtio' name='torn.agent'/></channel>\n",
+		    cfg->workdir, cfg->workdir);
 	if (cfg->origin_path) {
 		put(x,
 		    "    <disk type='file' device='disk'>"
@@ -208,21 +228,23 @@ static pid_t find_qemu(const char *name)
 	return pid;
 }
 
+void vm_libvirt_quiet(void)
+{
+	virSetErrorFunc(NULL, lv_silent);
+}
+
+int torn_vm_backend_remote(const char *uri)
+{
+	return !vm_libvirt_uri_local(uri);
+}
+
 int torn_vm_backend_check(const char *uri, struct torn_err *err)
 {
 	virConnectPtr conn;
 
 	if (!uri)
 		return 0;
-	if (!vm_libvirt_uri_local(uri))
-		return torn_err_set(
-			err, TORN_E_USAGE,
-			"--backend libvirt:%s: a remote hypervisor is not "
-			"supported yet (torn restores each state into the "
-			"NVDIMM's backing file, which must be on this host): use "
-			"qemu:///system",
-			uri);
-	virSetErrorFunc(NULL, lv_silent);
+	vm_libvirt_quiet();
 	conn = virConnectOpen(uri);
 	if (!conn)
 		return torn_err_set(err, TORN_E_GUEST,
@@ -233,24 +255,199 @@ int torn_vm_backend_check(const char *uri, struct torn_err *err)
 	return 0;
 }
 
+/* ---- a remote domain's console and agent port, as streams ---------------- */
+
+struct vm_pump {
+	virStreamPtr st;
+	int fd; /* the local end: a file (console) or a socket (agent) */
+	pthread_t rx, tx;
+	bool rx_on, tx_on;
+};
+
+/* The stream's bytes to the local end, until either ends. */
+static void *pump_rx(void *arg)
+{
+	struct vm_pump *p = arg;
+	char buf[16384];
+	int n;
+
+	while ((n = virStreamRecv(p->st, buf, sizeof(buf))) > 0) {
+		for (int done = 0; done < n;) {
+			ssize_t w = send(p->fd, buf + done, (size_t)(n - done),
+					 MSG_NOSIGNAL);
+
+			if (w < 0 && errno == ENOTSOCK)
+				w = write(p->fd, buf + done,
+					  (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto out;
+			done += (int)w;
+		}
+	}
+out:
+	/* the agent's socket sees the end of the stream */
+	shutdown(p->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* The local socket's bytes to the stream. */
+static void *pump_tx(void *arg)
+{
+	struct vm_pump *p = arg;
+	char buf[16384];
+	ssize_t n;
+
+	while ((n = read(p->fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			int w = virStreamSend(p->st, buf + done,
+					      (size_t)(n - done));
+
+			if (w <= 0)
+				return NULL;
+			done += w;
+		}
+	}
+	return NULL;
+}
+
+static void pump_free(struct vm_pump *p)
+{
+	if (!p)
+		return;
+	if (p->st)
+		virStreamAbort(p->st);
+	if (p->fd >= 0)
+		shutdown(p->fd, SHUT_RDWR);
+	if (p->rx_on)
+		pthread_join(p->rx, NULL);
+	if (p->tx_on)
+		pthread_join(p->tx, NULL);
+	if (p->st)
+		virStreamFree(p->st);
+	if (p->fd >= 0)
+		close(p->fd);
+	g_free(p);
+}
+
+/*
+ * The domain's console (name NULL) into the file path, or its channel
+ * name to a socket pair whose other end is *sock.  Retried while the
+ * domain comes up.
+ */
+static int pump_open(struct torn_vm *vm, const char *name, const char *path,
+		     int *sock, struct vm_pump **out, struct torn_err *err)
+{
+	struct vm_pump *p = g_new0(struct vm_pump, 1);
+	int pair[2] = { -1, -1 }, r = -1;
+
+	p->fd = -1;
+	for (int i = 0; i < 100 && r < 0; i++) {
+		if (i)
+			usleep(100000);
+		if (p->st)
+			virStreamFree(p->st);
+		p->st = virStreamNew((virConnectPtr)vm->conn, 0);
+		if (!p->st)
+			break;
+		r = name ? virDomainOpenChannel((virDomainPtr)vm->dom, name,
+						p->st, 0)
+			 : virDomainOpenConsole((virDomainPtr)vm->dom, NULL,
+						p->st,
+						VIR_DOMAIN_CONSOLE_FORCE);
+	}
+	if (r < 0) {
+		r = torn_err_set(err, TORN_E_GUEST,
+				 "libvirt: cannot open the guest's %s: %s",
+				 name ? name : "console", lv_error());
+		pump_free(p);
+		return r;
+	}
+	if (path) {
+		p->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+	} else if (!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair)) {
+		p->fd = pair[1];
+		*sock = pair[0];
+	}
+	if (p->fd < 0) {
+		r = torn_err_set(err, -errno, "%s: %s",
+				 path ? path : "socketpair", strerror(errno));
+		pump_free(p);
+		return r;
+	}
+	p->rx_on = !pthread_create(&p->rx, NULL, pump_rx, p);
+	p->tx_on = !path && !pthread_create(&p->tx, NULL, pump_tx, p);
+	*out = p;
+	return p->rx_on && (path || p->tx_on)
+		       ? 0
+		       : torn_err_set(err, -EAGAIN, "cannot start a thread");
+}
+
+/* The kit's files in cfg as volumes on the other host: paths in *rc. */
+static int remote_files(const struct torn_vm_config *cfg,
+			struct torn_vm_config *rc, char **paths,
+			struct torn_err *err)
+{
+	struct torn_vm_store *s;
+	int ret;
+
+	*rc = *cfg;
+	if (!cfg->pm_remote || cfg->plugin || cfg->wp_shim)
+		return torn_err_set(
+			err, TORN_E_USAGE,
+			"--backend libvirt:%s: on another host's hypervisor "
+			"torn checks runs (torn check, torn run's check); "
+			"trace on this host's (docs/ci.md, \"remote\")",
+			cfg->libvirt_uri);
+	ret = torn_vm_store_open(cfg->libvirt_uri, &s, err);
+	if (ret)
+		return ret;
+	ret = torn_vm_store_put_file(s, cfg->kernel, &paths[0], err);
+	if (!ret)
+		ret = torn_vm_store_put_file(s, cfg->initrd, &paths[1], err);
+	if (!ret && cfg->origin_path)
+		ret = torn_vm_store_put_file(s, cfg->origin_path, &paths[2],
+					     err);
+	torn_vm_store_close(s);
+	rc->kernel = paths[0];
+	rc->initrd = paths[1];
+	rc->origin_path = paths[2];
+	return ret;
+}
+
 int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
 		     struct torn_err *err)
 {
 	static int seq;
-	char name[64], *xml = NULL;
+	char name[64], *xml = NULL, *paths[3] = { NULL, NULL, NULL };
+	bool remote = !vm_libvirt_uri_local(cfg->libvirt_uri);
+	struct torn_vm_config rc = *cfg;
 	virConnectPtr conn;
 	virDomainPtr dom;
-	int ret;
+	int ret = 0;
 
-	if (!vm_libvirt_uri_local(cfg->libvirt_uri))
-		return torn_vm_backend_check(cfg->libvirt_uri, err);
+	vm_libvirt_quiet();
+	if (remote)
+		ret = remote_files(cfg, &rc, paths, err);
 	snprintf(name, sizeof(name), "torn-%d-%d", (int)getpid(),
 		 __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));
-	ret = torn_vm_build_domain_xml(cfg, name, &xml);
+	if (!ret) {
+		ret = torn_vm_build_domain_xml(&rc, name, &xml);
+		if (ret)
+			ret = torn_err_set(err, ret,
+					   "bad guest configuration: %s",
+					   torn_strerror(ret));
+	}
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
 	if (ret)
-		return torn_err_set(err, ret, "bad guest configuration: %s",
-				    torn_strerror(ret));
-	virSetErrorFunc(NULL, lv_silent);
+		return ret;
 	conn = virConnectOpen(cfg->libvirt_uri);
 	if (!conn) {
 		ret = torn_err_set(err, TORN_E_GUEST,
@@ -279,8 +476,15 @@ int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
 	}
 	vm->conn = conn;
 	vm->dom = dom;
-	vm->pid = find_qemu(name);
-	return 0;
+	if (!remote) {
+		vm->pid = find_qemu(name);
+		return 0;
+	}
+	ret = pump_open(vm, NULL, vm->console_path, NULL, &vm->console, err);
+	if (!ret)
+		ret = pump_open(vm, "torn.agent", NULL, &vm->sock, &vm->agent,
+				err);
+	return ret;
 }
 
 int vm_libvirt_active(const struct torn_vm *vm)
@@ -290,9 +494,15 @@ int vm_libvirt_active(const struct torn_vm *vm)
 
 void vm_libvirt_close(struct torn_vm *vm, int destroy)
 {
+	if (vm->dom && destroy && virDomainIsActive((virDomainPtr)vm->dom) == 1)
+		virDomainDestroy((virDomainPtr)vm->dom);
+	/* the streams end with the domain */
+	if (vm->agent && vm->sock >= 0)
+		shutdown(vm->sock, SHUT_RDWR);
+	pump_free(vm->agent);
+	pump_free(vm->console);
+	vm->agent = vm->console = NULL;
 	if (vm->dom) {
-		if (destroy && virDomainIsActive((virDomainPtr)vm->dom) == 1)
-			virDomainDestroy((virDomainPtr)vm->dom);
 		virDomainFree((virDomainPtr)vm->dom);
 		vm->dom = NULL;
 	}

@@ -1352,7 +1352,8 @@ static void test_restore_state(void **state)
 		}
 		cs.n_delta = (size_t)n;
 		cs.delta = ent;
-		copied_total += check_restore_state(pm, persisted, &cs, &stale);
+		copied_total +=
+			check_restore_state(pm, persisted, &cs, &stale, NULL);
 		memcpy(want, persisted, size);
 		torn_state_apply(&cs, want);
 		assert_memory_equal(pm, want, size);
@@ -1375,12 +1376,13 @@ static void test_restore_state(void **state)
 	/* a write nobody marked stays: the restore is only as exact as
 	 * the marks (and the test sees it) */
 	memset(&cs, 0, sizeof(cs));
-	check_restore_state(pm, persisted, &cs, &stale);
+	check_restore_state(pm, persisted, &cs, &stale, NULL);
 	pm[5 * CHECK_PAGE] ^= 1;
-	check_restore_state(pm, persisted, &cs, &stale);
+	check_restore_state(pm, persisted, &cs, &stale, NULL);
 	assert_memory_not_equal(pm, persisted, size);
 	check_pages_mark(&stale, 5 * CHECK_PAGE + 4095, 1);
-	assert_int_equal(check_restore_state(pm, persisted, &cs, &stale), 1);
+	assert_int_equal(check_restore_state(pm, persisted, &cs, &stale, NULL),
+			 1);
 	assert_memory_equal(pm, persisted, size);
 
 	/* marks past the end are ignored; a range spans its pages */
@@ -1391,6 +1393,123 @@ static void test_restore_state(void **state)
 	check_pages_fini(&stale);
 	free(persisted);
 	free(pm);
+	free(want);
+}
+
+struct remote_copy {
+	uint8_t *dst;
+	const uint8_t *src;
+	uint64_t bytes, last_end;
+};
+
+static void copy_run(uint64_t off, uint64_t len, void *ctx)
+{
+	struct remote_copy *r = ctx;
+
+	assert_true(len > 0 && off % CHECK_PAGE == 0 && len % CHECK_PAGE == 0);
+	assert_true(off >= r->last_end); /* in order, apart */
+	memcpy(r->dst + off, r->src + off, len);
+	r->bytes += len;
+	r->last_end = off + len;
+}
+
+/*
+ * A remote checker (check/remote.c): its NVDIMM is another host's
+ * volume, this host holds a copy.  After each restore the pages
+ * `changed` marks are uploaded in runs, and after each recovery the
+ * volume is read back and compared.  Over a walk, the volume equals
+ * persisted + delta before every check, byte for byte, and far less
+ * than the image goes up.  Without the changed marks it would not.
+ */
+static void test_restore_remote(void **state)
+{
+	const size_t size = 1 << 20, npages = size / CHECK_PAGE;
+	uint8_t *persisted = malloc(size), *pm = malloc(size);
+	uint8_t *vol = malloc(size), *want = malloc(size), data[8][64];
+	struct torn_delta_ent ent[8];
+	struct torn_crash_state cs;
+	struct check_pages stale, push;
+	struct remote_copy up = { .dst = vol, .src = pm };
+	uint64_t seed = 2463534242ULL, steps = 300, gaps = 0;
+	size_t i;
+	int step;
+
+	(void)state;
+	for (i = 0; i < size; i++)
+		persisted[i] = (uint8_t)(i * 13 + 1);
+	memcpy(pm, persisted, size);
+	memcpy(vol, persisted, size);
+	assert_int_equal(check_pages_init(&stale, size), 0);
+	assert_int_equal(check_pages_init(&push, size), 0);
+	for (step = 0; step < (int)steps; step++) {
+		size_t n = rnd(&seed) % 8, writes = rnd(&seed) % 3;
+
+		for (i = 0; i < rnd(&seed) % 4; i++) {
+			uint64_t off = rnd(&seed) % (size / 64) * 64;
+
+			memset(persisted + off, (int)rnd(&seed), 64);
+			check_pages_mark(&stale, off, 64);
+		}
+		memset(&cs, 0, sizeof(cs));
+		for (i = 0; i < n; i++) {
+			ent[i].len = 64;
+			ent[i].offset = rnd(&seed) % (size / 64) * 64;
+			memset(data[i], (int)rnd(&seed), 64);
+			ent[i].data = data[i];
+		}
+		cs.n_delta = n;
+		cs.delta = ent;
+		check_restore_state(pm, persisted, &cs, &stale, &push);
+		up.last_end = 0;
+		gaps += check_pages_runs(&push, step % 2 ? 16 : 0, copy_run,
+					 &up);
+		assert_int_equal(check_pages_count(&push), 0);
+		memcpy(want, persisted, size);
+		torn_state_apply(&cs, want);
+		assert_memory_equal(vol, want, size);
+		/* recovery writes the volume; the read-back finds it */
+		for (i = 0; i < writes; i++)
+			vol[rnd(&seed) % size] ^= 0x5a;
+		for (i = 0; i < npages; i++)
+			if (memcmp(vol + i * CHECK_PAGE, pm + i * CHECK_PAGE,
+				   CHECK_PAGE)) {
+				memcpy(pm + i * CHECK_PAGE,
+				       vol + i * CHECK_PAGE, CHECK_PAGE);
+				check_pages_mark(&stale, i * CHECK_PAGE, 1);
+			}
+	}
+	assert_true(gaps > 0);
+	assert_true(up.bytes < steps * size / 4); /* the image: steps * size */
+
+	/* a restore whose changes are not uploaded leaves the volume wrong */
+	memset(&cs, 0, sizeof(cs));
+	ent[0].offset = 3 * CHECK_PAGE;
+	ent[0].len = 64;
+	memset(data[0], 0xee, 64);
+	ent[0].data = data[0];
+	cs.n_delta = 1;
+	cs.delta = ent;
+	check_restore_state(pm, persisted, &cs, &stale, NULL);
+	assert_memory_not_equal(vol, pm, size);
+
+	/* runs: joined across a gap of at most gap pages, apart past it */
+	check_pages_mark(&push, 0, 1);
+	check_pages_mark(&push, 2 * CHECK_PAGE, 1);
+	check_pages_mark(&push, 10 * CHECK_PAGE, 2 * CHECK_PAGE);
+	up.last_end = 0;
+	up.bytes = 0;
+	assert_int_equal(check_pages_runs(&push, 1, copy_run, &up), 2);
+	assert_int_equal(up.bytes, 5 * CHECK_PAGE);
+	check_pages_mark(&push, 0, 1);
+	check_pages_mark(&push, 10 * CHECK_PAGE, 1);
+	up.last_end = 0;
+	assert_int_equal(check_pages_runs(&push, 0, copy_run, &up), 2);
+	assert_int_equal(check_pages_runs(&push, 0, copy_run, &up), 0);
+	check_pages_fini(&stale);
+	check_pages_fini(&push);
+	free(persisted);
+	free(pm);
+	free(vol);
 	free(want);
 }
 
@@ -1414,6 +1533,7 @@ int main(void)
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_restore_state),
+		cmocka_unit_test(test_restore_remote),
 		cmocka_unit_test(test_run_start),
 		cmocka_unit_test(test_nothing_to_check),
 		cmocka_unit_test(test_settings),

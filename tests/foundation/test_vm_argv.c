@@ -281,6 +281,32 @@ static void test_domain_plugin_shim_origin(void **state)
 	g_free(x);
 }
 
+/* On another host's hypervisor: no path of this host's work directory. */
+static void test_domain_remote(void **state)
+{
+	struct torn_vm_config c = base_cfg();
+	char *x = NULL;
+
+	(void)state;
+	c.libvirt_uri = "qemu+tcp://192.0.2.1/system";
+	c.pm_remote = 1;
+	c.pm_path = "/var/lib/libvirt/images/torn/torn-h-1-0.img";
+	assert_int_equal(torn_vm_build_domain_xml(&c, "torn-3-1", &x), 0);
+	assert_non_null(strstr(x, "<serial type='pty'><target port='0'/>"));
+	assert_non_null(strstr(x, "<channel type='unix'><source mode='bind'/>"
+				  "<target type='virtio' name='torn.agent'/>"));
+	assert_non_null(strstr(x, "<path>/var/lib/libvirt/images/torn/"
+				  "torn-h-1-0.img</path>"));
+	assert_null(strstr(x, c.workdir));
+	assert_int_not_equal(validate(x), 1);
+	g_free(x);
+	/* this host's own URIs keep the work directory's files */
+	c.libvirt_uri = "qemu:///system?socket=/x/libvirt-sock";
+	assert_int_equal(torn_vm_build_domain_xml(&c, "torn-3-2", &x), 0);
+	assert_non_null(strstr(x, "/console.log'/>"));
+	g_free(x);
+}
+
 static void test_domain_bad(void **state)
 {
 	struct torn_vm_config c = base_cfg();
@@ -311,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_flush_mode_names),
 		cmocka_unit_test(test_domain_modes),
 		cmocka_unit_test(test_domain_plugin_shim_origin),
+		cmocka_unit_test(test_domain_remote),
 		cmocka_unit_test(test_domain_bad),
 	};
 

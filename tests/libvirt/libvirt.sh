@@ -61,11 +61,11 @@ cp -r "$d/run" "$d/e1"
 rc=$?
 [ $rc -eq 3 ] && grep -q "is libvirtd running" "$d/e1.out" && ok "no daemon at the URI: exit 3, said" ||
 	bad "no daemon: exit $rc: $(grep -m2 libvirt "$d/e1.out")"
-cp -r "$d/run" "$d/e2"
-"$torn" check "$d/e2" --engine prefix -j 1 --backend "libvirt:qemu+tcp://192.0.2.1/system" >"$d/e2.out" 2>&1
+"$torn" trace --fs devdax --workload pmlog --backend "libvirt:qemu+tcp://192.0.2.1/system" --out "$d/e2" >"$d/e2.out" 2>&1
 rc=$?
-[ $rc -eq 2 ] && grep -q "a remote hypervisor is not supported yet" "$d/e2.out" && [ ! -e "$d/e2/verdicts.jsonl" ] &&
-	ok "a remote URI: exit 2, said, nothing written" || bad "remote URI: exit $rc: $(tail -2 "$d/e2.out")"
+[ $rc -eq 2 ] && grep -q "traces are made on this host's hypervisor" "$d/e2.out" && [ ! -e "$d/e2" ] &&
+	ok "a trace on a remote URI: exit 2, said, nothing written" || bad "trace on a remote URI: exit $rc: $(tail -2 "$d/e2.out")"
+cp -r "$d/run" "$d/e2"
 "$torn" check "$d/e2" --backend vmware >"$d/e3.out" 2>&1
 rc=$?
 [ $rc -eq 2 ] && grep -q "expected qemu, libvirt or libvirt:URI" "$d/e3.out" && ok "--backend vmware: exit 2" ||
