@@ -355,9 +355,15 @@ struct checker {
 	struct torn_vm_store *store;
 	char vol[160];
 	char *pm_rpath;
+	/* the shim's files there (wp_scan.h) and whether it answers */
+	char *wp_rpath[3]; /* status, ask, answer */
+	bool wp_remote;
+	uint64_t wp_seq;
 	struct check_pages push;
 	uint64_t bytes_up, bytes_down, runs_up;
 	long long ms_transfer; /* uploads and read-backs, all jobs */
+	/* TORN_VERIFY_RESTORE: volumes compared after an upload, unequal */
+	uint64_t remote_verified, remote_wrong;
 	char wp_why[256]; /* why wp is off, "" on */
 	bool fsck_on_host; /* run->host_fsck_offset, and set up for it */
 	int loop_fd; /* XFS: a read-only loop device on pm at the offset */
@@ -394,6 +400,16 @@ struct check_result {
  */
 int checker_push(struct checker *c, struct torn_err *err);
 int checker_pull(struct checker *c, uint64_t *changed, struct torn_err *err);
+/*
+ * init: the NVDIMM as a volume there holding pm (0 or -EIO, said on
+ * stderr).  boot: the shim's files for a boot (new, so that nothing of the last
+ * QEMU's is read), and after it whether the shim there tracks writes (wp_why
+ * says why not).  All of it is kept out of local checkers.
+ */
+int checker_remote_init(struct checker *c);
+int checker_remote_boot(struct checker *c, struct torn_err *err);
+void checker_remote_booted(struct checker *c);
+void checker_remote_fini(struct checker *c);
 
 /*
  * Work directory, backing file (a copy of base_path), image buffers;

@@ -36,35 +36,6 @@ const char *check_wp_shim_default(void)
 	return shim ? shim : TORN_WP_SHIM_PATH;
 }
 
-/*
- * The NVDIMM as a volume on the other host, holding the base image:
- * torn-HOST-PID-IDX.img (names stay apart across machines and torns).
- */
-static int remote_init(struct checker *c)
-{
-	struct torn_err err = { "" };
-	char host[64] = "";
-	int ret;
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(c->vol, sizeof(c->vol), "torn-%s-%d-%d.img", host,
-		 (int)getpid(), c->idx);
-	ret = check_pages_init(&c->push, c->run->pm_size);
-	if (ret)
-		return ret;
-	ret = torn_vm_store_open(c->run->guest.libvirt_uri, &c->store, &err);
-	if (!ret)
-		ret = torn_vm_store_create(c->store, c->vol, c->run->pm_size,
-					   &c->pm_rpath, &err);
-	if (!ret) {
-		check_pages_mark_all(&c->push);
-		ret = checker_push(c, &err);
-	}
-	if (ret)
-		fprintf(stderr, "torn: checker %d: %s\n", c->idx, err.msg);
-	return ret ? -EIO : 0;
-}
-
 int checker_init(struct checker *c, const struct check_run *run, int idx,
 		 const char *base_path)
 {
@@ -82,7 +53,7 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
 		return -ENOMEM;
 	if (run->guest.libvirt_uri &&
 	    torn_vm_backend_remote(run->guest.libvirt_uri))
-		return remote_init(c);
+		return checker_remote_init(c);
 	check_host_fsck_attach(c);
 	return 0;
 }
@@ -100,19 +71,29 @@ int checker_boot(struct checker *c, struct torn_err *err)
 	/* its length was checked when the run was loaded (load.c) */
 	torn_run_path(run->dir, TORN_RUN_ORIGIN, origin, sizeof(origin), NULL);
 	guest_vm_origin(torn_fs_get(run->fs_kind), origin, &cfg);
-	cfg.wp_shim = run->wp_shim[0] && !c->store ? run->wp_shim : NULL;
+	cfg.wp_shim = run->wp_shim[0] ? run->wp_shim : NULL;
 	if (c->store) {
 		cfg.pm_path = c->pm_rpath;
 		cfg.pm_remote = 1;
+		ret = checker_remote_boot(c, err);
+		if (ret)
+			return ret;
+		if (cfg.wp_shim) {
+			cfg.wp_status = c->wp_rpath[0];
+			cfg.wp_ask = c->wp_rpath[1];
+			cfg.wp_answer = c->wp_rpath[2];
+		}
 	}
 	c->boots++;
 	c->ns_disabled = false;
 	ret = torn_vm_start(&cfg, &c->vm, err);
 	if (ret)
 		return ret;
-	if (c->store)
+	if (c->store && cfg.wp_shim)
+		checker_remote_booted(c);
+	else if (c->store)
 		snprintf(c->wp_why, sizeof(c->wp_why),
-			 "the NVDIMM is on the hypervisor's host: it is read "
+			 "no write-tracking shim: the remote NVDIMM is read "
 			 "back after each state");
 	else if (!cfg.wp_shim)
 		snprintf(c->wp_why, sizeof(c->wp_why),
@@ -145,11 +126,9 @@ uint64_t checker_collect_writes(struct checker *c)
 	uint64_t before = c->pages_written, changed;
 
 	if (c->store) {
-		/* the guest's writes are in the volume: read it back */
-		if (!checker_pull(c, &changed, &err)) {
-			c->pages_written += changed;
+		/* the guest's writes are in the volume: read them back */
+		if (!checker_pull(c, &changed, &err))
 			return changed;
-		}
 		fprintf(stderr, "torn: checker %d: %s\n", c->idx, err.msg);
 		return c->stale.npages;
 	}
@@ -176,13 +155,7 @@ void checker_fini(struct checker *c)
 		munmap(c->pm, c->run->pm_size);
 	c->pm = NULL;
 	check_pages_fini(&c->stale);
-	if (c->store)
-		torn_vm_store_delete(c->store, c->vol);
-	torn_vm_store_close(c->store);
-	c->store = NULL;
-	free(c->pm_rpath);
-	c->pm_rpath = NULL;
-	check_pages_fini(&c->push);
+	checker_remote_fini(c);
 	if (c->work[0] && !c->run->guest.keep)
 		guest_workdir_remove(c->work);
 	c->work[0] = '\0';

@@ -694,7 +694,7 @@ static int finish(struct check_ctx *x, struct torn_verdict_log **log,
 static void say_restores(const struct check_pool *p)
 {
 	uint64_t copied = 0, written = 0, rebuilt = 0, up = 0, down = 0,
-		 runs = 0;
+		 runs = 0, verified = 0, wrong = 0;
 	long long ms = 0;
 	bool tracked = true, remote = false;
 	int i;
@@ -728,6 +728,15 @@ static void say_restores(const struct check_pool *p)
 			"state)\n",
 			up / 1048576.0, runs, down / 1048576.0, ms / 1000.0,
 			(double)ms / (double)p->done);
+	for (i = 0; i < p->jobs; i++) {
+		verified += p->checkers[i].remote_verified;
+		wrong += p->checkers[i].remote_wrong;
+	}
+	if (verified)
+		fprintf(stderr,
+			"torn: verify remote restore: %" PRIu64
+			" uploads, %" PRIu64 " volumes unequal to the image\n",
+			verified, wrong);
 }
 
 int torn_check_run(const struct torn_check_opts *o)

@@ -45,6 +45,12 @@ struct torn_vm_config {
 	 */
 	const char *wp_shim;
 	/*
+	 * The shim's status file (NULL: WORKDIR/wp.status) and, on another
+	 * host's hypervisor, its ask and answer files (wp_scan.h; NULL:
+	 * torn scans QEMU's pagemap itself).  Paths on QEMU's host.
+	 */
+	const char *wp_status, *wp_ask, *wp_answer;
+	/*
 	 * A second disk, the guest's /dev/vda (a block cache's origin);
 	 * NULL: none.  Its writes go to a throw-away overlay unless
 	 * origin_writable (the base image's mkfs).

@@ -157,13 +157,22 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
 		    "    <qemu:arg value='-plugin'/>\n"
 		    "    <qemu:arg value='%s'/>\n",
 		    cfg->plugin);
+	if (cfg->wp_shim && cfg->wp_status)
+		put(x, "    <qemu:env name='TORN_WP_STATUS' value='%s'/>\n",
+		    cfg->wp_status);
+	else if (cfg->wp_shim)
+		put(x, "    <qemu:env name='TORN_WP_STATUS' value='%s/%s'/>\n",
+		    cfg->workdir, TORN_WP_STATUS_NAME);
 	if (cfg->wp_shim)
 		put(x,
 		    "    <qemu:env name='LD_PRELOAD' value='%s'/>\n"
-		    "    <qemu:env name='TORN_WP_FILE' value='%s'/>\n"
-		    "    <qemu:env name='TORN_WP_STATUS' value='%s/%s'/>\n",
-		    cfg->wp_shim, cfg->pm_path, cfg->workdir,
-		    TORN_WP_STATUS_NAME);
+		    "    <qemu:env name='TORN_WP_FILE' value='%s'/>\n",
+		    cfg->wp_shim, cfg->pm_path);
+	if (cfg->wp_shim && cfg->wp_ask && cfg->wp_answer)
+		put(x,
+		    "    <qemu:env name='TORN_WP_ASK' value='%s'/>\n"
+		    "    <qemu:env name='TORN_WP_ANSWER' value='%s'/>\n",
+		    cfg->wp_ask, cfg->wp_answer);
 	put(x, "  </qemu:commandline>\n</domain>\n");
 	*out = g_string_free(x, FALSE);
 	return 0;
@@ -398,7 +407,7 @@ static int remote_files(const struct torn_vm_config *cfg,
 	int ret;
 
 	*rc = *cfg;
-	if (!cfg->pm_remote || cfg->plugin || cfg->wp_shim)
+	if (!cfg->pm_remote || cfg->plugin)
 		return torn_err_set(
 			err, TORN_E_USAGE,
 			"--backend libvirt:%s: on another host's hypervisor "
@@ -414,10 +423,13 @@ static int remote_files(const struct torn_vm_config *cfg,
 	if (!ret && cfg->origin_path)
 		ret = torn_vm_store_put_file(s, cfg->origin_path, &paths[2],
 					     err);
+	if (!ret && cfg->wp_shim)
+		ret = torn_vm_store_put_file(s, cfg->wp_shim, &paths[3], err);
 	torn_vm_store_close(s);
 	rc->kernel = paths[0];
 	rc->initrd = paths[1];
 	rc->origin_path = paths[2];
+	rc->wp_shim = paths[3];
 	return ret;
 }
 
@@ -425,7 +437,7 @@ int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
 		     struct torn_err *err)
 {
 	static int seq;
-	char name[64], *xml = NULL, *paths[3] = { NULL, NULL, NULL };
+	char name[64], *xml = NULL, *paths[4] = { NULL, NULL, NULL, NULL };
 	bool remote = !vm_libvirt_uri_local(cfg->libvirt_uri);
 	struct torn_vm_config rc = *cfg;
 	virConnectPtr conn;
@@ -444,7 +456,7 @@ int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
 					   "bad guest configuration: %s",
 					   torn_strerror(ret));
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(paths[i]);
 	if (ret)
 		return ret;

@@ -5,9 +5,9 @@
  * stream API (virStorageVolUpload, virStorageVolDownload), so that the
  * only way between torn and the other host is the libvirt connection.
  * The pool is defined and built at TORN_VM_STORE_DIR when it is missing.
- * A kit file (kernel, initrd, a run's origin disk) is uploaded once per
- * content: its volume's name holds a hash of its path, size and mtime,
- * and a second, empty volume NAME.ok says the upload finished.
+ * A kit file (kernel, initrd, the shim, a run's origin disk) is uploaded
+ * once per content: a hash of its path, size and mtime names it, and the
+ * volume NAME.ok holds the name of the volume whose upload finished.
  */
 #include "vm_int.h"
 
@@ -251,13 +251,44 @@ void torn_vm_store_delete(struct torn_vm_store *s, const char *name)
 
 /* ---- kit files, once per content ----------------------------------------- */
 
+/* one upload at a time in this process: checkers start together */
+static pthread_mutex_t put_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void name_piece(uint64_t off, const void *buf, size_t len, void *ctx)
+{
+	GString *s = ctx;
+
+	(void)off;
+	if (s->len < 512)
+		g_string_append_len(s, buf, (gssize)len);
+}
+
+/* The volume NAME.ok names, when its upload finished: its path. */
+static char *finished(struct torn_vm_store *s, const char *ok)
+{
+	GString *name = g_string_new(NULL);
+	struct torn_err err = { "" };
+	virStorageVolPtr v = NULL;
+	char *path = NULL;
+
+	if (!torn_vm_store_read(s, ok, 0, 0, name_piece, name, &err) &&
+	    name->len && !memchr(name->str, '\0', name->len))
+		v = vol_get(s, name->str, 0, false);
+	if (v) {
+		path = virStorageVolGetPath(v);
+		virStorageVolFree(v);
+	}
+	g_string_free(name, TRUE);
+	return path;
+}
+
 int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
 			   char **rpath, struct torn_err *err)
 {
 	char *base = g_path_get_basename(local), *key, *name, *ok, *hash;
-	virStorageVolPtr done;
 	struct stat st;
 	GMappedFile *m = NULL;
+	char *okpath = NULL;
 	int ret;
 
 	if (stat(local, &st)) {
@@ -270,18 +301,16 @@ int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
 			      (long long)st.st_size,
 			      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
-	name = g_strdup_printf("kit-%.16s-%s", hash, base);
-	ok = g_strconcat(name, ".ok", NULL);
-	done = vol_get(s, ok, 0, false);
-	if (done) {
-		virStorageVolPtr v = vol_get(s, name, 0, false);
-
-		*rpath = v ? virStorageVolGetPath(v) : NULL;
-		if (v)
-			virStorageVolFree(v);
-		virStorageVolFree(done);
-		ret = *rpath ? 0
-			     : store_fail(s, err, "no path for volume", name);
+	/*
+	 * Uploaded under a name of this torn's own, then named by NAME.ok:
+	 * two torns uploading at once never write one volume.
+	 */
+	name = g_strdup_printf("kit-%.16s-%d-%s", hash, (int)getpid(), base);
+	ok = g_strdup_printf("kit-%.16s-%s.ok", hash, base);
+	pthread_mutex_lock(&put_lock);
+	*rpath = finished(s, ok);
+	if (*rpath) {
+		ret = 0;
 		goto out;
 	}
 	m = g_mapped_file_new(local, FALSE, NULL);
@@ -294,18 +323,17 @@ int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
 		ret = torn_vm_store_write(s, name, 0,
 					  g_mapped_file_get_contents(m),
 					  (uint64_t)st.st_size, err);
-	if (!ret) {
-		done = vol_get(s, ok, 0, true);
-		if (!done)
-			ret = store_fail(s, err, "cannot create volume", ok);
-		else
-			virStorageVolFree(done);
-	}
+	if (!ret)
+		ret = torn_vm_store_create(s, ok, strlen(name), &okpath, err);
+	if (!ret)
+		ret = torn_vm_store_write(s, ok, 0, name, strlen(name), err);
 	if (ret) {
 		free(*rpath);
 		*rpath = NULL;
 	}
 out:
+	pthread_mutex_unlock(&put_lock);
+	free(okpath);
 	if (m)
 		g_mapped_file_unref(m);
 	g_free(ok);

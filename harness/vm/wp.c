@@ -9,25 +9,7 @@
 #include <unistd.h>
 
 #include "wp.h"
-
-/*
- * PAGEMAP_SCAN's uapi (linux/fs.h, Linux 6.7), spelled out: Debian 12's
- * headers are 6.1's.  The layout is the kernel's ABI.
- */
-struct wp_page_region {
-	uint64_t start, end, categories;
-};
-
-struct wp_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask;
-	uint64_t return_mask;
-};
-
-#define WP_PAGEMAP_SCAN _IOWR('f', 16, struct wp_scan_arg)
-#define WP_SCAN_WP_MATCHING (1 << 0)
-#define WP_SCAN_CHECK_WPASYNC (1 << 1)
-#define WP_PAGE_IS_WRITTEN (1 << 1)
+#include "wp_scan.h"
 
 void torn_wp_close(struct torn_wp *w)
 {
@@ -74,43 +56,36 @@ int torn_wp_open(struct torn_wp *w, pid_t pid, const char *workdir,
 	return 0;
 }
 
+struct scan_ctx {
+	struct torn_wp *w;
+	torn_wp_range_fn fn;
+	void *ctx;
+};
+
+static void scan_range(uint64_t off, uint64_t len, void *arg)
+{
+	struct scan_ctx *x = arg;
+
+	x->fn(off, len, x->ctx);
+	x->w->pages += len / 4096;
+}
+
 int torn_wp_scan(struct torn_wp *w, torn_wp_range_fn fn, void *ctx,
 		 struct torn_err *err)
 {
-	struct wp_page_region v[256];
-	uint64_t at = w->addr, end = w->addr + w->len;
+	struct scan_ctx x = { .w = w, .fn = fn, .ctx = ctx };
+	int ret;
 
 	if (w->pagemap < 0)
 		return torn_err_set(err, TORN_E_NOTFOUND,
 				    "write tracking is off");
 	w->scans++;
-	while (at < end) {
-		struct wp_scan_arg s = {
-			.size = sizeof(s),
-			.flags = WP_SCAN_WP_MATCHING | WP_SCAN_CHECK_WPASYNC,
-			.start = at,
-			.end = end,
-			.vec = (uintptr_t)v,
-			.vec_len = sizeof(v) / sizeof(*v),
-			.category_mask = WP_PAGE_IS_WRITTEN,
-			.return_mask = WP_PAGE_IS_WRITTEN,
-		};
-		long n = ioctl(w->pagemap, WP_PAGEMAP_SCAN, &s);
-		long i;
-
-		if (n < 0)
-			return torn_err_set(err, -errno, "PAGEMAP_SCAN: %s",
-					    strerror(errno));
-		for (i = 0; i < n; i++) {
-			fn(v[i].start - w->addr, v[i].end - v[i].start, ctx);
-			w->pages += (v[i].end - v[i].start) / 4096;
-		}
-		if (s.walk_end <= at)
-			return torn_err_set(
-				err, TORN_E_GUEST,
-				"PAGEMAP_SCAN made no progress at %#" PRIx64,
-				at);
-		at = s.walk_end;
-	}
+	ret = wp_scan_mapping(w->pagemap, w->addr, w->len, scan_range, &x);
+	if (ret == -EAGAIN)
+		return torn_err_set(err, TORN_E_GUEST,
+				    "PAGEMAP_SCAN made no progress");
+	if (ret)
+		return torn_err_set(err, ret, "PAGEMAP_SCAN: %s",
+				    strerror(-ret));
 	return 0;
 }

@@ -12,8 +12,15 @@
  * ADDR LEN" (hex) or "error WHY".  Anything that fails leaves QEMU as
  * it was: torn then restores by a full compare.
  *
- * No torn header: this is built alone into QEMU's process.  The uapi
- * constants are spelled out because Debian 12's headers predate them.
+ * On another host's hypervisor torn cannot read QEMU's pagemap: there
+ * $TORN_WP_ASK and $TORN_WP_ANSWER name two files (volumes torn writes
+ * and reads through libvirt), and a thread of the shim's answers each
+ * new sequence number in the ask file with a scan of its own
+ * (wp_scan.h), written to the answer file.
+ *
+ * No torn header but wp_scan.h: this is built alone into QEMU's process.
+ * The uapi constants are spelled out because Debian 12's headers predate
+ * them.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -22,6 +29,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,8 +39,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "wp_scan.h"
 
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
@@ -48,6 +60,7 @@ static dev_t want_dev;
 static ino_t want_ino;
 static int armed; /* 1: watching for the mapping; 0: done or off */
 static char status_path[4096];
+static char ask_path[4096], answer_path[4096]; /* "" : torn scans */
 
 __attribute__((constructor)) static void wp_init(void)
 {
@@ -60,6 +73,12 @@ __attribute__((constructor)) static void wp_init(void)
 	if (!file || !status || stat(file, &st))
 		return;
 	snprintf(status_path, sizeof(status_path), "%s", status);
+	if (getenv("TORN_WP_ASK") && getenv("TORN_WP_ANSWER")) {
+		snprintf(ask_path, sizeof(ask_path), "%s",
+			 getenv("TORN_WP_ASK"));
+		snprintf(answer_path, sizeof(answer_path), "%s",
+			 getenv("TORN_WP_ANSWER"));
+	}
 	want_dev = st.st_dev;
 	want_ino = st.st_ino;
 	armed = 1;
@@ -83,6 +102,97 @@ static void say(const char *fmt, ...)
 		/* torn reads a short line as no tracking: nothing to do */
 	}
 	close(fd);
+}
+
+/* ---- answering a remote torn ----------------------------------------------
+ */
+
+static uint64_t map_addr, map_len;
+
+struct answer {
+	uint64_t *ranges, max, n;
+	int full;
+};
+
+static void add_range(uint64_t off, uint64_t len, void *ctx)
+{
+	struct answer *a = ctx;
+
+	if (a->n == a->max) {
+		a->full = 1;
+		return;
+	}
+	a->ranges[2 * a->n] = off;
+	a->ranges[2 * a->n + 1] = len;
+	a->n++;
+}
+
+/* Scan, and write the ranges and then the header that says seq. */
+static void answer(int pagemap, uint64_t seq)
+{
+	struct wp_answer h = { .magic = WP_ANSWER_MAGIC, .seq = seq };
+	struct answer a = { 0 };
+	struct stat st;
+	int fd = open(answer_path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(h)) {
+		close(fd);
+		return;
+	}
+	a.max = ((uint64_t)st.st_size - sizeof(h)) / 16;
+	a.ranges = malloc(a.max * 16 + 16);
+	if (!a.ranges || pagemap < 0 ||
+	    wp_scan_mapping(pagemap, map_addr, map_len, add_range, &a))
+		h.status = WP_ANSWER_FAILED;
+	else if (a.full)
+		h.status = WP_ANSWER_FULL;
+	h.nranges = h.status ? 0 : a.n;
+	if (h.nranges && pwrite(fd, a.ranges, h.nranges * 16, sizeof(h)) !=
+				 (ssize_t)(h.nranges * 16))
+		h.status = WP_ANSWER_FAILED;
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		/* torn waits, then reads the whole image back */
+	}
+	free(a.ranges);
+	close(fd);
+}
+
+/* Wait for a new sequence number in the ask file (woken by inotify, or
+ * every 50 ms when a write was missed), and answer it. */
+static void *answer_main(void *arg)
+{
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	uint64_t last = 0;
+
+	(void)arg;
+	if (in >= 0)
+		inotify_add_watch(in, ask_path, IN_MODIFY | IN_CLOSE_WRITE);
+	for (;;) {
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		char ev[4096];
+		uint64_t seq = 0;
+		int fd;
+
+		if (in < 0 || poll(&p, 1, 50) > 0)
+			while (in >= 0 && read(in, ev, sizeof(ev)) > 0)
+				;
+		if (in < 0)
+			usleep(20000);
+		fd = open(ask_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pread(fd, &seq, sizeof(seq), 0) != (ssize_t)sizeof(seq))
+			seq = 0;
+		close(fd);
+		if (seq && seq != last) {
+			last = seq;
+			answer(pagemap, seq);
+		}
+	}
+	return NULL;
 }
 
 /* Write-protect [addr, addr + len) for good; the descriptor stays open. */
@@ -113,6 +223,15 @@ static void protect(void *addr, size_t len)
 	} else if (ioctl(fd, UFFDIO_WRITEPROTECT, &wp)) {
 		say("error UFFDIO_WRITEPROTECT: %s\n", strerror(errno));
 	} else {
+		pthread_t t;
+
+		map_addr = (uintptr_t)addr;
+		map_len = len;
+		if (ask_path[0] &&
+		    pthread_create(&t, NULL, answer_main, NULL)) {
+			say("error pthread_create: %s\n", strerror(errno));
+			return;
+		}
 		say("ok %lx %zx\n", (unsigned long)(uintptr_t)addr, len);
 		return; /* the registration lives as long as the descriptor */
 	}

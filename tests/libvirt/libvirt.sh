@@ -21,10 +21,7 @@ trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
 uri=$("$top/scripts/private-libvirtd" start "$rt" 2>"$d/start.err") ||
 	{ echo "skip: $(cat "$d/start.err")"; exit 4; }
 echo "libvirtd: $(grep -m1 'Using library' "$rt/version")"
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-table() { sed -n 's/^{"state":"\([^"]*\)".*"verdict":"\([a-z]*\)".*/\1 \2/p' "$1/verdicts.jsonl" | sort; }
+. "$(dirname "$0")/common.sh"
 
 # a trace through libvirt, and the tracer's self-check on it
 "$torn" trace --fs devdax --workload pmlog --backend "libvirt:$uri" --out "$d/lt" >"$d/lt.out" 2>&1
@@ -36,22 +33,8 @@ else
 fi
 
 # one trace, checked by QEMU guests and by libvirt guests
-"$torn" trace --fs devdax --workload bug-noflush --out "$d/run" >/dev/null 2>"$d/trace.err" ||
-	{ cat "$d/trace.err"; echo "FAIL trace"; exit 1; }
-cp -r "$d/run" "$d/q"
-cp -r "$d/run" "$d/l"
-"$torn" check "$d/q" --engine prefix -j 2 >"$d/q.out" 2>&1
-rq=$?
-"$torn" check "$d/l" --engine prefix -j 2 --backend "libvirt:$uri" >"$d/l.out" 2>&1
-rl=$?
-flagged=$(table "$d/l" | grep -c ' inconsistent$')
-consistent=$(table "$d/l" | grep -c ' consistent$')
-if [ $rq -eq 1 ] && [ $rl -eq 1 ] && [ "$flagged" -gt 0 ] && [ "$consistent" -gt 0 ] &&
-	diff <(table "$d/q") <(table "$d/l") >"$d/diff"; then
-	ok "check by libvirt guests = by QEMU guests: $(table "$d/l" | wc -l) states, $flagged flagged, $consistent consistent"
-else
-	bad "check: QEMU exit $rq, libvirt exit $rl, $flagged flagged"; head -5 "$d/diff"; tail -5 "$d/l.out"
-fi
+trace_seeded
+check_same l "$uri" "check by libvirt guests"
 left=$(virsh -c "$uri" list --all --name | grep -c .)
 [ "$left" -eq 0 ] && ok "no domain left behind" || bad "$left domains left: $(virsh -c "$uri" list --all)"
 

@@ -11,8 +11,10 @@
 #   - one traced seeded bug (bug-noflush on devdax) checked by local QEMU
 #     guests and by the remote hypervisor's: the same verdicts, state by
 #     state, flagged and consistent alike; what the transfer cost
-#   - a second check reuses the kit uploaded by the first; no domain and
-#     no state volume is left on the remote host
+#   - a second check reuses the kit uploaded by the first; after every
+#     upload the remote volume equals the state's image, byte for byte,
+#     with the shim's tracking of the remote guest's writes and with the
+#     whole-image read-back; no domain and no state volume is left there
 # Skips (exit 4) only where the daemons cannot start, saying why.
 torn=$(realpath "$1")
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
@@ -24,47 +26,45 @@ trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
 uri=$("$top/scripts/private-libvirtd" start "$rt" --remote 2>"$d/start.err") ||
 	{ echo "skip: $(cat "$d/start.err")"; exit 4; }
 echo "remote libvirtd: $uri, $(grep -m1 'Using library' "$rt/version")"
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-table() { sed -n 's/^{"state":"\([^"]*\)".*"verdict":"\([a-z]*\)".*/\1 \2/p' "$1/verdicts.jsonl" | sort; }
+. "$(dirname "$0")/common.sh"
 
 kits=${XDG_CACHE_HOME:-$HOME/.cache}/torn
 seen=$(nsenter -t "$(cat "$rt/run/libvirtd.pid")" -m ls -A "$HOME" 2>&1 | wc -l)
 [ "$seen" -eq 0 ] && ok "the remote daemon sees none of $HOME (this host's kits: $kits)" ||
 	bad "the remote daemon sees $seen entries of $HOME"
 
-"$torn" trace --fs devdax --workload bug-noflush --out "$d/run" >/dev/null 2>"$d/trace.err" ||
-	{ cat "$d/trace.err"; echo "FAIL trace"; exit 1; }
-cp -r "$d/run" "$d/q"
-cp -r "$d/run" "$d/r"
+trace_seeded
 cp -r "$d/run" "$d/r2"
-"$torn" check "$d/q" --engine prefix -j 2 >"$d/q.out" 2>&1
-rq=$?
-"$torn" check "$d/r" --engine prefix -j 2 --backend "libvirt:$uri" >"$d/r.out" 2>&1
-rr=$?
-flagged=$(table "$d/r" | grep -c ' inconsistent$')
-consistent=$(table "$d/r" | grep -c ' consistent$')
-if [ $rq -eq 1 ] && [ $rr -eq 1 ] && [ "$flagged" -gt 0 ] && [ "$consistent" -gt 0 ] &&
-	diff <(table "$d/q") <(table "$d/r") >"$d/diff"; then
-	ok "check on the remote hypervisor = by local QEMU: $(table "$d/r" | wc -l) states, $flagged flagged, $consistent consistent"
-else
-	bad "check: local exit $rq, remote exit $rr, $flagged flagged"; head -5 "$d/diff"; tail -5 "$d/r.out"
-fi
+check_same r "$uri" "check on the remote hypervisor"
 grep -q "torn: remote NVDIMMs: uploaded" "$d/r.out" && ok "$(grep -m1 'remote NVDIMMs' "$d/r.out" | sed 's/^torn: //')" ||
 	bad "no transfer figures: $(tail -3 "$d/r.out")"
 echo "local:  $(grep -m1 '^checked' "$d/q.out")"
 echo "remote: $(grep -m1 '^checked' "$d/r.out")"
 
-# the kit is not uploaded again
+# the kit is not uploaded again; every upload leaves the volume equal
+# to the state's image (TORN_VERIFY_RESTORE reads it back and compares),
+# with the shim's tracking and with the whole-image read-back
 vols() { virsh -c "$uri" vol-list torn 2>/dev/null | awk 'NR > 2 && $1 { print $1 }' | sort; }
 before=$(vols)
-"$torn" check "$d/r2" --engine prefix -j 1 --limit 3 --backend "libvirt:$uri" >"$d/r2.out" 2>&1
+TORN_VERIFY_RESTORE=1 "$torn" check "$d/r2" --engine prefix -j 1 --limit 20 --backend "libvirt:$uri" >"$d/r2.out" 2>&1
 rc=$?
 after=$(vols)
 [ $rc -le 1 ] && [ "$before" = "$after" ] && echo "$after" | grep -q 'initrd' &&
-	ok "a second check reuses the uploaded kit: $(echo "$after" | grep -vc '\.ok$') kit volumes" ||
+	ok "a second check reuses the uploaded kit: $(echo "$after" | grep -c '\.ok$') kit files" ||
 	bad "second check: exit $rc; volumes before: $before; after: $after"
+cp -r "$d/run" "$d/r3"
+TORN_WP_SHIM= TORN_VERIFY_RESTORE=1 "$torn" check "$d/r3" --engine prefix -j 1 --limit 8 --backend "libvirt:$uri" >"$d/r3.out" 2>&1
+for r in r2 r3; do
+	line=$(grep -m1 'verify remote restore' "$d/$r.out")
+	how=tracked; grep -q 'no write-tracking shim' "$d/$r.out" && how="read back whole"
+	if echo "$line" | grep -q ' 0 volumes unequal' && grep -q ' 0 restored wrong' "$d/$r.out" &&
+		[ -z "$(comm -23 <(table "$d/$r") <(table "$d/q"))" ]; then
+		ok "$how: $(table "$d/$r" | wc -l) states, ${line#torn: verify remote restore: }, verdicts as local"
+	else
+		bad "$how: ${line:-no verify line}: $(tail -3 "$d/$r.out")"
+	fi
+done
+grep -q 'no write-tracking shim' "$d/r3.out" || bad "TORN_WP_SHIM= did not turn the shim off"
 left=$(virsh -c "$uri" list --all --name | grep -c .)
 states=$(vols | grep -c '^torn-')
 [ "$left" -eq 0 ] && [ "$states" -eq 0 ] && ok "no domain and no state volume left on the remote host" ||
