@@ -1,6 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Sourced by the libvirt vm tests (libvirt.sh, remote.sh): $torn and $d set.
+# Sourced by the libvirt vm tests (libvirt.sh, remote.sh), $torn set.
 fail=0
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# start_daemon [--remote]: the test's libvirtd (scripts/private-libvirtd)
+# in $rt, its URI in $uri, its work in $d; skips (exit 4) saying why
+start_daemon() {
+	command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
+	ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
+	d=$(mktemp -d /tmp/torn-libvirt-XXXXXX)
+	rt=$d/lv
+	trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
+	uri=$("$top/scripts/private-libvirtd" start "$rt" "$@" 2>"$d/start.err") ||
+		{ echo "skip: $(cat "$d/start.err")"; exit 4; }
+}
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 # "state verdict" lines of a checked run, sorted

@@ -12,16 +12,9 @@
 #     --backend each give one line and their exit code
 # Skips (exit 4) only where the daemons cannot start, saying why.
 torn=$(realpath "$1")
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
-ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
-top=$(cd "$(dirname "$0")/../.." && pwd)
-d=$(mktemp -d /tmp/torn-libvirt-XXXXXX)
-rt=$d/lv
-trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
-uri=$("$top/scripts/private-libvirtd" start "$rt" 2>"$d/start.err") ||
-	{ echo "skip: $(cat "$d/start.err")"; exit 4; }
-echo "libvirtd: $(grep -m1 'Using library' "$rt/version")"
 . "$(dirname "$0")/common.sh"
+start_daemon
+echo "libvirtd: $(grep -m1 'Using library' "$rt/version")"
 
 # a trace through libvirt, and the tracer's self-check on it
 "$torn" trace --fs devdax --workload pmlog --backend "libvirt:$uri" --out "$d/lt" >"$d/lt.out" 2>&1

@@ -17,16 +17,9 @@
 #     whole-image read-back; no domain and no state volume is left there
 # Skips (exit 4) only where the daemons cannot start, saying why.
 torn=$(realpath "$1")
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
-ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "skip: no guest kernel in /boot"; exit 4; }
-top=$(cd "$(dirname "$0")/../.." && pwd)
-d=$(mktemp -d /tmp/torn-remote-XXXXXX)
-rt=$d/lv
-trap '"$top/scripts/private-libvirtd" stop "$rt"; rm -rf "$d"' EXIT
-uri=$("$top/scripts/private-libvirtd" start "$rt" --remote 2>"$d/start.err") ||
-	{ echo "skip: $(cat "$d/start.err")"; exit 4; }
-echo "remote libvirtd: $uri, $(grep -m1 'Using library' "$rt/version")"
 . "$(dirname "$0")/common.sh"
+start_daemon --remote
+echo "remote libvirtd: $uri, $(grep -m1 'Using library' "$rt/version")"
 
 kits=${XDG_CACHE_HOME:-$HOME/.cache}/torn
 seen=$(nsenter -t "$(cat "$rt/run/libvirtd.pid")" -m ls -A "$HOME" 2>&1 | wc -l)
