@@ -128,6 +128,11 @@ static int trace(struct run_plan *p, bool *unflushed)
 		return TORN_EXIT_USAGE;
 	}
 	torn_vm_install_signal_handlers();
+	if (p->check.guest.libvirt_uri && !p->trace.guest.libvirt_uri)
+		fprintf(stderr,
+			"torn run: tracing on this host's QEMU, checking on "
+			"libvirt:%s\n",
+			p->check.guest.libvirt_uri);
 	ret = torn_trace_run(&p->trace);
 	torn_trace_workload_clear(&w);
 	if (ret)

@@ -6,6 +6,7 @@
 
 #include "options.h"
 #include "run_plan.h"
+#include "vm.h"
 
 /* The guest settings, into both stages' guest options; the workload. */
 static int guest_settings(const struct run_settings *s, struct run_plan *p,
@@ -153,6 +154,10 @@ int run_plan_make(const struct run_settings *s, struct run_plan *p,
 		return TORN_E_USAGE;
 	p->trace.out = p->check.dir = run_settings_get(s, RUN_OUT);
 	p->check.guest = p->trace.guest;
+	/* another host's hypervisor checks; the trace is made here */
+	if (p->trace.guest.libvirt_uri &&
+	    torn_vm_backend_remote(p->trace.guest.libvirt_uri))
+		p->trace.guest.libvirt_uri = NULL;
 	return 0;
 }
 

@@ -254,6 +254,38 @@ static void test_defaults(void **state)
 	run_settings_free(&s);
 }
 
+/* On another host's hypervisor the check runs there, the trace here. */
+static void test_backend_remote(void **state)
+{
+	static const struct plan_case remote = {
+		"[run]\nbackend = libvirt:qemu+tcp://192.0.2.1/system\n",
+		{ NULL },
+		NULL
+	};
+	static const struct plan_case local = {
+		"[run]\nbackend = libvirt:qemu:///system\n", { NULL }, NULL
+	};
+	struct torn_err err = { .msg = "" };
+	struct run_settings s = { 0 };
+	struct run_plan p;
+
+	(void)state;
+	settings(&remote, &s);
+	assert_int_equal(run_plan_make(&s, &p, &err), 0);
+	assert_null(p.trace.guest.libvirt_uri);
+	assert_string_equal(p.check.guest.libvirt_uri,
+			    "qemu+tcp://192.0.2.1/system");
+	run_plan_fini(&p);
+	run_settings_free(&s);
+	memset(&s, 0, sizeof(s));
+	settings(&local, &s);
+	assert_int_equal(run_plan_make(&s, &p, &err), 0);
+	assert_string_equal(p.trace.guest.libvirt_uri, "qemu:///system");
+	assert_string_equal(p.check.guest.libvirt_uri, "qemu:///system");
+	run_plan_fini(&p);
+	run_settings_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_placed),
 		cmocka_unit_test(test_user_placed),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_backend_remote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
