@@ -156,6 +156,15 @@ int checker_remote_init(struct checker *c)
 	if (ret)
 		return ret;
 	ret = torn_vm_store_open(c->run->guest.libvirt_uri, &c->store, &err);
+	if (!ret && !c->idx) {
+		int swept = torn_vm_store_sweep(c->store, host);
+
+		if (swept > 0)
+			fprintf(stderr,
+				"torn: deleted %d volume%s left there by "
+				"torns of this host that are gone\n",
+				swept, swept == 1 ? "" : "s");
+	}
 	if (!ret)
 		ret = torn_vm_store_create(c->store, c->vol, c->run->pm_size,
 					   &c->pm_rpath, &err);

@@ -39,7 +39,9 @@ const char guest_opts_usage[] =
 	"                                 64M; a run is checked on its own)\n"
 	"  --backend qemu|libvirt[:URI]   start guests with QEMU (default), or as\n"
 	"                                 libvirt domains (default URI\n"
-	"                                 qemu:///system; docs/ci.md)\n"
+	"                                 qemu:///system; a check also on\n"
+	"                                 another host's, qemu+tcp://HOST/system:\n"
+	"                                 docs/ci.md)\n"
 	"  --keep                         keep the work directory\n";
 
 int guest_pm_size_parse(const char *v, uint64_t *out, struct torn_err *err)

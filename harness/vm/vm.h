@@ -124,6 +124,12 @@ int torn_vm_store_read(struct torn_vm_store *s, const char *name, uint64_t off,
 		       uint64_t len, torn_vm_store_fn fn, void *ctx,
 		       struct torn_err *err);
 void torn_vm_store_delete(struct torn_vm_store *s, const char *name);
+/*
+ * Delete the volumes torn-HOST-PID-... there whose torn, a process of
+ * this host named host, is gone (killed before it could delete them):
+ * how many.
+ */
+int torn_vm_store_sweep(struct torn_vm_store *s, const char *host);
 /* The local file there, uploaded once per (path, size, mtime): *rpath. */
 int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
 			   char **rpath, struct torn_err *err);

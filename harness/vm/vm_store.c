@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,36 @@ void torn_vm_store_delete(struct torn_vm_store *s, const char *name)
 		virStorageVolDelete(v, 0);
 		virStorageVolFree(v);
 	}
+}
+
+int torn_vm_store_sweep(struct torn_vm_store *s, const char *host)
+{
+	virStorageVolPtr *vols = NULL;
+	size_t plen;
+	char *prefix;
+	int n, swept = 0;
+
+	if (!s || !host || !*host)
+		return 0;
+	prefix = g_strdup_printf("torn-%s-", host);
+	plen = strlen(prefix);
+	n = virStoragePoolListAllVolumes(s->pool, &vols, 0);
+	for (int i = 0; i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		char *end = NULL;
+		long pid = -1;
+
+		if (name && !strncmp(name, prefix, plen))
+			pid = strtol(name + plen, &end, 10);
+		/* a torn of this host that is gone: its volumes are litter */
+		if (pid > 0 && end && *end == '-' && kill((pid_t)pid, 0) &&
+		    errno == ESRCH && !virStorageVolDelete(vols[i], 0))
+			swept++;
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	g_free(prefix);
+	return swept;
 }
 
 /* ---- kit files, once per content ----------------------------------------- */

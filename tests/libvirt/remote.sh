@@ -15,6 +15,7 @@
 #     upload the remote volume equals the state's image, byte for byte,
 #     with the shim's tracking of the remote guest's writes and with the
 #     whole-image read-back; no domain and no state volume is left there
+#   - the volumes a killed torn of this host left there are deleted
 # Skips (exit 4) only where the daemons cannot start, saying why.
 torn=$(realpath "$1")
 . "$(dirname "$0")/common.sh"
@@ -28,7 +29,21 @@ seen=$(nsenter -t "$(cat "$rt/run/libvirtd.pid")" -m ls -A "$HOME" 2>&1 | wc -l)
 
 trace_seeded
 cp -r "$d/run" "$d/r2"
+# litter of a torn of this host that was killed: swept by the next check
+gone=$(sh -c 'echo $$')
+virsh -c "$uri" pool-list --all --name | grep -qx torn ||
+	virsh -c "$uri" pool-define-as torn dir --target /var/lib/libvirt/images/torn >/dev/null
+virsh -c "$uri" pool-build torn >/dev/null 2>&1
+virsh -c "$uri" pool-start torn >/dev/null 2>&1
+virsh -c "$uri" vol-create-as torn "torn-$(hostname)-$gone-0.img" 1M >/dev/null ||
+	bad "cannot make a litter volume"
 check_same r "$uri" "check on the remote hypervisor"
+swept=$(grep -m1 'left there by torns of this host' "$d/r.out")
+if ! virsh -c "$uri" vol-list torn | grep -q "torn-$(hostname)-$gone-" && [ -n "$swept" ]; then
+	ok "${swept#torn: }"
+else
+	bad "the volume of a torn that is gone: ${swept:-not said}; $(virsh -c "$uri" vol-list torn | grep "$gone")"
+fi
 grep -q "torn: remote NVDIMMs: uploaded" "$d/r.out" && ok "$(grep -m1 'remote NVDIMMs' "$d/r.out" | sed 's/^torn: //')" ||
 	bad "no transfer figures: $(tail -3 "$d/r.out")"
 echo "local:  $(grep -m1 '^checked' "$d/q.out")"
