@@ -70,6 +70,10 @@ static virStoragePoolPtr pool_get(virConnectPtr conn)
 			virStoragePoolFree(p);
 			p = NULL;
 		}
+		/* another torn defined it meanwhile */
+		if (!p)
+			p = virStoragePoolLookupByName(conn,
+						       TORN_VM_STORE_POOL);
 	}
 	if (p && virStoragePoolIsActive(p) != 1 &&
 	    virStoragePoolCreate(p, 0) < 0) {
