@@ -300,6 +300,22 @@ static void test_domain_remote(void **state)
 	assert_null(strstr(x, c.workdir));
 	assert_int_not_equal(validate(x), 1);
 	g_free(x);
+	/* the shim there: its status, ask and answer files are volumes */
+	c.wp_shim = "/var/lib/libvirt/images/torn/kit-1-libtorn_wp_shim.so";
+	c.wp_status = "/p/v.status";
+	c.wp_ask = "/p/v.ask";
+	c.wp_answer = "/p/v.wp";
+	assert_int_equal(torn_vm_build_domain_xml(&c, "torn-3-3", &x), 0);
+	assert_non_null(strstr(x, "<qemu:env name='TORN_WP_STATUS' "
+				  "value='/p/v.status'/>"));
+	assert_non_null(strstr(x, "<qemu:env name='TORN_WP_ASK' "
+				  "value='/p/v.ask'/>"));
+	assert_non_null(strstr(x, "<qemu:env name='TORN_WP_ANSWER' "
+				  "value='/p/v.wp'/>"));
+	assert_null(strstr(x, c.workdir));
+	assert_int_not_equal(validate(x), 1);
+	g_free(x);
+	c.wp_shim = NULL;
 	/* this host's own URIs keep the work directory's files */
 	c.libvirt_uri = "qemu:///system?socket=/x/libvirt-sock";
 	assert_int_equal(torn_vm_build_domain_xml(&c, "torn-3-2", &x), 0);
