@@ -51,8 +51,7 @@ int checker_init(struct checker *c, const struct check_run *run, int idx,
 	c->pm = map_shared(c->pm_path, run->pm_size);
 	if (!c->pm || check_pages_init(&c->stale, run->pm_size))
 		return -ENOMEM;
-	if (run->guest.libvirt_uri &&
-	    torn_vm_backend_remote(run->guest.libvirt_uri))
+	if (torn_vm_backend_remote(run->guest.libvirt_uri))
 		return checker_remote_init(c);
 	check_host_fsck_attach(c);
 	return 0;

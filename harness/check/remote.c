@@ -112,35 +112,20 @@ static void pull_piece(uint64_t off, const void *buf, size_t len, void *arg)
 
 static const char *const wp_suffix[3] = { "status", "ask", "wp" };
 
-struct small_read {
-	char *buf;
-	size_t len, got;
-};
-
-static void small_piece(uint64_t off, const void *buf, size_t len, void *arg)
+/* The volume of the shim's file i (wp_suffix) for c, into name. */
+static void wp_vol(const struct checker *c, int i, char *name, size_t len)
 {
-	struct small_read *r = arg;
-
-	(void)off;
-	if (r->got < r->len) {
-		size_t n = len < r->len - r->got ? len : r->len - r->got;
-
-		memcpy(r->buf + r->got, buf, n);
-		r->got += n;
-	}
+	snprintf(name, len, "%s.%s", c->vol, wp_suffix[i]);
 }
 
-/* [off, off + len) of the volume NAME.suffix into buf: bytes read. */
-static size_t read_small(struct checker *c, const char *suffix, uint64_t off,
-			 void *buf, size_t len, struct torn_err *err)
+/* [off, off + len) of the shim's file i into buf: bytes read. */
+static size_t read_small(struct checker *c, int i, uint64_t off, void *buf,
+			 size_t len, struct torn_err *err)
 {
-	struct small_read r = { .buf = buf, .len = len };
 	char name[200];
 
-	snprintf(name, sizeof(name), "%s.%s", c->vol, suffix);
-	if (torn_vm_store_read(c->store, name, off, len, small_piece, &r, err))
-		return 0;
-	return r.got;
+	wp_vol(c, i, name, sizeof(name));
+	return torn_vm_store_read_small(c->store, name, off, buf, len, err);
 }
 
 int checker_remote_init(struct checker *c)
@@ -186,7 +171,7 @@ int checker_remote_boot(struct checker *c, struct torn_err *err)
 
 		free(c->wp_rpath[i]);
 		c->wp_rpath[i] = NULL;
-		snprintf(name, sizeof(name), "%s.%s", c->vol, wp_suffix[i]);
+		wp_vol(c, i, name, sizeof(name));
 		ret = torn_vm_store_create(c->store, name,
 					   i == 2 ? ANSWER_SIZE : 4096,
 					   &c->wp_rpath[i], err);
@@ -201,7 +186,7 @@ void checker_remote_booted(struct checker *c)
 	struct torn_err err = { "" };
 	char line[256] = "";
 
-	if (!read_small(c, wp_suffix[0], 0, line, sizeof(line) - 1, &err))
+	if (!read_small(c, 0, 0, line, sizeof(line) - 1, &err))
 		snprintf(line, sizeof(line), "no status: %s", err.msg);
 	line[strcspn(line, "\n")] = '\0';
 	c->wp_remote = !strncmp(line, "ok ", 3);
@@ -220,7 +205,7 @@ void checker_remote_fini(struct checker *c)
 	for (int i = 0; i < 3; i++) {
 		char name[200];
 
-		snprintf(name, sizeof(name), "%s.%s", c->vol, wp_suffix[i]);
+		wp_vol(c, i, name, sizeof(name));
 		if (c->store && c->wp_rpath[i])
 			torn_vm_store_delete(c->store, name);
 		free(c->wp_rpath[i]);
@@ -267,12 +252,12 @@ static int pull_tracked(struct checker *c, struct pull_ctx *x,
 	char ask[200];
 	int ret;
 
-	snprintf(ask, sizeof(ask), "%s.%s", c->vol, wp_suffix[1]);
+	wp_vol(c, 1, ask, sizeof(ask));
 	ret = torn_vm_store_write(c->store, ask, 0, &seq, sizeof(seq), err);
 	if (ret)
 		return ret;
 	for (;;) {
-		size_t n = read_small(c, wp_suffix[2], 0, &h, sizeof(h), err);
+		size_t n = read_small(c, 2, 0, &h, sizeof(h), err);
 
 		if (n == sizeof(h) && h.magic == WP_ANSWER_MAGIC &&
 		    h.seq == seq)
@@ -297,8 +282,8 @@ static int pull_tracked(struct checker *c, struct pull_ctx *x,
 		free(ranges);
 		return torn_err_set(err, -ENOMEM, "out of memory");
 	}
-	if (read_small(c, wp_suffix[2], sizeof(h), ranges, h.nranges * 16,
-		       err) != h.nranges * 16)
+	if (read_small(c, 2, sizeof(h), ranges, h.nranges * 16, err) !=
+	    h.nranges * 16)
 		f.ret = torn_err_set(err, TORN_E_GUEST,
 				     "the shim's answer is short");
 	for (uint64_t i = 0; !f.ret && i < h.nranges; i++) {

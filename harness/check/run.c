@@ -707,6 +707,13 @@ static void say_restores(const struct check_pool *p)
 		written += p->checkers[i].pages_written;
 		rebuilt += p->checkers[i].rebuilds;
 		tracked = tracked && !p->checkers[i].wp_why[0];
+		up += p->checkers[i].bytes_up;
+		down += p->checkers[i].bytes_down;
+		runs += p->checkers[i].runs_up;
+		ms += p->checkers[i].ms_transfer;
+		remote = remote || p->checkers[i].bytes_down;
+		verified += p->checkers[i].remote_verified;
+		wrong += p->checkers[i].remote_wrong;
 	}
 	fprintf(stderr,
 		"torn: restores copied %" PRIu64
@@ -714,13 +721,6 @@ static void say_restores(const struct check_pool *p)
 		" images built again\n",
 		copied, written, tracked ? " (tracked)" : " (not all tracked)",
 		rebuilt);
-	for (i = 0; i < p->jobs; i++) {
-		up += p->checkers[i].bytes_up;
-		down += p->checkers[i].bytes_down;
-		runs += p->checkers[i].runs_up;
-		ms += p->checkers[i].ms_transfer;
-		remote = remote || p->checkers[i].bytes_down;
-	}
 	if (remote)
 		fprintf(stderr,
 			"torn: remote NVDIMMs: uploaded %.1f MiB in %" PRIu64
@@ -728,10 +728,6 @@ static void say_restores(const struct check_pool *p)
 			"state)\n",
 			up / 1048576.0, runs, down / 1048576.0, ms / 1000.0,
 			(double)ms / (double)p->done);
-	for (i = 0; i < p->jobs; i++) {
-		verified += p->checkers[i].remote_verified;
-		wrong += p->checkers[i].remote_wrong;
-	}
 	if (verified)
 		fprintf(stderr,
 			"torn: verify remote restore: %" PRIu64

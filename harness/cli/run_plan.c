@@ -155,8 +155,7 @@ int run_plan_make(const struct run_settings *s, struct run_plan *p,
 	p->trace.out = p->check.dir = run_settings_get(s, RUN_OUT);
 	p->check.guest = p->trace.guest;
 	/* another host's hypervisor checks; the trace is made here */
-	if (p->trace.guest.libvirt_uri &&
-	    torn_vm_backend_remote(p->trace.guest.libvirt_uri))
+	if (torn_vm_backend_remote(p->trace.guest.libvirt_uri))
 		p->trace.guest.libvirt_uri = NULL;
 	return 0;
 }

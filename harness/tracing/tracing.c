@@ -443,8 +443,7 @@ int torn_trace_run(const struct torn_trace_opts *o)
 			"torn: the tracer plugin was not built (no qemu-plugin.h? run scripts/setup)\n");
 		return TORN_EXIT_INFRA;
 	}
-	if (o->guest.libvirt_uri &&
-	    torn_vm_backend_remote(o->guest.libvirt_uri)) {
+	if (torn_vm_backend_remote(o->guest.libvirt_uri)) {
 		fprintf(stderr,
 			"torn: --backend libvirt:%s: traces are made on this "
 			"host's hypervisor (the tracer writes beside QEMU); "

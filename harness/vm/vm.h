@@ -93,7 +93,7 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
  */
 int torn_vm_backend_check(const char *uri, struct torn_err *err);
 
-/* Whether uri (not NULL) names another host's hypervisor. */
+/* Whether uri names another host's hypervisor (NULL: torn's QEMU, no). */
 int torn_vm_backend_remote(const char *uri);
 
 /*
@@ -123,6 +123,11 @@ int torn_vm_store_write(struct torn_vm_store *s, const char *name, uint64_t off,
 int torn_vm_store_read(struct torn_vm_store *s, const char *name, uint64_t off,
 		       uint64_t len, torn_vm_store_fn fn, void *ctx,
 		       struct torn_err *err);
+/* At most len bytes from off of the volume into buf: how many (0 and
+ * err set on an error). */
+size_t torn_vm_store_read_small(struct torn_vm_store *s, const char *name,
+				uint64_t off, void *buf, size_t len,
+				struct torn_err *err);
 void torn_vm_store_delete(struct torn_vm_store *s, const char *name);
 /*
  * Delete the volumes torn-HOST-PID-... there whose torn, a process of

@@ -38,7 +38,9 @@ int vm_libvirt_active(const struct torn_vm *vm);
 int vm_libvirt_wait(struct torn_vm *vm, long long deadline);
 void vm_libvirt_close(struct torn_vm *vm, int destroy);
 int vm_libvirt_uri_local(const char *uri);
-/* libvirt's errors to torn's messages only, not to stderr. */
+/* libvirt's errors to torn's messages only, not to stderr; and the
+ * last one's text. */
 void vm_libvirt_quiet(void);
+const char *vm_libvirt_error(void);
 
 #endif

@@ -179,7 +179,7 @@ int torn_vm_build_domain_xml(const struct torn_vm_config *cfg, const char *name,
 }
 
 /* libvirt's last error, or what errno says. */
-static const char *lv_error(void)
+const char *vm_libvirt_error(void)
 {
 	const virError *e = virGetLastError();
 
@@ -244,7 +244,7 @@ void vm_libvirt_quiet(void)
 
 int torn_vm_backend_remote(const char *uri)
 {
-	return !vm_libvirt_uri_local(uri);
+	return uri && !vm_libvirt_uri_local(uri);
 }
 
 int torn_vm_backend_check(const char *uri, struct torn_err *err)
@@ -259,7 +259,7 @@ int torn_vm_backend_check(const char *uri, struct torn_err *err)
 		return torn_err_set(err, TORN_E_GUEST,
 				    "libvirt %s: %s (is libvirtd running? "
 				    "docs/ci.md)",
-				    uri, lv_error());
+				    uri, vm_libvirt_error());
 	virConnectClose(conn);
 	return 0;
 }
@@ -373,7 +373,7 @@ static int pump_open(struct torn_vm *vm, const char *name, const char *path,
 	if (r < 0) {
 		r = torn_err_set(err, TORN_E_GUEST,
 				 "libvirt: cannot open the guest's %s: %s",
-				 name ? name : "console", lv_error());
+				 name ? name : "console", vm_libvirt_error());
 		pump_free(p);
 		return r;
 	}
@@ -465,14 +465,14 @@ int vm_libvirt_start(const struct torn_vm_config *cfg, struct torn_vm *vm,
 		ret = torn_err_set(err, TORN_E_GUEST,
 				   "libvirt %s: %s (is libvirtd running? "
 				   "docs/ci.md)",
-				   cfg->libvirt_uri, lv_error());
+				   cfg->libvirt_uri, vm_libvirt_error());
 		g_free(xml);
 		return ret;
 	}
 	dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_AUTODESTROY);
 	g_free(xml);
 	if (!dom) {
-		const char *why = lv_error();
+		const char *why = vm_libvirt_error();
 
 		ret = torn_err_set(
 			err, TORN_E_GUEST,

@@ -39,18 +39,11 @@ struct torn_vm_store {
 /* one pool define at a time in this process */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *lv_error(void)
-{
-	const virError *e = virGetLastError();
-
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
 static int store_fail(struct torn_vm_store *s, struct torn_err *err,
 		      const char *what, const char *name)
 {
 	return torn_err_set(err, TORN_E_GUEST, "libvirt %s: %s %s: %s", s->uri,
-			    what, name, lv_error());
+			    what, name, vm_libvirt_error());
 }
 
 static virStoragePoolPtr pool_get(virConnectPtr conn)
@@ -95,7 +88,7 @@ int torn_vm_store_open(const char *uri, struct torn_vm_store **out,
 	if (!s->conn) {
 		torn_err_set(err, TORN_E_GUEST,
 			     "libvirt %s: %s (is libvirtd running? docs/ci.md)",
-			     uri, lv_error());
+			     uri, vm_libvirt_error());
 		torn_vm_store_close(s);
 		return TORN_E_GUEST;
 	}
@@ -244,6 +237,35 @@ out:
 	return ret;
 }
 
+struct small_read {
+	char *buf;
+	size_t len, got;
+};
+
+static void small_piece(uint64_t off, const void *buf, size_t len, void *arg)
+{
+	struct small_read *r = arg;
+
+	(void)off;
+	if (r->got < r->len) {
+		size_t n = len < r->len - r->got ? len : r->len - r->got;
+
+		memcpy(r->buf + r->got, buf, n);
+		r->got += n;
+	}
+}
+
+size_t torn_vm_store_read_small(struct torn_vm_store *s, const char *name,
+				uint64_t off, void *buf, size_t len,
+				struct torn_err *err)
+{
+	struct small_read r = { .buf = buf, .len = len };
+
+	if (torn_vm_store_read(s, name, off, len, small_piece, &r, err))
+		return 0;
+	return r.got;
+}
+
 void torn_vm_store_delete(struct torn_vm_store *s, const char *name)
 {
 	virStorageVolPtr v = s ? vol_get(s, name, 0, false) : NULL;
@@ -289,31 +311,21 @@ int torn_vm_store_sweep(struct torn_vm_store *s, const char *host)
 /* one upload at a time in this process: checkers start together */
 static pthread_mutex_t put_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void name_piece(uint64_t off, const void *buf, size_t len, void *ctx)
-{
-	GString *s = ctx;
-
-	(void)off;
-	if (s->len < 512)
-		g_string_append_len(s, buf, (gssize)len);
-}
-
 /* The volume NAME.ok names, when its upload finished: its path. */
 static char *finished(struct torn_vm_store *s, const char *ok)
 {
-	GString *name = g_string_new(NULL);
 	struct torn_err err = { "" };
 	virStorageVolPtr v = NULL;
-	char *path = NULL;
+	char name[512] = "", *path = NULL;
+	size_t n = torn_vm_store_read_small(s, ok, 0, name, sizeof(name) - 1,
+					    &err);
 
-	if (!torn_vm_store_read(s, ok, 0, 0, name_piece, name, &err) &&
-	    name->len && !memchr(name->str, '\0', name->len))
-		v = vol_get(s, name->str, 0, false);
+	if (n && !memchr(name, '\0', n))
+		v = vol_get(s, name, 0, false);
 	if (v) {
 		path = virStorageVolGetPath(v);
 		virStorageVolFree(v);
 	}
-	g_string_free(name, TRUE);
 	return path;
 }
 
