@@ -533,9 +533,13 @@ static int cmd_mapsync(int fd, char **a, size_t n)
 	return reply_ok(fd, detail);
 }
 
-/* gcov-reset, gcov-dump: the kernel's coverage counters (gcov.c). */
-static int cmd_gcov(int fd, int dump)
+/*
+ * gcov-reset, gcov-dump [changed]: the kernel's coverage counters
+ * (gcov.c); changed leaves out the files whose counters are all zero.
+ */
+static int cmd_gcov(int fd, const struct torn_proto_msg *msg, int dump)
 {
+	int changed = dump && torn_proto_field_is(msg, 1, "changed");
 	struct torn_buf b = { 0 };
 	struct reply r = { .n = 0 };
 	unsigned int files = 0;
@@ -546,7 +550,7 @@ static int cmd_gcov(int fd, int dump)
 		return agent_gcov_reset(why, sizeof(why))
 			       ? send_error(fd, "%s", why)
 			       : reply_ok(fd, NULL);
-	if (agent_gcov_dump(&b, &files, why, sizeof(why))) {
+	if (agent_gcov_dump(&b, changed, &files, why, sizeof(why))) {
 		torn_buf_free(&b);
 		return send_error(fd, "%s", why);
 	}
@@ -615,9 +619,9 @@ static int handle(int fd, const struct torn_proto_msg *msg)
 	else if (torn_proto_field_is(msg, 0, "mapsync-check"))
 		cmd_mapsync(fd, a, n);
 	else if (torn_proto_field_is(msg, 0, "gcov-reset"))
-		cmd_gcov(fd, 0);
+		cmd_gcov(fd, msg, 0);
 	else if (torn_proto_field_is(msg, 0, "gcov-dump"))
-		cmd_gcov(fd, 1);
+		cmd_gcov(fd, msg, 1);
 	else if (torn_proto_field_is(msg, 0, "poweroff")) {
 		reply_ok(fd, NULL);
 		ret = 1;

@@ -44,12 +44,18 @@ int agent_maps_run(const char *out, char **argv);
  * agent_gcov_reset zeroes them.  agent_gcov_dump appends every .gcda
  * under /sys/kernel/debug/gcov to out as entries of (u32 length, path
  * below that directory, u32 length, the file's bytes), little-endian,
- * and counts them in *files.  0, or -1 with err filled (no gcov in this
- * kernel, a read that failed).
+ * and counts them in *files; with changed, only the files with a counter
+ * that is not zero (after a reset, those the kernel ran).  0, or -1 with err
+ * filled (no gcov in this kernel, a read that failed).
  */
 int agent_gcov_reset(char *err, size_t len);
-int agent_gcov_dump(struct torn_buf *out, unsigned int *files, char *err,
-		    size_t len);
+/*
+ * Whether a .gcda's bytes hold a counter that is not zero; one it cannot
+ * walk to its end counts as reached (the host judges it: lib/gcov).
+ */
+int agent_gcda_reached(const unsigned char *p, size_t len);
+int agent_gcov_dump(struct torn_buf *out, int changed, unsigned int *files,
+		    char *err, size_t len);
 
 /*
  * Serve requests on fd until poweroff (returns 0) or exit (returns 1);

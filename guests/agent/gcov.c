@@ -57,9 +57,42 @@ static void put_u32(struct torn_buf *b, uint32_t v)
 	torn_buf_append(b, le, 4);
 }
 
-/* Every .gcda below dir (a path under GCOV_DIR) into out. */
-static int walk(const char *dir, struct torn_buf *out, unsigned int *n,
-		char *err, size_t len)
+static uint32_t get_u32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The kernel writes a header of 4 words (magic, version, stamp,
+ * checksum: GCC >= 12), then records of (tag, length in bytes, payload);
+ * counter records have the tags GCOV_TAG_FOR_COUNTER(0..31).
+ */
+int agent_gcda_reached(const unsigned char *p, size_t len)
+{
+	size_t pos = 16;
+
+	while (pos + 8 <= len) {
+		uint32_t tag = get_u32(p + pos), rlen = get_u32(p + pos + 4);
+
+		pos += 8;
+		if (rlen > len - pos)
+			return 1;
+		if (tag >= 0x01a10000u && tag <= 0x01a10000u + (31u << 17) &&
+		    !((tag - 0x01a10000u) & 0x1ffffu))
+			for (uint32_t k = 0; k < rlen; k++)
+				if (p[pos + k])
+					return 1;
+		pos += rlen;
+	}
+	return pos != len;
+}
+
+/*
+ * Every .gcda below dir (a path under GCOV_DIR) into out; with changed,
+ * only those gcda_reached.
+ */
+static int walk(const char *dir, int changed, struct torn_buf *out,
+		unsigned int *n, char *err, size_t len)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -85,7 +118,7 @@ static int walk(const char *dir, struct torn_buf *out, unsigned int *n,
 		if (lstat(path, &st))
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			ret = walk(path, out, n, err, len);
+			ret = walk(path, changed, out, n, err, len);
 			continue;
 		}
 		/* the .gcno entries are symlinks into the build tree */
@@ -102,6 +135,10 @@ static int walk(const char *dir, struct torn_buf *out, unsigned int *n,
 		while ((got = read(fd, buf, sizeof(buf))) > 0)
 			torn_buf_append(&data, buf, got);
 		close(fd);
+		if (changed && !agent_gcda_reached(data.data, data.len)) {
+			torn_buf_free(&data);
+			continue;
+		}
 		put_u32(out, strlen(path) - strlen(GCOV_DIR));
 		torn_buf_append(out, path + strlen(GCOV_DIR),
 				strlen(path) - strlen(GCOV_DIR));
@@ -114,11 +151,11 @@ static int walk(const char *dir, struct torn_buf *out, unsigned int *n,
 	return ret;
 }
 
-int agent_gcov_dump(struct torn_buf *out, unsigned int *files, char *err,
-		    size_t len)
+int agent_gcov_dump(struct torn_buf *out, int changed, unsigned int *files,
+		    char *err, size_t len)
 {
 	*files = 0;
 	if (gcov_present(err, len))
 		return -1;
-	return walk(GCOV_DIR, out, files, err, len);
+	return walk(GCOV_DIR, changed, out, files, err, len);
 }

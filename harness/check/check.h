@@ -41,6 +41,11 @@ struct torn_check_opts {
 	 */
 	bool coverage;
 	/*
+	 * --coverage-batch N: the counters reset and read once every N
+	 * states of a checker, not around each recovery (0, 1: per state)
+	 */
+	unsigned int coverage_batch;
+	/*
 	 * check although this torn's kit is not the one the run was traced
 	 * with (meta.json's "kit"): refused otherwise, unless a --kernel
 	 * other than the trace's makes the kit differ on purpose

@@ -379,6 +379,9 @@ struct checker {
 	/* --coverage: the gcov dump after this state's recovery, or NULL */
 	void *coverage;
 	size_t coverage_len;
+	unsigned int coverage_states; /* the states that dump covers */
+	unsigned int cov_pending; /* states since this guest's last reset */
+	bool cov_full; /* this guest sent every .gcda once */
 };
 
 /* One state's outcome. */
@@ -518,17 +521,25 @@ void check_pool_fini(struct check_pool *p);
  * after the recovery (the namespace's and the mount's; not the oracles'
  * own file system calls), res->ms_coverage timed.  add: c's counters
  * summed into run's, *fresh the counters this state reached first (-1:
- * none read, or a dump left out, said once).  write: RUN/coverage/gcda
- * (a .gcda per profiled file, renamed over the last set) and
- * RUN/coverage/summary.json.  Each is a no-op without --coverage.
+ * none read, or a dump left out, said once).  With batch N > 1 (on
+ * open) reset and read run once every N states of a checker: the states
+ * between get no counters of their own (*fresh -1), the one that reads
+ * gets the batch's.  flush: a checker's last, partial batch, read and
+ * added when it stops.  lost: a guest that is killed takes its pending
+ * states' counters with it (counted, said at write).  write:
+ * RUN/coverage/gcda (a .gcda per profiled file, renamed over the last
+ * set) and RUN/coverage/summary.json.  Each is a no-op without
+ * --coverage.
  */
-int check_coverage_open(struct check_run *run, bool resume,
+int check_coverage_open(struct check_run *run, bool resume, unsigned int batch,
 			struct torn_err *err);
 int check_coverage_reset(struct checker *c, struct torn_err *err);
 int check_coverage_read(struct checker *c, struct check_result *res,
 			struct torn_err *err);
 void check_coverage_add(const struct check_run *run, struct checker *c,
 			int64_t *fresh);
+void check_coverage_flush(struct checker *c);
+void check_coverage_lost(struct checker *c);
 int check_coverage_write(struct check_run *run, struct torn_err *err);
 void check_coverage_fini(struct check_run *run);
 

@@ -106,6 +106,7 @@ int checker_boot(struct checker *c, struct torn_err *err)
 
 void checker_kill(struct checker *c)
 {
+	check_coverage_lost(c);
 	torn_vm_kill(c->vm);
 	c->vm = NULL;
 	torn_wp_close(&c->wp);

@@ -20,6 +20,8 @@ struct check_coverage {
 	struct torn_gcov *gcov; /* under lock */
 	pthread_mutex_t lock;
 	uint64_t states; /* states whose counters were added */
+	uint64_t lost; /* states whose counters died with their guest */
+	unsigned int batch; /* states a reset and read cover: 1 or more */
 	unsigned int said; /* a dump left out was said */
 };
 
@@ -61,7 +63,7 @@ static int load_dir(struct torn_gcov *g, const char *root, const char *rel,
 	return ret;
 }
 
-int check_coverage_open(struct check_run *run, bool resume,
+int check_coverage_open(struct check_run *run, bool resume, unsigned int batch,
 			struct torn_err *err)
 {
 	char *gdir = g_build_filename(run->dir, COV_DIR, "gcda", NULL);
@@ -89,6 +91,7 @@ int check_coverage_open(struct check_run *run, bool resume,
 		return ret;
 	}
 	run->cov = g_new0(struct check_coverage, 1);
+	run->cov->batch = batch > 1 && !run->boot_per_state ? batch : 1;
 	torn_gcov_new(&run->cov->gcov);
 	pthread_mutex_init(&run->cov->lock, NULL);
 	if (resume && g_file_test(gdir, G_FILE_TEST_IS_DIR))
@@ -101,21 +104,19 @@ int check_coverage_reset(struct checker *c, struct torn_err *err)
 {
 	static const char *const req[] = { "gcov-reset", NULL };
 
-	if (!c->run->cov)
+	if (!c->run->cov || c->cov_pending)
 		return 0;
 	return guest_call(c->vm, c->run->timeout_ms, req, NULL, err);
 }
 
-int check_coverage_read(struct checker *c, struct check_result *res,
-			struct torn_err *err)
+/* The guest's counters into c; after its first, only the files reached. */
+static int dump(struct checker *c, struct torn_err *err)
 {
-	static const char *const req[] = { "gcov-dump", NULL };
+	const char *req[] = { "gcov-dump", c->cov_full ? "changed" : NULL,
+			      NULL };
 	struct torn_proto_msg reply = { 0 };
-	long long t0 = torn_now_ms();
 	int ret;
 
-	if (!c->run->cov)
-		return 0;
 	ret = torn_vm_call(c->vm, c->run->timeout_ms, 1, req, &reply, err);
 	if (!ret && reply.nfields != 3)
 		ret = torn_err_set(err, TORN_E_GUEST,
@@ -126,9 +127,55 @@ int check_coverage_read(struct checker *c, struct check_result *res,
 		c->coverage =
 			g_memdup2(reply.fields[2].data, reply.fields[2].len);
 		c->coverage_len = reply.fields[2].len;
-		res->ms_coverage = torn_now_ms() - t0;
+		c->coverage_states = c->cov_pending;
+		c->cov_pending = 0;
+		c->cov_full = true;
 	}
 	return ret;
+}
+
+int check_coverage_read(struct checker *c, struct check_result *res,
+			struct torn_err *err)
+{
+	long long t0 = torn_now_ms();
+	int ret;
+
+	if (!c->run->cov || ++c->cov_pending < c->run->cov->batch)
+		return 0;
+	ret = dump(c, err);
+	if (!ret)
+		res->ms_coverage = torn_now_ms() - t0;
+	return ret;
+}
+
+void check_coverage_flush(struct checker *c)
+{
+	struct torn_err err = { "" };
+	int64_t fresh;
+
+	if (!c->run->cov || !c->vm || !c->cov_pending)
+		return;
+	if (dump(c, &err)) {
+		fprintf(stderr,
+			"torn: checker %d: the counters of its last %u states: %s\n",
+			c->idx, c->cov_pending, err.msg);
+		check_coverage_lost(c);
+		return;
+	}
+	check_coverage_add(c->run, c, &fresh);
+}
+
+void check_coverage_lost(struct checker *c)
+{
+	struct check_coverage *cov = c->run->cov;
+
+	if (cov && c->cov_pending) {
+		pthread_mutex_lock(&cov->lock);
+		cov->lost += c->cov_pending;
+		pthread_mutex_unlock(&cov->lock);
+	}
+	c->cov_pending = 0;
+	c->cov_full = false;
 }
 
 void check_coverage_add(const struct check_run *run, struct checker *c,
@@ -149,7 +196,7 @@ void check_coverage_add(const struct check_run *run, struct checker *c,
 				err.msg);
 	} else {
 		*fresh = (int64_t)n;
-		cov->states++;
+		cov->states += c->coverage_states;
 	}
 	pthread_mutex_unlock(&cov->lock);
 	g_free(c->coverage);
@@ -203,9 +250,11 @@ int check_coverage_write(struct check_run *run, struct torn_err *err)
 	}
 	summary = g_strdup_printf(
 		"{\"kernel\":\"%s\",\"files\":%zu,\"counters\":%" PRIu64
-		",\"reached\":%" PRIu64 ",\"states\":%" PRIu64 "}\n",
+		",\"reached\":%" PRIu64 ",\"states\":%" PRIu64
+		",\"batch\":%u,\"lost\":%" PRIu64 "}\n",
 		run->kit.kernel_id, torn_gcov_files(g), torn_gcov_counters(g),
-		torn_gcov_reached(g), run->cov->states);
+		torn_gcov_reached(g), run->cov->states, run->cov->batch,
+		run->cov->lost);
 	spath = g_build_filename(root, "summary.json", NULL);
 	if (!ret)
 		ret = write_one(spath, summary, strlen(summary));
@@ -222,6 +271,11 @@ int check_coverage_write(struct check_run *run, struct torn_err *err)
 			" states (%s; torn coverage %s)\n",
 			torn_gcov_reached(g), torn_gcov_counters(g),
 			torn_gcov_files(g), run->cov->states, root, run->dir);
+	if (!ret && run->cov->lost)
+		fprintf(stderr,
+			"torn: kernel coverage: the counters of %" PRIu64
+			" states were lost with their checker guests (restarted)\n",
+			run->cov->lost);
 out:
 	g_free(tmp);
 	g_free(gdir);

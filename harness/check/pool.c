@@ -243,6 +243,8 @@ static void *checker_main(void *arg)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (!c->has_job && c->quit) {
 			pthread_mutex_unlock(&p->lock);
+			if (!check_interrupted())
+				check_coverage_flush(c);
 			break;
 		}
 		pthread_mutex_unlock(&p->lock);

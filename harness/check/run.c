@@ -844,7 +844,8 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
-	if (o->coverage && check_coverage_open(run, x.resume, &err)) {
+	if (o->coverage &&
+	    check_coverage_open(run, x.resume, o->coverage_batch, &err)) {
 		fprintf(stderr, "torn check: %s\n", err.msg);
 		ret = TORN_EXIT_USAGE;
 		goto out_pool;

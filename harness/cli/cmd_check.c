@@ -34,6 +34,8 @@ static void check_usage(FILE *f)
 		"  --boot-per-state  boot a fresh guest for every state (slow: a baseline)\n"
 		"  --coverage      the kernel's gcov counters around each recovery, into\n"
 		"                  RUN/coverage (a --gcov kernel; docs/coverage.md)\n"
+		"  --coverage-batch N  --coverage, the counters read once every N states\n"
+		"                  of a checker (default 1: each state's own)\n"
 		"  --any-kit       check although this torn's kit is not the one the run\n"
 		"                  was traced with (refused otherwise; docs/ci.md)\n"
 		"  --allow-empty   no crash state at all is a pass (exit 0), not exit 4\n"
@@ -117,6 +119,11 @@ static void take_counts(struct torn_check_opts *o, const struct cli_counts *c)
 		o->limit = c->v[CLI_COUNT_LIMIT];
 	if (c->given & CLI_COUNT_BIT(CLI_COUNT_FROM_OP))
 		o->from_op = c->v[CLI_COUNT_FROM_OP];
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_COVERAGE_BATCH)) {
+		o->coverage = true;
+		o->coverage_batch =
+			(unsigned int)c->v[CLI_COUNT_COVERAGE_BATCH];
+	}
 }
 
 int cmd_check(int argc, char **argv)

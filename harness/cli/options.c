@@ -158,6 +158,9 @@ static const struct {
 	[CLI_COUNT_FROM_OP] = { "--from-op", 1, UINT64_MAX,
 				"  --from-op N     only crash points from op N's begin marker on (e.g.\n"
 				"                  skip a workload's set-up; ops are numbered from 1)\n" },
+	[CLI_COUNT_COVERAGE_BATCH] = { "--coverage-batch", 1, 100000,
+				       "  --coverage-batch N  --coverage, the counters read once every N\n"
+				       "                  states of a checker (default 1: per state)\n" },
 };
 
 const char *cli_count_flag(enum cli_count c)

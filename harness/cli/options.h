@@ -76,6 +76,7 @@ enum cli_count {
 	CLI_COUNT_TIMEOUT, /* --timeout S: seconds a guest step, 1..3600 */
 	CLI_COUNT_LIMIT, /* --limit N: at most N states, from 1 */
 	CLI_COUNT_FROM_OP, /* --from-op N: from op N's begin on, from 1 */
+	CLI_COUNT_COVERAGE_BATCH, /* --coverage-batch N: states a read */
 	CLI_COUNT_N,
 };
 #define CLI_COUNT_BIT(c) (1u << (c))

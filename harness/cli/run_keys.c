@@ -28,6 +28,7 @@ static const char *const key_names[RUN_KEYS] = {
 	[RUN_STRICT] = "strict",
 	[RUN_PM_SIZE] = "pm-size",
 	[RUN_COVERAGE] = "coverage",
+	[RUN_COVERAGE_BATCH] = "coverage-batch",
 	[RUN_SHARD] = "shard",
 	[RUN_BACKEND] = "backend",
 	[RUN_PROGRAM] = "program",

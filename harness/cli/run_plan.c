@@ -49,6 +49,7 @@ static int number_settings(const struct run_settings *s, struct run_plan *p,
 		{ RUN_JOBS, CLI_COUNT_JOBS },
 		{ RUN_LIMIT, CLI_COUNT_LIMIT },
 		{ RUN_FROM_OP, CLI_COUNT_FROM_OP },
+		{ RUN_COVERAGE_BATCH, CLI_COUNT_COVERAGE_BATCH },
 	};
 	const char *v = run_settings_get(s, RUN_BOOT_TIMEOUT);
 	struct torn_err e = { "" };
@@ -76,6 +77,7 @@ static int number_settings(const struct run_settings *s, struct run_plan *p,
 	if (n[CLI_COUNT_LIMIT])
 		p->check.limit = n[CLI_COUNT_LIMIT];
 	p->check.from_op = n[CLI_COUNT_FROM_OP];
+	p->check.coverage_batch = (unsigned int)n[CLI_COUNT_COVERAGE_BATCH];
 	return 0;
 }
 
@@ -125,6 +127,8 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err) ||
 	    yes_no(s, RUN_COVERAGE, &p->check.coverage, err))
 		return TORN_E_USAGE;
+	if (p->check.coverage_batch) /* number_settings' */
+		p->check.coverage = true;
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
 		return run_settings_blame(s, RUN_ORACLES, e.msg, err);

@@ -38,6 +38,7 @@ enum run_key {
 	RUN_STRICT, /* known findings fail the run too: yes or no */
 	RUN_PM_SIZE, /* the NVDIMM's size */
 	RUN_COVERAGE, /* the checker kernel's gcov counters: yes or no */
+	RUN_COVERAGE_BATCH, /* N: coverage read once every N states */
 	RUN_SHARD, /* I/N: check one shard of the unique states */
 	RUN_BACKEND, /* qemu, libvirt or libvirt:URI */
 	/* a user's own test (docs/own-tests.md), instead of a workload */

@@ -2,7 +2,9 @@
 /*
  * lib/gcov on dumps made here in the kernel's .gcda layout: sums, the
  * counters a dump reaches first, a merged .gcda read back, and dumps
- * that are damaged or from another build.
+ * that are damaged or from another build; the agent's filter of the
+ * files a dump after the first sends (agent_gcda_reached), and such a
+ * dump summed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "agent.h"
 #include "gcov.h"
 
 static void u32(GByteArray *b, uint32_t v)
@@ -236,11 +239,49 @@ static void test_bad_dumps(void **state)
 	torn_gcov_free(g);
 }
 
+/*
+ * A file is sent when a counter is not zero, whatever its function
+ * records hold; one that cannot be walked is sent (the host refuses it).
+ * A dump of only the files reached adds to the full set as it would.
+ */
+static void test_changed_only(void **state)
+{
+	const uint64_t zero[] = { 0, 0, 0 }, one[] = { 0, 0, 1 };
+	const uint64_t a[] = { 0, 5, 0 }, b[] = { 1, 0 };
+	GByteArray *z = gcda(7, zero, 3), *r = gcda(7, one, 3), *d;
+	struct torn_gcov *g;
+	uint64_t fresh = 99;
+
+	assert_int_equal(agent_gcda_reached(z->data, z->len), 0);
+	assert_int_equal(agent_gcda_reached(r->data, r->len), 1);
+	assert_int_equal(agent_gcda_reached(z->data, 16), 0); /* no record */
+	assert_int_equal(agent_gcda_reached(z->data, z->len - 4), 1);
+	assert_int_equal(agent_gcda_reached(z->data, 10), 1);
+	z->data[40] = 0xf0; /* a record longer than the file */
+	assert_int_equal(agent_gcda_reached(z->data, z->len), 1);
+	g_byte_array_unref(z);
+
+	torn_gcov_new(&g);
+	d = dump2(a, b);
+	assert_int_equal(torn_gcov_add(g, d->data, d->len, NULL, NULL), 0);
+	g_byte_array_unref(d);
+	d = g_byte_array_new();
+	entry(d, "/root/tree/fs/jbd2/recovery.gcda", r);
+	assert_int_equal(torn_gcov_add(g, d->data, d->len, &fresh, NULL), 0);
+	g_byte_array_unref(d);
+	assert_int_equal(fresh, 1);
+	assert_int_equal(torn_gcov_files(g), 2);
+	assert_int_equal(torn_gcov_counters(g), 5);
+	assert_int_equal(torn_gcov_reached(g), 3);
+	torn_gcov_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sums_and_fresh),
 		cmocka_unit_test(test_bad_dumps),
+		cmocka_unit_test(test_changed_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
