@@ -112,12 +112,12 @@ int check_coverage_reset(struct checker *c, struct torn_err *err)
 /* The guest's counters into c; after its first, only the files reached. */
 static int dump(struct checker *c, struct torn_err *err)
 {
-	const char *req[] = { "gcov-dump", c->cov_full ? "changed" : NULL,
-			      NULL };
+	const char *const req[] = { "gcov-dump", "changed" };
 	struct torn_proto_msg reply = { 0 };
 	int ret;
 
-	ret = torn_vm_call(c->vm, c->run->timeout_ms, 1, req, &reply, err);
+	ret = torn_vm_call(c->vm, c->run->timeout_ms, c->cov_full ? 2 : 1, req,
+			   &reply, err);
 	if (!ret && reply.nfields != 3)
 		ret = torn_err_set(err, TORN_E_GUEST,
 				   "gcov-dump: %u fields, not 3",

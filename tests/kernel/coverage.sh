@@ -5,8 +5,9 @@
 # reached, coverage_new per state, the states to 90%, the lcov tracefile,
 # genhtml's report in headless chromium, the differential view against
 # the same trace's first 30 states (which can reach nothing the whole run
-# does not), and the errors: no coverage in a run, --coverage on the
-# stock kernel.  Skips (exit 4) when the --gcov kernel is not built
+# does not), --coverage-batch (every state counted, one read in 16,
+# at least what per-state reads reached), and the errors: no coverage in
+# a run, --coverage on the stock kernel.  Skips (exit 4) when the --gcov kernel is not built
 # (TORN_KERNEL_BUILD=1 builds it).
 # usage: coverage.sh TORN
 set -uo pipefail
@@ -82,6 +83,26 @@ if echo "$line" | grep -q "$run2 reached 0 lines $run did not"; then
 	ok "differential view: $line"
 else
 	bad "differential view: $line"; tail -3 "$work/diff.txt"
+fi
+
+# read once every 16 states: every state counted, fewer reads, and at
+# least what per-state reading reached (a batch also counts the oracles'
+# own calls between the recoveries)
+run3=$work/run3
+cp -a "$run2" "$run3"
+"$torn" check "$run3" --fresh --coverage-batch 16 --engine prefix -j 2 >"$work/run3.log" 2>&1
+rc=$?
+n3=$(grep -c . "$run3/verdicts.jsonl")
+r3=$(grep -c '"coverage_new":' "$run3/verdicts.jsonl")
+sum3=$(cat "$run3/coverage/summary.json" 2>/dev/null)
+reached1=$(sed -n 's/.*"reached":\([0-9]*\).*/\1/p' "$run/coverage/summary.json")
+reached3=$(sed -n 's/.*"reached":\([0-9]*\).*/\1/p' <<<"$sum3")
+if [ $rc = 0 ] && [ "$n3" = "$states" ] && grep -q "\"states\":$n3,\"batch\":16,\"lost\":0" <<<"$sum3" &&
+	[ "$r3" -gt 0 ] && [ "$r3" -le $((n3 / 16 + 2)) ] && [ "${reached3:-0}" -ge "${reached1:-1}" ]; then
+	ok "--coverage-batch 16: $n3 states counted, $r3 reads, $reached3 counters reached (per state: $reached1)"
+else
+	bad "--coverage-batch 16: exit $rc, $n3 states ($states), $r3 reads, $sum3 (per state: $reached1 reached)"
+	tail -3 "$work/run3.log"
 fi
 
 # errors: one line, exit 2
