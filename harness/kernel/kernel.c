@@ -32,6 +32,20 @@ const char *const torn_kernel_gcov_paths[] = {
 static const char gcov_config[] = "CONFIG_GCOV_KERNEL=y\n"
 				  "# CONFIG_GCOV_PROFILE_ALL is not set\n";
 
+/*
+ * A --gcov build's compiler flags for the profiled code: the kernel's
+ * own, but with -fprofile-update=single where its Makefile picks
+ * prefer-atomic.  An atomic counter is a LOCK-prefixed add on every arc,
+ * and torn's tracer records each as a fence (docs/tracer.md): a gcov
+ * kernel would order the NVDIMM stores of ext4, jbd2, XFS and the BTT
+ * where the real kernel does not, and hide their reordering bugs.  Plain
+ * counters may lose an increment when two CPUs race on one; whether a
+ * counter was reached, which is what coverage reports, never changes.
+ */
+static const char gcov_cflags[] =
+	"CFLAGS_GCOV=-fprofile-arcs -ftest-coverage -fno-tree-loop-im "
+	"-fprofile-update=single";
+
 /* ---- small helpers ----------------------------------------------------- */
 
 static void say(const struct torn_kernel_build_opts *o, const char *fmt, ...)
@@ -815,7 +829,8 @@ int torn_kernel_build(const struct torn_kernel_build_opts *o,
 	hash_field(tsum, "base", base, strlen(base));
 	hash_field(tsum, "torn", torn_text, strlen(torn_text));
 	hash_field(tsum, "fragment", frag ? frag : "", frag ? strlen(frag) : 0);
-	hash_field(tsum, "gcov", o->gcov ? "1" : "0", 1);
+	hash_field(tsum, "gcov", o->gcov ? gcov_cflags : "0",
+		   o->gcov ? strlen(gcov_cflags) : 1);
 	snprintf(tkey, sizeof(tkey), "%s", g_checksum_get_string(tsum));
 	hash_field(sum, "tree", tkey, 64);
 	for (guint i = 0; i < series->len; i++) {
@@ -938,8 +953,12 @@ int torn_kernel_build(const struct torn_kernel_build_opts *o,
 				     : (int)sysconf(_SC_NPROCESSORS_ONLN));
 		say(o, "compiling (make %s bzImage modules; log %s/build.log)",
 		    jobs, out);
-		char *argv[] = { "make",    jobs,      localversion,
-				 "bzImage", "modules", NULL };
+		char *argv[] = {
+			"make",	      jobs,
+			localversion, "bzImage",
+			"modules",    o->gcov ? (char *)gcov_cflags : NULL,
+			NULL
+		};
 		ret = run_logged(o, argv, tree, log_fd, &steps, expect);
 		if (ret) {
 			ret = torn_err_set(
