@@ -28,6 +28,11 @@ struct res_case {
 	"exit 12: Journal superblock is corrupt.\nFix? no\n\n\n/dev/pmem0: " \
 	"********** WARNING: Filesystem still has errors **********\n\n"
 #define MOUNT_EUCLEAN "mount /dev/pmem0 on /mnt: Structure needs cleaning"
+#define F6_WHY(what)                                                       \
+	"BTT: ndctl check-namespace exit 250: namespace0.0: "              \
+	"btt_check_bitmap: arena 0: internal block 0x3c is referenced by " \
+	"two " what " entries: namespace0.0: btt_xlat_status: arena 0: "   \
+	"bitmap error: internal blocks are incorrectly referenced\n"
 #define F6_FSCK                                                                \
 	"BTT: ndctl check-namespace exit 250: namespace0.0: btt_xlat_status: " \
 	"arena 0: bitmap error: internal blocks are incorrectly referenced\n"
@@ -97,6 +102,11 @@ static const struct res_case cases[] = {
 	  { { "mount", "mount /dev/pmem0s on /mnt: Invalid argument" },
 	    { "fsck", F6_FSCK "; " F1_FSCK },
 	    { "dmesg", "JBD2: no valid journal superblock found" } },
+	  "F6" },
+	{ "F6 as ndctl check-namespace -v words which block",
+	  "ext4-btt",
+	  V_INC,
+	  { { "fsck", F6_WHY("map/log") } },
 	  "F6" },
 	{ "F6's BTT check on ext4-dax: not F6 (no BTT there)",
 	  "ext4-dax",
