@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "gcda.h"
 
 #define GCOV_DIR "/sys/kernel/debug/gcov"
 
@@ -57,28 +58,19 @@ static void put_u32(struct torn_buf *b, uint32_t v)
 	torn_buf_append(b, le, 4);
 }
 
-static uint32_t get_u32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/*
- * The kernel writes a header of 4 words (magic, version, stamp,
- * checksum: GCC >= 12), then records of (tag, length in bytes, payload);
- * counter records have the tags GCOV_TAG_FOR_COUNTER(0..31).
- */
+/* The header, then records of (tag, length in bytes, payload): gcda.h. */
 int agent_gcda_reached(const unsigned char *p, size_t len)
 {
-	size_t pos = 16;
+	size_t pos = TORN_GCDA_HEADER_WORDS * 4;
 
 	while (pos + 8 <= len) {
-		uint32_t tag = get_u32(p + pos), rlen = get_u32(p + pos + 4);
+		uint32_t tag = torn_gcda_u32(p + pos);
+		uint32_t rlen = torn_gcda_u32(p + pos + 4);
 
 		pos += 8;
 		if (rlen > len - pos)
 			return 1;
-		if (tag >= 0x01a10000u && tag <= 0x01a10000u + (31u << 17) &&
-		    !((tag - 0x01a10000u) & 0x1ffffu))
+		if (torn_gcda_is_counter_tag(tag))
 			for (uint32_t k = 0; k < rlen; k++)
 				if (p[pos + k])
 					return 1;
@@ -89,7 +81,7 @@ int agent_gcda_reached(const unsigned char *p, size_t len)
 
 /*
  * Every .gcda below dir (a path under GCOV_DIR) into out; with changed,
- * only those gcda_reached.
+ * only those agent_gcda_reached.
  */
 static int walk(const char *dir, int changed, struct torn_buf *out,
 		unsigned int *n, char *err, size_t len)

@@ -5,12 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gcda.h"
 #include "gcov.h"
-
-#define GCDA_MAGIC 0x67636461u /* "gcda" */
-#define TAG_COUNTER_BASE 0x01a10000u /* GCOV_TAG_FOR_COUNTER(0) */
-#define TAG_COUNTER_LAST (TAG_COUNTER_BASE + (31u << 17))
-#define HEADER_WORDS 4 /* magic, version, stamp, checksum (GCC >= 12) */
 
 /* One .gcda: its bytes as first seen, where the counters are, their sums. */
 struct gcda {
@@ -26,14 +22,9 @@ struct torn_gcov {
 	int sorted;
 };
 
-static uint32_t get32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t get64(const unsigned char *p)
 {
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
+	return torn_gcda_u32(p) | (uint64_t)torn_gcda_u32(p + 4) << 32;
 }
 
 static void put64(unsigned char *p, uint64_t v)
@@ -44,12 +35,6 @@ static void put64(unsigned char *p, uint64_t v)
 	}
 }
 
-static int is_counter_tag(uint32_t tag)
-{
-	return tag >= TAG_COUNTER_BASE && tag <= TAG_COUNTER_LAST &&
-	       !((tag - TAG_COUNTER_BASE) & 0x1ffffu);
-}
-
 /*
  * The counter offsets of a .gcda into at (cleared first), after checking
  * its shape: header, records that fit, counter payloads of whole u64s.
@@ -57,10 +42,10 @@ static int is_counter_tag(uint32_t tag)
 static int scan_gcda(const unsigned char *p, size_t len, GArray *at,
 		     const char *path, struct torn_err *err)
 {
-	size_t pos = HEADER_WORDS * 4;
+	size_t pos = TORN_GCDA_HEADER_WORDS * 4;
 
 	g_array_set_size(at, 0);
-	if (len < pos || get32(p) != GCDA_MAGIC)
+	if (len < pos || torn_gcda_u32(p) != TORN_GCDA_MAGIC)
 		return torn_err_set(err, TORN_E_FORMAT,
 				    "%s: not a .gcda (bad magic or too short)",
 				    path);
@@ -72,15 +57,15 @@ static int scan_gcda(const unsigned char *p, size_t len, GArray *at,
 				err, TORN_E_FORMAT,
 				"%s: a record header cut at byte %zu", path,
 				pos);
-		tag = get32(p + pos);
-		rlen = get32(p + pos + 4);
+		tag = torn_gcda_u32(p + pos);
+		rlen = torn_gcda_u32(p + pos + 4);
 		pos += 8;
 		if (rlen > len - pos || rlen % 4)
 			return torn_err_set(
 				err, TORN_E_FORMAT,
 				"%s: record 0x%08x of %u bytes at byte %zu runs past the end",
 				path, tag, rlen, pos - 8);
-		if (is_counter_tag(tag)) {
+		if (torn_gcda_is_counter_tag(tag)) {
 			if (rlen % 8)
 				return torn_err_set(
 					err, TORN_E_FORMAT,
@@ -240,7 +225,7 @@ int torn_gcov_add(struct torn_gcov *g, const void *dump, size_t len,
 		uint32_t plen, dlen;
 		char *path;
 
-		if (len - pos < 4 || (plen = get32(p + pos)) == 0 ||
+		if (len - pos < 4 || (plen = torn_gcda_u32(p + pos)) == 0 ||
 		    plen > 4096 || plen > len - pos - 4) {
 			ret = torn_err_set(err, TORN_E_FORMAT,
 					   "gcov dump: bad path at byte %zu",
@@ -250,7 +235,7 @@ int torn_gcov_add(struct torn_gcov *g, const void *dump, size_t len,
 		path = g_strndup((const char *)p + pos + 4, plen);
 		pos += 4 + plen;
 		if (strlen(path) != plen || len - pos < 4 ||
-		    (dlen = get32(p + pos)) > len - pos - 4) {
+		    (dlen = torn_gcda_u32(p + pos)) > len - pos - 4) {
 			ret = torn_err_set(
 				err, TORN_E_FORMAT,
 				"gcov dump: entry '%.200s' cut short", path);
