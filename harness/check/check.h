@@ -42,7 +42,8 @@ struct torn_check_opts {
 	bool coverage;
 	/*
 	 * --coverage-batch N: the counters reset and read once every N
-	 * states of a checker, not around each recovery (0, 1: per state)
+	 * states of a checker, not around each recovery (0, 1: per state);
+	 * given, it means coverage too
 	 */
 	unsigned int coverage_batch;
 	/*

@@ -844,7 +844,7 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
 	}
-	if (o->coverage &&
+	if ((o->coverage || o->coverage_batch) &&
 	    check_coverage_open(run, x.resume, o->coverage_batch, &err)) {
 		fprintf(stderr, "torn check: %s\n", err.msg);
 		ret = TORN_EXIT_USAGE;

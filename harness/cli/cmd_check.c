@@ -119,11 +119,9 @@ static void take_counts(struct torn_check_opts *o, const struct cli_counts *c)
 		o->limit = c->v[CLI_COUNT_LIMIT];
 	if (c->given & CLI_COUNT_BIT(CLI_COUNT_FROM_OP))
 		o->from_op = c->v[CLI_COUNT_FROM_OP];
-	if (c->given & CLI_COUNT_BIT(CLI_COUNT_COVERAGE_BATCH)) {
-		o->coverage = true;
+	if (c->given & CLI_COUNT_BIT(CLI_COUNT_COVERAGE_BATCH))
 		o->coverage_batch =
 			(unsigned int)c->v[CLI_COUNT_COVERAGE_BATCH];
-	}
 }
 
 int cmd_check(int argc, char **argv)

@@ -127,8 +127,6 @@ static int state_settings(const struct run_settings *s, struct run_plan *p,
 	if (yes_no(s, RUN_ALLOW_EMPTY, &p->check.allow_empty, err) ||
 	    yes_no(s, RUN_COVERAGE, &p->check.coverage, err))
 		return TORN_E_USAGE;
-	if (p->check.coverage_batch) /* number_settings' */
-		p->check.coverage = true;
 	v = run_settings_get(s, RUN_ORACLES);
 	if (v && cli_oracles_parse(v, &p->check.oracles, &e))
 		return run_settings_blame(s, RUN_ORACLES, e.msg, err);

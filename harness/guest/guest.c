@@ -448,7 +448,8 @@ int guest_fs_ns_check(struct torn_vm *vm, const struct torn_fs *fs,
 	static const char *const verbose[] = { "ndctl", "check-namespace", "-v",
 					       "namespace0.0", NULL };
 	const char *status, *out, *errout;
-	char *first, *why;
+	struct torn_err verr = { "" };
+	char *st, *text;
 	int ret;
 
 	bad[0] = 0;
@@ -460,20 +461,27 @@ int guest_fs_ns_check(struct torn_vm *vm, const struct torn_fs *fs,
 				err);
 	if (ret || !strcmp(status, "exit 0"))
 		return ret;
-	first = g_strdup_printf("%s: %s%s", status, errout, out);
+	/* status and output point into the vm's buffer: the next call's */
+	st = g_strdup(status);
+	text = g_strdup_printf("%s%s", errout, out);
 	/*
-	 * Which blocks, which only -v says: a block two map entries share
-	 * (a map entry torn, F6) is not one a map entry and the free list
-	 * share (a map entry that persisted before its log entry).  The
-	 * check left the namespace disabled; it reads, never repairs.
+	 * Which block, and shared by what (two map entries, or a map entry
+	 * and the free list), only -v says.  The check left the namespace
+	 * disabled; it reads, never repairs.  A -v run that fails adds
+	 * nothing: the verdict is the first run's.
 	 */
-	why = guest_run(vm, timeout_ms, verbose, &status, &out, &errout, err)
-		      ? g_strdup("")
-		      : which_blocks(errout, out);
-	snprintf(bad, len, "%.*s%s%s%s", (int)(strchr(first, ':') - first),
-		 first, why[0] ? ": " : "", why, strchr(first, ':'));
-	g_free(why);
-	g_free(first);
+	if (!guest_run(vm, timeout_ms, verbose, &status, &out, &errout,
+		       &verr)) {
+		char *blocks = which_blocks(errout, out);
+
+		snprintf(bad, len, "%s: %s%s%s", st, blocks,
+			 blocks[0] ? ": " : "", text);
+		g_free(blocks);
+	} else {
+		snprintf(bad, len, "%s: %s", st, text);
+	}
+	g_free(text);
+	g_free(st);
 	return 0;
 }
 
