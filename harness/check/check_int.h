@@ -272,6 +272,8 @@ struct check_run {
 	 * summed; NULL without it
 	 */
 	struct check_coverage *cov;
+	/* warm starts (warm.c); NULL: every checker boots */
+	struct check_warm *warm;
 };
 
 /*
@@ -383,6 +385,26 @@ struct checker {
 	unsigned int cov_pending; /* states since this guest's last reset */
 	bool cov_full; /* this guest sent every .gcda once */
 };
+
+/*
+ * Warm starts (warm.c).  setup: run->warm, which counts checker starts,
+ * and lets checkers start from a saved guest unless under libvirt, with
+ * an origin disk, with --boot-per-state, or with TORN_WARM=0; the
+ * saved guest's file is keyed by the
+ * guest's command line, kernel, initrd, QEMU and the NVDIMM's metadata.
+ * config: cfg made savable, and set to start from the saved guest when
+ * there is one (true).  failed: that start failed; the file is deleted
+ * and checkers boot from now on.  started: after a start that took ms
+ * (warm or booted); the first booted guest is saved.  say: one line of
+ * counts and times.
+ */
+struct check_warm;
+int check_warm_setup(struct check_run *run);
+bool check_warm_config(struct checker *c, struct torn_vm_config *cfg);
+void check_warm_failed(struct checker *c, const struct torn_err *err);
+void check_warm_started(struct checker *c, bool warm, long long ms);
+void check_warm_say(const struct check_run *run);
+void check_warm_fini(struct check_run *run);
 
 /* One state's outcome. */
 struct check_result {

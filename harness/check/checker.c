@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check_int.h"
+#include "torn_time.h"
 #include "user.h"
 #include "verdict.h"
 
@@ -63,6 +64,8 @@ int checker_boot(struct checker *c, struct torn_err *err)
 	const struct check_run *run = c->run;
 	struct torn_err wperr = { "" };
 	char origin[4200];
+	long long t0;
+	bool warm;
 	int ret;
 
 	guest_vm_config(&run->guest, &run->kit, c->pm_path, run->pm_size,
@@ -85,9 +88,19 @@ int checker_boot(struct checker *c, struct torn_err *err)
 	}
 	c->boots++;
 	c->ns_disabled = false;
+	warm = check_warm_config(c, &cfg);
+	t0 = torn_now_ms();
 	ret = torn_vm_start(&cfg, &c->vm, err);
+	if (ret && warm) {
+		check_warm_failed(c, err);
+		cfg.incoming = NULL;
+		warm = false;
+		t0 = torn_now_ms();
+		ret = torn_vm_start(&cfg, &c->vm, err);
+	}
 	if (ret)
 		return ret;
+	check_warm_started(c, warm, torn_now_ms() - t0);
 	if (c->store && cfg.wp_shim)
 		checker_remote_booted(c);
 	else if (c->store)

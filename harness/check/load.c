@@ -157,4 +157,5 @@ void check_run_fini(struct check_run *run)
 	run->markers = NULL;
 	run->nmarkers = 0;
 	check_coverage_fini(run);
+	check_warm_fini(run);
 }

@@ -850,6 +850,7 @@ int torn_check_run(const struct torn_check_opts *o)
 		ret = TORN_EXIT_USAGE;
 		goto out_pool;
 	}
+	check_warm_setup(run);
 	if (check_pool_start(&x.pool, run, jobs, base_path, log, t_start)) {
 		ret = TORN_EXIT_INFRA;
 		goto out_pool;
@@ -876,6 +877,7 @@ out_pool:
 	/* the states in flight finish; the guests and work directories go */
 	check_pool_stop(&x.pool);
 	say_restores(&x.pool);
+	check_warm_say(run);
 	if (check_coverage_write(run, &err)) {
 		fprintf(stderr, "torn: %s\n", err.msg);
 		ret = ret ? ret : TORN_EXIT_INFRA;

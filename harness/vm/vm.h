@@ -67,6 +67,16 @@ struct torn_vm_config {
 	 * torn_vm_store volume): the only way a guest of a remote URI runs.
 	 */
 	int pm_remote;
+	/*
+	 * Warm start (vm_snap.c).  savable: QEMU gets a QMP socket in
+	 * workdir and its RAM as a named backend, so that torn_vm_save can
+	 * write the guest out.  incoming: the guest is not booted but
+	 * started from that saved file (savable implied), and its agent's
+	 * hello is the ping it answers; release: the kernel release that
+	 * guest said in its hello.
+	 */
+	int savable;
+	const char *incoming, *incoming_release;
 };
 
 struct torn_vm;
@@ -145,6 +155,15 @@ int torn_vm_store_put_file(struct torn_vm_store *s, const char *local,
  */
 int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 		  struct torn_err *err);
+
+/*
+ * Save a guest torn started (not a libvirt domain) to path: its RAM and
+ * devices as a QEMU migration stream without the NVDIMM (capability
+ * x-ignore-shared), written to path.PID.tmp and renamed.  The guest
+ * stops while it is written and then goes on; 0 once its agent
+ * answers again.  Needs cfg->savable.
+ */
+int torn_vm_save(struct torn_vm *vm, const char *path, struct torn_err *err);
 
 /*
  * Send one request (args are the fields) and wait for the reply.  The

@@ -43,4 +43,13 @@ int vm_libvirt_uri_local(const char *uri);
 void vm_libvirt_quiet(void);
 const char *vm_libvirt_error(void);
 
+/*
+ * vm_snap.c.  incoming: load the saved guest at path into the QEMU just
+ * spawned with -incoming defer, until it runs.  greet: its agent
+ * answers (the hello it sent went to the torn that saved it).
+ */
+int vm_snap_incoming(struct torn_vm *vm, const char *path, long long deadline,
+		     struct torn_err *err);
+int vm_snap_greet(struct torn_vm *vm, long long deadline, struct torn_err *err);
+
 #endif

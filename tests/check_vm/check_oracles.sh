@@ -10,7 +10,9 @@
 # leaves no guest behind and no half-written verdict; the backing file a
 # state is checked on equals its image built from scratch, byte for byte,
 # with recovery's writes tracked; nothing one state leaves cached in the
-# guest leaks into the next.
+# guest leaks into the next; checkers started warm from a saved guest give
+# the same verdicts as booted ones, and a corrupt saved guest is said,
+# deleted and replaced while the check goes on by booting.
 torn=$1
 mktrace=$2
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 4; }
@@ -233,5 +235,37 @@ if [ -n "$sbmagic" ]; then
 	else
 		bad "stale cache: trace order '$(order "$d/cache")', reverse '$(order "$d/cache2")'"
 	fi
+fi
+# 15. warm starts: the same states checked by booted checkers
+# (TORN_WARM=0) and by checkers started from the saved guest give the same
+# verdicts state by state; a saved guest cut in half fails to load, is
+# said and deleted, the check boots and saves a new one
+per_state() { grep -o '"state":"[^"]*"\|"verdict":"[^"]*"\|"semantic_hash":"[^"]*"' "$1/verdicts.jsonl" | paste - - - | sort; }
+cp -r "$d/run" "$d/cold"; cp -r "$d/run" "$d/warm"; cp -r "$d/run" "$d/torn"
+TORN_WARM=0 "$torn" check "$d/cold" --limit 40 -j 2 >/dev/null 2>"$d/cold.err"
+"$torn" check "$d/warm" --limit 40 -j 2 >/dev/null 2>"$d/warm.err"
+warm=$(grep -o 'checker starts: [0-9]* warm' "$d/warm.err" | grep -o '[0-9]*')
+snap=$(grep -o 'saved guest /[^ ]*\.mig' "$d/warm.err" | cut -d' ' -f3)
+if grep -q 'checker starts: 0 warm .* 2 booted .*warm starts off: TORN_WARM=0' "$d/cold.err" && [ "${warm:-0}" -eq 2 ] &&
+   grep -q ', 0 booted' "$d/warm.err" && [ "$(per_state "$d/cold")" = "$(per_state "$d/warm")" ] &&
+   [ "$(wc -l <"$d/warm/verdicts.jsonl")" -eq 40 ]; then
+	ok "warm starts: 40 states, the same verdicts booted and warm; $(grep -o 'checker starts: [^;]*' "$d/warm.err")"
+else
+	bad "warm starts: warm '${warm:-}', $(grep 'checker starts' "$d/warm.err")"; diff <(per_state "$d/cold") <(per_state "$d/warm") | head -5
+fi
+if [ -n "$snap" ] && [ -f "$snap" ]; then
+	half=$(($(stat -c %s "$snap") / 2))
+	head -c "$half" "$snap" >"$snap.cut" && mv "$snap.cut" "$snap"
+	"$torn" check "$d/torn" --limit 40 -j 1 >/dev/null 2>"$d/torn.err"
+	if grep -q 'cannot start from the saved guest.*deleted, checkers boot' "$d/torn.err" &&
+	   grep -q 'checker starts: 0 warm.* 1 booted.*saved guest' "$d/torn.err" &&
+	   [ "$(per_state "$d/cold")" = "$(per_state "$d/torn")" ] &&
+	   [ "$(stat -c %s "$snap")" -gt "$half" ]; then
+		ok "corrupt saved guest: $(grep -o 'cannot start.*' "$d/torn.err" | cut -c1-120)...; booted, same verdicts, saved again"
+	else
+		bad "corrupt saved guest: $(grep -v 'checked [0-9]*/' "$d/torn.err" | tail -4)"
+	fi
+else
+	bad "warm starts: no saved guest named in: $(grep 'checker starts' "$d/warm.err")"
 fi
 exit $fail
