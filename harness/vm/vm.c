@@ -421,15 +421,13 @@ const char *torn_vm_console_tail(const struct torn_vm *vm, size_t max)
 	return file_tail(vm->console_path, max);
 }
 
-/* Connect to QEMU's agent socket, waiting while QEMU starts up. */
-static int connect_agent(struct torn_vm *vm, long long deadline,
-			 struct torn_err *err)
+int vm_connect_sock(struct torn_vm *vm, const char *name, long long deadline,
+		    int *out, struct torn_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char qemu_log[4096];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agent.sock",
-		 vm->workdir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", vm->workdir, name);
 	snprintf(qemu_log, sizeof(qemu_log), "%s/qemu.log", vm->workdir);
 	for (;;) {
 		int status, fd;
@@ -440,18 +438,19 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 				"the libvirt domain stopped at start; "
 				"console: %s",
 				file_tail(vm->console_path, 300));
-		if (!vm->dom && waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
+		if (!vm->dom && vm->pid > 0 &&
+		    waitpid(vm->pid, &status, WNOHANG) == vm->pid)
 			vm->pid = -1;
+		if (!vm->dom && vm->pid <= 0)
 			return torn_err_set(err, TORN_E_GUEST,
 					    "qemu exited at start: %s",
 					    file_tail(qemu_log, 300));
-		}
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return torn_err_set(err, -errno, "socket: %s",
 					    strerror(errno));
 		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			vm->sock = fd;
+			*out = fd;
 			return 0;
 		}
 		close(fd);
@@ -462,8 +461,15 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 			return torn_err_set(err, TORN_E_TIMEOUT,
 					    "qemu did not open %s",
 					    sa.sun_path);
-		usleep(20000);
+		usleep(10000);
 	}
+}
+
+/* Connect to QEMU's agent socket, waiting while QEMU starts up. */
+static int connect_agent(struct torn_vm *vm, long long deadline,
+			 struct torn_err *err)
+{
+	return vm_connect_sock(vm, "agent.sock", deadline, &vm->sock, err);
 }
 
 int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,

@@ -44,6 +44,14 @@ void vm_libvirt_quiet(void);
 const char *vm_libvirt_error(void);
 
 /*
+ * Connect to the Unix socket WORKDIR/name that QEMU listens on, waiting
+ * while it starts up: the fd in *out, or an error (QEMU gone, the
+ * deadline, a signal).
+ */
+int vm_connect_sock(struct torn_vm *vm, const char *name, long long deadline,
+		    int *out, struct torn_err *err);
+
+/*
  * vm_snap.c.  incoming: load the saved guest at path into the QEMU just
  * spawned with -incoming defer, until it runs.  greet: its agent
  * answers (the hello it sent went to the torn that saved it).

@@ -26,45 +26,13 @@ struct qmp {
 	size_t len;
 };
 
-static int qemu_gone(struct torn_vm *vm)
-{
-	int status;
-
-	if (vm->pid > 0 && waitpid(vm->pid, &status, WNOHANG) == vm->pid)
-		vm->pid = -1;
-	return vm->pid <= 0;
-}
-
 /* Connect to WORKDIR/qmp.sock, waiting while QEMU starts up. */
 static int qmp_connect(struct torn_vm *vm, struct qmp *q, long long deadline,
 		       struct torn_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
 	q->fd = -1;
 	q->len = 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp.sock", vm->workdir);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			return torn_err_set(err, -errno, "socket: %s",
-					    strerror(errno));
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			q->fd = fd;
-			return 0;
-		}
-		close(fd);
-		if (qemu_gone(vm))
-			return torn_err_set(err, TORN_E_GUEST,
-					    "qemu exited before its QMP socket "
-					    "opened");
-		if (torn_now_ms() > deadline)
-			return torn_err_set(err, TORN_E_TIMEOUT,
-					    "qemu did not open %s",
-					    sa.sun_path);
-		usleep(10000);
-	}
+	return vm_connect_sock(vm, "qmp.sock", deadline, &q->fd, err);
 }
 
 /*
