@@ -91,7 +91,8 @@ int checker_boot(struct checker *c, struct torn_err *err)
 	warm = check_warm_config(c, &cfg);
 	t0 = torn_now_ms();
 	ret = torn_vm_start(&cfg, &c->vm, err);
-	if (ret && warm) {
+	/* a signal is not the saved guest's fault */
+	if (ret && warm && ret != TORN_E_INTERRUPTED && !check_interrupted()) {
 		check_warm_failed(c, err);
 		cfg.incoming = NULL;
 		warm = false;
