@@ -33,7 +33,11 @@ struct check_warm {
 	long long ms_warm, ms_cold, ms_save;
 };
 
-/* What stands for a file in the key: its path, size, mtime, inode. */
+/*
+ * What stands for a file in the key: its path, size and mtime, not its
+ * inode, so that a cache restored on another machine (a CI runner's) with
+ * the same packages still matches.
+ */
 static void add_file(GChecksum *sum, const char *path)
 {
 	struct stat st;
@@ -42,9 +46,9 @@ static void add_file(GChecksum *sum, const char *path)
 	if (!path || stat(path, &st))
 		snprintf(line, sizeof(line), "%s -\n", path ? path : "");
 	else
-		snprintf(line, sizeof(line), "%s %lld %lld.%09ld %llu\n", path,
+		snprintf(line, sizeof(line), "%s %lld %lld.%09ld\n", path,
 			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			 st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+			 st.st_mtim.tv_nsec);
 	g_checksum_update(sum, (const guchar *)line, (gssize)strlen(line));
 }
 
