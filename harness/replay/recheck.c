@@ -34,6 +34,8 @@ int replay_guest_setup(struct torn_replay *r, struct replay_guest *g,
 	if (check_run_collect_markers(run, r->trace) ||
 	    guest_kit(&run->guest, &run->kit))
 		return TORN_EXIT_INFRA;
+	/* started from the saved guest as torn check's checkers are */
+	check_warm_setup(run);
 	snprintf(path, sizeof(path), "%s/base.img", r->o.dir);
 	if (checker_init(&g->c, run, 0, path)) {
 		fprintf(stderr, "torn replay: cannot set up a checker\n");
