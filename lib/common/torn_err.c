@@ -39,12 +39,15 @@ const char *torn_strerror(int code)
 
 int torn_err_set(struct torn_err *err, int code, const char *fmt, ...)
 {
+	char msg[sizeof(err->msg)];
 	va_list ap;
 
 	if (!err)
 		return code;
+	/* formatted apart: an argument may be err->msg itself */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(err->msg, msg, sizeof(msg));
 	return code;
 }

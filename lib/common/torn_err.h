@@ -36,7 +36,10 @@ struct torn_err {
 	char msg[512];
 };
 
-/* Set err->msg (printf-style) when err is not NULL; returns code. */
+/*
+ * Set err->msg (printf-style) when err is not NULL; returns code.  An
+ * argument may be err->msg itself ("context: %s", err->msg).
+ */
 int torn_err_set(struct torn_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
