@@ -393,10 +393,10 @@ void torn_vm_kill(struct torn_vm *vm)
 	release(vm);
 }
 
-/* The tail of a file, for error messages; static buffer. */
-static const char *file_tail(const char *path, size_t max)
+const char *vm_file_tail(const char *path, size_t max)
 {
-	static char buf[4096];
+	/* per thread: checker threads report their guests' at once */
+	static __thread char buf[4096];
 	FILE *f;
 	long size;
 	size_t n;
@@ -418,7 +418,7 @@ static const char *file_tail(const char *path, size_t max)
 
 const char *torn_vm_console_tail(const struct torn_vm *vm, size_t max)
 {
-	return file_tail(vm->console_path, max);
+	return vm_file_tail(vm->console_path, max);
 }
 
 int vm_connect_sock(struct torn_vm *vm, const char *name, long long deadline,
@@ -437,14 +437,14 @@ int vm_connect_sock(struct torn_vm *vm, const char *name, long long deadline,
 				err, TORN_E_GUEST,
 				"the libvirt domain stopped at start; "
 				"console: %s",
-				file_tail(vm->console_path, 300));
+				vm_file_tail(vm->console_path, 300));
 		if (!vm->dom && vm->pid > 0 &&
 		    waitpid(vm->pid, &status, WNOHANG) == vm->pid)
 			vm->pid = -1;
 		if (!vm->dom && vm->pid <= 0)
 			return torn_err_set(err, TORN_E_GUEST,
 					    "qemu exited at start: %s",
-					    file_tail(qemu_log, 300));
+					    vm_file_tail(qemu_log, 300));
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return torn_err_set(err, -errno, "socket: %s",
@@ -472,12 +472,45 @@ static int connect_agent(struct torn_vm *vm, long long deadline,
 	return vm_connect_sock(vm, "agent.sock", deadline, &vm->sock, err);
 }
 
+/* The agent's hello, its kernel release into vm->release. */
+static int await_hello(struct torn_vm *vm, long long deadline, int timeout,
+		       struct torn_err *err)
+{
+	struct torn_proto_msg msg;
+	int ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()),
+				  &vm->frame, &msg, err);
+
+	if (ret) {
+		const char *tail = torn_vm_console_tail(vm, 400);
+
+		if (ret == TORN_E_TIMEOUT)
+			return torn_err_set(
+				err, ret,
+				"guest agent did not answer within %d s; console: %s",
+				timeout / 1000, tail);
+		return torn_err_set(
+			err, ret == TORN_E_FORMAT ? TORN_E_GUEST : ret,
+			"no hello from the guest agent (%s); console: %s",
+			err->msg, tail);
+	}
+	if (!torn_proto_field_is(&msg, 0, "hello") || msg.nfields < 3) {
+		torn_proto_msg_clear(&msg);
+		return torn_err_set(
+			err, TORN_E_GUEST,
+			"guest agent sent something other than hello");
+	}
+	snprintf(vm->release, sizeof(vm->release), "%.*s",
+		 (int)(msg.fields[2].len < 127 ? msg.fields[2].len : 127),
+		 (const char *)msg.fields[2].data);
+	torn_proto_msg_clear(&msg);
+	return 0;
+}
+
 int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 		  struct torn_err *err)
 {
 	long long t0 = torn_now_ms(), deadline;
 	struct torn_vm *vm;
-	struct torn_proto_msg msg;
 	char qemu_log[4096], sock[4096];
 	char **argv, **envp;
 	int ret, timeout = cfg->boot_timeout_ms > 0 ? cfg->boot_timeout_ms
@@ -538,7 +571,6 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 	if (vm->pid > 0)
 		vm->slot = claim_slot(vm->pid);
 	deadline = t0 + timeout;
-	/* a remote domain's agent port is a stream already (vm_libvirt.c) */
 	if (cfg->incoming) {
 		/* a saved guest loads in about a second: a minute is ample */
 		if (deadline > t0 + 60000)
@@ -548,46 +580,17 @@ int torn_vm_start(const struct torn_vm_config *cfg, struct torn_vm **out,
 			ret = connect_agent(vm, deadline, err);
 		if (!ret)
 			ret = vm_snap_greet(vm, deadline, err);
-		if (ret)
-			goto out_kill;
 		snprintf(vm->release, sizeof(vm->release), "%s",
 			 cfg->incoming_release ? cfg->incoming_release : "");
-		vm->boot_ms = torn_now_ms() - t0;
-		*out = vm;
-		return 0;
+	} else {
+		/* a remote domain's agent port is a stream already
+		 * (vm_libvirt.c) */
+		ret = vm->sock >= 0 ? 0 : connect_agent(vm, deadline, err);
+		if (!ret)
+			ret = await_hello(vm, deadline, timeout, err);
 	}
-	ret = vm->sock >= 0 ? 0 : connect_agent(vm, deadline, err);
 	if (ret)
 		goto out_kill;
-	ret = torn_proto_recv(vm->sock, (int)(deadline - torn_now_ms()),
-			      &vm->frame, &msg, err);
-	if (ret) {
-		const char *tail = torn_vm_console_tail(vm, 400);
-
-		if (ret == TORN_E_TIMEOUT)
-			torn_err_set(
-				err, ret,
-				"guest agent did not answer within %d s; console: %s",
-				timeout / 1000, tail);
-		else
-			torn_err_set(
-				err, ret == TORN_E_FORMAT ? TORN_E_GUEST : ret,
-				"no hello from the guest agent (%s); console: %s",
-				err->msg, tail);
-		ret = ret == TORN_E_FORMAT ? TORN_E_GUEST : ret;
-		goto out_kill;
-	}
-	if (!torn_proto_field_is(&msg, 0, "hello") || msg.nfields < 3) {
-		torn_proto_msg_clear(&msg);
-		ret = torn_err_set(
-			err, TORN_E_GUEST,
-			"guest agent sent something other than hello");
-		goto out_kill;
-	}
-	snprintf(vm->release, sizeof(vm->release), "%.*s",
-		 (int)(msg.fields[2].len < 127 ? msg.fields[2].len : 127),
-		 (const char *)msg.fields[2].data);
-	torn_proto_msg_clear(&msg);
 	vm->boot_ms = torn_now_ms() - t0;
 	*out = vm;
 	return 0;

@@ -181,7 +181,8 @@ const char *torn_vm_get_kernel_release(const struct torn_vm *vm);
 pid_t torn_vm_pid(const struct torn_vm *vm);
 /* Milliseconds from spawn to the agent's hello. */
 long torn_vm_get_boot_ms(const struct torn_vm *vm);
-/* The last bytes of the console log (for error reports); static buffer. */
+/* The last bytes of the console log (for error reports): a buffer of the
+ * calling thread's, valid until its next call. */
 const char *torn_vm_console_tail(const struct torn_vm *vm, size_t max);
 
 /*

@@ -43,6 +43,10 @@ int vm_libvirt_uri_local(const char *uri);
 void vm_libvirt_quiet(void);
 const char *vm_libvirt_error(void);
 
+/* The last bytes (at most max) of a file, for error messages: a buffer
+ * of the calling thread's, valid until its next call. */
+const char *vm_file_tail(const char *path, size_t max);
+
 /*
  * Connect to the Unix socket WORKDIR/name that QEMU listens on, waiting
  * while it starts up: the fd in *out, or an error (QEMU gone, the

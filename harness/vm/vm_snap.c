@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 struct qmp {
@@ -88,11 +86,10 @@ static int qmp_read(struct qmp *q, long long deadline, struct torn_json **out,
 
 /*
  * Send one command (a JSON object's text) and wait for its reply; 0 and
- * the reply's "return" member kept in *ret_out when asked (free), or
- * QMP's error as one line.
+ * the reply in *reply_out when asked (free), or QMP's error as one line.
  */
 static int qmp_cmd(struct qmp *q, const char *cmd, long long deadline,
-		   struct torn_json **ret_out, struct torn_err *err)
+		   struct torn_json **reply_out, struct torn_err *err)
 {
 	size_t len = strlen(cmd), off = 0;
 	struct torn_json *reply = NULL;
@@ -120,8 +117,8 @@ static int qmp_cmd(struct qmp *q, const char *cmd, long long deadline,
 		torn_json_free(reply);
 		return ret;
 	}
-	if (ret_out)
-		*ret_out = reply;
+	if (reply_out)
+		*reply_out = reply;
 	else
 		torn_json_free(reply);
 	return 0;
@@ -189,53 +186,43 @@ static char *cmd_with_uri(const char *exec, const char *path)
 	}
 }
 
-/*
- * Poll QUERY until its "status" is one of done (space-separated), or
- * "failed"; the status in st.
- */
+/* Poll QUERY until the "status" of its return is done, or "failed". */
 static int qmp_wait_status(struct qmp *q, const char *query, const char *done,
-			   long long deadline, char *st, size_t stlen,
-			   struct torn_err *err)
+			   long long deadline, struct torn_err *err)
 {
 	char *cmd = g_strdup_printf("{\"execute\":\"%s\"}\n", query);
 	int ret;
 
 	for (;;) {
 		struct torn_json *r = NULL;
-		const char *s;
-		char word[80];
+		const struct torn_json *v;
+		const char *st;
+		bool more = false;
 
 		ret = qmp_cmd(q, cmd, deadline, &r, err);
 		if (ret)
 			break;
-		s = torn_json_get_member_string(torn_json_get(r, "return"),
-						"status", NULL);
-		snprintf(st, stlen, "%s", s ? s : "");
-		snprintf(word, sizeof(word), " %s ", st);
-		if (!strcmp(st, "failed")) {
+		v = torn_json_get(r, "return");
+		st = torn_json_get_member_string(v, "status", NULL);
+		if (st && !strcmp(st, "failed")) {
 			const char *why = torn_json_get_member_string(
-				torn_json_get(r, "return"), "error-desc", NULL);
+				v, "error-desc", NULL);
 
 			ret = torn_err_set(err, TORN_E_GUEST,
 					   "migration failed: %.300s",
 					   why ? why : "(no reason given)");
-			torn_json_free(r);
-			break;
+		} else if (!st || strcmp(st, done)) {
+			if (torn_now_ms() > deadline)
+				ret = torn_err_set(
+					err, TORN_E_TIMEOUT,
+					"still '%.60s' after the deadline",
+					st ? st : "");
+			else
+				more = true;
 		}
 		torn_json_free(r);
-		{
-			char *all = g_strdup_printf(" %s ", done);
-			bool hit = st[0] && strstr(all, word);
-
-			g_free(all);
-			if (hit)
-				break;
-		}
-		if (torn_now_ms() > deadline) {
-			ret = torn_err_set(err, TORN_E_TIMEOUT,
-					   "still '%s' after the deadline", st);
+		if (!more)
 			break;
-		}
 		usleep(10000);
 	}
 	g_free(cmd);
@@ -258,13 +245,17 @@ int torn_vm_save(struct torn_vm *vm, const char *path, struct torn_err *err)
 {
 	long long deadline = torn_now_ms() + 120000;
 	struct qmp q = { .fd = -1 };
-	char st[64], *tmp = g_strdup_printf("%s.%d.tmp", path, (int)getpid());
+	char *tmp = g_strdup_printf("%s.%d.tmp", path, (int)getpid());
 	char *cmd = cmd_with_uri("migrate", tmp);
 	int ret;
 
-	if (vm->dom || !cmd) {
+	if (vm->dom) {
 		ret = torn_err_set(err, TORN_E_USAGE,
 				   "only a guest torn started can be saved");
+		goto out;
+	}
+	if (!cmd) {
+		ret = torn_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	unlink(tmp);
@@ -273,7 +264,7 @@ int torn_vm_save(struct torn_vm *vm, const char *path, struct torn_err *err)
 		ret = qmp_cmd(&q, cmd, deadline, NULL, err);
 	if (!ret)
 		ret = qmp_wait_status(&q, "query-migrate", "completed",
-				      deadline, st, sizeof(st), err);
+				      deadline, err);
 	/* the source stops when the stream is complete: it goes on */
 	if (q.fd >= 0) {
 		struct torn_err cerr = { "" };
@@ -301,7 +292,7 @@ int vm_snap_incoming(struct torn_vm *vm, const char *path, long long deadline,
 		     struct torn_err *err)
 {
 	struct qmp q = { .fd = -1 };
-	char st[64], *cmd = cmd_with_uri("migrate-incoming", path);
+	char *cmd = cmd_with_uri("migrate-incoming", path);
 	int ret;
 
 	if (!cmd)
@@ -311,26 +302,20 @@ int vm_snap_incoming(struct torn_vm *vm, const char *path, long long deadline,
 		ret = qmp_cmd(&q, cmd, deadline, NULL, err);
 	if (!ret)
 		ret = qmp_wait_status(&q, "query-status", "running", deadline,
-				      st, sizeof(st), err);
+				      err);
 	qmp_end(&q);
 	g_free(cmd);
 	if (ret) {
-		char *why = g_strdup(err->msg), *log = NULL, *qlog;
-
 		/* QEMU's own reason is the last line of its log */
-		qlog = g_strdup_printf("%s/qemu.log", vm->workdir);
-		if (g_file_get_contents(qlog, &log, NULL, NULL)) {
-			char *end;
+		char *qlog = g_strdup_printf("%s/qemu.log", vm->workdir);
+		char *tail = g_strstrip(g_strdup(vm_file_tail(qlog, 300)));
+		char *line = strrchr(tail, '\n');
 
-			g_strstrip(log);
-			end = strrchr(log, '\n');
-			torn_err_set(err, ret, "%s%s%.300s", why,
-				     log[0] ? "; qemu: " : "",
-				     end ? end + 1 : log);
-		}
-		g_free(log);
+		line = line ? line + 1 : tail;
+		if (line[0])
+			torn_err_set(err, ret, "%s; qemu: %s", err->msg, line);
+		g_free(tail);
 		g_free(qlog);
-		g_free(why);
 	}
 	return ret;
 }
