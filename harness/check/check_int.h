@@ -399,7 +399,7 @@ struct checker {
  * counts and times.
  */
 struct check_warm;
-int check_warm_setup(struct check_run *run);
+void check_warm_setup(struct check_run *run);
 bool check_warm_config(struct checker *c, struct torn_vm_config *cfg);
 void check_warm_failed(struct checker *c, const struct torn_err *err);
 void check_warm_started(struct checker *c, bool warm, long long ms);

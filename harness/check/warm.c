@@ -26,13 +26,13 @@
 
 struct check_warm {
 	char path[4300]; /* CACHE/guests/KEY.mig */
-	char release[128]; /* its kernel's, from KEY.txt */
 	pthread_mutex_t lock;
 	bool saving; /* a checker of this check saves it */
 	bool broken; /* a warm start failed: boot from now on */
 	const char *off; /* why checkers boot, NULL: they start warm */
 	/* under lock */
-	unsigned int warm, cold, saved;
+	unsigned int warm, cold;
+	bool saved;
 	long long ms_warm, ms_cold, ms_save;
 };
 
@@ -112,7 +112,7 @@ static const char *warm_why_not(const struct check_run *run)
 	return NULL;
 }
 
-int check_warm_setup(struct check_run *run)
+void check_warm_setup(struct check_run *run)
 {
 	struct torn_vm_config cfg;
 	char cache[4096], dir[4200], *key;
@@ -125,49 +125,26 @@ int check_warm_setup(struct check_run *run)
 	run->warm = w;
 	w->off = why;
 	if (why)
-		return 0;
+		return;
 	w->off = "no cache directory";
 	if (torn_cache_dir(run->guest.cache_dir, cache, sizeof(cache)))
-		return 0;
+		return;
 	snprintf(dir, sizeof(dir), "%s/guests", cache);
 	if (g_mkdir_with_parents(dir, 0755)) {
 		fprintf(stderr, "torn: checkers boot: cannot create %s: %s\n",
 			dir, strerror(errno));
 		w->off = "no guests directory in the cache";
-		return 0;
+		return;
 	}
 	guest_vm_config(&run->guest, &run->kit, "/pm", run->pm_size, "/work",
 			&cfg);
 	key = warm_key(run, cfg);
 	w->off = "out of memory";
 	if (!key)
-		return 0;
+		return;
 	snprintf(w->path, sizeof(w->path), "%s/%s.mig", dir, key);
 	g_free(key);
 	w->off = NULL;
-	return 0;
-}
-
-/* KEY.txt beside KEY.mig: the release line. */
-static void release_path(const struct check_warm *w, char *out, size_t len)
-{
-	snprintf(out, len, "%.*s.txt", (int)strlen(w->path) - 4, w->path);
-}
-
-/* The saved guest's kernel release into w->release; 0 when both exist. */
-static int warm_find(struct check_warm *w)
-{
-	char rel[4400], *text = NULL;
-
-	if (access(w->path, R_OK))
-		return -1;
-	release_path(w, rel, sizeof(rel));
-	if (!g_file_get_contents(rel, &text, NULL, NULL))
-		return -1;
-	g_strstrip(text);
-	snprintf(w->release, sizeof(w->release), "%s", text);
-	g_free(text);
-	return w->release[0] ? 0 : -1;
 }
 
 bool check_warm_config(struct checker *c, struct torn_vm_config *cfg)
@@ -179,11 +156,10 @@ bool check_warm_config(struct checker *c, struct torn_vm_config *cfg)
 		return false;
 	cfg->savable = 1;
 	pthread_mutex_lock(&w->lock);
-	if (!w->broken && !warm_find(w)) {
-		/* its mtime is its last use: the eviction's order */
-		utimensat(AT_FDCWD, w->path, NULL, 0);
+	/* its mtime is its last use: the eviction's order */
+	if (!w->broken && !utimensat(AT_FDCWD, w->path, NULL, 0)) {
 		cfg->incoming = w->path;
-		cfg->incoming_release = w->release;
+		cfg->incoming_release = c->run->kit.release;
 		warm = true;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -193,7 +169,6 @@ bool check_warm_config(struct checker *c, struct torn_vm_config *cfg)
 void check_warm_failed(struct checker *c, const struct torn_err *err)
 {
 	struct check_warm *w = c->run->warm;
-	char rel[4400];
 
 	pthread_mutex_lock(&w->lock);
 	if (!w->broken) {
@@ -202,8 +177,6 @@ void check_warm_failed(struct checker *c, const struct torn_err *err)
 			"%s (%s); deleted, checkers boot\n",
 			c->idx, w->path, err->msg);
 		unlink(w->path);
-		release_path(w, rel, sizeof(rel));
-		unlink(rel);
 	}
 	w->broken = true;
 	pthread_mutex_unlock(&w->lock);
@@ -236,15 +209,7 @@ static void warm_evict(const char *path)
 				t_old = st.st_mtime;
 			}
 		}
-		{
-			char *p = all->pdata[oldest];
-			char *txt = g_strdup_printf("%.*s.txt",
-						    (int)strlen(p) - 4, p);
-
-			unlink(p);
-			unlink(txt);
-			g_free(txt);
-		}
+		unlink(all->pdata[oldest]);
 		g_ptr_array_remove_index_fast(all, oldest);
 	}
 	g_ptr_array_unref(all);
@@ -256,7 +221,6 @@ void check_warm_started(struct checker *c, bool warm, long long ms)
 	struct check_warm *w = c->run->warm;
 	struct torn_err err = { "" };
 	bool save = false;
-	char rel[4400];
 	long long t0;
 
 	if (!w)
@@ -277,24 +241,17 @@ void check_warm_started(struct checker *c, bool warm, long long ms)
 	if (!save)
 		return;
 	t0 = torn_now_ms();
-	release_path(w, rel, sizeof(rel));
-	if (!g_file_set_contents(rel, torn_vm_get_kernel_release(c->vm), -1,
-				 NULL))
-		torn_err_set(&err, -EIO, "cannot write %s", rel);
-	else if (!torn_vm_save(c->vm, w->path, &err))
-		warm_evict(w->path);
-	if (err.msg[0]) {
+	if (torn_vm_save(c->vm, w->path, &err)) {
 		fprintf(stderr,
 			"torn: checker %d: cannot save its guest for warm "
 			"starts: %s\n",
 			c->idx, err.msg);
-		unlink(rel);
+		return;
 	}
+	warm_evict(w->path);
 	pthread_mutex_lock(&w->lock);
-	if (!err.msg[0]) {
-		w->saved++;
-		w->ms_save += torn_now_ms() - t0;
-	}
+	w->saved = true;
+	w->ms_save = torn_now_ms() - t0;
 	pthread_mutex_unlock(&w->lock);
 }
 
